@@ -1,0 +1,112 @@
+"""The ``harness`` command: emulate, demo, and the desk tools of later layers."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import signal
+import sys
+import threading
+from typing import Any, Callable, Sequence
+
+from harness.errors import HarnessError
+from harness.profiles import ACCENTS, profile_names
+
+#: Optional sub-command providers: (module, function taking the subparsers object).
+SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
+    ("harness.vision.cli", "add_match_parser"),
+    ("harness.vision.cli", "add_screens_parser"),
+]
+
+
+def _add_emulate(sub: Any) -> None:
+    p = sub.add_parser("emulate", help="run an emulated Windows Phone 8.1 handset in the foreground",
+                       description="Start an emulated handset and print one JSON line with its endpoints.")
+    p.add_argument("--profile", default="lumia-930", help=f"device profile name or TOML path ({', '.join(profile_names())})")
+    p.add_argument("--theme", choices=("dark", "light"), help="theme (default: the profile's)")
+    p.add_argument("--accent", choices=sorted(ACCENTS), help="accent colour (default: the profile's)")
+    p.add_argument("--os-version", choices=("8.0", "8.1"), help="OS version (default: the profile's)")
+    p.add_argument("--accounts", metavar="FILE", help="TOML list of [[account]] tables (default: the demo accounts)")
+    p.add_argument("--animation-ms", type=int, default=250, help="screen transition time (0: none)")
+    p.add_argument("--toasts", action="store_true", help="show transient toasts at random moments")
+    p.add_argument("--toast-seed", type=int, help="seed for toast timing and text")
+    p.add_argument("--toast-interval", type=float, default=6.0, help="mean seconds between toasts")
+    p.add_argument("--boot-time", type=float, default=1.5, help="seconds a (re)boot takes")
+    p.add_argument("--signin-delay", type=float, default=0.8, help="seconds the 'signing in' screen shows")
+    p.add_argument("--screen", help="start on this screen (see --list-screens)")
+    p.add_argument("--serial", help="serial number (default: made from the profile's pattern)")
+    p.add_argument("--adb-key", action="append", default=[], metavar="FILE", help="trust the public key in this adbkey.pub (repeatable)")
+    p.add_argument("--adb-insecure", action="store_true", help="trust any ADB key")
+    p.add_argument("--modem-number", help="the emulated modem's SIM number (default: first two-step demo account's)")
+    p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
+    p.add_argument("--list-screens", action="store_true", help="print the screen names and exit")
+    p.set_defaults(func=_cmd_emulate)
+
+
+def _host_options(args: argparse.Namespace) -> Any:
+    from harness.emulator.host import HostOptions
+    from harness.emulator.phone import PhoneOptions
+
+    phone = PhoneOptions(theme=args.theme, accent=args.accent, os_version=args.os_version,
+                         animation_ms=args.animation_ms, toasts=args.toasts, toast_seed=args.toast_seed,
+                         toast_interval=args.toast_interval, boot_time=args.boot_time,
+                         signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial)
+    return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
+                       adb_keys=args.adb_key, adb_insecure=args.adb_insecure, modem_number=args.modem_number)
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def _cmd_emulate(args: argparse.Namespace) -> int:
+    from harness.emulator.host import EmulatorHost
+    from harness.emulator.ui import SCREENS
+
+    if args.list_screens:
+        print("\n".join(SCREENS))
+        return 0
+    if args.screen and args.screen not in SCREENS:
+        raise HarnessError(f"--screen: unknown screen {args.screen!r} (see harness emulate --list-screens)")
+    host = EmulatorHost(_host_options(args))
+    try:
+        running = host.start_handset()
+        print(json.dumps(running.endpoints), flush=True)
+        _wait_for_signal()
+    finally:
+        host.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Drive real and emulated phones.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_emulate(sub)
+    for module, name in SUBCOMMAND_PROVIDERS:
+        try:
+            provider: Callable[[Any], None] = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+        provider(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except HarnessError as exc:
+        print(f"harness {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The emulated Microsoft-account service.
+
+It holds accounts, checks passwords, and sends two-step-verification access
+codes: by text message through the emulated mobile network (to the modem
+whose SIM holds the number on file) and by e-mail into a Maildir, the inbox a
+lab can give the harness.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from harness.emulator.sms import SmsNetwork
+from harness.errors import ConfigError
+
+DEMO_ACCOUNTS = Path(__file__).with_name("demo_accounts.toml")
+
+#: Who access-code texts come from (Microsoft's short code).
+CODE_SENDER = "69525"
+CODE_DIGITS = 7
+_ACCOUNT_KEYS = {"address": str, "password": str, "two_step": bool, "phone": str, "email": str}
+
+
+@dataclass
+class Account:
+    """One Microsoft account as the service knows it."""
+
+    address: str
+    password: str
+    two_step: bool = False
+    phone: str | None = None
+    email: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """Everything but the password (for the control socket and logs)."""
+        return {"address": self.address, "two_step": self.two_step, "phone": self.phone, "email": self.email}
+
+
+@dataclass
+class Backup:
+    """What 'back up now' stored in the cloud for one phone."""
+
+    apps: list[str]
+    files: dict[str, bytes]
+    taken_at: float = field(default_factory=time.time)
+
+
+def mask_phone(number: str | None) -> str:
+    return "••••" + (number or "")[-2:] if number else "(none)"
+
+
+def mask_email(address: str | None) -> str:
+    if not address or "@" not in address:
+        return "(none)"
+    user, domain = address.split("@", 1)
+    return f"{user[:2]}*****@{domain}"
+
+
+def load_accounts(path: str | Path) -> list[Account]:
+    """Read a TOML file of ``[[account]]`` tables; one-line errors name the field."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(toml)", str(exc)) from None
+    for key in data:
+        if key != "account":
+            raise ConfigError(path, key, "unknown key (expected [[account]] tables)")
+    tables = data.get("account")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(path, "account", "missing: add at least one [[account]] table")
+    accounts = []
+    for i, table in enumerate(tables):
+        where = f"account[{i}]"
+        for key, value in table.items():
+            if key not in _ACCOUNT_KEYS:
+                raise ConfigError(path, f"{where}.{key}", f"unknown key (known: {', '.join(_ACCOUNT_KEYS)})")
+            if not isinstance(value, _ACCOUNT_KEYS[key]):
+                raise ConfigError(path, f"{where}.{key}", f"expected {_ACCOUNT_KEYS[key].__name__}, got {type(value).__name__}")
+        for key in ("address", "password"):
+            if key not in table:
+                raise ConfigError(path, f"{where}.{key}", "missing")
+        if "@" not in table["address"]:
+            raise ConfigError(path, f"{where}.address", "not an e-mail address")
+        account = Account(**table)
+        if account.two_step and not (account.phone or account.email):
+            raise ConfigError(path, f"{where}.two_step", "two-step verification needs a phone or email on file")
+        accounts.append(account)
+    return accounts
+
+
+class AccountService:
+    """Accounts, sign-in checks, access codes and cloud backups."""
+
+    def __init__(self, accounts: list[Account], sms: SmsNetwork, mail_dir: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        self.accounts = {a.address.lower(): a for a in accounts}
+        self.sms = sms
+        self.mail_dir = mail_dir
+        self._codes: dict[str, str] = {}
+        self.backups: dict[str, Backup] = {}
+        self.mail_outbox: list[dict[str, Any]] = []
+
+    def find(self, address: str) -> Account | None:
+        with self._lock:
+            return self.accounts.get(address.strip().lower())
+
+    def add(self, account: Account) -> None:
+        with self._lock:
+            self.accounts[account.address.lower()] = account
+
+    def check_password(self, address: str, password: str) -> bool:
+        account = self.find(address)
+        return account is not None and secrets.compare_digest(account.password.encode(), password.encode())
+
+    def send_code(self, address: str, method: str) -> str:
+        """Send a fresh access code by ``text`` or ``email``; returns the masked destination."""
+        account = self.find(address)
+        if account is None:
+            raise KeyError(address)
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        with self._lock:
+            self._codes[account.address.lower()] = code
+        body = f"Use {code} as Microsoft account security code"
+        if method == "text":
+            if not account.phone:
+                raise ValueError("no phone number on file")
+            self.sms.send(account.phone, CODE_SENDER, body)
+            return mask_phone(account.phone)
+        if not account.email:
+            raise ValueError("no e-mail address on file")
+        self._deliver_mail(account.email, "Microsoft account security code", body)
+        return mask_email(account.email)
+
+    def _deliver_mail(self, to: str, subject: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"] = "Microsoft account team <account-security-noreply@accountprotection.microsoft.com>"
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body + "\n")
+        with self._lock:
+            self.mail_outbox.append({"to": to, "subject": subject, "sent_at": time.time()})
+        if self.mail_dir is not None:
+            box = mailbox.Maildir(self.mail_dir / to, create=True)
+            box.add(mailbox.MaildirMessage(message))
+
+    def verify_code(self, address: str, code: str) -> bool:
+        key = address.strip().lower()
+        with self._lock:
+            expected = self._codes.get(key)
+            if expected is not None and secrets.compare_digest(expected, code.strip()):
+                del self._codes[key]
+                return True
+        return False
+
+    def store_backup(self, serial: str, backup: Backup) -> None:
+        with self._lock:
+            self.backups[serial] = backup
+
+    def backup_for(self, serial: str) -> Backup | None:
+        with self._lock:
+            return self.backups.get(serial)

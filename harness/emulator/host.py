@@ -1,0 +1,163 @@
+"""Starts emulated handsets with all their transports, as ``harness emulate`` does.
+
+One host runs one handset (or a rack of them) in this process: the phone,
+its control socket, and every service (ADB, console, modem, relay) that is
+installed. It can run in the foreground (the CLI) or in a background
+thread (test fixtures, ``harness demo``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.emulator.accounts import DEMO_ACCOUNTS, Account, AccountService, load_accounts
+from harness.emulator.control import ControlServer
+from harness.emulator.phone import EmulatedPhone, PhoneOptions
+from harness.emulator.service import CommandHandler, EmulatorService
+from harness.emulator.sms import SmsNetwork
+from harness.emulator.ui import SCREENS
+from harness.profiles import Profile, load_profile
+
+#: Services attached to every handset: (module, factory). A factory takes
+#: (phone, options) and returns an EmulatorService.
+PHONE_SERVICES: list[tuple[str, str]] = []
+
+
+@dataclass
+class HostOptions:
+    """Everything ``harness emulate`` can set."""
+
+    profile: str = "lumia-930"
+    phone: PhoneOptions = field(default_factory=PhoneOptions)
+    accounts_file: str | None = None
+    mail_dir: str | None = None
+    adb_keys: list[str] = field(default_factory=list)
+    adb_insecure: bool = False
+    modem_number: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def service_options(self) -> dict[str, Any]:
+        return {"adb_keys": list(self.adb_keys), "adb_insecure": self.adb_insecure,
+                "modem_number": self.modem_number, **self.extra}
+
+
+@dataclass
+class RunningHandset:
+    phone: EmulatedPhone
+    control: ControlServer
+    services: list[EmulatorService]
+    endpoints: dict[str, Any]
+
+
+def _load_factory(module: str, name: str) -> Callable[..., EmulatorService]:
+    return getattr(importlib.import_module(module), name)
+
+
+class EmulatorHost:
+    """Owns the emulated world: account service, mobile network, handsets."""
+
+    def __init__(self, options: HostOptions) -> None:
+        self.options = options
+        self.sms = SmsNetwork()
+        accounts: list[Account] = load_accounts(options.accounts_file or DEMO_ACCOUNTS)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if options.mail_dir:
+            mail_dir = Path(options.mail_dir)
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="harness-mail-")
+            mail_dir = Path(self._tmp.name)
+        self.mail_dir = mail_dir
+        self.service = AccountService(accounts, self.sms, mail_dir)
+        if options.modem_number is None:
+            first = next((a for a in accounts if a.two_step and a.phone), None)
+            options.modem_number = first.phone if first else "+15550100"
+        self.handsets: list[RunningHandset] = []
+
+    def start_handset(self, profile: Profile | str | None = None, phone_options: PhoneOptions | None = None,
+                      instant_boot: bool = True) -> RunningHandset:
+        profile = profile if isinstance(profile, Profile) else load_profile(profile or self.options.profile)
+        phone = EmulatedPhone(profile, self.service, self.sms, phone_options or self.options.phone)
+        control = ControlServer(self._commands(phone))
+        services: list[EmulatorService] = []
+        endpoints: dict[str, Any] = {"profile": profile.name, "serial": phone.serial, "control": control.address}
+        for module, name in PHONE_SERVICES:
+            service = _load_factory(module, name)(phone, self.options.service_options())
+            endpoints.update(service.start())
+            for cmd, handler in service.commands().items():
+                control.register(cmd, handler)
+            services.append(service)
+        endpoints["mail"] = str(self.mail_dir)
+        control.start()
+        phone.start(instant=instant_boot)
+        running = RunningHandset(phone, control, services, endpoints)
+        self.handsets.append(running)
+        return running
+
+    def stop(self) -> None:
+        for running in reversed(self.handsets):
+            for service in reversed(running.services):
+                try:
+                    service.stop()
+                except Exception:
+                    pass
+            running.control.stop()
+            running.phone.close()
+        self.handsets.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    # ------------------------------------------------------------------ control commands
+    def _commands(self, phone: EmulatedPhone) -> dict[str, CommandHandler]:
+        def power(req: dict[str, Any]) -> dict[str, Any]:
+            if req.get("action") == "reboot":
+                phone.reboot()
+            elif req["on"]:
+                phone.power_on()
+            else:
+                phone.power_off()
+            return {"powered": phone.powered}
+
+        def add_account(req: dict[str, Any]) -> dict[str, Any]:
+            account = Account(address=req["address"], password=req["password"], two_step=bool(req.get("two_step")),
+                              phone=req.get("phone"), email=req.get("email"))
+            self.service.add(account)
+            return {"account": account.public()}
+
+        def toasts(req: dict[str, Any]) -> dict[str, Any]:
+            phone.options.toasts = bool(req.get("enabled", True))
+            if "interval" in req:
+                phone.options.toast_interval = float(req["interval"])
+            return {"toasts": phone.options.toasts}
+
+        def animation(req: dict[str, Any]) -> dict[str, Any]:
+            phone.options.animation_ms = int(req["ms"])
+            return {"animation_ms": phone.options.animation_ms}
+
+        def goto(req: dict[str, Any]) -> dict[str, Any]:
+            phone.goto(req["screen"])
+            return {"screen": phone.ui.screen}
+
+        return {
+            "ping": lambda req: {"serial": phone.serial, "profile": phone.profile.name},
+            "state": lambda req: {"state": phone.state()},
+            "screens": lambda req: {"screens": list(SCREENS)},
+            "log": lambda req: {"lines": phone.log_lines[-int(req.get("n", 100)):]},
+            "set_network": lambda req: (phone.set_network(bool(req["up"])), {"network_up": bool(req["up"])})[1],
+            "power": power,
+            "update_os": lambda req: (phone.update_os(str(req.get("version", "8.1"))), {"os_version": phone.model.os_version})[1],
+            "install_app": lambda req: (phone.install_app(str(req["name"])), {"apps": phone.packages()})[1],
+            "theme": lambda req: (phone.set_theme(req.get("theme"), req.get("accent")), {"theme": phone.theme, "accent": phone.accent})[1],
+            "goto": goto,
+            "accounts": lambda req: {"accounts": [a.public() for a in self.service.accounts.values()]},
+            "add_account": add_account,
+            "outbox": lambda req: {"messages": self.sms.outbox_dicts()},
+            "mail_outbox": lambda req: {"messages": list(self.service.mail_outbox), "mail_dir": str(self.mail_dir)},
+            "sms_send": lambda req: {"delivered": self.sms.send(str(req["to"]), str(req.get("sender", "+15550199")), str(req["body"]))},
+            "toasts": toasts,
+            "animation": animation,
+        }

@@ -1,0 +1,177 @@
+"""Draws laid-out pages the way Windows Phone 8.1 does, at the panel's resolution.
+
+Black or white background by theme, accent-coloured buttons, tiles and
+highlights, large lowercase titles, and a status bar whose clock shows the
+real time. The static part of a page is cached; the clock and toasts are
+drawn on top of each frame.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+from harness.emulator.layout import STATUS_BAR, VIEW_WIDTH, Page, Widget, font
+
+
+@dataclass(frozen=True)
+class Palette:
+    background: tuple[int, int, int]
+    foreground: tuple[int, int, int]
+    dim: tuple[int, int, int]
+    field: tuple[int, int, int]
+    accent: tuple[int, int, int]
+    error: tuple[int, int, int] = (232, 17, 35)
+
+    @classmethod
+    def for_theme(cls, theme: str, accent: tuple[int, int, int]) -> "Palette":
+        if theme == "light":
+            return cls((255, 255, 255), (0, 0, 0), (112, 112, 112), (222, 222, 222), accent)
+        return cls((0, 0, 0), (255, 255, 255), (153, 153, 153), (191, 191, 191), accent)
+
+
+class Renderer:
+    """Renders pages for one panel (resolution and scale) and one palette."""
+
+    def __init__(self, width: int, height: int, scale: float, theme: str, accent: tuple[int, int, int],
+                 cache_size: int = 24) -> None:
+        self.width, self.height, self.scale = width, height, scale
+        self.theme = theme
+        self.palette = Palette.for_theme(theme, accent)
+        self._cache: OrderedDict[tuple, Image.Image] = OrderedDict()
+        self._cache_size = cache_size
+
+    def set_theme(self, theme: str, accent: tuple[int, int, int]) -> None:
+        self.theme = theme
+        self.palette = Palette.for_theme(theme, accent)
+        self._cache.clear()
+
+    # --------------------------------------------------------------- public
+    def page(self, page: Page) -> Image.Image:
+        """The page without the status bar (cached; do not draw on the result)."""
+        key = page.key()
+        image = self._cache.get(key)
+        if image is None:
+            image = self._draw_page(page)
+            self._cache[key] = image
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return image
+
+    def black(self) -> Image.Image:
+        return Image.new("RGB", (self.width, self.height), (0, 0, 0))
+
+    def decorate(self, image: Image.Image, clock: str, toast: tuple[str, str] | None, status_bar: bool = True) -> Image.Image:
+        """A copy of ``image`` with the status bar clock and an optional toast on top."""
+        frame = image.copy()
+        draw = ImageDraw.Draw(frame)
+        p = self.palette
+        if status_bar:
+            self._text(draw, VIEW_WIDTH - 16 - font(20).getlength(clock), 6, clock, 20, p.foreground)
+            for i in range(5):  # signal bars
+                h = 4 + i * 3
+                draw.rectangle(self._box(12 + i * 6, 24 - h, 4, h), fill=p.foreground)
+            draw.rectangle(self._box(VIEW_WIDTH - 112, 10, 26, 13), outline=p.foreground, width=max(1, round(self.scale)))
+            draw.rectangle(self._box(VIEW_WIDTH - 110, 12, 17, 9), fill=p.foreground)
+        if toast is not None:
+            app, text = toast
+            draw.rectangle(self._box(0, 0, VIEW_WIDTH, 64), fill=p.accent)
+            self._text(draw, 16, 8, app, 20, (255, 255, 255), bold=True)
+            self._text(draw, 16, 34, text, 19, (255, 255, 255))
+        return frame
+
+    # --------------------------------------------------------------- drawing
+    def _px(self, v: float) -> int:
+        return round(v * self.scale)
+
+    def _box(self, x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
+        return self._px(x), self._px(y), self._px(x + w) - 1, self._px(y + h) - 1
+
+    def _text(self, draw: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int,
+              fill: tuple[int, int, int], bold: bool = False) -> None:
+        f = font(max(6, self._px(size)))
+        draw.text((self._px(x), self._px(y)), text, font=f, fill=fill,
+                  stroke_width=1 if bold and self.scale >= 1.5 else 0, stroke_fill=fill)
+
+    def _draw_page(self, page: Page) -> Image.Image:
+        p = self.palette
+        image = Image.new("RGB", (self.width, self.height), (0, 0, 0) if page.name == "booting" else p.background)
+        draw = ImageDraw.Draw(image)
+        for widget in page.widgets:
+            getattr(self, f"_w_{widget.kind}")(draw, widget)
+        return image
+
+    def _w_header(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        self._text(draw, w.rect.x, w.rect.y, w.text, w.size, self.palette.foreground, bold=True)
+
+    def _w_title(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        for i, line in enumerate(w.lines):
+            self._text(draw, w.rect.x, w.rect.y + i * (w.size + 6), line, w.size, self.palette.foreground)
+
+    def _w_text(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        p = self.palette
+        colour = p.error if w.error else (p.dim if w.dim else p.foreground)
+        for i, line in enumerate(w.lines):
+            self._text(draw, w.rect.x, w.rect.y + i * (w.size + 8), line, w.size, colour)
+
+    def _w_field(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        p = self.palette
+        r = w.rect
+        border = max(1, round(2 * self.scale))
+        if w.focused:
+            draw.rectangle(self._box(r.x, r.y, r.w, r.h), fill=(255, 255, 255), outline=p.accent, width=border)
+        else:
+            draw.rectangle(self._box(r.x, r.y, r.w, r.h), fill=p.field, outline=p.field, width=border)
+        value = "•" * len(w.text) if w.secret else w.text
+        self._text(draw, r.x + 10, r.y + 12, value, w.size, (0, 0, 0))
+
+    def _w_button(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        p = self.palette
+        r = w.rect
+        border = max(2, round(3 * self.scale))
+        if w.primary:
+            draw.rectangle(self._box(r.x, r.y, r.w, r.h), fill=p.accent)
+            colour = (255, 255, 255)
+        else:
+            draw.rectangle(self._box(r.x, r.y, r.w, r.h), outline=p.foreground, width=border)
+            colour = p.foreground
+        tw = font(max(6, self._px(w.size))).getlength(w.text) / self.scale
+        self._text(draw, r.x + (r.w - tw) / 2, r.y + (r.h - w.size) / 2 - 2, w.text, w.size, colour)
+
+    def _w_item(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        p = self.palette
+        colour = p.accent if w.selected else p.foreground
+        self._text(draw, w.rect.x, w.rect.y + 4, w.text, w.size, colour)
+        if w.sub:
+            self._text(draw, w.rect.x, w.rect.y + w.size + 12, w.sub, 19, p.dim)
+
+    def _w_tile(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        r = w.rect
+        draw.rectangle(self._box(r.x, r.y, r.w, r.h), fill=self.palette.accent)
+        self._text(draw, r.x + 10, r.y + r.h - w.size - 10, w.text, w.size - 4, (255, 255, 255))
+
+    def _w_arrow(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        r = w.rect
+        fg = self.palette.foreground
+        draw.ellipse(self._box(r.x, r.y, r.w, r.h), outline=fg, width=max(2, round(2 * self.scale)))
+        cx, cy = r.center
+        draw.line([(self._px(cx - 12), self._px(cy)), (self._px(cx + 12), self._px(cy))], fill=fg, width=max(2, round(3 * self.scale)))
+        draw.line([(self._px(cx + 2), self._px(cy - 10)), (self._px(cx + 12), self._px(cy)),
+                   (self._px(cx + 2), self._px(cy + 10))], fill=fg, width=max(2, round(3 * self.scale)))
+
+    def _w_logo(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        r = w.rect
+        pane = (r.w - 12) / 2
+        for i in range(2):
+            for j in range(2):
+                draw.rectangle(self._box(r.x + i * (pane + 12), r.y + j * (pane * 0.8 + 12), pane, pane * 0.8), fill=(255, 255, 255))
+        label = w.text
+        tw = font(self._px(28)).getlength(label) / self.scale
+        self._text(draw, VIEW_WIDTH / 2 - tw / 2, r.y + r.h + 24, label, 28, (255, 255, 255))
+
+
+STATUS_BAR_HEIGHT = STATUS_BAR

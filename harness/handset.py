@@ -1,0 +1,70 @@
+"""The one Handset API that flows are written against.
+
+Backends (ADB over USB or TCP today) implement it; flows never know which
+backend, or whether the phone is emulated.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Hardware keys of a Windows Phone, mapped to Android key codes (what ADB's
+#: ``input keyevent`` takes). ``start`` is the Windows key, i.e. HOME.
+KEYCODES: dict[str, int] = {"back": 4, "start": 3, "search": 84, "power": 26}
+
+
+@dataclass(frozen=True)
+class HandsetInfo:
+    """What a backend knows about the phone it drives."""
+
+    serial: str
+    model: str
+    width: int
+    height: int
+    os_version: str = ""
+    properties: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+class Handset(ABC):
+    """A phone that can be looked at and touched."""
+
+    @property
+    @abstractmethod
+    def info(self) -> HandsetInfo:
+        """Identity and screen size of the phone."""
+
+    @abstractmethod
+    def screenshot(self) -> np.ndarray:
+        """The current screen as an RGB ``uint8`` array of shape (height, width, 3)."""
+
+    @abstractmethod
+    def tap(self, x: int, y: int) -> None:
+        """Tap at device pixel (x, y)."""
+
+    @abstractmethod
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
+        """Swipe from (x1, y1) to (x2, y2) in device pixels."""
+
+    @abstractmethod
+    def text(self, text: str) -> None:
+        """Type text into the focused field."""
+
+    @abstractmethod
+    def key(self, name: str) -> None:
+        """Press a hardware key: one of ``KEYCODES`` (back, start, search, power)."""
+
+    @abstractmethod
+    def reboot(self) -> None:
+        """Restart the phone and return once it is reachable again."""
+
+    def close(self) -> None:
+        """Release the connection (no-op by default)."""
+
+    def __enter__(self) -> "Handset":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

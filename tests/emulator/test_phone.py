@@ -1,0 +1,103 @@
+"""The phone as a whole: pixels in, pixels out, power, animation and toasts (tests of the emulator itself)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
+from harness.emulator.phone import KEY_BACK, KEY_POWER, EmulatedPhone, PhoneOptions
+from harness.emulator.sms import SmsNetwork
+from harness.profiles import load_profile
+
+
+@pytest.fixture
+def make_phone():
+    phones: list[EmulatedPhone] = []
+
+    def make(profile: str = "lumia-1320", **options) -> EmulatedPhone:
+        sms = SmsNetwork()
+        phone = EmulatedPhone(load_profile(profile), AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
+                              PhoneOptions(**options))
+        phone.start(instant=True)
+        phones.append(phone)
+        return phone
+
+    yield make
+    for phone in phones:
+        phone.close()
+
+
+def _center(phone: EmulatedPhone, wid: str) -> tuple[float, float]:
+    widget = phone.ui.page(phone.profile.view_height).widget(wid)
+    assert widget is not None
+    cx, cy = widget.rect.center
+    return cx * phone.profile.scale, cy * phone.profile.scale
+
+
+def test_tap_in_device_pixels_hits_the_button_and_a_tap_on_nothing_does_nothing(make_phone) -> None:
+    phone = make_phone(animation_ms=0)
+    phone.tap(5, phone.profile.height // 2)
+    assert phone.ui.screen == "setup_welcome"
+    phone.tap(*_center(phone, "next"))
+    assert phone.ui.screen == "setup_terms"
+    phone.keyevent(KEY_BACK)
+    assert phone.ui.screen == "setup_welcome"
+
+
+def test_screen_change_animates_through_real_intermediate_frames(make_phone) -> None:
+    phone = make_phone(animation_ms=400)
+    before = np.asarray(phone.frame()).astype(int)
+    phone.tap(*_center(phone, "next"))
+    assert phone.animating()
+    time.sleep(0.15)
+    middle = np.asarray(phone.frame()).astype(int)
+    phone.tap(*_center(phone, "accept"))        # input during the transition is ignored
+    time.sleep(0.3)
+    after = np.asarray(phone.frame()).astype(int)
+    assert phone.ui.screen == "setup_terms" and not phone.animating()
+    assert np.abs(middle - before).mean() > 1 and np.abs(middle - after).mean() > 1
+
+
+def test_seeded_toasts_cover_the_top_and_are_reproducible(make_phone) -> None:
+    phone = make_phone(animation_ms=0, toasts=True, toast_seed=7, toast_interval=0.05, toast_duration=0.5)
+    time.sleep(0.3)
+    frame = np.asarray(phone.frame())
+    accent = np.array(phone.profile.accent_rgb)
+    assert (np.abs(frame[5, :, :].astype(int) - accent).sum(axis=1) < 10).mean() > 0.9
+
+
+def test_power_off_goes_black_and_ignores_input_then_boots_again(make_phone) -> None:
+    phone = make_phone(animation_ms=0, boot_time=0.2)
+    events: list[bool] = []
+    phone.add_power_listener(events.append)
+    phone.power_off()
+    assert not np.asarray(phone.frame()).any()
+    phone.tap(*_center(phone, "next"))
+    phone.power_on()
+    time.sleep(0.5)
+    assert events == [False, True] and phone.booted and phone.ui.screen == "setup_welcome"
+    phone.keyevent(KEY_POWER)
+    assert not np.asarray(phone.frame()).any()
+    phone.keyevent(KEY_POWER)
+    assert np.asarray(phone.frame()).any()
+
+
+def test_frames_are_rgba_and_png_of_the_panel(make_phone) -> None:
+    import io
+
+    from PIL import Image
+
+    phone = make_phone("lumia-930", animation_ms=0)
+    w, h, rgba = phone.frame_rgba()
+    assert (w, h) == (1080, 1920) and len(rgba) == w * h * 4
+    png = Image.open(io.BytesIO(phone.frame_png()))
+    assert png.size == (1080, 1920)
+    assert np.array_equal(np.asarray(png.convert("RGB")), np.frombuffer(rgba, np.uint8).reshape(h, w, 4)[:, :, :3])
+
+
+def test_start_screen_option(make_phone) -> None:
+    phone = make_phone(animation_ms=0, start_screen="email_accounts")
+    assert phone.ui.screen == "email_accounts" and phone.model.setup_complete
