@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Hardware keys of a Windows Phone, mapped to Android key codes (what ADB's
-#: ``input keyevent`` takes). ``start`` is the Windows key, i.e. HOME.
-KEYCODES: dict[str, int] = {"back": 4, "start": 3, "search": 84, "power": 26}
+#: ``input keyevent`` takes). ``start`` is the Windows key, i.e. HOME;
+#: ``delete`` and ``enter`` are the soft keyboard's backspace and enter.
+KEYCODES: dict[str, int] = {"back": 4, "start": 3, "search": 84, "power": 26, "delete": 67, "enter": 66}
 
 
 @dataclass(frozen=True)

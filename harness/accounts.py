@@ -1,0 +1,57 @@
+"""Test accounts by role, from the environment or a secrets file (never from test source)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from harness.errors import ConfigError
+from harness.flows.runner import Credentials
+from harness.secrets import Secret
+
+DEMO_SECRETS = Path(__file__).resolve().parent / "emulator" / "demo_secrets.toml"
+
+
+def load_secrets_file(path: str | Path) -> dict[str, Credentials]:
+    """``[account.ROLE]`` tables with ``address`` and ``password``."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(toml)", str(exc)) from None
+    roles = data.get("account")
+    if not isinstance(roles, dict):
+        raise ConfigError(path, "account", "missing: add [account.ROLE] tables")
+    out = {}
+    for role, table in roles.items():
+        for key in table:
+            if key not in ("address", "password"):
+                raise ConfigError(path, f"account.{role}.{key}", "unknown key (known: address, password)")
+        for key in ("address", "password"):
+            if not isinstance(table.get(key), str):
+                raise ConfigError(path, f"account.{role}.{key}", "missing or not a string")
+        out[role] = Credentials(table["address"], Secret(table["password"]))
+    return out
+
+
+def load_accounts(secrets_file: str | Path | None = None, environ: dict[str, str] | None = None) -> dict[str, Credentials]:
+    """Roles from the secrets file (``HARNESS_SECRETS`` or the given path), overridden by the environment."""
+    env = os.environ if environ is None else environ
+    path = secrets_file or env.get("HARNESS_SECRETS")
+    accounts = load_secrets_file(path) if path else {}
+    for key, value in env.items():
+        if key.startswith("HARNESS_ACCOUNT_"):
+            role = key[len("HARNESS_ACCOUNT_"):].lower()
+            password = env.get(f"HARNESS_PASSWORD_{role.upper()}")
+            if password is None:
+                raise ConfigError("(environment)", f"HARNESS_PASSWORD_{role.upper()}", f"missing for {key}")
+            accounts[role] = Credentials(value, Secret(password))
+    return accounts

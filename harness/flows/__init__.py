@@ -1,0 +1,17 @@
+"""The Microsoft-account sign-in flows, as plain functions over a Handset and the screen library."""
+
+from harness.flows.codes import CodeSource, MaildirCodeSource, SmsCodeSource
+from harness.flows.runner import Credentials, FlowError, FlowRunner, SignInFailed, Step
+from harness.flows.signin import (
+    change_account,
+    reauth_additional_accounts,
+    sign_in_after_setup,
+    sign_in_again_after_update,
+    sign_in_during_setup,
+)
+
+__all__ = [
+    "CodeSource", "MaildirCodeSource", "SmsCodeSource", "Credentials", "FlowError", "FlowRunner",
+    "SignInFailed", "Step", "change_account", "reauth_additional_accounts", "sign_in_after_setup",
+    "sign_in_again_after_update", "sign_in_during_setup",
+]

@@ -1,0 +1,85 @@
+"""Where two-step-verification access codes come from: the modem's SMS, or a Maildir inbox."""
+
+from __future__ import annotations
+
+import mailbox
+import re
+import time
+from email.message import Message
+from pathlib import Path
+from typing import Protocol
+
+from harness.errors import HarnessTimeout
+from harness.secrets import Secret
+
+DEFAULT_CODE_PATTERN = r"\b(\d{4,8})\b"
+
+
+class CodeSource(Protocol):
+    """Something that receives access codes. ``method`` is the choice tapped on the phone."""
+
+    method: str
+
+    def wait_for_code(self, since: float, timeout: float) -> Secret:
+        """The code of the newest message that arrived after ``since`` (epoch seconds)."""
+
+
+class SmsCodeSource:
+    """Access codes by text message, read from a GSM modem (``harness.modem``)."""
+
+    method = "text"
+
+    def __init__(self, modem: object, sender: str | None = None, pattern: str = DEFAULT_CODE_PATTERN) -> None:
+        self.modem = modem
+        self.sender = sender
+        self.pattern = pattern
+
+    def wait_for_code(self, since: float, timeout: float) -> Secret:
+        code = self.modem.wait_for_access_code(sender=self.sender, pattern=self.pattern,  # type: ignore[attr-defined]
+                                               since=since, timeout=timeout)
+        return code if isinstance(code, Secret) else Secret(str(code))
+
+
+def _body(message: Message) -> str:
+    if message.is_multipart():
+        return "\n".join(_body(part) for part in message.get_payload())  # type: ignore[arg-type]
+    payload = message.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return payload.decode(message.get_content_charset() or "utf-8", "replace")
+    return str(message.get_payload())
+
+
+class MaildirCodeSource:
+    """Access codes by e-mail, read from a Maildir the lab gives (fetchmail, offlineimap, the emulator)."""
+
+    method = "email"
+
+    def __init__(self, maildir: str | Path, pattern: str = DEFAULT_CODE_PATTERN, poll: float = 0.2) -> None:
+        self.maildir = Path(maildir)
+        self.pattern = re.compile(pattern)
+        self.poll = poll
+
+    def wait_for_code(self, since: float, timeout: float) -> Secret:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            newest: tuple[float, str, str] | None = None
+            seen = 0
+            if self.maildir.exists():
+                box = mailbox.Maildir(self.maildir, create=False)
+                for key in box.keys():
+                    message = box.get_message(key)
+                    delivered = message.get_date()
+                    seen += 1
+                    if delivered + 1.0 < since:
+                        continue
+                    match = self.pattern.search(_body(message))
+                    if match and (newest is None or delivered >= newest[0]):
+                        newest = (delivered, key, match.group(1))
+                if newest is not None:
+                    box.remove(newest[1])
+                    return Secret(newest[2])
+            if time.monotonic() >= deadline:
+                raise HarnessTimeout(f"an access-code e-mail in {self.maildir}",
+                                     f"{seen} message(s), none newer than the sign-in with a code", timeout)
+            time.sleep(self.poll)

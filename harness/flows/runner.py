@@ -1,0 +1,149 @@
+"""Step-by-step execution of a flow: wait for a screen, act, log it with its timing and screenshot."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from harness.artifacts import Artifacts
+from harness.errors import HarnessError
+from harness.handset import Handset
+from harness.secrets import Secret
+from harness.vision import Recognition, ScreenLibrary, ScreenTimeout, find_target, wait_for_screen
+
+#: Screens that end a sign-in with a failure the handset explains.
+FAILURE_SCREENS = ("wrong_password", "unknown_account", "no_network")
+
+
+class FlowError(HarnessError):
+    """A flow could not go on; names the step, the screen and the screenshot."""
+
+    def __init__(self, message: str, screen: str | None = None, score: float | None = None,
+                 screenshot: str | None = None) -> None:
+        self.screen, self.score, self.screenshot = screen, score, screenshot
+        evidence = f" (screenshot: {screenshot})" if screenshot else ""
+        super().__init__(message + evidence)
+
+
+class SignInFailed(FlowError):
+    """The handset showed one of its failure screens (wrong password, unknown account, no network)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A Microsoft account to sign in with; the password never prints."""
+
+    address: str
+    password: Secret
+
+    @classmethod
+    def of(cls, address: str, password: str | Secret) -> "Credentials":
+        return cls(address, password if isinstance(password, Secret) else Secret(password))
+
+
+@dataclass
+class Step:
+    """One logged step: the screen it saw, what it did, how long it took, its screenshot."""
+
+    index: int
+    screen: str
+    score: float
+    action: str
+    seconds: float
+    screenshot: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FlowRunner:
+    """Runs flow steps against one handset and keeps the record of every step."""
+
+    def __init__(self, handset: Handset, library: ScreenLibrary, artifacts: Artifacts, timeout: float = 20.0,
+                 on_step: Callable[[Step], None] | None = None, scale: float | None = None) -> None:
+        self.handset = handset
+        self.library = library
+        self.artifacts = artifacts
+        self.timeout = timeout
+        self.on_step = on_step
+        self.scale = scale
+        self.steps: list[Step] = []
+        self.last: Recognition | None = None
+        self._last_screenshot: str | None = None
+
+    # ------------------------------------------------------------------ waiting
+    def expect(self, *names: str, timeout: float | None = None, failures: bool = True, action: str = "") -> Recognition:
+        """Wait until the handset shows one of ``names``; a failure screen raises ``SignInFailed``."""
+        wanted = list(names) + ([s for s in FAILURE_SCREENS if s not in names] if failures else [])
+        started = time.monotonic()
+        try:
+            rec = wait_for_screen(self.handset, wanted, timeout or self.timeout, library=self.library,
+                                  artifacts_dir=self.artifacts.dir, scale=self.scale)
+        except ScreenTimeout as exc:
+            self.artifacts.record("timeout", expected=list(names), error=str(exc))
+            raise
+        self.last = rec
+        self._log_step(rec, action or f"saw {rec.screen}", time.monotonic() - started)
+        if rec.screen in FAILURE_SCREENS and rec.screen not in names:
+            raise SignInFailed(f"sign-in failed: the handset shows {rec.screen} (expected {' or '.join(names)})",
+                               screen=rec.screen, score=rec.score, screenshot=self._last_screenshot)
+        return rec
+
+    def _log_step(self, rec: Recognition, action: str, seconds: float, **extra: Any) -> Step:
+        image = getattr(rec, "image", None)
+        if image is None:
+            image = self.handset.screenshot()
+        path = self.artifacts.save_screenshot(image, rec.screen)
+        self._last_screenshot = str(path)
+        step = Step(len(self.steps) + 1, rec.screen, float(rec.score), action, round(seconds, 3), str(path), extra)
+        self.steps.append(step)
+        self.artifacts.record("step", index=step.index, screen=step.screen, score=round(step.score, 3),
+                              action=step.action, seconds=step.seconds, screenshot=step.screenshot, **extra)
+        if self.on_step is not None:
+            self.on_step(step)
+        return step
+
+    # ------------------------------------------------------------------ acting
+    def tap(self, rec: Recognition, target: str) -> None:
+        try:
+            x, y = find_target(rec, target)
+        except KeyError:
+            raise FlowError(f"screen {rec.screen} has no tap target {target!r}", rec.screen, rec.score,
+                            self._last_screenshot) from None
+        self.artifacts.record("tap", screen=rec.screen, target=target, x=x, y=y)
+        self.handset.tap(int(round(x)), int(round(y)))
+
+    def advance(self, screen: str | Iterable[str], target: str, then: Iterable[str], timeout: float | None = None,
+                failures: bool = True, retry_after: float = 6.0) -> Recognition:
+        """On ``screen``, tap ``target`` and wait for one of ``then``.
+
+        A tap can be lost on a real phone (a toast took it, the page was still
+        turning); if the handset still shows ``screen`` after ``retry_after``
+        seconds, tap once more before giving up.
+        """
+        screens = [screen] if isinstance(screen, str) else list(screen)
+        then = list(then)
+        if self.last is not None and self.last.screen in screens:
+            rec = self.last
+        else:
+            rec = self.expect(*screens, failures=failures)
+        self.tap(rec, target)
+        action = f"tapped {target} on {rec.screen}"
+        try:
+            return self.expect(*then, timeout=min(retry_after, timeout or self.timeout), failures=failures, action=action)
+        except ScreenTimeout:
+            again = self.expect(*screens, *then, timeout=2.0, failures=failures, action="checked after a lost tap")
+            if again.screen in then:
+                return again
+        self.tap(again, target)
+        return self.expect(*then, timeout=timeout, failures=failures, action=f"tapped {target} again on {again.screen}")
+
+    def type_into(self, rec: Recognition, field: str, value: str | Secret, clear: int = 0) -> None:
+        """Tap a text field and type; secrets are typed but never recorded."""
+        self.tap(rec, field)
+        for _ in range(clear):
+            self.handset.key("delete")
+        secret = isinstance(value, Secret)
+        text = value.reveal() if isinstance(value, Secret) else value
+        self.handset.text(text)
+        self.artifacts.record("type", screen=rec.screen, field=field, chars=len(text),
+                              value="[secret]" if secret else text)

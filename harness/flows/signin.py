@@ -1,0 +1,174 @@
+"""The sign-in flows of the handset's help page, as plain functions.
+
+Every step waits for the screen it expects (recognised by vision) and taps a
+target that vision found; nothing here asks the handset where a button is.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from harness.flows.codes import CodeSource
+from harness.flows.runner import Credentials, FlowError, FlowRunner
+from harness.vision import Recognition
+
+#: Setup screens before "keep your life in sync", and the button each one needs.
+SETUP_STEPS = {"setup_welcome": "next", "setup_terms": "accept", "setup_settings": "recommended",
+               "setup_region": "next"}
+#: Most characters a field might hold when a flow must clear it first.
+FIELD_CLEAR = 64
+
+
+@dataclass
+class SignInResult:
+    """What a flow saw at its end."""
+
+    account: str
+    final_screen: str
+    two_step: bool = False
+    restored: bool = False
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _credentials(run: FlowRunner, account: Credentials, code: CodeSource | None,
+                 done: Sequence[str], email_known: bool = False) -> tuple[Recognition, bool]:
+    """account_email -> account_password -> [two-step] -> one of ``done``."""
+    if not email_known:
+        rec = run.expect("account_email")
+        run.type_into(rec, "field:email", account.address)
+        run.advance("account_email", "next", ["account_password"])
+    rec = run.expect("account_password")
+    run.type_into(rec, "field:password", account.password)
+    since = time.time()
+    rec = run.advance("account_password", "sign_in", ["two_step_choose", *done], timeout=run.timeout + 10)
+    if rec.screen != "two_step_choose":
+        return rec, False
+    if code is None:
+        raise FlowError("the account has two-step verification on, but no code source (modem or inbox) was given",
+                        rec.screen, rec.score)
+    rec = _choose(run, rec, code.method)
+    rec = run.advance("two_step_choose", "next", ["two_step_code"])
+    secret = code.wait_for_code(since=since, timeout=run.timeout + 40)
+    run.type_into(rec, "field:code", secret)
+    rec = run.advance("two_step_code", "next", list(done), timeout=run.timeout + 10)
+    return rec, True
+
+
+def _choose(run: FlowRunner, rec: Recognition, method: str) -> Recognition:
+    """Select where the code goes (a selection stays on the same screen)."""
+    run.tap(rec, method)
+    run.artifacts.record("choose", screen=rec.screen, method=method)
+    return rec
+
+
+def sign_in_during_setup(run: FlowRunner, account: Credentials, code: CodeSource | None = None,
+                         restore: bool = True) -> SignInResult:
+    """Setup screens -> keep your life in sync -> sign in -> account screens -> start."""
+    started = time.monotonic()
+    while True:
+        rec = run.expect(*SETUP_STEPS, "keep_your_life_in_sync")
+        if rec.screen == "keep_your_life_in_sync":
+            break
+        following = list(SETUP_STEPS)[list(SETUP_STEPS).index(rec.screen) + 1:] + ["keep_your_life_in_sync"]
+        run.advance(rec.screen, SETUP_STEPS[rec.screen], following[:1])
+    run.advance("keep_your_life_in_sync", "sign_in", ["account_email"])
+    rec, two_step = _credentials(run, account, code, ["restore_backup", "setup_done"])
+    restored = False
+    if rec.screen == "restore_backup":
+        restored = restore
+        rec = run.advance("restore_backup", "restore" if restore else "skip", ["setup_done"])
+    rec = run.advance("setup_done", "next", ["start"])
+    return SignInResult(account.address, rec.screen, two_step, restored, round(time.monotonic() - started, 2))
+
+
+def open_settings(run: FlowRunner) -> Recognition:
+    """From Start (pressing the start key first) to Settings through the app list."""
+    run.handset.key("start")
+    run.expect("start")
+    run.advance("start", "all_apps", ["app_list"])
+    return run.advance("app_list", "settings", ["settings"])
+
+
+def sign_in_after_setup(run: FlowRunner, account: Credentials, code: CodeSource | None = None) -> SignInResult:
+    """App list -> Settings -> Email+accounts -> Add an account -> Microsoft account -> keep your life in sync -> ..."""
+    started = time.monotonic()
+    open_settings(run)
+    run.advance("settings", "email_accounts", ["email_accounts"])
+    run.advance("email_accounts", "add_account", ["add_account"])
+    rec = run.advance("add_account", "microsoft", ["keep_your_life_in_sync", "one_account_only"])
+    if rec.screen == "one_account_only":
+        raise FlowError("the handset already has a Microsoft account: only one per phone; a different one needs "
+                        "a factory reset (see change_account)", rec.screen, rec.score, run.artifacts.last_screenshot
+                        and str(run.artifacts.last_screenshot))
+    run.advance("keep_your_life_in_sync", "sign_in", ["account_email"])
+    rec, two_step = _credentials(run, account, code, ["email_accounts"])
+    rec = run.advance("email_accounts", "microsoft_account", ["account_settings"])
+    return SignInResult(account.address, rec.screen, two_step, seconds=round(time.monotonic() - started, 2))
+
+
+def sign_in_again_after_update(run: FlowRunner, account: Credentials, code: CodeSource | None) -> SignInResult:
+    """After 8.0 -> 8.1 with two-step on: sign in again -> password -> access code -> start."""
+    started = time.monotonic()
+    run.advance("sign_in_again", "sign_in", ["account_password"])
+    rec, two_step = _credentials(run, account, code, ["start"], email_known=True)
+    return SignInResult(account.address, rec.screen, two_step, seconds=round(time.monotonic() - started, 2))
+
+
+def reauth_additional_accounts(run: FlowRunner, accounts: Sequence[Credentials]) -> list[SignInResult]:
+    """Sign the additional Microsoft e-mail accounts in again (they say 'attention required')."""
+    results = []
+    open_settings(run)
+    run.advance("settings", "email_accounts", ["email_accounts"])
+    for account in accounts:
+        started = time.monotonic()
+        rec = run.expect("email_accounts")
+        rec = run.advance("email_accounts", "attention_required", ["outlook_signin"])
+        run.type_into(rec, "field:email", account.address, clear=FIELD_CLEAR)
+        run.type_into(rec, "field:password", account.password, clear=FIELD_CLEAR)
+        rec = run.advance("outlook_signin", "sign_in", ["email_accounts"], timeout=run.timeout + 10)
+        results.append(SignInResult(account.address, rec.screen, seconds=round(time.monotonic() - started, 2)))
+    rec = run.expect("email_accounts")
+    if "attention_required" in rec.targets:
+        raise FlowError("an additional account still says 'attention required' after signing in again",
+                        rec.screen, rec.score)
+    return results
+
+
+def add_outlook_account(run: FlowRunner, account: Credentials) -> SignInResult:
+    """Email+accounts -> add an account -> Outlook.com: an additional Microsoft e-mail account."""
+    started = time.monotonic()
+    open_settings(run)
+    run.advance("settings", "email_accounts", ["email_accounts"])
+    run.advance("email_accounts", "add_account", ["add_account"])
+    rec = run.advance("add_account", "outlook", ["outlook_signin"])
+    run.type_into(rec, "field:email", account.address)
+    run.type_into(rec, "field:password", account.password)
+    rec = run.advance("outlook_signin", "sign_in", ["email_accounts"], timeout=run.timeout + 10)
+    return SignInResult(account.address, rec.screen, seconds=round(time.monotonic() - started, 2))
+
+
+def back_up(run: FlowRunner) -> None:
+    """Settings -> backup -> back up now."""
+    open_settings(run)
+    rec = run.advance("settings", "backup", ["backup"])
+    run.tap(rec, "back_up_now")
+    run.artifacts.record("backup", note="back up now tapped")
+    time.sleep(0.3)
+
+
+def factory_reset(run: FlowRunner) -> None:
+    """Settings -> about -> reset your phone -> yes; waits for setup to start again."""
+    open_settings(run)
+    run.advance("settings", "about", ["about"])
+    run.advance("about", "reset", ["reset_confirm"])
+    run.advance("reset_confirm", "yes", ["setup_welcome"], timeout=run.timeout + 30)
+
+
+def change_account(run: FlowRunner, new_account: Credentials, code: CodeSource | None = None) -> SignInResult:
+    """Change the Microsoft account: back up, factory reset, sign in with the other account, restore."""
+    back_up(run)
+    factory_reset(run)
+    return sign_in_during_setup(run, new_account, code, restore=True)
