@@ -420,6 +420,21 @@ class EmulatedPhone:
             "persist.sys.theme": self.theme, "persist.sys.accent": self.accent,
         }
 
+    def dumpsys(self, service: str) -> str:
+        """``dumpsys account``: the accounts on the phone and their sync state, as a shell prints it."""
+        if service != "account":
+            return f"Can't find service: {service}\n"
+        with self._lock:
+            m = self.model
+            lines = [f"Accounts: {int(bool(m.ms_account)) + len(m.outlook)}"]
+            if m.ms_account:
+                state = "sign in again" if m.ms_needs_reauth else "ok"
+                lines.append(f"  Account {{name={m.ms_account}, type=microsoft, state={state}}}")
+                lines += [f"    {category}: {status}" for category, status in m.sync.items()]
+            for address, needs in m.outlook.items():
+                lines.append(f"  Account {{name={address}, type=outlook, state={'attention required' if needs else 'ok'}}}")
+            return "\n".join(lines) + "\n"
+
     def state(self) -> dict[str, Any]:
         """Everything a test of the emulator itself may assert on (no secrets)."""
         with self._lock:

@@ -64,16 +64,21 @@ def _choose(run: FlowRunner, rec: Recognition, method: str) -> Recognition:
     return rec
 
 
+def walk_setup(run: FlowRunner) -> Recognition:
+    """From wherever setup is, through its screens to 'keep your life in sync'."""
+    order = list(SETUP_STEPS) + ["keep_your_life_in_sync"]
+    while True:
+        rec = run.expect(*order)
+        if rec.screen == "keep_your_life_in_sync":
+            return rec
+        run.advance(rec.screen, SETUP_STEPS[rec.screen], [order[order.index(rec.screen) + 1]])
+
+
 def sign_in_during_setup(run: FlowRunner, account: Credentials, code: CodeSource | None = None,
                          restore: bool = True) -> SignInResult:
     """Setup screens -> keep your life in sync -> sign in -> account screens -> start."""
     started = time.monotonic()
-    while True:
-        rec = run.expect(*SETUP_STEPS, "keep_your_life_in_sync")
-        if rec.screen == "keep_your_life_in_sync":
-            break
-        following = list(SETUP_STEPS)[list(SETUP_STEPS).index(rec.screen) + 1:] + ["keep_your_life_in_sync"]
-        run.advance(rec.screen, SETUP_STEPS[rec.screen], following[:1])
+    walk_setup(run)
     run.advance("keep_your_life_in_sync", "sign_in", ["account_email"])
     rec, two_step = _credentials(run, account, code, ["restore_backup", "setup_done"])
     restored = False
@@ -155,8 +160,7 @@ def back_up(run: FlowRunner) -> None:
     open_settings(run)
     rec = run.advance("settings", "backup", ["backup"])
     run.tap(rec, "back_up_now")
-    run.artifacts.record("backup", note="back up now tapped")
-    time.sleep(0.3)
+    run.expect("backup", action="tapped back_up_now on backup")
 
 
 def factory_reset(run: FlowRunner) -> None:
@@ -172,3 +176,17 @@ def change_account(run: FlowRunner, new_account: Credentials, code: CodeSource |
     back_up(run)
     factory_reset(run)
     return sign_in_during_setup(run, new_account, code, restore=True)
+
+
+def finish_setup_without_account(run: FlowRunner) -> None:
+    """Setup screens -> keep your life in sync -> sign in later -> start (a phone set up with no account)."""
+    walk_setup(run)
+    run.advance("keep_your_life_in_sync", "sign_in_later", ["setup_done"])
+    run.advance("setup_done", "next", ["start"])
+
+
+def install_update(run: FlowRunner, expect_after: Sequence[str] = ("sign_in_again", "start")) -> Recognition:
+    """Settings -> phone update -> install; waits through the reboot for the first screen after it."""
+    open_settings(run)
+    run.advance("settings", "phone_update", ["phone_update"])
+    return run.advance("phone_update", "install", list(expect_after), timeout=run.timeout + 30)

@@ -1,0 +1,105 @@
+"""Opening a handset from a URI, the same way for real and emulated phones.
+
+``emulator://PROFILE?theme=light&toasts=1`` starts ``harness emulate`` as a child
+process and then reaches it exactly like a rack phone: over ADB (TCP), with its
+console, modem and relay on their serial ports. ``adb-tcp://HOST:PORT`` and
+``adb-usb://SERIAL`` reach real phones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from harness.errors import HarnessError
+from harness.handset import Handset
+from harness.profiles import Profile, load_profile
+
+#: emulator:// query keys -> ``harness emulate`` flags (value-less flags map to None).
+EMULATOR_QUERY = {
+    "theme": "--theme", "accent": "--accent", "os_version": "--os-version", "os": "--os-version",
+    "animation_ms": "--animation-ms", "toasts": "--toasts", "toast_seed": "--toast-seed",
+    "toast_interval": "--toast-interval", "boot_time": "--boot-time", "signin_delay": "--signin-delay",
+    "screen": "--screen", "accounts": "--accounts", "modem_number": "--modem-number", "serial": "--serial",
+}
+_FLAGS = {"--toasts"}
+DEFAULT_EMULATOR = "emulator://lumia-930"
+
+
+class HandsetUriError(HarnessError, ValueError):
+    """A handset URI that cannot be understood; says which part is wrong."""
+
+
+@dataclass
+class OpenedHandset:
+    """A handset plus what came with it (its profile, its serial ports, the emulator child)."""
+
+    uri: str
+    handset: Handset
+    profile: Profile | None = None
+    endpoints: dict[str, Any] = field(default_factory=dict)
+    emulator: Any = None
+
+    @property
+    def emulated(self) -> bool:
+        return self.emulator is not None
+
+    def close(self) -> None:
+        try:
+            self.handset.close()
+        finally:
+            if self.emulator is not None:
+                self.emulator.stop()
+
+
+def emulator_args(query: dict[str, str]) -> list[str]:
+    """Turn ``emulator://`` query parameters into ``harness emulate`` flags."""
+    args: list[str] = []
+    for key, value in query.items():
+        flag = EMULATOR_QUERY.get(key)
+        if flag is None:
+            raise HandsetUriError(f"emulator URI: unknown option {key!r} (known: {', '.join(sorted(EMULATOR_QUERY))})")
+        if flag in _FLAGS:
+            if value.lower() in ("1", "true", "yes", "on", ""):
+                args.append(flag)
+        else:
+            args += [flag, value]
+    return args
+
+
+def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:
+    """(scheme, location, query) of a handset URI, with a clear error for anything else."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("emulator", "adb-tcp", "adb-usb"):
+        raise HandsetUriError(f"handset URI {uri!r}: scheme must be emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL")
+    location = parts.netloc + parts.path.rstrip("/")
+    return parts.scheme, location, dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_args: list[str] | None = None,
+                 timeout: float = 30.0) -> OpenedHandset:
+    """Open any handset URI; the caller closes the result."""
+    from harness.adb import connect_handset
+
+    scheme, location, query = parse_uri(uri)
+    if scheme != "emulator":
+        handset = connect_handset(uri, timeout=timeout)
+        return OpenedHandset(uri, handset)
+    from harness.adb.auth import default_key_path, load_or_create_key  # noqa: F401  (creates the key on first use)
+    from harness.emulator.process import EmulatorProcess
+
+    profile = load_profile(location or "lumia-930")
+    key_path = Path(default_key_path())
+    load_or_create_key(key_path)
+    args = emulator_args(query) + ["--adb-key", str(key_path) + ".pub", *(extra_emulator_args or [])]
+    log_path = Path(log_dir) / "emulator.log" if log_dir else None
+    emulator = EmulatorProcess(profile.name, args, log_path=log_path)
+    endpoints = emulator.start()
+    try:
+        handset = connect_handset(f"adb-tcp://{endpoints['adb']}", timeout=timeout)
+    except Exception:
+        emulator.stop()
+        raise
+    return OpenedHandset(uri, handset, profile, endpoints, emulator)

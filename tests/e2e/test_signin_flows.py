@@ -1,0 +1,92 @@
+"""Every sign-in flow of the help page, end to end: vision looks, ADB taps, the modem reads the code."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.flows import MaildirCodeSource, SignInFailed, sign_in_after_setup, sign_in_during_setup
+from harness.flows.signin import (
+    add_outlook_account,
+    change_account,
+    finish_setup_without_account,
+    install_update,
+    reauth_additional_accounts,
+    sign_in_again_after_update,
+)
+
+from .conftest import E2E_MARKERS
+
+pytestmark = E2E_MARKERS
+
+
+def _email_on_file(lab, address: str) -> str:
+    return next(a["email"] for a in lab.call("accounts")["accounts"] if a["address"] == address)
+
+
+def test_sign_in_during_setup_with_two_step_by_text(flow, account, sms_codes) -> None:
+    result = sign_in_during_setup(flow, account, sms_codes)
+    assert result.final_screen == "start" and result.two_step
+    assert [s.screen for s in flow.steps][:1] == ["setup_welcome"]
+    assert "two_step_code" in [s.screen for s in flow.steps]
+
+
+def test_sign_in_during_setup_with_two_step_by_email(flow, account, inbox, lab) -> None:
+    codes = MaildirCodeSource(inbox / _email_on_file(lab, account.address))
+    result = sign_in_during_setup(flow, account, codes)
+    assert result.final_screen == "start" and result.two_step
+
+
+@pytest.mark.account("no_two_step")
+def test_sign_in_after_setup_from_settings(flow, account, handset) -> None:
+    finish_setup_without_account(flow)
+    result = sign_in_after_setup(flow, account)
+    assert result.final_screen == "account_settings" and not result.two_step
+    accounts = handset.shell("dumpsys account")
+    assert account.address in accounts and "calendar: synced" in accounts or "syncing" in accounts
+
+
+@pytest.mark.os_version("8.0")
+def test_after_update_to_8_1_sign_in_again_with_two_step_and_additional_accounts(flow, accounts, sms_codes, handset) -> None:
+    sign_in_during_setup(flow, accounts["primary"], sms_codes)
+    add_outlook_account(flow, accounts["additional"])
+    rec = install_update(flow)
+    assert rec.screen == "sign_in_again"
+    assert handset.shell("getprop ro.build.version.release").strip() == "8.1"
+    result = sign_in_again_after_update(flow, accounts["primary"], sms_codes)
+    assert result.final_screen == "start" and result.two_step
+    (again,) = reauth_additional_accounts(flow, [accounts["additional"]])
+    assert again.final_screen == "email_accounts"
+
+
+def test_change_account_backs_up_resets_and_restores(flow, accounts, sms_codes, handset, inbox, lab) -> None:
+    sign_in_during_setup(flow, accounts["primary"], sms_codes)
+    handset.push(b"kept across the reset\n", "/sdcard/Documents/kept.txt")
+    new = accounts["secondary"]
+    codes = MaildirCodeSource(inbox / _email_on_file(lab, new.address))
+    from harness.flows.signin import back_up, factory_reset
+
+    back_up(flow)
+    handset.push(b"written after the backup\n", "/sdcard/Documents/lost.txt")
+    factory_reset(flow)
+    result = sign_in_during_setup(flow, new, codes, restore=True)
+    assert result.final_screen == "start" and result.restored
+    assert handset.pull("/sdcard/Documents/kept.txt") == b"kept across the reset\n"
+    with pytest.raises(Exception):
+        handset.pull("/sdcard/Documents/lost.txt")
+    assert new.address in handset.shell("dumpsys account")
+
+
+@pytest.mark.parametrize("failure", ["wrong_password", "unknown_account", "no_network"])
+def test_failure_screens_are_recognised_and_named(flow, account, lab, failure) -> None:
+    from harness.flows.runner import Credentials
+
+    if failure == "wrong_password":
+        account = Credentials.of(account.address, "not-the-password")
+    elif failure == "unknown_account":
+        account = Credentials.of("nobody-here@outlook.com", "whatever-1")
+    else:
+        lab.call("set_network", up=False)
+    with pytest.raises(SignInFailed) as info:
+        sign_in_during_setup(flow, account)
+    assert info.value.screen == failure
+    assert failure in str(info.value) and info.value.screenshot
