@@ -15,6 +15,8 @@ from harness.profiles import ACCENTS, profile_names
 
 #: Optional sub-command providers: (module, function taking the subparsers object).
 SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
+    ("harness.flows.cli", "add_demo_parser"),
+    ("harness.flows.cli", "add_signin_parser"),
     ("harness.vision.cli", "add_match_parser"),
     ("harness.vision.cli", "add_screens_parser"),
 ]

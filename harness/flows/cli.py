@@ -1,0 +1,133 @@
+"""``harness signin`` and ``harness demo``: the sign-in flows from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+
+def _progress(step: Any) -> None:
+    bar = "#" * min(step.index, 30)
+    print(f"  [{step.index:2d}] {step.screen:<24} score {step.score:5.2f}  {step.seconds:5.2f}s  {step.action}"
+          f"   {bar}", flush=True)
+
+
+def _run_dir(root: str | None, label: str) -> Path:
+    path = Path(root or "artifacts") / f"{label}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def add_signin_parser(sub: Any) -> None:
+    p = sub.add_parser("signin", help="run a Microsoft-account sign-in flow on a handset",
+                       description="Sign in on any handset; exits 0 when signed in, 3 with the failure screen named.")
+    p.add_argument("--handset", required=True, metavar="URI", help="emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL")
+    p.add_argument("--account", required=True, metavar="ADDRESS", help="Microsoft account e-mail address")
+    p.add_argument("--password-env", default="HARNESS_PASSWORD", metavar="VAR",
+                   help="environment variable holding the password (default HARNESS_PASSWORD; prompts when unset)")
+    p.add_argument("--path", choices=("setup", "settings"), default="setup", help="sign in during setup or from Settings")
+    p.add_argument("--modem", metavar="URL", help="pyserial URL of the modem that receives the access code by text")
+    p.add_argument("--inbox", metavar="MAILDIR", help="Maildir that receives the access code by e-mail")
+    p.add_argument("--screens", metavar="DIR", help="screen library folder")
+    p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for each screen")
+    p.set_defaults(func=_cmd_signin)
+
+
+def add_demo_parser(sub: Any) -> None:
+    p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset")
+    p.add_argument("--profile", default="lumia-930", help="device profile of the emulated handset")
+    p.add_argument("--theme", choices=("dark", "light"), help="theme of the emulated handset")
+    p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
+    p.set_defaults(func=_cmd_demo)
+
+
+def _library(folder: str | None) -> Any:
+    from harness.vision import ScreenLibrary
+
+    return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
+
+
+def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir: Path, screens: str | None,
+             timeout: float) -> Any:
+    from harness.artifacts import Artifacts
+    from harness.flows import FlowRunner, sign_in_after_setup, sign_in_during_setup
+
+    run = FlowRunner(opened.handset, _library(screens), Artifacts(artifacts_dir), timeout=timeout, on_step=_progress,
+                     scale=opened.profile.scale if opened.profile else None)
+    if path == "settings":
+        return sign_in_after_setup(run, credentials, code)
+    return sign_in_during_setup(run, credentials, code)
+
+
+def _cmd_signin(args: argparse.Namespace) -> int:
+    from harness.devices import open_handset
+    from harness.flows import Credentials, MaildirCodeSource, SignInFailed, SmsCodeSource
+
+    password = os.environ.get(args.password_env)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise HarnessError(f"--password-env: ${args.password_env} is not set and there is no terminal to ask")
+        password = getpass.getpass(f"password for {args.account}: ")
+    credentials = Credentials.of(args.account, password)
+    run_dir = _run_dir(args.artifacts, "signin")
+    opened = open_handset(args.handset, log_dir=run_dir)
+    modem = None
+    try:
+        code = None
+        modem_url = args.modem or opened.endpoints.get("modem")
+        if args.inbox:
+            code = MaildirCodeSource(args.inbox)
+        elif modem_url:
+            from harness.modem import GsmModem
+
+            modem = GsmModem(modem_url, log_path=run_dir / "modem.log")
+            code = SmsCodeSource(modem)
+        print(f"signing in {args.account} on {args.handset} ({args.path})", flush=True)
+        try:
+            result = _sign_in(opened, credentials, args.path, code, run_dir, args.screens, args.timeout)
+        except SignInFailed as exc:
+            print(f"sign-in failed: the handset shows {exc.screen} (screenshot: {exc.screenshot})", file=sys.stderr)
+            print(f"artifacts: {run_dir}", file=sys.stderr)
+            return 3
+        print(f"signed in as {result.account} in {result.seconds:.1f}s; artifacts: {run_dir}")
+        return 0
+    finally:
+        if modem is not None:
+            modem.close()
+        opened.close()
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from harness.accounts import DEMO_SECRETS, load_secrets_file
+    from harness.devices import open_handset
+    from harness.flows import SmsCodeSource
+    from harness.modem import GsmModem
+
+    run_dir = _run_dir(args.artifacts, "demo")
+    account = load_secrets_file(DEMO_SECRETS)["primary"]
+    uri = f"emulator://{args.profile}" + (f"?theme={args.theme}" if args.theme else "")
+    print(f"starting an emulated {args.profile} handset ...", flush=True)
+    opened = open_handset(uri, log_dir=run_dir)
+    modem = None
+    try:
+        print(f"  handset {opened.handset.info.model} serial {opened.handset.info.serial} "
+              f"({opened.handset.info.width}x{opened.handset.info.height}) over ADB at {opened.endpoints.get('adb')}")
+        modem = GsmModem(opened.endpoints["modem"], log_path=run_dir / "modem.log")
+        print(f"  modem on {opened.endpoints['modem']}; signing in {account.address} during setup "
+              f"with two-step verification by text", flush=True)
+        result = _sign_in(opened, account, "setup", SmsCodeSource(modem), run_dir, None, 20.0)
+        print(f"signed in as {result.account} in {result.seconds:.1f}s (two-step: {result.two_step})")
+        print(f"screenshots, step log and serial logs: {run_dir}")
+        return 0
+    finally:
+        if modem is not None:
+            modem.close()
+        opened.close()
