@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -12,8 +13,20 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from harness.errors import ConfigError
-from harness.flows.runner import Credentials
 from harness.secrets import Secret
+
+@dataclass(frozen=True)
+class Credentials:
+    """A Microsoft account to sign in with; the password never prints."""
+
+    address: str
+    password: Secret
+
+    @classmethod
+    def of(cls, address: str, password: str | Secret) -> "Credentials":
+        return cls(address, password if isinstance(password, Secret) else Secret(password))
+
+
 
 DEMO_SECRETS = Path(__file__).resolve().parent / "emulator" / "demo_secrets.toml"
 

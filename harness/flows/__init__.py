@@ -1,7 +1,8 @@
 """The Microsoft-account sign-in flows, as plain functions over a Handset and the screen library."""
 
 from harness.flows.codes import CodeSource, MaildirCodeSource, SmsCodeSource
-from harness.flows.runner import Credentials, FlowError, FlowRunner, SignInFailed, Step
+from harness.accounts import Credentials
+from harness.flows.runner import FlowError, FlowRunner, SignInFailed, Step
 from harness.flows.signin import (
     change_account,
     reauth_additional_accounts,

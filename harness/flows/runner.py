@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable
 from harness.artifacts import Artifacts
 from harness.errors import HarnessError
 from harness.handset import Handset
+from harness.accounts import Credentials
 from harness.secrets import Secret
 from harness.vision import Recognition, ScreenLibrary, ScreenTimeout, find_target, wait_for_screen
 
@@ -28,18 +29,6 @@ class FlowError(HarnessError):
 
 class SignInFailed(FlowError):
     """The handset showed one of its failure screens (wrong password, unknown account, no network)."""
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A Microsoft account to sign in with; the password never prints."""
-
-    address: str
-    password: Secret
-
-    @classmethod
-    def of(cls, address: str, password: str | Secret) -> "Credentials":
-        return cls(address, password if isinstance(password, Secret) else Secret(password))
 
 
 @dataclass
