@@ -42,7 +42,12 @@ def _add_emulate(sub: Any) -> None:
     p.add_argument("--adb-insecure", action="store_true", help="trust any ADB key")
     p.add_argument("--modem-number", help="the emulated modem's SIM number (default: first two-step demo account's)")
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
+    p.add_argument("--serial-index", type=int, default=0, help="make the Nth serial number of the profile's pattern")
     p.add_argument("--list-screens", action="store_true", help="print the screen names and exit")
+    p.add_argument("--rack", type=int, metavar="N", help="start N emulated handsets with a relay board (an emulated rack)")
+    p.add_argument("--rack-profiles", default="lumia-520,lumia-1320,lumia-930",
+                   help="comma-separated profiles the rack's handsets cycle through")
+    p.add_argument("--inventory-out", metavar="FILE", help="with --rack: write the rack inventory (TOML) here")
     p.set_defaults(func=_cmd_emulate)
 
 
@@ -53,7 +58,8 @@ def _host_options(args: argparse.Namespace) -> Any:
     phone = PhoneOptions(theme=args.theme, accent=args.accent, os_version=args.os_version,
                          animation_ms=args.animation_ms, toasts=args.toasts, toast_seed=args.toast_seed,
                          toast_interval=args.toast_interval, boot_time=args.boot_time,
-                         signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial)
+                         signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial,
+                         index=args.serial_index)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, modem_number=args.modem_number)
 
@@ -75,6 +81,8 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
         return 0
     if args.screen and args.screen not in SCREENS:
         raise HarnessError(f"--screen: unknown screen {args.screen!r} (see harness emulate --list-screens)")
+    if args.rack:
+        return _run_rack(args)
     host = EmulatorHost(_host_options(args))
     try:
         running = host.start_handset()
@@ -82,6 +90,40 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
         _wait_for_signal()
     finally:
         host.stop()
+    return 0
+
+
+def _rack_child_args(args: argparse.Namespace) -> list[str]:
+    """The flags of this command that every handset of a rack gets too."""
+    out = ["--animation-ms", str(args.animation_ms), "--boot-time", str(args.boot_time),
+           "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval)]
+    for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
+                        ("--accounts", args.accounts), ("--mail-dir", args.mail_dir)):
+        if value:
+            out += [flag, value]
+    for key in args.adb_key:
+        out += ["--adb-key", key]
+    if args.adb_insecure:
+        out.append("--adb-insecure")
+    if args.toasts:
+        out.append("--toasts")
+    return out
+
+
+def _run_rack(args: argparse.Namespace) -> int:
+    from harness.emulator.rack import EmulatedRack
+
+    rack = EmulatedRack(args.rack, [p.strip() for p in args.rack_profiles.split(",") if p.strip()], _rack_child_args(args))
+    try:
+        endpoints = rack.start()
+        if args.inventory_out:
+            from harness.lab.inventory import write_emulated_inventory
+
+            endpoints["inventory"] = str(write_emulated_inventory(args.inventory_out, endpoints))
+        print(json.dumps(endpoints), flush=True)
+        _wait_for_signal()
+    finally:
+        rack.stop()
     return 0
 
 

@@ -1,0 +1,87 @@
+"""An emulated rack: N emulated handsets (one ``harness emulate`` child each) and a relay board.
+
+The relay board is an emulated LCUS-style board on a pty in this process; each
+channel is wired to one handset's power through that handset's control
+socket, the way a real relay is wired to a phone's battery line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.emulator.control import ControlClient
+from harness.emulator.process import EmulatorProcess
+
+
+class RemotePower:
+    """A handset's power line, switched through its control socket (what a relay channel drives)."""
+
+    def __init__(self, control_address: str, serial: str) -> None:
+        self.control_address = control_address
+        self.serial = serial
+
+    def _call(self, **req: Any) -> dict[str, Any]:
+        with ControlClient(self.control_address, timeout=5) as control:
+            return control.call("power", **req)
+
+    def power_on(self) -> None:
+        self._call(on=True)
+
+    def power_off(self) -> None:
+        self._call(on=False)
+
+    @property
+    def powered(self) -> bool:
+        with ControlClient(self.control_address, timeout=5) as control:
+            return bool(control.call("state")["state"]["powered"])
+
+
+@dataclass
+class EmulatedRack:
+    """N handsets cycling through ``profiles``; ``start()`` returns the rack's endpoints."""
+
+    count: int
+    profiles: list[str]
+    child_args: list[str] = field(default_factory=list)
+    log_dir: Path | None = None
+    children: list[EmulatorProcess] = field(default_factory=list)
+    relay: Any = None
+
+    def start(self) -> dict[str, Any]:
+        profiles = itertools.cycle(self.profiles)
+        handsets = []
+        try:
+            for i in range(self.count):
+                profile = next(profiles)
+                number = f"+1555{200 + i:04d}" if i else None
+                args = list(self.child_args) + ["--serial-index", str(i)]
+                if number:
+                    args += ["--modem-number", number]
+                child = EmulatorProcess(profile, args,
+                                        log_path=(self.log_dir / f"handset-{i + 1:02d}.log") if self.log_dir else None)
+                handsets.append(child.start())
+                self.children.append(child)
+            endpoints: dict[str, Any] = {"handsets": handsets}
+            try:
+                from harness.emulator.relay_device import relay_service
+            except ImportError:
+                relay_service = None
+            if relay_service is not None:
+                powers = [RemotePower(h["control"], h["serial"]) for h in handsets]
+                self.relay = relay_service(powers, {})
+                endpoints.update(self.relay.start())
+            return endpoints
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
+        for child in self.children:
+            child.stop()
+        self.children.clear()
