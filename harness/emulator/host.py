@@ -24,7 +24,9 @@ from harness.profiles import Profile, load_profile
 
 #: Services attached to every handset: (module, factory). A factory takes
 #: (phone, options) and returns an EmulatorService.
-PHONE_SERVICES: list[tuple[str, str]] = []
+PHONE_SERVICES: list[tuple[str, str]] = [
+    ("harness.emulator.adb_tcp", "adb_tcp_service"),
+]
 
 
 @dataclass

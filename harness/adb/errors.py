@@ -1,0 +1,25 @@
+"""Typed errors of the ADB layer: each says what was expected and what came."""
+
+from __future__ import annotations
+
+from harness.adb.protocol import AdbError, ProtocolViolation
+from harness.errors import DeviceUnavailable, HarnessTimeout
+
+
+class DeviceOffline(AdbError, DeviceUnavailable):
+    """The device went away (closed, unplugged, powered off) or never answered CNXN."""
+
+
+class Unauthorised(AdbError):
+    """The device refused our key (or the user did not accept it in time)."""
+
+
+class StreamRefused(AdbError):
+    """The device closed an OPEN without OKAY: unknown or refused service."""
+
+
+class AdbTimeout(AdbError, HarnessTimeout):
+    """An ADB exchange did not finish in time."""
+
+
+__all__ = ["AdbError", "ProtocolViolation", "DeviceOffline", "Unauthorised", "StreamRefused", "AdbTimeout"]

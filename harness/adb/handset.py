@@ -1,0 +1,147 @@
+"""A Handset over ADB: the same driver for rack phones and the emulated handset."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from harness.adb import services
+from harness.adb.auth import default_key_path, load_or_create_key
+from harness.adb.connection import AdbConnection
+from harness.adb.errors import AdbTimeout, DeviceOffline
+from harness.errors import HarnessError
+from harness.handset import KEYCODES, Handset, HandsetInfo
+from harness.transport.base import TransportClosed, TransportTimeout
+
+
+class AdbHandset(Handset):
+    """Screen, input, files and shell of one device through an ADB connection."""
+
+    def __init__(self, open_connection: Callable[[], AdbConnection], description: str, timeout: float = 10.0) -> None:
+        self._open = open_connection
+        self.description = description
+        self.timeout = timeout
+        self.conn = open_connection()
+        self._info: HandsetInfo | None = None
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def info(self) -> HandsetInfo:
+        if self._info is None:
+            props = self.getprops()
+            size = self.shell("wm size").strip().rsplit(" ", 1)[-1]
+            try:
+                width, height = (int(v) for v in size.split("x"))
+            except ValueError:
+                raise HarnessError(f"{self.description}: 'wm size' printed {size!r}, expected WIDTHxHEIGHT") from None
+            self._info = HandsetInfo(serial=props.get("ro.serialno", ""), model=props.get("ro.product.model", ""),
+                                     width=width, height=height, os_version=props.get("ro.build.version.release", ""),
+                                     properties=props)
+        return self._info
+
+    def getprops(self) -> dict[str, str]:
+        props = {}
+        for line in self.shell("getprop").splitlines():
+            if line.startswith("[") and "]: [" in line:
+                key, _, value = line[1:].partition("]: [")
+                props[key] = value.rstrip("]")
+        return props
+
+    # ------------------------------------------------------------------ screen
+    def screenshot(self) -> np.ndarray:
+        return services.decode_screencap(services.exec_out(self.conn, "screencap", self.timeout))
+
+    def screenshot_png(self) -> np.ndarray:
+        return services.decode_png(services.exec_out(self.conn, "screencap -p", self.timeout))
+
+    # ------------------------------------------------------------------ input
+    def _input(self, *args: str) -> None:
+        result = services.shell(self.conn, "input " + " ".join(args), self.timeout)
+        if result.exit_code != 0:
+            raise HarnessError(f"{self.description}: input {args[0]} failed: {result.stderr.decode(errors='replace').strip()}")
+
+    def tap(self, x: int, y: int) -> None:
+        self._input("tap", str(int(x)), str(int(y)))
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
+        self._input("swipe", *(str(int(v)) for v in (x1, y1, x2, y2, duration_ms)))
+
+    def text(self, text: str) -> None:
+        # ``input text`` reads %s as a space; quote the rest for the device's shell.
+        self._input("text", services.quote(text.replace("%", "%%").replace(" ", "%s")))
+
+    def keyevent(self, code: int) -> None:
+        self._input("keyevent", str(int(code)))
+
+    def key(self, name: str) -> None:
+        if name not in KEYCODES:
+            raise ValueError(f"unknown key {name!r}; known: {', '.join(KEYCODES)}")
+        self.keyevent(KEYCODES[name])
+
+    # ------------------------------------------------------------------ shell and files
+    def shell(self, command: str, timeout: float | None = None) -> str:
+        return services.shell(self.conn, command, timeout or self.timeout).text
+
+    def shell_result(self, command: str, timeout: float | None = None) -> services.ShellResult:
+        return services.shell(self.conn, command, timeout or self.timeout)
+
+    def push(self, data: bytes, remote: str, mode: int = 0o644) -> None:
+        services.push(self.conn, data, remote, mode, timeout=max(60.0, self.timeout))
+
+    def pull(self, remote: str) -> bytes:
+        return services.pull(self.conn, remote, timeout=max(60.0, self.timeout))
+
+    # ------------------------------------------------------------------ power
+    def reboot(self, timeout: float = 90.0) -> None:
+        """Ask for a reboot and return once the device answers ADB again."""
+        try:
+            with self.conn.open("reboot:") as stream:
+                stream.read_all(5)
+        except (DeviceOffline, AdbTimeout):
+            pass
+        deadline = time.monotonic() + timeout
+        went_away = time.monotonic() + 15
+        while self.conn._dead is None and time.monotonic() < went_away:
+            time.sleep(0.05)   # the device drops every connection when it goes down
+        self.conn.close()
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                self.conn = self._open()
+                self._info = None
+                return
+            except (DeviceOffline, TransportClosed, TransportTimeout, AdbTimeout) as exc:
+                last = exc
+                time.sleep(0.3)
+        raise AdbTimeout(f"{self.description} to come back after reboot", str(last), timeout)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None, usb_backend: object = None) -> AdbHandset:
+    """Open ``adb-tcp://HOST:PORT`` or ``adb-usb://SERIAL`` as an AdbHandset."""
+    from harness.devices import parse_uri
+
+    scheme, location, _ = parse_uri(uri)
+    key = load_or_create_key(key_path or default_key_path())
+    if scheme == "adb-tcp":
+        from harness.transport.tcp import TcpPipe
+
+        host, _, port = location.rpartition(":")
+        if not port.isdigit():
+            raise HarnessError(f"{uri}: expected adb-tcp://HOST:PORT")
+
+        def open_tcp() -> AdbConnection:
+            return AdbConnection(TcpPipe(host, int(port), timeout), key, timeout=timeout).connect()
+        return AdbHandset(open_tcp, uri, timeout)
+    if scheme == "adb-usb":
+        from harness.transport.usb import UsbPipe
+
+        def open_usb() -> AdbConnection:
+            return AdbConnection(UsbPipe.find(location or None, backend=usb_backend, timeout=timeout), key,
+                                 timeout=timeout).connect()
+        return AdbHandset(open_usb, uri, timeout)
+    raise HarnessError(f"{uri}: not an ADB URI")

@@ -1,0 +1,97 @@
+"""ADB transport messages: the 24-byte header, payload checksum and the commands (AOSP protocol.txt)."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from harness.errors import HarnessError
+
+A_SYNC, A_CNXN, A_OPEN, A_OKAY = 0x434E5953, 0x4E584E43, 0x4E45504F, 0x59414B4F
+A_CLSE, A_WRTE, A_AUTH, A_STLS = 0x45534C43, 0x45545257, 0x48545541, 0x534C5453
+COMMANDS = {A_SYNC: "SYNC", A_CNXN: "CNXN", A_OPEN: "OPEN", A_OKAY: "OKAY", A_CLSE: "CLSE", A_WRTE: "WRTE",
+            A_AUTH: "AUTH", A_STLS: "STLS"}
+VERSION_CHECKSUM = 0x01000000
+VERSION_SKIP_CHECKSUM = 0x01000001
+MAX_PAYLOAD = 1024 * 1024
+MAX_HANDSHAKE_PAYLOAD = 4096
+AUTH_TOKEN, AUTH_SIGNATURE, AUTH_RSAPUBLICKEY = 1, 2, 3
+HEADER = struct.Struct("<6I")
+
+
+class AdbError(HarnessError):
+    """Base of the ADB layer's errors."""
+
+
+class ProtocolViolation(AdbError):
+    """The peer sent bytes that break the protocol; the message shows them."""
+
+    def __init__(self, problem: str, offending: bytes = b"") -> None:
+        self.offending = offending
+        shown = offending[:48].hex(" ")
+        super().__init__(f"ADB protocol violation: {problem}" + (f" (bytes: {shown}{' ...' if len(offending) > 48 else ''})" if offending else ""))
+
+
+def checksum(data: bytes) -> int:
+    return sum(data) & 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Message:
+    command: int
+    arg0: int
+    arg1: int
+    data: bytes = b""
+
+    @property
+    def name(self) -> str:
+        return COMMANDS.get(self.command, f"0x{self.command:08x}")
+
+    def pack(self) -> bytes:
+        """Header and payload; the checksum is always correct, whatever version is in use."""
+        return HEADER.pack(self.command, self.arg0, self.arg1, len(self.data), checksum(self.data),
+                           self.command ^ 0xFFFFFFFF) + self.data
+
+    def __repr__(self) -> str:
+        return f"{self.name}({self.arg0:#x}, {self.arg1:#x}, {len(self.data)} bytes)"
+
+
+def parse_header(raw: bytes, max_payload: int = MAX_PAYLOAD) -> tuple[int, int, int, int, int]:
+    """(command, arg0, arg1, length, check) of a 24-byte header, or ProtocolViolation."""
+    if len(raw) != HEADER.size:
+        raise ProtocolViolation(f"header of {len(raw)} bytes, expected 24", raw)
+    command, arg0, arg1, length, check, magic = HEADER.unpack(raw)
+    if command not in COMMANDS:
+        raise ProtocolViolation(f"unknown command 0x{command:08x}", raw)
+    if magic != command ^ 0xFFFFFFFF:
+        raise ProtocolViolation(f"magic 0x{magic:08x} does not match command {COMMANDS[command]}", raw)
+    if length > max_payload:
+        raise ProtocolViolation(f"data length {length} exceeds maxdata {max_payload}", raw)
+    return command, arg0, arg1, length, check
+
+
+def verify_payload(command: int, data: bytes, check: int, version: int) -> None:
+    if version < VERSION_SKIP_CHECKSUM and checksum(data) != check:
+        raise ProtocolViolation(f"{COMMANDS.get(command, command)} payload checksum {checksum(data):#x} != header {check:#x}", data)
+
+
+class MessageDecoder:
+    """Incremental decoder: feed bytes, get whole messages (for parsers that receive arbitrary chunks)."""
+
+    def __init__(self, max_payload: int = MAX_PAYLOAD, version: int = VERSION_CHECKSUM) -> None:
+        self.max_payload = max_payload
+        self.version = version
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Message]:
+        self._buf += data
+        out = []
+        while len(self._buf) >= HEADER.size:
+            command, arg0, arg1, length, check = parse_header(bytes(self._buf[:HEADER.size]), self.max_payload)
+            if len(self._buf) < HEADER.size + length:
+                break
+            payload = bytes(self._buf[HEADER.size:HEADER.size + length])
+            verify_payload(command, payload, check, self.version)
+            del self._buf[:HEADER.size + length]
+            out.append(Message(command, arg0, arg1, payload))
+        return out

@@ -1,0 +1,122 @@
+"""ADB over TCP for the emulated handset (what ``adb connect HOST:PORT`` reaches).
+
+The port stays the same across power cycles; while the handset is off or
+booting, the port refuses connections, as a real phone's adbd would not answer.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+from harness.emulator.adb_device import DeviceSession, KeyStore
+from harness.emulator.service import CommandHandler
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("host closed the connection")
+        buf += chunk
+    return bytes(buf)
+
+
+class AdbTcpService:
+    """Listens on 127.0.0.1 (OS-picked port) while the phone is booted."""
+
+    def __init__(self, phone: Any, keys: KeyStore, host: str = "127.0.0.1") -> None:
+        self.phone = phone
+        self.keys = keys
+        self.host = host
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._sessions: set[DeviceSession] = set()
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def start(self) -> dict[str, Any]:
+        self._listen()
+        self.phone.add_power_listener(self._on_power)
+        return {"adb": f"{self.host}:{self.port}"}
+
+    def _listen(self) -> None:
+        with self._lock:
+            if self._listener is not None or self._stopped:
+                return
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(16)
+            self.port = sock.getsockname()[1]
+            self._listener = sock
+        threading.Thread(target=self._accept_loop, args=(sock,), name="adb-tcp", daemon=True).start()
+
+    def _unlisten(self) -> None:
+        with self._lock:
+            sock, self._listener = self._listener, None
+            sessions = list(self._sessions)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        for session in sessions:
+            session.shutdown()
+
+    def _on_power(self, powered: bool) -> None:
+        if powered:
+            self._listen()
+        else:
+            self._unlisten()
+
+    def _accept_loop(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            if not self.phone.booted:
+                conn.close()
+                continue
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def close(conn: socket.socket = conn) -> None:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                conn.close()
+
+            session = DeviceSession(self.phone, self.keys, lambda n, c=conn: _recv_exact(c, n), conn.sendall, close)
+            with self._lock:
+                self._sessions.add(session)
+            threading.Thread(target=self._serve, args=(session,), name="adbd-session", daemon=True).start()
+
+    def _serve(self, session: DeviceSession) -> None:
+        try:
+            session.serve()
+        finally:
+            with self._lock:
+                self._sessions.discard(session)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._unlisten()
+
+    def commands(self) -> dict[str, CommandHandler]:
+        def trust(req: dict[str, Any]) -> dict[str, Any]:
+            self.keys.add(str(req["key"]).encode())
+            return {"trusted": True}
+        return {"adb_trust_key": trust}
+
+
+def adb_tcp_service(phone: Any, options: dict[str, Any]) -> AdbTcpService:
+    """Factory for the emulator host: trusts ``options['adb_keys']`` files, or any key with ``adb_insecure``."""
+    keys = KeyStore(insecure=bool(options.get("adb_insecure")))
+    for path in options.get("adb_keys") or []:
+        keys.add_file(path)
+    return AdbTcpService(phone, keys)

@@ -1,0 +1,1 @@
+"""Byte pipes with timeouts: TCP, USB bulk endpoints (pyusb), serial (pyserial URLs)."""
