@@ -1,0 +1,129 @@
+"""``harness match`` and ``harness screens record``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from harness.errors import ConfigError, HarnessError
+
+
+def _box(text: str, what: str) -> Any:
+    from harness.vision.definitions import Box
+
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise HarnessError(f"{what}: expected x,y,w,h in pixels, got {text!r}") from None
+    return Box(x, y, w, h)
+
+
+def add_match_parser(sub: Any) -> None:
+    p = sub.add_parser("match", help="recognise the screen in screenshots (or on a live handset)")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG screenshots")
+    p.add_argument("--handset", metavar="URI", help="take the screenshot from this handset instead")
+    p.add_argument("--screens", metavar="DIR", help="screen library (default: fixtures/screens)")
+    p.add_argument("--profile", help="device profile, for its scale factor (default: width / 480)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=_cmd_match)
+
+
+def _library(folder: str | None) -> Any:
+    from harness.vision import ScreenLibrary
+
+    return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
+
+
+def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_json: bool) -> bool:
+    started = time.perf_counter()
+    rec = library.recognize(image, scale)
+    ms = (time.perf_counter() - started) * 1000
+    if rec is None:
+        guess = library.best_guess(image, scale)
+        if as_json:
+            print(json.dumps({"image": label, "screen": None, "score": round(guess[1], 4), "targets": {}, "ms": round(ms, 1)}))
+        else:
+            print(f"{label}: unknown (best guess {guess[0]} at {guess[1]:.2f}) [{ms:.0f} ms]")
+        return False
+    targets = {k: [round(v[0]), round(v[1])] for k, v in rec.targets.items()}
+    if as_json:
+        print(json.dumps({"image": label, "screen": rec.screen, "score": round(rec.score, 4), "targets": targets,
+                          "ms": round(ms, 1)}))
+    else:
+        where = ", ".join(f"{k} ({x}, {y})" for k, (x, y) in targets.items())
+        print(f"{label}: {rec.screen} (score {rec.score:.2f}) [{ms:.0f} ms] targets: {where or 'none'}")
+    return True
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    library = _library(args.screens)
+    scale = None
+    if args.profile:
+        from harness.profiles import load_profile
+
+        scale = load_profile(args.profile).scale
+    if not args.images and not args.handset:
+        raise HarnessError("match: give IMAGE files or --handset URI")
+    found = True
+    for path in args.images:
+        try:
+            image = np.asarray(Image.open(path).convert("RGB"))
+        except (OSError, ValueError) as exc:
+            raise HarnessError(f"{path}: not an image ({exc})") from None
+        found &= _print(path, image, library, scale, args.json)
+    if args.handset:
+        from harness.devices import open_handset
+
+        opened = open_handset(args.handset)
+        try:
+            found &= _print(args.handset, opened.handset.screenshot(), library,
+                            scale or (opened.profile.scale if opened.profile else None), args.json)
+        finally:
+            opened.close()
+    return 0 if found else 1
+
+
+def add_screens_parser(sub: Any) -> None:
+    p = sub.add_parser("screens", help="the screen library: record a screen from a screenshot")
+    s = p.add_subparsers(dest="screens_command", required=True, metavar="ACTION")
+    r = s.add_parser("record", help="write a screen definition from a screenshot and rectangles on it")
+    r.add_argument("name", help="screen name (as the emulator names screens, e.g. keep_your_life_in_sync)")
+    r.add_argument("--from-image", required=True, metavar="PNG", help="a screenshot of the screen")
+    r.add_argument("--anchor", action="append", required=True, metavar="x,y,w,h", help="a crop that identifies the screen")
+    r.add_argument("--target", action="append", default=[], metavar="name=x,y,w,h[@dx,dy]",
+                   help="a tap target: a crop found on the screen, tapped at its centre (+dx,dy)")
+    r.add_argument("--ignore", action="append", default=[], metavar="x,y,w,h", help="a region to ignore (clock, user text)")
+    r.add_argument("--screens", metavar="DIR", help="library folder (default: fixtures/screens)")
+    r.set_defaults(func=_cmd_record)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from harness.vision.definitions import DEFAULT_LIBRARY, load_definition, write_definition
+
+    try:
+        image = np.asarray(Image.open(args.from_image).convert("RGB"))
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"--from-image {args.from_image}: not an image ({exc})") from None
+    targets = []
+    for spec in args.target:
+        name, sep, rest = spec.partition("=")
+        if not sep or not name:
+            raise HarnessError(f"--target: expected name=x,y,w,h[@dx,dy], got {spec!r}")
+        rect, _, offset = rest.partition("@")
+        dx, dy = (int(v) for v in offset.split(",")) if offset else (0, 0)
+        targets.append((name, _box(rect, f"--target {name}"), (dx, dy), None))
+    folder = Path(args.screens) if args.screens else DEFAULT_LIBRARY
+    try:
+        path = write_definition(folder, args.name, image, [_box(a, "--anchor") for a in args.anchor], targets,
+                                [_box(g, "--ignore") for g in args.ignore])
+        load_definition(path)
+    except ConfigError as exc:
+        raise HarnessError(str(exc)) from None
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,205 @@
+"""Screen definitions: what identifies a screen (anchors), where to tap (targets), what to ignore.
+
+One TOML file per screen in a library folder, with the image crops next to
+it. Coordinates are device pixels of the recorded screenshot; the recorded
+screen's size says how to scale them to any other handset (Windows Phone
+lays out 480 view pixels across).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from harness.errors import ConfigError
+
+DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent.parent / "fixtures" / "screens"
+_TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore"}
+_RECORDED_KEYS = {"width", "height", "profile", "theme"}
+_ANCHOR_KEYS = {"image", "region", "align"}
+ALIGNS = ("top", "center", "bottom")
+_TARGET_KEYS = {"name", "image", "region", "offset", "search"}
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def as_list(self) -> list[int]:
+        return [self.x, self.y, self.w, self.h]
+
+
+@dataclass
+class Anchor:
+    """A crop that identifies the screen; ``align`` says which edge of the screen it keeps its distance to."""
+
+    image: np.ndarray  # RGB crop, recorded pixels
+    region: Box
+    file: str
+    align: str = "top"
+
+
+@dataclass
+class Target:
+    """Tap here: the centre of ``image`` where it is found (searched within ``search``), plus ``offset``."""
+
+    name: str
+    image: np.ndarray
+    region: Box
+    offset: tuple[int, int] = (0, 0)
+    search: Box | None = None  # where to look (recorded pixels); None: a band around ``region``
+    file: str = ""
+
+
+@dataclass
+class ScreenDefinition:
+    name: str
+    width: int
+    height: int
+    anchors: list[Anchor]
+    targets: list[Target] = field(default_factory=list)
+    ignore: list[Box] = field(default_factory=list)
+    path: str = ""
+    description: str = ""
+
+    @property
+    def scale(self) -> float:
+        return self.width / 480.0
+
+
+def _box(path: Path, where: str, value: Any, width: int, height: int) -> Box:
+    if not (isinstance(value, list) and len(value) == 4 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise ConfigError(path, where, f"expected [x, y, w, h] of integers, got {value!r}")
+    x, y, w, h = value
+    if w <= 0 or h <= 0:
+        raise ConfigError(path, where, f"empty region {value}")
+    if x < 0 or y < 0 or x + w > width or y + h > height:
+        raise ConfigError(path, where, f"region {value} is off the recorded {width}x{height} screen")
+    return Box(x, y, w, h)
+
+
+def _crop(path: Path, where: str, name: Any, box: Box) -> np.ndarray:
+    if not isinstance(name, str) or not name:
+        raise ConfigError(path, where, "missing crop file name")
+    file = path.parent / name
+    if not file.exists():
+        raise ConfigError(path, where, f"crop file {name} does not exist")
+    try:
+        image = np.asarray(Image.open(file).convert("RGB"))
+    except Exception as exc:
+        raise ConfigError(path, where, f"crop file {name} is not an image ({exc})") from None
+    if image.shape[:2] != (box.h, box.w):
+        raise ConfigError(path, where, f"crop {name} is {image.shape[1]}x{image.shape[0]}, region says {box.w}x{box.h}")
+    return image
+
+
+def load_definition(path: str | Path) -> ScreenDefinition:
+    """Load one screen definition; a mistake gets a one-line ConfigError naming the file and field."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(toml)", str(exc)) from None
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise ConfigError(path, key, f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(path, "name", "missing")
+    rec = data.get("recorded")
+    if not isinstance(rec, dict):
+        raise ConfigError(path, "recorded", "missing table with width and height of the recorded screen")
+    for key in rec:
+        if key not in _RECORDED_KEYS:
+            raise ConfigError(path, f"recorded.{key}", f"unknown key (known: {', '.join(sorted(_RECORDED_KEYS))})")
+    width, height = rec.get("width"), rec.get("height")
+    if not isinstance(width, int) or not isinstance(height, int) or width < 240 or height <= width:
+        raise ConfigError(path, "recorded.width", f"impossible recorded size {width}x{height}")
+    anchors_raw = data.get("anchor")
+    if not isinstance(anchors_raw, list) or not anchors_raw:
+        raise ConfigError(path, "anchor", "missing: a screen needs at least one [[anchor]]")
+    anchors = []
+    for i, a in enumerate(anchors_raw):
+        where = f"anchor[{i}]"
+        for key in a:
+            if key not in _ANCHOR_KEYS:
+                raise ConfigError(path, f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_ANCHOR_KEYS))})")
+        box = _box(path, f"{where}.region", a.get("region"), width, height)
+        align = a.get("align", "bottom" if box.y > height * 0.55 else "top")
+        if align not in ALIGNS:
+            raise ConfigError(path, f"{where}.align", f"must be one of {', '.join(ALIGNS)}, got {align!r}")
+        anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align))
+    targets = []
+    for i, t in enumerate(data.get("target", [])):
+        where = f"target[{i}]"
+        for key in t:
+            if key not in _TARGET_KEYS:
+                raise ConfigError(path, f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_TARGET_KEYS))})")
+        tname = t.get("name")
+        if not isinstance(tname, str) or not tname:
+            raise ConfigError(path, f"{where}.name", "missing")
+        box = _box(path, f"{where}.region", t.get("region"), width, height)
+        offset = t.get("offset", [0, 0])
+        if not (isinstance(offset, list) and len(offset) == 2 and all(isinstance(v, int) for v in offset)):
+            raise ConfigError(path, f"{where}.offset", f"expected [dx, dy] of integers, got {offset!r}")
+        search = _box(path, f"{where}.search", t["search"], width, height) if "search" in t else None
+        targets.append(Target(tname, _crop(path, f"{where}.image", t.get("image"), box), box, (offset[0], offset[1]),
+                              search, t.get("image")))
+    ignore = [_box(path, f"ignore[{i}].region", g.get("region") if isinstance(g, dict) else None, width, height)
+              for i, g in enumerate(data.get("ignore", []))]
+    return ScreenDefinition(name, width, height, anchors, targets, ignore, str(path), str(data.get("description", "")))
+
+
+def write_definition(folder: str | Path, definition_name: str, screenshot: np.ndarray, anchors: list[Box | tuple[Box, str]],
+                     targets: list[tuple[str, Box, tuple[int, int], Box | None]], ignore: list[Box],
+                     profile: str = "", theme: str = "", description: str = "") -> Path:
+    """Cut the crops out of ``screenshot`` and write NAME.toml beside them (what ``harness screens record`` does)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    height, width = screenshot.shape[:2]
+    lines = [f'name = "{definition_name}"']
+    if description:
+        lines.append(f'description = "{description}"')
+    recorded = f"width = {width}, height = {height}" + (f', profile = "{profile}"' if profile else "") + \
+        (f', theme = "{theme}"' if theme else "")
+    lines.append(f"recorded = {{ {recorded} }}")
+
+    def cut(box: Box, label: str) -> str:
+        if box.x < 0 or box.y < 0 or box.x + box.w > width or box.y + box.h > height or box.w <= 0 or box.h <= 0:
+            raise ConfigError(folder / f"{definition_name}.toml", label, f"region {box.as_list()} is off the {width}x{height} image")
+        name = f"{definition_name}.{label}.png"
+        Image.fromarray(np.ascontiguousarray(screenshot[box.y:box.y + box.h, box.x:box.x + box.w, :3])).save(folder / name)
+        return name
+
+    for i, anchor in enumerate(anchors):
+        box, align = anchor if isinstance(anchor, tuple) else (anchor, "")
+        lines += ["", "[[anchor]]", f'image = "{cut(box, f"anchor{i}")}"', f"region = {box.as_list()}"]
+        if align:
+            lines.append(f'align = "{align}"')
+    for name, box, offset, search in targets:
+        safe = name.replace(":", "_")
+        lines += ["", "[[target]]", f'name = "{name}"', f'image = "{cut(box, f"target-{safe}")}"', f"region = {box.as_list()}"]
+        if offset != (0, 0):
+            lines.append(f"offset = [{offset[0]}, {offset[1]}]")
+        if search is not None:
+            lines.append(f"search = {search.as_list()}")
+    for box in ignore:
+        lines += ["", "[[ignore]]", f"region = {box.as_list()}"]
+    path = folder / f"{definition_name}.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,74 @@
+"""Waiting for a screen: stable (not mid-animation), recognised, one of the expected ones."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+from PIL import Image
+
+from harness.errors import HarnessTimeout
+from harness.vision.matcher import WORK, Recognition, ScreenLibrary, to_work
+
+#: Mean grey difference (0..255, working pixels) under which two frames count as the same.
+STABLE_DIFF = 1.5
+
+
+class ScreenTimeout(HarnessTimeout):
+    """The expected screen did not show in time; names the best guess and the saved screenshot."""
+
+    def __init__(self, expected: list[str], guess: tuple[str, float] | None, timeout: float, screenshot: Path | None,
+                 stable: bool) -> None:
+        self.expected_screens = expected
+        self.guess = guess
+        self.screenshot = screenshot
+        if guess is None:
+            seen = "no screenshot"
+        else:
+            seen = f"best guess {guess[0]} (score {guess[1]:.2f}){'' if stable else ', screen never stable'}"
+        super().__init__(" or ".join(expected), seen, timeout, screenshot)
+
+
+def _save(image: np.ndarray, folder: str | Path | None, label: str) -> Path:
+    directory = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="harness-wait-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"timeout-{label}-{time.strftime('%H%M%S')}.png"
+    Image.fromarray(np.ascontiguousarray(image[:, :, :3])).save(path)
+    return path
+
+
+def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 20.0, library: ScreenLibrary | None = None,
+                    artifacts_dir: str | Path | None = None, scale: float | None = None, interval: float = 0.08) -> Recognition:
+    """Screenshots until two in a row match and the frame is one of ``names``; ScreenTimeout otherwise."""
+    expected = [names] if isinstance(names, str) else list(names)
+    library = library or ScreenLibrary.load_default()
+    deadline = time.monotonic() + timeout
+    previous: np.ndarray | None = None
+    image: np.ndarray | None = None
+    guess: tuple[str, float] | None = None
+    stable = False
+    while True:
+        image = handset.screenshot()
+        frame_scale = scale or image.shape[1] / 480
+        small = to_work(image, frame_scale).astype(np.int16)
+        top = int(34 * WORK)  # the status bar clock may tick; it never decides stability
+        stable = previous is not None and previous.shape == small.shape and \
+            float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
+        previous = small
+        if stable:
+            rec = library.recognize(image, frame_scale)
+            if rec is not None:
+                guess = (rec.screen, rec.score)
+                if rec.screen in expected:
+                    return rec
+            else:
+                guess = library.best_guess(image, frame_scale)
+        if time.monotonic() >= deadline:
+            if guess is None:
+                guess = library.best_guess(image, frame_scale)
+            path = _save(image, artifacts_dir, "-or-".join(expected)[:60])
+            raise ScreenTimeout(expected, guess, timeout, path, stable)
+        time.sleep(interval)
