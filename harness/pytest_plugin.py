@@ -50,10 +50,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("emulator_options", "default emulator:// options (KEY=VALUE per line)", type="linelist", default=[])
 
 
+_INI = {"handset": "handsets", "modem": "modem", "screens": "screens", "artifacts": "artifacts", "inbox": "inbox",
+        "secrets": "secrets"}
+
+
 def _opt(config: pytest.Config, name: str) -> Any:
+    """A command-line option, else its ini setting."""
     value = config.getoption(name.replace("-", "_"), default=None)
-    if value in (None, [], ""):
-        value = config.getini(name)
+    if value in (None, [], "") and name in _INI:
+        value = config.getini(_INI[name])
     return value or None
 
 
@@ -64,7 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # --------------------------------------------------------------------------- parametrisation
 def _handset_uris(config: pytest.Config) -> list[str]:
-    return list(_opt(config, "handset") or _opt(config, "handsets") or ["emulator://lumia-930"])
+    return list(_opt(config, "handset") or ["emulator://lumia-930"])
 
 
 def _with_query(uri: str, extra: dict[str, Any]) -> str:

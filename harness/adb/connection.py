@@ -44,11 +44,13 @@ class Stream:
         self._chunks: queue.Queue[bytes | None] = queue.Queue()
         self._ready = threading.Event()  # OKAY for the last WRTE (or for OPEN)
         self.closed = False
+        self.opened = False  # the device said OKAY to our OPEN
         self._buf = bytearray()
 
     # reader-thread side
     def _on_okay(self, remote_id: int) -> None:
         self.remote_id = remote_id
+        self.opened = True
         self._ready.set()
 
     def _on_data(self, data: bytes) -> None:
@@ -263,9 +265,9 @@ class AdbConnection:
         if not stream._ready.wait(timeout or self.timeout):
             self._streams.pop(local_id, None)
             raise AdbTimeout(f"OKAY for OPEN {service!r}", "nothing", timeout or self.timeout)
-        self._raise_if_dead()
-        if stream.closed:
+        if not stream.opened:
             self._streams.pop(local_id, None)
+            self._raise_if_dead()
             raise StreamRefused(f"the device refused service {service!r}")
         return stream
 

@@ -14,7 +14,7 @@ from harness.flows.signin import (
     sign_in_again_after_update,
 )
 
-from .conftest import E2E_MARKERS
+from e2e_markers import E2E_MARKERS
 
 pytestmark = E2E_MARKERS
 
