@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -15,16 +15,42 @@ from harness.errors import HarnessError
 from harness.handset import KEYCODES, Handset, HandsetInfo
 from harness.transport.base import TransportClosed, TransportTimeout
 
+T = TypeVar("T")
+
 
 class AdbHandset(Handset):
     """Screen, input, files and shell of one device through an ADB connection."""
 
-    def __init__(self, open_connection: Callable[[], AdbConnection], description: str, timeout: float = 10.0) -> None:
+    def __init__(self, open_connection: Callable[[], AdbConnection], description: str, timeout: float = 10.0,
+                 reconnect_timeout: float = 60.0) -> None:
         self._open = open_connection
         self.description = description
         self.timeout = timeout
+        self.reconnect_timeout = reconnect_timeout
         self.conn = open_connection()
         self._info: HandsetInfo | None = None
+
+    def _reconnect(self) -> None:
+        """The device went away (a reboot it started itself, a reset, a cable): connect again when it is back."""
+        self.conn.close()
+        deadline = time.monotonic() + self.reconnect_timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                self.conn = self._open()
+                return
+            except (DeviceOffline, TransportClosed, TransportTimeout, AdbTimeout) as exc:
+                last = exc
+                time.sleep(0.25)
+        raise DeviceOffline(f"{self.description} is offline and did not come back within {self.reconnect_timeout:g}s ({last})")
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run one exchange; if the device dropped the connection, reconnect once and run it again."""
+        try:
+            return fn()
+        except DeviceOffline:
+            self._reconnect()
+            return fn()
 
     # ------------------------------------------------------------------ identity
     @property
@@ -51,14 +77,14 @@ class AdbHandset(Handset):
 
     # ------------------------------------------------------------------ screen
     def screenshot(self) -> np.ndarray:
-        return services.decode_screencap(services.exec_out(self.conn, "screencap", self.timeout))
+        return services.decode_screencap(self._call(lambda: services.exec_out(self.conn, "screencap", self.timeout)))
 
     def screenshot_png(self) -> np.ndarray:
-        return services.decode_png(services.exec_out(self.conn, "screencap -p", self.timeout))
+        return services.decode_png(self._call(lambda: services.exec_out(self.conn, "screencap -p", self.timeout)))
 
     # ------------------------------------------------------------------ input
     def _input(self, *args: str) -> None:
-        result = services.shell(self.conn, "input " + " ".join(args), self.timeout)
+        result = self._call(lambda: services.shell(self.conn, "input " + " ".join(args), self.timeout))
         if result.exit_code != 0:
             raise HarnessError(f"{self.description}: input {args[0]} failed: {result.stderr.decode(errors='replace').strip()}")
 
@@ -82,16 +108,16 @@ class AdbHandset(Handset):
 
     # ------------------------------------------------------------------ shell and files
     def shell(self, command: str, timeout: float | None = None) -> str:
-        return services.shell(self.conn, command, timeout or self.timeout).text
+        return self.shell_result(command, timeout).text
 
     def shell_result(self, command: str, timeout: float | None = None) -> services.ShellResult:
-        return services.shell(self.conn, command, timeout or self.timeout)
+        return self._call(lambda: services.shell(self.conn, command, timeout or self.timeout))
 
     def push(self, data: bytes, remote: str, mode: int = 0o644) -> None:
-        services.push(self.conn, data, remote, mode, timeout=max(60.0, self.timeout))
+        self._call(lambda: services.push(self.conn, data, remote, mode, timeout=max(60.0, self.timeout)))
 
     def pull(self, remote: str) -> bytes:
-        return services.pull(self.conn, remote, timeout=max(60.0, self.timeout))
+        return self._call(lambda: services.pull(self.conn, remote, timeout=max(60.0, self.timeout)))
 
     # ------------------------------------------------------------------ power
     def reboot(self, timeout: float = 90.0) -> None:

@@ -26,6 +26,7 @@ from harness.profiles import Profile, load_profile
 #: (phone, options) and returns an EmulatorService.
 PHONE_SERVICES: list[tuple[str, str]] = [
     ("harness.emulator.adb_tcp", "adb_tcp_service"),
+    ("harness.emulator.modem_device", "modem_service"),
 ]
 
 

@@ -29,7 +29,7 @@ ANCHOR_MARGIN = 16          # working pixels searched around an anchor's recorde
 ACCEPT_SCORE = 0.60         # a screen is recognised only above this ...
 ACCEPT_MARGIN = 0.05        # ... and this far above the runner-up
 ANCHOR_FLOOR = 0.40         # every visible anchor must reach this
-TARGET_SCORE = 0.55
+TARGET_SCORE = 0.72
 TOAST_VIEW_HEIGHT = 66
 TARGET_BAND_VIEW = 90
 

@@ -38,6 +38,8 @@ def _prepare(phone, screen: str) -> None:  # type: ignore[no-untyped-def]
         m.ms_account = "alice@outlook.com"
         m.sync = {"email": "synced", "contacts": "synced", "calendar": "synced"}
         m.outlook = {"dave@outlook.com": True}
+    if screen == "phone_update":
+        m.os_version = "8.0"  # so that the install button is there to record
     phone.goto(screen)
 
 

@@ -1,0 +1,142 @@
+"""AT command responses of 3GPP TS 27.005/27.007 in text mode: final results, URCs, +CMGL/+CMGR.
+
+Pure functions over decoded lines, so the reader thread and the tests share
+them. Anything unexpected becomes a typed error, never a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from harness.errors import HarnessError
+
+#: Prefixes of unsolicited result codes: routed to their own queue, never into a command's response.
+URC_PREFIXES = ("+CMTI:", "+CMT:", "+CDSI:", "+CDS:", "^RSSI:", "^BOOT:", "^MODE:", "^SRVST:", "RING", "+CRING:",
+                "+CLIP:", "NO CARRIER", "+CREG:", "+CGREG:", "+CEREG:", "RDY", "SMS Ready", "Call Ready",
+                "+CPIN: READY", "+QIND:", "+CUSD:")
+FINAL_OK = "OK"
+FINAL_ERRORS = ("ERROR", "+CME ERROR:", "+CMS ERROR:", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
+
+
+class ModemError(HarnessError):
+    """The modem answered ERROR (or broke the protocol)."""
+
+
+class CmeError(ModemError):
+    """+CME ERROR: <code> (mobile equipment error, 27.007 9.2)."""
+
+    def __init__(self, code: str, command: str) -> None:
+        self.code = code
+        super().__init__(f"{command}: +CME ERROR: {code}")
+
+
+class CmsError(ModemError):
+    """+CMS ERROR: <code> (message service error, 27.005 3.2.5)."""
+
+    def __init__(self, code: str, command: str) -> None:
+        self.code = code
+        super().__init__(f"{command}: +CMS ERROR: {code}")
+
+
+@dataclass(frozen=True)
+class Sms:
+    """One stored text message."""
+
+    index: int
+    status: str
+    sender: str
+    timestamp: datetime | None
+    body: str
+
+
+def is_final(line: str) -> bool:
+    return line == FINAL_OK or any(line.startswith(e) for e in FINAL_ERRORS)
+
+
+def is_urc(line: str, pending: str | None = None) -> bool:
+    """A line that belongs to no command; ``pending`` keeps +CREG? and friends' own answers as responses."""
+    for prefix in URC_PREFIXES:
+        if line.startswith(prefix):
+            if pending and prefix.endswith(":") and pending.upper().startswith("AT" + prefix[:-1]):
+                return False  # the answer to AT+CREG? looks like the URC +CREG:
+            if pending and prefix == "+CPIN: READY" and pending.upper().startswith("AT+CPIN"):
+                return False
+            return True
+    return False
+
+
+def raise_for_final(line: str, command: str) -> None:
+    if line == FINAL_OK:
+        return
+    if line.startswith("+CME ERROR:"):
+        raise CmeError(line.split(":", 1)[1].strip(), command)
+    if line.startswith("+CMS ERROR:"):
+        raise CmsError(line.split(":", 1)[1].strip(), command)
+    raise ModemError(f"{command}: {line}")
+
+
+def split_fields(text: str) -> list[str]:
+    """Comma-separated fields with quotes honoured ("a,b",1 -> [a,b, 1]); quotes removed."""
+    fields, cur, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            fields.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    fields.append("".join(cur).strip())
+    return fields
+
+
+_SCTS = re.compile(r"^(\d{2})/(\d{2})/(\d{2}),(\d{2}):(\d{2}):(\d{2})([+-])(\d{1,2})$")
+
+
+def parse_scts(text: str) -> datetime | None:
+    """``yy/MM/dd,hh:mm:ss±zz`` (zz in quarter hours) -> an aware datetime, None when malformed."""
+    m = _SCTS.match(text.strip().strip('"'))
+    if not m:
+        return None
+    yy, mo, dd, hh, mi, ss, sign, zz = m.groups()
+    try:
+        offset = timedelta(minutes=15 * int(zz)) * (-1 if sign == "-" else 1)
+        return datetime(2000 + int(yy), int(mo), int(dd), int(hh), int(mi), int(ss), tzinfo=timezone(offset))
+    except ValueError:
+        return None
+
+
+def parse_message_header(line: str, with_index: bool) -> tuple[int, str, str, datetime | None]:
+    """+CMGL: <index>,<stat>,<oa>,[<alpha>],[<scts>][,...] or +CMGR: <stat>,<oa>,[<alpha>],[<scts>][,...]."""
+    _, _, rest = line.partition(":")
+    fields = split_fields(rest)
+    try:
+        if with_index:
+            index, fields = int(fields[0]), fields[1:]
+        else:
+            index = -1
+        status, sender = fields[0], fields[1]
+    except (IndexError, ValueError):
+        raise ModemError(f"malformed message header {line!r}") from None
+    timestamp = parse_scts(f"{fields[3]}") if len(fields) > 3 else None
+    if timestamp is None and len(fields) > 4:  # an unquoted scts splits in two on its comma
+        timestamp = parse_scts(f"{fields[3]},{fields[4]}")
+    return index, status, sender, timestamp
+
+
+def parse_cmgl(lines: list[str]) -> list[Sms]:
+    """The response lines of AT+CMGL: a header line, then the body line, per message."""
+    out: list[Sms] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("+CMGL:"):
+            index, status, sender, ts = parse_message_header(line, with_index=True)
+            body = lines[i + 1] if i + 1 < len(lines) and not lines[i + 1].startswith("+CMGL:") else ""
+            i += 2 if body or (i + 1 < len(lines) and lines[i + 1] == "") else 1
+            out.append(Sms(index, status, sender, ts, body))
+        else:
+            i += 1
+    return out
