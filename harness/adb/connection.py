@@ -200,6 +200,8 @@ class AdbConnection:
             except TransportTimeout:
                 continue
             except TransportClosed as exc:
+                if sent_key:
+                    raise Unauthorised(f"the device refused our key and closed the connection ({exc})") from None
                 raise DeviceOffline(f"device closed the connection during the handshake: {exc}") from None
             if msg.command == A_CNXN:
                 self.version = min(msg.arg0, VERSION_SKIP_CHECKSUM)
