@@ -29,7 +29,8 @@ ANCHOR_MARGIN = 16          # working pixels searched around an anchor's recorde
 ACCEPT_SCORE = 0.60         # a screen is recognised only above this ...
 ACCEPT_MARGIN = 0.05        # ... and this far above the runner-up
 ANCHOR_FLOOR = 0.40         # every visible anchor must reach this
-TARGET_SCORE = 0.72
+TARGET_SCORE = 0.72         # a target searched over a wide region must match this well ...
+TARGET_NEAR_SCORE = 0.55    # ... one searched near where it was recorded, this well
 TOAST_VIEW_HEIGHT = 66
 TARGET_BAND_VIEW = 90
 
@@ -141,8 +142,9 @@ class Frame:
         band = image[int(4 * self.scale):band_h:max(1, int(self.scale * 4)), ::max(1, int(self.scale * 4)), :3].reshape(-1, 3)
         colour = np.median(band, axis=0)
         close = (np.abs(band.astype(np.int16) - colour).sum(axis=1) < 30).mean()
-        saturation = colour.max() - colour.min()
-        return bool(close > 0.6 and saturation > 40)
+        bottom = image[-max(2, int(8 * self.scale)):, ::max(1, int(self.scale * 8)), :3].reshape(-1, 3)
+        background = np.median(bottom, axis=0)  # the page background shows along the bottom edge
+        return bool(close > 0.6 and np.abs(colour - background).sum() > 60 and colour.max() - colour.min() > 20)
 
 
 class ScreenLibrary:
@@ -257,7 +259,7 @@ class ScreenLibrary:
                 continue
             result = ncc(window, t.edges)
             _, best, _, loc = cv2.minMaxLoc(result)
-            if not np.isfinite(best) or best < TARGET_SCORE:
+            if not np.isfinite(best) or best < (TARGET_SCORE if search is not None else TARGET_NEAR_SCORE):
                 continue
             cx = (x0 + loc[0] + t.w / 2) / WORK * frame.scale + target.offset[0] / d.scale * frame.scale
             cy = (y0 + loc[1] + t.h / 2) / WORK * frame.scale + target.offset[1] / d.scale * frame.scale
