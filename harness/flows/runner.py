@@ -58,10 +58,13 @@ class FlowRunner:
         self.steps: list[Step] = []
         self.last: Recognition | None = None
         self._last_screenshot: str | None = None
+        self._acted = True  # touched the handset since the last recognition
 
     # ------------------------------------------------------------------ waiting
     def expect(self, *names: str, timeout: float | None = None, failures: bool = True, action: str = "") -> Recognition:
         """Wait until the handset shows one of ``names``; a failure screen raises ``SignInFailed``."""
+        if not self._acted and self.last is not None and self.last.screen in names:
+            return self.last  # nothing touched the phone since we saw this screen
         wanted = list(names) + ([s for s in FAILURE_SCREENS if s not in names] if failures else [])
         started = time.monotonic()
         try:
@@ -71,6 +74,7 @@ class FlowRunner:
             self.artifacts.record("timeout", expected=list(names), error=str(exc))
             raise
         self.last = rec
+        self._acted = False
         self._log_step(rec, action or f"saw {rec.screen}", time.monotonic() - started)
         if rec.screen in FAILURE_SCREENS and rec.screen not in names:
             raise SignInFailed(f"sign-in failed: the handset shows {rec.screen} (expected {' or '.join(names)})",
@@ -99,6 +103,7 @@ class FlowRunner:
             raise FlowError(f"screen {rec.screen} has no tap target {target!r}", rec.screen, rec.score,
                             self._last_screenshot) from None
         self.artifacts.record("tap", screen=rec.screen, target=target, x=x, y=y)
+        self._acted = True
         self.handset.tap(int(round(x)), int(round(y)))
 
     def advance(self, screen: str | Iterable[str], target: str, then: Iterable[str], timeout: float | None = None,
@@ -126,11 +131,18 @@ class FlowRunner:
         self.tap(again, target)
         return self.expect(*then, timeout=timeout, failures=failures, action=f"tapped {target} again on {again.screen}")
 
+    def press(self, key: str) -> None:
+        """Press a hardware key (back, start, search, power)."""
+        self.artifacts.record("key", key=key)
+        self._acted = True
+        self.handset.key(key)
+
     def type_into(self, rec: Recognition, field: str, value: str | Secret, clear: int = 0) -> None:
         """Tap a text field and type; secrets are typed but never recorded."""
         self.tap(rec, field)
         for _ in range(clear):
             self.handset.key("delete")
+        self._acted = True
         secret = isinstance(value, Secret)
         text = value.reveal() if isinstance(value, Secret) else value
         self.handset.text(text)

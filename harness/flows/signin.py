@@ -91,7 +91,7 @@ def sign_in_during_setup(run: FlowRunner, account: Credentials, code: CodeSource
 
 def open_settings(run: FlowRunner) -> Recognition:
     """From Start (pressing the start key first) to Settings through the app list."""
-    run.handset.key("start")
+    run.press("start")
     run.expect("start")
     run.advance("start", "all_apps", ["app_list"])
     return run.advance("app_list", "settings", ["settings"])
