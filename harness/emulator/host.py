@@ -27,6 +27,8 @@ from harness.profiles import Profile, load_profile
 PHONE_SERVICES: list[tuple[str, str]] = [
     ("harness.emulator.adb_tcp", "adb_tcp_service"),
     ("harness.emulator.modem_device", "modem_service"),
+    ("harness.emulator.console_device", "console_service"),
+    ("harness.emulator.relay_device", "relay_service"),
 ]
 
 

@@ -199,8 +199,9 @@ class EmulatedPhone:
                      f"boot: Windows Phone {self.model.os_version} kernel loaded",
                      "boot: mounting data partition", "boot: starting shell"]
         total = 0.0 if instant else self.options.boot_time
-        for i, line in enumerate(lines):
-            self._schedule_ui(total * i / (len(lines) + 1), lambda line=line: self._log(line))
+        if not instant:
+            for i, line in enumerate(lines):
+                self._schedule_ui(total * i / (len(lines) + 1), lambda line=line: self._log(line))
         if instant:
             with self._lock:
                 for line in lines:

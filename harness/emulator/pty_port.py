@@ -5,19 +5,29 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 import tty
 from typing import Callable
 
 
 class PtyPort:
-    """Owns the master side of a pty; calls ``on_data`` with what the harness writes."""
+    """Owns the master side of a pty; calls ``on_data`` with what the harness writes.
+
+    Output written while nobody has the port open is held back and sent once
+    a reader opens it (pyserial flushes the input buffer when it opens a
+    port, so bytes queued in the pty before that would be lost).
+    """
 
     def __init__(self, name: str, on_data: Callable[[bytes], None]) -> None:
         self.name = name
         self.on_data = on_data
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
+        self.master, slave = os.openpty()
+        tty.setraw(slave)
+        self.path = os.ttyname(slave)
+        os.close(slave)  # with no slave open, the master reports POLLHUP until a reader opens the port
+        self.slave = -1
+        self._held: list[bytes] = []
+        self._reader_since: float | None = None
         self._stop = threading.Event()
         self._write_lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name=f"pty {name}", daemon=True)
@@ -26,19 +36,46 @@ class PtyPort:
         self._thread.start()
         return self.path
 
+    def reader_present(self) -> bool:
+        poller = select.poll()
+        poller.register(self.master, select.POLLIN | select.POLLHUP)
+        return not any(ev & select.POLLHUP for _, ev in poller.poll(0))
+
     def _loop(self) -> None:
+        poller = select.poll()
+        poller.register(self.master, select.POLLIN)
         while not self._stop.is_set():
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if not ready:
+            if not self.reader_present():
+                self._reader_since = None
+                self._stop.wait(0.05)
+                continue
+            if self._reader_since is None:
+                self._reader_since = time.monotonic()
+            if self._held and time.monotonic() - self._reader_since > 0.15:
+                with self._write_lock:
+                    held, self._held = self._held, []
+                for chunk in held:
+                    self._write_now(chunk)
+            events = poller.poll(50)
+            if not events or not events[0][1] & select.POLLIN:
                 continue
             try:
                 data = os.read(self.master, 4096)
             except OSError:
-                return
+                self._stop.wait(0.05)
+                continue
             if data:
                 self.on_data(data)
 
     def write(self, data: bytes) -> None:
+        with self._write_lock:
+            if self._reader_since is None or time.monotonic() - self._reader_since <= 0.15 or self._held:
+                if sum(map(len, self._held)) < 1 << 20:
+                    self._held.append(bytes(data))
+                return
+        self._write_now(data)
+
+    def _write_now(self, data: bytes) -> None:
         with self._write_lock:
             view = memoryview(data)
             while view and not self._stop.is_set():
@@ -54,8 +91,7 @@ class PtyPort:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        try:
+            os.close(self.master)
+        except OSError:
+            pass

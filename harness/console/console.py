@@ -1,0 +1,148 @@
+"""The serial console of a handset, opened by pyserial URL (/dev/ttyACM0, rfc2217://host:port, a pty).
+
+A background reader keeps the whole console log in the run's artifacts. When
+the port goes away (the handset reboots and its USB serial disappears) the
+reader writes a gap marker, reopens the port with backoff, and carries on,
+so no line that reached the host is lost.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import serial
+
+from harness.errors import DeviceUnavailable, HarnessTimeout
+from harness.secrets import redact
+
+
+class ConsoleTimeout(HarnessTimeout):
+    """The console did not print what was expected in time; ``seen`` is the tail it did print."""
+
+
+class SerialConsole:
+    """Expect-style access to a console plus a complete, timestamped log."""
+
+    def __init__(self, url: str, log_path: str | Path | None = None, baudrate: int = 115200,
+                 reopen_timeout: float = 120.0) -> None:
+        self.url = url
+        self.baudrate = baudrate
+        self.reopen_timeout = reopen_timeout
+        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
+        self._cond = threading.Condition()
+        self._text = ""          # everything received and not yet consumed by expect()
+        self.lines: list[str] = []
+        self.gaps = 0
+        self._partial = ""
+        self._stop = threading.Event()
+        self._port = self._open()
+        self._thread = threading.Thread(target=self._read_loop, name=f"console {url}", daemon=True)
+        self._thread.start()
+
+    def _open(self) -> serial.SerialBase:
+        try:
+            return serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.1, exclusive=False)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise DeviceUnavailable(f"console {self.url}: cannot open: {exc}") from None
+
+    def _write_log(self, line: str) -> None:
+        self.lines.append(line)
+        if self._log is not None:
+            self._log.write(f"{time.strftime('%H:%M:%S')} {redact(line)}\n")
+            self._log.flush()
+
+    def _read_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._port.read(self._port.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError):
+                if self._stop.is_set():
+                    return
+                self._reopen()
+                continue
+            if data:
+                self._take(data.decode("latin-1"))
+
+    def _take(self, text: str) -> None:
+        with self._cond:
+            self._text += text
+            self._partial += text
+            *complete, self._partial = self._partial.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            for line in complete:
+                self._write_log(line)
+            self._cond.notify_all()
+
+    def _reopen(self) -> None:
+        lost = time.strftime("%H:%M:%S")
+        try:
+            self._port.close()
+        except Exception:
+            pass
+        deadline = time.monotonic() + self.reopen_timeout
+        delay = 0.05
+        while not self._stop.is_set():
+            try:
+                self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.1)
+                break
+            except (serial.SerialException, OSError, ValueError):
+                if time.monotonic() > deadline:
+                    self._write_log(f"--- console {self.url} lost at {lost}; not back after {self.reopen_timeout:g}s ---")
+                    self._stop.wait(1.0)
+                    deadline = time.monotonic() + self.reopen_timeout
+                self._stop.wait(delay)
+                delay = min(delay * 2, 1.0)
+        with self._cond:
+            self.gaps += 1
+            if self._partial:
+                self._write_log(self._partial)
+                self._partial = ""
+            self._write_log(f"--- console gap: port lost at {lost}, back at {time.strftime('%H:%M:%S')} ---")
+            self._cond.notify_all()
+
+    def expect(self, pattern: str | re.Pattern[str], timeout: float = 10.0) -> tuple[re.Match[str], str]:
+        """Wait for ``pattern``; returns the match and the text before it (both consumed)."""
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                match = regex.search(self._text)
+                if match:
+                    before = self._text[:match.start()]
+                    self._text = self._text[match.end():]
+                    return match, before
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ConsoleTimeout(f"/{regex.pattern}/ on console {self.url}", repr(redact(self._text[-200:])), timeout)
+                self._cond.wait(remaining)
+
+    def send_line(self, line: str) -> None:
+        try:
+            self._port.write(line.encode("latin-1", "replace") + b"\r\n")
+        except (serial.SerialException, OSError) as exc:
+            raise DeviceUnavailable(f"console {self.url}: write failed ({exc})") from None
+
+    def run(self, command: str, prompt: str = r"wp> ", timeout: float = 10.0) -> str:
+        """Send a command and return what it printed before the next prompt."""
+        self.send_line(command)
+        _, before = self.expect(re.escape(prompt), timeout)
+        lines = before.replace("\r", "").split("\n")
+        return "\n".join(line for line in lines if line.strip() != command.strip()).strip("\n")
+
+    def tail(self, n: int = 20) -> list[str]:
+        return self.lines[-n:]
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self._port.close()
+        except Exception:
+            pass
+        self._thread.join(timeout=2)
+        if self._partial:
+            self._write_log(self._partial)
+        if self._log is not None:
+            self._log.close()
+            self._log = None

@@ -1,0 +1,54 @@
+"""LCUS-n USB relay boards (CH340, USB id 1a86:7523), common on lab racks.
+
+Protocol: 9600 8N1; a four-byte frame ``A0 <channel> <0|1> <checksum>``,
+where the checksum is the low byte of the sum of the first three bytes
+(channel 1 on = ``A0 01 01 A2``, off = ``A0 01 00 A1``). The board sends
+no reply, so ``state`` reports what this driver last set (None before that).
+"""
+
+from __future__ import annotations
+
+import serial
+
+from harness.power.base import PowerSwitch, PowerSwitchError
+
+USB_ID = (0x1A86, 0x7523)
+
+
+def lcus_frame(channel: int, on: bool) -> bytes:
+    body = bytes([0xA0, channel & 0xFF, 1 if on else 0])
+    return body + bytes([sum(body) & 0xFF])
+
+
+class LcusRelay(PowerSwitch):
+    def __init__(self, url: str, channels: int = 1) -> None:
+        self.url = url
+        self.channels = channels
+        self._state: dict[int, bool] = {}
+        try:
+            self.port = serial.serial_for_url(url, baudrate=9600, bytesize=8, parity="N", stopbits=1, timeout=1,
+                                              write_timeout=2)
+        except (serial.SerialException, ValueError) as exc:
+            raise PowerSwitchError(f"relay {url}: cannot open: {exc}") from None
+
+    def _send(self, channel: int, on: bool) -> None:
+        self._check(channel)
+        try:
+            self.port.write(lcus_frame(channel, on))
+            self.port.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise PowerSwitchError(f"relay {self.url}: write failed ({exc})") from None
+        self._state[channel] = on
+
+    def on(self, channel: int) -> None:
+        self._send(channel, True)
+
+    def off(self, channel: int) -> None:
+        self._send(channel, False)
+
+    def state(self, channel: int) -> bool | None:
+        self._check(channel)
+        return self._state.get(channel)
+
+    def close(self) -> None:
+        self.port.close()

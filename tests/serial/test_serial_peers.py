@@ -1,0 +1,152 @@
+"""The serial peers of an emulated handset over real ptys (and ser2net's RFC 2217): modem, console, relay."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harness.adb import connect_handset
+from harness.adb.auth import load_or_create_key
+from harness.console import ConsoleTimeout, SerialConsole
+from harness.emulator.control import ControlClient
+from harness.emulator.process import EmulatorProcess
+from harness.errors import HarnessTimeout
+from harness.modem import GsmModem, ModemTimeout
+from harness.power import LcusRelay
+
+
+@pytest.fixture
+def emulator(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_ADB_KEY", str(tmp_path / "adbkey"))
+    load_or_create_key(tmp_path / "adbkey")
+    proc = EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.8", "--adb-key", str(tmp_path / "adbkey.pub")],
+                           log_path=tmp_path / "emulator.log")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def _code(body: str) -> str:
+    return re.search(r"\d{7}", body).group(0)
+
+
+def test_access_code_by_sms_and_urcs_during_a_command(emulator, tmp_path) -> None:
+    modem = GsmModem(emulator.endpoints["modem"], log_path=tmp_path / "modem.log")
+    with ControlClient(emulator.endpoints["control"]) as control:
+        since = time.time()
+        control.call("sms_send", to="+15550100", sender="+15550199", body="not a code: see you at 7")
+        control.call("sms_send", to="+15550100", sender="69525", body="Use 7654321 as Microsoft account security code")
+        assert modem.wait_for_access_code(since=since, timeout=10).reveal() == "7654321"
+        # A +CMTI that arrives while AT+CMGL is answering goes to the URC queue, not into the listing.
+        control.call("modem_slow", seconds=0.6)
+        listing: list = []
+        worker = threading.Thread(target=lambda: listing.append(modem.list_messages()))
+        worker.start()
+        time.sleep(0.2)
+        control.call("sms_send", to="+15550100", sender="69525", body="Use 1112223 as Microsoft account security code")
+        worker.join(10)
+        control.call("modem_slow", seconds=0)
+        assert all(not m.body.startswith("+CMTI") for m in listing[0])
+        assert modem.wait_for_access_code(sender="69525", timeout=10).reveal() == "1112223"
+        assert [m.sender for m in modem.list_messages()] == ["+15550199"]  # read codes were deleted
+    modem.close()
+    log = (tmp_path / "modem.log").read_text()
+    assert "+CMTI" in log and "7654321" not in log and "1112223" not in log
+
+
+def test_a_slow_modem_gives_a_typed_timeout_then_recovers(emulator) -> None:
+    modem = GsmModem(emulator.endpoints["modem"])
+    with ControlClient(emulator.endpoints["control"]) as control:
+        control.call("modem_slow", seconds=1.5)
+        started = time.monotonic()
+        with pytest.raises(ModemTimeout):
+            modem.command("AT", timeout=0.5)
+        assert time.monotonic() - started < 2
+        control.call("modem_slow", seconds=0)
+        time.sleep(1.6)
+        assert modem.command("AT") == []
+    with pytest.raises(HarnessTimeout):
+        modem.wait_for_access_code(timeout=1.5, poll=0.3)
+    modem.close()
+
+
+def test_console_log_keeps_every_line_across_a_reboot(emulator, tmp_path) -> None:
+    log = tmp_path / "console.log"
+    console = SerialConsole(emulator.endpoints["console"], log_path=log)
+    console.expect(r"boot: complete", timeout=5)
+    console.send_line("getprop ro.serialno")
+    match, _ = console.expect(r"520A[0-9A-F]+", timeout=5)
+    assert match.group(0) == emulator.endpoints["serial"]
+    console.send_line("reboot")
+    console.expect(r"powering on", timeout=20)
+    console.expect(r"boot: complete", timeout=20)
+    console.expect(r"wp> ", timeout=5)
+    with pytest.raises(ConsoleTimeout) as info:
+        console.expect(r"never printed", timeout=0.3)
+    assert "never printed" in str(info.value)
+    console.close()
+    text = log.read_text()
+    assert "console gap: port lost at" in text
+    assert text.index("power: off") < text.index("console gap") < text.rindex("powering on") < text.rindex("boot: complete")
+    assert text.count("boot: complete") == 2  # the first boot, before we opened the port, is kept too
+    assert "rebooting..." in text
+
+
+def test_relay_channel_switches_the_handset_off_everywhere_and_on_again(emulator) -> None:
+    handset = connect_handset(f"adb-tcp://{emulator.endpoints['adb']}", timeout=3)
+    handset.reconnect_timeout = 1
+    relay = LcusRelay(emulator.endpoints["power"], channels=emulator.endpoints["power_channels"])
+    relay.off(1)
+    assert relay.state(1) is False
+    deadline = time.monotonic() + 5
+    while True:
+        with socket.socket() as probe:
+            host, port = emulator.endpoints["adb"].split(":")
+            if probe.connect_ex((host, int(port))) != 0:
+                break
+        assert time.monotonic() < deadline, "ADB still answers with the power off"
+        time.sleep(0.1)
+    with pytest.raises(Exception):
+        handset.screenshot()
+    relay.on(1)
+    handset.reconnect_timeout = 20
+    assert handset.screenshot().shape == (800, 480, 3)
+    relay.close()
+    handset.close()
+
+
+@pytest.mark.skipif(shutil.which("ser2net") is None, reason="ser2net is not installed (apt-get install ser2net)")
+def test_access_code_through_ser2net_rfc2217(emulator, tmp_path) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    config = tmp_path / "ser2net.yaml"
+    config.write_text(
+        "connection: &modem\n"
+        f"  accepter: telnet(rfc2217),tcp,127.0.0.1,{port}\n"
+        f"  connector: serialdev,{emulator.endpoints['modem']},115200n81,local\n"
+        "  options:\n"
+        "    kickolduser: true\n")
+    server = subprocess.Popen(["ser2net", "-n", "-u", "-c", str(config), "-P", str(tmp_path / "ser2net.pid")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert time.monotonic() < deadline and server.poll() is None, "ser2net did not start"
+            time.sleep(0.1)
+        modem = GsmModem(f"rfc2217://127.0.0.1:{port}?ign_set_control&timeout=3")
+        with ControlClient(emulator.endpoints["control"]) as control:
+            since = time.time()
+            control.call("sms_send", to="+15550100", sender="69525", body="Use 4445556 as Microsoft account security code")
+        assert modem.wait_for_access_code(since=since, timeout=15).reveal() == "4445556"
+        modem.close()
+    finally:
+        server.terminate()
+        server.wait(10)
