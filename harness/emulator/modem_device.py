@@ -181,6 +181,13 @@ class EmulatedModem:
                 return ok
         return "\r\n+CMS ERROR: 302\r\n"
 
+    def _fault(self, req: dict[str, Any]) -> dict[str, Any]:
+        port = self.port
+        if port is None:
+            raise ValueError("the port is gone right now")
+        port.set_fault(str(req["kind"]), float(req.get("rate", 0.0)), req.get("seed"))
+        return {"port": "modem", "noise": port.noise, "drop": port.drop}
+
     def commands(self) -> dict[str, CommandHandler]:
         def inbox(req: dict[str, Any]) -> dict[str, Any]:
             with self._lock:
@@ -189,7 +196,7 @@ class EmulatedModem:
         def slow(req: dict[str, Any]) -> dict[str, Any]:
             self.slow = float(req.get("seconds", 0))
             return {"slow": self.slow}
-        return {"modem_inbox": inbox, "modem_slow": slow}
+        return {"modem_inbox": inbox, "modem_slow": slow, "modem_fault": self._fault}
 
 
 def modem_service(phone: Any, options: dict[str, Any]) -> EmulatedModem:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import select
 import threading
 import time
@@ -27,6 +28,9 @@ class PtyPort:
         os.close(slave)  # with no slave open, the master reports POLLHUP until a reader opens the port
         self.slave = -1
         self._held: list[bytes] = []
+        self.noise = 0.0   # fault injection: chance per byte of a random byte slipping in
+        self.drop = 0.0    # fault injection: chance per byte of it getting lost
+        self._rng = random.Random()
         self._reader_since: float | None = None
         self._stop = threading.Event()
         self._write_lock = threading.Lock()
@@ -75,7 +79,30 @@ class PtyPort:
                 return
         self._write_now(data)
 
+    def _faulty(self, data: bytes) -> bytes:
+        if not (self.noise or self.drop):
+            return data
+        out = bytearray()
+        for byte in data:
+            if self._rng.random() < self.noise:
+                out.append(self._rng.randrange(256))
+            if self._rng.random() >= self.drop:
+                out.append(byte)
+        return bytes(out)
+
+    def set_fault(self, kind: str, rate: float = 0.0, seed: int | None = None) -> None:
+        """``noise`` or ``drop`` at ``rate`` per byte; ``clear`` ends both."""
+        if kind not in ("noise", "drop", "clear"):
+            raise ValueError(f"unknown fault {kind!r} (noise, drop, clear)")
+        if seed is not None:
+            self._rng.seed(seed)
+        if kind == "clear":
+            self.noise = self.drop = 0.0
+        else:
+            setattr(self, kind, max(0.0, min(1.0, rate)))
+
     def _write_now(self, data: bytes) -> None:
+        data = self._faulty(data)
         with self._write_lock:
             view = memoryview(data)
             while view and not self._stop.is_set():

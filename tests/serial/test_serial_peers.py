@@ -150,3 +150,40 @@ def test_access_code_through_ser2net_rfc2217(emulator, tmp_path) -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.mark.parametrize("kind", ["noise", "drop"])
+def test_line_faults_end_in_a_typed_error_or_a_recovered_read(emulator, kind) -> None:
+    from harness.errors import HarnessError
+
+    modem = GsmModem(emulator.endpoints["modem"], timeout=1.0)
+    strict = r"\b(\d{7})\b"
+    with ControlClient(emulator.endpoints["control"]) as control:
+        control.call("modem_fault", kind=kind, rate=0.03, seed=3)
+        since = time.time()
+        control.call("sms_send", to="+15550100", sender="69525", body="Use 9998887 as Microsoft account security code")
+        started = time.monotonic()
+        try:
+            code = modem.wait_for_access_code(since=since, pattern=strict, timeout=3, poll=0.3).reveal()
+            assert code == "9998887"  # read through the noise, or ...
+        except HarnessError:
+            pass                      # ... a typed error
+        assert time.monotonic() - started < 3 + 3 * 1.0 + 2, "no hang"
+        control.call("modem_fault", kind="clear")
+        time.sleep(1.2)  # let a half-answered command run out
+        since = time.time()
+        control.call("sms_send", to="+15550100", sender="69525", body="Use 1231231 as Microsoft account security code")
+        assert modem.wait_for_access_code(since=since, pattern=strict, timeout=8).reveal() == "1231231"
+    modem.close()
+
+
+def test_console_port_vanishes_and_returns(emulator, tmp_path) -> None:
+    console = SerialConsole(emulator.endpoints["console"], log_path=tmp_path / "c.log")
+    console.expect("boot: complete", timeout=5)
+    with ControlClient(emulator.endpoints["control"]) as control:
+        control.call("console_vanish", seconds=0.5)
+    time.sleep(1.2)
+    console.send_line("uptime")
+    console.expect(r"up \d", timeout=5)
+    console.close()
+    assert "console gap" in (tmp_path / "c.log").read_text()
