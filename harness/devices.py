@@ -42,9 +42,12 @@ class OpenedHandset:
     endpoints: dict[str, Any] = field(default_factory=dict)
     emulator: Any = None
 
+    lease: Any = None
+
     @property
     def emulated(self) -> bool:
-        return self.emulator is not None
+        """True when a lab control socket is at hand (a started emulator or an emulated rack handset)."""
+        return self.emulator is not None or "control" in self.endpoints
 
     def close(self) -> None:
         try:
@@ -52,6 +55,8 @@ class OpenedHandset:
         finally:
             if self.emulator is not None:
                 self.emulator.stop()
+            if self.lease is not None:
+                self.lease.release()
 
 
 def emulator_args(query: dict[str, str]) -> list[str]:
@@ -76,6 +81,52 @@ def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:
         raise HandsetUriError(f"handset URI {uri!r}: scheme must be emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL")
     location = parts.netloc + parts.path.rstrip("/")
     return parts.scheme, location, dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+def connect_when_up(uri: str, timeout: float = 60.0) -> Handset:
+    """Connect, retrying while the handset is still booting (after a reset or a power cycle)."""
+    import time
+
+    from harness.adb import connect_handset
+    from harness.errors import DeviceUnavailable
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return connect_handset(uri, timeout=10.0)
+        except (DeviceUnavailable, HarnessError):
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.3)
+
+
+def open_inventory_handset(inventory: Any, profile: str | None = None, os_version: str | None = None,
+                           theme: str | None = None, emulator_options: dict[str, Any] | None = None,
+                           wait: bool = True, timeout: float = 600.0) -> OpenedHandset:
+    """Lease a matching handset of a rack inventory and open it; emulated ones are re-flashed first."""
+    from harness.emulator.control import ControlClient
+    from harness.lab.leases import lease_any
+
+    emulated = bool(inventory.handsets) and all(e.control for e in inventory.handsets)
+    lease = lease_any(inventory, profile=profile, os_version=None if emulated else os_version, wait=wait, timeout=timeout)
+    try:
+        entry = lease.entry
+        endpoints: dict[str, Any] = {k: v for k, v in (("console", entry.console), ("modem", entry.modem),
+                                                      ("mail", entry.mail), ("control", entry.control)) if v}
+        if entry.control:
+            with ControlClient(entry.control) as control:
+                control.call("lab_reset", os_version=os_version or inventory.profile_of(entry).os_version)
+                control.call("theme", theme=theme or inventory.profile_of(entry).theme)
+                options = emulator_options or {}
+                control.call("toasts", enabled=str(options.get("toasts", "0")).lower() in ("1", "true", "yes"),
+                             **({"interval": float(options["toast_interval"])} if "toast_interval" in options else {}))
+                if "animation_ms" in options:
+                    control.call("animation", ms=int(options["animation_ms"]))
+        handset = connect_when_up(entry.uri)
+        return OpenedHandset(entry.uri, handset, inventory.profile_of(entry), endpoints, None, lease)
+    except BaseException:
+        lease.release()
+        raise
 
 
 def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_args: list[str] | None = None,

@@ -39,6 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--artifacts", default=None, metavar="DIR", help="where screenshots, logs and traces go (default: artifacts)")
     group.addoption("--inbox", default=None, metavar="MAILDIR", help="Maildir that receives e-mailed access codes")
     group.addoption("--secrets", default=None, metavar="FILE", help="TOML file of test accounts by role")
+    group.addoption("--inventory", default=None, metavar="FILE",
+                    help="rack inventory (TOML): each test leases a matching handset from it (one per xdist worker)")
     group.addoption("--emulator-option", action="append", default=[], metavar="KEY=VALUE",
                     help="default emulator:// option for every emulated handset (e.g. toasts=1)")
     parser.addini("handsets", "handset URIs", type="linelist", default=[])
@@ -47,11 +49,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("artifacts", "artifacts folder", default="")
     parser.addini("inbox", "Maildir for e-mailed access codes", default="")
     parser.addini("secrets", "TOML file of test accounts by role", default="")
+    parser.addini("inventory", "rack inventory file", default="")
     parser.addini("emulator_options", "default emulator:// options (KEY=VALUE per line)", type="linelist", default=[])
 
 
 _INI = {"handset": "handsets", "modem": "modem", "screens": "screens", "artifacts": "artifacts", "inbox": "inbox",
-        "secrets": "secrets"}
+        "secrets": "secrets", "inventory": "inventory"}
 
 
 def _opt(config: pytest.Config, name: str) -> Any:
@@ -69,6 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # --------------------------------------------------------------------------- parametrisation
 def _handset_uris(config: pytest.Config) -> list[str]:
+    if _opt(config, "inventory") and not _opt(config, "handset"):
+        return ["inventory://any"]
     return list(_opt(config, "handset") or ["emulator://lumia-930"])
 
 
@@ -89,7 +94,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     themes = [a for m in metafunc.definition.iter_markers("theme") for a in m.args]
     params, ids = [], []
     for uri in uris:
-        if uri.startswith("emulator://"):
+        if uri.startswith("inventory://"):
+            for profile in profiles or ["any"]:
+                for theme in themes or [None]:
+                    params.append(f"inventory://{profile}" + (f"?theme={theme}" if theme else ""))
+                    ids.append(f"{profile}" + (f"-{theme}" if theme else ""))
+        elif uri.startswith("emulator://"):
             base = uri.split("?", 1)[0]
             query = uri.split("?", 1)[1] if "?" in uri else ""
             for profile in profiles or [base[len("emulator://"):] or "lumia-930"]:
@@ -147,12 +157,26 @@ def _marker_query(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> Iterator[Any]:
     """The opened handset with its endpoints; emulated handsets start fresh for each test."""
-    from harness.devices import open_handset
+    from harness.devices import open_handset, open_inventory_handset
 
     uri = handset_uri
-    if uri.startswith("emulator://"):
-        uri = _with_query(uri, _marker_query(request))
-    opened = open_handset(uri, log_dir=artifacts.dir)
+    if uri.startswith("inventory://"):
+        from urllib.parse import parse_qsl, urlsplit
+
+        from harness.lab.leases import NoMatchingHandset
+
+        parts = urlsplit(uri)
+        options = _marker_query(request)
+        theme = dict(parse_qsl(parts.query)).get("theme")
+        try:
+            opened = open_inventory_handset(_inventory(request.config), None if parts.netloc == "any" else parts.netloc,
+                                            options.pop("os_version", None), theme, options)
+        except NoMatchingHandset as exc:
+            pytest.skip(str(exc))
+    else:
+        if uri.startswith("emulator://"):
+            uri = _with_query(uri, _marker_query(request))
+        opened = open_handset(uri, log_dir=artifacts.dir)
     request.node.stash[_DEVICE_KEY] = opened
     console = None
     try:
@@ -171,6 +195,18 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
         if console is not None:
             console.close()
         opened.close()
+
+
+_INVENTORY: dict[str, Any] = {}
+
+
+def _inventory(config: pytest.Config) -> Any:
+    from harness.lab.inventory import Inventory
+
+    path = _opt(config, "inventory")
+    if path not in _INVENTORY:
+        _INVENTORY[path] = Inventory.load(path)
+    return _INVENTORY[path]
 
 
 @pytest.fixture

@@ -155,6 +155,7 @@ class EmulatorHost:
             "set_network": lambda req: (phone.set_network(bool(req["up"])), {"network_up": bool(req["up"])})[1],
             "power": power,
             "update_os": lambda req: (phone.update_os(str(req.get("version", "8.1"))), {"os_version": phone.model.os_version})[1],
+            "lab_reset": lambda req: (phone.lab_reset(req.get("os_version")), {"os_version": phone.model.os_version})[1],
             "install_app": lambda req: (phone.install_app(str(req["name"])), {"apps": phone.packages()})[1],
             "theme": lambda req: (phone.set_theme(req.get("theme"), req.get("accent")), {"theme": phone.theme, "accent": phone.accent})[1],
             "goto": goto,

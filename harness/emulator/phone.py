@@ -310,6 +310,23 @@ class EmulatedPhone:
         with self._lock:
             self._change(lambda: self.ui.update_os(version))
 
+    def lab_reset(self, os_version: str | None = None) -> None:
+        """What a lab does between test runs: re-flash (wipe, chosen OS version, cloud backup gone) and boot."""
+        with self._lock:
+            self.service.backups.pop(self.serial, None)
+            self.model.network_up = True
+            if os_version:
+                if os_version not in ("8.0", "8.1"):
+                    raise ValueError(f"unknown OS version {os_version!r}")
+                self.model.os_version = os_version
+            self._log(f"lab: re-flashed with Windows Phone {self.model.os_version}")
+            restart, self.ui.restart = self.ui.restart, (lambda: None)  # type: ignore[method-assign]
+            try:
+                self.ui.factory_reset()
+            finally:
+                self.ui.restart = restart  # type: ignore[method-assign]
+        self.reboot()  # off now (every connection drops before this returns), then boots
+
     def install_app(self, name: str) -> None:
         with self._lock:
             if name not in self.model.apps:

@@ -47,9 +47,19 @@ class PtyPort:
 
     def _loop(self) -> None:
         poller = select.poll()
-        poller.register(self.master, select.POLLIN)
+        poller.register(self.master, select.POLLIN | select.POLLHUP)
         while not self._stop.is_set():
-            if not self.reader_present():
+            events = poller.poll(50)
+            flags = events[0][1] if events else 0
+            if flags & select.POLLIN:
+                try:
+                    data = os.read(self.master, 4096)
+                except OSError:
+                    data = b""
+                if data:
+                    self.on_data(data)  # even from a reader that already closed the port again
+                    continue
+            if flags & select.POLLHUP:
                 self._reader_since = None
                 self._stop.wait(0.05)
                 continue
@@ -60,16 +70,6 @@ class PtyPort:
                     held, self._held = self._held, []
                 for chunk in held:
                     self._write_now(chunk)
-            events = poller.poll(50)
-            if not events or not events[0][1] & select.POLLIN:
-                continue
-            try:
-                data = os.read(self.master, 4096)
-            except OSError:
-                self._stop.wait(0.05)
-                continue
-            if data:
-                self.on_data(data)
 
     def write(self, data: bytes) -> None:
         with self._write_lock:

@@ -56,10 +56,9 @@ class EmulatedRack:
         try:
             for i in range(self.count):
                 profile = next(profiles)
-                number = f"+1555{200 + i:04d}" if i else None
+                # Each emulated handset has its own account service and mobile network (its own
+                # little world), so every modem can hold the demo number that the accounts list.
                 args = list(self.child_args) + ["--serial-index", str(i)]
-                if number:
-                    args += ["--modem-number", number]
                 child = EmulatorProcess(profile, args,
                                         log_path=(self.log_dir / f"handset-{i + 1:02d}.log") if self.log_dir else None)
                 handsets.append(child.start())

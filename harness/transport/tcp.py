@@ -18,7 +18,8 @@ class TcpPipe:
         except socket.timeout:
             raise TransportTimeout(f"a TCP connection to {host}:{port}", "no answer", connect_timeout) from None
         except OSError as exc:
-            raise TransportClosed(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+            raise TransportClosed(f"cannot connect to {host}:{port}: {exc.strerror or exc} (is the handset on and "
+                                  f"its ADB port right? `harness devices --inventory FILE` shows what answers)") from None
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._wlock = threading.Lock()
 

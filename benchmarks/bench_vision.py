@@ -1,0 +1,174 @@
+"""Screen recognition: accuracy over >= 2,000 generated screenshots, speed, and Airtest side by side.
+
+Run: python benchmarks/bench_vision.py [--out DIR] [--airtest-python /path/to/venv/bin/python] [--airtest-every 10]
+
+The data set: every emulator screen x every shipped profile x both themes x
+random accent colours, each clean or JPEG-compressed, noisy, mildly blurred,
+or under a toast; plus non-screens (random images, flat colours, another
+app's screen). Airtest (its aircv template matching, in its own venv since it
+pins its own OpenCV) runs on every Nth image of the same set with the same
+crops; both are timed single-threaded on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts  # noqa: E402
+from harness.emulator.phone import EmulatedPhone, PhoneOptions  # noqa: E402
+from harness.emulator.sms import SmsNetwork  # noqa: E402
+from harness.emulator.ui import SCREENS  # noqa: E402
+from harness.profiles import ACCENTS, load_all  # noqa: E402
+from harness.vision import ScreenLibrary  # noqa: E402
+from harness.vision.definitions import DEFAULT_LIBRARY  # noqa: E402
+from harness.vision.record_emulator import _prepare  # noqa: E402
+
+PERTURBATIONS = ("clean", "jpeg", "noise", "blur", "toast", "jpeg")
+
+
+def perturb(image: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
+    if kind == "jpeg":
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, "JPEG", quality=int(rng.integers(40, 80)))
+        return np.asarray(Image.open(buf).convert("RGB"))
+    if kind == "noise":
+        return np.clip(image.astype(np.int16) + rng.normal(0, 8, image.shape), 0, 255).astype(np.uint8)
+    if kind == "blur":
+        return cv2.GaussianBlur(image, (0, 0), 0.5 * image.shape[1] / 480)
+    return image
+
+
+def generate(out: Path, seed: int = 1) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    pick = random.Random(seed)
+    manifest = []
+    for profile in load_all():
+        for theme in ("dark", "light"):
+            for variant, kind in enumerate(PERTURBATIONS):
+                sms = SmsNetwork()
+                phone = EmulatedPhone(profile, AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
+                                      PhoneOptions(animation_ms=0, theme=theme, accent=pick.choice(sorted(ACCENTS)),
+                                                   toasts=kind == "toast", toast_seed=variant, toast_interval=0.01,
+                                                   toast_duration=600))
+                phone.start(instant=True)
+                for screen in SCREENS:
+                    _prepare(phone, screen)
+                    page = phone.ui.page(profile.view_height)
+                    image = perturb(np.asarray(phone.frame()), kind, rng)
+                    path = out / f"{len(manifest):05d}.png"
+                    Image.fromarray(image).save(path, compress_level=1)
+                    targets = {}
+                    for w in page.widgets:
+                        if w.id:
+                            name = "attention_required" if w.id.startswith("outlook:") else w.id
+                            targets[name] = [w.rect.x * profile.scale, w.rect.y * profile.scale,
+                                             w.rect.w * profile.scale, w.rect.h * profile.scale]
+                    manifest.append({"image": str(path), "screen": screen, "profile": profile.name, "theme": theme,
+                                     "perturbation": kind, "targets": targets})
+                phone.close()
+    for i in range(240):
+        kind = i % 4
+        if kind == 0:
+            image = rng.integers(0, 255, (1920, 1080, 3), dtype=np.uint8)
+        elif kind == 1:
+            image = np.full((1280, 720, 3), rng.integers(0, 255, 3), np.uint8)
+        elif kind == 2:
+            image = cv2.resize(rng.integers(0, 255, (30, 18, 3), dtype=np.uint8), (768, 1280), interpolation=cv2.INTER_CUBIC)
+        else:
+            image = np.full((800, 480, 3), 255 if i % 8 == 3 else 20, np.uint8)
+            ink = (0, 0, 0) if i % 8 == 3 else (230, 230, 230)
+            cv2.putText(image, ["Inbox", "Maps", "Photos", "Music"][i % 4], (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.6, ink, 3)
+            for j in range(10):
+                cv2.putText(image, f"item {j} {rng.integers(1000)}", (20, 140 + 55 * j), cv2.FONT_HERSHEY_SIMPLEX, 0.8, ink, 2)
+        path = out / f"non-{i:04d}.png"
+        Image.fromarray(image).save(path, compress_level=1)
+        manifest.append({"image": str(path), "screen": None, "targets": {}})
+    return manifest
+
+
+def score(manifest: list[dict], answers: list[dict]) -> dict:
+    screens = [(m, a) for m, a in zip(manifest, answers) if m["screen"]]
+    others = [(m, a) for m, a in zip(manifest, answers) if not m["screen"]]
+    correct = sum(a["screen"] == m["screen"] for m, a in screens)
+    wrong = sum(a["screen"] not in (None, m["screen"]) for m, a in screens)
+    false_pos = sum(a["screen"] is not None for _, a in others)
+    errors = []
+    for m, a in screens:
+        if a["screen"] != m["screen"]:
+            continue
+        for name, (x, y) in a.get("targets", {}).items():
+            if name in m["targets"]:
+                bx, by, bw, bh = m["targets"][name]
+                errors.append(float(np.hypot(x - (bx + bw / 2), y - (by + bh / 2))))
+    times = [a["ms"] for a in answers]
+    return {"images": len(answers), "screens": len(screens), "correct_rate": correct / max(1, len(screens)),
+            "wrong_screen_rate": wrong / max(1, len(screens)), "false_positive_rate": false_pos / max(1, len(others)),
+            "target_error_px_median": statistics.median(errors) if errors else None,
+            "target_error_px_p95": float(np.percentile(errors, 95)) if errors else None,
+            "median_ms": statistics.median(times)}
+
+
+def run_ours(manifest: list[dict]) -> list[dict]:
+    cv2.setNumThreads(1)
+    library = ScreenLibrary.load_default()
+    answers = []
+    for m in manifest:
+        image = np.asarray(Image.open(m["image"]).convert("RGB"))
+        started = time.perf_counter()
+        rec = library.recognize(image)
+        ms = (time.perf_counter() - started) * 1000
+        answers.append({"screen": rec.screen if rec else None, "targets": dict(rec.targets) if rec else {}, "ms": ms})
+    return answers
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", help="where the generated set goes (default: a temp dir)")
+    ap.add_argument("--airtest-python", help="python of a venv with `pip install airtest`")
+    ap.add_argument("--airtest-every", type=int, default=10, help="Airtest runs on every Nth image (it is slow)")
+    args = ap.parse_args()
+    out = Path(args.out or tempfile.mkdtemp(prefix="bench-vision-"))
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    manifest = generate(out)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    print(f"generated {len(manifest)} images in {time.monotonic() - started:.0f}s into {out}")
+    ours = run_ours(manifest)
+    print("harness, all images:", json.dumps(score(manifest, ours)))
+    tall = [i for i, m in enumerate(manifest) if Image.open(m["image"]).size == (1080, 1920) and m["screen"]]
+    print(f"harness, median ms on a 1080x1920 screenshot: {statistics.median(ours[i]['ms'] for i in tall):.1f}")
+    if args.airtest_python:
+        subset = list(range(0, len(manifest), args.airtest_every))
+        (out / "subset.json").write_text(json.dumps([manifest[i] for i in subset]))
+        side = Path(__file__).with_name("airtest_side.py")
+        done = subprocess.run([args.airtest_python, str(side), str(out / "subset.json"), str(DEFAULT_LIBRARY)],
+                              capture_output=True, text=True, timeout=7200)
+        if done.returncode != 0:
+            print("airtest side failed:", done.stderr[-2000:])
+            return
+        theirs = json.loads(done.stdout.strip().splitlines()[-1])
+        sub_manifest = [manifest[i] for i in subset]
+        a, b = score(sub_manifest, [ours[i] for i in subset]), score(sub_manifest, theirs)
+        print("same subset, harness:", json.dumps(a))
+        print("same subset, airtest:", json.dumps(b))
+        print(f"ratio correct-rate harness/airtest: {a['correct_rate'] / max(1e-9, b['correct_rate']):.2f}; "
+              f"speed (airtest ms / harness ms): {b['median_ms'] / a['median_ms']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""The desk CLI: drive one handset by hand (screenshot, tap, swipe, text, key, shell, console, sms, power).
+
+Every command takes ``--handset URI`` or ``--device NAME`` (a handset of the
+rack inventory given by ``--inventory FILE`` or ``$HARNESS_INVENTORY``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+CODE = re.compile(r"\b\d{4,8}\b")
+
+
+class Target:
+    """What a desk command acts on: a handset URI and, from the inventory, its serial ports and power."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.uri: str | None = args.handset
+        self.inventory = None
+        self.entry = None
+        if args.device:
+            from harness.lab.inventory import Inventory
+
+            path = args.inventory or os.environ.get("HARNESS_INVENTORY")
+            if not path:
+                raise HarnessError("--device needs --inventory FILE (or $HARNESS_INVENTORY)")
+            self.inventory = Inventory.load(path)
+            self.entry = self.inventory.get(args.device)
+            self.uri = self.entry.uri
+        if not self.uri:
+            raise HarnessError("say which handset: --handset URI or --device NAME")
+
+    def port(self, field: str, override: str | None) -> str:
+        if override:
+            return override
+        if self.inventory is not None and self.entry is not None and getattr(self.entry, field, None):
+            return self.inventory.resolve_port(self.entry, field)
+        raise HarnessError(f"no {field} port: give --port URL (or use --device NAME with an inventory that lists one)")
+
+    def open(self) -> Any:
+        from harness.devices import open_handset
+
+        print(f"connecting to {self.uri} ...", file=sys.stderr, flush=True)
+        return open_handset(self.uri)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--handset", metavar="URI", help="adb-tcp://HOST:PORT, adb-usb://SERIAL or emulator://PROFILE")
+    p.add_argument("--device", metavar="NAME", help="a handset of the rack inventory")
+    p.add_argument("--inventory", metavar="FILE", help="rack inventory (default: $HARNESS_INVENTORY)")
+
+
+def add_desk_parsers(sub: Any) -> None:
+    specs = {
+        "screenshot": "save the handset's screen as PNG",
+        "tap": "tap at device pixels X Y",
+        "swipe": "swipe from X1 Y1 to X2 Y2",
+        "text": "type text into the focused field",
+        "key": "press a hardware key (back, start, search, power)",
+        "shell": "run a shell command on the handset",
+        "console": "interactive serial terminal on the handset's console (Ctrl-] quits)",
+        "sms": "list the messages the modem holds",
+        "power": "switch the handset's power: on, off or cycle",
+    }
+    parsers = {name: sub.add_parser(name, help=text, description=text) for name, text in specs.items()}
+    for p in parsers.values():
+        _common(p)
+    parsers["screenshot"].add_argument("-o", "--output", default=None, help="PNG path (default: screenshot-TIME.png)")
+    parsers["tap"].add_argument("x", type=int)
+    parsers["tap"].add_argument("y", type=int)
+    for name in ("x1", "y1", "x2", "y2"):
+        parsers["swipe"].add_argument(name, type=int)
+    parsers["swipe"].add_argument("--ms", type=int, default=300, help="duration")
+    parsers["text"].add_argument("text")
+    parsers["key"].add_argument("name", choices=("back", "start", "search", "power", "enter", "delete"))
+    parsers["shell"].add_argument("shell_command", nargs=argparse.REMAINDER, metavar="COMMAND")
+    parsers["console"].add_argument("--port", metavar="URL", help="pyserial URL of the console (default: the inventory's)")
+    parsers["console"].add_argument("--baudrate", type=int, default=115200)
+    parsers["sms"].add_argument("--port", metavar="URL", help="pyserial URL of the modem (default: the inventory's)")
+    parsers["sms"].add_argument("--show-codes", action="store_true", help="do not mask access codes")
+    parsers["sms"].add_argument("--delete", action="store_true", help="delete what was listed")
+    parsers["power"].add_argument("action", choices=("on", "off", "cycle", "state"))
+    parsers["power"].add_argument("--switch", metavar="SPEC", help="lcus:PORT#CHANNEL or uhubctl:HUB#PORT (default: the inventory's)")
+    parsers["power"].add_argument("--off-seconds", type=float, default=3.0)
+    for name, p in parsers.items():
+        p.set_defaults(func=globals()[f"_cmd_{name}"])
+
+
+def _with_handset(args: argparse.Namespace, fn: Any) -> int:
+    opened = Target(args).open()
+    try:
+        return int(fn(opened.handset) or 0)
+    finally:
+        opened.close()
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    def shot(handset: Any) -> None:
+        image = handset.screenshot()
+        path = Path(args.output or f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png")
+        Image.fromarray(image).save(path)
+        print(f"{path} ({image.shape[1]}x{image.shape[0]})")
+    return _with_handset(args, shot)
+
+
+def _cmd_tap(args: argparse.Namespace) -> int:
+    return _with_handset(args, lambda h: h.tap(args.x, args.y))
+
+
+def _cmd_swipe(args: argparse.Namespace) -> int:
+    return _with_handset(args, lambda h: h.swipe(args.x1, args.y1, args.x2, args.y2, args.ms))
+
+
+def _cmd_text(args: argparse.Namespace) -> int:
+    return _with_handset(args, lambda h: h.text(args.text))
+
+
+def _cmd_key(args: argparse.Namespace) -> int:
+    return _with_handset(args, lambda h: h.key(args.name))
+
+
+def _cmd_shell(args: argparse.Namespace) -> int:
+    if not args.shell_command:
+        raise HarnessError("shell: give a command, e.g. harness shell --device lumia-930-01 getprop")
+
+    def run(handset: Any) -> int:
+        result = handset.shell_result(" ".join(args.shell_command))
+        sys.stdout.buffer.write(result.stdout)
+        sys.stderr.buffer.write(result.stderr)
+        return result.exit_code
+    return _with_handset(args, run)
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    import serial
+    from serial.tools.miniterm import Miniterm
+
+    url = Target(args).port("console", args.port) if (args.device or not args.port) else args.port
+    try:
+        port = serial.serial_for_url(url, baudrate=args.baudrate, timeout=0.2)
+    except (serial.SerialException, ValueError) as exc:
+        raise HarnessError(f"console {url}: cannot open ({exc}); is another program using it?") from None
+    print(f"--- console {url} at {args.baudrate} baud; Ctrl-] quits ---", file=sys.stderr)
+    term = Miniterm(port, echo=False, eol="crlf")
+    term.exit_character = chr(0x1D)
+    term.set_rx_encoding("latin-1")
+    term.set_tx_encoding("latin-1")
+    term.start()
+    try:
+        term.join(True)
+    except KeyboardInterrupt:
+        pass
+    term.join()
+    term.close()
+    return 0
+
+
+def _cmd_sms(args: argparse.Namespace) -> int:
+    from harness.modem import GsmModem
+
+    url = Target(args).port("modem", args.port) if (args.device or not args.port) else args.port
+    modem = GsmModem(url)
+    try:
+        messages = modem.list_messages()
+        for sms in messages:
+            body = sms.body if args.show_codes else CODE.sub(lambda m: "•" * len(m.group(0)), sms.body)
+            when = sms.timestamp.isoformat() if sms.timestamp else "?"
+            print(f"{sms.index:3d} {sms.status:10s} {sms.sender:14s} {when}  {body}")
+            if args.delete:
+                modem.delete(sms.index)
+        if not messages:
+            print("no messages")
+    finally:
+        modem.close()
+    return 0
+
+
+def _switch(args: argparse.Namespace) -> tuple[Any, int]:
+    from harness.power import LcusRelay, UhubctlSwitch
+
+    if args.switch:
+        kind, _, rest = args.switch.partition(":")
+        where, _, channel = rest.rpartition("#")
+        if kind not in ("lcus", "uhubctl") or not where or not channel.isdigit():
+            raise HarnessError(f"--switch {args.switch!r}: expected lcus:PORT#CHANNEL or uhubctl:HUB#PORT")
+        n = int(channel)
+        return (LcusRelay(where, channels=max(n, 1)) if kind == "lcus" else UhubctlSwitch(where, ports=max(n, 1))), n
+    target = Target(args)
+    if target.entry is None or target.entry.power is None:
+        raise HarnessError("no power switch: give --switch lcus:PORT#CHANNEL (or use --device with an inventory)")
+    power = target.entry.power
+    if power.kind == "lcus":
+        port = target.inventory.resolve_port(target.entry, "power")  # type: ignore[union-attr]
+        return LcusRelay(port, channels=power.channel), power.channel
+    return UhubctlSwitch(power.hub or "", ports=power.channel), power.channel
+
+
+def _cmd_power(args: argparse.Namespace) -> int:
+    switch, channel = _switch(args)
+    try:
+        if args.action == "on":
+            switch.on(channel)
+        elif args.action == "off":
+            switch.off(channel)
+        elif args.action == "cycle":
+            switch.off(channel)
+            for left in range(int(args.off_seconds), 0, -1):
+                print(f"\rpower off, on again in {left}s ", end="", file=sys.stderr, flush=True)
+                time.sleep(1)
+            time.sleep(args.off_seconds - int(args.off_seconds))
+            switch.on(channel)
+            print("\rpower on again           ", file=sys.stderr)
+        state = switch.state(channel)
+        print(f"channel {channel}: {'on' if state else 'off' if state is False else 'unknown (the switch cannot tell)'}")
+    finally:
+        switch.close()
+    return 0

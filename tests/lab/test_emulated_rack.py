@@ -1,0 +1,89 @@
+"""An emulated rack end to end: `harness emulate --rack`, its inventory, the desk CLI, and pytest leasing handsets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from harness.adb.auth import load_or_create_key
+
+
+@pytest.fixture(scope="module")
+def rack(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rack")
+    load_or_create_key(tmp / "adbkey")
+    env = {**os.environ, "HARNESS_ADB_KEY": str(tmp / "adbkey"), "HARNESS_LEASE_DIR": str(tmp / "leases")}
+    inventory = tmp / "rack.toml"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--rack", "2", "--rack-profiles",
+                             "lumia-520,lumia-630", "--animation-ms", "0", "--boot-time", "0.5", "--signin-delay", "0.2",
+                             "--adb-key", str(tmp / "adbkey.pub"), "--inventory-out", str(inventory)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read()
+    yield {"endpoints": json.loads(line), "inventory": inventory, "env": env, "tmp": tmp}
+    proc.terminate()
+    proc.wait(15)
+
+
+def _harness(rack, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**rack["env"], "HARNESS_INVENTORY": str(rack["inventory"])})
+
+
+def test_inventory_describes_the_rack_and_the_desk_cli_drives_it(rack) -> None:
+    endpoints = rack["endpoints"]
+    assert [h["profile"] for h in endpoints["handsets"]] == ["lumia-520", "lumia-630"] and endpoints["power"]
+    text = rack["inventory"].read_text()
+    assert 'name = "lumia-520-01"' in text and 'name = "lumia-630-01"' in text
+    out = _harness(rack, "shell", "--device", "lumia-630-01", "getprop", "ro.product.model")
+    assert out.returncode == 0 and out.stdout == "Lumia 630\n"
+    shot = rack["tmp"] / "shot.png"
+    out = _harness(rack, "screenshot", "--device", "lumia-520-01", "-o", str(shot))
+    assert out.returncode == 0 and shot.exists() and "(480x800)" in out.stdout
+    out = _harness(rack, "power", "off", "--device", "lumia-520-01")
+    assert out.returncode == 0 and "channel 1: off" in out.stdout
+    time.sleep(0.5)
+    out = _harness(rack, "shell", "--device", "lumia-520-01", "echo", "hi")
+    assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith("harness shell:")
+    assert "Connection refused" in out.stderr and "harness devices" in out.stderr
+    assert _harness(rack, "power", "on", "--device", "lumia-520-01").returncode == 0
+    time.sleep(1.5)
+    assert _harness(rack, "shell", "--device", "lumia-520-01", "echo", "back").stdout == "back\n"
+    out = _harness(rack, "sms", "--device", "lumia-520-01")
+    assert out.returncode == 0
+    out = _harness(rack, "tap", "--device", "nokia-3310-01", "1", "1")
+    assert out.returncode == 2 and "nokia-3310-01" in out.stderr
+
+
+def test_pytest_workers_lease_different_handsets_of_the_rack(rack, tmp_path) -> None:
+    test_file = tmp_path / "test_on_rack.py"
+    test_file.write_text(textwrap.dedent("""
+        import time
+        import pytest
+        from harness.flows import sign_in_during_setup
+
+        @pytest.mark.account("no_two_step")
+        @pytest.mark.parametrize("n", range(4))
+        def test_sign_in(flow, account, handset, n, record_property):
+            record_property("serial", handset.info.serial)
+            assert sign_in_during_setup(flow, account).final_screen == "start"
+
+        @pytest.mark.profile("lumia-930")
+        def test_needs_a_profile_the_rack_lacks(handset):
+            pass
+    """))
+    junit = tmp_path / "junit.xml"
+    env = {k: v for k, v in rack["env"].items() if not k.startswith("PYTEST_XDIST")}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "2", str(test_file),
+                          f"--inventory={rack['inventory']}", f"--junitxml={junit}", f"--artifacts={tmp_path / 'art'}", "-rs"],
+                         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "4 passed, 1 skipped" in out.stdout and "no handset in" in out.stdout and "lumia-930" in out.stdout
+    serials = set(__import__("re").findall(r'name="serial" value="([0-9A-F]+)"', junit.read_text()))
+    assert serials == {h["serial"] for h in rack["endpoints"]["handsets"]}
