@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from harness.errors import ConfigError
+from harness.tomlfile import read_toml
 from harness.secrets import Secret
 
 @dataclass(frozen=True)
@@ -34,12 +30,7 @@ DEMO_SECRETS = Path(__file__).resolve().parent / "emulator" / "demo_secrets.toml
 def load_secrets_file(path: str | Path) -> dict[str, Credentials]:
     """``[account.ROLE]`` tables with ``address`` and ``password``."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "(toml)", str(exc)) from None
+    data = read_toml(path)
     roles = data.get("account")
     if not isinstance(roles, dict):
         raise ConfigError(path, "account", "missing: add [account.ROLE] tables")

@@ -7,17 +7,13 @@ because a lab edits these by hand and needs to know exactly what to fix.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from harness.errors import ConfigError
+from harness.tomlfile import read_toml
 
 #: Where the shipped profiles live (the repo's device_profiles/ folder).
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "device_profiles"
@@ -192,16 +188,7 @@ def parse_profile(data: dict[str, Any], path: Path, name: str) -> Profile:
 def load_profile_file(path: str | Path) -> Profile:
     """Load and validate one profile file."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, "(file)", f"not UTF-8 at byte {exc.start}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "(toml)", str(exc)) from None
+    data = read_toml(path)
     return parse_profile(data, path, path.stem)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import mailbox
 import secrets
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,13 +17,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from harness.emulator.sms import SmsNetwork
 from harness.errors import ConfigError
+from harness.tomlfile import read_toml
 
 DEMO_ACCOUNTS = Path(__file__).with_name("demo_accounts.toml")
 
@@ -72,12 +68,7 @@ def mask_email(address: str | None) -> str:
 def load_accounts(path: str | Path) -> list[Account]:
     """Read a TOML file of ``[[account]]`` tables; one-line errors name the field."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "(toml)", str(exc)) from None
+    data = read_toml(path)
     for key in data:
         if key != "account":
             raise ConfigError(path, key, "unknown key (expected [[account]] tables)")

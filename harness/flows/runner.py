@@ -9,7 +9,6 @@ from typing import Any, Callable, Iterable
 from harness.artifacts import Artifacts
 from harness.errors import HarnessError
 from harness.handset import Handset
-from harness.accounts import Credentials
 from harness.secrets import Secret
 from harness.vision import Recognition, ScreenLibrary, ScreenTimeout, find_target, wait_for_screen
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from harness.flows.codes import CodeSource
-from harness.flows.runner import Credentials, FlowError, FlowRunner
+from harness.accounts import Credentials
+from harness.flows.runner import FlowError, FlowRunner
 from harness.vision import Recognition
 
 #: Setup screens before "keep your life in sync", and the button each one needs.

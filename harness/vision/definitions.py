@@ -8,7 +8,6 @@ lays out 480 view pixels across).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from harness.errors import ConfigError
+from harness.tomlfile import read_toml
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent.parent / "fixtures" / "screens"
 _TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore"}
@@ -109,12 +105,7 @@ def _crop(path: Path, where: str, name: Any, box: Box) -> np.ndarray:
 def load_definition(path: str | Path) -> ScreenDefinition:
     """Load one screen definition; a mistake gets a one-line ConfigError naming the file and field."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "(toml)", str(exc)) from None
+    data = read_toml(path)
     for key in data:
         if key not in _TOP_KEYS:
             raise ConfigError(path, key, f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})")

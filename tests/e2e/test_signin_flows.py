@@ -78,7 +78,7 @@ def test_change_account_backs_up_resets_and_restores(flow, accounts, sms_codes, 
 
 @pytest.mark.parametrize("failure", ["wrong_password", "unknown_account", "no_network"])
 def test_failure_screens_are_recognised_and_named(flow, account, lab, failure) -> None:
-    from harness.flows.runner import Credentials
+    from harness.accounts import Credentials
 
     if failure == "wrong_password":
         account = Credentials.of(account.address, "not-the-password")
