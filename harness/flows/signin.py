@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from harness.flows.codes import CodeSource
 from harness.accounts import Credentials
@@ -172,9 +172,15 @@ def factory_reset(run: FlowRunner) -> None:
     run.advance("reset_confirm", "yes", ["setup_welcome"], timeout=run.timeout + 30)
 
 
-def change_account(run: FlowRunner, new_account: Credentials, code: CodeSource | None = None) -> SignInResult:
-    """Change the Microsoft account: back up, factory reset, sign in with the other account, restore."""
+def change_account(run: FlowRunner, new_account: Credentials, code: CodeSource | None = None,
+                   after_backup: Callable[[], None] | None = None) -> SignInResult:
+    """Change the Microsoft account: back up, factory reset, sign in with the other account, restore.
+
+    ``after_backup`` runs between the backup and the reset (a test puts files there that must be lost).
+    """
     back_up(run)
+    if after_backup is not None:
+        after_backup()
     factory_reset(run)
     return sign_in_during_setup(run, new_account, code, restore=True)
 

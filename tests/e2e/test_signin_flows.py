@@ -63,12 +63,8 @@ def test_change_account_backs_up_resets_and_restores(flow, accounts, sms_codes, 
     handset.push(b"kept across the reset\n", "/sdcard/Documents/kept.txt")
     new = accounts["secondary"]
     codes = MaildirCodeSource(inbox / _email_on_file(lab, new.address))
-    from harness.flows.signin import back_up, factory_reset
-
-    back_up(flow)
-    handset.push(b"written after the backup\n", "/sdcard/Documents/lost.txt")
-    factory_reset(flow)
-    result = sign_in_during_setup(flow, new, codes, restore=True)
+    result = change_account(flow, new, codes,
+                            after_backup=lambda: handset.push(b"written after the backup\n", "/sdcard/Documents/lost.txt"))
     assert result.final_screen == "start" and result.restored
     assert handset.pull("/sdcard/Documents/kept.txt") == b"kept across the reset\n"
     with pytest.raises(Exception):

@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from harness.emulator.accounts import DEMO_ACCOUNTS, Account, AccountService, load_accounts
+from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
 from harness.emulator.filesystem import FileSystem
 from harness.emulator.sms import SmsNetwork, TextMessage
 from harness.emulator.ui import SCREENS, PhoneModel, PhoneUI
