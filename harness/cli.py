@@ -19,6 +19,8 @@ SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
     ("harness.flows.cli", "add_signin_parser"),
     ("harness.vision.cli", "add_match_parser"),
     ("harness.vision.cli", "add_screens_parser"),
+    ("harness.lab.cli", "add_devices_parser"),
+    ("harness.desk", "add_desk_parsers"),
 ]
 
 

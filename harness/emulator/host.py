@@ -26,6 +26,7 @@ from harness.profiles import Profile, load_profile
 #: (phone, options) and returns an EmulatorService.
 PHONE_SERVICES: list[tuple[str, str]] = [
     ("harness.emulator.adb_tcp", "adb_tcp_service"),
+    ("harness.emulator.usb_gadget", "usb_gadget_service"),
     ("harness.emulator.modem_device", "modem_service"),
     ("harness.emulator.console_device", "console_service"),
     ("harness.emulator.relay_device", "relay_service"),
