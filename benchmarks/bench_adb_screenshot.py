@@ -1,4 +1,4 @@
-"""Screenshot round trip at 1080x1920: the harness's ADB driver vs Debian's `adb exec-out screencap`, same emulator.
+"""Screenshot round trip at 1080x1920: the harness's ADB driver (TCP, emulated USB) vs Debian's `adb exec-out screencap`.
 
 Run: python benchmarks/bench_adb_screenshot.py [--frames 30]
 Both sides end with a numpy RGB array (what a test needs); each side is timed
@@ -65,6 +65,12 @@ def main() -> None:
             "harness png (TCP)": _fps(handset.screenshot_png, args.frames),
         }
         handset.close()
+        from harness.emulator.usb_backend import EmulatedUsbBackend
+
+        usb_handset = connect_handset(f"adb-usb://{emu.endpoints['serial']}", usb_backend=EmulatedUsbBackend([emu.endpoints["usb"]]))
+        results["harness raw (emulated USB)"] = _fps(usb_handset.screenshot, args.frames)
+        results["harness png (emulated USB)"] = _fps(usb_handset.screenshot_png, args.frames)
+        usb_handset.close()
         if have_adb:
             serial = emu.endpoints["adb"]
             subprocess.run(["adb", "connect", serial], env=env, capture_output=True, timeout=30)
