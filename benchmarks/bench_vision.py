@@ -74,7 +74,7 @@ def generate(out: Path, seed: int = 1) -> list[dict]:
                     Image.fromarray(image).save(path, compress_level=1)
                     targets = {}
                     for w in page.widgets:
-                        if w.id:
+                        if w.id and (w.kind != "tile" or w.id == "settings"):
                             name = "attention_required" if w.id.startswith("outlook:") else w.id
                             targets[name] = [w.rect.x * profile.scale, w.rect.y * profile.scale,
                                              w.rect.w * profile.scale, w.rect.h * profile.scale]
@@ -107,17 +107,22 @@ def score(manifest: list[dict], answers: list[dict]) -> dict:
     correct = sum(a["screen"] == m["screen"] for m, a in screens)
     wrong = sum(a["screen"] not in (None, m["screen"]) for m, a in screens)
     false_pos = sum(a["screen"] is not None for _, a in others)
-    errors = []
+    errors, hits = [], []
     for m, a in screens:
         if a["screen"] != m["screen"]:
             continue
         for name, (x, y) in a.get("targets", {}).items():
             if name in m["targets"]:
+                # distance from the tap point to the widget it must land on (0 inside it)
                 bx, by, bw, bh = m["targets"][name]
-                errors.append(float(np.hypot(x - (bx + bw / 2), y - (by + bh / 2))))
+                dx = max(bx - x, 0.0, x - (bx + bw))
+                dy = max(by - y, 0.0, y - (by + bh))
+                errors.append(float(np.hypot(dx, dy)))
+                hits.append(dx == 0 and dy == 0)
     times = [a["ms"] for a in answers]
     return {"images": len(answers), "screens": len(screens), "correct_rate": correct / max(1, len(screens)),
             "wrong_screen_rate": wrong / max(1, len(screens)), "false_positive_rate": false_pos / max(1, len(others)),
+            "target_hit_rate": sum(hits) / len(hits) if hits else None,
             "target_error_px_median": statistics.median(errors) if errors else None,
             "target_error_px_p95": float(np.percentile(errors, 95)) if errors else None,
             "median_ms": statistics.median(times)}
