@@ -20,7 +20,7 @@ import usb.core
 
 from harness.emulator.usb_gadget import (
     LIBUSB_ERROR_NO_DEVICE, LIBUSB_ERROR_TIMEOUT, OP_ATTACH, OP_BULK_IN, OP_BULK_OUT, OP_CLAIM, OP_CLEAR_HALT,
-    OP_DESCRIPTORS, OP_RELEASE, OP_STRING, REPLY, REQUEST,
+    OP_DESCRIPTORS, OP_RELEASE, OP_STRING, REPLY, REQUEST, recv_exact,
 )
 
 _ERRNO = {-1: 5, -4: 19, -6: 16, -7: 110, -9: 32}
@@ -78,8 +78,8 @@ class _Handle:
                 self.sock.sendall(REQUEST.pack(op, arg, length, timeout_ms) + payload)
                 if timeout_ms:
                     self.sock.settimeout(timeout_ms / 1000 + 5)
-                status, n = REPLY.unpack(_recv(self.sock, REPLY.size))
-                data = _recv(self.sock, n) if n else b""
+                status, n = REPLY.unpack(recv_exact(self.sock, REPLY.size))
+                data = recv_exact(self.sock, n) if n else b""
             except (OSError, EOFError):
                 raise _error(LIBUSB_ERROR_NO_DEVICE) from None
             finally:
@@ -87,16 +87,6 @@ class _Handle:
         if status < 0:
             raise _error(status)
         return data
-
-
-def _recv(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return bytes(buf)
 
 
 def _parse(address: str, index: int, raw: bytes) -> _Dev:

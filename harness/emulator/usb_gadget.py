@@ -161,9 +161,9 @@ class UsbGadget:
         mine: _Link | None = None
         try:
             while True:
-                head = _recv_exact(conn, REQUEST.size)
+                head = recv_exact(conn, REQUEST.size)
                 op, arg, length, timeout_ms = REQUEST.unpack(head)
-                payload = _recv_exact(conn, length) if op in (OP_BULK_OUT, OP_ATTACH) and length else b""
+                payload = recv_exact(conn, length) if op in (OP_BULK_OUT, OP_ATTACH) and length else b""
                 if not self.present:
                     conn.sendall(REPLY.pack(LIBUSB_ERROR_NO_DEVICE, 0))
                     continue
@@ -248,7 +248,7 @@ class UsbGadget:
         return {"usb_unplug": unplug, "usb_plug": plug}
 
 
-def _recv_exact(conn: socket.socket, n: int) -> bytes:
+def recv_exact(conn: socket.socket, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:
         chunk = conn.recv(n - len(buf))

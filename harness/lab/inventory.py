@@ -126,16 +126,9 @@ class Inventory:
     @classmethod
     def load(cls, path: str | Path, profiles_dir: Path = PROFILES_DIR) -> "Inventory":
         """Read and validate an inventory file; ``ConfigError`` on the first mistake."""
-        path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(path, "(file)", f"not UTF-8 at byte {exc.start}") from None
-        return cls.loads(text, str(path), profiles_dir)
+        from harness.tomlfile import read_toml
+
+        return parse_inventory(read_toml(path), str(path), profiles_dir)
 
     @classmethod
     def loads(cls, text: str, path: str = "<inventory>", profiles_dir: Path = PROFILES_DIR) -> "Inventory":
