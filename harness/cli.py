@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 from harness.errors import HarnessError
 from harness.profiles import ACCENTS, profile_names
 
-#: Optional sub-command providers: (module, function taking the subparsers object).
+#: Sub-command providers: (module, function taking the subparsers object).
 SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
     ("harness.flows.cli", "add_demo_parser"),
     ("harness.flows.cli", "add_signin_parser"),
@@ -134,10 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_emulate(sub)
     for module, name in SUBCOMMAND_PROVIDERS:
-        try:
-            provider: Callable[[Any], None] = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
+        provider: Callable[[Any], None] = getattr(importlib.import_module(module), name)
         provider(sub)
     return parser
 
