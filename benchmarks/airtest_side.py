@@ -1,73 +1,107 @@
 """The Airtest side of bench_vision.py; runs in a venv with `pip install airtest` (it pins its own OpenCV).
 
-For each image: for every screen of the library, Airtest's template matching
-(aircv TemplateMatching, the crops rescaled to the image's resolution the way
-airtest's Template(resolution=...) does) looks for each anchor anywhere on
-the screen; a screen counts when all its anchors are found at Airtest's
-default threshold 0.7; the best mean confidence wins. Targets are found the
-same way. Prints one JSON list of answers.
+Usage: airtest_side.py MANIFEST SCREENS_DIR [--method M]
+
+For each image and every screen of the library, Airtest looks for each anchor
+crop; a screen counts when all its anchors are found at Airtest's default
+threshold 0.7, and the best mean confidence wins. Targets are found the same
+way on the winning screen. Methods:
+
+- `tpl`: aircv TemplateMatching, the crop rescaled to the image's width;
+- `kaze`, `brisk`, `akaze`, `orb`, `sift`: aircv's keypoint matchers, same crops;
+- `airtest`: what an Airtest script gets from `exists(Template(...))`: the
+  Template class with the recording resolution and record_pos, trying its
+  default strategy (multi-scale template, template, SIFT, BRISK) in order.
+
+Prints one JSON list of answers.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+import logging
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
-
-try:  # airtest >= 1.2
-    from airtest.aircv.template_matching import TemplateMatching
-except ImportError:  # pragma: no cover
-    from airtest.aircv.template import TemplateMatching  # type: ignore
-
 import tomllib
+from airtest.aircv.error import BaseError
+from airtest.aircv.keypoint_matching import AKAZEMatching, BRISKMatching, KAZEMatching, ORBMatching
+from airtest.aircv.keypoint_matching_contrib import SIFTMatching
+from airtest.aircv.template_matching import TemplateMatching
+from airtest.core.cv import Template
 
 THRESHOLD = 0.7
+MATCHERS = {"tpl": TemplateMatching, "kaze": KAZEMatching, "brisk": BRISKMatching, "akaze": AKAZEMatching,
+            "orb": ORBMatching, "sift": SIFTMatching}
 
 
 def load_library(folder: Path) -> list[dict]:
     screens = []
     for path in sorted(folder.glob("*.toml")):
         data = tomllib.loads(path.read_text())
-        width = data["recorded"]["width"]
-        anchors = [cv2.imread(str(folder / a["image"])) for a in data["anchor"]]
-        targets = {t["name"]: cv2.imread(str(folder / t["image"])) for t in data.get("target", [])}
-        screens.append({"name": data["name"], "width": width, "anchors": anchors, "targets": targets})
+        size = (data["recorded"]["width"], data["recorded"]["height"])
+
+        def crop(entry: dict) -> dict:
+            x, y, w, h = entry["region"]
+            # airtest's record_pos: the crop centre relative to the screen centre, in screen widths
+            pos = ((x + w / 2 - size[0] / 2) / size[0], (y + h / 2 - size[1] / 2) / size[0])
+            file = folder / entry["image"]
+            return {"file": str(file), "image": cv2.imread(str(file)), "record_pos": pos}
+
+        screens.append({"name": data["name"], "size": size, "anchors": [crop(a) for a in data["anchor"]],
+                        "targets": {t["name"]: crop(t) for t in data.get("target", [])}})
     return screens
 
 
-def find(template: np.ndarray, image: np.ndarray, ratio: float) -> dict | None:
+def find(method: str, crop: dict, size: tuple[int, int], image: np.ndarray) -> dict | None:
+    """One Airtest lookup of a crop recorded on a screen of `size` in `image`; None when not found."""
+    if method == "airtest":
+        return Template(crop["file"], threshold=THRESHOLD, record_pos=crop["record_pos"], resolution=size)._cv_match(image)
+    template = crop["image"]
+    ratio = image.shape[1] / size[0]
     if ratio != 1.0:
         template = cv2.resize(template, (max(1, int(template.shape[1] * ratio)), max(1, int(template.shape[0] * ratio))))
     if template.shape[0] > image.shape[0] or template.shape[1] > image.shape[1]:
         return None
-    return TemplateMatching(template, image, threshold=THRESHOLD, rgb=False).find_best_result()
+    try:
+        return MATCHERS[method](template, image, threshold=THRESHOLD, rgb=False).find_best_result()
+    except BaseError:  # aircv's "too few keypoints" and the like: not found
+        return None
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("manifest")
+    ap.add_argument("screens")
+    ap.add_argument("--method", default="tpl", choices=["airtest", *MATCHERS])
+    args = ap.parse_args()
+    logging.getLogger("airtest").setLevel(logging.WARNING)
     cv2.setNumThreads(1)
-    manifest = json.loads(Path(sys.argv[1]).read_text())
-    library = load_library(Path(sys.argv[2]))
+    manifest = json.loads(Path(args.manifest).read_text())
+    library = load_library(Path(args.screens))
     answers = []
     for m in manifest:
         image = cv2.imread(m["image"])
         started = time.perf_counter()
         best = (None, 0.0)
         for screen in library:
-            ratio = image.shape[1] / screen["width"]
-            found = [find(a, image, ratio) for a in screen["anchors"]]
-            if all(f is not None for f in found):
+            found = []
+            for anchor in screen["anchors"]:
+                hit = find(args.method, anchor, screen["size"], image)
+                if hit is None:
+                    break
+                found.append(hit)
+            else:
                 confidence = float(np.mean([f["confidence"] for f in found]))
                 if confidence > best[1]:
                     best = (screen, confidence)
         targets = {}
         if best[0] is not None:
-            ratio = image.shape[1] / best[0]["width"]
             for name, crop in best[0]["targets"].items():
-                hit = find(crop, image, ratio)
+                hit = find(args.method, crop, best[0]["size"], image)
                 if hit is not None:
                     targets[name] = [float(hit["result"][0]), float(hit["result"][1])]
         answers.append({"screen": best[0]["name"] if best[0] else None, "targets": targets,

@@ -1,13 +1,15 @@
 """Screen recognition: accuracy over >= 2,000 generated screenshots, speed, and Airtest side by side.
 
-Run: python benchmarks/bench_vision.py [--out DIR] [--airtest-python /path/to/venv/bin/python] [--airtest-every 10]
+Run: python benchmarks/bench_vision.py [--out DIR | --manifest FILE]
+         [--airtest-python /path/to/venv/bin/python --airtest tpl=25 --airtest kaze=100 ...]
 
 The data set: every emulator screen x every shipped profile x both themes x
 random accent colours, each clean or JPEG-compressed, noisy, mildly blurred,
 or under a toast; plus non-screens (random images, flat colours, another
-app's screen). Airtest (its aircv template matching, in its own venv since it
-pins its own OpenCV) runs on every Nth image of the same set with the same
-crops; both are timed single-threaded on this machine.
+app's screen). Airtest (in its own venv since it pins its own OpenCV) runs
+each asked-for method (aircv template matching, its keypoint matchers, or
+its default Template strategy; see airtest_side.py) on every Nth image of
+the same set with the same crops; both are timed single-threaded here.
 """
 
 from __future__ import annotations
@@ -144,35 +146,53 @@ def run_ours(manifest: list[dict]) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", help="where the generated set goes (default: a temp dir)")
+    ap.add_argument("--manifest", help="reuse a set generated earlier (its manifest.json) instead of generating one")
     ap.add_argument("--airtest-python", help="python of a venv with `pip install airtest`")
-    ap.add_argument("--airtest-every", type=int, default=10, help="Airtest runs on every Nth image (it is slow)")
+    ap.add_argument("--airtest", action="append", default=[], metavar="METHOD=N",
+                    help="run Airtest's METHOD (tpl, airtest, kaze, brisk, akaze, orb, sift) on every Nth image; "
+                         "repeatable (default with --airtest-python: tpl=25)")
     args = ap.parse_args()
-    out = Path(args.out or tempfile.mkdtemp(prefix="bench-vision-"))
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    manifest = generate(out)
-    (out / "manifest.json").write_text(json.dumps(manifest))
-    print(f"generated {len(manifest)} images in {time.monotonic() - started:.0f}s into {out}")
+    if args.manifest:
+        out = Path(args.manifest).parent
+        manifest = json.loads(Path(args.manifest).read_text())
+    else:
+        out = Path(args.out or tempfile.mkdtemp(prefix="bench-vision-"))
+        out.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        manifest = generate(out)
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        print(f"generated {len(manifest)} images in {time.monotonic() - started:.0f}s into {out}")
     ours = run_ours(manifest)
     print("harness, all images:", json.dumps(score(manifest, ours)))
     tall = [i for i, m in enumerate(manifest) if Image.open(m["image"]).size == (1080, 1920) and m["screen"]]
     print(f"harness, median ms on a 1080x1920 screenshot: {statistics.median(ours[i]['ms'] for i in tall):.1f}")
     if args.airtest_python:
-        subset = list(range(0, len(manifest), args.airtest_every))
-        (out / "subset.json").write_text(json.dumps([manifest[i] for i in subset]))
-        side = Path(__file__).with_name("airtest_side.py")
-        done = subprocess.run([args.airtest_python, str(side), str(out / "subset.json"), str(DEFAULT_LIBRARY)],
-                              capture_output=True, text=True, timeout=7200)
-        if done.returncode != 0:
-            print("airtest side failed:", done.stderr[-2000:])
-            return
-        theirs = json.loads(done.stdout.strip().splitlines()[-1])
-        sub_manifest = [manifest[i] for i in subset]
-        a, b = score(sub_manifest, [ours[i] for i in subset]), score(sub_manifest, theirs)
-        print("same subset, harness:", json.dumps(a))
-        print("same subset, airtest:", json.dumps(b))
-        print(f"ratio correct-rate harness/airtest: {a['correct_rate'] / max(1e-9, b['correct_rate']):.2f}; "
-              f"speed (airtest ms / harness ms): {b['median_ms'] / a['median_ms']:.1f}x")
+        for spec in args.airtest or ["tpl=25"]:
+            method, _, every = spec.partition("=")
+            compare_with_airtest(args.airtest_python, method, int(every or 25), manifest, ours, out)
+
+
+def compare_with_airtest(python: str, method: str, every: int, manifest: list[dict], ours: list[dict],
+                         out: Path) -> None:
+    """Run one Airtest method on every Nth image and print both scores on that subset, with the ratios."""
+    subset = list(range(0, len(manifest), every))
+    subset_file = out / f"subset-{method}-{every}.json"
+    subset_file.write_text(json.dumps([manifest[i] for i in subset]))
+    side = Path(__file__).with_name("airtest_side.py")
+    done = subprocess.run([python, str(side), str(subset_file), str(DEFAULT_LIBRARY), "--method", method],
+                          capture_output=True, text=True, timeout=4 * 3600)
+    if done.returncode != 0:
+        print(f"airtest {method} failed:", done.stderr[-2000:])
+        return
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    sub_manifest = [manifest[i] for i in subset]
+    a, b = score(sub_manifest, [ours[i] for i in subset]), score(sub_manifest, theirs)
+    print(f"every {every}th image ({len(subset)}), harness:", json.dumps(a))
+    print(f"every {every}th image ({len(subset)}), airtest {method}:", json.dumps(b))
+    print(f"airtest {method}: correct {b['correct_rate']:.1%} vs ours {a['correct_rate']:.1%} "
+          f"(ratio {a['correct_rate'] / max(1e-9, b['correct_rate']):.2f}); false positives {b['false_positive_rate']:.1%} "
+          f"vs {a['false_positive_rate']:.1%}; median {b['median_ms']:.0f} ms vs {a['median_ms']:.1f} ms "
+          f"({b['median_ms'] / a['median_ms']:.1f}x faster)", flush=True)
 
 
 if __name__ == "__main__":
