@@ -87,3 +87,40 @@ def test_pytest_workers_lease_different_handsets_of_the_rack(rack, tmp_path) -> 
     assert "4 passed, 1 skipped" in out.stdout and "no handset in" in out.stdout and "lumia-930" in out.stdout
     serials = set(__import__("re").findall(r'name="serial" value="([0-9A-F]+)"', junit.read_text()))
     assert serials == {h["serial"] for h in rack["endpoints"]["handsets"]}
+
+
+def test_desk_console_is_an_interactive_terminal_on_the_handsets_console(rack) -> None:
+    """`harness console --device NAME` on a terminal: what is typed reaches the console, its answer shows, Ctrl-] quits."""
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "console", "--device", "lumia-630-01"],
+                            stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True,
+                            env={**rack["env"], "HARNESS_INVENTORY": str(rack["inventory"])})
+    os.close(terminal)
+    seen = b""
+
+    def read_until(needle: bytes, timeout: float = 20) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while needle not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"expected {needle!r} on the terminal, saw {seen[-500:]!r}"
+            if select.select([controller], [], [], left)[0]:
+                try:
+                    seen += os.read(controller, 4096)
+                except OSError:  # the terminal closed: the program ended
+                    break
+
+    try:
+        read_until(b"Ctrl-] quits")
+        time.sleep(0.3)  # miniterm puts the terminal in raw mode once its threads run
+        os.write(controller, b"getprop ro.product.model\r")
+        read_until(b"Lumia 630")
+        os.write(controller, b"\x1d")
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(controller)
