@@ -90,6 +90,8 @@ def add_desk_parsers(sub: Any) -> None:
     parsers["power"].add_argument("action", choices=("on", "off", "cycle", "state"))
     parsers["power"].add_argument("--switch", metavar="SPEC", help="lcus:PORT#CHANNEL or uhubctl:HUB#PORT (default: the inventory's)")
     parsers["power"].add_argument("--off-seconds", type=float, default=3.0)
+    parsers["power"].add_argument("--wait", type=float, metavar="SECONDS", default=None,
+                                  help="after on or cycle, wait until the handset answers over its URI")
     for name, p in parsers.items():
         p.set_defaults(func=globals()[f"_cmd_{name}"])
 
@@ -224,4 +226,26 @@ def _cmd_power(args: argparse.Namespace) -> int:
         print(f"channel {channel}: {'on' if state else 'off' if state is False else 'unknown (the switch cannot tell)'}")
     finally:
         switch.close()
+    if args.wait is not None and args.action in ("on", "cycle"):
+        _wait_until_answering(Target(args), args.wait)
     return 0
+
+
+def _wait_until_answering(target: Target, seconds: float) -> None:
+    """After power on: show how long the handset has been booting until it answers, or fail at the deadline."""
+    from harness.devices import connect_when_up
+
+    started = time.monotonic()
+
+    def tick(_: Exception) -> None:
+        print(f"\rwaiting for {target.uri} to answer ... {time.monotonic() - started:4.0f}s ",
+              end="", file=sys.stderr, flush=True)
+
+    try:
+        handset = connect_when_up(target.uri or "", timeout=seconds, on_retry=tick)
+    except HarnessError as exc:
+        print(file=sys.stderr)
+        raise HarnessError(f"{target.uri} did not answer within {seconds:g}s of power on ({exc}); "
+                           f"watch it boot with `harness console`") from None
+    handset.close()
+    print(f"\r{target.uri} answers after {time.monotonic() - started:.1f}s          ", file=sys.stderr)

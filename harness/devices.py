@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.errors import HarnessError
@@ -83,8 +83,11 @@ def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:
     return parts.scheme, location, dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
-def connect_when_up(uri: str, timeout: float = 60.0) -> Handset:
-    """Connect, retrying while the handset is still booting (after a reset or a power cycle)."""
+def connect_when_up(uri: str, timeout: float = 60.0, on_retry: Callable[[Exception], None] | None = None) -> Handset:
+    """Connect, retrying while the handset is still booting (after a reset or a power cycle).
+
+    `on_retry` hears each failed attempt (a progress display); the last error is raised at the deadline.
+    """
     import time
 
     from harness.adb import connect_handset
@@ -94,9 +97,11 @@ def connect_when_up(uri: str, timeout: float = 60.0) -> Handset:
     while True:
         try:
             return connect_handset(uri, timeout=10.0)
-        except (DeviceUnavailable, HarnessError):
+        except (DeviceUnavailable, HarnessError) as exc:
             if time.monotonic() >= deadline:
                 raise
+            if on_retry is not None:
+                on_retry(exc)
             time.sleep(0.3)
 
 

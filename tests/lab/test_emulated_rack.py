@@ -52,8 +52,16 @@ def test_inventory_describes_the_rack_and_the_desk_cli_drives_it(rack) -> None:
     out = _harness(rack, "shell", "--device", "lumia-520-01", "echo", "hi")
     assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith("harness shell:")
     assert "Connection refused" in out.stderr and "harness devices" in out.stderr
-    assert _harness(rack, "power", "on", "--device", "lumia-520-01").returncode == 0
-    time.sleep(1.5)
+    out = _harness(rack, "power", "on", "--device", "lumia-520-01", "--wait", "30")
+    assert out.returncode == 0 and "answers after" in out.stderr, out.stderr
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on: a handset that never comes up
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"adb-tcp://127.0.0.1:{closed.getsockname()[1]}"
+    out = _harness(rack, "power", "on", "--switch", f"lcus:{rack['endpoints']['power']}#2", "--handset", nowhere,
+                   "--wait", "1")
+    assert out.returncode == 2 and f"{nowhere} did not answer within 1s of power on" in out.stderr, out.stderr
     assert _harness(rack, "shell", "--device", "lumia-520-01", "echo", "back").stdout == "back\n"
     out = _harness(rack, "sms", "--device", "lumia-520-01")
     assert out.returncode == 0
