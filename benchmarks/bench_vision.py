@@ -189,8 +189,9 @@ def compare_with_airtest(python: str, method: str, every: int, manifest: list[di
     a, b = score(sub_manifest, [ours[i] for i in subset]), score(sub_manifest, theirs)
     print(f"every {every}th image ({len(subset)}), harness:", json.dumps(a))
     print(f"every {every}th image ({len(subset)}), airtest {method}:", json.dumps(b))
+    ratio = f"{a['correct_rate'] / b['correct_rate']:.2f}" if b["correct_rate"] else "Airtest found none"
     print(f"airtest {method}: correct {b['correct_rate']:.1%} vs ours {a['correct_rate']:.1%} "
-          f"(ratio {a['correct_rate'] / max(1e-9, b['correct_rate']):.2f}); false positives {b['false_positive_rate']:.1%} "
+          f"(ratio {ratio}); false positives {b['false_positive_rate']:.1%} "
           f"vs {a['false_positive_rate']:.1%}; median {b['median_ms']:.0f} ms vs {a['median_ms']:.1f} ms "
           f"({b['median_ms'] / a['median_ms']:.1f}x faster)", flush=True)
 
