@@ -1,14 +1,14 @@
 """Screenshot round trip at 1080x1920: the harness's ADB driver (TCP, emulated USB) vs Debian's `adb exec-out screencap`.
 
 Run: python benchmarks/bench_adb_screenshot.py [--frames 30]
-Both sides end with a numpy RGB array (what a test needs); each side is timed
-over the same emulated handset, one after the other, in one run.
+Both sides end with a numpy RGB array (what a test needs), decoded by the same
+functions, so the ratio compares the transports; each side is timed over the
+same emulated handset, one after the other, in one run.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import socket
@@ -19,13 +19,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.adb import connect_handset  # noqa: E402
 from harness.adb.auth import load_or_create_key  # noqa: E402
-from harness.adb.services import decode_screencap  # noqa: E402
+from harness.adb.services import decode_png, decode_screencap  # noqa: E402
 from harness.emulator.process import EmulatorProcess  # noqa: E402
 
 
@@ -81,7 +80,7 @@ def main() -> None:
 
             def adb_png() -> np.ndarray:
                 out = subprocess.run(["adb", "-s", serial, "exec-out", "screencap", "-p"], env=env, capture_output=True, timeout=30)
-                return np.asarray(Image.open(io.BytesIO(out.stdout)).convert("RGB"))
+                return decode_png(out.stdout)
 
             frames = max(5, args.frames // 3)
             results["adb exec-out screencap (raw)"] = _fps(adb_raw, frames)

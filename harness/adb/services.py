@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import shlex
 import stat as stat_mod
 import struct
 import time
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from harness.adb.connection import AdbConnection
 from harness.adb.errors import AdbError
@@ -98,11 +97,15 @@ def decode_screencap(raw: bytes) -> np.ndarray:
     return np.frombuffer(body, np.uint8).reshape(height, width, 4)[:, :, :3]
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 def decode_png(data: bytes) -> np.ndarray:
-    try:
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    except Exception as exc:
-        raise ProtocolViolation(f"screencap -p did not give a PNG ({exc})", data[:32]) from None
+    """`screencap -p` output as an RGB array; OpenCV's decoder, since it is about twice as fast as Pillow's here."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data.startswith(PNG_SIGNATURE) else None
+    if image is None:
+        raise ProtocolViolation("screencap -p did not give a PNG", data[:32])
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 # ---------------------------------------------------------------------------- sync

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from harness.adb import AdbConnection, AdbError, AdbHandset, DeviceOffline, ProtocolViolation, Unauthorised
 from harness.adb.auth import decode_public_key, encode_public_key, load_or_create_key
 from harness.adb.protocol import A_CNXN, A_WRTE, Message, MessageDecoder
-from harness.adb.services import decode_screencap, parse_shell_v2
+from harness.adb.services import decode_png, decode_screencap, parse_shell_v2
 from harness.emulator.host import EmulatorHost, HostOptions
 from harness.emulator.phone import PhoneOptions
 from harness.errors import HarnessError
@@ -126,6 +126,21 @@ def test_screencap_headers_of_16_and_12_bytes() -> None:
         assert image.shape == (4, 2, 3)
     with pytest.raises(ProtocolViolation):
         decode_screencap(struct.pack("<IIII", 2, 4, 1, 0) + pixels[:-1])
+
+
+def test_screencap_png_decodes_rgba_to_rgb_and_rejects_what_is_not_png() -> None:
+    import io
+
+    from PIL import Image
+
+    rgba = np.random.default_rng(1).integers(0, 256, (40, 30, 4), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, "PNG")
+    png = buf.getvalue()
+    assert np.array_equal(decode_png(png), rgba[..., :3])
+    for bad in (png[: len(png) // 2], png[:8], b"/system/bin/sh: screencap: not found\n", b""):
+        with pytest.raises(ProtocolViolation, match="did not give a PNG"):
+            decode_png(bad)
 
 
 def test_public_key_encoding_round_trips(keys) -> None:
