@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 from harness.errors import ConfigError
-from harness.tomlfile import read_toml
+from harness.tomlfile import read_toml, reject_unknown_keys
 from harness.secrets import Secret
 
 @dataclass(frozen=True)
@@ -36,9 +36,7 @@ def load_secrets_file(path: str | Path) -> dict[str, Credentials]:
         raise ConfigError(path, "account", "missing: add [account.ROLE] tables")
     out = {}
     for role, table in roles.items():
-        for key in table:
-            if key not in ("address", "password"):
-                raise ConfigError(path, f"account.{role}.{key}", "unknown key (known: address, password)")
+        reject_unknown_keys(path, table, ("address", "password"), f"account.{role}")
         for key in ("address", "password"):
             if not isinstance(table.get(key), str):
                 raise ConfigError(path, f"account.{role}.{key}", "missing or not a string")

@@ -13,7 +13,7 @@ from typing import Any
 
 
 from harness.errors import ConfigError
-from harness.tomlfile import read_toml
+from harness.tomlfile import read_toml, reject_unknown_keys
 
 #: Where the shipped profiles live (the repo's device_profiles/ folder).
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "device_profiles"
@@ -117,10 +117,7 @@ def _check_type(path: Path, field: str, value: Any, expected: type | tuple[type,
 
 def parse_profile(data: dict[str, Any], path: Path, name: str) -> Profile:
     """Validate a decoded profile; raise ``ConfigError`` on the first mistake."""
-    known = set(_TOP_KEYS) | set(_SECTIONS)
-    for key in data:
-        if key not in known:
-            raise ConfigError(path, key, f"unknown key (known: {', '.join(sorted(known))})")
+    reject_unknown_keys(path, data, sorted(set(_TOP_KEYS) | set(_SECTIONS)))
     for key, typ in _TOP_KEYS.items():
         if key not in data:
             raise ConfigError(path, key, "missing")
@@ -131,9 +128,7 @@ def parse_profile(data: dict[str, Any], path: Path, name: str) -> Profile:
         table = data[section]
         if not isinstance(table, dict):
             raise ConfigError(path, section, f"expected a table, got {type(table).__name__}")
-        for key in table:
-            if key not in fields:
-                raise ConfigError(path, f"{section}.{key}", f"unknown key (known: {', '.join(fields)})")
+        reject_unknown_keys(path, table, fields, section)
         for key, typ in fields.items():
             if key not in table:
                 if (section, key) in _OPTIONAL:

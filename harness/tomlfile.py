@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,3 +27,13 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(path, "(file)", f"not UTF-8 at byte {exc.start}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(toml)", str(exc)) from None
+
+
+def reject_unknown_keys(path: str | Path, table: Mapping[str, Any], known: Iterable[str], where: str = "",
+                        kind: str = "") -> None:
+    """A ConfigError naming the first key of `table` that is not `known`: a typo in a hand-edited file, caught early."""
+    known = list(known)
+    for key in table:
+        if key not in known:
+            raise ConfigError(path, f"{where}.{key}" if where else key,
+                              f"unknown key{kind} (known: {', '.join(known)})")

@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.emulator.sms import SmsNetwork
 from harness.errors import ConfigError
-from harness.tomlfile import read_toml
+from harness.tomlfile import read_toml, reject_unknown_keys
 
 DEMO_ACCOUNTS = Path(__file__).with_name("demo_accounts.toml")
 
@@ -69,18 +69,15 @@ def load_accounts(path: str | Path) -> list[Account]:
     """Read a TOML file of ``[[account]]`` tables; one-line errors name the field."""
     path = Path(path)
     data = read_toml(path)
-    for key in data:
-        if key != "account":
-            raise ConfigError(path, key, "unknown key (expected [[account]] tables)")
+    reject_unknown_keys(path, data, ("account",), kind=" ([[account]] tables hold the accounts)")
     tables = data.get("account")
     if not isinstance(tables, list) or not tables:
         raise ConfigError(path, "account", "missing: add at least one [[account]] table")
     accounts = []
     for i, table in enumerate(tables):
         where = f"account[{i}]"
+        reject_unknown_keys(path, table, _ACCOUNT_KEYS, where)
         for key, value in table.items():
-            if key not in _ACCOUNT_KEYS:
-                raise ConfigError(path, f"{where}.{key}", f"unknown key (known: {', '.join(_ACCOUNT_KEYS)})")
             if not isinstance(value, _ACCOUNT_KEYS[key]):
                 raise ConfigError(path, f"{where}.{key}", f"expected {_ACCOUNT_KEYS[key].__name__}, got {type(value).__name__}")
         for key in ("address", "password"):

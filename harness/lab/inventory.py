@@ -39,6 +39,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from harness.errors import ConfigError, HarnessError
+from harness.tomlfile import reject_unknown_keys
 from harness.profiles import OS_VERSIONS, PROFILES_DIR, Profile, load_profile, profile_names
 
 #: Handset URI schemes an inventory may use.
@@ -247,9 +248,7 @@ def _parse_power(path: str, fld: str, table: dict[str, Any], ports: Mapping[str,
     if kind not in _POWER_KEYS:
         raise ConfigError(path, f"{fld}.kind", f"unknown power switch {kind!r} (known: {', '.join(POWER_KINDS)})")
     keys = _POWER_KEYS[kind]
-    for key in table:
-        if key not in keys:
-            raise ConfigError(path, f"{fld}.{key}", f"unknown key for a {kind} switch (known: {', '.join(keys)})")
+    reject_unknown_keys(path, table, keys, fld, kind=f" for a {kind} switch")
     for key, typ in keys.items():
         if key not in table:
             raise ConfigError(path, f"{fld}.{key}", "missing")
@@ -265,9 +264,7 @@ def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], know
     where = f"handset[{i}]"
     if not isinstance(table, dict):
         raise ConfigError(path, where, f"expected a table, got {type(table).__name__}")
-    for key in table:
-        if key not in _HANDSET_KEYS:
-            raise ConfigError(path, f"{where}.{key}", f"unknown key (known: {', '.join(_HANDSET_KEYS)})")
+    reject_unknown_keys(path, table, _HANDSET_KEYS, where)
     for key in _REQUIRED:
         if key not in table:
             raise ConfigError(path, f"{where}.{key}", "missing")
@@ -299,14 +296,10 @@ def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], know
 def parse_inventory(data: dict[str, Any], path: str | Path = "<inventory>", profiles_dir: Path = PROFILES_DIR) -> Inventory:
     """Validate decoded TOML; raise ``ConfigError`` naming the first wrong field."""
     path = str(path)
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise ConfigError(path, key, f"unknown key (known: {', '.join(_TOP_KEYS)})")
+    reject_unknown_keys(path, data, _TOP_KEYS)
     rack = data.get("rack", {})
     _check(path, "rack", rack, dict)
-    for key in rack:
-        if key != "name":
-            raise ConfigError(path, f"rack.{key}", "unknown key (known: name)")
+    reject_unknown_keys(path, rack, ("name",), "rack")
     if "name" in rack:
         _check(path, "rack.name", rack["name"], str)
         if not _NAME.match(rack["name"]):

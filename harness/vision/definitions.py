@@ -17,7 +17,7 @@ from PIL import Image
 
 
 from harness.errors import ConfigError
-from harness.tomlfile import read_toml
+from harness.tomlfile import read_toml, reject_unknown_keys
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent.parent / "fixtures" / "screens"
 _TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore"}
@@ -106,18 +106,14 @@ def load_definition(path: str | Path) -> ScreenDefinition:
     """Load one screen definition; a mistake gets a one-line ConfigError naming the file and field."""
     path = Path(path)
     data = read_toml(path)
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise ConfigError(path, key, f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})")
+    reject_unknown_keys(path, data, sorted(_TOP_KEYS))
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ConfigError(path, "name", "missing")
     rec = data.get("recorded")
     if not isinstance(rec, dict):
         raise ConfigError(path, "recorded", "missing table with width and height of the recorded screen")
-    for key in rec:
-        if key not in _RECORDED_KEYS:
-            raise ConfigError(path, f"recorded.{key}", f"unknown key (known: {', '.join(sorted(_RECORDED_KEYS))})")
+    reject_unknown_keys(path, rec, sorted(_RECORDED_KEYS), "recorded")
     width, height = rec.get("width"), rec.get("height")
     if not isinstance(width, int) or not isinstance(height, int) or width < 240 or height <= width:
         raise ConfigError(path, "recorded.width", f"impossible recorded size {width}x{height}")
@@ -127,9 +123,7 @@ def load_definition(path: str | Path) -> ScreenDefinition:
     anchors = []
     for i, a in enumerate(anchors_raw):
         where = f"anchor[{i}]"
-        for key in a:
-            if key not in _ANCHOR_KEYS:
-                raise ConfigError(path, f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_ANCHOR_KEYS))})")
+        reject_unknown_keys(path, a, sorted(_ANCHOR_KEYS), where)
         box = _box(path, f"{where}.region", a.get("region"), width, height)
         align = a.get("align", "bottom" if box.y > height * 0.55 else "top")
         if align not in ALIGNS:
@@ -138,9 +132,7 @@ def load_definition(path: str | Path) -> ScreenDefinition:
     targets = []
     for i, t in enumerate(data.get("target", [])):
         where = f"target[{i}]"
-        for key in t:
-            if key not in _TARGET_KEYS:
-                raise ConfigError(path, f"{where}.{key}", f"unknown key (known: {', '.join(sorted(_TARGET_KEYS))})")
+        reject_unknown_keys(path, t, sorted(_TARGET_KEYS), where)
         tname = t.get("name")
         if not isinstance(tname, str) or not tname:
             raise ConfigError(path, f"{where}.name", "missing")
