@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from harness.emulator.pty_port import PtyPort
+from harness.emulator.pty_port import PtyPort, apply_fault
 from harness.emulator.service import CommandHandler
 
 HELP = "commands: help, getprop [NAME], uptime, reboot"
@@ -116,20 +116,13 @@ class EmulatedConsole:
         except OSError:
             pass
 
-    def _fault(self, req: dict[str, Any]) -> dict[str, Any]:
-        port = self._port
-        if port is None:
-            raise ValueError("the port is gone right now")
-        port.set_fault(str(req["kind"]), float(req.get("rate", 0.0)), req.get("seed"))
-        return {"port": "console", "noise": port.noise, "drop": port.drop}
-
     def commands(self) -> dict[str, CommandHandler]:
         def vanish(req: dict[str, Any]) -> dict[str, Any]:
             self._detach()
             seconds = float(req.get("seconds", 1.0))
             threading.Timer(seconds, self._attach).start()
             return {"vanished_for": seconds}
-        return {"console_vanish": vanish, "console_fault": self._fault}
+        return {"console_vanish": vanish, "console_fault": lambda req: apply_fault(self._port, req)}
 
 
 def console_service(phone: Any, options: dict[str, Any]) -> EmulatedConsole:

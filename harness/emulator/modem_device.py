@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from harness.emulator.pty_port import PtyPort
+from harness.emulator.pty_port import PtyPort, apply_fault
 from harness.emulator.service import CommandHandler
 from harness.emulator.sms import TextMessage
 
@@ -181,13 +181,6 @@ class EmulatedModem:
                 return ok
         return "\r\n+CMS ERROR: 302\r\n"
 
-    def _fault(self, req: dict[str, Any]) -> dict[str, Any]:
-        port = self.port
-        if port is None:
-            raise ValueError("the port is gone right now")
-        port.set_fault(str(req["kind"]), float(req.get("rate", 0.0)), req.get("seed"))
-        return {"port": "modem", "noise": port.noise, "drop": port.drop}
-
     def commands(self) -> dict[str, CommandHandler]:
         def inbox(req: dict[str, Any]) -> dict[str, Any]:
             with self._lock:
@@ -196,7 +189,7 @@ class EmulatedModem:
         def slow(req: dict[str, Any]) -> dict[str, Any]:
             self.slow = float(req.get("seconds", 0))
             return {"slow": self.slow}
-        return {"modem_inbox": inbox, "modem_slow": slow, "modem_fault": self._fault}
+        return {"modem_inbox": inbox, "modem_slow": slow, "modem_fault": lambda req: apply_fault(self.port, req)}
 
 
 def modem_service(phone: Any, options: dict[str, Any]) -> EmulatedModem:

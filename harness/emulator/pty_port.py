@@ -8,7 +8,7 @@ import select
 import threading
 import time
 import tty
-from typing import Callable
+from typing import Any, Callable
 
 
 class PtyPort:
@@ -122,3 +122,11 @@ class PtyPort:
             os.close(self.master)
         except OSError:
             pass
+
+
+def apply_fault(port: PtyPort | None, request: dict[str, Any]) -> dict[str, Any]:
+    """The control socket's fault switch for one peer's port: {"kind": "noise"|"drop"|"clear", "rate", "seed"}."""
+    if port is None:
+        raise ValueError("the port is gone right now")
+    port.set_fault(str(request["kind"]), float(request.get("rate", 0.0)), request.get("seed"))
+    return {"port": port.name, "noise": port.noise, "drop": port.drop}
