@@ -33,16 +33,23 @@ class AdbHandset(Handset):
     def _reconnect(self) -> None:
         """The device went away (a reboot it started itself, a reset, a cable): connect again when it is back."""
         self.conn.close()
-        deadline = time.monotonic() + self.reconnect_timeout
+        last = self._connect_again(self.reconnect_timeout)
+        if last is not None:
+            raise DeviceOffline(f"{self.description} is offline and did not come back within {self.reconnect_timeout:g}s ({last})")
+
+    def _connect_again(self, timeout: float) -> Exception | None:
+        """Open a fresh connection, retrying while the device is still away; the last failure if it never answered."""
+        deadline = time.monotonic() + timeout
         last: Exception | None = None
         while time.monotonic() < deadline:
             try:
                 self.conn = self._open()
-                return
+                self._info = None
+                return None
             except (DeviceOffline, TransportClosed, TransportTimeout, AdbTimeout) as exc:
                 last = exc
                 time.sleep(0.25)
-        raise DeviceOffline(f"{self.description} is offline and did not come back within {self.reconnect_timeout:g}s ({last})")
+        return last or AdbTimeout(f"{self.description} to answer", "no attempt in time", timeout)
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run one exchange; if the device dropped the connection, reconnect once and run it again."""
@@ -132,16 +139,9 @@ class AdbHandset(Handset):
         while self.conn._dead is None and time.monotonic() < went_away:
             time.sleep(0.05)   # the device drops every connection when it goes down
         self.conn.close()
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            try:
-                self.conn = self._open()
-                self._info = None
-                return
-            except (DeviceOffline, TransportClosed, TransportTimeout, AdbTimeout) as exc:
-                last = exc
-                time.sleep(0.3)
-        raise AdbTimeout(f"{self.description} to come back after reboot", str(last), timeout)
+        last = self._connect_again(max(0.0, deadline - time.monotonic()))
+        if last is not None:
+            raise AdbTimeout(f"{self.description} to come back after reboot", str(last), timeout)
 
     def close(self) -> None:
         self.conn.close()

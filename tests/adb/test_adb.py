@@ -224,6 +224,15 @@ def test_power_off_gives_device_offline_within_the_timeout(emulated, keys) -> No
     handset.close()
 
 
+def test_reboot_returns_once_the_device_answers_again(emulated, keys) -> None:
+    handset = _connect(emulated, keys["trusted"], timeout=3)
+    boots = emulated.phone._power_epoch
+    handset.reboot(timeout=30)
+    assert emulated.phone._power_epoch > boots and emulated.phone.booted  # it went down and came back
+    assert handset.shell("echo back") == "back\n" and handset.info.model == "Lumia 930"
+    handset.close()
+
+
 # ----------------------------------------------------------------------------- Debian's adb, a client nobody here wrote
 @pytest.mark.skipif(shutil.which("adb") is None, reason="Debian's adb is not installed (apt-get install adb)")
 def test_real_adb_client_connect_shell_screencap_push_pull(tmp_path, keys) -> None:
