@@ -42,10 +42,9 @@ def _library(folder: str | None) -> Any:
 
 def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_json: bool) -> bool:
     started = time.perf_counter()
-    rec = library.recognize(image, scale)
+    rec, guess = library.classify(image, scale)
     ms = (time.perf_counter() - started) * 1000
     if rec is None:
-        guess = library.best_guess(image, scale)
         if as_json:
             print(json.dumps({"image": label, "screen": None, "score": round(guess[1], 4), "targets": {}, "ms": round(ms, 1)}))
         else:

@@ -20,7 +20,7 @@ import numpy as np
 
 from harness.vision.definitions import DEFAULT_LIBRARY, Box, ScreenDefinition, Target, load_definition
 
-#: Working pixels per view pixel (0.5: a 1080x1920 frame is matched at 240x427).
+#: Working pixels per view pixel (1.0: a 1080x1920 frame is matched at 480x853).
 WORK = 1.0
 VIEW_WIDTH = 480
 #: Edge strength (grey levels per pixel) below which gradients are noise, and where they saturate.
@@ -220,20 +220,24 @@ class ScreenLibrary:
         ranked = [(c.definition.name, self.score(frame, c)) for c in self._compiled]
         return sorted(ranked, key=lambda r: r[1], reverse=True)
 
-    def recognize(self, image: np.ndarray, scale: float | None = None, only: list[str] | None = None) -> Recognition | None:
+    def recognize(self, image: np.ndarray | Frame, scale: float | None = None) -> Recognition | None:
         """The screen this frame shows, or None: a confident wrong answer is worse than none."""
+        return self.classify(image, scale)[0]
+
+    def classify(self, image: np.ndarray | Frame, scale: float | None = None) -> tuple[Recognition | None, tuple[str, float]]:
+        """recognize() and the best guess behind its answer, from one ranking (a timeout reports the guess)."""
         started = time.perf_counter()
-        frame = Frame(image, scale)
+        frame = image if isinstance(image, Frame) else Frame(image, scale)
         ranked = self.rank(frame)
         (name, score), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else ("", 0.0))
         if score < ACCEPT_SCORE or score - runner_up[1] < ACCEPT_MARGIN:
-            return None
+            return None, (name, score)
         compiled = next(c for c in self._compiled if c.definition.name == name)
         targets = self._targets(frame, compiled)
-        return Recognition(name, score, targets, runner_up, image, frame.scale, bool(frame.toast_rows),
-                           (time.perf_counter() - started) * 1000)
+        return Recognition(name, score, targets, runner_up, frame.image, frame.scale, bool(frame.toast_rows),
+                           (time.perf_counter() - started) * 1000), (name, score)
 
-    def best_guess(self, image: np.ndarray, scale: float | None = None) -> tuple[str, float]:
+    def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> tuple[str, float]:
         return self.rank(image, scale)[0]
 
     def _targets(self, frame: Frame, compiled: _Compiled) -> dict[str, tuple[float, float]]:

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from harness.errors import HarnessTimeout
-from harness.vision.matcher import WORK, Recognition, ScreenLibrary, to_work
+from harness.vision.matcher import WORK, Frame, Recognition, ScreenLibrary
 
 #: Mean grey difference (0..255, working pixels) under which two frames count as the same.
 STABLE_DIFF = 1.5
@@ -52,23 +52,19 @@ def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 2
     stable = False
     while True:
         image = handset.screenshot()
-        frame_scale = scale or image.shape[1] / 480
-        small = to_work(image, frame_scale).astype(np.int16)
+        frame = Frame(image, scale)
+        small = frame.gray.astype(np.int16)
         top = int(34 * WORK)  # the status bar clock may tick; it never decides stability
         stable = previous is not None and previous.shape == small.shape and \
             float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
         previous = small
         if stable:
-            rec = library.recognize(image, frame_scale)
-            if rec is not None:
-                guess = (rec.screen, rec.score)
-                if rec.screen in expected:
-                    return rec
-            else:
-                guess = library.best_guess(image, frame_scale)
+            rec, guess = library.classify(frame)
+            if rec is not None and rec.screen in expected:
+                return rec
         if time.monotonic() >= deadline:
             if guess is None:
-                guess = library.best_guess(image, frame_scale)
+                guess = library.best_guess(frame)
             path = _save(image, artifacts_dir, "-or-".join(expected)[:60])
             raise ScreenTimeout(expected, guess, timeout, path, stable)
         time.sleep(interval)
