@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.modem.modem import DEFAULT_CODE_PATTERN
 
-CODE = re.compile(r"\b\d{4,8}\b")
+CODE = re.compile(DEFAULT_CODE_PATTERN)  # what `harness sms` masks unless --show-codes
 
 
 class Target:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.errors import HarnessTimeout
+from harness.modem.modem import DEFAULT_CODE_PATTERN
 from harness.secrets import Secret
-
-DEFAULT_CODE_PATTERN = r"\b(\d{4,8})\b"
 
 
 class CodeSource(Protocol):
