@@ -74,7 +74,7 @@ class MaildirCodeSource:
                         continue
                     match = self.pattern.search(_body(message))
                     if match and (newest is None or delivered >= newest[0]):
-                        newest = (delivered, key, match.group(1))
+                        newest = (delivered, key, match.group(1) if match.groups() else match.group(0))
                 if newest is not None:
                     box.remove(newest[1])
                     return Secret(newest[2])

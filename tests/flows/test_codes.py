@@ -37,3 +37,9 @@ def test_times_out_with_what_it_saw(tmp_path) -> None:
     with pytest.raises(HarnessTimeout) as info:
         MaildirCodeSource(box, poll=0.05).wait_for_code(since=0, timeout=0.3)
     assert "1 message(s)" in str(info.value) and str(box) in str(info.value)
+
+
+def test_a_pattern_without_a_group_gives_the_whole_match(tmp_path) -> None:
+    box = tmp_path / "inbox"
+    _deliver(box, "Security code: A-4711")
+    assert MaildirCodeSource(box, pattern=r"A-\d{4}").wait_for_code(since=0, timeout=2).reveal() == "A-4711"
