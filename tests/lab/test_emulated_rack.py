@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -63,10 +64,28 @@ def test_inventory_describes_the_rack_and_the_desk_cli_drives_it(rack) -> None:
                    "--wait", "1")
     assert out.returncode == 2 and f"{nowhere} did not answer within 1s of power on" in out.stderr, out.stderr
     assert _harness(rack, "shell", "--device", "lumia-520-01", "echo", "back").stdout == "back\n"
-    out = _harness(rack, "sms", "--device", "lumia-520-01")
-    assert out.returncode == 0
     out = _harness(rack, "tap", "--device", "nokia-3310-01", "1", "1")
     assert out.returncode == 2 and "nokia-3310-01" in out.stderr
+
+
+def test_desk_sms_masks_access_codes_unless_asked_and_deletes_what_it_listed(rack) -> None:
+    """An access code on the rack's modem is masked by `harness sms`; --show-codes shows it, --delete removes it."""
+    from harness.emulator.control import ControlClient
+
+    handset = rack["endpoints"]["handsets"][0]
+    number = re.search(r'modem_number = "([^"]+)"', rack["inventory"].read_text())[1]
+    with ControlClient(handset["control"], timeout=5) as control:
+        assert control.call("sms_send", to=number, sender="+15550199",
+                            body="Use 731904 as your Microsoft account security code")["delivered"]
+    deadline = time.monotonic() + 20
+    while "security code" not in (out := _harness(rack, "sms", "--device", "lumia-520-01")).stdout:
+        assert time.monotonic() < deadline, f"the modem never listed the message: {out.stdout!r} {out.stderr!r}"
+        time.sleep(0.2)
+    assert out.returncode == 0 and "731904" not in out.stdout + out.stderr and "Use •••••• as" in out.stdout
+    out = _harness(rack, "sms", "--device", "lumia-520-01", "--show-codes", "--delete")
+    assert out.returncode == 0 and "Use 731904 as" in out.stdout
+    out = _harness(rack, "sms", "--device", "lumia-520-01")
+    assert out.returncode == 0 and "security code" not in out.stdout, out.stdout
 
 
 def test_pytest_workers_lease_different_handsets_of_the_rack(rack, tmp_path) -> None:
@@ -93,7 +112,7 @@ def test_pytest_workers_lease_different_handsets_of_the_rack(rack, tmp_path) -> 
                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "4 passed, 1 skipped" in out.stdout and "no handset in" in out.stdout and "lumia-930" in out.stdout
-    serials = set(__import__("re").findall(r'name="serial" value="([0-9A-F]+)"', junit.read_text()))
+    serials = set(re.findall(r'name="serial" value="([0-9A-F]+)"', junit.read_text()))
     assert serials == {h["serial"] for h in rack["endpoints"]["handsets"]}
 
 
