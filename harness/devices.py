@@ -88,21 +88,10 @@ def connect_when_up(uri: str, timeout: float = 60.0, on_retry: Callable[[Excepti
 
     `on_retry` hears each failed attempt (a progress display); the last error is raised at the deadline.
     """
-    import time
-
     from harness.adb import connect_handset
-    from harness.errors import DeviceUnavailable
+    from harness.retry import keep_trying
 
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return connect_handset(uri, timeout=10.0)
-        except (DeviceUnavailable, HarnessError) as exc:
-            if time.monotonic() >= deadline:
-                raise
-            if on_retry is not None:
-                on_retry(exc)
-            time.sleep(0.3)
+    return keep_trying(lambda: connect_handset(uri, timeout=10.0), timeout, pause=0.3, on_retry=on_retry)
 
 
 def open_inventory_handset(inventory: Any, profile: str | None = None, os_version: str | None = None,

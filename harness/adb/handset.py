@@ -13,7 +13,7 @@ from harness.adb.connection import AdbConnection
 from harness.adb.errors import AdbTimeout, DeviceOffline
 from harness.errors import HarnessError
 from harness.handset import KEYCODES, Handset, HandsetInfo
-from harness.transport.base import TransportClosed, TransportTimeout
+from harness.retry import STILL_AWAY, keep_trying
 
 T = TypeVar("T")
 
@@ -33,23 +33,15 @@ class AdbHandset(Handset):
     def _reconnect(self) -> None:
         """The device went away (a reboot it started itself, a reset, a cable): connect again when it is back."""
         self.conn.close()
-        last = self._connect_again(self.reconnect_timeout)
-        if last is not None:
-            raise DeviceOffline(f"{self.description} is offline and did not come back within {self.reconnect_timeout:g}s ({last})")
+        try:
+            self._connect_again(self.reconnect_timeout)
+        except STILL_AWAY as last:
+            raise DeviceOffline(f"{self.description} is offline and did not come back within {self.reconnect_timeout:g}s ({last})") from last
 
-    def _connect_again(self, timeout: float) -> Exception | None:
-        """Open a fresh connection, retrying while the device is still away; the last failure if it never answered."""
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            try:
-                self.conn = self._open()
-                self._info = None
-                return None
-            except (DeviceOffline, TransportClosed, TransportTimeout, AdbTimeout) as exc:
-                last = exc
-                time.sleep(0.25)
-        return last or AdbTimeout(f"{self.description} to answer", "no attempt in time", timeout)
+    def _connect_again(self, timeout: float) -> None:
+        """Open a fresh connection, retrying while the device is still away; its last failure at the deadline."""
+        self.conn = keep_trying(self._open, timeout)
+        self._info = None
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run one exchange; if the device dropped the connection, reconnect once and run it again."""
@@ -139,9 +131,10 @@ class AdbHandset(Handset):
         while self.conn._dead is None and time.monotonic() < went_away:
             time.sleep(0.05)   # the device drops every connection when it goes down
         self.conn.close()
-        last = self._connect_again(max(0.0, deadline - time.monotonic()))
-        if last is not None:
-            raise AdbTimeout(f"{self.description} to come back after reboot", str(last), timeout)
+        try:
+            self._connect_again(max(0.0, deadline - time.monotonic()))
+        except STILL_AWAY as last:
+            raise AdbTimeout(f"{self.description} to come back after reboot", str(last), timeout) from last
 
     def close(self) -> None:
         self.conn.close()
