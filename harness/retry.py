@@ -10,11 +10,11 @@ from harness.errors import DeviceUnavailable, HarnessTimeout
 T = TypeVar("T")
 
 #: Failures that mean "not there yet" (refused, dropped, silent); anything else (a bad key, a bad URI) is final.
-STILL_AWAY: tuple[type[BaseException], ...] = (DeviceUnavailable, HarnessTimeout)
+STILL_AWAY: tuple[type[Exception], ...] = (DeviceUnavailable, HarnessTimeout)
 
 
-def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[BaseException], ...] = STILL_AWAY,
-                pause: float = 0.25, on_retry: Callable[[BaseException], None] | None = None) -> T:
+def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[Exception], ...] = STILL_AWAY,
+                pause: float = 0.25, on_retry: Callable[[Exception], None] | None = None) -> T:
     """Call ``attempt`` until it returns; at the deadline its last failure is raised, so the caller sees why.
 
     It is tried at least once, even with no time left, so a zero timeout means "try once, do not wait".

@@ -31,9 +31,10 @@ def test_raises_the_last_failure_at_the_deadline() -> None:
         calls.append(time.monotonic())
         raise DeviceUnavailable(f"refused (attempt {len(calls)})")
 
-    with pytest.raises(DeviceUnavailable, match=r"attempt \d+") as caught:
-        keep_trying(attempt, timeout=0.3, pause=0.05)
-    assert str(caught.value) == f"refused (attempt {len(calls)})" and len(calls) > 2
+    with pytest.raises(DeviceUnavailable) as caught:
+        keep_trying(attempt, timeout=0.3, pause=0.01)
+    assert len(calls) >= 2 and str(caught.value) == f"refused (attempt {len(calls)})"
+    assert calls[-1] - calls[0] < 0.3  # no attempt starts after the deadline
 
 
 def test_a_final_error_is_not_retried_and_zero_timeout_tries_once() -> None:
