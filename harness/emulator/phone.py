@@ -390,7 +390,7 @@ class EmulatedPhone:
                 base = self._transition(self.renderer.page(self._anim_from), base, _ease(progress))
                 key = ("anim", time.monotonic())
             else:
-                key = (id(base), page.name, clock, toast)
+                key = (page.key(), clock, toast)
             if self._frame_cache is not None and self._frame_cache[0] == key:
                 return self._frame_cache
             image = self.renderer.decorate(base, clock, toast, status_bar=page.name != "booting")

@@ -101,3 +101,17 @@ def test_frames_are_rgba_and_png_of_the_panel(make_phone) -> None:
 def test_start_screen_option(make_phone) -> None:
     phone = make_phone(animation_ms=0, start_screen="email_accounts")
     assert phone.ui.screen == "email_accounts" and phone.model.setup_complete
+
+
+def test_every_keystroke_shows_on_the_next_frame_however_many_pages_were_drawn(make_phone) -> None:
+    """Typing draws a new page per character; a frame is never served for an older page the renderer let go."""
+    phone = make_phone("lumia-520", animation_ms=0, start_screen="account_email")
+    field = phone.ui.page(phone.profile.view_height).widget("field:email")
+    assert field is not None
+    x0, y0, x1, y1 = (round(v * phone.profile.scale) for v in (field.rect.x, field.rect.y,
+                                                                field.rect.x + field.rect.w, field.rect.y + field.rect.h))
+    seen = [np.asarray(phone.frame())[y0:y1, x0:x1].copy()]
+    for ch in "alice.backup@outlook.com":
+        phone.text(ch)
+        seen.append(np.asarray(phone.frame())[y0:y1, x0:x1].copy())
+        assert not np.array_equal(seen[-1], seen[-2]), f"typing {ch!r} did not change the e-mail field on screen"
