@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, quote_seen
 
 A_SYNC, A_CNXN, A_OPEN, A_OKAY = 0x434E5953, 0x4E584E43, 0x4E45504F, 0x59414B4F
 A_CLSE, A_WRTE, A_AUTH, A_STLS = 0x45534C43, 0x45545257, 0x48545541, 0x534C5453
@@ -27,9 +27,9 @@ class ProtocolViolation(AdbError):
     """The peer sent bytes that break the protocol; the message shows them."""
 
     def __init__(self, problem: str, offending: bytes = b"") -> None:
-        self.offending = offending
-        shown = offending[:48].hex(" ")
-        super().__init__(f"ADB protocol violation: {problem}" + (f" (bytes: {shown}{' ...' if len(offending) > 48 else ''})" if offending else ""))
+        self.offending = bytes(offending[:64])  # a bounded sample: a violation may come with megabytes
+        shown = f" (saw {quote_seen(offending, 64)})" if offending else ""
+        super().__init__(f"ADB protocol violation: {quote_seen(problem)}{shown}")
 
 
 def checksum(data: bytes) -> int:
