@@ -126,6 +126,25 @@ def parse_message_header(line: str, with_index: bool) -> tuple[int, str, str, da
     return index, status, sender, timestamp
 
 
+def parse_cnum(lines: list[str]) -> list[str]:
+    """The numbers in AT+CNUM's answer (27.007 7.1): ``+CNUM: [<alpha>],<number>,<type>[,...]`` per line.
+
+    A number of type 145 (international) is given its leading ``+`` when the modem left it out.
+    """
+    numbers: list[str] = []
+    for line in lines:
+        if not line.startswith("+CNUM:"):
+            continue
+        fields = split_fields(line.partition(":")[2])
+        if len(fields) < 2 or not fields[1]:
+            continue
+        number = fields[1]
+        if len(fields) > 2 and fields[2] == "145" and not number.startswith("+"):
+            number = "+" + number
+        numbers.append(number)
+    return numbers
+
+
 def parse_cmgl(lines: list[str]) -> list[Sms]:
     """The response lines of AT+CMGL: a header line, then the body line, per message."""
     out: list[Sms] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 import serial
 
 from harness.errors import DeviceUnavailable, HarnessTimeout
-from harness.modem.at import ModemError, Sms, is_final, is_urc, parse_cmgl, raise_for_final
+from harness.modem.at import ModemError, Sms, is_final, is_urc, parse_cmgl, parse_cnum, raise_for_final
 from harness.secrets import Secret
 
 DEFAULT_SENDERS = ("69525", "Microsoft")
@@ -157,6 +157,13 @@ class GsmModem:
             self.command("AT+CNMI=2,1,0,0,0")
         else:
             self.command("AT+CNMI=1,1,0,0,0")
+
+    def own_numbers(self) -> list[str]:
+        """The SIM's own number(s) by AT+CNUM; empty when the SIM does not store it (many don't)."""
+        try:
+            return parse_cnum(self.command("AT+CNUM"))
+        except ModemError:
+            return []  # +CME ERROR: operation not supported, or plain ERROR: the number is unknown, not a fault
 
     # ------------------------------------------------------------------ messages
     def list_messages(self, status: str = "ALL") -> list[Sms]:

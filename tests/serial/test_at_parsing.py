@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.modem.at import (
-    CmeError, CmsError, ModemError, is_final, is_urc, parse_cmgl, parse_message_header, parse_scts, raise_for_final,
+    CmeError, CmsError, ModemError, is_final, is_urc, parse_cmgl, parse_cnum, parse_message_header, parse_scts, raise_for_final,
     split_fields,
 )
 from harness.power.lcus import lcus_frame
@@ -75,6 +75,13 @@ def test_text_mode_listing_with_extra_fields_empty_bodies_and_zones() -> None:
     assert messages[1].body == "" and messages[1].timestamp.utcoffset() == timedelta(hours=-2)
     assert messages[2].body == "OK is not a result here"
     assert parse_message_header('+CMGR: "REC READ","69525",,"26/11/24,21:00:00+00"', with_index=False)[2] == "69525"
+
+
+def test_own_numbers_from_cnum_in_the_forms_modems_use() -> None:
+    lines = ['+CNUM: "","+15550100",145', '+CNUM: "Voice","15550142",145,,4', '+CNUM: ,"5550199",129',
+             "+CNUM: ", '+CNUM: "Fax","",129']
+    assert parse_cnum(lines) == ["+15550100", "+15550142", "5550199"]
+    assert parse_cnum([]) == []
 
 
 def test_lcus_frames_and_uhubctl_parsing() -> None:

@@ -38,6 +38,7 @@ def _code(body: str) -> str:
 
 def test_access_code_by_sms_and_urcs_during_a_command(emulator, tmp_path) -> None:
     modem = GsmModem(emulator.endpoints["modem"], log_path=tmp_path / "modem.log")
+    assert modem.own_numbers() == ["+15550100"]  # the SIM number the sms_send calls below address
     with ControlClient(emulator.endpoints["control"]) as control:
         since = time.time()
         control.call("sms_send", to="+15550100", sender="+15550199", body="not a code: see you at 7")
