@@ -3,11 +3,20 @@
 Everything is written as it happens (append and flush), so a run that
 crashes still leaves its evidence behind. Text passes through secret
 redaction on the way to disk.
+
+Nothing a run writes lands in another run's files: a run's folder is
+created exclusively (``name``, else ``name.2``, ``name.3`` ...), and every
+file in it is created exclusively too (``claim``), so a re-run, a second
+run in the same second or eleven parametrised tests with long ids each get
+their own folder and never append to or overwrite an old one.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -17,27 +26,110 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from harness.errors import HarnessError
 from harness.secrets import redact
 
+#: Longest folder or file name the harness makes (well under NAME_MAX, readable in a listing).
+NAME_LIMIT = 100
+#: How many numbered siblings ``name.2``, ``name.3`` ... are tried before giving up.
+MAX_SIBLINGS = 10_000
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:80] or "run"
+
+class ArtifactsError(HarnessError):
+    """The artifacts folder or one of its files cannot be made; names the path and why."""
+
+
+def _slug(text: str, limit: int = 80) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", text).strip("_.")[:limit].strip("_.") or "run"
+
+
+def folder_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """A readable file-system name for ``name``; one too long keeps its start and its end
+    (a test's parameter ids) and gets a short hash of the whole, so two long names never meet."""
+    slug = _slug(name, 10 * limit)
+    if len(slug) <= limit:
+        return slug
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    keep = limit - len(digest) - 2
+    head = keep // 3
+    return f"{slug[:head]}~{slug[len(slug) - (keep - head):]}~{digest}"
+
+
+def _numbered(name: str, n: int) -> str:
+    if n == 1:
+        return name
+    stem, dot, suffix = name.partition(".") if "." in name[1:] else (name, "", "")
+    return f"{stem}.{n}{dot}{suffix}" if dot else f"{name}.{n}"
+
+
+def new_folder(root: str | Path, name: str) -> Path:
+    """Create ``root/name`` exclusively (``name.2`` ... when taken) and return it; ArtifactsError when impossible."""
+    base = Path(root)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArtifactsError(f"cannot create the artifacts folder {base}: {exc.strerror or exc}") from None
+    for n in range(1, MAX_SIBLINGS):
+        path = base / (name if n == 1 else f"{name}.{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ArtifactsError(f"cannot create the artifacts folder {path}: {exc.strerror or exc}") from None
+    raise ArtifactsError(f"{base}: {MAX_SIBLINGS} folders named {name} already; clear some out")
+
+
+def new_file(directory: str | Path, name: str) -> Path:
+    """Create ``directory/name`` exclusively (``stem.2.ext`` ... when taken) and return its path."""
+    directory = Path(directory)
+    for n in range(1, MAX_SIBLINGS):
+        path = directory / _numbered(name, n)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ArtifactsError(f"cannot create {path}: {exc.strerror or errno.errorcode.get(exc.errno or 0, exc)}") from None
+        os.close(fd)
+        return path
+    raise ArtifactsError(f"{directory}: {MAX_SIBLINGS} files named {name} already")
 
 
 class Artifacts:
-    """The artifacts folder of one run (or of one test)."""
+    """The artifacts folder of one run (or of one test): a new folder, never one an earlier run wrote."""
 
     def __init__(self, root: str | Path, name: str | None = None) -> None:
-        base = Path(root)
-        self.dir = base / _slug(name) if name else base
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if name:
+            self.dir = new_folder(root, folder_name(name))
+        else:  # a folder the caller made for this run (files in it are still created exclusively)
+            self.dir = Path(root)
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ArtifactsError(f"cannot create the artifacts folder {self.dir}: {exc.strerror or exc}") from None
         self._lock = threading.Lock()
         self._counter = 0
+        self._claimed: dict[str, Path] = {}
         self.last_screenshot: Path | None = None
 
+    def claim(self, name: str) -> Path:
+        """A new, empty file in the folder for some other part to write (console.log, modem.log).
+
+        Created here exclusively the first time a name is claimed (``console.2.log`` if
+        something else made ``console.log``), so its writer never appends to a file it did
+        not start; claiming the same name again gives the same file.
+        """
+        with self._lock:
+            if name not in self._claimed:
+                self._claimed[name] = new_file(self.dir, name)
+            return self._claimed[name]
+
     def path(self, name: str) -> Path:
-        """A path inside the folder for a file some other part writes (console.log, adb.trace)."""
-        return self.dir / name
+        """Where the file ``name`` of this run is (the claimed one, if claimed); creates nothing."""
+        with self._lock:
+            return self._claimed.get(name, self.dir / name)
 
     def child(self, name: str) -> "Artifacts":
         return Artifacts(self.dir, name)
@@ -46,25 +138,37 @@ class Artifacts:
         """Save an RGB array as the next numbered PNG; returns its path."""
         with self._lock:
             self._counter += 1
-            path = self.dir / f"{self._counter:03d}-{_slug(label)}.png"
-        Image.fromarray(np.ascontiguousarray(image[:, :, :3])).save(path, compress_level=1)
+            path = new_file(self.dir, f"{self._counter:03d}-{_slug(label)}.png")
+        Image.fromarray(np.ascontiguousarray(image[:, :, :3])).save(path, format="PNG", compress_level=1)
         self.last_screenshot = path
         return path
 
     def record(self, kind: str, **fields: Any) -> None:
         """Append one JSON line to steps.jsonl (flushed at once, redacted)."""
         entry = {"t": round(time.time(), 3), "kind": kind, **fields}
-        line = redact(json.dumps(entry, default=str))
-        with self._lock, open(self.dir / "steps.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
+        self.append_text("steps.jsonl", redact(json.dumps(entry, default=str)) + "\n")
 
     def write_text(self, name: str, text: str) -> Path:
-        path = self.dir / name
+        """A new file with this text (``name.2`` when the name is taken)."""
+        with self._lock:
+            path = new_file(self.dir, name)
         path.write_text(redact(text), encoding="utf-8")
         return path
 
     def append_text(self, name: str, text: str) -> None:
-        with self._lock, open(self.dir / name, "a", encoding="utf-8") as fh:
+        """Append to this run's own file ``name`` (created by this run on first use)."""
+        path = self.claim(name)
+        with self._lock, open(path, "a", encoding="utf-8") as fh:
             fh.write(redact(text))
             fh.flush()
+
+    def kept(self) -> str:
+        """What the folder holds, in a few words (for "interrupted; kept ..." messages)."""
+        try:
+            files = sorted(p for p in self.dir.iterdir() if p.is_file() and p.stat().st_size > 0)
+        except OSError:
+            return f"{self.dir}"
+        shots = [p for p in files if p.suffix == ".png"]
+        others = [p.name for p in files if p.suffix != ".png"]
+        parts = ([f"{len(shots)} screenshot{'s' if len(shots) != 1 else ''}"] if shots else []) + others
+        return f"{self.dir} ({', '.join(parts) or 'nothing yet'})"

@@ -15,29 +15,65 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.handset import KEYCODES
 from harness.modem.modem import DEFAULT_CODE_PATTERN
 
 CODE = re.compile(DEFAULT_CODE_PATTERN)  # what `harness sms` masks unless --show-codes
 
 
 class Target:
-    """What a desk command acts on: a handset URI and, from the inventory, its serial ports and power."""
+    """What a desk command acts on: a handset URI and, from the inventory, its serial ports and power.
+
+    A handset of the inventory (``--device``) is driven only under its lease, the same one
+    a pytest run takes: ``with Target(args) as target:`` waits for it (saying whom it waits
+    for) or, with ``--no-wait``, fails at once naming the holder.
+    """
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.uri: str | None = args.handset
         self.inventory = None
         self.entry = None
-        if args.device:
+        self.command = f"harness {getattr(args, 'command', '') or ''}".strip()
+        self.wait = not getattr(args, "no_wait", False)
+        self.lease_timeout: float = getattr(args, "lease_timeout", None) or DEFAULT_LEASE_WAIT
+        self.lease: Any = None
+        if getattr(args, "device", None):
             from harness.lab.inventory import Inventory
 
+            if args.handset:
+                raise HarnessError("give --handset URI or --device NAME, not both")
             path = args.inventory or os.environ.get("HARNESS_INVENTORY")
             if not path:
                 raise HarnessError("--device needs --inventory FILE (or $HARNESS_INVENTORY)")
             self.inventory = Inventory.load(path)
             self.entry = self.inventory.get(args.device)
             self.uri = self.entry.uri
+
+    def require_uri(self) -> str:
         if not self.uri:
             raise HarnessError("say which handset: --handset URI or --device NAME")
+        return self.uri
+
+    def take_lease(self) -> Any:
+        """Lease the inventory handset (no-op for a bare --handset URI); kept until ``release``."""
+        if self.entry is not None and self.lease is None:
+            from harness.lab.leases import lease
+
+            self.lease = lease(self.inventory, self.entry.name, wait=self.wait,  # type: ignore[arg-type]
+                               timeout=self.lease_timeout, command=self.command)
+        return self.lease
+
+    def release(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None
+
+    def __enter__(self) -> "Target":
+        self.take_lease()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
     def port(self, field: str, override: str | None) -> str:
         if override:
@@ -46,17 +82,44 @@ class Target:
             return self.inventory.resolve_port(self.entry, field)
         raise HarnessError(f"no {field} port: give --port URL (or use --device NAME with an inventory that lists one)")
 
-    def open(self) -> Any:
+    def open(self, log_dir: str | Path | None = None, one_shot: bool = False) -> Any:
+        """Open the handset (under its lease, when it is an inventory handset).
+
+        ``one_shot``: this command does one thing and ends, so an ``emulator://`` handset
+        lives only as long as it; say so, and point to ``harness emulate``.
+        """
         from harness.devices import open_handset
 
-        print(f"connecting to {self.uri} ...", file=sys.stderr, flush=True)
-        return open_handset(self.uri)
+        uri = self.require_uri()
+        self.take_lease()
+        if one_shot and uri.startswith("emulator://"):
+            profile = uri[len("emulator://"):].split("?", 1)[0] or "lumia-930"
+            print(f"note: {uri} starts a throwaway emulated handset that stops when this command ends; "
+                  f"for one that stays, run `harness emulate --profile {profile}` and use the adb endpoint "
+                  f"it prints (--handset adb-tcp://HOST:PORT)", file=sys.stderr, flush=True)
+        print(f"connecting to {uri} ...", file=sys.stderr, flush=True)
+        opened = open_handset(uri, log_dir=log_dir)
+        if opened.profile is None and self.inventory is not None and self.entry is not None:
+            opened.profile = self.inventory.profile_of(self.entry)
+        return opened
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+#: How long a desk command waits for a leased handset unless told (``--lease-timeout``).
+DEFAULT_LEASE_WAIT = 600.0
+
+
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    """--handset / --device / --inventory and the lease options, for every command that drives one handset."""
     p.add_argument("--handset", metavar="URI", help="adb-tcp://HOST:PORT, adb-usb://SERIAL or emulator://PROFILE")
-    p.add_argument("--device", metavar="NAME", help="a handset of the rack inventory")
+    p.add_argument("--device", metavar="NAME", help="a handset of the rack inventory (driven under its lease)")
     p.add_argument("--inventory", metavar="FILE", help="rack inventory (default: $HARNESS_INVENTORY)")
+    p.add_argument("--no-wait", action="store_true",
+                   help="with --device: fail at once, naming the holder, when someone else has the handset leased")
+    p.add_argument("--lease-timeout", type=float, metavar="SECONDS", default=DEFAULT_LEASE_WAIT,
+                   help=f"with --device: how long to wait for the handset's lease (default {DEFAULT_LEASE_WAIT:g})")
+
+
+_common = add_target_options
 
 
 def add_desk_parsers(sub: Any) -> None:
@@ -65,7 +128,7 @@ def add_desk_parsers(sub: Any) -> None:
         "tap": "tap at device pixels X Y",
         "swipe": "swipe from X1 Y1 to X2 Y2",
         "text": "type text into the focused field",
-        "key": "press a hardware key (back, start, search, power)",
+        "key": f"press a key of the handset: {', '.join(KEYCODES)}",
         "shell": "run a shell command on the handset",
         "console": "interactive serial terminal on the handset's console (Ctrl-] quits)",
         "sms": "list the messages the modem holds",
@@ -81,7 +144,8 @@ def add_desk_parsers(sub: Any) -> None:
         parsers["swipe"].add_argument(name, type=int)
     parsers["swipe"].add_argument("--ms", type=int, default=300, help="duration")
     parsers["text"].add_argument("text")
-    parsers["key"].add_argument("name", choices=("back", "start", "search", "power", "enter", "delete"))
+    parsers["key"].add_argument("name", choices=tuple(KEYCODES), metavar="KEY",
+                                help="; ".join(f"{k} (Android keycode {v})" for k, v in KEYCODES.items()))
     parsers["shell"].add_argument("shell_command", nargs=argparse.REMAINDER, metavar="COMMAND")
     parsers["console"].add_argument("--port", metavar="URL", help="pyserial URL of the console (default: the inventory's)")
     parsers["console"].add_argument("--baudrate", type=int, default=115200)
@@ -98,21 +162,55 @@ def add_desk_parsers(sub: Any) -> None:
 
 
 def _with_handset(args: argparse.Namespace, fn: Any) -> int:
-    opened = Target(args).open()
-    try:
-        return int(fn(opened.handset) or 0)
-    finally:
-        opened.close()
+    with Target(args) as target:
+        opened = target.open(one_shot=True)
+        try:
+            return int(fn(opened.handset) or 0)
+        finally:
+            opened.close()
+
+
+def output_image_path(text: str, option: str = "-o") -> tuple[Path, str]:
+    """Check where an image will go before anything is taken: a known image type, a folder that exists
+    and can be written. Returns the path and the Pillow format; HarnessError naming the option otherwise."""
+    from PIL import Image
+
+    path = Path(text)
+    formats = {ext: fmt for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE}
+    fmt = formats.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(e for e in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".webp") if e in formats)
+        raise HarnessError(f"{option} {text}: {'no file type' if not path.suffix else f'unknown image type {path.suffix!r}'}"
+                           f" (use {known})")
+    folder = path.parent
+    if not folder.is_dir():
+        raise HarnessError(f"{option} {text}: folder {folder} does not exist")
+    if path.is_dir():
+        raise HarnessError(f"{option} {text}: is a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise HarnessError(f"{option} {text}: folder {folder} is not writable")
+    return path, fmt
 
 
 def _cmd_screenshot(args: argparse.Namespace) -> int:
     from PIL import Image
 
+    from harness.artifacts import new_file
+
+    if args.output:
+        path, fmt = output_image_path(args.output)
+    else:
+        path, fmt = Path(f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png"), "PNG"
+        output_image_path(str(path))
+
     def shot(handset: Any) -> None:
         image = handset.screenshot()
-        path = Path(args.output or f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.png")
-        Image.fromarray(image).save(path)
-        print(f"{path} ({image.shape[1]}x{image.shape[0]})")
+        where = path if args.output else new_file(path.parent, path.name)  # a default name never overwrites
+        try:
+            Image.fromarray(image[:, :, :3] if fmt in ("JPEG", "BMP") else image).save(where, format=fmt)
+        except OSError as exc:
+            raise HarnessError(f"{where}: cannot write the screenshot ({exc.strerror or exc})") from None
+        print(f"{where} ({image.shape[1]}x{image.shape[0]})")
     return _with_handset(args, shot)
 
 
@@ -145,10 +243,14 @@ def _cmd_shell(args: argparse.Namespace) -> int:
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
+    with Target(args) as target:
+        return _console(args, target.port("console", args.port))
+
+
+def _console(args: argparse.Namespace, url: str) -> int:
     import serial
     from serial.tools.miniterm import Miniterm
 
-    url = Target(args).port("console", args.port) if (args.device or not args.port) else args.port
     try:
         port = serial.serial_for_url(url, baudrate=args.baudrate, timeout=0.2)
     except (serial.SerialException, ValueError) as exc:
@@ -169,9 +271,13 @@ def _cmd_console(args: argparse.Namespace) -> int:
 
 
 def _cmd_sms(args: argparse.Namespace) -> int:
+    with Target(args) as target:
+        return _sms(args, target.port("modem", args.port))
+
+
+def _sms(args: argparse.Namespace, url: str) -> int:
     from harness.modem import GsmModem
 
-    url = Target(args).port("modem", args.port) if (args.device or not args.port) else args.port
     modem = GsmModem(url)
     try:
         messages = modem.list_messages()
@@ -188,7 +294,7 @@ def _cmd_sms(args: argparse.Namespace) -> int:
     return 0
 
 
-def _switch(args: argparse.Namespace) -> tuple[Any, int]:
+def _switch(args: argparse.Namespace, target: Target) -> tuple[Any, int]:
     from harness.power import LcusRelay, UhubctlSwitch
 
     if args.switch:
@@ -198,7 +304,6 @@ def _switch(args: argparse.Namespace) -> tuple[Any, int]:
             raise HarnessError(f"--switch {args.switch!r}: expected lcus:PORT#CHANNEL or uhubctl:HUB#PORT")
         n = int(channel)
         return (LcusRelay(where, channels=max(n, 1)) if kind == "lcus" else UhubctlSwitch(where, ports=max(n, 1))), n
-    target = Target(args)
     if target.entry is None or target.entry.power is None:
         raise HarnessError("no power switch: give --switch lcus:PORT#CHANNEL (or use --device with an inventory)")
     power = target.entry.power
@@ -209,7 +314,12 @@ def _switch(args: argparse.Namespace) -> tuple[Any, int]:
 
 
 def _cmd_power(args: argparse.Namespace) -> int:
-    switch, channel = _switch(args)
+    with Target(args) as target:
+        return _power(args, target)
+
+
+def _power(args: argparse.Namespace, target: Target) -> int:
+    switch, channel = _switch(args, target)
     try:
         if args.action == "on":
             switch.on(channel)
@@ -228,7 +338,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
     finally:
         switch.close()
     if args.wait is not None and args.action in ("on", "cycle"):
-        _wait_until_answering(Target(args), args.wait)
+        _wait_until_answering(target, args.wait)
     return 0
 
 
@@ -243,7 +353,7 @@ def _wait_until_answering(target: Target, seconds: float) -> None:
               end="", file=sys.stderr, flush=True)
 
     try:
-        handset = connect_when_up(target.uri or "", timeout=seconds, on_retry=tick)
+        handset = connect_when_up(target.require_uri(), timeout=seconds, on_retry=tick)
     except HarnessError as exc:
         print(file=sys.stderr)
         raise HarnessError(f"{target.uri} did not answer within {seconds:g}s of power on ({exc}); "

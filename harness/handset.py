@@ -55,7 +55,7 @@ class Handset(ABC):
 
     @abstractmethod
     def key(self, name: str) -> None:
-        """Press a hardware key: one of ``KEYCODES`` (back, start, search, power)."""
+        """Press a hardware key: one of ``KEYCODES`` (back, start, search, power, delete, enter)."""
 
     @abstractmethod
     def reboot(self) -> None:

@@ -124,7 +124,10 @@ def artifacts_root(pytestconfig: pytest.Config) -> Path:
 
 @pytest.fixture
 def artifacts(request: pytest.FixtureRequest, artifacts_root: Path) -> Any:
-    """This test's artifacts folder (screenshots, steps.jsonl, console and modem logs, emulator log)."""
+    """This test's artifacts folder (screenshots, steps.jsonl, console and modem logs, emulator log).
+
+    Named after the test id, parameters included, and always new: a re-run gets ``NAME.2``.
+    """
     from harness.artifacts import Artifacts
 
     art = Artifacts(artifacts_root, request.node.nodeid.replace("/", "_").replace("::", "__"))
@@ -188,7 +191,7 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
         if "console" in opened.endpoints:
             from harness.console import SerialConsole
 
-            console = SerialConsole(opened.endpoints["console"], log_path=artifacts.path("console.log"))
+            console = SerialConsole(opened.endpoints["console"], log_path=artifacts.claim("console.log"))
             request.node.stash[_CONSOLE_KEY] = console
         yield opened
     finally:
@@ -223,7 +226,7 @@ def modem(request: pytest.FixtureRequest, device: Any, artifacts: Any) -> Iterat
     url = _opt(request.config, "modem") or device.endpoints.get("modem")
     if not url:
         pytest.skip("no modem: give --modem URL (or set modem = ... in the ini file)")
-    m = GsmModem(url, log_path=artifacts.path("modem.log"))
+    m = GsmModem(url, log_path=artifacts.claim("modem.log"))
     try:
         yield m
     finally:

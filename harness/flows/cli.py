@@ -20,15 +20,18 @@ def _progress(step: Any) -> None:
 
 
 def _run_dir(root: str | None, label: str) -> Path:
-    path = Path(root or "artifacts") / f"{label}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """A new folder for this run (``label-TIME``, ``label-TIME.2`` for a second run in the same second)."""
+    from harness.artifacts import new_folder
+
+    return new_folder(root or "artifacts", f"{label}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
 def add_signin_parser(sub: Any) -> None:
     p = sub.add_parser("signin", help="run a Microsoft-account sign-in flow on a handset",
                        description="Sign in on any handset; exits 0 when signed in, 3 with the failure screen named.")
-    p.add_argument("--handset", required=True, metavar="URI", help="emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL")
+    from harness.desk import add_target_options
+
+    add_target_options(p)  # --handset URI, or --device NAME of the inventory (under its lease)
     p.add_argument("--account", required=True, metavar="ADDRESS", help="Microsoft account e-mail address")
     p.add_argument("--password-env", default="HARNESS_PASSWORD", metavar="VAR",
                    help="environment variable holding the password (default HARNESS_PASSWORD; prompts when unset)")
@@ -68,8 +71,8 @@ def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir:
 
 
 def _cmd_signin(args: argparse.Namespace) -> int:
-    from harness.devices import open_handset
-    from harness.flows import Credentials, MaildirCodeSource, SignInFailed, SmsCodeSource
+    from harness.desk import Target
+    from harness.flows import Credentials
 
     password = os.environ.get(args.password_env)
     if password is None:
@@ -77,8 +80,18 @@ def _cmd_signin(args: argparse.Namespace) -> int:
             raise HarnessError(f"--password-env: ${args.password_env} is not set and there is no terminal to ask")
         password = getpass.getpass(f"password for {args.account}: ")
     credentials = Credentials.of(args.account, password)
-    run_dir = _run_dir(args.artifacts, "signin")
-    opened = open_handset(args.handset, log_dir=run_dir)
+    with Target(args) as target:  # an inventory handset is signed in under its lease
+        uri = target.require_uri()
+        ports = {k: target.port(k, None) for k in ("modem", "console") if getattr(target.entry, k, None)}
+        run_dir = _run_dir(args.artifacts, "signin")
+        opened = target.open(log_dir=run_dir)
+        opened.endpoints.update(ports)  # the inventory's modem receives the codes of its handset
+        return _signin_on(args, opened, credentials, run_dir, uri)
+
+
+def _signin_on(args: argparse.Namespace, opened: Any, credentials: Any, run_dir: Path, uri: str) -> int:
+    from harness.flows import MaildirCodeSource, SignInFailed, SmsCodeSource
+
     modem = None
     try:
         code = None
@@ -90,7 +103,7 @@ def _cmd_signin(args: argparse.Namespace) -> int:
 
             modem = GsmModem(modem_url, log_path=run_dir / "modem.log")
             code = SmsCodeSource(modem)
-        print(f"signing in {args.account} on {args.handset} ({args.path})", flush=True)
+        print(f"signing in {args.account} on {args.device or uri} ({args.path})", flush=True)
         try:
             result = _sign_in(opened, credentials, args.path, code, run_dir, args.screens, args.timeout)
         except SignInFailed as exc:

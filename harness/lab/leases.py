@@ -10,6 +10,9 @@ run can say whom it waits for.
 The lease directory is ``$HARNESS_LEASE_DIR``, else
 ``$XDG_RUNTIME_DIR/handset-harness/leases``, else
 ``/tmp/handset-harness-leases-$UID``; every run on one host must use the same one.
+Several users of one rack host share a folder through a group: ``chmod 2770`` it,
+``chgrp`` it to the lab's group, and every lock file made in it is group-writable
+and of that group, whatever each user's umask.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class NoMatchingHandset(LeaseError, LookupError):
 def lease_dir() -> Path:
     """Where lock files live (see the module doc); created on first use, private to the user."""
     explicit = os.environ.get("HARNESS_LEASE_DIR")
-    if explicit:  # may be shared by several users of one rack host: keep the umask's permissions
+    if explicit:  # may be shared by a lab group (chmod 2770): made with the umask's bits, never narrowed later
         path = Path(explicit)
         mode = 0o777
     elif os.environ.get("XDG_RUNTIME_DIR"):
@@ -197,12 +200,53 @@ class Lease:
         return f"Lease({self.name!r}, {'held' if self.held else 'released'})"
 
 
+def _open_lock_file(path: Path) -> int:
+    """Open (creating if need be) a lock file that everyone who may use the lease folder can lock too.
+
+    A new file gets the folder's read/write bits whatever the umask (a folder shared by a lab
+    group, ``chmod 2770``, gives group-writable lock files; a private one, private files); the
+    group comes from the folder when it is setgid (the kernel's rule, left alone here).
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise LeaseError(f"cannot create the lock file {path}: {exc.strerror or exc}"
+                         f"{_access_hint(path.parent)}") from None
+    else:
+        try:
+            os.fchmod(fd, os.stat(path.parent).st_mode & 0o666)
+        except OSError:
+            pass
+        return fd
+    try:
+        return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except OSError as exc:
+        raise LeaseError(f"cannot open the lock file {path}: {exc.strerror or exc}{_access_hint(path)}") from None
+
+
+def _access_hint(path: Path) -> str:
+    """Whose file it is and its mode, for a permission error in a shared lease folder."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    import grp
+    import pwd
+
+    def name(getter: Any, ident: int) -> str:
+        try:
+            return str(getter(ident)[0])
+        except KeyError:
+            return str(ident)
+    return (f" (owner {name(pwd.getpwuid, st.st_uid)}, group {name(grp.getgrgid, st.st_gid)}, mode {st.st_mode & 0o7777:04o};"
+            f" a lease folder shared by a group needs chmod 2770 and that group)")
+
+
 def _try_lock(key: str, directory: Path | None, holder: Holder, entry: HandsetEntry | None) -> Lease | None:
     path = lock_path(key, directory)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-    except OSError as exc:
-        raise LeaseError(f"cannot open the lock file {path}: {exc.strerror or exc}") from None
+    fd = _open_lock_file(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

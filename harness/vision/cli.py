@@ -27,7 +27,9 @@ def _box(text: str, what: str) -> Any:
 def add_match_parser(sub: Any) -> None:
     p = sub.add_parser("match", help="recognise the screen in screenshots (or on a live handset)")
     p.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG screenshots")
-    p.add_argument("--handset", metavar="URI", help="take the screenshot from this handset instead")
+    from harness.desk import add_target_options
+
+    add_target_options(p)  # --handset/--device: take the screenshot from this handset (as every desk command does)
     p.add_argument("--screens", metavar="DIR", help="screen library (default: fixtures/screens)")
     p.add_argument("--profile", help="device profile, for its scale factor (default: width / 480)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -67,8 +69,8 @@ def _cmd_match(args: argparse.Namespace) -> int:
         from harness.profiles import load_profile
 
         scale = load_profile(args.profile).scale
-    if not args.images and not args.handset:
-        raise HarnessError("match: give IMAGE files or --handset URI")
+    if not args.images and not args.handset and not args.device:
+        raise HarnessError("match: give IMAGE files, --handset URI or --device NAME")
     found = True
     for path in args.images:
         try:
@@ -76,15 +78,16 @@ def _cmd_match(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise HarnessError(f"{path}: not an image ({exc})") from None
         found &= _print(path, image, library, scale, args.json)
-    if args.handset:
-        from harness.devices import open_handset
+    if args.handset or args.device:
+        from harness.desk import Target
 
-        opened = open_handset(args.handset)
-        try:
-            found &= _print(args.handset, opened.handset.screenshot(), library,
-                            scale or (opened.profile.scale if opened.profile else None), args.json)
-        finally:
-            opened.close()
+        with Target(args) as target:
+            opened = target.open(one_shot=True)
+            try:
+                found &= _print(args.device or target.require_uri(), opened.handset.screenshot(), library,
+                                scale or (opened.profile.scale if opened.profile else None), args.json)
+            finally:
+                opened.close()
     return 0 if found else 1
 
 

@@ -33,10 +33,12 @@ class ScreenTimeout(HarnessTimeout):
 
 
 def _save(image: np.ndarray, folder: str | Path | None, label: str) -> Path:
+    from harness.artifacts import new_file
+
     directory = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="harness-wait-"))
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"timeout-{label}-{time.strftime('%H%M%S')}.png"
-    Image.fromarray(np.ascontiguousarray(image[:, :, :3])).save(path)
+    path = new_file(directory, f"timeout-{label}-{time.strftime('%H%M%S')}.png")  # never over an earlier one
+    Image.fromarray(np.ascontiguousarray(image[:, :, :3])).save(path, format="PNG")
     return path
 
 
