@@ -111,10 +111,17 @@ def test_a_device_sending_garbage_gives_a_typed_error_not_a_hang(data: bytes) ->
 
 def test_shell_v2_packets_span_and_share_chunks() -> None:
     stream = b"\x01\x03\x00\x00\x00abc" + b"\x02\x02\x00\x00\x00er" + b"\x03\x01\x00\x00\x00\x07"
-    packets, rest = parse_shell_v2(stream[:9])
-    assert packets == [] and rest == stream[:9] or packets == [(1, b"abc")]
-    packets, rest = parse_shell_v2(stream)
-    assert packets == [(1, b"abc"), (2, b"er"), (3, b"\x07")] and rest == b""
+    whole = [(1, b"abc"), (2, b"er"), (3, b"\x07")]
+    assert parse_shell_v2(stream) == (whole, b"")
+    # a packet is [id][length, 4 bytes LE][payload]: one is complete once its payload is there,
+    # so it is handed on at once and only the bytes of the next, partial packet wait
+    assert parse_shell_v2(stream[:9]) == ([(1, b"abc")], b"\x02")
+    assert parse_shell_v2(stream[:4]) == ([], stream[:4])  # cut inside the header
+    assert parse_shell_v2(stream[:7]) == ([], stream[:7])  # cut inside the payload
+    for cut in range(len(stream) + 1):  # whatever the chunking, the packets are the same
+        first, rest = parse_shell_v2(stream[:cut])
+        second, tail = parse_shell_v2(rest + stream[cut:])
+        assert (first + second, tail) == (whole, b""), cut
 
 
 def test_screencap_headers_of_16_and_12_bytes() -> None:

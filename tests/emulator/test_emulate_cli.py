@@ -53,8 +53,10 @@ def test_emulate_prints_endpoints_answers_and_stops_on_sigterm() -> None:
             _wait(lambda: control.call("state")["state"]["booted"])
             lines = control.call("log")["lines"]
             assert any("boot: complete" in line for line in lines)
-            assert control.call("sms_send", to="+15550100", body="hello")["delivered"] in (True, False)
-            assert control.call("outbox")["messages"][-1]["body"] == "hello"
+            # the modem's SIM (+15550100 unless --modem-number) takes a text to its number and no other
+            assert control.call("sms_send", to="+15550100", body="hello")["delivered"] is True
+            assert control.call("sms_send", to="+15550142", body="not ours")["delivered"] is False
+            assert [m["body"] for m in control.call("outbox")["messages"]][-2:] == ["hello", "not ours"]
             with pytest.raises(RuntimeError, match="unknown cmd"):
                 control.call("no_such_command")
         proc.send_signal(signal.SIGTERM)
