@@ -129,8 +129,19 @@ def _run_rack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed distribution's version (package metadata), so it always matches what pip installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("handset-harness")
+    except PackageNotFoundError:
+        return "(not installed: running from a source tree)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Drive real and emulated phones.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_emulate(sub)
     for module, name in SUBCOMMAND_PROVIDERS:

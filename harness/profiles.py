@@ -13,10 +13,9 @@ from typing import Any
 
 
 from harness.errors import ConfigError
+from harness.resources import PROFILES_DIR  # the shipped profiles, found through the package
 from harness.tomlfile import read_toml, reject_unknown_keys
 
-#: Where the shipped profiles live (the repo's device_profiles/ folder).
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "device_profiles"
 
 #: Windows Phone lays out 480 view pixels across; these are its scale factors.
 SCALE_FACTORS = (1.0, 1.5, 1.6, 2.25)

@@ -35,7 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--handset", action="append", default=None, metavar="URI",
                     help="handset to test (repeatable): emulator://PROFILE, adb-tcp://HOST:PORT, adb-usb://SERIAL")
     group.addoption("--modem", default=None, metavar="URL", help="pyserial URL of the modem that receives access codes")
-    group.addoption("--screens", default=None, metavar="DIR", help="screen library folder (default: fixtures/screens)")
+    group.addoption("--screens", default=None, metavar="DIR", help="screen library folder (default: the library shipped with the package)")
     group.addoption("--artifacts", default=None, metavar="DIR", help="where screenshots, logs and traces go (default: artifacts)")
     group.addoption("--inbox", default=None, metavar="MAILDIR", help="Maildir that receives e-mailed access codes")
     group.addoption("--secrets", default=None, metavar="FILE", help="TOML file of test accounts by role")
@@ -137,7 +137,7 @@ def artifacts(request: pytest.FixtureRequest, artifacts_root: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def screens(pytestconfig: pytest.Config) -> Any:
-    """The screen library (fixtures/screens, or --screens DIR)."""
+    """The screen library (the one shipped with the package, or --screens DIR)."""
     from harness.vision import ScreenLibrary
 
     folder = _opt(pytestconfig, "screens")

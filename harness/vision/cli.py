@@ -30,7 +30,7 @@ def add_match_parser(sub: Any) -> None:
     from harness.desk import add_target_options
 
     add_target_options(p)  # --handset/--device: take the screenshot from this handset (as every desk command does)
-    p.add_argument("--screens", metavar="DIR", help="screen library (default: fixtures/screens)")
+    p.add_argument("--screens", metavar="DIR", help="screen library (default: the library shipped with the package)")
     p.add_argument("--profile", help="device profile, for its scale factor (default: width / 480)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=_cmd_match)
@@ -101,7 +101,7 @@ def add_screens_parser(sub: Any) -> None:
     r.add_argument("--target", action="append", default=[], metavar="name=x,y,w,h[@dx,dy]",
                    help="a tap target: a crop found on the screen, tapped at its centre (+dx,dy)")
     r.add_argument("--ignore", action="append", default=[], metavar="x,y,w,h", help="a region to ignore (clock, user text)")
-    r.add_argument("--screens", metavar="DIR", help="library folder (default: fixtures/screens)")
+    r.add_argument("--screens", metavar="DIR", help="library folder (default: the library shipped with the package)")
     r.set_defaults(func=_cmd_record)
 
 

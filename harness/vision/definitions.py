@@ -17,9 +17,11 @@ from PIL import Image
 
 
 from harness.errors import ConfigError
+from harness.resources import SCREENS_DIR
 from harness.tomlfile import read_toml, reject_unknown_keys
 
-DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent.parent / "fixtures" / "screens"
+#: The shipped screen library, found through the package (see harness.resources).
+DEFAULT_LIBRARY = SCREENS_DIR
 _TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore"}
 _RECORDED_KEYS = {"width", "height", "profile", "theme"}
 _ANCHOR_KEYS = {"image", "region", "align"}
