@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import signal
 import sys
-import threading
 from typing import Any, Callable, Sequence
 
 from harness.errors import HarnessError
@@ -40,8 +38,16 @@ def _add_emulate(sub: Any) -> None:
     p.add_argument("--signin-delay", type=float, default=0.8, help="seconds the 'signing in' screen shows")
     p.add_argument("--screen", help="start on this screen (see --list-screens)")
     p.add_argument("--serial", help="serial number (default: made from the profile's pattern)")
-    p.add_argument("--adb-key", action="append", default=[], metavar="FILE", help="trust the public key in this adbkey.pub (repeatable)")
+    p.add_argument("--adb-key", action="append", default=[], metavar="FILE",
+                   help="also trust the public key in this adbkey.pub (repeatable); your own keys "
+                        "($HARNESS_ADB_KEY.pub, ~/.android/adbkey.pub) are trusted by default")
+    p.add_argument("--no-user-keys", action="store_true",
+                   help="trust only --adb-key keys, not the keys of the user who runs the emulator")
     p.add_argument("--adb-insecure", action="store_true", help="trust any ADB key")
+    # Set by the harness when it starts the emulator as its child (harness.emulator.lifeline).
+    p.add_argument("--parent-fd", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--parent-death-signal", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--runtime-dir", help=argparse.SUPPRESS)
     p.add_argument("--modem-number", help="the emulated modem's SIM number (default: first two-step demo account's)")
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
     p.add_argument("--serial-index", type=int, default=0, help="make the Nth serial number of the profile's pattern")
@@ -63,19 +69,13 @@ def _host_options(args: argparse.Namespace) -> Any:
                          signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial,
                          index=args.serial_index)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
-                       adb_keys=args.adb_key, adb_insecure=args.adb_insecure, modem_number=args.modem_number)
-
-
-def _wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
+                       adb_keys=args.adb_key, adb_insecure=args.adb_insecure, modem_number=args.modem_number,
+                       trust_user_keys=not args.no_user_keys)
 
 
 def _cmd_emulate(args: argparse.Namespace) -> int:
     from harness.emulator.host import EmulatorHost
+    from harness.emulator.lifeline import stop_on_signals, wait_for_stop
     from harness.emulator.ui import SCREENS
 
     if args.list_screens:
@@ -83,15 +83,18 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
         return 0
     if args.screen and args.screen not in SCREENS:
         raise HarnessError(f"--screen: unknown screen {args.screen!r} (see harness emulate --list-screens)")
-    if args.rack:
-        return _run_rack(args)
-    host = EmulatorHost(_host_options(args))
-    try:
-        running = host.start_handset()
-        print(json.dumps(running.endpoints), flush=True)
-        _wait_for_signal()
-    finally:
-        host.stop()
+    # From here on SIGINT/SIGTERM (and, for a child of the harness, its parent's death) unwind through
+    # the ``finally`` blocks, so the emulator's temporary folders go with it.
+    with stop_on_signals(args.parent_fd, args.parent_death_signal, args.runtime_dir):
+        if args.rack:
+            return _run_rack(args)
+        host = EmulatorHost(_host_options(args))
+        try:
+            running = host.start_handset()
+            print(json.dumps(running.endpoints), flush=True)
+            wait_for_stop()
+        finally:
+            host.stop()
     return 0
 
 
@@ -107,12 +110,15 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
         out += ["--adb-key", key]
     if args.adb_insecure:
         out.append("--adb-insecure")
+    if args.no_user_keys:
+        out.append("--no-user-keys")
     if args.toasts:
         out.append("--toasts")
     return out
 
 
 def _run_rack(args: argparse.Namespace) -> int:
+    from harness.emulator.lifeline import wait_for_stop
     from harness.emulator.rack import EmulatedRack
 
     rack = EmulatedRack(args.rack, [p.strip() for p in args.rack_profiles.split(",") if p.strip()], _rack_child_args(args))
@@ -123,7 +129,7 @@ def _run_rack(args: argparse.Namespace) -> int:
 
             endpoints["inventory"] = str(write_emulated_inventory(args.inventory_out, endpoints))
         print(json.dumps(endpoints), flush=True)
-        _wait_for_signal()
+        wait_for_stop()
     finally:
         rack.stop()
     return 0

@@ -105,12 +105,13 @@ def open_inventory_handset(inventory: Any, profile: str | None = None, os_versio
     lease = lease_any(inventory, profile=profile, os_version=None if emulated else os_version, wait=wait, timeout=timeout)
     try:
         entry = lease.entry
-        endpoints: dict[str, Any] = {k: v for k, v in (("mail", entry.mail), ("control", entry.control)) if v}
+        endpoints: dict[str, Any] = {k: v for k, v in (("mail", entry.mail), ("control", entry.control),
+                                                      ("control_token", entry.control_token)) if v}
         for port in ("console", "modem"):
             if getattr(entry, port):  # usb-serial:..., usb-location:..., @name become openable pyserial URLs
                 endpoints[port] = inventory.resolve_port(entry, port)
         if entry.control:
-            with ControlClient(entry.control) as control:
+            with ControlClient.for_endpoints(endpoints) as control:
                 control.call("lab_reset", os_version=os_version or inventory.profile_of(entry).os_version)
                 control.call("theme", theme=theme or inventory.profile_of(entry).theme)
                 options = emulator_options or {}

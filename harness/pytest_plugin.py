@@ -279,7 +279,7 @@ def lab(device: Any) -> Any:
         pytest.skip("needs lab control of the handset's network/OS, available on emulated handsets")
     from harness.emulator.control import ControlClient
 
-    client = ControlClient(device.endpoints["control"])
+    client = ControlClient.for_endpoints(device.endpoints)
     yield client
     client.close()
 

@@ -15,52 +15,16 @@ import threading
 import time
 from typing import Any, Callable
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from harness.adb.auth import decode_public_key, verify_signature
-from harness.adb.errors import AdbError
 from harness.adb.protocol import (
     A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, HEADER,
     MAX_PAYLOAD, VERSION_SKIP_CHECKSUM, Message, ProtocolViolation, parse_header, verify_payload,
 )
 from harness.emulator import adb_shell
 from harness.emulator.filesystem import FILE_MODE
+from harness.emulator.trust import KeyStore
 
 SYNC_MAX = 64 * 1024
 FEATURES = "shell_v2,cmd,stat_v2"
-
-
-class KeyStore:
-    """The public keys this handset trusts (adbkey.pub files, keys added at run time)."""
-
-    def __init__(self, insecure: bool = False) -> None:
-        self.insecure = insecure
-        self._keys: list[rsa.RSAPublicKey] = []
-        self._lock = threading.Lock()
-
-    def add(self, encoded: bytes) -> None:
-        key = decode_public_key(encoded)
-        with self._lock:
-            self._keys.append(key)
-
-    def add_file(self, path: str) -> None:
-        with open(path, "rb") as fh:
-            self.add(fh.read())
-
-    def trusts_signature(self, token: bytes, signature: bytes) -> bool:
-        with self._lock:
-            keys = list(self._keys)
-        return any(verify_signature(k, token, signature) for k in keys)
-
-    def trusts_key(self, encoded: bytes) -> bool:
-        if self.insecure:
-            return True
-        try:
-            key = decode_public_key(encoded).public_numbers()
-        except AdbError:
-            return False
-        with self._lock:
-            return any(k.public_numbers() == key for k in self._keys)
 
 
 class DeviceStream:

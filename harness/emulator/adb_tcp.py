@@ -10,8 +10,9 @@ import socket
 import threading
 from typing import Any
 
-from harness.emulator.adb_device import DeviceSession, KeyStore
-from harness.emulator.service import CommandHandler
+from harness.emulator.adb_device import DeviceSession
+from harness.emulator.service import CommandHandler, takes
+from harness.emulator.trust import KeyStore, keystore_for
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
@@ -109,14 +110,14 @@ class AdbTcpService:
 
     def commands(self) -> dict[str, CommandHandler]:
         def trust(req: dict[str, Any]) -> dict[str, Any]:
-            self.keys.add(str(req["key"]).encode())
+            try:
+                self.keys.add(str(req["key"]).encode())
+            except Exception as exc:  # the key decoder's own error: answer it, keep serving
+                raise ValueError(f"not an ADB public key: {exc}") from None
             return {"trusted": True}
-        return {"adb_trust_key": trust}
+        return {"adb_trust_key": takes("key  (an adbkey.pub line)")(trust)}
 
 
 def adb_tcp_service(phone: Any, options: dict[str, Any]) -> AdbTcpService:
-    """Factory for the emulator host: trusts ``options['adb_keys']`` files, or any key with ``adb_insecure``."""
-    keys = KeyStore(insecure=bool(options.get("adb_insecure")))
-    for path in options.get("adb_keys") or []:
-        keys.add_file(path)
-    return AdbTcpService(phone, keys)
+    """Factory for the emulator host: trusts its user's keys, ``options['adb_keys']`` files, or any key with ``adb_insecure``."""
+    return AdbTcpService(phone, keystore_for(options))

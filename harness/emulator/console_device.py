@@ -14,8 +14,8 @@ import threading
 import time
 from typing import Any
 
-from harness.emulator.pty_port import PtyPort, apply_fault
-from harness.emulator.service import CommandHandler
+from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
+from harness.emulator.service import CommandHandler, takes
 
 HELP = "commands: help, getprop [NAME], uptime, reboot"
 
@@ -122,7 +122,8 @@ class EmulatedConsole:
             seconds = float(req.get("seconds", 1.0))
             threading.Timer(seconds, self._attach).start()
             return {"vanished_for": seconds}
-        return {"console_vanish": vanish, "console_fault": lambda req: apply_fault(self._port, req)}
+        return {"console_vanish": takes("[seconds=1]")(vanish),
+                "console_fault": takes(FAULT_USAGE)(lambda req: apply_fault(self._port, req))}
 
 
 def console_service(phone: Any, options: dict[str, Any]) -> EmulatedConsole:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.emulator.accounts import DEMO_ACCOUNTS, Account, AccountService, load_accounts
-from harness.emulator.control import ControlServer
+from harness.emulator.control import ControlServer, takes
 from harness.emulator.phone import EmulatedPhone, PhoneOptions
 from harness.emulator.service import CommandHandler, EmulatorService
 from harness.emulator.sms import SmsNetwork
@@ -43,11 +43,15 @@ class HostOptions:
     mail_dir: str | None = None
     adb_keys: list[str] = field(default_factory=list)
     adb_insecure: bool = False
+    #: Trust the ADB keys of the user who runs the emulator (see ``harness.emulator.trust``), as a phone
+    #: trusts its owner once "Allow USB debugging?" is accepted.
+    trust_user_keys: bool = True
     modem_number: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def service_options(self) -> dict[str, Any]:
         return {"adb_keys": list(self.adb_keys), "adb_insecure": self.adb_insecure,
+                "trust_user_keys": self.trust_user_keys,
                 "modem_number": self.modem_number, **self.extra}
 
 
@@ -82,14 +86,18 @@ class EmulatorHost:
             first = next((a for a in accounts if a.two_step and a.phone), None)
             options.modem_number = first.phone if first else "+15550100"
         self.handsets: list[RunningHandset] = []
+        # Control tokens live in a folder only this user can enter (mkdtemp makes it 0700), each file 0600.
+        self._control_dir = tempfile.TemporaryDirectory(prefix="harness-control-")
 
     def start_handset(self, profile: Profile | str | None = None, phone_options: PhoneOptions | None = None,
                       instant_boot: bool = True) -> RunningHandset:
         profile = profile if isinstance(profile, Profile) else load_profile(profile or self.options.profile)
         phone = EmulatedPhone(profile, self.service, self.sms, phone_options or self.options.phone)
-        control = ControlServer(self._commands(phone))
+        token_file = Path(self._control_dir.name) / f"{phone.serial}-{len(self.handsets) + 1}.token"
+        control = ControlServer(self._commands(phone), token_file=token_file)
         services: list[EmulatorService] = []
-        endpoints: dict[str, Any] = {"profile": profile.name, "serial": phone.serial, "control": control.address}
+        endpoints: dict[str, Any] = {"profile": profile.name, "serial": phone.serial, "control": control.address,
+                                     "control_token": str(token_file)}
         for module, name in PHONE_SERVICES:
             service = _load_factory(module, name)(phone, self.options.service_options())
             endpoints.update(service.start())
@@ -116,6 +124,7 @@ class EmulatorHost:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        self._control_dir.cleanup()
 
     # ------------------------------------------------------------------ control commands
     def _commands(self, phone: EmulatedPhone) -> dict[str, CommandHandler]:
@@ -148,23 +157,28 @@ class EmulatorHost:
             phone.goto(req["screen"])
             return {"screen": phone.ui.screen}
 
-        return {
-            "ping": lambda req: {"serial": phone.serial, "profile": phone.profile.name},
-            "state": lambda req: {"state": phone.state()},
-            "screens": lambda req: {"screens": list(SCREENS)},
-            "log": lambda req: {"lines": phone.log_lines[-int(req.get("n", 100)):]},
-            "set_network": lambda req: (phone.set_network(bool(req["up"])), {"network_up": bool(req["up"])})[1],
-            "power": power,
-            "update_os": lambda req: (phone.update_os(str(req.get("version", "8.1"))), {"os_version": phone.model.os_version})[1],
-            "lab_reset": lambda req: (phone.lab_reset(req.get("os_version")), {"os_version": phone.model.os_version})[1],
-            "install_app": lambda req: (phone.install_app(str(req["name"])), {"apps": phone.packages()})[1],
-            "theme": lambda req: (phone.set_theme(req.get("theme"), req.get("accent")), {"theme": phone.theme, "accent": phone.accent})[1],
-            "goto": goto,
-            "accounts": lambda req: {"accounts": [a.public() for a in self.service.accounts.values()]},
-            "add_account": add_account,
-            "outbox": lambda req: {"messages": self.sms.outbox_dicts()},
-            "mail_outbox": lambda req: {"messages": list(self.service.mail_outbox), "mail_dir": str(self.mail_dir)},
-            "sms_send": lambda req: {"delivered": self.sms.send(str(req["to"]), str(req.get("sender", "+15550199")), str(req["body"]))},
-            "toasts": toasts,
-            "animation": animation,
+        table: dict[str, tuple[str, CommandHandler]] = {
+            "ping": ("", lambda req: {"serial": phone.serial, "profile": phone.profile.name}),
+            "state": ("", lambda req: {"state": phone.state()}),
+            "screens": ("", lambda req: {"screens": list(SCREENS)}),
+            "log": ("[n=100]", lambda req: {"lines": phone.log_lines[-int(req.get("n", 100)):]}),
+            "set_network": ("up", lambda req: (phone.set_network(bool(req["up"])), {"network_up": bool(req["up"])})[1]),
+            "power": ("on | action=reboot", power),
+            "update_os": ("[version=8.1]", lambda req: (phone.update_os(str(req.get("version", "8.1"))),
+                                                        {"os_version": phone.model.os_version})[1]),
+            "lab_reset": ("[os_version]", lambda req: (phone.lab_reset(req.get("os_version")),
+                                                       {"os_version": phone.model.os_version})[1]),
+            "install_app": ("name", lambda req: (phone.install_app(str(req["name"])), {"apps": phone.packages()})[1]),
+            "theme": ("[theme] [accent]", lambda req: (phone.set_theme(req.get("theme"), req.get("accent")),
+                                                       {"theme": phone.theme, "accent": phone.accent})[1]),
+            "goto": ("screen", goto),
+            "accounts": ("", lambda req: {"accounts": [a.public() for a in self.service.accounts.values()]}),
+            "add_account": ("address password [two_step] [phone] [email]", add_account),
+            "outbox": ("", lambda req: {"messages": self.sms.outbox_dicts()}),
+            "mail_outbox": ("", lambda req: {"messages": list(self.service.mail_outbox), "mail_dir": str(self.mail_dir)}),
+            "sms_send": ("to body [sender=+15550199]", lambda req: {"delivered": self.sms.send(
+                str(req["to"]), str(req.get("sender", "+15550199")), str(req["body"]))}),
+            "toasts": ("[enabled=true] [interval]", toasts),
+            "animation": ("ms", animation),
         }
+        return {name: takes(usage)(handler) for name, (usage, handler) in table.items()}

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from harness.emulator.pty_port import PtyPort, apply_fault
-from harness.emulator.service import CommandHandler
+from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
+from harness.emulator.service import CommandHandler, takes
 from harness.emulator.sms import TextMessage
 
 CAPACITY = 30
@@ -189,7 +189,8 @@ class EmulatedModem:
         def slow(req: dict[str, Any]) -> dict[str, Any]:
             self.slow = float(req.get("seconds", 0))
             return {"slow": self.slow}
-        return {"modem_inbox": inbox, "modem_slow": slow, "modem_fault": lambda req: apply_fault(self.port, req)}
+        return {"modem_inbox": takes("")(inbox), "modem_slow": takes("seconds")(slow),
+                "modem_fault": takes(FAULT_USAGE)(lambda req: apply_fault(self.port, req))}
 
 
 def modem_service(phone: Any, options: dict[str, Any]) -> EmulatedModem:

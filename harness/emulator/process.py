@@ -1,7 +1,9 @@
 """Runs ``harness emulate`` as a child process and reads the endpoints it announces.
 
 Test fixtures, the demo and emulated racks use this, so the emulated handset
-lives in its own process and is reached only through its transports.
+lives in its own process and is reached only through its transports. The child
+dies with this process however it dies, and leaves no temporary folder behind
+(``harness.emulator.lifeline``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.emulator.control import ControlClient
+from harness.emulator.lifeline import Lifeline
 from harness.errors import HarnessError, HarnessTimeout
 
 
@@ -36,6 +39,7 @@ class EmulatorProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.endpoints: dict[str, Any] = {}
         self._log: IO[bytes] | None = None
+        self._lifeline: Lifeline | None = None
 
     def start(self) -> dict[str, Any]:
         stderr: Any = subprocess.DEVNULL
@@ -43,9 +47,15 @@ class EmulatorProcess:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "ab")
             stderr = self._log
-        cmd = [sys.executable, "-m", "harness", "emulate", "--profile", self.profile, *self.args]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, env=env)
+        self._lifeline = lifeline = Lifeline()
+        cmd = [sys.executable, "-m", "harness", "emulate", "--profile", self.profile, *self.args, *lifeline.child_args()]
+        env = lifeline.child_env({**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, env=env, pass_fds=lifeline.pass_fds)
+        except BaseException:
+            lifeline.cut()
+            raise
+        lifeline.started()
         line = self._read_line(self.startup_timeout)
         try:
             self.endpoints = json.loads(line)
@@ -77,7 +87,13 @@ class EmulatorProcess:
         return buf.split(b"\n", 1)[0].decode("utf-8", "replace")
 
     def control(self) -> ControlClient:
-        return ControlClient(self.endpoints["control"])
+        """A client of the child's control socket, with its token."""
+        return ControlClient.for_endpoints(self.endpoints)
+
+    @property
+    def runtime_dir(self) -> str | None:
+        """The folder the child makes its temporary folders in (removed when it stops)."""
+        return self._lifeline.runtime_dir if self._lifeline else None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -89,6 +105,8 @@ class EmulatorProcess:
                 self.proc.wait()
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
+        if self._lifeline is not None:
+            self._lifeline.cut()  # the child is gone: remove whatever it could not
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -124,6 +124,10 @@ class PtyPort:
             pass
 
 
+#: The arguments of the ``*_fault`` control commands.
+FAULT_USAGE = "kind=noise|drop|clear [rate] [seed]"
+
+
 def apply_fault(port: PtyPort | None, request: dict[str, Any]) -> dict[str, Any]:
     """The control socket's fault switch for one peer's port: {"kind": "noise"|"drop"|"clear", "rate", "seed"}."""
     if port is None:

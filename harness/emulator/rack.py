@@ -19,12 +19,12 @@ from harness.emulator.process import EmulatorProcess
 class RemotePower:
     """A handset's power line, switched through its control socket (what a relay channel drives)."""
 
-    def __init__(self, control_address: str, serial: str) -> None:
-        self.control_address = control_address
-        self.serial = serial
+    def __init__(self, endpoints: dict[str, Any]) -> None:
+        self.endpoints = endpoints
+        self.serial = endpoints["serial"]
 
     def _call(self, **req: Any) -> dict[str, Any]:
-        with ControlClient(self.control_address, timeout=5) as control:
+        with ControlClient.for_endpoints(self.endpoints, timeout=5) as control:
             return control.call("power", **req)
 
     def power_on(self) -> None:
@@ -35,7 +35,7 @@ class RemotePower:
 
     @property
     def powered(self) -> bool:
-        with ControlClient(self.control_address, timeout=5) as control:
+        with ControlClient.for_endpoints(self.endpoints, timeout=5) as control:
             return bool(control.call("state")["state"]["powered"])
 
 
@@ -69,7 +69,7 @@ class EmulatedRack:
             except ImportError:
                 relay_service = None
             if relay_service is not None:
-                powers = [RemotePower(h["control"], h["serial"]) for h in handsets]
+                powers = [RemotePower(h) for h in handsets]
                 self.relay = relay_service(powers, {})
                 endpoints.update(self.relay.start())
             return endpoints

@@ -11,7 +11,7 @@ import threading
 from typing import Any, Sequence
 
 from harness.emulator.pty_port import PtyPort
-from harness.emulator.service import CommandHandler
+from harness.emulator.service import CommandHandler, takes
 
 
 class EmulatedRelayBoard:
@@ -52,7 +52,7 @@ class EmulatedRelayBoard:
         self.port.stop()
 
     def commands(self) -> dict[str, CommandHandler]:
-        return {"relay_frames": lambda req: {"frames": [f.hex(" ") for f in self.frames], "ignored": self.ignored}}
+        return {"relay_frames": takes("")(lambda req: {"frames": [f.hex(" ") for f in self.frames], "ignored": self.ignored})}
 
 
 def relay_service(phones: Any, options: dict[str, Any]) -> EmulatedRelayBoard:

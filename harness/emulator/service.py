@@ -24,3 +24,11 @@ class EmulatorService(Protocol):
 
     def commands(self) -> dict[str, CommandHandler]:
         """Control-socket commands this service adds (name -> handler)."""
+
+
+def takes(usage: str) -> Callable[[CommandHandler], CommandHandler]:
+    """Name a command's arguments for ``help`` (``"to body [sender]"``; brackets: optional)."""
+    def mark(handler: CommandHandler) -> CommandHandler:
+        handler.usage = usage  # type: ignore[attr-defined]
+        return handler
+    return mark

@@ -17,8 +17,9 @@ import struct
 import threading
 from typing import Any
 
-from harness.emulator.adb_device import DeviceSession, KeyStore
-from harness.emulator.service import CommandHandler
+from harness.emulator.adb_device import DeviceSession
+from harness.emulator.service import CommandHandler, takes
+from harness.emulator.trust import KeyStore, keystore_for
 
 OP_DESCRIPTORS, OP_CLAIM, OP_RELEASE, OP_BULK_OUT, OP_BULK_IN, OP_CLEAR_HALT, OP_STRING, OP_ATTACH = 1, 2, 3, 4, 5, 6, 7, 8
 REQUEST = struct.Struct("<BBII")
@@ -245,7 +246,7 @@ class UsbGadget:
         def plug(req: dict[str, Any]) -> dict[str, Any]:
             self.plugged = True
             return {"plugged": True}
-        return {"usb_unplug": unplug, "usb_plug": plug}
+        return {"usb_unplug": takes("")(unplug), "usb_plug": takes("")(plug)}
 
 
 def recv_exact(conn: socket.socket, n: int) -> bytes:
@@ -259,7 +260,4 @@ def recv_exact(conn: socket.socket, n: int) -> bytes:
 
 
 def usb_gadget_service(phone: Any, options: dict[str, Any]) -> UsbGadget:
-    keys = KeyStore(insecure=bool(options.get("adb_insecure")))
-    for path in options.get("adb_keys") or []:
-        keys.add_file(path)
-    return UsbGadget(phone, keys)
+    return UsbGadget(phone, keystore_for(options))

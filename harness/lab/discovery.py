@@ -10,11 +10,11 @@ ADB CNXN and opens each serial port, all in parallel with a short timeout.
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
+from harness.lab.adb_probe import adb_hello, probe_adb_tcp, probe_adb_usb  # noqa: F401  (callers import them from here)
 from harness.lab.inventory import HandsetEntry, Inventory, PortNotFound, resolve_port
 
 #: The ADB interface of a phone: vendor-specific class, subclass 0x42, protocol 1.
@@ -244,84 +244,6 @@ def probe_serial(spec: str, named: dict[str, str], fld: str, timeout: float = 2.
 
 
 # ---------------------------------------------------------------------- handsets
-def adb_hello(pipe: Any, timeout: float = 2.0) -> tuple[bool, str]:
-    """Send an ADB CNXN over a byte pipe; a CNXN or AUTH back means an ADB daemon answers.
-
-    Only the first handshake step: no key is offered, so a real phone shows no
-    "allow USB debugging?" prompt for a probe.
-    """
-    from harness.adb.connection import HOST_BANNER, parse_banner
-    from harness.adb.protocol import (
-        A_AUTH, A_CNXN, HEADER, MAX_HANDSHAKE_PAYLOAD, MAX_PAYLOAD, VERSION_SKIP_CHECKSUM, Message,
-        ProtocolViolation, parse_header,
-    )
-    from harness.transport.base import TransportClosed, TransportTimeout
-
-    where = pipe.description
-    deadline = time.monotonic() + timeout
-    try:
-        pipe.write(Message(A_CNXN, VERSION_SKIP_CHECKSUM, MAX_PAYLOAD, HOST_BANNER).pack(), timeout)
-        command, arg0, _arg1, length, _check = parse_header(
-            pipe.read_exact(HEADER.size, max(0.05, deadline - time.monotonic())), MAX_HANDSHAKE_PAYLOAD)
-        data = pipe.read_exact(length, max(0.05, deadline - time.monotonic())) if length else b""
-    except TransportTimeout:
-        return False, f"{where} is open but sent no ADB CNXN within {timeout:g}s"
-    except TransportClosed as exc:
-        return False, f"{where} closed during the ADB handshake: {exc}"
-    except ProtocolViolation as exc:
-        return False, f"{where} is not ADB: {exc}"
-    if command == A_CNXN:
-        state, props, _ = parse_banner(data)
-        model = props.get("ro.product.model")
-        return True, f"ADB {state}" + (f" ({model})" if model else "")
-    if command == A_AUTH:
-        return True, "ADB answers, asks for our key (authorisation)"
-    return False, f"{where} answered {Message(command, arg0, 0, data)!r} instead of CNXN/AUTH"
-
-
-def probe_adb_tcp(host: str, port: int, timeout: float = 2.0) -> tuple[bool, str]:
-    """TCP connect plus the first ADB handshake step."""
-    from harness.transport.base import TransportClosed, TransportTimeout
-    from harness.transport.tcp import TcpPipe
-
-    try:
-        pipe = TcpPipe(host, port, timeout)
-    except (TransportClosed, TransportTimeout) as exc:
-        return False, f"no TCP connection: {exc}"
-    try:
-        return adb_hello(pipe, timeout)
-    finally:
-        pipe.close()
-
-
-def probe_adb_usb(serial: str, usb_phones: list[UsbPhone] | None, backend: Any = None, timeout: float = 2.0,
-                  handshake: bool = True) -> tuple[bool, str]:
-    """Is a phone with this serial on USB, and (``handshake``) does its ADB interface answer CNXN?"""
-    if usb_phones is None:
-        return False, "USB not enumerated (no libusb backend)"
-    phone = next((p for p in usb_phones if p.serial == serial), None)
-    if phone is None:
-        return False, f"no USB phone with serial {serial} attached"
-    seen = f"attached on USB{f' at {phone.location}' if phone.location else ''} ({phone.vendor_id:04x}:{phone.product_id:04x})"
-    if not handshake:
-        return True, seen
-    try:
-        from harness.transport.usb import UsbPipe
-    except ImportError:
-        return True, seen
-    from harness.errors import HarnessError
-
-    try:
-        pipe = UsbPipe.find(serial, backend=backend, timeout=timeout)
-    except HarnessError as exc:
-        return False, f"{seen}, but its ADB interface cannot be opened: {exc}"
-    try:
-        answers, detail = adb_hello(pipe, timeout)
-    finally:
-        pipe.close()
-    return answers, f"{seen}: {detail}"
-
-
 def _probe_uri(entry: HandsetEntry, usb_phones: list[UsbPhone] | None, backend: Any, timeout: float,
                leased: bool) -> tuple[bool | None, str]:
     location = entry.uri.split("://", 1)[1].split("?", 1)[0].rstrip("/")

@@ -52,7 +52,7 @@ PORT_FIELDS = ("console", "modem")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _HANDSET_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str, "profile": str, "uri": str, "console": str, "modem": str, "modem_number": str,
-    "power": dict, "os_version": str, "mail": str, "control": str, "tags": list,
+    "power": dict, "os_version": str, "mail": str, "control": str, "control_token": str, "tags": list,
 }
 _REQUIRED = ("name", "profile", "uri")
 _POWER_KEYS: dict[str, dict[str, type]] = {
@@ -94,6 +94,7 @@ class HandsetEntry:
     os_version: str | None = None  # overrides the profile's
     mail: str | None = None        # a Maildir where e-mailed access codes arrive
     control: str | None = None     # an emulated handset's control socket
+    control_token: str | None = None  # the file (mode 0600) holding that socket's token
     tags: tuple[str, ...] = ()
 
     @property
@@ -289,7 +290,8 @@ def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], know
     return HandsetEntry(
         name=table["name"], profile=table["profile"], uri=table["uri"], console=table.get("console"),
         modem=table.get("modem"), modem_number=table.get("modem_number"), power=power,
-        os_version=table.get("os_version"), mail=table.get("mail"), control=table.get("control"), tags=tuple(tags),
+        os_version=table.get("os_version"), mail=table.get("mail"), control=table.get("control"),
+        control_token=table.get("control_token"), tags=tuple(tags),
     )
 
 
@@ -411,7 +413,7 @@ def _toml_value(value: Any) -> str:
 def entry_table(entry: HandsetEntry) -> dict[str, Any]:
     """The ``[[handset]]`` table of an entry (only the fields that are set)."""
     table: dict[str, Any] = {"name": entry.name, "profile": entry.profile, "uri": entry.uri}
-    for key in ("os_version", "console", "modem", "modem_number", "mail", "control"):
+    for key in ("os_version", "console", "modem", "modem_number", "mail", "control", "control_token"):
         if getattr(entry, key) is not None:
             table[key] = getattr(entry, key)
     if entry.power is not None:
@@ -468,6 +470,7 @@ def emulated_entries(endpoints: Mapping[str, Any], prefix: str = "") -> tuple[li
         entries.append(HandsetEntry(
             name=name, profile=profile, uri=uri, console=h.get("console"), modem=h.get("modem"),
             modem_number=h.get("modem_number"), mail=h.get("mail"), control=h.get("control"),
+            control_token=h.get("control_token"),
             power=power, tags=("emulated",),
         ))
     return entries, ports

@@ -79,12 +79,12 @@ def test_unplugged_mid_transfer_gives_a_typed_error_within_the_timeout(usb_phone
     worker.start()
     time.sleep(0.3)
     started = time.monotonic()
-    with ControlClient(running.endpoints["control"]) as control:
+    with ControlClient.for_endpoints(running.endpoints) as control:
         control.call("usb_unplug")
     worker.join(10)
     assert not worker.is_alive() and errors and isinstance(errors[0], DeviceOffline)
     assert time.monotonic() - started < 8
     assert find_adb_devices(backend) == []          # gone from the bus
-    with ControlClient(running.endpoints["control"]) as control:
+    with ControlClient.for_endpoints(running.endpoints) as control:
         control.call("usb_plug")
     assert [s for _, s in find_adb_devices(backend)] == [running.endpoints["serial"]]

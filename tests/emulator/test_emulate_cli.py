@@ -38,7 +38,7 @@ def test_emulate_prints_endpoints_answers_and_stops_on_sigterm() -> None:
         assert endpoints["profile"] == "lumia-520"
         host, port = endpoints["control"].split(":")
         assert host == "127.0.0.1" and int(port) > 0
-        with ControlClient(endpoints["control"]) as control:
+        with ControlClient.for_endpoints(endpoints) as control:
             assert control.call("ping")["serial"] == endpoints["serial"]
             state = control.call("state")["state"]
             assert state["screen"] == "setup_welcome" and state["powered"] and state["os_version"] == "8.0"

@@ -15,6 +15,7 @@ from typing import Iterator
 
 import pytest
 
+from harness.adb.auth import load_or_create_key
 from harness.emulator.process import EmulatorProcess
 from harness.lab.discovery import discover, find_usb_phones, format_report, probe_adb_tcp, probe_serial
 from harness.lab.inventory import HandsetEntry, Inventory, PowerSwitch
@@ -22,9 +23,14 @@ from harness.lab.leases import lease
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[dict]:
-    with EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.1"]) as proc:
-        yield proc.endpoints
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """An emulator started by "us": it trusts our key ($HARNESS_ADB_KEY) by default, the probes sign with it."""
+    key = tmp_path_factory.mktemp("ours") / "adbkey"
+    load_or_create_key(key)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HARNESS_ADB_KEY", str(key))
+        with EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.1"]) as proc:
+            yield proc.endpoints
 
 
 _MASTERS: dict[str, int] = {}
@@ -107,7 +113,7 @@ def test_probe_adb_tcp_against_an_emulated_handset(emulator: dict) -> None:
     host, _, port = emulator["adb"].rpartition(":")
     answers, detail = probe_adb_tcp(host, int(port), timeout=5)
     assert answers, detail
-    assert detail.startswith("ADB")
+    assert detail == "ADB device (Lumia 520), trusts our key"
 
 
 def test_probe_adb_tcp_tells_apart_refused_silent_and_foreign() -> None:
@@ -259,7 +265,7 @@ def test_usb_phones_through_the_emulated_usb_backend(emulator: dict, tmp_path: P
     attached, unplugged = report.handsets
     assert attached.answers is True
     assert attached.detail == (f"attached on USB at {phone.location} ({profile.usb_vendor_id:04x}:{profile.usb_product_id:04x}): "
-                               "ADB answers, asks for our key (authorisation)")
+                               "ADB device (Lumia 520), trusts our key")
     assert unplugged.answers is False and unplugged.detail == "no USB phone with serial 930D0000FFFF attached"
 
     # a leased phone is only looked for on the bus: a CNXN would reset its holder's ADB session

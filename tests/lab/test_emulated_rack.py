@@ -74,7 +74,7 @@ def test_desk_sms_masks_access_codes_unless_asked_and_deletes_what_it_listed(rac
     from harness.lab.inventory import Inventory
 
     entry = Inventory.load(rack["inventory"]).get("lumia-520-01")
-    with ControlClient(entry.control, timeout=5) as control:  # the network stores it on the SIM before it answers
+    with ControlClient(entry.control, entry.control_token, timeout=5) as control:  # the network stores it on the SIM before it answers
         assert control.call("sms_send", to=entry.modem_number, sender="+15550199",
                             body="Use 731904 as your Microsoft account security code")["delivered"]
     out = _harness(rack, "sms", "--device", "lumia-520-01")

@@ -39,7 +39,7 @@ def _code(body: str) -> str:
 def test_access_code_by_sms_and_urcs_during_a_command(emulator, tmp_path) -> None:
     modem = GsmModem(emulator.endpoints["modem"], log_path=tmp_path / "modem.log")
     assert modem.own_numbers() == ["+15550100"]  # the SIM number the sms_send calls below address
-    with ControlClient(emulator.endpoints["control"]) as control:
+    with ControlClient.for_endpoints(emulator.endpoints) as control:
         since = time.time()
         control.call("sms_send", to="+15550100", sender="+15550199", body="not a code: see you at 7")
         control.call("sms_send", to="+15550100", sender="69525", body="Use 7654321 as Microsoft account security code")
@@ -63,7 +63,7 @@ def test_access_code_by_sms_and_urcs_during_a_command(emulator, tmp_path) -> Non
 
 def test_a_slow_modem_gives_a_typed_timeout_then_recovers(emulator) -> None:
     modem = GsmModem(emulator.endpoints["modem"])
-    with ControlClient(emulator.endpoints["control"]) as control:
+    with ControlClient.for_endpoints(emulator.endpoints) as control:
         control.call("modem_slow", seconds=1.5)
         started = time.monotonic()
         with pytest.raises(ModemTimeout):
@@ -143,7 +143,7 @@ def test_access_code_through_ser2net_rfc2217(emulator, tmp_path) -> None:
             assert time.monotonic() < deadline and server.poll() is None, "ser2net did not start"
             time.sleep(0.1)
         modem = GsmModem(f"rfc2217://127.0.0.1:{port}?ign_set_control&timeout=3")
-        with ControlClient(emulator.endpoints["control"]) as control:
+        with ControlClient.for_endpoints(emulator.endpoints) as control:
             since = time.time()
             control.call("sms_send", to="+15550100", sender="69525", body="Use 4445556 as Microsoft account security code")
         assert modem.wait_for_access_code(since=since, timeout=15).reveal() == "4445556"
@@ -159,7 +159,7 @@ def test_line_faults_end_in_a_typed_error_or_a_recovered_read(emulator, kind) ->
 
     modem = GsmModem(emulator.endpoints["modem"], timeout=1.0)
     strict = r"\b(\d{7})\b"
-    with ControlClient(emulator.endpoints["control"]) as control:
+    with ControlClient.for_endpoints(emulator.endpoints) as control:
         control.call("modem_fault", kind=kind, rate=0.03, seed=3)
         since = time.time()
         control.call("sms_send", to="+15550100", sender="69525", body="Use 9998887 as Microsoft account security code")
@@ -181,7 +181,7 @@ def test_line_faults_end_in_a_typed_error_or_a_recovered_read(emulator, kind) ->
 def test_console_port_vanishes_and_returns(emulator, tmp_path) -> None:
     console = SerialConsole(emulator.endpoints["console"], log_path=tmp_path / "c.log")
     console.expect("boot: complete", timeout=5)
-    with ControlClient(emulator.endpoints["control"]) as control:
+    with ControlClient.for_endpoints(emulator.endpoints) as control:
         control.call("console_vanish", seconds=0.5)
     time.sleep(1.2)
     console.send_line("uptime")
