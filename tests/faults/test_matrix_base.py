@@ -150,7 +150,7 @@ def test_wait_until_says_what_it_expected_and_saw() -> None:
 def test_emulated_handset_starts_answers_and_stops_leaving_nothing(fault) -> None:
     handset = fault.emulate("--profile", "lumia-520", "--animation-ms", "0", "--boot-time", "0.3")
     assert {"control", "adb", "console", "modem"} <= set(handset.endpoints), handset.endpoints
-    with ControlClient(handset.endpoints["control"]) as control:
+    with ControlClient.for_endpoints(handset.endpoints) as control:
         assert control.call("ping")["serial"] == handset.endpoints["serial"]
     assert leftover_processes(fault.marker), "the emulator should be found by the marker while it runs"
     run = handset.stop()
