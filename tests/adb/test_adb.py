@@ -244,7 +244,7 @@ def test_reboot_returns_once_the_device_answers_again(emulated, keys) -> None:
 
 
 # ----------------------------------------------------------------------------- Debian's adb, a client nobody here wrote
-@pytest.mark.skipif(shutil.which("adb") is None, reason="Debian's adb is not installed (apt-get install adb)")
+@pytest.mark.skipif(shutil.which("adb") is None, reason="Debian's adb is not installed: scripts/setup or apt-get install adb")
 def test_real_adb_client_connect_shell_screencap_push_pull(tmp_path, keys) -> None:
     home = tmp_path / "home"
     (home / ".android").mkdir(parents=True)

@@ -23,7 +23,7 @@ import serial
 from harness.emulator.process import EmulatorProcess
 from harness.lab.inventory import HandsetEntry, Inventory
 
-pytestmark = pytest.mark.skipif(shutil.which("ser2net") is None, reason="ser2net is not installed (apt-get install ser2net)")
+pytestmark = pytest.mark.skipif(shutil.which("ser2net") is None, reason="ser2net is not installed: scripts/setup or apt-get install ser2net")
 
 
 def _free_port() -> int:

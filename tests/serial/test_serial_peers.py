@@ -122,7 +122,7 @@ def test_relay_channel_switches_the_handset_off_everywhere_and_on_again(emulator
     handset.close()
 
 
-@pytest.mark.skipif(shutil.which("ser2net") is None, reason="ser2net is not installed (apt-get install ser2net)")
+@pytest.mark.skipif(shutil.which("ser2net") is None, reason="ser2net is not installed: scripts/setup or apt-get install ser2net")
 def test_access_code_through_ser2net_rfc2217(emulator, tmp_path) -> None:
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
