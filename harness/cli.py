@@ -70,7 +70,22 @@ def _host_options(args: argparse.Namespace) -> Any:
                          index=args.serial_index)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, modem_number=args.modem_number,
-                       trust_user_keys=not args.no_user_keys)
+                       trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
+
+
+def _log_to_stderr(line: str) -> None:
+    """One handset log line on stderr, in UTF-8 whatever the locale (it ends up in emulator.log)."""
+    data = (line + "\n").encode("utf-8")
+    stream = getattr(sys.stderr, "buffer", None)
+    try:
+        if stream is not None:
+            stream.write(data)
+            stream.flush()
+        else:
+            sys.stderr.write(data.decode("utf-8"))
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr closed or gone: the handset carries on without its log
 
 
 def _cmd_emulate(args: argparse.Namespace) -> int:

@@ -58,6 +58,16 @@ def _library(folder: str | None) -> Any:
     return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
 
 
+def _console_log(opened: Any, run_dir: Path) -> Any:
+    """Keep the handset's serial console in ``run_dir/console.log`` while the flow runs (None: no console)."""
+    url = opened.endpoints.get("console")
+    if not url:
+        return None
+    from harness.console import SerialConsole
+
+    return SerialConsole(url, log_path=run_dir / "console.log")
+
+
 def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir: Path, screens: str | None,
              timeout: float) -> Any:
     from harness.artifacts import Artifacts
@@ -92,8 +102,9 @@ def _cmd_signin(args: argparse.Namespace) -> int:
 def _signin_on(args: argparse.Namespace, opened: Any, credentials: Any, run_dir: Path, uri: str) -> int:
     from harness.flows import MaildirCodeSource, SignInFailed, SmsCodeSource
 
-    modem = None
+    modem = console = None
     try:
+        console = _console_log(opened, run_dir)
         code = None
         modem_url = args.modem or opened.endpoints.get("modem")
         if args.inbox:
@@ -113,8 +124,9 @@ def _signin_on(args: argparse.Namespace, opened: Any, credentials: Any, run_dir:
         print(f"signed in as {result.account} in {result.seconds:.1f}s; artifacts: {run_dir}")
         return 0
     finally:
-        if modem is not None:
-            modem.close()
+        for port in (modem, console):
+            if port is not None:
+                port.close()
         opened.close()
 
 
@@ -129,8 +141,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     uri = f"emulator://{args.profile}" + (f"?theme={args.theme}" if args.theme else "")
     print(f"starting an emulated {args.profile} handset ...", flush=True)
     opened = open_handset(uri, log_dir=run_dir)
-    modem = None
+    modem = console = None
     try:
+        console = _console_log(opened, run_dir)
         print(f"  handset {opened.handset.info.model} serial {opened.handset.info.serial} "
               f"({opened.handset.info.width}x{opened.handset.info.height}) over ADB at {opened.endpoints.get('adb')}")
         modem = GsmModem(opened.endpoints["modem"], log_path=run_dir / "modem.log")
@@ -141,6 +154,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"screenshots, step log and serial logs: {run_dir}")
         return 0
     finally:
-        if modem is not None:
-            modem.close()
+        for port in (modem, console):
+            if port is not None:
+                port.close()
         opened.close()
