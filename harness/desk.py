@@ -50,8 +50,12 @@ class Target:
             self.uri = self.entry.uri
 
     def require_uri(self) -> str:
+        """The handset URI, checked (a one-line error for a malformed one, before anything is opened)."""
+        from harness.devices import parse_uri
+
         if not self.uri:
             raise HarnessError("say which handset: --handset URI or --device NAME")
+        parse_uri(self.uri)
         return self.uri
 
     def take_lease(self) -> Any:

@@ -76,7 +76,11 @@ def emulator_args(query: dict[str, str]) -> list[str]:
 
 def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:
     """(scheme, location, query) of a handset URI, with a clear error for anything else."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (parses the port: adb-tcp://host:99999 or :x is refused here)
+    except ValueError as exc:
+        raise HandsetUriError(f"handset URI {uri!r}: {exc}") from None
     if parts.scheme not in ("emulator", "adb-tcp", "adb-usb"):
         raise HandsetUriError(f"handset URI {uri!r}: scheme must be emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL")
     location = parts.netloc + parts.path.rstrip("/")

@@ -154,7 +154,7 @@ def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None
             raise HarnessError(f"{uri}: expected adb-tcp://HOST:PORT")
 
         def open_tcp() -> AdbConnection:
-            return AdbConnection(TcpPipe(host, int(port), timeout), key, timeout=timeout).connect()
+            return AdbConnection(TcpPipe(host.strip("[]"), int(port), timeout), key, timeout=timeout).connect()
         return AdbHandset(open_tcp, uri, timeout)
     if scheme == "adb-usb":
         from harness.transport.usb import UsbPipe

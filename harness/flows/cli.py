@@ -6,7 +6,6 @@ import argparse
 import getpass
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,9 @@ def _progress(step: Any) -> None:
 
 def _run_dir(root: str | None, label: str) -> Path:
     """A new folder for this run (``label-TIME``, ``label-TIME.2`` for a second run in the same second)."""
-    from harness.artifacts import new_folder
+    from harness.artifacts import new_run_folder
 
-    return new_folder(root or "artifacts", f"{label}-{time.strftime('%Y%m%d-%H%M%S')}")
+    return new_run_folder(root, label)
 
 
 def add_signin_parser(sub: Any) -> None:
@@ -45,7 +44,11 @@ def add_signin_parser(sub: Any) -> None:
 
 
 def add_demo_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset")
+    p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset",
+                       description="Start an emulated handset (no phone needed), sign the demo account "
+                                   "alice@outlook.com in during setup with its access code read from the emulated "
+                                   "modem, and keep every screenshot, the step log and the serial logs under "
+                                   "ARTIFACTS/demo-TIME/. Exits 0 when signed in.")
     p.add_argument("--profile", default="lumia-930", help="device profile of the emulated handset")
     p.add_argument("--theme", choices=("dark", "light"), help="theme of the emulated handset")
     p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
