@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
+import threading
 from typing import Any, Callable, Sequence
 
 from harness.errors import HarnessError
