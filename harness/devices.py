@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from harness.deadline import left
 from harness.errors import HarnessError
 from harness.handset import Handset
 from harness.profiles import Profile, load_profile
@@ -130,6 +131,14 @@ def open_inventory_handset(inventory: Any, profile: str | None = None, os_versio
         raise
 
 
+def _exited(emulator: Any) -> Callable[[], str | None]:
+    """For an emulator child: why its handset cannot come back (the process ended), else None."""
+    def check() -> str | None:
+        code = emulator.proc.poll() if emulator.proc is not None else None
+        return None if code is None else f"its emulator process exited with {code}"
+    return check
+
+
 def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_args: list[str] | None = None,
                  timeout: float = 30.0) -> OpenedHandset:
     """Open any handset URI; the caller closes the result."""
@@ -147,10 +156,10 @@ def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_arg
     load_or_create_key(key_path)
     args = emulator_args(query) + ["--adb-key", str(key_path) + ".pub", *(extra_emulator_args or [])]
     log_path = Path(log_dir) / "emulator.log" if log_dir else None
-    emulator = EmulatorProcess(profile.name, args, log_path=log_path)
+    emulator = EmulatorProcess(profile.name, args, log_path=log_path, startup_timeout=left(60.0) or 0.0)
     endpoints = emulator.start()
     try:
-        handset = connect_handset(f"adb-tcp://{endpoints['adb']}", timeout=timeout)
+        handset = connect_handset(f"adb-tcp://{endpoints['adb']}", timeout=timeout, gone=_exited(emulator))
     except Exception:
         emulator.stop()
         raise
