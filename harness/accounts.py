@@ -13,14 +13,23 @@ from harness.secrets import Secret
 
 @dataclass(frozen=True)
 class Credentials:
-    """A Microsoft account to sign in with; the password never prints."""
+    """A Microsoft account to sign in with; the password never prints.
+
+    ``phone`` and ``email`` are what the account has on file for two-step
+    verification, when the lab knows them: a flow then checks at once that
+    the access code goes where the harness can read it.
+    """
 
     address: str
     password: Secret
+    phone: str | None = None
+    email: str | None = None
 
     @classmethod
-    def of(cls, address: str, password: str | Secret) -> "Credentials":
-        return cls(address, password if isinstance(password, Secret) else Secret(password))
+    def of(cls, address: str, password: str | Secret, phone: str | None = None,
+           email: str | None = None) -> "Credentials":
+        return cls(address, password if isinstance(password, Secret) else Secret(password), phone or None,
+                   email or None)
 
 
 
@@ -28,7 +37,7 @@ DEMO_SECRETS = Path(__file__).resolve().parent / "emulator" / "demo_secrets.toml
 
 
 def load_secrets_file(path: str | Path) -> dict[str, Credentials]:
-    """``[account.ROLE]`` tables with ``address`` and ``password``."""
+    """``[account.ROLE]`` tables with ``address`` and ``password`` (and optionally ``phone``/``email`` on file)."""
     path = Path(path)
     data = read_toml(path)
     roles = data.get("account")
@@ -36,11 +45,14 @@ def load_secrets_file(path: str | Path) -> dict[str, Credentials]:
         raise ConfigError(path, "account", "missing: add [account.ROLE] tables")
     out = {}
     for role, table in roles.items():
-        reject_unknown_keys(path, table, ("address", "password"), f"account.{role}")
+        reject_unknown_keys(path, table, ("address", "password", "phone", "email"), f"account.{role}")
         for key in ("address", "password"):
             if not isinstance(table.get(key), str):
                 raise ConfigError(path, f"account.{role}.{key}", "missing or not a string")
-        out[role] = Credentials(table["address"], Secret(table["password"]))
+        for key in ("phone", "email"):
+            if key in table and not isinstance(table[key], str):
+                raise ConfigError(path, f"account.{role}.{key}", "not a string")
+        out[role] = Credentials(table["address"], Secret(table["password"]), table.get("phone"), table.get("email"))
     return out
 
 

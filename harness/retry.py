@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
-from harness.deadline import left
 from harness.errors import DeviceUnavailable, HarnessTimeout
 
 T = TypeVar("T")
@@ -19,9 +18,8 @@ def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[E
     """Call ``attempt`` until it returns; at the deadline its last failure is raised, so the caller sees why.
 
     It is tried at least once, even with no time left, so a zero timeout means "try once, do not wait".
-    An enclosing ``harness.deadline.within`` block cuts ``timeout`` short.
     """
-    deadline = time.monotonic() + (left(timeout) or 0.0)
+    deadline = time.monotonic() + timeout
     while True:
         try:
             return attempt()
@@ -31,5 +29,3 @@ def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[E
             if on_retry is not None:
                 on_retry(exc)
             time.sleep(pause)
-            if time.monotonic() >= deadline:  # the sleep overran (a loaded machine): no attempt after the deadline
-                raise

@@ -1,54 +1,61 @@
-"""``harness signin`` and ``harness demo``: the sign-in flows from the command line."""
+"""``harness signin``, ``harness run-flow`` and ``harness demo``: flows from the command line."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 
 
-def _progress(step: Any) -> None:
-    bar = "#" * min(step.index, 30)
-    print(f"  [{step.index:2d}] {step.screen:<24} score {step.score:5.2f}  {step.seconds:5.2f}s  {step.action}"
-          f"   {bar}", flush=True)
-
-
 def _run_dir(root: str | None, label: str) -> Path:
     """A new folder for this run (``label-TIME``, ``label-TIME.2`` for a second run in the same second)."""
-    from harness.artifacts import new_run_folder
+    from harness.artifacts import new_folder
 
-    return new_run_folder(root, label)
+    return new_folder(root or "artifacts", f"{label}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
 def add_signin_parser(sub: Any) -> None:
-    p = sub.add_parser("signin", help="run a Microsoft-account sign-in flow on a handset",
-                       description="Sign in on any handset; exits 0 when signed in, 3 with the failure screen named.")
-    from harness.desk import add_target_options
+    from harness.flows.command import EXIT_CODES_HELP, add_run_arguments
+    from harness.flows.library import FLOWS
 
-    add_target_options(p)  # --handset URI, or --device NAME of the inventory (under its lease)
-    p.add_argument("--account", required=True, metavar="ADDRESS", help="Microsoft account e-mail address")
-    p.add_argument("--password-env", default="HARNESS_PASSWORD", metavar="VAR",
-                   help="environment variable holding the password (default HARNESS_PASSWORD; prompts when unset)")
-    p.add_argument("--path", choices=("setup", "settings"), default="setup", help="sign in during setup or from Settings")
-    p.add_argument("--modem", metavar="URL", help="pyserial URL of the modem that receives the access code by text")
-    p.add_argument("--inbox", metavar="MAILDIR", help="Maildir that receives the access code by e-mail")
-    p.add_argument("--screens", metavar="DIR", help="screen library folder")
-    p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
-    p.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for each screen")
+    flows = "\n".join(f"  {name:<15} {(fn.__doc__ or '').splitlines()[0]}" for name, fn in FLOWS.items())
+    p = sub.add_parser("signin", help="run a Microsoft-account sign-in flow on a handset",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Run one of the project's sign-in flows on any handset.",
+                       epilog=f"flows (--flow):\n{flows}\n\n{EXIT_CODES_HELP}")
+    add_run_arguments(p, account_required=True)
+    p.add_argument("--flow", choices=list(FLOWS), help="which flow (default: setup)")
+    p.add_argument("--path", choices=("setup", "settings"), help="the same as --flow setup|settings")
     p.set_defaults(func=_cmd_signin)
 
 
+def add_run_flow_parser(sub: Any) -> None:
+    from harness.flows.command import EXIT_CODES_HELP, add_run_arguments
+
+    p = sub.add_parser("run-flow", help="run a flow of your own (module:function) on a handset",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Run flow(run, ctx) from MODULE:FUNCTION or FILE.py:FUNCTION with the artifacts, "
+                                   "exit codes and secrets handling of harness signin (see docs/flows.md).",
+                       epilog=EXIT_CODES_HELP)
+    p.add_argument("flow", metavar="MODULE:FUNCTION", help="the flow function, e.g. labflows:sign_in_twice")
+    add_run_arguments(p, account_required=False)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", type=_param,
+                   help="a value for the flow (ctx.params[KEY]); repeatable")
+    p.set_defaults(func=_cmd_run_flow)
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE")
+    return key, value
+
+
 def add_demo_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset",
-                       description="Start an emulated handset (no phone needed), sign the demo account "
-                                   "alice@outlook.com in during setup with its access code read from the emulated "
-                                   "modem, and keep every screenshot, the step log and the serial logs under "
-                                   "ARTIFACTS/demo-TIME/. Exits 0 when signed in.")
+    p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset")
     p.add_argument("--profile", default="lumia-930", help="device profile of the emulated handset")
     p.add_argument("--theme", choices=("dark", "light"), help="theme of the emulated handset")
     p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
@@ -61,20 +68,11 @@ def _library(folder: str | None) -> Any:
     return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
 
 
-def _console_log(opened: Any, run_dir: Path) -> Any:
-    """Keep the handset's serial console in ``run_dir/console.log`` while the flow runs (None: no console)."""
-    url = opened.endpoints.get("console")
-    if not url:
-        return None
-    from harness.console import SerialConsole
-
-    return SerialConsole(url, log_path=run_dir / "console.log")
-
-
 def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir: Path, screens: str | None,
              timeout: float) -> Any:
     from harness.artifacts import Artifacts
     from harness.flows import FlowRunner, sign_in_after_setup, sign_in_during_setup
+    from harness.flows.command import _progress
 
     run = FlowRunner(opened.handset, _library(screens), Artifacts(artifacts_dir), timeout=timeout, on_step=_progress,
                      scale=opened.profile.scale if opened.profile else None)
@@ -84,53 +82,23 @@ def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir:
 
 
 def _cmd_signin(args: argparse.Namespace) -> int:
-    from harness.desk import Target
-    from harness.flows import Credentials
+    from harness.flows.command import run_flow_command
+    from harness.flows.library import EMULATOR_DEFAULTS, FLOWS
 
-    password = os.environ.get(args.password_env)
-    if password is None:
-        if not sys.stdin.isatty():
-            raise HarnessError(f"--password-env: ${args.password_env} is not set and there is no terminal to ask")
-        password = getpass.getpass(f"password for {args.account}: ")
-    credentials = Credentials.of(args.account, password)
-    with Target(args) as target:  # an inventory handset is signed in under its lease
-        uri = target.require_uri()
-        ports = {k: target.port(k, None) for k in ("modem", "console") if getattr(target.entry, k, None)}
-        run_dir = _run_dir(args.artifacts, "signin")
-        opened = target.open(log_dir=run_dir)
-        opened.endpoints.update(ports)  # the inventory's modem receives the codes of its handset
-        return _signin_on(args, opened, credentials, run_dir, uri)
+    if args.flow and args.path and args.flow != args.path:
+        raise HarnessError(f"--path {args.path} and --flow {args.flow} disagree: give one")
+    name = args.flow or args.path or "setup"
+    return run_flow_command(args, FLOWS[name], f"signing in ({name})", _run_dir(args.artifacts, "signin"),
+                            EMULATOR_DEFAULTS.get(name))
 
 
-def _signin_on(args: argparse.Namespace, opened: Any, credentials: Any, run_dir: Path, uri: str) -> int:
-    from harness.flows import MaildirCodeSource, SignInFailed, SmsCodeSource
+def _cmd_run_flow(args: argparse.Namespace) -> int:
+    from harness.flows.command import run_flow_command
+    from harness.flows.library import load_flow
 
-    modem = console = None
-    try:
-        console = _console_log(opened, run_dir)
-        code = None
-        modem_url = args.modem or opened.endpoints.get("modem")
-        if args.inbox:
-            code = MaildirCodeSource(args.inbox)
-        elif modem_url:
-            from harness.modem import GsmModem
-
-            modem = GsmModem(modem_url, log_path=run_dir / "modem.log")
-            code = SmsCodeSource(modem)
-        print(f"signing in {args.account} on {args.device or uri} ({args.path})", flush=True)
-        try:
-            result = _sign_in(opened, credentials, args.path, code, run_dir, args.screens, args.timeout)
-        except SignInFailed as exc:
-            print(f"sign-in failed: the handset shows {exc.screen} (screenshot: {exc.screenshot})", file=sys.stderr)
-            print(f"artifacts: {run_dir}", file=sys.stderr)
-            return 3
-        print(f"signed in as {result.account} in {result.seconds:.1f}s; artifacts: {run_dir}")
-        return 0
-    finally:
-        for port in (modem, console):
-            if port is not None:
-                port.close()
-        opened.close()
+    args.param = dict(args.param)
+    flow = load_flow(args.flow)
+    return run_flow_command(args, flow, f"running {args.flow}", _run_dir(args.artifacts, "run-flow"))
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -144,9 +112,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     uri = f"emulator://{args.profile}" + (f"?theme={args.theme}" if args.theme else "")
     print(f"starting an emulated {args.profile} handset ...", flush=True)
     opened = open_handset(uri, log_dir=run_dir)
-    modem = console = None
+    modem = None
     try:
-        console = _console_log(opened, run_dir)
         print(f"  handset {opened.handset.info.model} serial {opened.handset.info.serial} "
               f"({opened.handset.info.width}x{opened.handset.info.height}) over ADB at {opened.endpoints.get('adb')}")
         modem = GsmModem(opened.endpoints["modem"], log_path=run_dir / "modem.log")
@@ -157,7 +124,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"screenshots, step log and serial logs: {run_dir}")
         return 0
     finally:
-        for port in (modem, console):
-            if port is not None:
-                port.close()
+        if modem is not None:
+            modem.close()
         opened.close()

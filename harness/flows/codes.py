@@ -9,13 +9,22 @@ from email.message import Message
 from pathlib import Path
 from typing import Protocol
 
-from harness.errors import HarnessTimeout
+from harness.accounts import Credentials
+from harness.errors import HarnessError, HarnessTimeout
 from harness.modem.modem import DEFAULT_CODE_PATTERN
 from harness.secrets import Secret
 
 
+class CodeUnreachable(HarnessError):
+    """The access code would go somewhere this code source cannot read (another SIM, another inbox)."""
+
+
 class CodeSource(Protocol):
-    """Something that receives access codes. ``method`` is the choice tapped on the phone."""
+    """Something that receives access codes. ``method`` is the choice tapped on the phone.
+
+    A source may also offer ``check_reaches(account)``: flows call it before
+    asking for the code, so a code that would go elsewhere fails at once.
+    """
 
     method: str
 
@@ -23,15 +32,50 @@ class CodeSource(Protocol):
         """The code of the newest message that arrived after ``since`` (epoch seconds)."""
 
 
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def same_number(a: str, b: str) -> bool:
+    """Whether two phone numbers name the same line (+1 555 0100 and 15550100 do; trunk prefixes aside)."""
+    da, db = _digits(a), _digits(b)
+    if not da or not db:
+        return False
+    shorter = min(len(da), len(db))
+    return da[-shorter:] == db[-shorter:] and shorter >= min(7, max(len(da), len(db)))
+
+
 class SmsCodeSource:
-    """Access codes by text message, read from a GSM modem (``harness.modem``)."""
+    """Access codes by text message, read from a GSM modem (``harness.modem``).
+
+    ``number`` is the modem's own number as the lab states it (the
+    inventory's ``modem_number``), for SIMs that do not answer AT+CNUM.
+    """
 
     method = "text"
 
-    def __init__(self, modem: object, sender: str | None = None, pattern: str = DEFAULT_CODE_PATTERN) -> None:
+    def __init__(self, modem: object, sender: str | None = None, pattern: str = DEFAULT_CODE_PATTERN,
+                 number: str | None = None) -> None:
         self.modem = modem
         self.sender = sender
         self.pattern = pattern
+        self.number = number
+
+    def numbers(self) -> list[str]:
+        """The numbers this modem receives texts for: what the SIM says (AT+CNUM), else the stated one (may be none)."""
+        own = getattr(self.modem, "own_numbers", None)
+        held = list(own()) if callable(own) else []
+        return held or ([self.number] if self.number else [])
+
+    def check_reaches(self, account: Credentials) -> None:
+        """Raise ``CodeUnreachable`` when the account's number on file is not this modem's (when both are known)."""
+        if not account.phone:
+            return
+        held = self.numbers()
+        if held and not any(same_number(account.phone, n) for n in held):
+            where = getattr(self.modem, "url", "the modem")
+            raise CodeUnreachable(f"the access code goes by text to {account.phone} (on file for {account.address}), "
+                                  f"but the modem at {where} holds {', '.join(held)}: give the modem of that SIM")
 
     def wait_for_code(self, since: float, timeout: float) -> Secret:
         code = self.modem.wait_for_access_code(sender=self.sender, pattern=self.pattern,  # type: ignore[attr-defined]

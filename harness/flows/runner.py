@@ -47,14 +47,17 @@ class FlowRunner:
     """Runs flow steps against one handset and keeps the record of every step."""
 
     def __init__(self, handset: Handset, library: ScreenLibrary, artifacts: Artifacts, timeout: float = 20.0,
-                 on_step: Callable[[Step], None] | None = None, scale: float | None = None) -> None:
+                 on_step: Callable[[Step], None] | None = None, scale: float | None = None,
+                 on_note: Callable[[str], None] | None = None) -> None:
         self.handset = handset
         self.library = library
         self.artifacts = artifacts
         self.timeout = timeout
         self.on_step = on_step
+        self.on_note = on_note
         self.scale = scale
         self.steps: list[Step] = []
+        self.notes: list[str] = []
         self.last: Recognition | None = None
         self._last_screenshot: str | None = None
         self._acted = True  # touched the handset since the last recognition
@@ -80,6 +83,11 @@ class FlowRunner:
                                screen=rec.screen, score=rec.score, screenshot=self._last_screenshot)
         return rec
 
+    @property
+    def last_screenshot(self) -> str | None:
+        """The screenshot of the last step (evidence for an error a flow raises)."""
+        return self._last_screenshot
+
     def _log_step(self, rec: Recognition, action: str, seconds: float, **extra: Any) -> Step:
         image = getattr(rec, "image", None)
         if image is None:
@@ -93,6 +101,13 @@ class FlowRunner:
         if self.on_step is not None:
             self.on_step(step)
         return step
+
+    def note(self, text: str) -> None:
+        """Say in the step log why the flow takes a turn (e.g. it finishes set-up first); never put a secret here."""
+        self.notes.append(text)
+        self.artifacts.record("note", after_step=len(self.steps), text=text)
+        if self.on_note is not None:
+            self.on_note(text)
 
     # ------------------------------------------------------------------ acting
     def tap(self, rec: Recognition, target: str) -> None:
@@ -143,6 +158,7 @@ class FlowRunner:
             self.handset.key("delete")
         self._acted = True
         secret = isinstance(value, Secret)
-        self.handset.text(value)  # a Secret stays one down to the transport, so no error can show it
-        self.artifacts.record("type", screen=rec.screen, field=field, chars=len(value.reveal()) if secret else len(value),
-                              value="[secret]" if secret else value)
+        text = value.reveal() if isinstance(value, Secret) else value
+        self.handset.text(text)
+        self.artifacts.record("type", screen=rec.screen, field=field, chars=len(text),
+                              value="[secret]" if secret else text)

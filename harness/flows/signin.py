@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from harness.flows.codes import CodeSource
+from harness.flows.codes import CodeSource, CodeUnreachable
 from harness.accounts import Credentials
 from harness.flows.runner import FlowError, FlowRunner
 from harness.vision import Recognition
@@ -20,6 +20,8 @@ SETUP_STEPS = {"setup_welcome": "next", "setup_terms": "accept", "setup_settings
                "setup_region": "next"}
 #: Most characters a field might hold when a flow must clear it first.
 FIELD_CLEAR = 64
+#: What a reboot (reset, update) adds to the wait for the first screen after it.
+REBOOT_SECONDS = 30
 
 
 @dataclass
@@ -44,17 +46,20 @@ def _credentials(run: FlowRunner, account: Credentials, code: CodeSource | None,
     rec = run.expect("account_password")
     run.type_into(rec, "field:password", account.password)
     since = time.time()
-    rec = run.advance("account_password", "sign_in", ["two_step_choose", *done], timeout=run.timeout + 10)
+    rec = run.advance("account_password", "sign_in", ["two_step_choose", *done])
     if rec.screen != "two_step_choose":
         return rec, False
     if code is None:
-        raise FlowError("the account has two-step verification on, but no code source (modem or inbox) was given",
-                        rec.screen, rec.score)
+        raise CodeUnreachable(f"{account.address} has two-step verification on, but no code source (modem or inbox) "
+                              "was given")
     rec = _choose(run, rec, code.method)
+    check = getattr(code, "check_reaches", None)
+    if callable(check):
+        check(account)  # before the code is sent: a code that goes elsewhere fails now, not at the deadline
     rec = run.advance("two_step_choose", "next", ["two_step_code"])
-    secret = code.wait_for_code(since=since, timeout=run.timeout + 40)
+    secret = code.wait_for_code(since=since, timeout=run.timeout)
     run.type_into(rec, "field:code", secret)
-    rec = run.advance("two_step_code", "next", list(done), timeout=run.timeout + 10)
+    rec = run.advance("two_step_code", "next", list(done))
     return rec, True
 
 
@@ -90,10 +95,22 @@ def sign_in_during_setup(run: FlowRunner, account: Credentials, code: CodeSource
     return SignInResult(account.address, rec.screen, two_step, restored, round(time.monotonic() - started, 2))
 
 
+#: Where a phone that has not finished set-up may be (the start key does not leave them).
+SETUP_SCREENS = (*SETUP_STEPS, "keep_your_life_in_sync", "setup_done")
+
+
 def open_settings(run: FlowRunner) -> Recognition:
-    """From Start (pressing the start key first) to Settings through the app list."""
+    """From Start (pressing the start key first) to Settings through the app list.
+
+    A phone still in set-up has no Settings: set-up is finished first with
+    no account ("sign in later"), and the steps say so.
+    """
     run.press("start")
-    run.expect("start")
+    rec = run.expect("start", *SETUP_SCREENS)
+    if rec.screen != "start":
+        run.note(f"the phone shows {rec.screen}: set-up is not finished; finishing it without an account "
+                 "(sign in later) to reach Settings")
+        finish_setup_without_account(run)
     run.advance("start", "all_apps", ["app_list"])
     return run.advance("app_list", "settings", ["settings"])
 
@@ -107,8 +124,7 @@ def sign_in_after_setup(run: FlowRunner, account: Credentials, code: CodeSource 
     rec = run.advance("add_account", "microsoft", ["keep_your_life_in_sync", "one_account_only"])
     if rec.screen == "one_account_only":
         raise FlowError("the handset already has a Microsoft account: only one per phone; a different one needs "
-                        "a factory reset (see change_account)", rec.screen, rec.score, run.artifacts.last_screenshot
-                        and str(run.artifacts.last_screenshot))
+                        "a factory reset (see change_account)", rec.screen, rec.score, run.last_screenshot)
     run.advance("keep_your_life_in_sync", "sign_in", ["account_email"])
     rec, two_step = _credentials(run, account, code, ["email_accounts"])
     rec = run.advance("email_accounts", "microsoft_account", ["account_settings"])
@@ -134,7 +150,7 @@ def reauth_additional_accounts(run: FlowRunner, accounts: Sequence[Credentials])
         rec = run.advance("email_accounts", "attention_required", ["outlook_signin"])
         run.type_into(rec, "field:email", account.address, clear=FIELD_CLEAR)
         run.type_into(rec, "field:password", account.password, clear=FIELD_CLEAR)
-        rec = run.advance("outlook_signin", "sign_in", ["email_accounts"], timeout=run.timeout + 10)
+        rec = run.advance("outlook_signin", "sign_in", ["email_accounts"])
         results.append(SignInResult(account.address, rec.screen, seconds=round(time.monotonic() - started, 2)))
     rec = run.expect("email_accounts")
     if "attention_required" in rec.targets:
@@ -152,7 +168,7 @@ def add_outlook_account(run: FlowRunner, account: Credentials) -> SignInResult:
     rec = run.advance("add_account", "outlook", ["outlook_signin"])
     run.type_into(rec, "field:email", account.address)
     run.type_into(rec, "field:password", account.password)
-    rec = run.advance("outlook_signin", "sign_in", ["email_accounts"], timeout=run.timeout + 10)
+    rec = run.advance("outlook_signin", "sign_in", ["email_accounts"])
     return SignInResult(account.address, rec.screen, seconds=round(time.monotonic() - started, 2))
 
 
@@ -169,7 +185,7 @@ def factory_reset(run: FlowRunner) -> None:
     open_settings(run)
     run.advance("settings", "about", ["about"])
     run.advance("about", "reset", ["reset_confirm"])
-    run.advance("reset_confirm", "yes", ["setup_welcome"], timeout=run.timeout + 30)
+    run.advance("reset_confirm", "yes", ["setup_welcome"], timeout=run.timeout + REBOOT_SECONDS)
 
 
 def change_account(run: FlowRunner, new_account: Credentials, code: CodeSource | None = None,
@@ -187,13 +203,18 @@ def change_account(run: FlowRunner, new_account: Credentials, code: CodeSource |
 
 def finish_setup_without_account(run: FlowRunner) -> None:
     """Setup screens -> keep your life in sync -> sign in later -> start (a phone set up with no account)."""
-    walk_setup(run)
-    run.advance("keep_your_life_in_sync", "sign_in_later", ["setup_done"])
+    rec = run.expect(*SETUP_SCREENS)
+    if rec.screen != "setup_done":
+        walk_setup(run)
+        run.advance("keep_your_life_in_sync", "sign_in_later", ["setup_done"])
     run.advance("setup_done", "next", ["start"])
 
 
 def install_update(run: FlowRunner, expect_after: Sequence[str] = ("sign_in_again", "start")) -> Recognition:
     """Settings -> phone update -> install; waits through the reboot for the first screen after it."""
     open_settings(run)
-    run.advance("settings", "phone_update", ["phone_update"])
-    return run.advance("phone_update", "install", list(expect_after), timeout=run.timeout + 30)
+    rec = run.advance("settings", "phone_update", ["phone_update"])
+    if "install" not in rec.targets:
+        raise FlowError("phone update offers nothing to install (is the phone on 8.0?)", rec.screen, rec.score,
+                        run.last_screenshot)
+    return run.advance("phone_update", "install", list(expect_after), timeout=run.timeout + REBOOT_SECONDS)

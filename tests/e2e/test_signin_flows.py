@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from harness.adb.services import SyncError
 from harness.flows import MaildirCodeSource, SignInFailed, sign_in_after_setup, sign_in_during_setup
 from harness.flows.signin import (
     add_outlook_account,
@@ -42,7 +45,9 @@ def test_sign_in_after_setup_from_settings(flow, account, handset) -> None:
     result = sign_in_after_setup(flow, account)
     assert result.final_screen == "account_settings" and not result.two_step
     accounts = handset.shell("dumpsys account")
-    assert account.address in accounts and "calendar: synced" in accounts or "syncing" in accounts
+    assert f"Account {{name={account.address}, type=microsoft, state=ok}}" in accounts, accounts
+    calendar = re.search(r"^\s+calendar: (\S+)$", accounts, re.M)
+    assert calendar is not None and calendar.group(1) in ("synced", "syncing"), accounts
 
 
 @pytest.mark.os_version("8.0")
@@ -67,7 +72,7 @@ def test_change_account_backs_up_resets_and_restores(flow, accounts, sms_codes, 
                             after_backup=lambda: handset.push(b"written after the backup\n", "/sdcard/Documents/lost.txt"))
     assert result.final_screen == "start" and result.restored
     assert handset.pull("/sdcard/Documents/kept.txt") == b"kept across the reset\n"
-    with pytest.raises(Exception):
+    with pytest.raises(SyncError, match="No such file or directory"):
         handset.pull("/sdcard/Documents/lost.txt")
     assert new.address in handset.shell("dumpsys account")
 

@@ -1,0 +1,259 @@
+"""Running one flow from the command line (``harness signin``, ``harness run-flow``): same artifacts, exit codes, secrets.
+
+Accounts come with their passwords from the environment (or a prompt), and
+with what they have on file (phone, e-mail) from the command line or, on an
+``emulator://`` handset, from the account file the emulator serves. Access
+codes come from the modem (by text) or a Maildir (by e-mail) on every kind
+of handset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.accounts import Credentials
+from harness.errors import HarnessError, HarnessTimeout
+from harness.secrets import redact
+
+EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_TIMEOUT, EXIT_STUCK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+EXIT_CODES_HELP = """exit codes:
+  0    done: signed in (or the flow returned)
+  2    usage or set-up error: bad arguments, handset or modem unreachable, or the access code
+       goes where the harness cannot read it (a number the modem does not hold)
+  3    sign-in failed: the handset shows a failure screen, named on stderr
+       (wrong_password, unknown_account, no_network)
+  4    timed out: a screen or the access code did not come within --timeout; says what was
+       expected and what was seen
+  5    the flow could not go on: the handset showed something the flow has no step for
+  130  interrupted (Ctrl-C)
+Every run keeps its screenshots, steps.jsonl and serial logs under --artifacts, also when it fails."""
+
+
+def add_run_arguments(p: argparse.ArgumentParser, account_required: bool) -> None:
+    """The options ``signin`` and ``run-flow`` share."""
+    from harness.desk import add_target_options
+
+    add_target_options(p)  # --handset URI, or --device NAME of the inventory (under its lease)
+    p.add_argument("--account", required=account_required, metavar="ADDRESS", help="Microsoft account e-mail address")
+    p.add_argument("--password-env", default="HARNESS_PASSWORD", metavar="VAR",
+                   help="environment variable holding its password (default HARNESS_PASSWORD; prompts when unset)")
+    p.add_argument("--phone-on-file", metavar="NUMBER", help="the account's phone number for two-step codes (checked "
+                   "against the modem's at once; emulator://: read from the emulator's account file)")
+    p.add_argument("--email-on-file", metavar="ADDRESS", help="the account's e-mail address for two-step codes")
+    p.add_argument("--additional", action="append", default=[], metavar="ADDRESS",
+                   help="an additional Outlook.com account (after-update; repeatable)")
+    p.add_argument("--additional-password-env", action="append", default=[], metavar="VAR",
+                   help="its password's variable, in the order of --additional (prompts when not given)")
+    p.add_argument("--previous", metavar="ADDRESS", help="change-account: the account to sign in first on a phone in set-up")
+    p.add_argument("--previous-password-env", metavar="VAR", help="its password's variable (prompts when not given)")
+    p.add_argument("--code", choices=("text", "email"), help="how the two-step access code comes "
+                   "(default: email with --inbox, else text)")
+    p.add_argument("--modem", metavar="URL", help="pyserial URL of the modem that receives codes by text "
+                   "(default: the handset's own, e.g. the emulator's)")
+    p.add_argument("--modem-number", metavar="NUMBER", help="the modem's number when its SIM does not say (AT+CNUM)")
+    p.add_argument("--inbox", metavar="MAILDIR", help="Maildir that receives codes by e-mail; on emulator:// the folder "
+                   "where the emulator delivers mail, one Maildir per address")
+    p.add_argument("--screens", metavar="DIR", help="screen library folder")
+    p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="most seconds any one wait may take: a screen or the access code (a reboot adds 30)")
+
+
+def _password(address: str, var: str | None, option: str) -> str:
+    if var and var in os.environ:
+        return os.environ[var]
+    if not sys.stdin.isatty():
+        why = f"${var} is not set" if var else f"no {option} given"
+        raise HarnessError(f"{option}: {why} and there is no terminal to ask for the password of {address}")
+    return getpass.getpass(f"password for {address}: ")
+
+
+def _emulator_on_file(query: dict[str, str]) -> dict[str, Any]:
+    """The accounts an emulator:// handset's service holds: what each has on file (read from its account file)."""
+    from harness.emulator.accounts import DEMO_ACCOUNTS, load_accounts
+
+    return {a.address.lower(): a for a in load_accounts(query.get("accounts") or DEMO_ACCOUNTS)}
+
+
+def _accounts(args: argparse.Namespace, on_file: dict[str, Any]) -> tuple[Credentials | None, list[Credentials], Credentials | None]:
+    def make(address: str, var: str | None, option: str, phone: str | None = None, email: str | None = None) -> Credentials:
+        known = on_file.get(address.lower())
+        return Credentials.of(address, _password(address, var, option), phone or (known.phone if known else None),
+                              email or (known.email if known else None))
+
+    if len(args.additional_password_env) > len(args.additional):
+        raise HarnessError("--additional-password-env: more variables than --additional accounts")
+    account = make(args.account, args.password_env, "--password-env", args.phone_on_file, args.email_on_file) \
+        if args.account else None
+    extra_vars = args.additional_password_env + [None] * (len(args.additional) - len(args.additional_password_env))
+    additional = [make(a, v, "--additional-password-env") for a, v in zip(args.additional, extra_vars)]
+    previous = make(args.previous, args.previous_password_env, "--previous-password-env") if args.previous else None
+    return account, additional, previous
+
+
+def _emulator_uri(uri: str, args: argparse.Namespace, account: Credentials | None, defaults: dict[str, str],
+                  note: Callable[[str], None]) -> str:
+    """The emulator:// URI with what the run needs: the account's number in its modem, the inbox as its mail folder."""
+    from urllib.parse import urlencode
+
+    from harness.devices import parse_uri
+
+    _, location, query = parse_uri(uri)
+    extra: dict[str, str] = {k: v for k, v in defaults.items() if k not in query and not (k == "os_version" and "os" in query)}
+    if account is not None and account.phone and "modem_number" not in query and not args.modem:
+        extra["modem_number"] = account.phone
+    if args.inbox and "mail_dir" not in query:
+        extra["mail_dir"] = str(Path(args.inbox).resolve())
+        try:
+            Path(args.inbox).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HarnessError(f"--inbox {args.inbox}: cannot make the folder: {exc.strerror or exc}") from None
+    for key, value in extra.items():
+        note(f"emulated handset: {key}={value}" + (" (the account's number on file)" if key == "modem_number" else ""))
+    if not extra:
+        return uri
+    return f"emulator://{location}?{urlencode({**query, **extra})}"
+
+
+class _Codes:
+    """Code sources per account: one modem for every account; by e-mail, the account's inbox."""
+
+    def __init__(self, args: argparse.Namespace, opened: Any, run_dir: Path) -> None:
+        self.method = args.code or ("email" if args.inbox else "text")
+        self.modem: Any = None
+        root = opened.endpoints.get("mail")  # an emulator's mail folder: one Maildir per address
+        self.mail_root = Path(root) if root and (opened.emulator is not None or not args.inbox) else None
+        self.inbox = None if self.mail_root is not None else (Path(args.inbox) if args.inbox else None)
+        self.sms: Any = None
+        if self.method == "email" and self.mail_root is None and self.inbox is None:
+            raise HarnessError("--code email: give --inbox MAILDIR (the Maildir the code e-mails arrive in)")
+        if self.method == "text":
+            url = args.modem or opened.endpoints.get("modem")
+            if url:
+                from harness.flows.codes import SmsCodeSource
+                from harness.modem import GsmModem
+
+                self.modem = GsmModem(url, log_path=run_dir / "modem.log")
+                stated = args.modem_number or (None if args.modem else opened.endpoints.get("modem_number"))
+                self.sms = SmsCodeSource(self.modem, number=stated)
+
+    def __call__(self, account: Credentials) -> Any:
+        from harness.flows.codes import CodeUnreachable, MaildirCodeSource
+
+        if self.method == "text":
+            return self.sms
+        if self.inbox is not None:
+            return MaildirCodeSource(self.inbox)
+        if not account.email:
+            raise CodeUnreachable(f"the access code of {account.address} goes by e-mail, but no e-mail address on "
+                                  "file is known: give --email-on-file")
+        return MaildirCodeSource(self.mail_root / account.email)  # type: ignore[operator]
+
+    def close(self) -> None:
+        if self.modem is not None:
+            self.modem.close()
+
+
+def _progress(step: Any) -> None:
+    bar = "#" * min(step.index, 30)
+    print(f"  [{step.index:2d}] {step.screen:<24} score {step.score:5.2f}  {step.seconds:5.2f}s  {step.action}"
+          f"   {bar}", flush=True)
+
+
+def _note(text: str) -> None:
+    print(f"  note: {text}", flush=True)
+
+
+def run_flow_command(args: argparse.Namespace, flow: Callable[..., Any], label: str, run_dir: Path,
+                     emulator_defaults: dict[str, str] | None = None) -> int:
+    """Open the handset, run ``flow(run, ctx)``, and turn the outcome into an exit code and one line on stderr."""
+    try:
+        return _run(args, flow, label, run_dir, emulator_defaults or {})
+    except HarnessError as exc:
+        code = EXIT_TIMEOUT if isinstance(exc, HarnessTimeout) else _exit_code(exc)
+        print(f"harness {args.command}: {redact(str(exc))}", file=sys.stderr)
+        print(f"artifacts: {run_dir}", file=sys.stderr)
+        return code
+
+
+def _exit_code(exc: HarnessError) -> int:
+    from harness.flows.runner import FlowError, SignInFailed
+
+    if isinstance(exc, SignInFailed):
+        return EXIT_FAILED
+    if isinstance(exc, FlowError):
+        return EXIT_STUCK
+    return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace, flow: Callable[..., Any], label: str, run_dir: Path,
+         emulator_defaults: dict[str, str]) -> int:
+    from harness.desk import Target
+
+    with Target(args) as target:  # an inventory handset runs the flow under its lease
+        return _run_on(args, target, flow, label, run_dir, emulator_defaults)
+
+
+def _run_on(args: argparse.Namespace, target: Any, flow: Callable[..., Any], label: str, run_dir: Path,
+            emulator_defaults: dict[str, str]) -> int:
+    from harness.artifacts import Artifacts
+    from harness.devices import parse_uri
+    from harness.flows.library import FlowContext
+    from harness.flows.runner import FlowRunner, SignInFailed
+    from harness.vision import ScreenLibrary
+
+    artifacts = Artifacts(run_dir)
+    uri = target.require_uri()
+    scheme, _, query = parse_uri(uri)
+    on_file = _emulator_on_file(query) if scheme == "emulator" else {}
+    account, additional, previous = _accounts(args, on_file)
+    if scheme == "emulator":
+        target.uri = _emulator_uri(uri, args, account, emulator_defaults, _note)
+    opened = target.open(log_dir=run_dir)
+    if target.entry is not None:  # the inventory's modem (and its number) receives the codes of its handset
+        opened.endpoints.update({k: target.port(k, None) for k in ("modem", "console") if getattr(target.entry, k, None)})
+        if getattr(target.entry, "modem_number", None):
+            opened.endpoints["modem_number"] = target.entry.modem_number
+    codes = None
+    try:
+        codes = _Codes(args, opened, run_dir)
+        library = ScreenLibrary.load(args.screens) if args.screens else ScreenLibrary.load_default()
+        run = FlowRunner(opened.handset, library, artifacts, timeout=args.timeout, on_step=_progress, on_note=_note,
+                         scale=opened.profile.scale if opened.profile else None)
+        ctx = FlowContext(account, additional, previous, codes, dict(getattr(args, "param", None) or {}))
+        who = f" {account.address}" if account else ""
+        print(f"{label}{who} on {args.device or uri} (access code by {codes.method})", flush=True)
+        started = time.monotonic()
+        try:
+            result = flow(run, ctx)
+        except SignInFailed as exc:
+            artifacts.record("result", outcome="failed", screen=exc.screen)
+            print(f"sign-in failed: the handset shows {exc.screen} (screenshot: {exc.screenshot})", file=sys.stderr)
+            print(f"artifacts: {run_dir}", file=sys.stderr)
+            return EXIT_FAILED
+        except HarnessError as exc:
+            artifacts.record("result", outcome="error", error=str(exc), type=type(exc).__name__)
+            raise
+        seconds = time.monotonic() - started
+        address = getattr(result, "account", None)
+        artifacts.record("result", outcome="done", final_screen=getattr(result, "final_screen", None))
+        if address:
+            how = [w for w, on in (("two-step code", getattr(result, "two_step", False)),
+                                   ("backup restored", getattr(result, "restored", False))) if on]
+            print(f"signed in as {address} in {seconds:.1f}s" + (f" ({', '.join(how)})" if how else "")
+                  + f"; artifacts: {run_dir}")
+        else:
+            print(redact(f"done: {result!r}; artifacts: {run_dir}") if result is not None else f"done; artifacts: {run_dir}")
+        for line in getattr(result, "notes", []) or []:
+            print(f"  {line}")
+        return EXIT_OK
+    finally:
+        if codes is not None:
+            codes.close()
+        opened.close()
