@@ -97,6 +97,35 @@ def new_file(directory: str | Path, name: str) -> Path:
     raise ArtifactsError(f"{directory}: {MAX_SIBLINGS} files named {name} already")
 
 
+#: The run folders this process made (``new_run_folder``), so an interrupted command can say what it kept.
+_RUN_FOLDERS: list[Path] = []
+
+
+def new_run_folder(root: str | Path | None, label: str) -> Path:
+    """A new folder ``root/label-YYYYmmdd-HHMMSS`` (``.2`` ... for a second run in the same second) for one CLI run."""
+    path = new_folder(root or "artifacts", f"{label}-{time.strftime('%Y%m%d-%H%M%S')}")
+    _RUN_FOLDERS.append(path)
+    return path
+
+
+def run_folders() -> list[Path]:
+    """The run folders this process made, oldest first."""
+    return list(_RUN_FOLDERS)
+
+
+def kept(folder: str | Path) -> str:
+    """What a folder holds, in a few words: ``artifacts/demo-... (4 screenshots, steps.jsonl, modem.log)``."""
+    folder = Path(folder)
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file() and p.stat().st_size > 0)
+    except OSError:
+        return str(folder)
+    shots = [p for p in files if p.suffix == ".png"]
+    others = [p.name for p in files if p.suffix != ".png"]
+    parts = ([f"{len(shots)} screenshot{'s' if len(shots) != 1 else ''}"] if shots else []) + others
+    return f"{folder} ({', '.join(parts) or 'nothing yet'})"
+
+
 class Artifacts:
     """The artifacts folder of one run (or of one test): a new folder, never one an earlier run wrote."""
 
@@ -164,11 +193,4 @@ class Artifacts:
 
     def kept(self) -> str:
         """What the folder holds, in a few words (for "interrupted; kept ..." messages)."""
-        try:
-            files = sorted(p for p in self.dir.iterdir() if p.is_file() and p.stat().st_size > 0)
-        except OSError:
-            return f"{self.dir}"
-        shots = [p for p in files if p.suffix == ".png"]
-        others = [p.name for p in files if p.suffix != ".png"]
-        parts = ([f"{len(shots)} screenshot{'s' if len(shots) != 1 else ''}"] if shots else []) + others
-        return f"{self.dir} ({', '.join(parts) or 'nothing yet'})"
+        return kept(self.dir)

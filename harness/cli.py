@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
+import threading
 from typing import Any, Callable, Sequence
 
 from harness.errors import HarnessError
@@ -53,11 +55,22 @@ def _add_emulate(sub: Any) -> None:
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
     p.add_argument("--serial-index", type=int, default=0, help="make the Nth serial number of the profile's pattern")
     p.add_argument("--list-screens", action="store_true", help="print the screen names and exit")
-    p.add_argument("--rack", type=int, metavar="N", help="start N emulated handsets with a relay board (an emulated rack)")
+    p.add_argument("--rack", type=_at_least_one, metavar="N", help="start N emulated handsets with a relay board (an emulated rack)")
     p.add_argument("--rack-profiles", default="lumia-520,lumia-1320,lumia-930",
                    help="comma-separated profiles the rack's handsets cycle through")
     p.add_argument("--inventory-out", metavar="FILE", help="with --rack: write the rack inventory (TOML) here")
     p.set_defaults(func=_cmd_emulate)
+
+
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--rack 0`` is a mistake, not "one handset")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _host_options(args: argparse.Namespace) -> Any:
@@ -71,7 +84,22 @@ def _host_options(args: argparse.Namespace) -> Any:
                          index=args.serial_index)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, modem_number=args.modem_number,
-                       trust_user_keys=not args.no_user_keys)
+                       trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
+
+
+def _log_to_stderr(line: str) -> None:
+    """One handset log line on stderr, in UTF-8 whatever the locale (it ends up in emulator.log)."""
+    data = (line + "\n").encode("utf-8")
+    stream = getattr(sys.stderr, "buffer", None)
+    try:
+        if stream is not None:
+            stream.write(data)
+            stream.flush()
+        else:
+            sys.stderr.write(data.decode("utf-8"))
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr closed or gone: the handset carries on without its log
 
 
 def _cmd_emulate(args: argparse.Namespace) -> int:
@@ -87,7 +115,7 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     # From here on SIGINT/SIGTERM (and, for a child of the harness, its parent's death) unwind through
     # the ``finally`` blocks, so the emulator's temporary folders go with it.
     with stop_on_signals(args.parent_fd, args.parent_death_signal, args.runtime_dir):
-        if args.rack:
+        if args.rack is not None:
             return _run_rack(args)
         host = EmulatorHost(_host_options(args))
         try:
@@ -121,8 +149,18 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
 def _run_rack(args: argparse.Namespace) -> int:
     from harness.emulator.lifeline import wait_for_stop
     from harness.emulator.rack import EmulatedRack
+    from harness.errors import ConfigError
+    from harness.profiles import load_profile
 
-    rack = EmulatedRack(args.rack, [p.strip() for p in args.rack_profiles.split(",") if p.strip()], _rack_child_args(args))
+    profiles = [p.strip() for p in args.rack_profiles.split(",") if p.strip()]
+    if not profiles:
+        raise HarnessError(f"--rack-profiles {args.rack_profiles!r}: name at least one profile ({', '.join(profile_names())})")
+    for name in profiles:  # say which one is wrong here, not "a child exited with 2" later
+        try:
+            load_profile(name)
+        except ConfigError as exc:
+            raise HarnessError(f"--rack-profiles: {exc.problem if exc.field == '(name)' else exc}") from None
+    rack = EmulatedRack(args.rack, profiles, _rack_child_args(args))
     try:
         endpoints = rack.start()
         if args.inventory_out:
@@ -160,13 +198,48 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
     try:
         return int(args.func(args) or 0)
     except HarnessError as exc:
         print(f"harness {args.command}: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated): the command has cleaned up; say what it kept
+        from harness.artifacts import kept, run_folders
+
+        how = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+        folders = run_folders()
+        print(f"\nharness {args.command}: interrupted by {how}"
+              + (f"; kept {'; '.join(kept(f) for f in folders)}" if folders else ""), file=sys.stderr, flush=True)
+        return 143 if isinstance(exc, Terminated) else 130
+    except BrokenPipeError:  # `harness ... | head`: the reader left; stop quietly, as other tools do
+        _quiet_stdout()
+        return 141
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so it cleans up and reports exactly as it does for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: let the clean-up finish
+    raise Terminated()
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on the closed pipe again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

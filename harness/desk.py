@@ -1,7 +1,9 @@
 """The desk CLI: drive one handset by hand (screenshot, tap, swipe, text, key, shell, console, sms, power).
 
 Every command takes ``--handset URI`` or ``--device NAME`` (a handset of the
-rack inventory given by ``--inventory FILE`` or ``$HARNESS_INVENTORY``).
+rack inventory given by ``--inventory FILE`` or ``$HARNESS_INVENTORY``), and
+every one but ``console`` takes ``--timeout SECONDS``, an upper bound for the
+whole command (connecting, retries and reading included).
 """
 
 from __future__ import annotations
@@ -50,8 +52,12 @@ class Target:
             self.uri = self.entry.uri
 
     def require_uri(self) -> str:
+        """The handset URI, checked (a one-line error for a malformed one, before anything is opened)."""
+        from harness.devices import parse_uri
+
         if not self.uri:
             raise HarnessError("say which handset: --handset URI or --device NAME")
+        parse_uri(self.uri)
         return self.uri
 
     def take_lease(self) -> Any:
@@ -106,6 +112,8 @@ class Target:
 
 #: How long a desk command waits for a leased handset unless told (``--lease-timeout``).
 DEFAULT_LEASE_WAIT = 600.0
+#: The default --timeout of a one-shot command.
+DEFAULT_TIMEOUT = 60.0
 
 
 def add_target_options(p: argparse.ArgumentParser) -> None:
@@ -120,6 +128,33 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
 
 
 _common = add_target_options
+
+
+def add_timeout_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--timeout SECONDS`` for a one-shot command; ``bounded`` applies it to the command's function."""
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"give up {what} after this many seconds in all (default {DEFAULT_TIMEOUT:g})")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def bounded(fn: Any) -> Any:
+    """Run a command function under its ``--timeout``: it ends by then with a one-line error naming its stage."""
+    def run(args: argparse.Namespace) -> int:
+        from harness.deadline import Stage, command_deadline
+
+        args.stage = Stage("starting")
+        with command_deadline(args.timeout, f"`harness {args.command}` to finish within --timeout", args.stage):
+            return int(fn(args) or 0)
+    return run
 
 
 def add_desk_parsers(sub: Any) -> None:
@@ -146,6 +181,8 @@ def add_desk_parsers(sub: Any) -> None:
     parsers["text"].add_argument("text")
     parsers["key"].add_argument("name", choices=tuple(KEYCODES), metavar="KEY",
                                 help="; ".join(f"{k} (Android keycode {v})" for k, v in KEYCODES.items()))
+    parsers["shell"].add_argument("--max-output", type=int, default=16 * 1024 * 1024, metavar="BYTES",
+                                  help="refuse more output than this (default 16 MiB)")
     parsers["shell"].add_argument("shell_command", nargs=argparse.REMAINDER, metavar="COMMAND")
     parsers["console"].add_argument("--port", metavar="URL", help="pyserial URL of the console (default: the inventory's)")
     parsers["console"].add_argument("--baudrate", type=int, default=115200)
@@ -158,13 +195,19 @@ def add_desk_parsers(sub: Any) -> None:
     parsers["power"].add_argument("--wait", type=float, metavar="SECONDS", default=None,
                                   help="after on or cycle, wait until the handset answers over its URI")
     for name, p in parsers.items():
-        p.set_defaults(func=globals()[f"_cmd_{name}"])
+        if name == "console":  # interactive: it runs until the user quits
+            p.set_defaults(func=_cmd_console)
+        else:
+            add_timeout_option(p, name)
+            p.set_defaults(func=bounded(globals()[f"_cmd_{name}"]))
 
 
 def _with_handset(args: argparse.Namespace, fn: Any) -> int:
     with Target(args) as target:
+        args.stage(f"connecting to {target.uri}")
         opened = target.open(one_shot=True)
         try:
+            args.stage(f"running {args.command} on {target.uri}")
             return int(fn(opened.handset) or 0)
         finally:
             opened.close()
@@ -223,7 +266,10 @@ def _cmd_swipe(args: argparse.Namespace) -> int:
 
 
 def _cmd_text(args: argparse.Namespace) -> int:
-    return _with_handset(args, lambda h: h.text(args.text))
+    from harness.secrets import Secret
+
+    typed = Secret(args.text)  # what is typed at a desk is often a password: never echoed in an error
+    return _with_handset(args, lambda h: h.text(typed))
 
 
 def _cmd_key(args: argparse.Namespace) -> int:
@@ -235,7 +281,7 @@ def _cmd_shell(args: argparse.Namespace) -> int:
         raise HarnessError("shell: give a command, e.g. harness shell --device lumia-930-01 getprop")
 
     def run(handset: Any) -> int:
-        result = handset.shell_result(" ".join(args.shell_command))
+        result = handset.shell_result(" ".join(args.shell_command), max_output=args.max_output)
         sys.stdout.buffer.write(result.stdout)
         sys.stderr.buffer.write(result.stderr)
         return result.exit_code
@@ -278,6 +324,7 @@ def _cmd_sms(args: argparse.Namespace) -> int:
 def _sms(args: argparse.Namespace, url: str) -> int:
     from harness.modem import GsmModem
 
+    args.stage(f"talking to the modem at {url}")
     modem = GsmModem(url)
     try:
         messages = modem.list_messages()
@@ -319,6 +366,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
 
 
 def _power(args: argparse.Namespace, target: Target) -> int:
+    args.stage(f"switching power {args.action}")
     switch, channel = _switch(args, target)
     try:
         if args.action == "on":
@@ -338,6 +386,7 @@ def _power(args: argparse.Namespace, target: Target) -> int:
     finally:
         switch.close()
     if args.wait is not None and args.action in ("on", "cycle"):
+        args.stage("waiting for the handset to answer after power on")
         _wait_until_answering(target, args.wait)
     return 0
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from harness.deadline import left
 from harness.errors import HarnessError
 from harness.handset import Handset
 from harness.profiles import Profile, load_profile
@@ -77,7 +78,11 @@ def emulator_args(query: dict[str, str]) -> list[str]:
 
 def parse_uri(uri: str) -> tuple[str, str, dict[str, str]]:
     """(scheme, location, query) of a handset URI, with a clear error for anything else."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (parses the port: adb-tcp://host:99999 or :x is refused here)
+    except ValueError as exc:
+        raise HandsetUriError(f"handset URI {uri!r}: {exc}") from None
     if parts.scheme not in ("emulator", "adb-tcp", "adb-usb"):
         raise HandsetUriError(f"handset URI {uri!r}: scheme must be emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL")
     location = parts.netloc + parts.path.rstrip("/")
@@ -128,6 +133,14 @@ def open_inventory_handset(inventory: Any, profile: str | None = None, os_versio
         raise
 
 
+def _exited(emulator: Any) -> Callable[[], str | None]:
+    """For an emulator child: why its handset cannot come back (the process ended), else None."""
+    def check() -> str | None:
+        code = emulator.proc.poll() if emulator.proc is not None else None
+        return None if code is None else f"its emulator process exited with {code}"
+    return check
+
+
 def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_args: list[str] | None = None,
                  timeout: float = 30.0) -> OpenedHandset:
     """Open any handset URI; the caller closes the result."""
@@ -145,10 +158,10 @@ def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_arg
     load_or_create_key(key_path)
     args = emulator_args(query) + ["--adb-key", str(key_path) + ".pub", *(extra_emulator_args or [])]
     log_path = Path(log_dir) / "emulator.log" if log_dir else None
-    emulator = EmulatorProcess(profile.name, args, log_path=log_path)
+    emulator = EmulatorProcess(profile.name, args, log_path=log_path, startup_timeout=left(60.0) or 0.0)
     endpoints = emulator.start()
     try:
-        handset = connect_handset(f"adb-tcp://{endpoints['adb']}", timeout=timeout)
+        handset = connect_handset(f"adb-tcp://{endpoints['adb']}", timeout=timeout, gone=_exited(emulator))
     except Exception:
         emulator.stop()
         raise

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness.secrets import Secret
+
 #: Hardware keys of a Windows Phone, mapped to Android key codes (what ADB's
 #: ``input keyevent`` takes). ``start`` is the Windows key, i.e. HOME;
 #: ``delete`` and ``enter`` are the soft keyboard's backspace and enter.
@@ -50,8 +52,8 @@ class Handset(ABC):
         """Swipe from (x1, y1) to (x2, y2) in device pixels."""
 
     @abstractmethod
-    def text(self, text: str) -> None:
-        """Type text into the focused field."""
+    def text(self, text: "str | Secret") -> None:
+        """Type text into the focused field; a ``Secret`` must stay masked in every error and log."""
 
     @abstractmethod
     def key(self, name: str) -> None:

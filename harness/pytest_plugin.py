@@ -326,11 +326,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     _html_extras(item, report, screenshot)
 
 
+#: What a failure hook may spend on a last screenshot: evidence, not a second wait for a dead handset.
+EVIDENCE_SECONDS = 3.0
+
+
 def _last_screenshot(item: pytest.Item, art: Any) -> Path | None:
+    from harness.deadline import within
+
     device = item.stash.get(_DEVICE_KEY, None)
     if device is not None:
         try:
-            return art.save_screenshot(device.handset.screenshot(), "at-failure")
+            with within(EVIDENCE_SECONDS):
+                return art.save_screenshot(device.handset.screenshot(), "at-failure")
         except Exception:
             pass
     return art.last_screenshot

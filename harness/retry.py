@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
+from harness.deadline import left
 from harness.errors import DeviceUnavailable, HarnessTimeout
 
 T = TypeVar("T")
@@ -18,8 +19,9 @@ def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[E
     """Call ``attempt`` until it returns; at the deadline its last failure is raised, so the caller sees why.
 
     It is tried at least once, even with no time left, so a zero timeout means "try once, do not wait".
+    An enclosing ``harness.deadline.within`` block cuts ``timeout`` short.
     """
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (left(timeout) or 0.0)
     while True:
         try:
             return attempt()
@@ -29,3 +31,5 @@ def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[E
             if on_retry is not None:
                 on_retry(exc)
             time.sleep(pause)
+            if time.monotonic() >= deadline:  # the sleep overran (a loaded machine): no attempt after the deadline
+                raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable, Union
 
 MASK = "[REDACTED]"
 _lock = threading.Lock()
@@ -27,6 +28,10 @@ class Secret:
     def reveal(self) -> str:
         return self._value
 
+    def map(self, transform: "Callable[[str], str]") -> "Secret":
+        """A new secret made from this one (quoted or escaped for a device), just as masked."""
+        return Secret(transform(self._value))
+
     def __repr__(self) -> str:
         return "Secret(" + MASK + ")"
 
@@ -43,6 +48,51 @@ class Secret:
 
     def __reduce__(self) -> tuple:
         raise TypeError("a Secret cannot be pickled")
+
+
+class SecretText:
+    """Text made of plain parts and secrets, such as the ADB service ``shell,v2,raw:input text <password>``.
+
+    ``str()`` and ``repr()`` show the plain parts and mask each secret, so an error or a log line built
+    from it cannot hold the value; only ``reveal()`` (called where the bytes go on the wire) joins the
+    real text.
+    """
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, *parts: "Union[str, Secret, SecretText]") -> None:
+        flat: list[str | Secret] = []
+        for part in parts:
+            if isinstance(part, SecretText):
+                flat.extend(part._parts)
+            elif isinstance(part, (str, Secret)):
+                flat.append(part)
+            else:
+                raise TypeError(f"SecretText parts are str or Secret, not {type(part).__name__}")
+        self._parts: tuple[str | Secret, ...] = tuple(flat)
+
+    def reveal(self) -> str:
+        return "".join(p.reveal() if isinstance(p, Secret) else p for p in self._parts)
+
+    def __str__(self) -> str:
+        return "".join(MASK if isinstance(p, Secret) else p for p in self._parts)
+
+    def __repr__(self) -> str:
+        return f"SecretText({str(self)!r})"
+
+    def __add__(self, other: "Union[str, Secret, SecretText]") -> "SecretText":
+        return SecretText(self, other)
+
+    def __radd__(self, other: "Union[str, Secret]") -> "SecretText":
+        return SecretText(other, self)
+
+    def __reduce__(self) -> tuple:
+        raise TypeError("a SecretText cannot be pickled")
+
+
+def reveal(text: "Union[str, Secret, SecretText]") -> str:
+    """The real text of a plain string, a Secret or a SecretText (only where it is sent to a device)."""
+    return text if isinstance(text, str) else text.reveal()
 
 
 def register(value: str) -> None:

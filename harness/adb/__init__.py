@@ -1,8 +1,10 @@
 """The Android Debug Bridge, host side, over any transport."""
 
 from harness.adb.connection import AdbConnection
-from harness.adb.errors import AdbError, AdbTimeout, DeviceOffline, ProtocolViolation, StreamRefused, Unauthorised
+from harness.adb.errors import (
+    AdbError, AdbTimeout, DeviceOffline, OutputTooLarge, ProtocolViolation, StreamRefused, Unauthorised,
+)
 from harness.adb.handset import AdbHandset, connect_handset
 
-__all__ = ["AdbConnection", "AdbError", "AdbTimeout", "DeviceOffline", "ProtocolViolation", "StreamRefused",
+__all__ = ["AdbConnection", "AdbError", "AdbTimeout", "DeviceOffline", "ProtocolViolation", "StreamRefused", "OutputTooLarge",
            "Unauthorised", "AdbHandset", "connect_handset"]

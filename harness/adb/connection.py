@@ -11,14 +11,20 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.adb.auth import encode_public_key, sign_token
-from harness.adb.errors import AdbTimeout, DeviceOffline, StreamRefused, Unauthorised
+from harness.adb.errors import AdbError, AdbTimeout, DeviceOffline, OutputTooLarge, StreamRefused, Unauthorised
 from harness.adb.protocol import (
     A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, HEADER,
-    MAX_PAYLOAD, VERSION_SKIP_CHECKSUM, Message, ProtocolViolation, parse_header, verify_payload,
+    MAX_HANDSHAKE_PAYLOAD, MAX_PAYLOAD, VERSION_SKIP_CHECKSUM, Message, ProtocolViolation, parse_header, verify_payload,
 )
+from harness.deadline import deadline_of, left, until
+from harness.secrets import SecretText
 from harness.transport.base import Pipe, TransportClosed, TransportTimeout
 
 HOST_BANNER = b"host::features=shell_v2,cmd,stat_v2"
+#: The smallest maxdata a device may announce (adb's own minimum payload is 4096; older devices used that).
+MIN_MAXDATA = 256
+#: How many bytes of a service's output a caller keeps by default (shell output; screenshots set their own).
+DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024
 
 
 def parse_banner(data: bytes) -> tuple[str, dict[str, str], list[str]]:
@@ -34,7 +40,14 @@ def parse_banner(data: bytes) -> tuple[str, dict[str, str], list[str]]:
 
 
 class Stream:
-    """One ADB stream; writes wait for the peer's OKAY (one WRTE in flight), reads return chunks."""
+    """One ADB stream; writes wait for the peer's OKAY (one WRTE in flight), reads return chunks.
+
+    Flow control runs both ways: a chunk the device sends is acknowledged (OKAY) only when the caller
+    takes it, so a device that floods can never queue more than ``MAX_UNACKED`` payloads here.
+    ``service`` is the service's printable name: any secret in it is already masked.
+    """
+
+    MAX_UNACKED = 4
 
     def __init__(self, conn: "AdbConnection", local_id: int, service: str) -> None:
         self.conn = conn
@@ -54,6 +67,9 @@ class Stream:
         self._ready.set()
 
     def _on_data(self, data: bytes) -> None:
+        if self._chunks.qsize() >= self.MAX_UNACKED:
+            raise ProtocolViolation(f"the device sent WRTE on {self.service!r} without waiting for OKAY "
+                                    f"({self.MAX_UNACKED} unacknowledged)", data[:32])
         self._chunks.put(data)
 
     def _on_close(self) -> None:
@@ -62,16 +78,31 @@ class Stream:
         self._chunks.put(None)
 
     # caller side
+    def _take(self, timeout: float | None) -> bytes | None:
+        """The next chunk (acknowledged to the device, which may then send the next), None at the end."""
+        chunk = self._chunks.get(timeout=timeout) if timeout is None or timeout > 0 else self._chunks.get_nowait()
+        if chunk is None:
+            self._chunks.put(None)
+            self.conn._raise_if_dead()
+        elif not self.closed:
+            try:
+                self.conn._send(Message(A_OKAY, self.local_id, self.remote_id))
+            except DeviceOffline:
+                pass  # the close reaches the reader too; the caller learns of it at its next read
+        return chunk
+
     def write(self, data: bytes, timeout: float | None = None) -> None:
-        timeout = timeout or self.conn.timeout
+        """Send ``data`` in WRTEs of at most the device's maxdata; ``timeout`` bounds the whole write."""
+        total = left(timeout or self.conn.timeout)
+        at = deadline_of(total)
         step = self.conn.max_write
         for i in range(0, len(data), step) if data else []:
             if self.closed:
                 raise StreamRefused(f"stream {self.service!r} was closed by the device while writing")
             self._ready.clear()
             self.conn._send(Message(A_WRTE, self.local_id, self.remote_id, data[i:i + step]))
-            if not self._ready.wait(timeout):
-                raise AdbTimeout(f"OKAY for a write on {self.service!r}", "nothing", timeout)
+            if not self._ready.wait(until(at)):
+                raise AdbTimeout(f"OKAY for a write on {self.service!r}", f"no OKAY after {i} of {len(data)} bytes", total or 0)
             self.conn._raise_if_dead()
 
     def read(self, timeout: float | None = None) -> bytes | None:
@@ -79,49 +110,50 @@ class Stream:
         if self._buf:
             data, self._buf = bytes(self._buf), bytearray()
             return data
-        timeout = timeout or self.conn.timeout
+        timeout = left(timeout or self.conn.timeout)
         try:
-            chunk = self._chunks.get(timeout=timeout)
+            return self._take(timeout)
         except queue.Empty:
-            raise AdbTimeout(f"data on {self.service!r}", "nothing", timeout) from None
-        if chunk is None:
-            self._chunks.put(None)
-            self.conn._raise_if_dead()
-        return chunk
+            raise AdbTimeout(f"data on {self.service!r}", "nothing", timeout or 0) from None
 
     def read_exact(self, n: int, timeout: float | None = None) -> bytes:
-        deadline = time.monotonic() + (timeout or self.conn.timeout)
+        total = left(timeout or self.conn.timeout)
+        at = deadline_of(total)
         while len(self._buf) < n:
             try:
-                chunk = self._chunks.get(timeout=max(0.001, deadline - time.monotonic()))
+                chunk = self._take(until(at))
             except queue.Empty:
-                raise AdbTimeout(f"{n} bytes on {self.service!r}", f"{len(self._buf)} bytes", timeout or self.conn.timeout) from None
+                raise AdbTimeout(f"{n} bytes on {self.service!r}", f"{len(self._buf)} bytes", total or 0) from None
             if chunk is None:
-                self._chunks.put(None)
-                self.conn._raise_if_dead()
                 raise ProtocolViolation(f"stream {self.service!r} closed after {len(self._buf)} of {n} bytes", bytes(self._buf[:64]))
             self._buf += chunk
         out = bytes(self._buf[:n])
         del self._buf[:n]
         return out
 
-    def read_all(self, timeout: float | None = None) -> bytes:
-        """Everything until the device closes the stream (``timeout`` is for the whole read)."""
-        deadline = time.monotonic() + (timeout or self.conn.timeout)
+    def read_all(self, timeout: float | None = None, limit: int | None = None, hint: str = "") -> bytes:
+        """Everything until the device closes the stream; ``timeout`` is for the whole read.
+
+        More than ``limit`` bytes (default: the connection's ``max_output``) ends in ``OutputTooLarge``;
+        ``hint`` says how to allow more.
+        """
+        limit = self.conn.max_output if limit is None else limit
+        total = left(timeout or self.conn.timeout)
+        at = deadline_of(total)
         parts = [bytes(self._buf)]
+        size = len(self._buf)
         self._buf = bytearray()
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AdbTimeout(f"the end of {self.service!r}", f"{sum(map(len, parts))} bytes so far", timeout or self.conn.timeout)
             try:
-                chunk = self._chunks.get(timeout=remaining)
+                chunk = self._take(until(at))
             except queue.Empty:
-                continue
+                raise AdbTimeout(f"the end of {self.service!r}", f"{size} bytes so far", total or 0) from None
             if chunk is None:
-                self._chunks.put(None)
-                self.conn._raise_if_dead()
                 return b"".join(parts)
+            size += len(chunk)
+            if size > limit:
+                raise OutputTooLarge(f"{self.service!r}: expected at most {limit} bytes, the device sent more "
+                                     f"({size} so far){'; ' + hint if hint else ''}")
             parts.append(chunk)
 
     def close(self) -> None:
@@ -144,8 +176,9 @@ class AdbConnection:
     """A connected, authenticated ADB transport to one device."""
 
     def __init__(self, pipe: Pipe, key: rsa.RSAPrivateKey | None = None, timeout: float = 10.0,
-                 auth_timeout: float = 30.0, max_payload: int = MAX_PAYLOAD) -> None:
+                 auth_timeout: float = 30.0, max_payload: int = MAX_PAYLOAD, max_output: int = DEFAULT_MAX_OUTPUT) -> None:
         self.pipe = pipe
+        self.max_output = max_output  # what one read_all keeps unless its caller allows more
         self.key = key
         self.timeout = timeout
         self.auth_timeout = auth_timeout
@@ -170,10 +203,11 @@ class AdbConnection:
             self._dead = exc
             raise DeviceOffline(f"device offline while sending {message.name}: {exc}") from None
 
-    def _recv(self, timeout: float | None) -> Message:
-        header = self.pipe.read_exact(HEADER.size, timeout)
-        command, arg0, arg1, length, check = parse_header(header, self.max_payload)
-        data = self.pipe.read_exact(length, timeout) if length else b""
+    def _recv(self, at: float | None, max_payload: int | None = None) -> Message:
+        """One whole message by the monotonic instant ``at`` (None: no deadline, for the reader thread)."""
+        header = self.pipe.read_exact(HEADER.size, until(at))
+        command, arg0, arg1, length, check = parse_header(header, max_payload or self.max_payload)
+        data = self.pipe.read_exact(length, until(at)) if length else b""
         verify_payload(command, data, check, self.version)
         return Message(command, arg0, arg1, data)
 
@@ -185,25 +219,27 @@ class AdbConnection:
 
     # ------------------------------------------------------------------ handshake
     def connect(self) -> "AdbConnection":
+        """CNXN, then AUTH if the device asks; the whole handshake ends by ``timeout`` (``auth_timeout`` once
+        our public key is offered, for the user to allow it on the phone), cut to any enclosing deadline."""
         self._send(Message(A_CNXN, VERSION_SKIP_CHECKSUM, self.max_payload, HOST_BANNER))
         sent_signature = sent_key = False
-        deadline = time.monotonic() + self.timeout
+        budget = left(self.timeout) or 0.0
+        at = time.monotonic() + budget
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                seen = "a public key sent, no answer" if sent_key else "no CNXN"
-                raise (Unauthorised if sent_key else AdbTimeout)(
-                    *(["the device did not accept our key in time: allow it on the phone"] if sent_key
-                      else ["CNXN from the device", seen, self.timeout]))
             try:
-                msg = self._recv(remaining)
-            except TransportTimeout:
-                continue
+                msg = self._recv(at, MAX_HANDSHAKE_PAYLOAD)
+            except TransportTimeout as exc:
+                if sent_key:
+                    raise Unauthorised("the device did not accept our key in time: allow it on the phone "
+                                       f"(waited {budget:g}s)") from None
+                raise AdbTimeout(f"CNXN from {self.pipe.description}", exc.seen, budget) from None
             except TransportClosed as exc:
                 if sent_key:
                     raise Unauthorised(f"the device refused our key and closed the connection ({exc})") from None
                 raise DeviceOffline(f"device closed the connection during the handshake: {exc}") from None
             if msg.command == A_CNXN:
+                if msg.arg1 < MIN_MAXDATA:
+                    raise ProtocolViolation(f"CNXN maxdata {msg.arg1}, expected at least {MIN_MAXDATA}", msg.pack()[:64])
                 self.version = min(msg.arg0, VERSION_SKIP_CHECKSUM)
                 self.max_write = min(msg.arg1, self.max_payload)
                 self.state, self.properties, self.features = parse_banner(msg.data)
@@ -221,7 +257,8 @@ class AdbConnection:
                 elif not sent_key:
                     self._send(Message(A_AUTH, AUTH_RSAPUBLICKEY, 0, encode_public_key(self.key.public_key()) + b"\0"))
                     sent_key = True
-                    deadline = time.monotonic() + self.auth_timeout
+                    budget = left(self.auth_timeout) or 0.0
+                    at = time.monotonic() + budget
                 else:
                     raise Unauthorised("the device refused our key")
                 continue
@@ -245,11 +282,11 @@ class AdbConnection:
                 continue  # packets for unknown ids are ignored
             if msg.command == A_OKAY:
                 stream._on_okay(msg.arg0)
-            elif msg.command == A_WRTE:
-                stream._on_data(msg.data)
+            elif msg.command == A_WRTE:  # acknowledged when the caller takes it (Stream._take)
                 try:
-                    self._send(Message(A_OKAY, stream.local_id, msg.arg0))
-                except DeviceOffline:
+                    stream._on_data(msg.data)
+                except ProtocolViolation as exc:
+                    self._dead = exc
                     break
             elif msg.command == A_CLSE:
                 stream._on_close()
@@ -258,19 +295,26 @@ class AdbConnection:
             stream._on_close()
 
     # ------------------------------------------------------------------ streams
-    def open(self, service: str, timeout: float | None = None) -> Stream:
+    def open(self, service: str | SecretText, timeout: float | None = None) -> Stream:
+        """Open a service; a ``SecretText`` one is revealed only into the OPEN message, never into an error."""
         self._raise_if_dead()
+        name = str(service)  # secrets masked: this is all that errors and logs ever see
         local_id = next(self._ids)
-        stream = Stream(self, local_id, service)
+        stream = Stream(self, local_id, name)
+        payload = (service.reveal() if isinstance(service, SecretText) else service).encode() + b"\0"
+        if len(payload) > self.max_write:
+            raise AdbError(f"service {name!r} is {len(payload)} bytes, more than the device's maxdata {self.max_write}")
         self._streams[local_id] = stream
-        self._send(Message(A_OPEN, local_id, 0, service.encode() + b"\0"))
-        if not stream._ready.wait(timeout or self.timeout):
+        self._send(Message(A_OPEN, local_id, 0, payload))
+        del payload
+        timeout = left(timeout or self.timeout)
+        if not stream._ready.wait(timeout):
             self._streams.pop(local_id, None)
-            raise AdbTimeout(f"OKAY for OPEN {service!r}", "nothing", timeout or self.timeout)
+            raise AdbTimeout(f"OKAY for OPEN {name!r}", "nothing", timeout or 0)
         if not stream.opened:
             self._streams.pop(local_id, None)
             self._raise_if_dead()
-            raise StreamRefused(f"the device refused service {service!r}")
+            raise StreamRefused(f"the device refused service {name!r}")
         return stream
 
     def close(self) -> None:

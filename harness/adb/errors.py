@@ -18,8 +18,12 @@ class StreamRefused(AdbError):
     """The device closed an OPEN without OKAY: unknown or refused service."""
 
 
+class OutputTooLarge(AdbError):
+    """A service sent more than its caller allows (a flooding device, or a limit the caller should raise)."""
+
+
 class AdbTimeout(AdbError, HarnessTimeout):
     """An ADB exchange did not finish in time."""
 
 
-__all__ = ["AdbError", "ProtocolViolation", "DeviceOffline", "Unauthorised", "StreamRefused", "AdbTimeout"]
+__all__ = ["AdbError", "ProtocolViolation", "DeviceOffline", "Unauthorised", "StreamRefused", "AdbTimeout", "OutputTooLarge"]

@@ -10,37 +10,57 @@ import numpy as np
 from harness.adb import services
 from harness.adb.auth import default_key_path, load_or_create_key
 from harness.adb.connection import AdbConnection
-from harness.adb.errors import AdbTimeout, DeviceOffline
-from harness.errors import HarnessError
+from harness.adb.errors import AdbError, AdbTimeout, DeviceOffline
+from harness.deadline import left
+from harness.errors import HarnessError, quote_seen
+from harness.secrets import Secret, SecretText, redact
 from harness.handset import KEYCODES, Handset, HandsetInfo
 from harness.retry import STILL_AWAY, keep_trying
 
 T = TypeVar("T")
 
 
+class DeviceGone(AdbError):
+    """The device is known to be gone for good (the process behind it exited): no reconnect is tried."""
+
+
 class AdbHandset(Handset):
-    """Screen, input, files and shell of one device through an ADB connection."""
+    """Screen, input, files and shell of one device through an ADB connection.
+
+    ``timeout`` bounds each exchange; ``reconnect_timeout`` (default: ``timeout``) is how long a dropped
+    connection is retried, so a dead device costs its caller's timeout. ``gone``, when given, tells at once
+    that the device cannot come back (returns why, else None); every wait is also cut to an enclosing
+    ``harness.deadline.within``.
+    """
 
     def __init__(self, open_connection: Callable[[], AdbConnection], description: str, timeout: float = 10.0,
-                 reconnect_timeout: float = 60.0) -> None:
+                 reconnect_timeout: float | None = None, gone: Callable[[], str | None] | None = None) -> None:
         self._open = open_connection
         self.description = description
         self.timeout = timeout
-        self.reconnect_timeout = reconnect_timeout
+        self.reconnect_timeout = timeout if reconnect_timeout is None else reconnect_timeout
+        self.gone = gone
         self.conn = open_connection()
         self._info: HandsetInfo | None = None
 
     def _reconnect(self) -> None:
         """The device went away (a reboot it started itself, a reset, a cable): connect again when it is back."""
         self.conn.close()
+        budget = left(self.reconnect_timeout) or 0.0
         try:
-            self._connect_again(self.reconnect_timeout)
+            self._connect_again(budget)
         except STILL_AWAY as last:
-            raise DeviceOffline(f"{self.description} is offline and did not come back within {self.reconnect_timeout:g}s ({last})") from last
+            raise DeviceOffline(f"{self.description} is offline and did not come back within {budget:g}s ({last})") from last
+
+    def _attempt(self) -> AdbConnection:
+        why = self.gone() if self.gone is not None else None
+        if why:
+            raise DeviceGone(f"{self.description} is gone: {why}")
+        return self._open()
 
     def _connect_again(self, timeout: float) -> None:
         """Open a fresh connection, retrying while the device is still away; its last failure at the deadline."""
-        self.conn = keep_trying(self._open, timeout)
+        self.conn = keep_trying(self._attempt, timeout)
         self._info = None
 
     def _call(self, fn: Callable[[], T]) -> T:
@@ -60,7 +80,10 @@ class AdbHandset(Handset):
             try:
                 width, height = (int(v) for v in size.split("x"))
             except ValueError:
-                raise HarnessError(f"{self.description}: 'wm size' printed {size!r}, expected WIDTHxHEIGHT") from None
+                raise HarnessError(f"{self.description}: 'wm size' printed {quote_seen(size, 80)}, expected WIDTHxHEIGHT") from None
+            if not (0 < width * height <= services.MAX_SCREEN_PIXELS and width > 0):
+                raise HarnessError(f"{self.description}: 'wm size' says {width}x{height}, expected a screen of at most "
+                                   f"{services.MAX_SCREEN_PIXELS} pixels")
             self._info = HandsetInfo(serial=props.get("ro.serialno", ""), model=props.get("ro.product.model", ""),
                                      width=width, height=height, os_version=props.get("ro.build.version.release", ""),
                                      properties=props)
@@ -76,16 +99,27 @@ class AdbHandset(Handset):
 
     # ------------------------------------------------------------------ screen
     def screenshot(self) -> np.ndarray:
-        return services.decode_screencap(self._call(lambda: services.exec_out(self.conn, "screencap", self.timeout)))
+        """The screen; the device may send no more than the screen it announced (`wm size`) holds."""
+        size = (self.info.width, self.info.height)
+        limit = services.screencap_limit(*size)
+        raw = self._call(lambda: services.exec_out(self.conn, "screencap", self.timeout, limit,
+                                                   f"a {size[0]}x{size[1]} screen's frame is {limit} bytes"))
+        return services.decode_screencap(raw, size)
 
     def screenshot_png(self) -> np.ndarray:
-        return services.decode_png(self._call(lambda: services.exec_out(self.conn, "screencap -p", self.timeout)))
+        size = (self.info.width, self.info.height)
+        limit = services.png_limit(*size)
+        data = self._call(lambda: services.exec_out(self.conn, "screencap -p", self.timeout, limit,
+                                                    f"a {size[0]}x{size[1]} screen's PNG is at most {limit} bytes"))
+        return services.decode_png(data, size[0] * size[1])
 
     # ------------------------------------------------------------------ input
-    def _input(self, *args: str) -> None:
-        result = self._call(lambda: services.shell(self.conn, "input " + " ".join(args), self.timeout))
+    def _input(self, action: str, *args: str | SecretText) -> None:
+        command = SecretText("input ", action, *(part for arg in args for part in (" ", arg)))
+        result = self._call(lambda: services.shell(self.conn, command, self.timeout))
         if result.exit_code != 0:
-            raise HarnessError(f"{self.description}: input {args[0]} failed: {result.stderr.decode(errors='replace').strip()}")
+            said = redact(result.stderr.decode(errors="replace").strip())
+            raise HarnessError(f"{self.description}: input {action} failed: {quote_seen(said)}")
 
     def tap(self, x: int, y: int) -> None:
         self._input("tap", str(int(x)), str(int(y)))
@@ -93,9 +127,11 @@ class AdbHandset(Handset):
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
         self._input("swipe", *(str(int(v)) for v in (x1, y1, x2, y2, duration_ms)))
 
-    def text(self, text: str) -> None:
+    def text(self, text: str | Secret) -> None:
+        """Type ``text``; a ``Secret`` stays one down to the OPEN message, so no error can show it."""
+        secret = text if isinstance(text, Secret) else Secret(text)
         # ``input text`` reads %s as a space; quote the rest for the device's shell.
-        self._input("text", services.quote(text.replace("%", "%%").replace(" ", "%s")))
+        self._input("text", SecretText(secret.map(lambda v: services.quote(v.replace("%", "%%").replace(" ", "%s")))))
 
     def keyevent(self, code: int) -> None:
         self._input("keyevent", str(int(code)))
@@ -109,8 +145,10 @@ class AdbHandset(Handset):
     def shell(self, command: str, timeout: float | None = None) -> str:
         return self.shell_result(command, timeout).text
 
-    def shell_result(self, command: str, timeout: float | None = None) -> services.ShellResult:
-        return self._call(lambda: services.shell(self.conn, command, timeout or self.timeout))
+    def shell_result(self, command: str | SecretText, timeout: float | None = None,
+                     max_output: int | None = None) -> services.ShellResult:
+        """Exit code, stdout and stderr; more than ``max_output`` bytes (default 16 MiB) is an error."""
+        return self._call(lambda: services.shell(self.conn, command, timeout or self.timeout, max_output))
 
     def push(self, data: bytes, remote: str, mode: int = 0o644) -> None:
         self._call(lambda: services.push(self.conn, data, remote, mode, timeout=max(60.0, self.timeout)))
@@ -126,8 +164,9 @@ class AdbHandset(Handset):
                 stream.read_all(5)
         except (DeviceOffline, AdbTimeout):
             pass
+        timeout = left(timeout) or 0.0
         deadline = time.monotonic() + timeout
-        went_away = time.monotonic() + 15
+        went_away = min(time.monotonic() + 15, deadline)
         while self.conn._dead is None and time.monotonic() < went_away:
             time.sleep(0.05)   # the device drops every connection when it goes down
         self.conn.close()
@@ -140,8 +179,9 @@ class AdbHandset(Handset):
         self.conn.close()
 
 
-def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None, usb_backend: object = None) -> AdbHandset:
-    """Open ``adb-tcp://HOST:PORT`` or ``adb-usb://SERIAL`` as an AdbHandset."""
+def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None, usb_backend: object = None,
+                    gone: Callable[[], str | None] | None = None) -> AdbHandset:
+    """Open ``adb-tcp://HOST:PORT`` or ``adb-usb://SERIAL`` as an AdbHandset (``gone``: see AdbHandset)."""
     from harness.devices import parse_uri
 
     scheme, location, _ = parse_uri(uri)
@@ -154,13 +194,13 @@ def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None
             raise HarnessError(f"{uri}: expected adb-tcp://HOST:PORT")
 
         def open_tcp() -> AdbConnection:
-            return AdbConnection(TcpPipe(host, int(port), timeout), key, timeout=timeout).connect()
-        return AdbHandset(open_tcp, uri, timeout)
+            return AdbConnection(TcpPipe(host.strip("[]"), int(port), timeout), key, timeout=timeout).connect()
+        return AdbHandset(open_tcp, uri, timeout, gone=gone)
     if scheme == "adb-usb":
         from harness.transport.usb import UsbPipe
 
         def open_usb() -> AdbConnection:
             return AdbConnection(UsbPipe.find(location or None, backend=usb_backend, timeout=timeout), key,
                                  timeout=timeout).connect()
-        return AdbHandset(open_usb, uri, timeout)
+        return AdbHandset(open_usb, uri, timeout, gone=gone)
     raise HarnessError(f"{uri}: not an ADB URI")

@@ -12,8 +12,11 @@ import cv2
 import numpy as np
 
 from harness.adb.connection import AdbConnection
-from harness.adb.errors import AdbError
+from harness.adb.errors import AdbError, OutputTooLarge
 from harness.adb.protocol import ProtocolViolation
+from harness.deadline import within
+from harness.errors import quote_seen
+from harness.secrets import SecretText
 
 SYNC_DATA_MAX = 64 * 1024
 # shell v2 packet ids
@@ -49,11 +52,18 @@ def parse_shell_v2(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
     return packets, data[offset:]
 
 
-def shell(conn: AdbConnection, command: str, timeout: float | None = None) -> ShellResult:
-    """Run a command; with shell_v2 the exit status and stderr come separately."""
+def shell(conn: AdbConnection, command: str | SecretText, timeout: float | None = None,
+          max_output: int | None = None) -> ShellResult:
+    """Run a command; with shell_v2 the exit status and stderr come separately.
+
+    ``command`` may hold secrets (a ``SecretText``): they go to the device, while errors name the
+    service with them masked. More than ``max_output`` bytes of output (default: the connection's)
+    end in ``OutputTooLarge``.
+    """
+    hint = "pass a larger max_output (harness shell --max-output BYTES)"
     if "shell_v2" in conn.features:
-        with conn.open(f"shell,v2,raw:{command}") as stream:
-            raw = stream.read_all(timeout)
+        with conn.open(SecretText("shell,v2,raw:", command)) as stream:
+            raw = stream.read_all(timeout, max_output, hint)
         packets, rest = parse_shell_v2(raw)
         if rest:
             raise ProtocolViolation("shell v2 stream ended inside a packet", rest[:32])
@@ -68,24 +78,45 @@ def shell(conn: AdbConnection, command: str, timeout: float | None = None) -> Sh
         if code is None:
             raise ProtocolViolation("shell v2 stream closed without an exit packet", raw[-32:])
         return ShellResult(code, bytes(out), bytes(err))
-    with conn.open(f"shell:{command}") as stream:
-        return ShellResult(0, stream.read_all(timeout), b"")
+    with conn.open(SecretText("shell:", command)) as stream:
+        return ShellResult(0, stream.read_all(timeout, max_output, hint), b"")
 
 
-def exec_out(conn: AdbConnection, command: str, timeout: float | None = None) -> bytes:
-    """``exec:`` gives the raw bytes of a command's stdout (no pty, no CR/LF translation)."""
+def exec_out(conn: AdbConnection, command: str, timeout: float | None = None, limit: int | None = None,
+             hint: str = "") -> bytes:
+    """``exec:`` gives the raw bytes of a command's stdout (no pty, no CR/LF translation), at most ``limit``."""
     with conn.open(f"exec:{command}") as stream:
-        return stream.read_all(timeout)
+        return stream.read_all(timeout, limit, hint)
 
 
-def decode_screencap(raw: bytes) -> np.ndarray:
-    """screencap's raw output (16-byte header, or 12 on old releases, then RGBA) -> RGB array."""
+#: The largest screen the host accepts from a device (16 megapixels: 64 MiB as RGBA).
+MAX_SCREEN_PIXELS = 16 * 1024 * 1024
+
+
+def screencap_limit(width: int, height: int) -> int:
+    """The most bytes ``screencap`` can send for a screen of this size (header and RGBA pixels)."""
+    return 16 + width * height * 4
+
+
+def png_limit(width: int, height: int) -> int:
+    """The most bytes ``screencap -p`` can send: an uncompressed PNG (filter bytes, zlib and chunk overhead)."""
+    raw = width * height * 4 + height
+    return raw + raw // 4096 + 65536
+
+
+def decode_screencap(raw: bytes, expected: tuple[int, int] | None = None) -> np.ndarray:
+    """screencap's raw output (16-byte header, or 12 on old releases, then RGBA) -> RGB array.
+
+    ``expected`` is the (width, height) the device announced (`wm size`); a frame of another area is refused.
+    """
     if len(raw) < 12:
         raise ProtocolViolation(f"screencap gave {len(raw)} bytes, less than a header", raw)
     width, height, fmt = struct.unpack_from("<III", raw)
     pixels = width * height * 4
-    if width == 0 or height == 0 or width > 16384 or height > 16384:
+    if width == 0 or height == 0 or width * height > MAX_SCREEN_PIXELS:
         raise ProtocolViolation(f"screencap header says {width}x{height}", raw[:16])
+    if expected is not None and width * height != expected[0] * expected[1]:
+        raise ProtocolViolation(f"screencap header says {width}x{height}, the screen is {expected[0]}x{expected[1]}", raw[:16])
     if fmt != 1:
         raise ProtocolViolation(f"screencap pixel format {fmt}, expected 1 (RGBA_8888)", raw[:16])
     if len(raw) == 16 + pixels:
@@ -100,11 +131,25 @@ def decode_screencap(raw: bytes) -> np.ndarray:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def decode_png(data: bytes) -> np.ndarray:
-    """`screencap -p` output as an RGB array; OpenCV's decoder, since it is about twice as fast as Pillow's here."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data.startswith(PNG_SIGNATURE) else None
-    if image is None:
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR, read before anything is decoded; None if it is not a PNG."""
+    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack_from(">II", data, 16)
+    return width, height
+
+
+def decode_png(data: bytes, max_pixels: int = MAX_SCREEN_PIXELS) -> np.ndarray:
+    """`screencap -p` output as an RGB array; its IHDR size is checked before OpenCV decodes it."""
+    size = png_size(data)
+    if size is None:
         raise ProtocolViolation("screencap -p did not give a PNG", data[:32])
+    if size[0] == 0 or size[1] == 0 or size[0] * size[1] > max_pixels:
+        raise ProtocolViolation(f"screencap -p PNG says {size[0]}x{size[1]}, more than the {max_pixels} pixels "
+                                "allowed", data[:32])
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ProtocolViolation("screencap -p did not give a PNG that decodes", data[:32])
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -113,14 +158,23 @@ def _sync_request(stream, cmd: bytes, payload: bytes) -> None:  # type: ignore[n
     stream.write(cmd + struct.pack("<I", len(payload)) + payload)
 
 
+def _sync_length(stream, what: str, limit: int = SYNC_DATA_MAX) -> int:  # type: ignore[no-untyped-def]
+    """A sync length field, refused past ``limit`` before anything that long is read."""
+    raw = stream.read_exact(4)
+    (length,) = struct.unpack("<I", raw)
+    if length > limit:
+        raise ProtocolViolation(f"sync {what} of {length} bytes, expected at most {limit}", raw)
+    return length
+
+
 def _sync_fail(stream, what: str) -> SyncError:  # type: ignore[no-untyped-def]
-    (length,) = struct.unpack("<I", stream.read_exact(4))
-    return SyncError(f"{what}: {stream.read_exact(length).decode('utf-8', 'replace')}")
+    length = _sync_length(stream, "FAIL message")
+    return SyncError(f"{what}: {quote_seen(stream.read_exact(length).decode('utf-8', 'replace'))}")
 
 
 def push(conn: AdbConnection, data: bytes, remote: str, mode: int = 0o644, timeout: float = 60.0) -> None:
-    """Send bytes to a file on the device (SEND, DATA <= 64 KiB, DONE with the mtime)."""
-    with conn.open("sync:") as stream:
+    """Send bytes to a file on the device (SEND, DATA <= 64 KiB, DONE with the mtime); ``timeout`` is for it all."""
+    with within(timeout), conn.open("sync:") as stream:
         _sync_request(stream, b"SEND", f"{remote},{stat_mod.S_IFREG | mode}".encode())
         for i in range(0, len(data), SYNC_DATA_MAX):
             chunk = data[i:i + SYNC_DATA_MAX]
@@ -135,17 +189,17 @@ def push(conn: AdbConnection, data: bytes, remote: str, mode: int = 0o644, timeo
         stream.write(b"QUIT" + b"\0" * 4)
 
 
-def pull(conn: AdbConnection, remote: str, timeout: float = 60.0) -> bytes:
-    """Read a file from the device (RECV, then DATA chunks until DONE)."""
-    with conn.open("sync:") as stream:
+def pull(conn: AdbConnection, remote: str, timeout: float = 60.0, limit: int = 256 * 1024 * 1024) -> bytes:
+    """Read a file of at most ``limit`` bytes from the device (RECV, then DATA chunks until DONE)."""
+    with within(timeout), conn.open("sync:") as stream:
         _sync_request(stream, b"RECV", remote.encode())
         out = bytearray()
         while True:
             cmd = stream.read_exact(4, timeout)
             if cmd == b"DATA":
-                (length,) = struct.unpack("<I", stream.read_exact(4, timeout))
-                if length > SYNC_DATA_MAX:
-                    raise ProtocolViolation(f"sync DATA of {length} bytes exceeds 64 KiB")
+                length = _sync_length(stream, "DATA")
+                if len(out) + length > limit:
+                    raise OutputTooLarge(f"pull {remote}: expected at most {limit} bytes, the device sent more")
                 out += stream.read_exact(length, timeout)
             elif cmd == b"DONE":
                 stream.read_exact(4, timeout)
@@ -158,9 +212,9 @@ def pull(conn: AdbConnection, remote: str, timeout: float = 60.0) -> bytes:
         return bytes(out)
 
 
-def stat(conn: AdbConnection, remote: str) -> tuple[int, int, int]:
+def stat(conn: AdbConnection, remote: str, timeout: float | None = None) -> tuple[int, int, int]:
     """(mode, size, mtime); mode 0 means no such file."""
-    with conn.open("sync:") as stream:
+    with within(timeout or conn.timeout), conn.open("sync:") as stream:
         _sync_request(stream, b"STAT", remote.encode())
         reply = stream.read_exact(16)
         if reply[:4] != b"STAT":
@@ -170,9 +224,10 @@ def stat(conn: AdbConnection, remote: str) -> tuple[int, int, int]:
         return mode, size, mtime
 
 
-def listdir(conn: AdbConnection, remote: str) -> list[tuple[str, int, int, int]]:
-    """[(name, mode, size, mtime)] of a directory (LIST / DENT ... DONE)."""
-    with conn.open("sync:") as stream:
+def listdir(conn: AdbConnection, remote: str, timeout: float | None = None,
+            max_entries: int = 100_000) -> list[tuple[str, int, int, int]]:
+    """[(name, mode, size, mtime)] of a directory (LIST / DENT ... DONE), at most ``max_entries``."""
+    with within(timeout or conn.timeout), conn.open("sync:") as stream:
         _sync_request(stream, b"LIST", remote.encode())
         entries = []
         while True:
@@ -182,10 +237,14 @@ def listdir(conn: AdbConnection, remote: str) -> list[tuple[str, int, int, int]]
                 break
             if cmd != b"DENT":
                 raise ProtocolViolation(f"expected DENT or DONE, got {cmd!r}", head)
+            if namelen > 4096 or len(entries) >= max_entries:
+                raise ProtocolViolation(f"directory entry {len(entries) + 1} with a {namelen}-byte name "
+                                        f"(expected at most {max_entries} entries of <= 4096 bytes)", head)
             entries.append((stream.read_exact(namelen).decode("utf-8", "replace"), mode, size, mtime))
         stream.write(b"QUIT" + b"\0" * 4)
         return entries
 
 
 def quote(arg: str) -> str:
+    """Quote one argument for the device's shell."""
     return shlex.quote(arg)

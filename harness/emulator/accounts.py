@@ -74,7 +74,8 @@ def load_accounts(path: str | Path) -> list[Account]:
     if not isinstance(tables, list) or not tables:
         raise ConfigError(path, "account", "missing: add at least one [[account]] table")
     accounts = []
-    for i, table in enumerate(tables):
+    seen: dict[str, str] = {}
+    for i, table in enumerate(tables, 1):  # positions count from 1, as the inventory's do
         where = f"account[{i}]"
         reject_unknown_keys(path, table, _ACCOUNT_KEYS, where)
         for key, value in table.items():
@@ -85,6 +86,9 @@ def load_accounts(path: str | Path) -> list[Account]:
                 raise ConfigError(path, f"{where}.{key}", "missing")
         if "@" not in table["address"]:
             raise ConfigError(path, f"{where}.address", "not an e-mail address")
+        if table["address"].lower() in seen:
+            raise ConfigError(path, f"{where}.address", f"duplicate address {table['address']!r} (also {seen[table['address'].lower()]})")
+        seen[table["address"].lower()] = where
         account = Account(**table)
         if account.two_step and not (account.phone or account.email):
             raise ConfigError(path, f"{where}.two_step", "two-step verification needs a phone or email on file")

@@ -47,6 +47,9 @@ class HostOptions:
     #: trusts its owner once "Allow USB debugging?" is accepted.
     trust_user_keys: bool = True
     modem_number: str | None = None
+    #: Hears every log line of every handset (boots, screens, service events; never a secret).
+    #: ``harness emulate`` writes them to stderr, which a harness-started emulator sends to emulator.log.
+    log: Callable[[str], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def service_options(self) -> dict[str, Any]:
@@ -94,6 +97,8 @@ class EmulatorHost:
                       instant_boot: bool = True) -> RunningHandset:
         profile = profile if isinstance(profile, Profile) else load_profile(profile or self.options.profile)
         phone = EmulatedPhone(profile, self.service, self.sms, phone_options or self.options.phone)
+        if self.options.log is not None:  # before it starts, so the boot is in the log too
+            phone.add_log_listener(self.options.log)
         token_file = Path(self._control_dir.name) / f"{phone.serial}-{len(self.handsets) + 1}.token"
         control = ControlServer(self._commands(phone), token_file=token_file)
         services: list[EmulatorService] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,9 @@ from harness.errors import HarnessError
 
 def _run_dir(root: str | None, label: str) -> Path:
     """A new folder for this run (``label-TIME``, ``label-TIME.2`` for a second run in the same second)."""
-    from harness.artifacts import new_folder
+    from harness.artifacts import new_run_folder
 
-    return new_folder(root or "artifacts", f"{label}-{time.strftime('%Y%m%d-%H%M%S')}")
+    return new_run_folder(root, label)
 
 
 def add_signin_parser(sub: Any) -> None:
@@ -55,7 +54,11 @@ def _param(text: str) -> tuple[str, str]:
 
 
 def add_demo_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset")
+    p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset",
+                       description="Start an emulated handset (no phone needed), sign the demo account "
+                                   "alice@outlook.com in during setup with its access code read from the emulated "
+                                   "modem, and keep every screenshot, the step log and the serial logs under "
+                                   "ARTIFACTS/demo-TIME/. Exits 0 when signed in.")
     p.add_argument("--profile", default="lumia-930", help="device profile of the emulated handset")
     p.add_argument("--theme", choices=("dark", "light"), help="theme of the emulated handset")
     p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
@@ -102,6 +105,7 @@ def _cmd_run_flow(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from harness.flows.command import console_log
     from harness.accounts import DEMO_SECRETS, load_secrets_file
     from harness.devices import open_handset
     from harness.flows import SmsCodeSource
@@ -112,8 +116,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     uri = f"emulator://{args.profile}" + (f"?theme={args.theme}" if args.theme else "")
     print(f"starting an emulated {args.profile} handset ...", flush=True)
     opened = open_handset(uri, log_dir=run_dir)
-    modem = None
+    modem = console = None
     try:
+        console = console_log(opened, run_dir)
         print(f"  handset {opened.handset.info.model} serial {opened.handset.info.serial} "
               f"({opened.handset.info.width}x{opened.handset.info.height}) over ADB at {opened.endpoints.get('adb')}")
         modem = GsmModem(opened.endpoints["modem"], log_path=run_dir / "modem.log")
@@ -124,6 +129,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"screenshots, step log and serial logs: {run_dir}")
         return 0
     finally:
-        if modem is not None:
-            modem.close()
+        for port in (modem, console):
+            if port is not None:
+                port.close()
         opened.close()

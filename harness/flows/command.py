@@ -160,6 +160,16 @@ class _Codes:
             self.modem.close()
 
 
+def console_log(opened: Any, run_dir: Path) -> Any:
+    """Keep the handset's serial console in ``run_dir/console.log`` while the flow runs (None: no console)."""
+    url = opened.endpoints.get("console")
+    if not url:
+        return None
+    from harness.console import SerialConsole
+
+    return SerialConsole(url, log_path=run_dir / "console.log")
+
+
 def _progress(step: Any) -> None:
     bar = "#" * min(step.index, 30)
     print(f"  [{step.index:2d}] {step.screen:<24} score {step.score:5.2f}  {step.seconds:5.2f}s  {step.action}"
@@ -220,8 +230,9 @@ def _run_on(args: argparse.Namespace, target: Any, flow: Callable[..., Any], lab
         opened.endpoints.update({k: target.port(k, None) for k in ("modem", "console") if getattr(target.entry, k, None)})
         if getattr(target.entry, "modem_number", None):
             opened.endpoints["modem_number"] = target.entry.modem_number
-    codes = None
+    codes = console = None
     try:
+        console = console_log(opened, run_dir)
         codes = _Codes(args, opened, run_dir)
         library = ScreenLibrary.load(args.screens) if args.screens else ScreenLibrary.load_default()
         run = FlowRunner(opened.handset, library, artifacts, timeout=args.timeout, on_step=_progress, on_note=_note,
@@ -254,6 +265,7 @@ def _run_on(args: argparse.Namespace, target: Any, flow: Callable[..., Any], lab
             print(f"  {line}")
         return EXIT_OK
     finally:
-        if codes is not None:
-            codes.close()
+        for port in (codes, console):
+            if port is not None:
+                port.close()
         opened.close()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
+from harness.deadline import left
 from harness.transport.base import TransportClosed, TransportTimeout
 
 
 class TcpPipe:
-    """A connected TCP socket with exact reads and per-call timeouts."""
+    """A connected TCP socket with exact reads; each timeout bounds the whole call, not each recv."""
 
     def __init__(self, host: str, port: int, connect_timeout: float = 10.0) -> None:
         self.description = f"tcp://{host}:{port}"
+        connect_timeout = left(connect_timeout) or 0.0
         try:
-            self._sock = socket.create_connection((host, port), timeout=connect_timeout)
+            self._sock = socket.create_connection((host, port), timeout=max(0.001, connect_timeout))
         except socket.timeout:
             raise TransportTimeout(f"a TCP connection to {host}:{port}", "no answer", connect_timeout) from None
         except OSError as exc:
@@ -24,8 +27,9 @@ class TcpPipe:
         self._wlock = threading.Lock()
 
     def write(self, data: bytes, timeout: float) -> None:
+        timeout = left(timeout) or 0.0
         with self._wlock:
-            self._sock.settimeout(timeout)
+            self._sock.settimeout(max(0.001, timeout))  # since Python 3.5 this bounds the whole sendall
             try:
                 self._sock.sendall(data)
             except socket.timeout:
@@ -34,9 +38,18 @@ class TcpPipe:
                 raise TransportClosed(f"{self.description}: connection lost while sending ({exc.strerror or exc})") from None
 
     def read_exact(self, n: int, timeout: float | None) -> bytes:
+        """``n`` bytes, or a typed error once ``timeout`` (None: none) has passed since the call began."""
+        timeout = left(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
         buf = bytearray()
-        self._sock.settimeout(timeout)
         while len(buf) < n:
+            if deadline is not None:
+                rest = deadline - time.monotonic()
+                if rest <= 0:
+                    raise TransportTimeout(f"{n} bytes from {self.description}", f"{len(buf)} bytes", timeout or 0)
+                self._sock.settimeout(rest)
+            else:
+                self._sock.settimeout(None)
             try:
                 chunk = self._sock.recv(min(n - len(buf), 1 << 20))
             except socket.timeout:

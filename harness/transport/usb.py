@@ -8,11 +8,13 @@ error that says so.
 from __future__ import annotations
 
 import errno
+import time
 from typing import Any
 
 import usb.core
 import usb.util
 
+from harness.deadline import left
 from harness.transport.base import TransportClosed, TransportTimeout
 
 ADB_INTERFACE = (0xFF, 0x42, 0x01)
@@ -92,6 +94,7 @@ class UsbPipe:
         raise TransportClosed(f"no USB phone with an ADB interface and serial {serial!r} (attached: {seen})")
 
     def write(self, data: bytes, timeout: float) -> None:
+        timeout = left(timeout) or 0.0
         ms = max(1, int(timeout * 1000))
         try:
             self.ep_out.write(data, ms)
@@ -101,9 +104,17 @@ class UsbPipe:
             raise _map(exc, f"writing {len(data)} bytes to {self.description}", timeout) from None
 
     def read_exact(self, n: int, timeout: float | None) -> bytes:
-        ms = int((timeout or 0) * 1000)
+        """``n`` bytes; ``timeout`` (None: none) bounds the whole call, however the device splits its packets."""
+        timeout = left(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
         while len(self._buf) < n:
             size = max(n - len(self._buf), self.ep_in.wMaxPacketSize)
+            if deadline is None:
+                ms = 0  # pyusb: no timeout
+            else:
+                ms = int((deadline - time.monotonic()) * 1000)
+                if ms <= 0:
+                    raise TransportTimeout(f"{n} bytes from {self.description}", f"{len(self._buf)} bytes", timeout or 0)
             try:
                 chunk = self.ep_in.read(size, ms)
             except usb.core.USBError as exc:

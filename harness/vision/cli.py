@@ -33,7 +33,10 @@ def add_match_parser(sub: Any) -> None:
     p.add_argument("--screens", metavar="DIR", help="screen library (default: the library shipped with the package)")
     p.add_argument("--profile", help="device profile, for its scale factor (default: width / 480)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.set_defaults(func=_cmd_match)
+    from harness.desk import add_timeout_option, bounded
+
+    add_timeout_option(p, "match")
+    p.set_defaults(func=bounded(_cmd_match))
 
 
 def _library(folder: str | None) -> Any:
@@ -82,8 +85,10 @@ def _cmd_match(args: argparse.Namespace) -> int:
         from harness.desk import Target
 
         with Target(args) as target:
+            args.stage(f"connecting to {target.uri}")
             opened = target.open(one_shot=True)
             try:
+                args.stage(f"taking a screenshot from {target.uri}")
                 found &= _print(args.device or target.require_uri(), opened.handset.screenshot(), library,
                                 scale or (opened.profile.scale if opened.profile else None), args.json)
             finally:

@@ -8,6 +8,8 @@ lays out 480 view pixels across).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,20 @@ _RECORDED_KEYS = {"width", "height", "profile", "theme"}
 _ANCHOR_KEYS = {"image", "region", "align"}
 ALIGNS = ("top", "center", "bottom")
 _TARGET_KEYS = {"name", "image", "region", "offset", "search"}
+#: A screen name is also a file name in the library folder: no path separators, no leading dot.
+SCREEN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")
+#: A target name is what flows tap by (``sign_in``, ``key:a``).
+TARGET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,79}")
+
+
+def check_name(path: str | Path, field_name: str, value: Any, pattern: "re.Pattern[str]" = SCREEN_NAME) -> str:
+    """``value`` if it is a valid screen (or target) name, else a ConfigError naming the field."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(path, field_name, "missing")
+    if not pattern.fullmatch(value) or ".." in value:
+        raise ConfigError(path, field_name, f"{value!r} is not a valid name (letters, digits, _ . -"
+                          f"{' :' if pattern is TARGET_NAME else ''}; no / or ..; at most 80 characters)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,8 @@ def _crop(path: Path, where: str, name: Any, box: Box) -> np.ndarray:
     if not isinstance(name, str) or not name:
         raise ConfigError(path, where, "missing crop file name")
     file = path.parent / name
+    if Path(name).is_absolute() or not file.resolve().is_relative_to(path.parent.resolve()):
+        raise ConfigError(path, where, f"crop file {name} is outside the library folder {path.parent}")
     if not file.exists():
         raise ConfigError(path, where, f"crop file {name} does not exist")
     try:
@@ -109,9 +127,7 @@ def load_definition(path: str | Path) -> ScreenDefinition:
     path = Path(path)
     data = read_toml(path)
     reject_unknown_keys(path, data, sorted(_TOP_KEYS))
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise ConfigError(path, "name", "missing")
+    name = check_name(path, "name", data.get("name"))
     rec = data.get("recorded")
     if not isinstance(rec, dict):
         raise ConfigError(path, "recorded", "missing table with width and height of the recorded screen")
@@ -132,12 +148,14 @@ def load_definition(path: str | Path) -> ScreenDefinition:
             raise ConfigError(path, f"{where}.align", f"must be one of {', '.join(ALIGNS)}, got {align!r}")
         anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align))
     targets = []
+    seen: dict[str, str] = {}
     for i, t in enumerate(data.get("target", [])):
         where = f"target[{i}]"
         reject_unknown_keys(path, t, sorted(_TARGET_KEYS), where)
-        tname = t.get("name")
-        if not isinstance(tname, str) or not tname:
-            raise ConfigError(path, f"{where}.name", "missing")
+        tname = check_name(path, f"{where}.name", t.get("name"), TARGET_NAME)
+        if tname in seen:  # a flow taps by name: two targets of one name would make the tap a guess
+            raise ConfigError(path, f"{where}.name", f"duplicate target {tname!r} (also {seen[tname]})")
+        seen[tname] = where
         box = _box(path, f"{where}.region", t.get("region"), width, height)
         offset = t.get("offset", [0, 0])
         if not (isinstance(offset, list) and len(offset) == 2 and all(isinstance(v, int) for v in offset)):
@@ -155,13 +173,20 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
                      profile: str = "", theme: str = "", description: str = "") -> Path:
     """Cut the crops out of ``screenshot`` and write NAME.toml beside them (what ``harness screens record`` does)."""
     folder = Path(folder)
+    check_name(folder / f"{definition_name}.toml", "name", definition_name)  # it becomes a file name: no escape
+    names = [t[0] for t in targets]
+    for i, tname in enumerate(names):
+        check_name(folder / f"{definition_name}.toml", f"target[{i}].name", tname, TARGET_NAME)
+        if tname in names[:i]:
+            raise ConfigError(folder / f"{definition_name}.toml", f"target[{i}].name",
+                              f"duplicate target {tname!r} (also target[{names.index(tname)}])")
     folder.mkdir(parents=True, exist_ok=True)
     height, width = screenshot.shape[:2]
-    lines = [f'name = "{definition_name}"']
+    lines = [f"name = {json.dumps(definition_name)}"]
     if description:
-        lines.append(f'description = "{description}"')
-    recorded = f"width = {width}, height = {height}" + (f', profile = "{profile}"' if profile else "") + \
-        (f', theme = "{theme}"' if theme else "")
+        lines.append(f"description = {json.dumps(description)}")
+    recorded = f"width = {width}, height = {height}" + (f", profile = {json.dumps(profile)}" if profile else "") + \
+        (f", theme = {json.dumps(theme)}" if theme else "")
     lines.append(f"recorded = {{ {recorded} }}")
 
     def cut(box: Box, label: str) -> str:
@@ -178,7 +203,7 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
             lines.append(f'align = "{align}"')
     for name, box, offset, search in targets:
         safe = name.replace(":", "_")
-        lines += ["", "[[target]]", f'name = "{name}"', f'image = "{cut(box, f"target-{safe}")}"', f"region = {box.as_list()}"]
+        lines += ["", "[[target]]", f"name = {json.dumps(name)}", f'image = "{cut(box, f"target-{safe}")}"', f"region = {box.as_list()}"]
         if offset != (0, 0):
             lines.append(f"offset = [{offset[0]}, {offset[1]}]")
         if search is not None:

@@ -153,7 +153,14 @@ class ScreenLibrary:
     def __init__(self, definitions: list[ScreenDefinition]) -> None:
         if not definitions:
             raise ValueError("a screen library needs at least one definition")
-        self.definitions = {d.name: d for d in definitions}
+        self.definitions: dict[str, ScreenDefinition] = {}
+        for d in definitions:  # two of one name: a flow would act on whichever matched, maybe the wrong screen
+            if d.name in self.definitions:
+                from harness.errors import ConfigError
+
+                raise ConfigError(d.path or d.name, "name",
+                                  f"duplicate screen name {d.name!r} (also in {self.definitions[d.name].path or 'another definition'})")
+            self.definitions[d.name] = d
         self._compiled = [self._compile(d) for d in definitions]
 
     @classmethod

@@ -20,6 +20,9 @@ def test_signin_succeeds_and_fails_with_the_screen_named(tmp_path) -> None:
     ok = _signin(tmp_path / "ok", "swordfish-2014")
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "signed in as bob@outlook.com" in ok.stdout and "swordfish-2014" not in ok.stdout + ok.stderr
+    (run,) = [p for p in (tmp_path / "ok").iterdir() if p.is_dir()]
+    assert "account: signed in" in (run / "emulator.log").read_text(encoding="utf-8")  # what the handset did
+    assert "account: signed in" in (run / "console.log").read_text(encoding="utf-8")   # what its console printed
     bad = _signin(tmp_path / "bad", "not-the-password-42")
     assert bad.returncode == 3
     assert "the handset shows wrong_password" in bad.stderr and "not-the-password-42" not in bad.stdout + bad.stderr

@@ -85,4 +85,4 @@ def test_accounts_file_errors_are_one_line(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "harness", "emulate", "--accounts", str(accounts)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
-    assert f"{accounts}: account[0].password: missing" in bad.stderr
+    assert f"{accounts}: account[1].password: missing" in bad.stderr
