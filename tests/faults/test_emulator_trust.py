@@ -302,3 +302,28 @@ def test_when_the_emulator_dies_first_its_parent_removes_its_temp_folders(tmp_pa
     finally:
         emulator.stop()
     assert not list(tmp_path.iterdir()), list(tmp_path.iterdir())
+
+
+def test_an_emulator_started_from_a_thread_outlives_the_thread_and_dies_with_the_process(fault) -> None:
+    """PR_SET_PDEATHSIG fires when the starting *thread* ends: the emulator must live on, and go with the process."""
+    script = ("import json, sys, threading\n"
+              "from harness.emulator.process import EmulatorProcess\n"
+              "box = []\n"
+              "def start():\n"
+              "    box.append(EmulatorProcess('lumia-520', sys.argv[1:]).start())\n"
+              "t = threading.Thread(target=start); t.start(); t.join()\n"
+              "print(json.dumps(box[0]), flush=True)\n"
+              "sys.stdin.read()\n")
+    proc = start_process([sys.executable, "-c", script, *QUICK], fault.marker, env=fault.env(), stdin=subprocess.PIPE)
+    line = wait_until(lambda: proc.stdout_so_far().partition("\n")[1] and proc.stdout_so_far(), 90,
+                      "the endpoints of an emulator started from a thread", proc.stderr_so_far)
+    endpoints = json.loads(line.partition("\n")[0])
+    (emulator_pid, _), = [c for c in leftover_processes(parent=proc.pid) if " emulate " in c[1]]
+    with ControlClient.for_endpoints(endpoints) as client:  # the starting thread has ended; the emulator answers
+        assert client.call("ping")["serial"] == endpoints["serial"]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    wait_until(lambda: _state(emulator_pid) in (b"X", b"Z"), 15, f"emulator pid {emulator_pid} gone",
+               lambda: _state(emulator_pid))
+    assert_no_leftover_processes(fault.marker, timeout=15)
+    wait_until(lambda: not list(fault.tmp.rglob("*")), 15, "an empty TMPDIR", lambda: list(fault.tmp.rglob("*")))
