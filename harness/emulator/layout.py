@@ -34,8 +34,20 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)  # type: ignore[return-value]
 
 
+#: The mask of passwords and phone numbers. The bundled font has no glyph for it (it would draw an
+#: empty box), so the renderer draws it as a disc and every measurement counts this advance for it.
+BULLET = "\u2022"
+
+
+def bullet_advance(size: int) -> float:
+    """How far one bullet moves the pen at font size ``size`` (about a digit's width)."""
+    return size * 0.55
+
+
 def text_width(text: str, size: int) -> float:
-    return font(size).getlength(text)
+    """The advance of ``text`` at font size ``size``, bullets included."""
+    plain = text.replace(BULLET, "")
+    return (font(size).getlength(plain) if plain else 0.0) + text.count(BULLET) * bullet_advance(size)
 
 
 def wrap(text: str, size: int, width: float) -> list[str]:

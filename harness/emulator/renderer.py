@@ -8,12 +8,13 @@ drawn on top of each frame.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from harness.emulator.layout import STATUS_BAR, VIEW_WIDTH, Page, Widget, font
+from harness.emulator.layout import BULLET, STATUS_BAR, VIEW_WIDTH, Page, Widget, bullet_advance, font, text_width
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,23 @@ class Renderer:
 
     def _text(self, draw: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int,
               fill: tuple[int, int, int], bold: bool = False) -> None:
-        f = font(max(6, self._px(size)))
-        draw.text((self._px(x), self._px(y)), text, font=f, fill=fill,
-                  stroke_width=1 if bold and self.scale >= 1.5 else 0, stroke_fill=fill)
+        px_size = max(6, self._px(size))
+        f = font(px_size)
+        pen, top = float(self._px(x)), self._px(y)
+        for run in re.split(f"({BULLET}+)", text):
+            if run.startswith(BULLET):  # drawn, not typeset: the font lacks the glyph
+                _, x_top, _, x_bottom = f.getbbox("x")
+                cy = top + (x_top + x_bottom) / 2
+                r = px_size * 0.16
+                step = bullet_advance(px_size)
+                for _ in run:
+                    cx = pen + step / 2
+                    draw.ellipse((round(cx - r), round(cy - r), round(cx + r), round(cy + r)), fill=fill)
+                    pen += step
+            elif run:
+                draw.text((round(pen), top), run, font=f, fill=fill,
+                          stroke_width=1 if bold and self.scale >= 1.5 else 0, stroke_fill=fill)
+                pen += f.getlength(run)
 
     def _draw_page(self, page: Page) -> Image.Image:
         p = self.palette
@@ -141,7 +156,7 @@ class Renderer:
         else:
             draw.rectangle(self._box(r.x, r.y, r.w, r.h), outline=p.foreground, width=border)
             colour = p.foreground
-        tw = font(max(6, self._px(w.size))).getlength(w.text) / self.scale
+        tw = text_width(w.text, max(6, self._px(w.size))) / self.scale
         self._text(draw, r.x + (r.w - tw) / 2, r.y + (r.h - w.size) / 2 - 2, w.text, w.size, colour)
 
     def _w_item(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
@@ -172,7 +187,7 @@ class Renderer:
             for j in range(2):
                 draw.rectangle(self._box(r.x + i * (pane + 12), r.y + j * (pane * 0.8 + 12), pane, pane * 0.8), fill=(255, 255, 255))
         label = w.text
-        tw = font(self._px(28)).getlength(label) / self.scale
+        tw = text_width(label, self._px(28)) / self.scale
         self._text(draw, VIEW_WIDTH / 2 - tw / 2, r.y + r.h + 24, label, 28, (255, 255, 255))
 
 
