@@ -8,15 +8,25 @@ so no line that reached the host is lost.
 
 from __future__ import annotations
 
+import codecs
 import re
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import serial
 
 from harness.errors import DeviceUnavailable, HarnessTimeout
-from harness.secrets import redact
+from harness.serial_log import SerialLog, mask
+
+#: What a handset's console speaks; the log is written in the same encoding (harness.serial_log.ENCODING).
+ENCODING = "utf-8"
+#: Console text kept for ``expect`` when nobody consumes it, and lines kept for ``tail``.
+KEEP_TEXT = 256 * 1024
+KEEP_LINES = 2000
+#: Longest line: a console that never ends its line is logged in pieces this long.
+MAX_LINE = 4096
 
 
 class ConsoleTimeout(HarnessTimeout):
@@ -31,10 +41,11 @@ class SerialConsole:
         self.url = url
         self.baudrate = baudrate
         self.reopen_timeout = reopen_timeout
-        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
+        self._log = SerialLog(log_path)
+        self._decoder = codecs.getincrementaldecoder(ENCODING)("replace")
         self._cond = threading.Condition()
-        self._text = ""          # everything received and not yet consumed by expect()
-        self.lines: list[str] = []
+        self._text = ""          # what was received and not yet consumed by expect() (the newest KEEP_TEXT)
+        self.lines: deque[str] = deque(maxlen=KEEP_LINES)
         self.gaps = 0
         self._partial = ""
         self._stop = threading.Event()
@@ -50,9 +61,7 @@ class SerialConsole:
 
     def _write_log(self, line: str) -> None:
         self.lines.append(line)
-        if self._log is not None:
-            self._log.write(f"{time.strftime('%H:%M:%S')} {redact(line)}\n")
-            self._log.flush()
+        self._log.write(line)
 
     def _read_loop(self) -> None:
         while not self._stop.is_set():
@@ -64,13 +73,16 @@ class SerialConsole:
                 self._reopen()
                 continue
             if data:
-                self._take(data.decode("latin-1"))
+                self._take(self._decoder.decode(data))
 
     def _take(self, text: str) -> None:
         with self._cond:
-            self._text += text
+            self._text = (self._text + text)[-KEEP_TEXT:]
             self._partial += text
             *complete, self._partial = self._partial.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            if len(self._partial) > MAX_LINE:
+                complete.append(self._partial)
+                self._partial = ""
             for line in complete:
                 self._write_log(line)
             self._cond.notify_all()
@@ -86,6 +98,7 @@ class SerialConsole:
         while not self._stop.is_set():
             try:
                 self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.1)
+                self._decoder.reset()  # a character cut in two by the port going away is not glued to new text
                 break
             except (serial.SerialException, OSError, ValueError):
                 if time.monotonic() > deadline:
@@ -115,12 +128,12 @@ class SerialConsole:
                     return match, before
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise ConsoleTimeout(f"/{regex.pattern}/ on console {self.url}", repr(redact(self._text[-200:])), timeout)
+                    raise ConsoleTimeout(f"/{regex.pattern}/ on console {self.url}", mask(repr(self._text[-200:])), timeout)
                 self._cond.wait(remaining)
 
     def send_line(self, line: str) -> None:
         try:
-            self._port.write(line.encode("latin-1", "replace") + b"\r\n")
+            self._port.write(line.encode(ENCODING, "replace") + b"\r\n")
         except (serial.SerialException, OSError) as exc:
             raise DeviceUnavailable(f"console {self.url}: write failed ({exc})") from None
 
@@ -132,7 +145,7 @@ class SerialConsole:
         return "\n".join(line for line in lines if line.strip() != command.strip()).strip("\n")
 
     def tail(self, n: int = 20) -> list[str]:
-        return self.lines[-n:]
+        return list(self.lines)[-n:]
 
     def close(self) -> None:
         self._stop.set()
@@ -143,6 +156,5 @@ class SerialConsole:
         self._thread.join(timeout=2)
         if self._partial:
             self._write_log(self._partial)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+            self._partial = ""
+        self._log.close()

@@ -18,6 +18,11 @@ from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
 from harness.emulator.service import CommandHandler, takes
 
 HELP = "commands: help, getprop [NAME], uptime, reboot"
+#: The console speaks UTF-8 both ways (the masked "•" of the sign-in screens is not ASCII).
+ENCODING = "utf-8"
+#: How long the port waits, when the handset powers off, for the reader to take what is still queued.
+DRAIN_SECONDS = 2.0
+MAX_LINE = 4096
 
 
 class EmulatedConsole:
@@ -50,22 +55,22 @@ class EmulatedConsole:
             os.replace(tmp, self.path)
             self._started = time.monotonic()
 
-    def _detach(self) -> None:
+    def _detach(self, drain: float = 0.0) -> None:
         with self._lock:
             port, self._port = self._port, None
         if port is not None:
-            port.stop()
+            port.stop(drain=drain)
 
     def _write(self, text: str) -> None:
         port = self._port
         if port is not None:
-            port.write(text.encode("utf-8", "replace"))
+            port.write(text.encode(ENCODING, "replace"))
 
     def _on_log(self, line: str) -> None:
         message = line.split(" ", 1)[1] if " " in line else line
         if message.startswith("power: off"):
             self._write(f"[{time.monotonic() - self._started:9.3f}] {message}\r\n")
-            self._detach()
+            self._detach(drain=DRAIN_SECONDS)  # what the reader has not read yet would die with the pty
             return
         if message.startswith("boot:") and "powering on" in message:
             self._attach()
@@ -78,11 +83,14 @@ class EmulatedConsole:
         while b"\r" in self._buf or b"\n" in self._buf:
             cut = min(i for i in (self._buf.find(b"\r"), self._buf.find(b"\n")) if i >= 0)
             raw, self._buf = self._buf[:cut], self._buf[cut + 1:]
-            line = raw.decode("latin-1").strip()
+            line = raw.decode(ENCODING, "replace").strip()
             if not line:
                 continue
             self._write(line + "\r\n")  # echo
             self._run(line)
+        if len(self._buf) > MAX_LINE:
+            self._buf = b""
+            self._write("line too long\r\n" + self.prompt)
 
     def _run(self, line: str) -> None:
         try:

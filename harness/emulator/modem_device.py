@@ -6,6 +6,7 @@ that the emulated account service sends to that number arrive here.
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 import time
@@ -17,6 +18,8 @@ from harness.emulator.service import CommandHandler, takes
 from harness.emulator.sms import TextMessage
 
 CAPACITY = 30
+#: The longest command line the modem takes (27.007 asks for at least 80 characters); longer input is refused.
+MAX_COMMAND = 4096
 
 
 @dataclass
@@ -50,9 +53,13 @@ class EmulatedModem:
         self._lock = threading.Lock()
         self.boot_lines = boot_lines
         self.slow = 0.0
+        self._commands: queue.Queue[str | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self._worker = threading.Thread(target=self._answer_loop, name=f"modem {number} AT", daemon=True)
 
     def start(self) -> dict[str, Any]:
         path = self.port.start()
+        self._worker.start()
         self.network.register(self.number, self.receive)
         if self.boot_lines:
             self.port.write(b"\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\nSMS Ready\r\n")
@@ -60,21 +67,29 @@ class EmulatedModem:
 
     def stop(self) -> None:
         self.network.unregister(self.number)
+        self._stopping.set()
+        self._commands.put(None)
+        self._worker.join(timeout=2)
         self.port.stop()
 
     # ------------------------------------------------------------------ the network side
     def receive(self, message: TextMessage) -> None:
         with self._lock:
+            if self.cnmi_mt == 2:  # routed to the TE directly (27.005 3.4.1 <mt>=2), not stored
+                self.port.write(f'\r\n+CMT: "{message.sender}",,"{scts(message.sent_at)}"{self._header_extra()}\r\n'
+                                f'{message.body}\r\n'.encode("latin-1", "replace"))
+                return
             free = next((i for i in range(1, CAPACITY + 1) if i not in self.messages), None)
             if free is None:
                 return  # storage full: the network keeps it (as a real SMSC would retry)
             self.messages[free] = Stored(free, "REC UNREAD", message.sender, message.sent_at, message.body)
-            notify = self.cnmi_mt in (1, 2)
+            notify = self.cnmi_mt in (1, 3)
         if notify:
             self.port.write(f'\r\n+CMTI: "SM",{free}\r\n'.encode())
 
     # ------------------------------------------------------------------ the AT side
     def _on_data(self, data: bytes) -> None:
+        """Echo at once, as a modem does character by character; answer from the AT thread, in order."""
         self._buf += data
         while b"\r" in self._buf:
             raw, self._buf = self._buf.split(b"\r", 1)
@@ -83,9 +98,19 @@ class EmulatedModem:
                 continue
             if self.echo:
                 self.port.write(raw + b"\r\n")
+            self._commands.put(line)
+        if len(self._buf) > MAX_COMMAND:  # no end of line in sight: refuse it, as a modem's line buffer overflows
+            self._buf = b""
+            self._commands.put("")
+
+    def _answer_loop(self) -> None:
+        while True:
+            line = self._commands.get()
+            if line is None:
+                return
             if self.slow:
-                time.sleep(self.slow)
-            self.port.write(self._answer(line).encode("latin-1"))
+                self._stopping.wait(self.slow)  # only this thread waits: the port keeps reading and writing
+            self.port.write(self._answer(line).encode("latin-1", "replace") if line else b"\r\nERROR\r\n")
 
     def _error(self, code: int, sms: bool = False) -> str:
         if sms:

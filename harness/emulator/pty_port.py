@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import select
+import struct
+import termios
 import threading
 import time
 import tty
 from typing import Any, Callable
 
+#: Output held for a reader that has not opened the port yet; past this, older output is dropped.
+HOLD_LIMIT = 1 << 20
+#: How long a reader must have had the port open before output flows (pyserial flushes input on open).
+READER_SETTLE = 0.15
+
 
 class PtyPort:
     """Owns the master side of a pty; calls ``on_data`` with what the harness writes.
 
-    Output written while nobody has the port open is held back and sent once
-    a reader opens it (pyserial flushes the input buffer when it opens a
-    port, so bytes queued in the pty before that would be lost).
+    Output goes through one queue that a writer thread empties, so a slow
+    ``on_data`` never holds output back and output keeps its order. Output
+    written while nobody has the port open is held and sent once a reader
+    has had it open for a moment (pyserial flushes the input buffer when it
+    opens a port, so bytes queued in the pty before that would be lost).
     """
 
     def __init__(self, name: str, on_data: Callable[[bytes], None]) -> None:
@@ -26,18 +36,22 @@ class PtyPort:
         tty.setraw(slave)
         self.path = os.ttyname(slave)
         os.close(slave)  # with no slave open, the master reports POLLHUP until a reader opens the port
-        self.slave = -1
-        self._held: list[bytes] = []
+        self._out: list[bytes] = []
+        self._out_bytes = 0
+        self.dropped = 0   # bytes of held output dropped past HOLD_LIMIT
         self.noise = 0.0   # fault injection: chance per byte of a random byte slipping in
         self.drop = 0.0    # fault injection: chance per byte of it getting lost
         self._rng = random.Random()
         self._reader_since: float | None = None
         self._stop = threading.Event()
-        self._write_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, name=f"pty {name}", daemon=True)
+        self._cond = threading.Condition()
+        self._writing = False
+        self._thread = threading.Thread(target=self._read_loop, name=f"pty {name}", daemon=True)
+        self._writer = threading.Thread(target=self._write_loop, name=f"pty {name} out", daemon=True)
 
     def start(self) -> str:
         self._thread.start()
+        self._writer.start()
         return self.path
 
     def reader_present(self) -> bool:
@@ -45,12 +59,24 @@ class PtyPort:
         poller.register(self.master, select.POLLIN | select.POLLHUP)
         return not any(ev & select.POLLHUP for _, ev in poller.poll(0))
 
-    def _loop(self) -> None:
+    def _reader_settled(self) -> bool:
+        since = self._reader_since
+        return since is not None and time.monotonic() - since > READER_SETTLE
+
+    def _read_loop(self) -> None:
         poller = select.poll()
         poller.register(self.master, select.POLLIN | select.POLLHUP)
         while not self._stop.is_set():
             events = poller.poll(50)
             flags = events[0][1] if events else 0
+            if flags & select.POLLHUP and not flags & select.POLLIN:
+                self._reader_since = None
+                self._stop.wait(0.05)
+                continue
+            if self._reader_since is None:
+                self._reader_since = time.monotonic()
+            with self._cond:
+                self._cond.notify_all()  # the writer waits for a settled reader
             if flags & select.POLLIN:
                 try:
                     data = os.read(self.master, 4096)
@@ -58,26 +84,33 @@ class PtyPort:
                     data = b""
                 if data:
                     self.on_data(data)  # even from a reader that already closed the port again
-                    continue
-            if flags & select.POLLHUP:
-                self._reader_since = None
-                self._stop.wait(0.05)
-                continue
-            if self._reader_since is None:
-                self._reader_since = time.monotonic()
-            if self._held and time.monotonic() - self._reader_since > 0.15:
-                with self._write_lock:
-                    held, self._held = self._held, []
-                for chunk in held:
-                    self._write_now(chunk)
 
     def write(self, data: bytes) -> None:
-        with self._write_lock:
-            if self._reader_since is None or time.monotonic() - self._reader_since <= 0.15 or self._held:
-                if sum(map(len, self._held)) < 1 << 20:
-                    self._held.append(bytes(data))
-                return
-        self._write_now(data)
+        """Queue ``data`` for the reader; held (up to HOLD_LIMIT) while nobody has the port open."""
+        with self._cond:
+            self._out.append(bytes(data))
+            self._out_bytes += len(data)
+            while self._out_bytes > HOLD_LIMIT and len(self._out) > 1:
+                old = self._out.pop(0)
+                self._out_bytes -= len(old)
+                self.dropped += len(old)
+            self._cond.notify_all()
+
+    def _write_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                if not self._out or not self._reader_settled():
+                    self._cond.wait(0.05)
+                    continue
+                chunk = self._out.pop(0)
+                self._out_bytes -= len(chunk)
+                self._writing = True
+            try:
+                self._write_now(chunk)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
 
     def _faulty(self, data: bytes) -> bytes:
         if not (self.noise or self.drop):
@@ -102,22 +135,57 @@ class PtyPort:
             setattr(self, kind, max(0.0, min(1.0, rate)))
 
     def _write_now(self, data: bytes) -> None:
-        data = self._faulty(data)
-        with self._write_lock:
-            view = memoryview(data)
-            while view and not self._stop.is_set():
-                _, writable, _ = select.select([], [self.master], [], 0.5)
-                if not writable:
-                    continue  # nobody reads: the pty buffer is full; keep trying until stopped
-                try:
-                    n = os.write(self.master, view)
-                except OSError:
-                    return
-                view = view[n:]
+        view = memoryview(self._faulty(data))
+        while view and not self._stop.is_set():
+            _, writable, _ = select.select([], [self.master], [], 0.5)
+            if not writable:
+                continue  # nobody reads: the pty buffer is full; keep trying until stopped
+            try:
+                n = os.write(self.master, view)
+            except OSError:
+                return
+            view = view[n:]
 
-    def stop(self) -> None:
+    def _unread_by_reader(self) -> int:
+        """Bytes that reached the pty but that the reader has not read yet (FIONREAD on the slave side)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            return 0
+        try:
+            return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        finally:
+            os.close(fd)
+
+    def drain(self, timeout: float = 2.0) -> bool:
+        """Wait until a present reader has read everything written so far; False when it did not in time.
+
+        Closing the master throws away what the reader has not read, so a port
+        that goes away (a handset powering off) drains first, as a UART's FIFO empties.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (self._out or self._writing) and self.reader_present():
+                if not self._cond.wait(min(0.05, max(0.0, deadline - time.monotonic()))) \
+                        and time.monotonic() >= deadline:
+                    return False
+        quiet = 0
+        while self.reader_present() and time.monotonic() < deadline:
+            quiet = quiet + 1 if self._unread_by_reader() == 0 else 0
+            if quiet >= 2:  # twice, since the pty hands written bytes to the reader's side asynchronously
+                return True
+            time.sleep(0.02)
+        return not self.reader_present()
+
+    def stop(self, drain: float = 0.0) -> None:
+        """Close the port; with ``drain`` > 0, first give a present reader that long to read what was written."""
+        if drain > 0:
+            self.drain(drain)
         self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
         self._thread.join(timeout=2)
+        self._writer.join(timeout=2)
         try:
             os.close(self.master)
         except OSError:

@@ -24,6 +24,10 @@ class ModemError(HarnessError):
     """The modem answered ERROR (or broke the protocol)."""
 
 
+class ModemGarbled(ModemError):
+    """The answer came, but damaged on the line (noise, a lost byte): worth sending the command again."""
+
+
 class CmeError(ModemError):
     """+CME ERROR: <code> (mobile equipment error, 27.007 9.2)."""
 
@@ -53,6 +57,26 @@ class Sms:
 
 def is_final(line: str) -> bool:
     return line == FINAL_OK or any(line.startswith(e) for e in FINAL_ERRORS)
+
+
+def _drops_one(longer: str, shorter: str) -> bool:
+    """``shorter`` is ``longer`` with exactly one character taken out."""
+    return len(longer) == len(shorter) + 1 and any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+def damaged_final(line: str) -> bool:
+    """A line that is not a final result but is one with a byte slipped in or lost (``OK\\x07``, ``OzK``, ``EROR``).
+
+    Line noise hits the short final results as it hits any line; telling a
+    damaged final from an answer line lets the caller retry at once instead
+    of waiting for a final result that already came.
+    """
+    if is_final(line):
+        return False
+    clean = "".join(ch for ch in line if ch.isprintable()).strip()
+    if clean != line and is_final(clean):
+        return True
+    return any(_drops_one(clean, final) or _drops_one(final, clean) for final in (FINAL_OK, "ERROR"))
 
 
 def is_urc(line: str, pending: str | None = None) -> bool:
@@ -124,6 +148,17 @@ def parse_message_header(line: str, with_index: bool) -> tuple[int, str, str, da
     if timestamp is None and len(fields) > 4:  # an unquoted scts splits in two on its comma
         timestamp = parse_scts(f"{fields[3]},{fields[4]}")
     return index, status, sender, timestamp
+
+
+def parse_cmt_header(line: str) -> tuple[str, datetime | None]:
+    """+CMT: <oa>,[<alpha>],<scts>[,<tooa>,...] (27.005 3.4.1, text mode) -> the sender and the time stamp."""
+    fields = split_fields(line.partition(":")[2])
+    if len(fields) < 3 or not fields[0]:
+        raise ModemError(f"malformed +CMT header {line[:120]!r}")
+    timestamp = parse_scts(fields[2])
+    if timestamp is None and len(fields) > 3:  # an unquoted scts splits in two on its comma
+        timestamp = parse_scts(f"{fields[2]},{fields[3]}")
+    return fields[0], timestamp
 
 
 def parse_cnum(lines: list[str]) -> list[str]:

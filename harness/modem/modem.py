@@ -1,162 +1,177 @@
 """A GSM/LTE modem over any pyserial URL, in SMS text mode: reads the access codes that arrive by text.
 
-A reader thread owns the port: it hands command responses to the waiting
-command and routes unsolicited result codes (+CMTI ...) to their own queue,
-so a URC arriving mid-command is never taken for part of a response. Bytes
-are decoded as latin-1, so no byte can kill the reader.
+A reader thread (``harness.modem.link``) owns the port: it hands command
+answers to the waiting command, routes unsolicited result codes (+CMTI) and
+messages delivered straight to us (+CMT) to their own queues, and writes
+every line to a log that masks access codes. Bytes are decoded as latin-1,
+so no byte can kill the reader.
+
+Lines get damaged on real serial links. Set-up and the wait for a code
+retry a command whose answer came back garbled or not at all, within the
+deadline of the whole operation; a definite answer (+CME/+CMS ERROR) is
+not retried.
 """
 
 from __future__ import annotations
 
-import queue
+import logging
 import re
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import serial
 
-from harness.errors import DeviceUnavailable, HarnessTimeout
-from harness.modem.at import ModemError, Sms, is_final, is_urc, parse_cmgl, parse_cnum, raise_for_final
+from harness.errors import DeviceUnavailable, HarnessTimeout, quote_seen
+from harness.modem.at import ModemError, ModemGarbled, Sms, parse_cmgl, parse_cnum, raise_for_final
+from harness.modem.link import MAX_ANSWER, Exchange, ModemLink
 from harness.secrets import Secret
+from harness.serial_log import SerialLog, mask
 
 DEFAULT_SENDERS = ("69525", "Microsoft")
 DEFAULT_CODE_PATTERN = r"\b(\d{4,8})\b"
+#: How often set-up resends a command the modem answered with a bare ERROR (a command damaged on its way).
+BARE_ERROR_TRIES = 3
+
+logger = logging.getLogger("harness.modem")
 
 
 class ModemTimeout(HarnessTimeout):
     """The modem did not answer a command in time."""
 
 
+def _seen(lines: list[str]) -> str:
+    return mask(repr(lines)) if lines else "nothing"
+
+
+def _near(line: str, wanted: str) -> bool:
+    """``line`` is ``wanted`` with at most one byte slipped in or lost (line noise)."""
+    if abs(len(line) - len(wanted)) != 1:
+        return False
+    longer, shorter = (line, wanted) if len(line) > len(wanted) else (wanted, line)
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
 class GsmModem:
     """One modem; ``wait_for_access_code`` is what two-step flows call."""
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 5.0, log_path: str | Path | None = None,
-                 init: bool = True) -> None:
+                 init: bool = True, setup_timeout: float = 30.0, max_answer: int = MAX_ANSWER) -> None:
         self.url = url
         self.timeout = timeout
+        self.max_answer = max_answer
         try:
-            self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.1, rtscts=False, dsrdtr=False)
+            port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.1, rtscts=False, dsrdtr=False)
         except (serial.SerialException, ValueError) as exc:
-            raise DeviceUnavailable(f"modem {url}: cannot open: {exc}") from None
-        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
-        self._lines: queue.Queue[str] = queue.Queue()
-        self.urcs: queue.Queue[str] = queue.Queue()
-        self._pending: str | None = None
-        self._expect_body = False
+            raise DeviceUnavailable(f"modem {url}: cannot open: {quote_seen(str(exc))}") from None
+        self.log = SerialLog(log_path)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._dead: Exception | None = None
-        self._reader = threading.Thread(target=self._read_loop, name=f"modem {url}", daemon=True)
-        self._reader.start()
+        self._link = ModemLink(port, self.log, f"modem {url}")
+        self.port = port
+        self.urcs = self._link.urcs
+        self.delivered = self._link.delivered
         if init:
-            self.initialise()
-
-    # ------------------------------------------------------------------ wire
-    def _logline(self, direction: str, line: str) -> None:
-        if self._log is not None:
-            self._log.write(f"{time.strftime('%H:%M:%S')} {direction} {line}\n")
-            self._log.flush()
-
-    def _read_loop(self) -> None:
-        buf = b""
-        while not self._stop.is_set():
             try:
-                chunk = self.port.read(self.port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError) as exc:
-                self._dead = exc
-                return
-            if not chunk:
-                continue
-            buf += chunk
-            while b"\n" in buf:
-                raw, buf = buf.split(b"\n", 1)
-                self._route(raw.rstrip(b"\r").decode("latin-1"))
+                self.initialise(setup_timeout)
+            except BaseException:
+                self.close()
+                raise
 
-    def _route(self, line: str) -> None:
-        if self._expect_body:
-            self._expect_body = False
-            self._logline("<<", f"[message body: {len(line)} chars]")
-            self._lines.put(line)
-            return
-        if not line.strip():
-            return
-        if is_urc(line, self._pending):
-            self._logline("<< urc", line)
-            self.urcs.put(line)
-            return
-        if self._pending is None:
-            self._logline("<< stray", line)
-            return
-        self._logline("<<", line)
-        if line.startswith(("+CMGL:", "+CMGR:")):
-            self._expect_body = True
-        self._lines.put(line)
+    # ------------------------------------------------------------------ commands
+    def _gone(self) -> DeviceUnavailable:
+        return DeviceUnavailable(f"modem {self.url}: port gone ({quote_seen(str(self._link.dead))})")
+
+    def _wait(self, ex: Exchange, deadline: float) -> None:
+        with self._link.cond:
+            while not ex.done and self._link.dead is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._link.cond.wait(remaining)
 
     def command(self, command: str, timeout: float | None = None) -> list[str]:
-        """Send one AT command; its response lines (without the final OK) or a typed error."""
+        """Send one AT command; its answer lines (without the final OK) or a typed error."""
         timeout = timeout or self.timeout
+        deadline = time.monotonic() + timeout
         with self._lock:
-            if self._dead is not None:
-                raise DeviceUnavailable(f"modem {self.url}: port gone ({self._dead})")
-            while not self._lines.empty():
-                self._lines.get_nowait()
-            self._pending = command
-            self._expect_body = False
-            self._logline(">>", command)
+            previous = self._link.exchange
+            if previous is not None and not previous.done:
+                # A late answer to a command that timed out would pass for this one's: give it part of our time.
+                self._wait(previous, time.monotonic() + timeout / 2)
+            if self._link.dead is not None:
+                raise self._gone()
             try:
-                self.port.write(command.encode("latin-1") + b"\r")
+                ex = self._link.start(command, self.max_answer)
             except (serial.SerialException, OSError) as exc:
-                raise DeviceUnavailable(f"modem {self.url}: write failed ({exc})") from None
-            lines: list[str] = []
-            deadline = time.monotonic() + timeout
-            try:
-                while True:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise ModemTimeout(f"a final result for {command}", f"{lines!r}" if lines else "nothing", timeout)
-                    try:
-                        line = self._lines.get(timeout=min(remaining, 0.2))
-                    except queue.Empty:
-                        if self._dead is not None:
-                            raise DeviceUnavailable(f"modem {self.url}: port gone ({self._dead})") from None
-                        continue
-                    if line == command:  # echo (ATE1)
-                        continue
-                    if is_final(line):
-                        raise_for_final(line, command)
-                        return lines
-                    lines.append(line)
-            finally:
-                self._pending = None
+                raise DeviceUnavailable(f"modem {self.url}: write failed ({quote_seen(str(exc))})") from None
+            self._wait(ex, deadline)
+        if ex.garbled is not None:
+            raise ModemGarbled(f"{command}: answer damaged on the line; expected a final result, saw "
+                               f"{mask(repr(ex.garbled))} after {_seen(ex.shown())}")
+        if ex.final is None:
+            if self._link.dead is not None:
+                raise self._gone()
+            raise ModemTimeout(f"a final result for {command}", _seen(ex.shown()), timeout)
+        if ex.left_out:
+            raise ModemError(f"{command}: expected an answer of at most {self.max_answer} bytes, saw "
+                             f"{ex.size + ex.left_out} bytes starting {quote_seen(_seen(ex.shown()), 160)}")
+        raise_for_final(ex.final, command)
+        return ex.lines
 
-    # ------------------------------------------------------------------ setup
-    def initialise(self, boot_timeout: float = 15.0) -> None:
-        """The init that survives real modems: AT until OK, echo off, numeric errors, text mode, storage, +CMTI."""
+    def _setup(self, command: str, deadline: float, total: float,
+               accept: Callable[[list[str]], bool] | None = None, wanted: str = "OK") -> list[str]:
+        """``command`` until it is answered cleanly, resent when the answer is damaged, lost or a bare ERROR."""
+        last, bare_errors = "nothing", 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ModemTimeout(f"{wanted} to {command} from the modem at {self.url}", last, total)
+            try:
+                lines = self.command(command, timeout=min(self.timeout, remaining))
+            except (ModemTimeout, ModemGarbled) as exc:
+                last = str(exc)
+                continue
+            except ModemError as exc:
+                if type(exc) is not ModemError or bare_errors + 1 >= BARE_ERROR_TRIES:
+                    raise  # +CME/+CMS ERROR is a definite answer; so is ERROR, said again and again
+                bare_errors += 1
+                last = str(exc)
+                continue
+            if all(line.isprintable() for line in lines) and (accept is None or accept(lines)):
+                return lines
+            last = _seen(lines)
+            if all(line.isprintable() for line in lines) and not any(_near(line, wanted) for line in lines):
+                raise ModemError(f"{command}: expected {wanted}, saw {last}")
+
+    def initialise(self, boot_timeout: float = 30.0) -> None:
+        """The init that survives real modems: AT until OK, echo off, numeric errors, text mode, storage, +CMTI.
+
+        ``boot_timeout`` bounds the whole set-up; a command whose answer comes back damaged is sent again.
+        """
         deadline = time.monotonic() + boot_timeout
         while True:
             try:
-                self.command("AT", timeout=1.0)
+                self.command("AT", timeout=min(1.0, max(0.05, deadline - time.monotonic())))
                 break
             except (ModemTimeout, ModemError):
                 if time.monotonic() >= deadline:
                     raise ModemTimeout(f"OK to AT from the modem at {self.url}", "no OK", boot_timeout) from None
-        self.command("ATE0")
-        self.command("AT+CMEE=1")
-        pin = self.command("AT+CPIN?")
-        if not any("READY" in line for line in pin):
-            raise ModemError(f"SIM not ready: {pin}")
-        self.command("AT+CMGF=1")
-        self.command('AT+CSCS="GSM"')
-        self.command("AT+CSDH=0")
-        storages = " ".join(self.command("AT+CPMS=?"))
+        for command in ("ATE0", "AT+CMEE=1"):
+            self._setup(command, deadline, boot_timeout)
+        try:
+            self._setup("AT+CPIN?", deadline, boot_timeout, wanted="+CPIN: READY",
+                        accept=lambda lines: any(line.strip() == "+CPIN: READY" for line in lines))
+        except ModemError as exc:
+            raise ModemError(f"SIM not ready: {exc}") from None
+        for command in ("AT+CMGF=1", 'AT+CSCS="GSM"', "AT+CSDH=0"):
+            self._setup(command, deadline, boot_timeout)
+        storages = " ".join(self._setup("AT+CPMS=?", deadline, boot_timeout, wanted="+CPMS: (...)"))
         if '"SM"' in storages:
-            self.command('AT+CPMS="SM","SM","SM"')
-        modes = " ".join(self.command("AT+CNMI=?"))
-        if re.search(r"\(\s*[0-9,-]*2", modes):
-            self.command("AT+CNMI=2,1,0,0,0")
-        else:
-            self.command("AT+CNMI=1,1,0,0,0")
+            self._setup('AT+CPMS="SM","SM","SM"', deadline, boot_timeout, wanted="+CPMS: ...")
+        modes = " ".join(self._setup("AT+CNMI=?", deadline, boot_timeout, wanted="+CNMI: (...)"))
+        mode = "2,1,0,0,0" if re.search(r"\(\s*[0-9,-]*2", modes) else "1,1,0,0,0"
+        self._setup(f"AT+CNMI={mode}", deadline, boot_timeout)
 
     def own_numbers(self) -> list[str]:
         """The SIM's own number(s) by AT+CNUM; empty when the SIM does not store it (many don't)."""
@@ -166,24 +181,56 @@ class GsmModem:
             return []  # +CME ERROR: operation not supported, or plain ERROR: the number is unknown, not a fault
 
     # ------------------------------------------------------------------ messages
-    def list_messages(self, status: str = "ALL") -> list[Sms]:
-        return parse_cmgl(self.command(f'AT+CMGL="{status}"', timeout=max(self.timeout, 10)))
+    def list_messages(self, status: str = "ALL", timeout: float | None = None) -> list[Sms]:
+        """The stored messages with ``status`` (AT+CMGL in text mode)."""
+        return parse_cmgl(self.command(f'AT+CMGL="{status}"', timeout=timeout or max(self.timeout, 10)))
 
     def delete(self, index: int) -> None:
         self.command(f"AT+CMGD={index}")
 
+    def _forget(self, sms: Sms) -> None:
+        """Delete a message whose code was read; failing that is a warning, since the code is already in hand."""
+        if sms.index < 0:  # delivered by +CMT, never stored
+            try:
+                self.delivered.remove(sms)
+            except ValueError:
+                pass
+            return
+        try:
+            self.delete(sms.index)
+        except (ModemError, HarnessTimeout) as exc:
+            note = f"could not delete message {sms.index} after reading its code: {exc}"
+            self.log.write("!!", note)
+            logger.warning("modem %s: %s", self.url, mask(note))
+
     def wait_for_access_code(self, sender: str | None = None, pattern: str = DEFAULT_CODE_PATTERN,
                              since: float | None = None, timeout: float = 60.0, poll: float = 1.0) -> Secret:
-        """The code in the newest matching SMS received after ``since``; deletes the matching messages it read."""
+        """The code in the newest matching SMS received after ``since``; deletes the matching messages it read.
+
+        Stored messages (AT+CMGL) and messages delivered straight to us (+CMT) both count. A listing that
+        comes back damaged or late is tried again until ``timeout``, which bounds the whole wait.
+        """
         regex = re.compile(pattern)
         senders = (sender,) if sender else DEFAULT_SENDERS
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen, problem = 0, ""
         while True:
-            messages = self.list_messages("ALL")
-            seen = len(messages)
+            remaining = deadline - time.monotonic()
+            stored: list[Sms] = []
+            if remaining > 0:
+                try:
+                    stored = self.list_messages("ALL", timeout=min(max(self.timeout, 10), remaining))
+                    problem = ""
+                except (ModemTimeout, ModemError) as exc:
+                    if type(exc) not in (ModemTimeout, ModemGarbled, ModemError):
+                        raise  # +CME/+CMS ERROR: the modem said no
+                    problem = f"; last listing: {exc}"
+            with self._link.cond:
+                delivered = list(self.delivered)
+                urcs_before = self._link.urc_count
+            seen = len(stored)
             matching = []
-            for sms in messages:
+            for sms in stored + delivered:
                 if not any(s.lower() in sms.sender.lower() for s in senders):
                     continue
                 if since is not None and sms.timestamp is not None and sms.timestamp.timestamp() < since - 2:
@@ -193,24 +240,21 @@ class GsmModem:
                     matching.append((sms, found.group(1) if found.groups() else found.group(0)))
             if matching:
                 newest = max(matching, key=lambda m: (m[0].timestamp.timestamp() if m[0].timestamp else 0, m[0].index))
+                code = Secret(newest[1])
                 for sms, _ in matching:
-                    self.delete(sms.index)
-                return Secret(newest[1])
+                    self._forget(sms)
+                return code
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise HarnessTimeout(f"an SMS from {' or '.join(senders)} matching {pattern}",
-                                     f"{seen} stored message(s), none matching", timeout)
-            try:
-                self.urcs.get(timeout=min(poll, remaining))  # a +CMTI wakes us early; else poll CMGL
-            except queue.Empty:
-                pass
+                                     f"{seen} stored message(s) and {len(delivered)} delivered, none matching"
+                                     f"{problem}", timeout)
+            with self._link.cond:  # a +CMTI or +CMT wakes us early; else poll CMGL
+                self._link.cond.wait_for(lambda: self._link.urc_count != urcs_before or self._link.dead is not None,
+                                         timeout=min(poll, remaining))
+            if self._link.dead is not None:
+                raise self._gone()
 
     def close(self) -> None:
-        self._stop.set()
-        try:
-            self.port.close()
-        except Exception:
-            pass
-        self._reader.join(timeout=2)
-        if self._log is not None:
-            self._log.close()
+        self._link.close()
+        self.log.close()

@@ -1,0 +1,179 @@
+"""The wire side of a modem: one reader thread that frames lines, bounds them, and routes each one.
+
+Routing is by what a line is, not by when it came: the answer to the command
+in flight (its lines and final result), an unsolicited result code (+CMTI),
+a message delivered straight to us (+CMT and its text line), or a stray
+line. Every read has a size limit: a line is cut at ``MAX_LINE`` bytes, an
+answer at ``max_answer`` bytes, the queues of URCs and delivered messages
+keep the newest few. Every line is written to the masked serial log.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+import serial
+
+from harness.modem.at import ModemError, Sms, damaged_final, is_final, is_urc, parse_cmt_header
+from harness.serial_log import SerialLog
+
+#: Bytes of one line kept; the rest of an over-long line is counted and thrown away.
+MAX_LINE = 4096
+#: Bytes of one command's answer kept by default (a listing of 30 stored texts is under 8 KiB).
+MAX_ANSWER = 256 * 1024
+#: Unsolicited result codes and delivered messages kept for a reader that comes late.
+KEEP_URCS = 256
+KEEP_DELIVERED = 64
+
+
+@dataclass
+class Exchange:
+    """One command in flight and what has come back for it so far."""
+
+    command: str
+    max_answer: int
+    lines: list[str] = field(default_factory=list)
+    size: int = 0
+    left_out: int = 0          # bytes of answer past max_answer
+    final: str | None = None   # the final result line, once it came
+    garbled: str | None = None  # a damaged final result, once it came
+    expect_body: bool = False  # a +CMGL/+CMGR header came: the next line is a message text
+    texts: set[int] = field(default_factory=set)  # which lines are message texts
+
+    @property
+    def done(self) -> bool:
+        return self.final is not None or self.garbled is not None
+
+    def shown(self) -> list[str]:
+        """The answer as errors may quote it: message texts replaced by their length."""
+        return [f"[message text: {len(line)} chars]" if i in self.texts else line for i, line in enumerate(self.lines)]
+
+
+class ModemLink:
+    """Reads the port in a thread; the caller sends with ``start`` and waits on ``cond`` for ``Exchange.done``."""
+
+    def __init__(self, port: serial.SerialBase, log: SerialLog, name: str) -> None:
+        self.port = port
+        self.log = log
+        self.cond = threading.Condition()
+        self.exchange: Exchange | None = None
+        self.urcs: deque[str] = deque(maxlen=KEEP_URCS)
+        self.delivered: deque[Sms] = deque(maxlen=KEEP_DELIVERED)
+        self.urc_count = 0
+        self.dead: Exception | None = None
+        self._cmt_header: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read_loop, name=name, daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ reading
+    def _read_loop(self) -> None:
+        buf = bytearray()
+        cut = 0  # bytes of the current line thrown away past MAX_LINE
+        while not self._stop.is_set():
+            try:
+                chunk = self.port.read(min(self.port.in_waiting or 1, MAX_LINE))
+            except (serial.SerialException, OSError, TypeError, ValueError) as exc:
+                with self.cond:
+                    self.dead = exc
+                    self.cond.notify_all()
+                return
+            if not chunk:
+                continue
+            buf += chunk
+            while True:
+                end = buf.find(b"\n")
+                if end < 0:
+                    break
+                raw = bytes(buf[:end]).rstrip(b"\r")
+                del buf[:end + 1]
+                self._route(raw.decode("latin-1"), cut)
+                cut = 0
+            if len(buf) > MAX_LINE:  # a line with no end in sight: keep its start, count the rest
+                cut += len(buf) - MAX_LINE
+                del buf[MAX_LINE:]
+
+    def _route(self, line: str, cut: int) -> None:
+        with self.cond:
+            self._route_locked(line, cut)
+            self.cond.notify_all()
+
+    def _route_locked(self, line: str, cut: int) -> None:
+        ex = self.exchange
+        if self._cmt_header is not None:  # the text line of a +CMT delivery
+            header, self._cmt_header = self._cmt_header, None
+            self.log.write("<< message text:", f"[{len(line)} chars]")
+            try:
+                sender, stamp = parse_cmt_header(header)
+            except ModemError:
+                return
+            self.delivered.append(Sms(-1, "REC UNREAD", sender, stamp, line))
+            return
+        if ex is not None and not ex.done and ex.expect_body:
+            ex.expect_body = False
+            self.log.write("<< message text:", f"[{len(line)} chars]")
+            self._add(ex, line, cut, text=True)
+            return
+        if not line.strip():
+            return
+        if cut:
+            self.log.write("<<", line, f"... (+{cut} more bytes cut)")
+        if line.startswith("+CMT:") and not (ex and ex.command.upper().startswith("AT+CMT")):
+            self.log.write("<< urc", line)
+            self._cmt_header = line
+            self.urc_count += 1
+            return
+        if is_urc(line, ex.command if ex is not None and not ex.done else None):
+            self.log.write("<< urc", line)
+            self.urcs.append(line)
+            self.urc_count += 1
+            return
+        if ex is None or ex.done:
+            self.log.write("<< stray", line)
+            return
+        self.log.write("<<", line)
+        if line == ex.command:  # echo (ATE1)
+            return
+        if is_final(line):
+            if line.isprintable():
+                ex.final = line
+            else:
+                ex.garbled = line
+            return
+        if damaged_final(line):
+            ex.garbled = line
+            return
+        if line.startswith(("+CMGL:", "+CMGR:")):
+            ex.expect_body = True
+        self._add(ex, line, cut)
+
+    @staticmethod
+    def _add(ex: Exchange, line: str, cut: int, text: bool = False) -> None:
+        size = len(line) + 2 + cut
+        if ex.size + size > ex.max_answer:
+            ex.left_out += size
+            return
+        ex.size += size
+        if text:
+            ex.texts.add(len(ex.lines))
+        ex.lines.append(line)
+
+    # ------------------------------------------------------------------ writing
+    def start(self, command: str, max_answer: int = MAX_ANSWER) -> Exchange:
+        """Make ``command`` the one in flight and send it (the caller holds no lock)."""
+        ex = Exchange(command, max_answer)
+        with self.cond:
+            self.exchange = ex
+        self.log.write(">>", command)
+        self.port.write(command.encode("latin-1") + b"\r")
+        return ex
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self.port.close()
+        except Exception:
+            pass
+        self._thread.join(timeout=2)

@@ -1,0 +1,74 @@
+"""The log of a serial peer (modem, console): one UTF-8 file in which no access code or secret can land.
+
+Every line goes through ``mask`` before a byte reaches the file, whatever
+the line is (a command, an answer, a garbled or stray line, a message body),
+so a code cannot leak through a path that forgot to redact it: registered
+secrets are replaced and every run of digits as long as an access code is
+masked digit by digit. The file has a size limit, past which lines are
+counted instead of written.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+from harness.errors import quote_seen
+from harness.secrets import redact
+
+#: The encoding of every serial log the harness writes.
+ENCODING = "utf-8"
+#: Digit runs this long or longer are masked: access codes are 4 to 8 digits (phone numbers lose digits too).
+CODE_SHAPED = re.compile(r"\d{4,}")
+#: Longest line written as is; longer lines are quoted short with a count of the rest.
+MAX_LINE = 512
+#: Past this many bytes a log stops growing and counts what it left out.
+MAX_BYTES = 16 << 20
+
+
+def mask(line: str) -> str:
+    """``line`` with registered secrets and code-shaped digit runs masked, made one bounded line."""
+    line = CODE_SHAPED.sub(lambda m: "#" * len(m.group(0)), redact(line))
+    if len(line) > MAX_LINE or not line.isprintable():
+        line = quote_seen(line, MAX_LINE)
+    return line
+
+
+class SerialLog:
+    """An append-only, timestamped, masked log file; safe to call from reader and caller threads."""
+
+    def __init__(self, path: str | Path | None, max_bytes: int = MAX_BYTES) -> None:
+        self.path = Path(path) if path else None
+        self.max_bytes = max_bytes
+        self.written = 0
+        self.left_out = 0
+        self._lock = threading.Lock()
+        self._file = open(self.path, "a", encoding=ENCODING, errors="replace", newline="\n") if self.path else None
+
+    def write(self, *parts: str) -> None:
+        """One log line made of ``parts`` (for example a direction and the line), masked as a whole."""
+        if self._file is None:
+            return
+        text = f"{time.strftime('%H:%M:%S')} {mask(' '.join(parts))}\n"
+        with self._lock:
+            if self._file is None:
+                return
+            size = len(text.encode(ENCODING, "replace"))
+            if self.written + size > self.max_bytes:
+                self.left_out += 1
+                return
+            self._file.write(text)
+            self._file.flush()
+            self.written += size
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is None:
+                return
+            if self.left_out:
+                self._file.write(f"{time.strftime('%H:%M:%S')} --- log full at {self.written} bytes; "
+                                 f"{self.left_out} more line(s) left out ---\n")
+            self._file.close()
+            self._file = None
