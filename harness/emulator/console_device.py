@@ -58,6 +58,11 @@ class EmulatedConsole:
     def _detach(self, drain: float = 0.0) -> None:
         with self._lock:
             port, self._port = self._port, None
+            if port is not None:
+                try:  # the name goes first: a closed pty's number is soon another program's port
+                    os.unlink(self.path)
+                except OSError:
+                    pass
         if port is not None:
             port.stop(drain=drain)
 
@@ -118,11 +123,11 @@ class EmulatedConsole:
 
     def stop(self) -> None:
         self._detach()
-        try:
-            os.unlink(self.path)
-            os.rmdir(self._dir)
-        except OSError:
-            pass
+        for remove, path in ((os.unlink, self.path), (os.rmdir, self._dir)):
+            try:
+                remove(path)
+            except OSError:
+                pass
 
     def commands(self) -> dict[str, CommandHandler]:
         def vanish(req: dict[str, Any]) -> dict[str, Any]:
