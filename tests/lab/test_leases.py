@@ -151,6 +151,29 @@ def test_sigkilled_holder_frees_its_lease(leases: Path, rack_file: Path) -> None
         assert got.held
 
 
+def test_a_handset_that_fails_to_open_is_not_kept_leased(leases: Path, tmp_path: Path) -> None:
+    """The rack handset's emulator is gone (its control socket refuses): opening it fails, and the next
+    test or command may lease it at once instead of waiting behind a lease nobody uses."""
+    import socket
+
+    from harness.devices import open_inventory_handset
+
+    token = tmp_path / "control.token"
+    token.write_text("t" * 32)
+    token.chmod(0o600)
+    with socket.socket() as reserved:  # bound, not listening: connections to it are refused
+        reserved.bind(("127.0.0.1", 0))
+        control = "127.0.0.1:%d" % reserved.getsockname()[1]
+        rack = Inventory(handsets=[HandsetEntry("lumia-520-01", "lumia-520", "adb-tcp://127.0.0.1:5555",
+                                                control=control, control_token=str(token))], rack="r", path="r.toml")
+        with pytest.raises(ConnectionError) as failure:
+            open_inventory_handset(rack, "lumia-520", wait=False)
+    # the error is still referenced (pytest keeps it for the report), so nothing may rely on garbage collection
+    assert failure.value.__traceback__ is not None
+    assert holder_of(lease_key(rack.handsets[0], rack)) is None
+    lease_any(rack, "lumia-520", wait=False).release()
+
+
 def test_lease_any_gives_each_taker_a_different_handset(leases: Path, rack_file: Path) -> None:
     children = [spawn(rack_file, "lumia-930", hold=30) for _ in range(2)]
     try:
