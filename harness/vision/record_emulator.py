@@ -4,7 +4,7 @@ What a lab engineer does by hand with ``harness screens record`` (pick
 rectangles on a screenshot), done here for every emulator screen in one
 command, so the library is regenerated whenever the emulator's look changes:
 
-    python -m harness.vision.record_emulator [--out fixtures/screens]
+    python -m harness.vision.record_emulator [--out DIR]   (default: the shipped library, fixtures/screens/ in a checkout)
 """
 
 from __future__ import annotations
