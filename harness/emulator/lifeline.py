@@ -28,6 +28,8 @@ import threading
 from typing import Any, Iterator
 
 PR_SET_PDEATHSIG = 1
+#: Seconds a stopping emulator may spend cleaning up before it exits regardless (its folders removed first).
+STOP_DEADLINE = 20.0
 
 
 class Stopping(Exception):
@@ -57,17 +59,28 @@ def _watch(fd: int) -> None:
 
 @contextlib.contextmanager
 def stop_on_signals(parent_fd: int | None = None, parent_death_signal: bool = False,
-                    runtime_dir: str | None = None) -> Iterator[None]:
+                    runtime_dir: str | None = None, stop_deadline: float = STOP_DEADLINE) -> Iterator[None]:
     """Turn the first SIGINT/SIGTERM into ``Stopping`` so ``finally`` blocks run; later ones are ignored.
 
     With ``parent_fd``, the parent's death stops this process too; ``runtime_dir``
-    (the parent's folder for this child) is removed on the way out.
+    (the parent's folder for this child) is removed on the way out. A clean-up that
+    takes over ``stop_deadline`` s ends the process anyway (the folder removed first).
     """
     stopping = threading.Event()
+
+    def give_up() -> None:
+        """Clean-up hangs (a stuck thread): remove the folders and exit, so nothing outlives its deadline."""
+        if runtime_dir:
+            shutil.rmtree(runtime_dir, ignore_errors=True)
+        os.write(2, f"harness emulate: clean-up took over {stop_deadline:g}s; exiting without it\n".encode())
+        os._exit(1)
 
     def on_signal(signum: int, frame: Any) -> None:
         if not stopping.is_set():
             stopping.set()
+            timer = threading.Timer(stop_deadline, give_up)
+            timer.daemon = True
+            timer.start()
             raise Stopping(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -95,6 +95,11 @@ class EmulatorProcess:
         """The folder the child makes its temporary folders in (removed when it stops)."""
         return self._lifeline.runtime_dir if self._lifeline else None
 
+    def terminate(self) -> None:
+        """Ask the child to stop (SIGTERM) without waiting; ``stop`` waits. A rack stops all its children at once."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

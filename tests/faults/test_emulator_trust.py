@@ -22,7 +22,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -243,25 +242,33 @@ def _flow_argv(kind: str, artifacts: Path) -> list[str]:
     if kind == "demo":
         return ["demo", "--profile", "lumia-520", "--artifacts", str(artifacts)]
     inner = artifacts.parent / "test_inner.py"
-    inner.write_text("import time\n\n\ndef test_holds_a_handset(handset):\n"
-                     "    print('[ 1] holding', handset.info.serial, flush=True)\n    time.sleep(300)\n")
-    return ["-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", str(inner), "--artifacts", str(artifacts)]
+    inner.write_text("import pathlib, time\n\n\ndef test_holds_a_handset(handset):\n"
+                     f"    pathlib.Path({str(artifacts.parent / 'holding')!r}).write_text(handset.info.serial)\n"
+                     "    time.sleep(300)\n")
+    workers = ["-n", "1"] if kind == "pytest-xdist" else []
+    # pytest's own --basetemp is kept on purpose; it lives outside the TMPDIR whose emptiness the test checks
+    return ["-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", *workers, str(inner), "--artifacts", str(artifacts),
+            "--basetemp", str(artifacts.parent / "basetemp")]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
-@pytest.mark.parametrize("kind", ["signin", "demo", "pytest"])
+@pytest.mark.parametrize("kind", ["signin", "demo", "pytest", "pytest-xdist"])
 def test_a_killed_parent_leaves_no_emulator_and_no_temp_folder(fault, tmp_path: Path, kind: str, sig: int) -> None:
     argv = _flow_argv(kind, tmp_path / "artifacts")
     env = fault.env({"HARNESS_PASSWORD": "correct-horse-battery"})
-    if kind == "pytest":
+    if kind.startswith("pytest"):
         proc = start_process([sys.executable, *argv], fault.marker, env=env, cwd=tmp_path)
     else:
         proc = fault.start(*argv, env={"HARNESS_PASSWORD": "correct-horse-battery"})
     # mid-flow: the emulator child runs and the flow has taken a step
-    children = wait_until(lambda: [c for c in leftover_processes(parent=proc.pid) if " emulate " in c[1]], 90,
+    children = wait_until(lambda: [c for c in leftover_processes(fault.marker) if " emulate " in c[1]], 90,
                           "the harness emulate child", proc.stderr_so_far)
-    wait_until(lambda: re.search(r"\[\s*\d+\]", proc.stdout_so_far()), 90, "a first flow step on stdout",
-               lambda: (proc.stdout_so_far()[-500:], proc.stderr_so_far()[-500:]))
+    if kind.startswith("pytest"):  # the test holds its handset
+        wait_until(lambda: (tmp_path / "holding").exists(), 90, "the test holding its handset",
+                   lambda: (proc.stdout_so_far()[-500:], proc.stderr_so_far()[-500:]))
+    else:
+        wait_until(lambda: re.search(r"\[\s*\d+\]", proc.stdout_so_far()), 90, "a first flow step on stdout",
+                   lambda: (proc.stdout_so_far()[-500:], proc.stderr_so_far()[-500:]))
     emulator_pid = children[0][0]
     assert any(p.name.startswith("harness-emulator-") for p in fault.tmp.iterdir()), list(fault.tmp.iterdir())
     os.kill(proc.pid, sig)
@@ -327,3 +334,24 @@ def test_an_emulator_started_from_a_thread_outlives_the_thread_and_dies_with_the
                lambda: _state(emulator_pid))
     assert_no_leftover_processes(fault.marker, timeout=15)
     wait_until(lambda: not list(fault.tmp.rglob("*")), 15, "an empty TMPDIR", lambda: list(fault.tmp.rglob("*")))
+
+
+def test_a_clean_up_that_hangs_still_ends_by_its_deadline_and_removes_the_folders(fault, tmp_path: Path) -> None:
+    """After the first signal, a stuck clean-up (here: one that never returns) ends at the stop deadline."""
+    runtime = fault.tmp / "harness-emulator-stuck"
+    (runtime / "harness-mail-x").mkdir(parents=True)
+    script = ("import sys, threading\n"
+              "from harness.emulator.lifeline import stop_on_signals, wait_for_stop\n"
+              "with stop_on_signals(runtime_dir=sys.argv[1], stop_deadline=1.0):\n"
+              "    try:\n"
+              "        print('up', flush=True)\n"
+              "        wait_for_stop()\n"
+              "    finally:\n"
+              "        threading.Event().wait()\n")
+    proc = start_process([sys.executable, "-c", script, str(runtime)], fault.marker, env=fault.env())
+    wait_until(lambda: "up" in proc.stdout_so_far(), 30, "the process up", proc.stderr_so_far)
+    os.kill(proc.pid, signal.SIGTERM)
+    run = proc.wait(15)
+    assert not run.timed_out and run.rc == 1 and run.elapsed < 15, run.describe()
+    assert run.stderr.strip() == "harness emulate: clean-up took over 1s; exiting without it", run.describe()
+    assert not runtime.exists()
