@@ -165,7 +165,7 @@ def add_desk_parsers(sub: Any) -> None:
         "text": "type text into the focused field",
         "key": f"press a key of the handset: {', '.join(KEYCODES)}",
         "shell": "run a shell command on the handset",
-        "console": "interactive serial terminal on the handset's console (Ctrl-] quits)",
+        "console": "interactive serial terminal on the handset's console; it stays across reboots (Ctrl-] quits)",
         "sms": "list the messages the modem holds",
         "power": "switch the handset's power: on, off or cycle",
     }
@@ -294,26 +294,9 @@ def _cmd_console(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace, url: str) -> int:
-    import serial
-    from serial.tools.miniterm import Miniterm
+    from harness.console.terminal import run_terminal
 
-    try:
-        port = serial.serial_for_url(url, baudrate=args.baudrate, timeout=0.2)
-    except (serial.SerialException, ValueError) as exc:
-        raise HarnessError(f"console {url}: cannot open ({exc}); is another program using it?") from None
-    print(f"--- console {url} at {args.baudrate} baud; Ctrl-] quits ---", file=sys.stderr)
-    term = Miniterm(port, echo=False, eol="crlf")
-    term.exit_character = chr(0x1D)
-    term.set_rx_encoding("latin-1")
-    term.set_tx_encoding("latin-1")
-    term.start()
-    try:
-        term.join(True)
-    except KeyboardInterrupt:
-        pass
-    term.join()
-    term.close()
-    return 0
+    return run_terminal(url, baudrate=args.baudrate)
 
 
 def _cmd_sms(args: argparse.Namespace) -> int:

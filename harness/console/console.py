@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Callable
 
 import serial
 
@@ -37,8 +38,12 @@ class SerialConsole:
     """Expect-style access to a console plus a complete, timestamped log."""
 
     def __init__(self, url: str, log_path: str | Path | None = None, baudrate: int = 115200,
-                 reopen_timeout: float = 120.0) -> None:
+                 reopen_timeout: float = 120.0, on_text: Callable[[str], None] | None = None,
+                 on_event: Callable[[str], None] | None = None) -> None:
+        """``on_text`` gets the text as it arrives, ``on_event`` a sentence when the port goes away or comes back."""
         self.url = url
+        self.on_text = on_text
+        self.on_event = on_event
         self.baudrate = baudrate
         self.reopen_timeout = reopen_timeout
         self._log = SerialLog(log_path)
@@ -66,14 +71,17 @@ class SerialConsole:
     def _read_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self._port.read(self._port.in_waiting or 1)
+                data = self._port.read(min(self._port.in_waiting or 1, 65536))
             except (serial.SerialException, OSError, TypeError):
                 if self._stop.is_set():
                     return
                 self._reopen()
                 continue
             if data:
-                self._take(self._decoder.decode(data))
+                text = self._decoder.decode(data)
+                self._take(text)
+                if self.on_text is not None and text:
+                    self.on_text(text)
 
     def _take(self, text: str) -> None:
         with self._cond:
@@ -87,12 +95,17 @@ class SerialConsole:
                 self._write_log(line)
             self._cond.notify_all()
 
+    def _say(self, event: str) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
     def _reopen(self) -> None:
         lost = time.strftime("%H:%M:%S")
         try:
             self._port.close()
         except Exception:
             pass
+        self._say(f"console {self.url} went away at {lost} (handset off or rebooting?); waiting for it to come back")
         deadline = time.monotonic() + self.reopen_timeout
         delay = 0.05
         while not self._stop.is_set():
@@ -102,11 +115,16 @@ class SerialConsole:
                 break
             except (serial.SerialException, OSError, ValueError):
                 if time.monotonic() > deadline:
-                    self._write_log(f"--- console {self.url} lost at {lost}; not back after {self.reopen_timeout:g}s ---")
+                    note = f"console {self.url} lost at {lost}; not back after {self.reopen_timeout:g}s; still trying"
+                    self._write_log(f"--- {note} ---")
+                    self._say(note)
                     self._stop.wait(1.0)
                     deadline = time.monotonic() + self.reopen_timeout
                 self._stop.wait(delay)
                 delay = min(delay * 2, 1.0)
+        if self._stop.is_set():
+            return
+        self._say(f"console {self.url} is back (gone since {lost})")
         with self._cond:
             self.gaps += 1
             if self._partial:
@@ -131,11 +149,15 @@ class SerialConsole:
                     raise ConsoleTimeout(f"/{regex.pattern}/ on console {self.url}", mask(repr(self._text[-200:])), timeout)
                 self._cond.wait(remaining)
 
-    def send_line(self, line: str) -> None:
+    def send(self, data: bytes) -> None:
+        """Write raw bytes; DeviceUnavailable while the port is away."""
         try:
-            self._port.write(line.encode(ENCODING, "replace") + b"\r\n")
-        except (serial.SerialException, OSError) as exc:
+            self._port.write(data)
+        except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
             raise DeviceUnavailable(f"console {self.url}: write failed ({exc})") from None
+
+    def send_line(self, line: str) -> None:
+        self.send(line.encode(ENCODING, "replace") + b"\r\n")
 
     def run(self, command: str, prompt: str = r"wp> ", timeout: float = 10.0) -> str:
         """Send a command and return what it printed before the next prompt."""
