@@ -67,17 +67,20 @@ def test_unplugged_mid_transfer_gives_a_typed_error_within_the_timeout(usb_phone
     handset = AdbHandset(lambda: AdbConnection(UsbPipe.find(running.endpoints["serial"], backend=backend), key,
                                                timeout=3).connect(), "usb", timeout=3, reconnect_timeout=1)
     errors: list[BaseException] = []
+    pulled = threading.Event()
 
     def pull_forever() -> None:
         try:
             while True:
                 handset.screenshot()
+                pulled.set()
         except BaseException as exc:
             errors.append(exc)
+            pulled.set()
 
     worker = threading.Thread(target=pull_forever)
     worker.start()
-    time.sleep(0.3)
+    assert pulled.wait(30) and not errors, f"no screenshot came over USB before the unplug: {errors}"
     started = time.monotonic()
     with ControlClient.for_endpoints(running.endpoints) as control:
         control.call("usb_unplug")

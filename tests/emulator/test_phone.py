@@ -30,6 +30,15 @@ def make_phone():
         phone.close()
 
 
+def _until(predicate, what: str, timeout: float = 10.0):
+    """Poll ``predicate`` until it returns neither None nor False; fail after ``timeout`` s saying what did not happen."""
+    deadline = time.monotonic() + timeout
+    while (value := predicate()) is None or value is False:
+        assert time.monotonic() < deadline, f"expected {what} within {timeout}s"
+        time.sleep(0.01)
+    return value
+
+
 def _center(phone: EmulatedPhone, wid: str) -> tuple[float, float]:
     widget = phone.ui.page(phone.profile.view_height).widget(wid)
     assert widget is not None
@@ -48,25 +57,34 @@ def test_tap_in_device_pixels_hits_the_button_and_a_tap_on_nothing_does_nothing(
 
 
 def test_screen_change_animates_through_real_intermediate_frames(make_phone) -> None:
-    phone = make_phone(animation_ms=400)
+    phone = make_phone(animation_ms=1500)
     before = np.asarray(phone.frame()).astype(int)
     phone.tap(*_center(phone, "next"))
     assert phone.animating()
-    time.sleep(0.15)
-    middle = np.asarray(phone.frame()).astype(int)
+
+    def changed_frame():
+        frame = np.asarray(phone.frame()).astype(int)
+        return frame if np.abs(frame - before).mean() > 1 else None
+
+    middle = _until(changed_frame, "a frame that moved away from the first screen")
+    assert phone.animating(), "the transition ended before a frame of it was seen"
     phone.tap(*_center(phone, "accept"))        # input during the transition is ignored
-    time.sleep(0.3)
+    assert phone.animating(), "the tap came after the transition"
+    _until(lambda: not phone.animating(), "the transition to end")
     after = np.asarray(phone.frame()).astype(int)
-    assert phone.ui.screen == "setup_terms" and not phone.animating()
+    assert phone.ui.screen == "setup_terms"
     assert np.abs(middle - before).mean() > 1 and np.abs(middle - after).mean() > 1
 
 
 def test_seeded_toasts_cover_the_top_and_are_reproducible(make_phone) -> None:
     phone = make_phone(animation_ms=0, toasts=True, toast_seed=7, toast_interval=0.05, toast_duration=0.5)
-    time.sleep(0.3)
-    frame = np.asarray(phone.frame())
     accent = np.array(phone.profile.accent_rgb)
-    assert (np.abs(frame[5, :, :].astype(int) - accent).sum(axis=1) < 10).mean() > 0.9
+
+    def top_row_in_accent() -> bool:
+        frame = np.asarray(phone.frame())
+        return bool((np.abs(frame[5, :, :].astype(int) - accent).sum(axis=1) < 10).mean() > 0.9)
+
+    _until(top_row_in_accent, "a toast in the accent colour across the top of the screen", timeout=5)
 
 
 def test_power_off_goes_black_and_ignores_input_then_boots_again(make_phone) -> None:
@@ -77,7 +95,7 @@ def test_power_off_goes_black_and_ignores_input_then_boots_again(make_phone) -> 
     assert not np.asarray(phone.frame()).any()
     phone.tap(*_center(phone, "next"))
     phone.power_on()
-    time.sleep(0.5)
+    _until(lambda: phone.booted, "the phone to finish booting")
     assert events == [False, True] and phone.booted and phone.ui.screen == "setup_welcome"
     phone.keyevent(KEY_POWER)
     assert not np.asarray(phone.frame()).any()

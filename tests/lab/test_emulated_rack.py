@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import termios
 import textwrap
 import time
 
@@ -32,6 +34,19 @@ def rack(tmp_path_factory):
     proc.wait(15)
 
 
+def _wait_refused(address: str, timeout: float = 20.0) -> None:
+    """Wait until nothing answers at an ADB ``host:port`` any more (a handset powered off)."""
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=2).close()
+        except ConnectionRefusedError:
+            return
+        assert time.monotonic() < deadline, f"expected {address} to refuse connections within {timeout}s"
+        time.sleep(0.02)
+
+
 def _harness(rack, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=timeout,
                           env={**rack["env"], "HARNESS_INVENTORY": str(rack["inventory"])})
@@ -49,13 +64,12 @@ def test_inventory_describes_the_rack_and_the_desk_cli_drives_it(rack) -> None:
     assert out.returncode == 0 and shot.exists() and "(480x800)" in out.stdout
     out = _harness(rack, "power", "off", "--device", "lumia-520-01")
     assert out.returncode == 0 and "channel 1: off" in out.stdout
-    time.sleep(0.5)
+    _wait_refused(endpoints["handsets"][0]["adb"])
     out = _harness(rack, "shell", "--device", "lumia-520-01", "echo", "hi")
     assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith("harness shell:")
     assert "Connection refused" in out.stderr and "harness devices" in out.stderr
     out = _harness(rack, "power", "on", "--device", "lumia-520-01", "--wait", "30")
     assert out.returncode == 0 and "answers after" in out.stderr, out.stderr
-    import socket
 
     with socket.socket() as closed:  # a port nobody listens on: a handset that never comes up
         closed.bind(("127.0.0.1", 0))
@@ -139,7 +153,11 @@ def test_desk_console_is_an_interactive_terminal_on_the_handsets_console(rack) -
 
     try:
         read_until(b"Ctrl-] quits")
-        time.sleep(0.3)  # miniterm puts the terminal in raw mode once its threads run
+        # the console reads keys once it has put the terminal in raw mode (after its threads started)
+        deadline = time.monotonic() + 20
+        while termios.tcgetattr(controller)[3] & (termios.ICANON | termios.ECHO):
+            assert time.monotonic() < deadline, "the console never put the terminal in raw mode"
+            time.sleep(0.01)
         os.write(controller, b"getprop ro.product.model\r")
         read_until(b"Lumia 630")
         os.write(controller, b"\x1d")
