@@ -11,6 +11,8 @@ emulator's user can read (mode 0600) whose path the endpoints announce as
 ``control_token``; a request without it, or with another, is refused and does
 nothing. A request line is at most ``MAX_REQUEST`` bytes: a longer one is
 answered with an error and the connection closed, so a flood costs no memory.
+A stranger cannot hold the socket either: a connection has ``FIRST_REQUEST_SECONDS``
+for its first request, and at most ``MAX_CONNECTIONS`` are served at once.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ MAX_REQUEST = 64 * 1024
 MAX_REPLY = 8 * 1024 * 1024
 #: The size a token file may have (the token is 64 hex digits).
 MAX_TOKEN_FILE = 4096
+#: A connection must send its first (authenticated) request within this many seconds, so idle or
+#: dripping strangers cannot hold the socket's threads; once authenticated, a client may idle (the lab fixture does).
+FIRST_REQUEST_SECONDS = 10.0
+#: Connections served at once; past it a new one is answered with an error and closed.
+MAX_CONNECTIONS = 64
 #: After refusing a request, the server reads and drops what the client still sends for this long, so
 #: the client reads the error instead of a reset; the bytes are discarded as they come (memory stays flat).
 LINGER_SECONDS = 2.0
@@ -82,8 +89,13 @@ class ControlServer:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                self.request.settimeout(FIRST_REQUEST_SECONDS)
                 while True:
-                    raw = self.rfile.readline(MAX_REQUEST + 1)
+                    try:
+                        raw = self.rfile.readline(MAX_REQUEST + 1)
+                    except TimeoutError:
+                        self._refuse(f"no complete request within {FIRST_REQUEST_SECONDS:g}s; closing the connection")
+                        return
                     if not raw:
                         return
                     if len(raw) > MAX_REQUEST:
@@ -95,6 +107,7 @@ class ControlServer:
                     if not keep:
                         self._linger()
                         return
+                    self.request.settimeout(None)  # authenticated: it may take its time
 
             def _send(self, reply: dict[str, Any]) -> bool:
                 try:
@@ -120,9 +133,28 @@ class ControlServer:
                 except OSError:
                     return
 
+        slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
             allow_reuse_address = True
+
+            def process_request(self, request: Any, client_address: Any) -> None:
+                if not slots.acquire(blocking=False):
+                    try:
+                        request.sendall(json.dumps({"ok": False, "error": f"control socket: {MAX_CONNECTIONS} "
+                                                    "connections are open already; try again later"}).encode() + b"\n")
+                    except OSError:
+                        pass
+                    self.shutdown_request(request)
+                    return
+                super().process_request(request, client_address)
+
+            def process_request_thread(self, request: Any, client_address: Any) -> None:
+                try:
+                    super().process_request_thread(request, client_address)  # type: ignore[misc]
+                finally:
+                    slots.release()
 
         self._server = Server((host, 0), Handler)
         self._thread: threading.Thread | None = None

@@ -22,13 +22,14 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from faultlab import assert_no_leftover_processes, leftover_processes, start_process, wait_until
 
 from harness.adb.auth import load_or_create_key
-from harness.emulator.control import ControlClient
+from harness.emulator.control import ControlClient, ControlRefused
 
 QUICK = ("--animation-ms", "0", "--boot-time", "0.3", "--signin-delay", "0.1")
 #: How much the emulator may grow while a client floods one request line (the socket reads at most 64 KiB of it).
@@ -168,6 +169,38 @@ def test_an_over_long_control_line_ends_in_an_error_and_memory_stays_flat(fault)
     assert grown < FLOOD_RSS_CAP_MIB, f"emulator peak RSS grew {grown:.1f} MiB while {sent[0] >> 20} MiB were sent"
     with ControlClient.for_endpoints(handset.endpoints) as client:  # and it still serves
         assert client.call("ping")["serial"] == handset.endpoints["serial"]
+
+
+def test_idle_strangers_cannot_hold_the_control_socket(fault) -> None:
+    """64 connections at most; one that sends no complete request within 10 s is told so and closed."""
+    handset = fault.emulate("--profile", "lumia-520", *QUICK)
+    host, port = handset.endpoints["control"].rsplit(":", 1)
+    idle = [socket.create_connection((host, int(port)), timeout=30) for _ in range(64)]
+    try:
+        idle[0].sendall(b'{"cmd": "outbox"')  # a line that never ends
+        extra = socket.create_connection((host, int(port)), timeout=30)
+        with extra, extra.makefile("rb") as reader:
+            reply = json.loads(reader.readline(65536))
+        assert reply == {"ok": False, "error": "control socket: 64 connections are open already; try again later"}
+        started = time.monotonic()
+        for conn in (idle[0], idle[-1]):
+            with conn.makefile("rb") as reader:
+                reply = json.loads(reader.readline(65536))
+                assert reply == {"ok": False, "error": "control socket: no complete request within 10s; closing the "
+                                                       "connection"} and reader.readline(1) == b""
+        assert time.monotonic() - started < 10 + 5
+    finally:
+        for conn in idle:
+            conn.close()
+
+    def ping() -> str | None:
+        try:
+            with ControlClient.for_endpoints(handset.endpoints) as client:
+                return client.call("ping")["serial"]
+        except ControlRefused:  # a slot is freed once its handler has seen our close
+            return None
+
+    assert wait_until(ping, 5, "the token holder served again once the strangers left") == handset.endpoints["serial"]
 
 
 # ------------------------------------------------------------------ ADB: the emulator trusts its own user
