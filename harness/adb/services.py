@@ -16,6 +16,7 @@ from harness.adb.errors import AdbError, OutputTooLarge
 from harness.adb.protocol import ProtocolViolation
 from harness.deadline import within
 from harness.errors import quote_seen
+from harness.images import MAX_PIXELS
 from harness.secrets import SecretText
 
 SYNC_DATA_MAX = 64 * 1024
@@ -90,7 +91,7 @@ def exec_out(conn: AdbConnection, command: str, timeout: float | None = None, li
 
 
 #: The largest screen the host accepts from a device (16 megapixels: 64 MiB as RGBA).
-MAX_SCREEN_PIXELS = 16 * 1024 * 1024
+MAX_SCREEN_PIXELS = MAX_PIXELS
 
 
 def screencap_limit(width: int, height: int) -> int:

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from harness.errors import ConfigError, HarnessError
+from harness.images import load_rgb
 
 
 def _box(text: str, what: str) -> Any:
@@ -76,10 +77,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
         raise HarnessError("match: give IMAGE files, --handset URI or --device NAME")
     found = True
     for path in args.images:
-        try:
-            image = np.asarray(Image.open(path).convert("RGB"))
-        except (OSError, ValueError) as exc:
-            raise HarnessError(f"{path}: not an image ({exc})") from None
+        image = load_rgb(path)
         found &= _print(path, image, library, scale, args.json)
     if args.handset or args.device:
         from harness.desk import Target
@@ -113,10 +111,7 @@ def add_screens_parser(sub: Any) -> None:
 def _cmd_record(args: argparse.Namespace) -> int:
     from harness.vision.definitions import DEFAULT_LIBRARY, load_definition, write_definition
 
-    try:
-        image = np.asarray(Image.open(args.from_image).convert("RGB"))
-    except (OSError, ValueError) as exc:
-        raise HarnessError(f"--from-image {args.from_image}: not an image ({exc})") from None
+    image = load_rgb(args.from_image, f"--from-image {args.from_image}")
     targets = []
     for spec in args.target:
         name, sep, rest = spec.partition("=")

@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image
 
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
+from harness.images import load_rgb
 from harness.resources import SCREENS_DIR
 from harness.tomlfile import read_toml, reject_unknown_keys
 
@@ -114,9 +115,9 @@ def _crop(path: Path, where: str, name: Any, box: Box) -> np.ndarray:
     if not file.exists():
         raise ConfigError(path, where, f"crop file {name} does not exist")
     try:
-        image = np.asarray(Image.open(file).convert("RGB"))
-    except Exception as exc:
-        raise ConfigError(path, where, f"crop file {name} is not an image ({exc})") from None
+        image = load_rgb(file, f"crop file {name}", limit=box.w * box.h)
+    except HarnessError as exc:
+        raise ConfigError(path, where, str(exc)) from None
     if image.shape[:2] != (box.h, box.w):
         raise ConfigError(path, where, f"crop {name} is {image.shape[1]}x{image.shape[0]}, region says {box.w}x{box.h}")
     return image
