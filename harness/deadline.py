@@ -81,7 +81,9 @@ def command_deadline(seconds: float, expected: str, stage: Stage, grace: float =
     armed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
 
     def expire(_signum: int, _frame: object) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        # CommandTimeout is a TimeoutError: a wait that catches those turns it into its own error (saying what it
+        # waited for); should one swallow it, it comes again every half second until the command ends
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
         raise CommandTimeout(expected, f"still {stage.text} after {time.monotonic() - started:.1f}s", seconds)
 
     previous = signal.signal(signal.SIGALRM, expire) if armed else None

@@ -60,12 +60,12 @@ def bad_magic(sock: socket.socket, seen: Seen) -> None:
 
 
 def bad_checksum(sock: socket.socket, seen: Seen) -> None:
-    """An old device (checksums on): its first WRTE after OPEN carries a wrong checksum."""
+    """An old device (checksums on): its first WRTE after OPEN, 512 KiB long, carries a wrong checksum."""
     handshake(sock, version=V_CHECKSUM)
     cmd, arg0, _, _ = recv_msg(sock)
     assert cmd == OPEN
     sock.sendall(pack(OKAY, 9, arg0))
-    sock.sendall(pack(WRTE, 9, arg0, b"\x01\x04\0\0\0data", check=1))
+    sock.sendall(pack(WRTE, 9, arg0, b"\x01" + b"\n\x07" * (256 << 10), check=1))
     hold(sock)
 
 
@@ -132,6 +132,24 @@ def test_devices_probe_of_a_dripping_device_ends_at_its_timeout(fault: FaultLab,
     assert not run.timed_out and run.elapsed <= 2 + ALLOWANCE, run.describe()
     assert "within 2s" in run.stdout + run.stderr, run.describe()
     assert "Traceback" not in run.stderr, run.describe()
+
+
+def test_a_dead_device_costs_its_callers_timeout_not_a_fixed_minute(adb_env: dict[str, str]) -> None:
+    """The connection drops and the port refuses from then on: the handset gives up at its own timeout."""
+    import time
+
+    from harness.adb import DeviceOffline, connect_handset
+
+    with HostileDevice(dies_on_open, accept=1) as device:
+        handset = connect_handset(device.uri, timeout=3, key_path=adb_env["HARNESS_ADB_KEY"])
+        started = time.monotonic()
+        try:
+            with pytest.raises(DeviceOffline, match="did not come back within 3s"):
+                handset.tap(5, 5)
+        finally:
+            handset.close()
+        elapsed = time.monotonic() - started
+    assert elapsed < 3 + 2, f"expected the tap to give up after about 3 s; it took {elapsed:.1f}s"
 
 
 def test_the_host_honours_the_maxdata_the_device_announces() -> None:
