@@ -70,20 +70,26 @@ class Stage:
 
 
 @contextlib.contextmanager
-def command_deadline(seconds: float, expected: str, stage: Stage, grace: float = 0.25) -> Iterator[None]:
+def command_deadline(seconds: float, expected: str, stage: Stage, grace: float | None = None) -> Iterator[None]:
     """Bound a whole CLI command: inner waits end at the deadline, and a timer signal backs them up.
 
-    Inner waits are cut to ``seconds - grace`` so that they, knowing what they waited for, report first;
+    Inner waits are cut to ``seconds - grace`` (default: a tenth, between 0.5 and 1 s) so that they, knowing
+    what they waited for, report first, even on a loaded machine;
     if something not driven by this module's waits holds on (a serial read, a library call), SIGALRM at
     ``seconds`` raises ``CommandTimeout`` in the main thread, naming the command's current stage.
     """
     started = time.monotonic()
+    grace = min(1.0, max(0.5, seconds / 10)) if grace is None else grace
     armed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+    fired = [0]
 
     def expire(_signum: int, _frame: object) -> None:
         # CommandTimeout is a TimeoutError: a wait that catches those turns it into its own error (saying what it
-        # waited for); should one swallow it, it comes again every half second until the command ends
-        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        # waited for); should one swallow it, it comes again each second, a few times (not forever: clean-up in
+        # finally blocks, such as stopping an emulator child, must be able to finish)
+        fired[0] += 1
+        signal.setitimer(signal.ITIMER_REAL, 1.0 if fired[0] < 4 else 0)
         raise CommandTimeout(expected, f"still {stage.text} after {time.monotonic() - started:.1f}s", seconds)
 
     previous = signal.signal(signal.SIGALRM, expire) if armed else None
