@@ -173,8 +173,8 @@ LAB_FLOW = '''
         run.type_into(rec, "field:email", ctx.account.address)
         run.type_into(rec, "field:password", ctx.account.password)
         run.advance("outlook_signin", "sign_in", ["email_accounts"])
-        run.note("added " + ctx.params.get("label", "?"))
-        return "added " + ctx.account.address
+        run.note("note from the flow")
+        return "added " + ctx.params.get("label", "?")
 '''
 
 
@@ -184,7 +184,7 @@ def test_run_flow_runs_a_labs_own_flow_with_signins_exit_codes_and_artifacts(tmp
     ok = harness(tmp_path / "ok", "run-flow", "labflows:add_mail", "--handset", uri, "--account", "dave@outlook.com",
                  "--password-env", "PW_DAVE", "--param", "label=work mail", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr[-1500:]
-    assert "done: 'added dave@outlook.com'" in ok.stdout and "note: added work mail" in ok.stdout
+    assert "done: 'added work mail'" in ok.stdout and "note: note from the flow" in ok.stdout
     assert screens(tmp_path / "ok")[-2:] == ["outlook_signin", "email_accounts"]
     assert len(list((tmp_path / "ok" / "artifacts").glob("*/*.png"))) == len(screens(tmp_path / "ok"))
     assert_no_secret(tmp_path / "ok", ok)
