@@ -25,10 +25,15 @@ PASSWORDS = {c.address: c.password.reveal() for c in DEMO.values()}
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
+#: The `harness` command as a user types it: the console script installed next to this Python.
+SCRIPT = [str(Path(sys.executable).with_name("harness"))]
+
+
 def harness(tmp_path: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 240) -> subprocess.CompletedProcess:
+            timeout: float = 240, command: list[str] | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **PASSWORDS_ENV, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "harness", *args, "--artifacts", str(tmp_path / "artifacts")],
+    return subprocess.run([*(command or [sys.executable, "-m", "harness"]), *args, "--artifacts",
+                           str(tmp_path / "artifacts")],
                           capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd or tmp_path)
 
 
@@ -182,7 +187,7 @@ def test_run_flow_runs_a_labs_own_flow_with_signins_exit_codes_and_artifacts(tmp
     (tmp_path / "labflows.py").write_text(textwrap.dedent(LAB_FLOW))
     uri = f"emulator://lumia-520?{FAST}"
     ok = harness(tmp_path / "ok", "run-flow", "labflows:add_mail", "--handset", uri, "--account", "dave@outlook.com",
-                 "--password-env", "PW_DAVE", "--param", "label=work mail", cwd=tmp_path)
+                 "--password-env", "PW_DAVE", "--param", "label=work mail", cwd=tmp_path, command=SCRIPT)
     assert ok.returncode == 0, ok.stderr[-1500:]
     assert "done: 'added work mail'" in ok.stdout and "note: note from the flow" in ok.stdout
     assert screens(tmp_path / "ok")[-2:] == ["outlook_signin", "email_accounts"]
