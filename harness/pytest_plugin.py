@@ -256,11 +256,12 @@ def account(request: pytest.FixtureRequest, accounts: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
-def sms_codes(modem: Any) -> Any:
-    """Access codes by text message, read from the modem."""
+def sms_codes(modem: Any, device: Any) -> Any:
+    """Access codes by text message, read from the modem (whose number is the SIM's, or the inventory's)."""
     from harness.flows import SmsCodeSource
 
-    return SmsCodeSource(modem)
+    own = modem.url == device.endpoints.get("modem")  # not a --modem given for another SIM
+    return SmsCodeSource(modem, number=device.endpoints.get("modem_number") if own else None)
 
 
 @pytest.fixture
