@@ -110,6 +110,26 @@ def test_code_by_email_on_an_emulated_handset_lands_in_the_given_inbox(tmp_path:
     assert_no_secret(tmp_path, done)
 
 
+def test_code_by_email_on_a_handset_reached_over_adb_tcp_reads_the_given_maildir(tmp_path: Path) -> None:
+    """A handset that is not emulator://: the lab gives the Maildir the code e-mails arrive in (here the emulator's)."""
+    from harness.emulator.process import EmulatorProcess
+
+    mail = tmp_path / "mailroot"
+    phone = EmulatorProcess("lumia-520", ["--animation-ms", "0", "--signin-delay", "0.2", "--mail-dir", str(mail)],
+                            log_path=tmp_path / "phone.log")
+    endpoints = phone.start()
+    try:
+        done = harness(tmp_path, "signin", "--handset", f"adb-tcp://{endpoints['adb']}", "--account",
+                       "carol@hotmail.com", "--password-env", "PW_CAROL", "--code", "email",
+                       "--inbox", str(mail / "carol.recovery@example.com"))
+    finally:
+        phone.stop()
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "signed in as carol@hotmail.com" in done.stdout and "(access code by email)" in done.stdout
+    assert [s["method"] for s in steps(tmp_path) if s["kind"] == "choose"] == ["email"]
+    assert_no_secret(tmp_path, done)
+
+
 def test_a_code_that_never_comes_times_out_at_timeout_with_its_own_exit_code(tmp_path: Path) -> None:
     """A modem with the right number on another network never gets the code: exit 4 after --timeout, not 60 s."""
     from harness.emulator.process import EmulatorProcess
