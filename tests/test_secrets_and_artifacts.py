@@ -57,3 +57,29 @@ def test_secrets_file_and_environment(tmp_path) -> None:
     f.write_text('[account.primary]\naddress = "a@b.com"\n')
     with pytest.raises(ConfigError, match=r"account\.primary\.password"):
         load_secrets_file(f)
+
+
+def test_artifacts_never_append_to_or_overwrite_a_file_they_did_not_create(tmp_path) -> None:
+    """A folder that already holds a run's files (adopted by ``Artifacts(folder)``) keeps them byte for byte."""
+    old = {"steps.jsonl": b'{"kind": "old"}\n', "001-start.png": b"old png", "console.log": b"old console\n"}
+    for name, data in old.items():
+        (tmp_path / name).write_bytes(data)
+    art = Artifacts(tmp_path)
+    art.record("step", screen="new")
+    shot = art.save_screenshot(np.zeros((4, 4, 3), np.uint8), "start")
+    log = art.claim("console.log")
+    log.write_text("new console\n")
+    art.append_text("console.log", "more\n")
+    assert {n: (tmp_path / n).read_bytes() for n in old} == old
+    assert shot.name == "001-start.2.png" and log.name == "console.2.log"
+    assert (tmp_path / "console.2.log").read_text() == "new console\nmore\n"
+    assert json.loads((tmp_path / "steps.2.jsonl").read_text())["screen"] == "new"
+
+
+def test_two_artifacts_of_one_long_name_get_two_readable_folders(tmp_path) -> None:
+    name = "tests/faults/test_x.py::test_" + "a_very_long_descriptive_name_" * 4 + "[lumia-930-dark-variant-{}]"
+    first, second = Artifacts(tmp_path, name.format(1)), Artifacts(tmp_path, name.format(2))
+    again = Artifacts(tmp_path, name.format(1))
+    assert len({first.dir, second.dir, again.dir}) == 3
+    assert "variant-1" in first.dir.name and "variant-2" in second.dir.name
+    assert again.dir.name == first.dir.name + ".2"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -156,6 +157,7 @@ def test_parametrised_tests_with_long_ids_get_a_folder_each_and_a_rerun_touches_
     project = tmp_path / "project"
     project.mkdir()
     (project / "test_matrix.py").write_text(PARAMETRISED)
+    (project / "pytest.ini").write_text("[pytest]\n")  # one rootdir, so both runs name their tests alike
     artifacts = tmp_path / "artifacts"
 
     _pytest(fault, project, artifacts)
@@ -176,21 +178,28 @@ def test_parametrised_tests_with_long_ids_get_a_folder_each_and_a_rerun_touches_
     assert sorted(_check_folder(f) for f in second) == cases
 
 
-def test_two_cli_runs_in_the_same_second_get_their_own_folders(fault: FaultLab, tmp_path: Path) -> None:
-    """Two sign-ins started together (one rack, two handsets) never share a run folder."""
+def test_cli_runs_never_reuse_an_earlier_runs_folder_even_in_the_same_second(fault: FaultLab, tmp_path: Path) -> None:
+    """Sign-ins started together (one rack, several handsets) or just after an earlier run each get a new folder."""
     import socket
 
     with socket.socket() as closed:  # a handset that does not answer: each run ends fast, after making its folder
         closed.bind(("127.0.0.1", 0))
         nowhere = f"adb-tcp://127.0.0.1:{closed.getsockname()[1]}"
     artifacts = tmp_path / "artifacts"
+    now = time.time()
+    for t in range(-2, 120):  # an earlier run's folder for every second these runs could start in
+        old = artifacts / time.strftime("signin-%Y%m%d-%H%M%S", time.localtime(now + t))
+        old.mkdir(parents=True)
+        (old / "steps.jsonl").write_text('{"old": true}\n')
+    before = _files_under(artifacts)
     env = {"HARNESS_PASSWORD": "not-used"}
     procs = [fault.start("signin", "--handset", nowhere, "--account", "a@example.com", "--artifacts", str(artifacts),
-                         env=env) for _ in range(4)]
+                         env=env) for _ in range(3)]
     runs = [p.wait(60) for p in procs]
     assert all(r.rc not in (0, None) for r in runs), [r.describe() for r in runs]
-    folders = _run_folders(artifacts)
-    assert len(folders) == 4 and all(f.name.startswith("signin-") for f in folders), [f.name for f in folders]
+    assert _files_under(artifacts) == before, "a run wrote into an earlier run's folder"
+    new = [f for f in _run_folders(artifacts) if not (f / "steps.jsonl").exists()]
+    assert len(new) == 3 and all(f.name.startswith("signin-") for f in new), [f.name for f in new]
 
 
 # --------------------------------------------------------------------------- leases across pytest and the desk
@@ -231,6 +240,7 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
     project = tmp_path / "project"
     project.mkdir()
     (project / "test_holder.py").write_text(HOLDER)
+    (project / "pytest.ini").write_text("[pytest]\n")
     holding, release = tmp_path / "holding", tmp_path / "release"
     holder = start_process([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--inventory",
                             str(one_handset_rack["inventory"]), "--artifacts", str(tmp_path / "art"), "test_holder.py"],
@@ -372,3 +382,26 @@ def _shared_lease_folder(fault: FaultLab, shared: Path) -> None:
                                        "lumia-930-01", str(signals / "b-held"), str(release)]), fault.marker, env=env)
     run = b.wait(60)
     assert run.rc == 0 and (signals / "b-held").exists(), run.describe()
+
+
+# --------------------------------------------------------------------------- a client stopped mid-run keeps its evidence
+@pytest.mark.parametrize("sig, how, rc", [(signal.SIGTERM, "SIGTERM", 143), (signal.SIGINT, "Ctrl-C", 130)])
+def test_an_interrupted_demo_says_what_it_kept(fault: FaultLab, tmp_path: Path, sig: int, how: str, rc: int) -> None:
+    artifacts = tmp_path / "art"
+    proc = fault.start("demo", "--profile", "lumia-520", "--artifacts", str(artifacts), cwd=tmp_path)
+    wait_until(lambda: "[ 2]" in proc.stdout_so_far() or proc.exited(), 120, "the demo's second step",
+               proc.stderr_so_far)
+    assert not proc.exited(), proc.wait(0).describe()
+    proc.proc.send_signal(sig)
+    run = proc.wait(30)
+    assert run.rc == rc and not run.timed_out, run.describe()
+    last = run.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in run.stderr, run.describe()
+    (folder,) = _run_folders(artifacts)
+    shots = sorted(folder.glob("*.png"))
+    assert len(shots) >= 2 and all(Image.open(p).size == (480, 800) for p in shots), [p.name for p in shots]
+    assert last.startswith(f"harness demo: interrupted by {how}; kept {folder} ({len(shots)} screenshots, "), last
+    for name in ("steps.jsonl", "emulator.log"):
+        assert name in last and (folder / name).stat().st_size > 0, last
+    assert len((folder / "steps.jsonl").read_text().splitlines()) >= 2
+    fault.assert_no_leftovers()

@@ -1,0 +1,139 @@
+"""The first hour at the command line: mistakes get one-line errors, help says what a command does.
+
+Every case runs ``harness`` as a user would (a subprocess) and checks what
+the terminal shows: the exit code, one line on stderr naming the option or
+field at fault, and no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def harness(*args: str, cwd: Path | None = None, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd, **kw)
+
+
+def one_line_error(run: subprocess.CompletedProcess, *words: str) -> str:
+    assert run.returncode == 2, f"rc {run.returncode}; stderr {run.stderr!r}"
+    assert "Traceback" not in run.stderr, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    for word in words:
+        assert word in lines[0], f"expected {word!r} in {lines[0]!r}"
+    return lines[0]
+
+
+@pytest.fixture
+def nowhere() -> str:
+    """A handset URI nobody answers on: a command that reaches for it fails with 'refused'."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"adb-tcp://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("output, words", [
+    ("missing-dir/x.png", ("-o missing-dir/x.png", "folder missing-dir does not exist")),
+    ("x.jpgx", ("-o x.jpgx", "unknown image type '.jpgx'", ".png")),
+    ("noext", ("-o noext", "no file type")),
+    (".", ("-o .", "no file type")),
+])
+def test_screenshot_output_is_checked_before_the_handset_is_reached(tmp_path: Path, nowhere: str, output: str,
+                                                                    words: tuple[str, ...]) -> None:
+    run = harness("screenshot", "--handset", nowhere, "-o", output, cwd=tmp_path)
+    line = one_line_error(run, "harness screenshot:", *words)
+    assert "connecting" not in run.stderr and "refused" not in line  # nothing was taken, then thrown away
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_signin_into_an_artifacts_folder_that_cannot_be_made(nowhere: str) -> None:
+    run = harness("signin", "--handset", nowhere, "--account", "a@example.com", "--artifacts", "/proc/nope",
+                  env={**os.environ, "HARNESS_PASSWORD": "x"})
+    one_line_error(run, "harness signin:", "/proc/nope", "cannot create the artifacts folder")
+
+
+@pytest.mark.parametrize("uri, problem", [
+    ("adb-tcp://[::1", "Invalid IPv6 URL"),
+    ("adb-tcp://127.0.0.1:99999", "out of range"),
+    ("adb-tcp://127.0.0.1:55x", "55x"),
+])
+def test_a_malformed_handset_uri_is_one_line(uri: str, problem: str) -> None:
+    run = harness("tap", "--handset", uri, "1", "1")
+    one_line_error(run, "harness tap:", repr(uri), problem)
+
+
+def test_a_reader_that_stops_early_ends_the_listing_quietly() -> None:
+    """`harness emulate --list-screens | head -1`: the reader leaves; no BrokenPipeError traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is already gone when the listing is printed
+    try:
+        proc = subprocess.run([sys.executable, "-m", "harness", "emulate", "--list-screens"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.stderr == "" and proc.returncode == 141, (proc.returncode, proc.stderr)
+
+
+def test_rack_with_an_unknown_profile_says_which() -> None:
+    run = harness("emulate", "--rack", "2", "--rack-profiles", "lumia-930,lumia-9300")
+    line = one_line_error(run, "harness emulate:", "--rack-profiles", "no profile 'lumia-9300'", "lumia-930")
+    assert "exited" not in line
+
+
+@pytest.mark.parametrize("count", ["0", "-3"])
+def test_a_rack_of_no_handsets_is_refused(count: str) -> None:
+    run = harness("emulate", "--rack", count, timeout=30)
+    assert run.returncode == 2 and run.stdout == "", run
+    assert f"argument --rack: must be at least 1, got {int(count)}" in run.stderr
+
+
+def test_key_help_lists_every_key() -> None:
+    text = harness("key", "--help").stdout
+    description = text.split("\n\n")[1]  # after the usage line, which argparse fills in by itself
+    for key in ("back", "start", "search", "power", "enter", "delete"):
+        assert key in description, f"{key} missing from: {description!r}"
+
+
+def test_demo_help_says_what_it_does() -> None:
+    text = " ".join(harness("demo", "--help").stdout.split())
+    assert "emulated handset" in text and "during setup" in text and "access code" in text
+    assert "artifacts" in text.lower()
+
+
+def test_match_takes_device_like_every_desk_command(tmp_path: Path) -> None:
+    for command in ("match", "screenshot", "tap"):
+        text = harness(command, "--help").stdout
+        assert "--device NAME" in text and "--no-wait" in text, f"{command}: {text}"
+    run = harness("match", "--device", "lumia-930-01", env={k: v for k, v in os.environ.items()
+                                                            if k != "HARNESS_INVENTORY"})
+    one_line_error(run, "harness match:", "--device needs --inventory")
+
+
+def test_emulator_uri_on_a_desk_command_says_it_is_throwaway_once(tmp_path: Path) -> None:
+    run = harness("screenshot", "--handset", "emulator://lumia-520?animation_ms=0", "-o", "now.png", cwd=tmp_path,
+                  timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("throwaway") == 1 and "harness emulate --profile lumia-520" in run.stderr, run.stderr
+    assert (tmp_path / "now.png").stat().st_size > 0 and "now.png (480x800)" in run.stdout
+
+
+@pytest.mark.parametrize("tables, field, problem", [
+    ('[[account]]\naddress = "x@outlook.com"\npassword = "p"\n\n[[account]]\naddress = "y@outlook.com"\n',
+     "account[2].password", "missing"),
+    ('[[account]]\naddress = "x@outlook.com"\npassword = "p"\n\n[[account]]\naddress = "X@outlook.com"\npassword = "q"\n',
+     "account[2].address", "duplicate address 'X@outlook.com' (also account[1])"),
+    ('[[account]]\naddress = "nobody"\npassword = "p"\n', "account[1].address", "not an e-mail address"),
+])
+def test_account_file_errors_count_from_one_like_the_inventory(tmp_path: Path, tables: str, field: str,
+                                                               problem: str) -> None:
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(tables)
+    run = harness("emulate", "--accounts", str(accounts), timeout=60)
+    one_line_error(run, "harness emulate:", f"{accounts}: {field}: {problem}")
