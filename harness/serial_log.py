@@ -47,9 +47,16 @@ class SerialLog:
         self._lock = threading.Lock()
         self._file = open(self.path, "a", encoding=ENCODING, errors="replace", newline="\n") if self.path else None
 
-    def write(self, *parts: str) -> None:
-        """One log line made of ``parts`` (for example a direction and the line), masked as a whole."""
+    def write(self, *parts: str, flush: bool = True) -> None:
+        """One log line made of ``parts`` (for example a direction and the line), masked as a whole.
+
+        ``flush=False`` leaves it buffered for a reader that flushes once per chunk it read (``flush()``).
+        """
         if self._file is None:
+            return
+        if self.written >= self.max_bytes:
+            with self._lock:
+                self.left_out += 1
             return
         text = f"{time.strftime('%H:%M:%S')} {mask(' '.join(parts))}\n"
         with self._lock:
@@ -60,8 +67,14 @@ class SerialLog:
                 self.left_out += 1
                 return
             self._file.write(text)
-            self._file.flush()
+            if flush:
+                self._file.flush()
             self.written += size
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.flush()
 
     def close(self) -> None:
         with self._lock:

@@ -56,7 +56,7 @@ class Sms:
 
 
 def is_final(line: str) -> bool:
-    return line == FINAL_OK or any(line.startswith(e) for e in FINAL_ERRORS)
+    return line == FINAL_OK or line.startswith(FINAL_ERRORS)
 
 
 def _drops_one(longer: str, shorter: str) -> bool:
@@ -71,7 +71,7 @@ def damaged_final(line: str) -> bool:
     damaged final from an answer line lets the caller retry at once instead
     of waiting for a final result that already came.
     """
-    if is_final(line):
+    if len(line) > 24 or is_final(line):  # OK and ERROR with a few bytes slipped in are short
         return False
     clean = "".join(ch for ch in line if ch.isprintable()).strip()
     if clean != line and is_final(clean):
@@ -81,6 +81,8 @@ def damaged_final(line: str) -> bool:
 
 def is_urc(line: str, pending: str | None = None) -> bool:
     """A line that belongs to no command; ``pending`` keeps +CREG? and friends' own answers as responses."""
+    if not line.startswith(URC_PREFIXES):
+        return False
     for prefix in URC_PREFIXES:
         if line.startswith(prefix):
             if pending and prefix.endswith(":") and pending.upper().startswith("AT" + prefix[:-1]):

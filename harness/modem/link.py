@@ -62,6 +62,8 @@ class ModemLink:
         self.urcs: deque[str] = deque(maxlen=KEEP_URCS)
         self.delivered: deque[Sms] = deque(maxlen=KEEP_DELIVERED)
         self.urc_count = 0
+        self.unfinished = b""   # the start of a line still without its end (for errors)
+        self.unfinished_size = 0
         self.dead: Exception | None = None
         self._cmt_header: str | None = None
         self._stop = threading.Event()
@@ -83,71 +85,75 @@ class ModemLink:
             if not chunk:
                 continue
             buf += chunk
-            while True:
-                end = buf.find(b"\n")
-                if end < 0:
-                    break
-                raw = bytes(buf[:end]).rstrip(b"\r")
-                del buf[:end + 1]
-                self._route(raw.decode("latin-1"), cut)
-                cut = 0
+            start, notify = 0, False
+            with self.cond:
+                while True:
+                    end = buf.find(b"\n", start)
+                    if end < 0:
+                        break
+                    notify |= self._route_locked(bytes(buf[start:end]).rstrip(b"\r").decode("latin-1"), cut)
+                    start, cut = end + 1, 0
+                if notify:
+                    self.cond.notify_all()
+            del buf[:start]
+            self.log.flush()
             if len(buf) > MAX_LINE:  # a line with no end in sight: keep its start, count the rest
                 cut += len(buf) - MAX_LINE
                 del buf[MAX_LINE:]
+            self.unfinished, self.unfinished_size = bytes(buf[:160]), len(buf) + cut
 
-    def _route(self, line: str, cut: int) -> None:
-        with self.cond:
-            self._route_locked(line, cut)
-            self.cond.notify_all()
+    def _log(self, *parts: str) -> None:
+        self.log.write(*parts, flush=False)  # the read loop flushes once per chunk
 
-    def _route_locked(self, line: str, cut: int) -> None:
+    def _route_locked(self, line: str, cut: int) -> bool:
+        """File one line where it belongs; True when a waiter may care (an answer ended, a URC or text came)."""
         ex = self.exchange
         if self._cmt_header is not None:  # the text line of a +CMT delivery
             header, self._cmt_header = self._cmt_header, None
-            self.log.write("<< message text:", f"[{len(line)} chars]")
+            self._log("<< message text:", f"[{len(line)} chars]")
             try:
                 sender, stamp = parse_cmt_header(header)
             except ModemError:
-                return
+                return False
             self.delivered.append(Sms(-1, "REC UNREAD", sender, stamp, line))
-            return
+            self.urc_count += 1
+            return True
         if ex is not None and not ex.done and ex.expect_body:
             ex.expect_body = False
-            self.log.write("<< message text:", f"[{len(line)} chars]")
+            self._log("<< message text:", f"[{len(line)} chars]")
             self._add(ex, line, cut, text=True)
-            return
+            return False
         if not line.strip():
-            return
-        if cut:
-            self.log.write("<<", line, f"... (+{cut} more bytes cut)")
+            return False
+        logged = f"{line} ... (+{cut} more bytes cut)" if cut else line
         if line.startswith("+CMT:") and not (ex and ex.command.upper().startswith("AT+CMT")):
-            self.log.write("<< urc", line)
+            self._log("<< urc", logged)
             self._cmt_header = line
-            self.urc_count += 1
-            return
+            return False
         if is_urc(line, ex.command if ex is not None and not ex.done else None):
-            self.log.write("<< urc", line)
+            self._log("<< urc", logged)
             self.urcs.append(line)
             self.urc_count += 1
-            return
+            return True
         if ex is None or ex.done:
-            self.log.write("<< stray", line)
-            return
-        self.log.write("<<", line)
+            self._log("<< stray", logged)
+            return False
+        self._log("<<", logged)
         if line == ex.command:  # echo (ATE1)
-            return
+            return False
         if is_final(line):
             if line.isprintable():
                 ex.final = line
             else:
                 ex.garbled = line
-            return
+            return True
         if damaged_final(line):
             ex.garbled = line
-            return
+            return True
         if line.startswith(("+CMGL:", "+CMGR:")):
             ex.expect_body = True
         self._add(ex, line, cut)
+        return False
 
     @staticmethod
     def _add(ex: Exchange, line: str, cut: int, text: bool = False) -> None:

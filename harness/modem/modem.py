@@ -23,6 +23,7 @@ from typing import Callable
 
 import serial
 
+from harness.deadline import left
 from harness.errors import DeviceUnavailable, HarnessTimeout, quote_seen
 from harness.modem.at import ModemError, ModemGarbled, Sms, parse_cmgl, parse_cnum, raise_for_final
 from harness.modem.link import MAX_ANSWER, Exchange, ModemLink
@@ -91,8 +92,11 @@ class GsmModem:
                 self._link.cond.wait(remaining)
 
     def command(self, command: str, timeout: float | None = None) -> list[str]:
-        """Send one AT command; its answer lines (without the final OK) or a typed error."""
-        timeout = timeout or self.timeout
+        """Send one AT command; its answer lines (without the final OK) or a typed error.
+
+        ``timeout`` (default: the modem's) is cut to an enclosing ``harness.deadline.within``.
+        """
+        timeout = left(timeout or self.timeout) or 0.0
         deadline = time.monotonic() + timeout
         with self._lock:
             previous = self._link.exchange
@@ -112,7 +116,11 @@ class GsmModem:
         if ex.final is None:
             if self._link.dead is not None:
                 raise self._gone()
-            raise ModemTimeout(f"a final result for {command}", _seen(ex.shown()), timeout)
+            seen = _seen(ex.shown())
+            if self._link.unfinished_size:
+                seen = (f"{seen} then {self._link.unfinished_size} bytes of a line without end starting "
+                        f"{mask(repr(self._link.unfinished[:80]))}")
+            raise ModemTimeout(f"a final result for {command}", seen, timeout)
         if ex.left_out:
             raise ModemError(f"{command}: expected an answer of at most {self.max_answer} bytes, saw "
                              f"{ex.size + ex.left_out} bytes starting {quote_seen(_seen(ex.shown()), 160)}")
@@ -149,6 +157,7 @@ class GsmModem:
 
         ``boot_timeout`` bounds the whole set-up; a command whose answer comes back damaged is sent again.
         """
+        boot_timeout = left(boot_timeout) or 0.0
         deadline = time.monotonic() + boot_timeout
         while True:
             try:
@@ -188,7 +197,7 @@ class GsmModem:
     def delete(self, index: int) -> None:
         self.command(f"AT+CMGD={index}")
 
-    def _forget(self, sms: Sms) -> None:
+    def _forget(self, sms: Sms, deadline: float) -> None:
         """Delete a message whose code was read; failing that is a warning, since the code is already in hand."""
         if sms.index < 0:  # delivered by +CMT, never stored
             try:
@@ -197,21 +206,43 @@ class GsmModem:
                 pass
             return
         try:
-            self.delete(sms.index)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ModemTimeout(f"time to delete message {sms.index}", "the clean-up budget spent", self.timeout)
+            self.command(f"AT+CMGD={sms.index}", timeout=remaining)
         except (ModemError, HarnessTimeout) as exc:
             note = f"could not delete message {sms.index} after reading its code: {exc}"
             self.log.write("!!", note)
             logger.warning("modem %s: %s", self.url, mask(note))
+
+    def _confirmed(self, sms: Sms, code: str, regex: re.Pattern[str], deadline: float) -> bool:
+        """A code is typed into a phone only when a second, independent read gives the same code.
+
+        Line noise can cut a code in two (``344\\x070625`` matches as ``0625``); a stored message is
+        read again by AT+CMGR, a delivered one (+CMT, which cannot be read again) must have come clean.
+        """
+        if sms.index < 0:
+            return all(" " <= ch <= "~" for ch in sms.body)
+        try:
+            budget = min(max(self.timeout, 10), max(0.05, deadline - time.monotonic()))  # as for a listing
+            lines = self.command(f"AT+CMGR={sms.index}", timeout=budget)
+        except (ModemTimeout, ModemError):
+            return False
+        again = regex.search(lines[1]) if len(lines) > 1 and lines[0].startswith("+CMGR:") else None
+        return again is not None and (again.group(1) if again.groups() else again.group(0)) == code
 
     def wait_for_access_code(self, sender: str | None = None, pattern: str = DEFAULT_CODE_PATTERN,
                              since: float | None = None, timeout: float = 60.0, poll: float = 1.0) -> Secret:
         """The code in the newest matching SMS received after ``since``; deletes the matching messages it read.
 
         Stored messages (AT+CMGL) and messages delivered straight to us (+CMT) both count. A listing that
-        comes back damaged or late is tried again until ``timeout``, which bounds the whole wait.
+        comes back damaged or late is tried again until ``timeout``, which bounds the whole wait (cut to an
+        enclosing ``harness.deadline.within``); deleting what was read takes at most the modem's own timeout
+        more, and a delete that fails is a warning: the code is in hand.
         """
         regex = re.compile(pattern)
         senders = (sender,) if sender else DEFAULT_SENDERS
+        timeout = left(timeout) or 0.0
         deadline = time.monotonic() + timeout
         seen, problem = 0, ""
         while True:
@@ -229,7 +260,8 @@ class GsmModem:
                 delivered = list(self.delivered)
                 urcs_before = self._link.urc_count
             seen = len(stored)
-            matching = []
+            matching: list[tuple[Sms, str]] = []
+            newest: tuple[Sms, str] | None = None
             for sms in stored + delivered:
                 if not any(s.lower() in sms.sender.lower() for s in senders):
                     continue
@@ -240,9 +272,14 @@ class GsmModem:
                     matching.append((sms, found.group(1) if found.groups() else found.group(0)))
             if matching:
                 newest = max(matching, key=lambda m: (m[0].timestamp.timestamp() if m[0].timestamp else 0, m[0].index))
+                if not self._confirmed(newest[0], newest[1], regex, deadline):
+                    problem = "; a code was read but a second read did not confirm it (line noise?)"
+                    newest = None
+            if matching and newest is not None:
                 code = Secret(newest[1])
+                cleanup = time.monotonic() + self.timeout  # all the deletes together, past the wait's own deadline
                 for sms, _ in matching:
-                    self._forget(sms)
+                    self._forget(sms, cleanup)
                 return code
             remaining = deadline - time.monotonic()
             if remaining <= 0:
