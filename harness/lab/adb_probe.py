@@ -28,6 +28,7 @@ def adb_hello(pipe: Any, timeout: float = 2.0) -> tuple[bool, str]:
     never offered, so a real phone shows no "allow USB debugging?" prompt for a probe.
     """
     from harness.adb.auth import sign_token
+    from harness.adb.errors import AdbError
     from harness.adb.connection import HOST_BANNER, parse_banner
     from harness.adb.protocol import (
         A_AUTH, A_CNXN, AUTH_SIGNATURE, AUTH_TOKEN, HEADER, MAX_HANDSHAKE_PAYLOAD, MAX_PAYLOAD,
@@ -63,6 +64,8 @@ def adb_hello(pipe: Any, timeout: float = 2.0) -> tuple[bool, str]:
         return False, f"{where} closed during the ADB handshake: {exc}"
     except ProtocolViolation as exc:
         return False, f"{where} is not ADB: {exc}"
+    except AdbError as exc:  # our key file is not a key: say so, the device is not at fault
+        return False, f"ADB answers, asks for authorisation, and our key cannot be used: {exc}"
     if command == A_CNXN:
         state, props, _ = parse_banner(data)
         model = props.get("ro.product.model")

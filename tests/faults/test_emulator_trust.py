@@ -266,6 +266,14 @@ def test_a_hand_started_rack_trusts_its_user_and_devices_says_when_our_key_is_re
     line = next(x for x in listing.stdout.splitlines() if "lumia-520-01" in x)
     assert "answers: NO" in line and "refuses our key" in line and str(stranger) in line, line
 
+    garbage = tmp_path / "garbage.key"
+    garbage.write_text("not a key\n")
+    listing = fault.run("devices", "--inventory", str(inventory), "--timeout", "10", deadline=60,
+                        env={**env, "HARNESS_ADB_KEY": str(garbage)})
+    assert listing.rc == 0 and "Traceback" not in listing.stderr, listing.describe()
+    line = next(x for x in listing.stdout.splitlines() if "lumia-520-01" in x)
+    assert "answers: NO" in line and "our key cannot be used" in line and str(garbage) in line, line
+
 
 # ------------------------------------------------------------------ the emulator dies with its parent
 def _flow_argv(kind: str, artifacts: Path) -> list[str]:
