@@ -179,7 +179,14 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
     else:
         if uri.startswith("emulator://"):
             uri = _with_query(uri, _marker_query(request))
-        opened = open_handset(uri, log_dir=artifacts.dir)
+        held = _lease_of_uri(request.config, uri)  # --handset URI of an inventory handset: leased like its name
+        try:
+            opened = open_handset(uri, log_dir=artifacts.dir)
+        except BaseException:
+            if held is not None:
+                held.release()
+            raise
+        opened.lease = held
     request.node.stash[_DEVICE_KEY] = opened
     console = None
     try:
@@ -201,6 +208,18 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
 
 
 _INVENTORY: dict[str, Any] = {}
+
+
+def _lease_of_uri(config: pytest.Config, uri: str) -> Any:
+    """The lease of the inventory handset at ``uri`` (None without --inventory, or for a URI not in it)."""
+    if not _opt(config, "inventory") or uri.startswith("emulator://"):
+        return None
+    from harness.lab.leases import lease
+    from harness.target import entry_with_uri
+
+    inventory = _inventory(config)
+    entry = entry_with_uri(inventory, uri)
+    return lease(inventory, entry.name) if entry is not None else None
 
 
 def _inventory(config: pytest.Config) -> Any:

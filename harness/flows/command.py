@@ -37,7 +37,7 @@ Every run keeps its screenshots, steps.jsonl and serial logs under --artifacts, 
 
 def add_run_arguments(p: argparse.ArgumentParser, account_required: bool) -> None:
     """The options ``signin`` and ``run-flow`` share."""
-    from harness.desk import add_target_options
+    from harness.target import add_target_options
 
     add_target_options(p)  # --handset URI, or --device NAME of the inventory (under its lease)
     p.add_argument("--account", required=account_required, metavar="ADDRESS", help="Microsoft account e-mail address")
@@ -204,7 +204,7 @@ def _exit_code(exc: HarnessError) -> int:
 
 def _run(args: argparse.Namespace, flow: Callable[..., Any], label: str, run_dir: Path,
          emulator_defaults: dict[str, str]) -> int:
-    from harness.desk import Target
+    from harness.target import Target
 
     with Target(args) as target:  # an inventory handset runs the flow under its lease
         return _run_on(args, target, flow, label, run_dir, emulator_defaults)

@@ -28,7 +28,7 @@ def _box(text: str, what: str) -> Any:
 def add_match_parser(sub: Any) -> None:
     p = sub.add_parser("match", help="recognise the screen in screenshots (or on a live handset)")
     p.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG screenshots")
-    from harness.desk import add_target_options
+    from harness.target import add_target_options
 
     add_target_options(p)  # --handset/--device: take the screenshot from this handset (as every desk command does)
     p.add_argument("--screens", metavar="DIR", help="screen library (default: the library shipped with the package)")
@@ -80,7 +80,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
         image = load_rgb(path)
         found &= _print(path, image, library, scale, args.json)
     if args.handset or args.device:
-        from harness.desk import Target
+        from harness.target import Target
 
         with Target(args) as target:
             args.stage(f"connecting to {target.uri}")

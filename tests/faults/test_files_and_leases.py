@@ -238,7 +238,8 @@ def one_handset_rack(fault: FaultLab, tmp_path: Path) -> dict:
                             "--adb-key", str(key) + ".pub", env=env)
     write_emulated_inventory(tmp_path / "rack.toml", {"handsets": [{"profile": "lumia-520", **handset.endpoints}]},
                              rack="h4rack")
-    return {"env": env, "name": "lumia-520-01", "inventory": tmp_path / "rack.toml"}
+    return {"env": env, "name": "lumia-520-01", "inventory": tmp_path / "rack.toml",
+            "uri": f"adb-tcp://{handset.endpoints['adb']}"}
 
 
 def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(fault: FaultLab, tmp_path: Path,
@@ -268,6 +269,10 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
                                   f"pid {pytest_pid}", "(pytest")
             assert run.elapsed < 15, run.describe()
         assert not shot.exists(), "a refused screenshot was still taken"
+        # the handset's URI is the handset: with the inventory at hand it is leased like its name
+        run = fault.run("tap", "--handset", one_handset_rack["uri"], "--no-wait", "10", "10", deadline=30, env=env)
+        assert run.rc == 2, run.describe()
+        assert_one_line_error(run.stderr, "harness tap:", name, "leased by", f"pid {pytest_pid}", "(pytest")
 
         started = time.monotonic()
         run = fault.run("tap", "--device", name, "--lease-timeout", "1.5", "10", "10", deadline=30, env=env)
@@ -295,10 +300,17 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
 
 def test_a_desk_command_holds_the_lease_against_pytest_and_another_signin(fault: FaultLab, tmp_path: Path,
                                                                            one_handset_rack: dict) -> None:
-    """`harness signin --device` takes the lease: a second sign-in on the same handset is told who has it."""
+    """`harness signin --device` takes the lease: a second sign-in is told who has it, pytest waits for it."""
     env, name = {**one_handset_rack["env"], "HARNESS_PASSWORD": "correct-horse-battery"}, one_handset_rack["name"]
     first = fault.start("signin", "--device", name, "--account", "alice@outlook.com", "--artifacts",
                         str(tmp_path / "art"), env=env)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_holder.py").write_text(HOLDER)
+    (project / "pytest.ini").write_text("[pytest]\n")
+    holding, release = tmp_path / "holding", tmp_path / "release"
+    release.write_text("at once")
+    tests = None
     try:
         wait_until(lambda: "signing in" in first.stdout_so_far() or first.exited(), 60,
                    "the first sign-in to start", first.stderr_so_far)
@@ -308,8 +320,23 @@ def test_a_desk_command_holds_the_lease_against_pytest_and_another_signin(fault:
         assert second.rc == 2, second.describe()
         assert_one_line_error(_error_line(second.stderr), "harness signin:", name, f"leased by pid {first.pid}",
                               "harness signin")
+        # pytest given the handset's URI and the inventory waits for the sign-in to let it go
+        tests = start_process([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--inventory",
+                               str(one_handset_rack["inventory"]), "--handset", one_handset_rack["uri"],
+                               "--artifacts", str(tmp_path / "art3"), "test_holder.py"], fault.marker, cwd=project,
+                              env={**env, "TMPDIR": str(fault.tmp), "H4_HOLDING": str(holding),
+                                   "H4_RELEASE": str(release)})
+        wait_until(lambda: f"leased by pid {first.pid} (harness signin" in tests.stderr_so_far() + tests.stdout_so_far()
+                   or tests.exited(), 60, "pytest to say it waits for the sign-in", tests.stderr_so_far)
+        assert not holding.exists(), "pytest drove the handset while a sign-in held it"
+        done = first.wait(120)
+        assert done.rc == 0, done.describe()
+        ran = tests.wait(120)
+        assert ran.rc == 0 and "1 passed" in ran.stdout and holding.exists(), ran.describe()
     finally:
         first.wait(120)
+        if tests is not None:
+            tests.wait(120)
 
 
 def _can_switch_users() -> bool:
