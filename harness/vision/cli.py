@@ -105,7 +105,29 @@ def add_screens_parser(sub: Any) -> None:
                    help="a tap target: a crop found on the screen, tapped at its centre (+dx,dy)")
     r.add_argument("--ignore", action="append", default=[], metavar="x,y,w,h", help="a region to ignore (clock, user text)")
     r.add_argument("--screens", metavar="DIR", help="library folder (default: the library shipped with the package)")
+    r.add_argument("--replace", action="store_true", help="record over the library's definition of this name")
     r.set_defaults(func=_cmd_record)
+
+
+def _refuse_clash(folder: Path, name: str, replace: bool) -> None:
+    """A name the library already has: refused unless --replace, and then only in its own NAME.toml file."""
+    from harness.tomlfile import read_toml
+    from harness.vision.definitions import check_name
+
+    path = folder / f"{name}.toml"
+    check_name(path, "name", name)
+    for other in sorted(folder.glob("*.toml")):
+        try:
+            defined = read_toml(other).get("name")
+        except ConfigError:
+            continue  # a broken file is reported when the library is loaded
+        if defined != name:
+            continue
+        if other.name != path.name:
+            raise ConfigError(path, "name", f"screen {name!r} is already defined in {other} (two of one name would "
+                              "make recognition a guess)")
+        if not replace:
+            raise ConfigError(path, "name", f"screen {name!r} is already in the library; --replace records over it")
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
@@ -122,6 +144,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         targets.append((name, _box(rect, f"--target {name}"), (dx, dy), None))
     folder = Path(args.screens) if args.screens else DEFAULT_LIBRARY
     try:
+        _refuse_clash(folder, args.name, args.replace)
         path = write_definition(folder, args.name, image, [_box(a, "--anchor") for a in args.anchor], targets,
                                 [_box(g, "--ignore") for g in args.ignore])
         load_definition(path)

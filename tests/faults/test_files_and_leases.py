@@ -106,6 +106,29 @@ def test_a_recorded_screen_lands_in_the_library_and_loads(fault: FaultLab, tmp_p
                                                           "my_screen.toml"]
 
 
+def test_screens_record_never_makes_a_second_definition_of_a_name(fault: FaultLab, library: Path, frame: Path) -> None:
+    """Recording a name the library has is refused (the shipped file kept byte for byte) unless --replace, and
+    --replace never makes a second file of a name another file defines."""
+    before = _files_under(library)
+    record = ("screens", "record", "email_accounts", "--from-image", str(frame), "--anchor", "10,10,40,40",
+              "--screens", str(library))
+    run = fault.run(*record, deadline=60)
+    assert run.rc == 2, run.describe()
+    assert_one_line_error(run.stderr, str(library / "email_accounts.toml"), "already in the library", "--replace")
+    assert _files_under(library) == before
+
+    (library / "email_accounts.toml").rename(library / "accounts_list.toml")  # the name now lives in another file
+    before = _files_under(library)
+    run = fault.run(*record, "--replace", deadline=60)
+    assert run.rc == 2, run.describe()
+    assert_one_line_error(run.stderr, "name", "already defined in", str(library / "accounts_list.toml"))
+    assert _files_under(library) == before
+
+    (library / "accounts_list.toml").rename(library / "email_accounts.toml")
+    run = fault.run(*record, "--replace", deadline=60)
+    assert run.rc == 0 and (library / "email_accounts.toml").read_bytes() != before["accounts_list.toml"], run.describe()
+
+
 # --------------------------------------------------------------------------- artifact collisions and re-runs
 CASES = 11
 PARAMETRISED = textwrap.dedent('''
