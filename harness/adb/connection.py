@@ -196,6 +196,9 @@ class AdbConnection:
     def _send(self, message: Message) -> None:
         if self._dead is not None:
             raise DeviceOffline(f"device offline: {self._dead}")
+        if left(self.timeout) == 0:  # the operation's deadline passed: that is a timeout, not a device gone
+            raise AdbTimeout(f"time to send {message.name} to {self.pipe.description}",
+                             "the operation's deadline had already passed", 0)
         try:
             with self._send_lock:
                 self.pipe.write(message.pack(), self.timeout)
@@ -304,6 +307,8 @@ class AdbConnection:
         payload = (service.reveal() if isinstance(service, SecretText) else service).encode() + b"\0"
         if len(payload) > self.max_write:
             raise AdbError(f"service {name!r} is {len(payload)} bytes, more than the device's maxdata {self.max_write}")
+        if left(self.timeout) == 0:
+            raise AdbTimeout(f"OKAY for OPEN {name!r}", "no time left to send the OPEN", 0)
         self._streams[local_id] = stream
         self._send(Message(A_OPEN, local_id, 0, payload))
         del payload

@@ -47,6 +47,8 @@ class AdbHandset(Handset):
         """The device went away (a reboot it started itself, a reset, a cable): connect again when it is back."""
         self.conn.close()
         budget = left(self.reconnect_timeout) or 0.0
+        if budget == 0:
+            raise DeviceOffline(f"{self.description} went offline and no time was left to connect again") from None
         try:
             self._connect_again(budget)
         except STILL_AWAY as last:

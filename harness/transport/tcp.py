@@ -6,8 +6,11 @@ import socket
 import threading
 import time
 
-from harness.deadline import left
+from harness.deadline import CommandTimeout, left
 from harness.transport.base import TransportClosed, TransportTimeout
+
+#: how long one recv waits when a read has no deadline (it then simply waits again)
+_IDLE_POLL = 60.0
 
 
 class TcpPipe:
@@ -24,14 +27,20 @@ class TcpPipe:
             raise TransportClosed(f"cannot connect to {host}:{port}: {exc.strerror or exc} (is the handset on and "
                                   f"its ADB port right? `harness devices --inventory FILE` shows what answers)") from None
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Reads (a reader thread) and writes (callers) each get a socket object of their own: a timeout is a
+        # property of the object, and one thread setting it must not cut the other's wait short. Both always
+        # have a timeout, so the shared descriptor stays non-blocking and each object polls with its own.
+        self._wsock = self._sock.dup()
         self._wlock = threading.Lock()
 
     def write(self, data: bytes, timeout: float) -> None:
         timeout = left(timeout) or 0.0
         with self._wlock:
-            self._sock.settimeout(max(0.001, timeout))  # since Python 3.5 this bounds the whole sendall
+            self._wsock.settimeout(max(0.001, timeout))  # since Python 3.5 this bounds the whole sendall
             try:
-                self._sock.sendall(data)
+                self._wsock.sendall(data)
+            except CommandTimeout:
+                raise  # the whole command's deadline (a signal), not a peer that stopped reading
             except socket.timeout:
                 raise TransportTimeout(f"sending {len(data)} bytes to {self.description}", "the peer stopped reading", timeout) from None
             except OSError as exc:
@@ -49,10 +58,12 @@ class TcpPipe:
                     raise TransportTimeout(f"{n} bytes from {self.description}", f"{len(buf)} bytes", timeout or 0)
                 self._sock.settimeout(rest)
             else:
-                self._sock.settimeout(None)
+                self._sock.settimeout(_IDLE_POLL)
             try:
                 chunk = self._sock.recv(min(n - len(buf), 1 << 20))
             except socket.timeout:
+                if deadline is None:
+                    continue  # no deadline: wait on
                 raise TransportTimeout(f"{n} bytes from {self.description}", f"{len(buf)} bytes", timeout or 0) from None
             except OSError as exc:
                 raise TransportClosed(f"{self.description}: connection lost ({exc.strerror or exc})") from None
@@ -67,3 +78,4 @@ class TcpPipe:
         except OSError:
             pass
         self._sock.close()
+        self._wsock.close()
