@@ -23,9 +23,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faultlab import FaultLab, assert_one_line_error, start_process, wait_until
+from faultlab import Canary, FaultLab, assert_one_line_error, start_process, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
+#: the password `harness demo` types (alice@outlook.com's in harness/emulator/demo_accounts.toml and the README)
+DEMO_PASSWORD = "correct-horse-battery"
 LIBRARY = REPO / "fixtures" / "screens"
 
 
@@ -266,7 +268,8 @@ def one_handset_rack(fault: FaultLab, tmp_path: Path) -> dict:
 
 
 def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(fault: FaultLab, tmp_path: Path,
-                                                                              one_handset_rack: dict) -> None:
+                                                                              one_handset_rack: dict,
+                                                                              canary: Canary) -> None:
     env, name = one_handset_rack["env"], one_handset_rack["name"]
     project = tmp_path / "project"
     project.mkdir()
@@ -282,11 +285,13 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
         pytest_pid = holder.pid  # `python -m pytest` is the process that leased it
 
         shot = tmp_path / "shot.png"
+        runs = []
         for args in (["tap", "10", "10"], ["screenshot", "-o", str(shot)], ["key", "back"], ["shell", "echo", "hi"],
                      ["match"], ["sms"], ["power", "state"],
                      ["signin", "--account", "alice@outlook.com"]):
             run = fault.run(args[0], "--device", name, "--no-wait", *args[1:], deadline=30,
-                            env={**env, "HARNESS_PASSWORD": "x"})
+                            env={**env, "HARNESS_PASSWORD": canary.password})
+            runs.append(run)
             assert run.rc == 2, run.describe()
             assert_one_line_error(_error_line(run.stderr), f"harness {args[0]}:", name, "leased by",
                                   f"pid {pytest_pid}", "(pytest")
@@ -316,6 +321,7 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
         assert f"leased by pid {pytest_pid} (pytest" in run.stderr and f"leased {name} after waiting" in run.stderr
         done = holder.wait(120)
         assert done.rc == 0 and "1 passed" in done.stdout, done.describe()
+        assert fault.assert_no_canary(canary, tmp_path, runs=[*runs, done]) > 0
     finally:
         release.write_text("go")
         holder.wait(120)
@@ -324,7 +330,7 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
 def test_a_desk_command_holds_the_lease_against_pytest_and_another_signin(fault: FaultLab, tmp_path: Path,
                                                                            one_handset_rack: dict) -> None:
     """`harness signin --device` takes the lease: a second sign-in is told who has it, pytest waits for it."""
-    env, name = {**one_handset_rack["env"], "HARNESS_PASSWORD": "correct-horse-battery"}, one_handset_rack["name"]
+    env, name = {**one_handset_rack["env"], "HARNESS_PASSWORD": DEMO_PASSWORD}, one_handset_rack["name"]
     first = fault.start("signin", "--device", name, "--account", "alice@outlook.com", "--artifacts",
                         str(tmp_path / "art"), env=env)
     project = tmp_path / "project"
@@ -356,6 +362,7 @@ def test_a_desk_command_holds_the_lease_against_pytest_and_another_signin(fault:
         assert done.rc == 0, done.describe()
         ran = tests.wait(120)
         assert ran.rc == 0 and "1 passed" in ran.stdout and holding.exists(), ran.describe()
+        assert fault.assert_no_canary([DEMO_PASSWORD], tmp_path, runs=[done, second, ran]) > 0
     finally:
         first.wait(120)
         if tests is not None:
@@ -462,4 +469,5 @@ def test_an_interrupted_demo_says_what_it_kept(fault: FaultLab, tmp_path: Path, 
     for name in ("steps.jsonl", "emulator.log"):
         assert name in last and (folder / name).stat().st_size > 0, last
     assert len((folder / "steps.jsonl").read_text().splitlines()) >= 2
+    assert fault.assert_no_canary([DEMO_PASSWORD], tmp_path, runs=[run]) >= len(shots) + 2
     fault.assert_no_leftovers()
