@@ -85,7 +85,7 @@ def test_control_requests_without_or_with_a_wrong_token_are_refused_and_do_nothi
         assert usage["modem_slow"] == "seconds" and usage["goto"] == "screen" and usage["ping"] == ""
 
 
-@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is not installed")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is not installed: scripts/setup or apt-get install util-linux")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as the unprivileged user nobody")
 def test_an_unprivileged_user_cannot_read_the_token_and_is_refused(fault, tmp_path: Path) -> None:
     open_tmp = _open_tmp(tmp_path)
