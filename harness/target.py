@@ -79,7 +79,7 @@ class Target:
             from harness.lab.leases import lease
 
             # a command bounded by --timeout waits for the lease within it too
-            timeout = left(self.lease_timeout) or 0.0
+            timeout = round(left(self.lease_timeout) or 0.0, 1)
             self.lease = lease(self.inventory, self.entry.name, wait=self.wait,  # type: ignore[arg-type]
                                timeout=timeout, command=self.command)
         return self.lease
