@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -310,6 +311,11 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
         assert lines[0].startswith(f"waiting for {name}, leased by pid {pytest_pid} (pytest"), lines[0]
         assert "timed out after 1.5s" in lines[1] and f"pid {pytest_pid}" in lines[1], lines[1]
         assert 1.5 <= time.monotonic() - started < 20
+
+        run = fault.run("tap", "--device", name, "--timeout", "2", "10", "10", deadline=30, env=env)  # bounds the wait
+        assert run.rc == 2 and run.elapsed < 12, run.describe()
+        waited = re.search(r"timed out after ([0-9.]+)s waiting for a lease on " + re.escape(name), run.stderr)
+        assert waited and 0 < float(waited.group(1)) <= 2 and f"(up to {waited.group(1)}s)" in run.stderr, run.stderr
 
         # a desk command that waits gets the handset as soon as pytest lets it go
         waiter = fault.start("shell", "--device", name, "echo", "after-pytest", env=env)
