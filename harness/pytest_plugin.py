@@ -300,6 +300,7 @@ def lab(device: Any) -> Any:
     from harness.emulator.control import ControlClient
 
     client = ControlClient.for_endpoints(device.endpoints)
+    client.call("ping")  # authenticate now: the socket lets an authenticated client idle, never a silent one
     yield client
     client.close()
 
