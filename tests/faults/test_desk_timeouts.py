@@ -78,3 +78,26 @@ def test_a_serial_desk_command_ends_at_its_timeout(fault: FaultLab, silent_pty: 
 def test_timeout_must_be_a_positive_number(fault: FaultLab) -> None:
     run = fault.run("tap", "--handset", "adb-tcp://127.0.0.1:9", "--timeout", "0", "1", "1", deadline=60)
     assert run.rc == 2 and "--timeout" in run.stderr and "positive" in run.stderr, run.describe()
+
+
+FAILING_TEST = '''
+def test_fails_on_a_silent_handset(handset):
+    assert False, "the test itself fails at once"
+'''
+
+
+def test_the_failure_hook_spends_seconds_not_minutes_on_a_last_screenshot(fault: FaultLab, tmp_path: Path) -> None:
+    """A test fails while its handset has gone silent: the report comes after a few seconds of trying for evidence."""
+    import sys
+
+    from faultlab import start_process
+
+    (tmp_path / "test_inner.py").write_text(FAILING_TEST)
+    with HostileDevice(silent_after_handshake) as device:
+        inner = start_process([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                               str(tmp_path / "test_inner.py"), "--handset", device.uri,
+                               "--artifacts", str(tmp_path / "artifacts")], fault.marker,
+                              env=fault.env({"HARNESS_ADB_KEY": str(tmp_path / "adbkey")}), cwd=tmp_path).wait(120)
+    assert inner.rc == 1 and "the test itself fails at once" in inner.stdout, inner.describe()
+    # interpreter and pytest start-up, the handset's connection, then at most a few seconds of evidence
+    assert inner.elapsed <= 3 + ALLOWANCE + 4, f"expected the failure reported within seconds; {inner.describe()}"
