@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
+from peakmem import PeakMemory
+
 #: every process a fault case starts carries this variable; its descendants inherit it,
 #: so a process left behind is found even after it was reparented to PID 1
 MARKER_ENV = "HARNESS_FAULT_MARKER"
@@ -201,11 +203,17 @@ class HarnessProcess:
         self._out, self._err = _Drain(self.proc.stdout), _Drain(self.proc.stderr)
         self._out.start()
         self._err.start()
+        self._memory = PeakMemory(self.proc.pid)
+        self._memory.start()
         self.result: HarnessRun | None = None
 
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    def peak_rss_so_far_mib(self) -> float:
+        """The highest memory use sampled so far, in MiB."""
+        return self._memory.peak_kib / 1024
 
     def stdout_so_far(self) -> str:
         return self._out.text()
@@ -220,7 +228,9 @@ class HarnessProcess:
         timed_out = not self._wait_exit(self.started + deadline)
         if timed_out:
             self._kill_group()
-        _, status, usage = os.wait4(self.proc.pid, 0)
+        self._memory.sample()  # a zombie has no memory left to read; this is the last look before reaping
+        peak_mib = self._memory.stop()
+        _, status, _usage = os.wait4(self.proc.pid, 0)
         elapsed = time.monotonic() - self.started
         self.proc.returncode = os.waitstatus_to_exitcode(status)
         # a descendant that outlives the command may hold the pipes: note it, leave it for the leftover check
@@ -229,7 +239,7 @@ class HarnessProcess:
             drain.join(max(0.0, until - time.monotonic()))
         left_open = self._out.is_alive() or self._err.is_alive()
         self.result = HarnessRun(self.argv, self.proc.returncode, elapsed, self._out.text(), self._err.text(),
-                                 usage.ru_maxrss / 1024, timed_out, self._out.total + self._err.total, left_open)
+                                 peak_mib, timed_out, self._out.total + self._err.total, left_open)
         return self.result
 
     def exited(self) -> bool:

@@ -3,7 +3,7 @@
 For each case: the command ends within its --timeout plus an allowance for
 starting Python, says in one bounded line what it expected and what it saw,
 prints no traceback, and stays under a memory cap (peak RSS of the CLI
-process, measured by wait4).
+process, sampled from its VmHWM).
 """
 
 from __future__ import annotations

@@ -114,7 +114,15 @@ def test_run_ends_a_command_at_its_deadline_and_kills_its_group(fault) -> None:
 
 
 def test_run_measures_peak_memory_and_counts_a_flood_it_does_not_keep(fault) -> None:
-    big = start_process([sys.executable, "-c", "b = b'x' * (200 << 20); print(len(b))"], fault.marker).wait(60)
+    # the big child holds its 200 MiB until told to go, as a long-running command would
+    hold = "import sys\nb = b'x' * (200 << 20)\nprint(len(b), flush=True)\nsys.stdin.read()"
+    big_process = start_process([sys.executable, "-c", hold], fault.marker, stdin=subprocess.PIPE)
+    wait_until(lambda: "209715200" in big_process.stdout_so_far(), 30, "the child to hold 200 MiB",
+               big_process.stdout_so_far)
+    wait_until(lambda: big_process.peak_rss_so_far_mib() >= 200, 5, "a sample of the held memory",
+               big_process.peak_rss_so_far_mib)
+    big_process.proc.stdin.close()
+    big = big_process.wait(60)
     small = start_process([sys.executable, "-c", "print(1)"], fault.marker).wait(60)
     assert big.rc == 0 and big.peak_rss_mib >= 200, big.describe()
     assert small.rc == 0 and small.peak_rss_mib < 100, small.describe()
