@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from harness.errors import ConfigError, HarnessError
 from harness.images import load_rgb

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 import numpy as np
 from PIL import Image
 
+from harness.deadline import within
 from harness.errors import HarnessTimeout
 from harness.vision.matcher import WORK, Frame, Recognition, ScreenLibrary
 
@@ -46,12 +47,20 @@ def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 2
                     artifacts_dir: str | Path | None = None, scale: float | None = None, interval: float = 0.08) -> Recognition:
     """Screenshots until two in a row match and the frame is one of ``names``; ScreenTimeout otherwise."""
     expected = [names] if isinstance(names, str) else list(names)
-    library = library or ScreenLibrary.load_default()
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout  # from the call: loading the library counts too
+    with within(timeout + SCREENSHOT_GRACE):  # a handset that stops answering ends the wait too, not a minute later
+        library = library or ScreenLibrary.load_default()
+        return _wait(handset, expected, library, deadline, timeout, artifacts_dir, scale, interval)
+
+
+#: time a wait allows past its deadline for the screenshot under way (the frame that decides it)
+SCREENSHOT_GRACE = 2.0
+
+
+def _wait(handset: Any, expected: list[str], library: ScreenLibrary, deadline: float, timeout: float,
+          artifacts_dir: str | Path | None, scale: float | None, interval: float) -> Recognition:
     previous: np.ndarray | None = None
-    image: np.ndarray | None = None
     guess: tuple[str, float] | None = None
-    stable = False
     while True:
         image = handset.screenshot()
         frame = Frame(image, scale)

@@ -27,3 +27,29 @@ def test_a_killed_emulator_child_is_reported_at_once(tmp_path: Path, monkeypatch
     finally:
         opened.close()
     assert elapsed < 3, f"expected the dead child noticed at once, not after the handset's 30 s; took {elapsed:.1f}s"
+
+
+def test_a_screen_wait_ends_at_its_deadline_when_the_handset_goes_silent(tmp_path: Path) -> None:
+    """wait_for_screen(timeout=2) on a handset that answers its handshake and then nothing (its own timeout: 30 s)."""
+    import socket
+
+    from adbfaults import HostileDevice, Seen, handshake, hold
+
+    from harness.adb import connect_handset
+    from harness.errors import HarnessTimeout
+    from harness.vision.wait import SCREENSHOT_GRACE, wait_for_screen
+
+    def silent(sock: socket.socket, seen: Seen) -> None:
+        handshake(sock)
+        hold(sock)
+
+    with HostileDevice(silent) as device:
+        handset = connect_handset(device.uri, timeout=30, key_path=str(tmp_path / "adbkey"))
+        started = time.monotonic()
+        try:
+            with pytest.raises(HarnessTimeout, match="OKAY for OPEN"):
+                wait_for_screen(handset, "keep_your_life_in_sync", timeout=2)
+        finally:
+            handset.close()
+        elapsed = time.monotonic() - started
+    assert elapsed < 2 + SCREENSHOT_GRACE + 1, f"expected the wait over after about {2 + SCREENSHOT_GRACE:g}s; took {elapsed:.1f}s"
