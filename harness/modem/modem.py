@@ -159,11 +159,13 @@ class GsmModem:
         """
         boot_timeout = left(boot_timeout) or 0.0
         deadline = time.monotonic() + boot_timeout
+        attempt = 1.0  # short at first (a modem still booting ignores AT), longer for a modem that answers slowly
         while True:
             try:
-                self.command("AT", timeout=min(1.0, max(0.05, deadline - time.monotonic())))
+                self.command("AT", timeout=min(attempt, max(0.05, deadline - time.monotonic())))
                 break
             except (ModemTimeout, ModemError):
+                attempt = min(attempt * 2, self.timeout)
                 if time.monotonic() >= deadline:
                     raise ModemTimeout(f"OK to AT from the modem at {self.url}", "no OK", boot_timeout) from None
         for command in ("ATE0", "AT+CMEE=1"):

@@ -245,10 +245,13 @@ def test_emulated_modem_slow_6s_the_code_is_read_and_the_delete_is_a_warning(emu
 
 
 def test_emulated_modem_slow_1_5s_keeps_answering(emulated, tmp_path) -> None:
+    """Slow before the port is even opened: the output held for a new reader is released while commands keep coming."""
     endpoints, control = emulated
-    modem = GsmModem(endpoints["modem"], log_path=tmp_path / "modem.log")
+    control.call("modem_slow", seconds=1.5)
+    clock = Clock()
+    modem = GsmModem(endpoints["modem"], setup_timeout=40, log_path=tmp_path / "modem.log")
+    clock.within(40)
     try:
-        control.call("modem_slow", seconds=1.5)
         with pytest.raises(ModemTimeout):
             modem.command("AT", timeout=0.3)  # input keeps coming while an answer is held back
         for _ in range(3):
@@ -261,6 +264,26 @@ def test_emulated_modem_slow_1_5s_keeps_answering(emulated, tmp_path) -> None:
         assert clock.within(0) < 1.0
     finally:
         modem.close()
+
+
+def test_emulated_modem_slow_1_5s_answers_a_client_that_keeps_sending(emulated) -> None:
+    """Commands every 0.4 s to a modem taking 1.5 s each, from the moment the port opens: answers keep flowing."""
+    import serial
+
+    endpoints, control = emulated
+    control.call("modem_slow", seconds=1.5)
+    port = serial.serial_for_url(endpoints["modem"], timeout=0.05)
+    received = b""
+    try:
+        ends = time.monotonic() + 6
+        while time.monotonic() < ends:
+            port.write(b"AT\r")
+            until = time.monotonic() + 0.4
+            while time.monotonic() < until:
+                received += port.read(4096)
+    finally:
+        port.close()
+    assert received.count(b"OK") >= 2, f"expected answers while the client keeps sending; saw {received[-200:]!r}"
 
 
 def test_emulated_modem_delivering_by_cmt(emulated, tmp_path, canary: Canary) -> None:

@@ -1,0 +1,35 @@
+"""The serial log writer: whatever line reaches it, no code or secret reaches the file, and the file stays bounded."""
+
+from __future__ import annotations
+
+from harness.secrets import Secret
+from harness.serial_log import SerialLog
+
+
+def test_codes_and_secrets_are_masked_in_every_kind_of_line(tmp_path) -> None:
+    password = Secret("canary-pw-5f3a9e")
+    log = SerialLog(tmp_path / "modem.log")
+    log.write("<< stray", "Use 7654321 as Microsoft account security code")   # a body whose header was garbled
+    log.write("<<", "Use 76\x0754321 as \x9dcode")                              # noise inside the code
+    log.write("<<", f"typed {password.reveal()} by mistake")
+    log.write(">>", "AT+CMGD=3")
+    log.close()
+    raw = (tmp_path / "modem.log").read_bytes()
+    text = raw.decode("utf-8")  # strict: the declared encoding
+    for leaked in ("7654321", "54321", "canary-pw-5f3a9e"):
+        assert leaked not in text, text
+    lines = text.splitlines()
+    assert len(lines) == 4 and lines[3].endswith(">> AT+CMGD=3")
+    assert "Use ####### as" in lines[0] and "\\x07" in lines[1] and "\x07" not in text
+
+
+def test_the_log_is_bounded_and_says_what_it_left_out(tmp_path) -> None:
+    log = SerialLog(tmp_path / "console.log", max_bytes=4096)
+    log.write("x" * 100_000)  # one flooded line is quoted short
+    for i in range(1000):
+        log.write(f"line {i}")
+    log.close()
+    text = (tmp_path / "console.log").read_text(encoding="utf-8")
+    assert len(text) < 4096 + 200
+    assert "more characters" in text.splitlines()[0]
+    assert text.splitlines()[-1].endswith("more line(s) left out ---")
