@@ -137,3 +137,11 @@ def test_account_file_errors_count_from_one_like_the_inventory(tmp_path: Path, t
     accounts.write_text(tables)
     run = harness("emulate", "--accounts", str(accounts), timeout=60)
     one_line_error(run, "harness emulate:", f"{accounts}: {field}: {problem}")
+
+
+def test_an_adb_key_that_cannot_be_made_is_one_line(nowhere: str) -> None:
+    """A home folder nobody can write (a lab service account): say which key and how to point elsewhere."""
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_ADB_KEY"}
+    run = harness("tap", "--handset", nowhere, "1", "1", env={**env, "HOME": "/proc/nope"})
+    run.stderr = "".join(line for line in run.stderr.splitlines(True) if not line.startswith("connecting to "))
+    one_line_error(run, "harness tap:", "/proc/nope/.android/adbkey", "HARNESS_ADB_KEY")

@@ -23,6 +23,14 @@ def default_key_path() -> Path:
     return Path(os.environ.get("HARNESS_ADB_KEY") or Path.home() / ".android" / "adbkey")
 
 
+def _user() -> str:
+    """Who we are, for the key's comment; a uid with no passwd entry (a container's) is named by its number."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid{os.getuid()}"
+
+
 def encode_public_key(key: rsa.RSAPublicKey, comment: str | None = None) -> bytes:
     """adb's RSAPUBLICKEY payload: base64 of (len, n0inv, n LE, rr LE, e) plus ' user@host'."""
     numbers = key.public_numbers()
@@ -30,7 +38,7 @@ def encode_public_key(key: rsa.RSAPublicKey, comment: str | None = None) -> byte
     n0inv = (-pow(n, -1, 1 << 32)) & 0xFFFFFFFF
     rr = pow(2, KEY_BITS * 2, n)
     blob = struct.pack("<II", _WORDS, n0inv) + n.to_bytes(KEY_BITS // 8, "little") + rr.to_bytes(KEY_BITS // 8, "little") + struct.pack("<I", e)
-    comment = comment if comment is not None else f"{getpass.getuser()}@{socket.gethostname()}"
+    comment = comment if comment is not None else f"{_user()}@{socket.gethostname()}"
     return base64.b64encode(blob) + b" " + comment.encode()
 
 
@@ -57,6 +65,15 @@ def decode_public_key(payload: bytes) -> rsa.RSAPublicKey:
 def load_or_create_key(path: str | Path | None = None) -> rsa.RSAPrivateKey:
     """Load the private key at ``path`` (PEM), generating it and ``path.pub`` on first use."""
     path = Path(path or default_key_path())
+    try:
+        return _load_or_create(path)
+    except OSError as exc:  # an unwritable home, a key file of another user: one line, not a traceback
+        where = exc.filename or path
+        raise AdbError(f"cannot read or create our ADB key {path} ({where}: {exc.strerror or exc}); "
+                       "set HARNESS_ADB_KEY to a key file you can write") from None
+
+
+def _load_or_create(path: Path) -> rsa.RSAPrivateKey:
     if path.exists():
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -28,8 +28,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from harness.errors import HarnessError, HarnessTimeout
+from harness.errors import HarnessTimeout
 from harness.lab.inventory import HandsetEntry, Inventory
+from harness.lab.lockfiles import LeaseError, lease_dir, open_lock_file
+
+__all__ = ["Holder", "Lease", "LeaseBusy", "LeaseError", "LeaseTimeout", "NoMatchingHandset", "acquire", "holder_of",
+           "lease", "lease_any", "lease_dir", "lease_key", "lease_table", "lock_path"]
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +41,6 @@ log = logging.getLogger(__name__)
 POLL = 0.05
 #: A fail-fast take retries this long, so a momentary probe (``holder_of``) is not mistaken for a holder.
 PROBE_GRACE = 0.3
-
-
-class LeaseError(HarnessError):
-    """Base of lease errors."""
 
 
 class LeaseBusy(LeaseError):
@@ -58,25 +58,6 @@ class LeaseTimeout(LeaseError, HarnessTimeout):
 
 class NoMatchingHandset(LeaseError, LookupError):
     """No handset of the inventory has what was asked: a test can skip with this reason."""
-
-
-def lease_dir() -> Path:
-    """Where lock files live (see the module doc); created on first use, private to the user."""
-    explicit = os.environ.get("HARNESS_LEASE_DIR")
-    if explicit:  # may be shared by a lab group (chmod 2770): made with the umask's bits, never narrowed later
-        path = Path(explicit)
-        mode = 0o777
-    elif os.environ.get("XDG_RUNTIME_DIR"):
-        path = Path(os.environ["XDG_RUNTIME_DIR"]) / "handset-harness" / "leases"
-        mode = 0o700
-    else:
-        path = Path(f"/tmp/handset-harness-leases-{os.getuid()}")
-        mode = 0o700
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=mode)
-    except OSError as exc:
-        raise LeaseError(f"cannot create the lease directory {path}: {exc.strerror or exc} (set HARNESS_LEASE_DIR)") from None
-    return path
 
 
 def _command_name() -> str:
@@ -200,53 +181,9 @@ class Lease:
         return f"Lease({self.name!r}, {'held' if self.held else 'released'})"
 
 
-def _open_lock_file(path: Path) -> int:
-    """Open (creating if need be) a lock file that everyone who may use the lease folder can lock too.
-
-    A new file gets the folder's read/write bits whatever the umask (a folder shared by a lab
-    group, ``chmod 2770``, gives group-writable lock files; a private one, private files); the
-    group comes from the folder when it is setgid (the kernel's rule, left alone here).
-    """
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise LeaseError(f"cannot create the lock file {path}: {exc.strerror or exc}"
-                         f"{_access_hint(path.parent)}") from None
-    else:
-        try:
-            os.fchmod(fd, os.stat(path.parent).st_mode & 0o666)
-        except OSError:
-            pass
-        return fd
-    try:
-        return os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except OSError as exc:
-        raise LeaseError(f"cannot open the lock file {path}: {exc.strerror or exc}{_access_hint(path)}") from None
-
-
-def _access_hint(path: Path) -> str:
-    """Whose file it is and its mode, for a permission error in a shared lease folder."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return ""
-    import grp
-    import pwd
-
-    def name(getter: Any, ident: int) -> str:
-        try:
-            return str(getter(ident)[0])
-        except KeyError:
-            return str(ident)
-    return (f" (owner {name(pwd.getpwuid, st.st_uid)}, group {name(grp.getgrgid, st.st_gid)}, mode {st.st_mode & 0o7777:04o};"
-            f" a lease folder shared by a group needs chmod 2770 and that group)")
-
-
 def _try_lock(key: str, directory: Path | None, holder: Holder, entry: HandsetEntry | None) -> Lease | None:
     path = lock_path(key, directory)
-    fd = _open_lock_file(path)
+    fd = open_lock_file(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

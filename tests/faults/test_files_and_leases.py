@@ -415,12 +415,14 @@ def _shared_lease_folder(fault: FaultLab, shared: Path) -> None:
 
     lab_gid, user_a, user_b = 47000, 47001, 47002
     os.chmod(shared, 0o755)
-    leases = shared / "leases"
-    leases.mkdir()
-    os.chown(leases, 0, lab_gid)
-    os.chmod(leases, 0o2770)
+    lab = shared / "lab"  # the lab's folder: setgid, group lab; the lease folder inside is made by the first user
+    lab.mkdir()
+    os.chown(lab, 0, lab_gid)
+    os.chmod(lab, 0o2770)
+    leases = lab / "leases"
     inventory = shared / "rack.toml"
-    Inventory(handsets=[HandsetEntry("lumia-930-01", "lumia-930", "adb-tcp://127.0.0.1:9")], rack="grp",
+    Inventory(handsets=[HandsetEntry("lumia-930-01", "lumia-930", "adb-tcp://127.0.0.1:9"),
+                        HandsetEntry("lumia-930-02", "lumia-930", "adb-tcp://127.0.0.1:10")], rack="grp",
               path=str(inventory)).dump(inventory)
     signals = shared / "signals"
     signals.mkdir(mode=0o777)
@@ -430,13 +432,15 @@ def _shared_lease_folder(fault: FaultLab, shared: Path) -> None:
     def as_user(uid: int, argv: list[str]) -> list[str]:
         return ["setpriv", f"--reuid={uid}", f"--regid={uid}", f"--groups={lab_gid}", "--", *argv]
 
-    env = {"HARNESS_LEASE_DIR": str(leases), "HOME": str(shared), "PYTHONPATH": str(REPO)}
+    env = {"HARNESS_LEASE_DIR": str(leases), "HOME": str(signals), "PYTHONPATH": str(REPO)}
     held, release = signals / "held", signals / "release"
     a = start_process(as_user(user_a, [sys.executable, str(shared / "lease_as.py"), str(inventory), "lumia-930-01",
                                        str(held), str(release)]), fault.marker, env=env)
     try:
         wait_until(lambda: held.exists() or a.exited(), 60, "user A to lease the handset", a.stderr_so_far)
         assert held.exists(), a.wait(0).describe()
+        folder = leases.stat()
+        assert folder.st_gid == lab_gid and folder.st_mode & 0o2070 == 0o2070, f"lease folder mode {folder.st_mode:o}"
         lock = next(leases.glob("*.lock"))
         st = lock.stat()
         assert st.st_gid == lab_gid and st.st_mode & 0o060 == 0o060, f"lock file group {st.st_gid} mode {st.st_mode:o}"
@@ -446,6 +450,11 @@ def _shared_lease_folder(fault: FaultLab, shared: Path) -> None:
         run = b.wait(30)
         assert run.rc == 2, run.describe()
         assert_one_line_error(run.stderr, "lumia-930-01", f"leased by pid {a.pid}", "lab-user-a")
+        # user B leases a handset nobody has leased yet: B makes its lock file in the folder A made
+        run = start_process(as_user(user_b, [sys.executable, "-c", UMASK_022_HARNESS, "tap", "--device", "lumia-930-02",
+                                             "--inventory", str(inventory), "--no-wait", "1", "1"]),
+                            fault.marker, env=env).wait(30)
+        assert run.rc == 2 and "lock file" not in run.stderr and "127.0.0.1:10" in run.stderr, run.describe()
     finally:
         release.write_text("go")
         a.wait(60)
