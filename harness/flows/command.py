@@ -31,7 +31,8 @@ EXIT_CODES_HELP = """exit codes:
   4    timed out: a screen or the access code did not come within --timeout; says what was
        expected and what was seen
   5    the flow could not go on: the handset showed something the flow has no step for
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C); the last line says what the run kept
+  143  stopped by SIGTERM: cleans up and says what it kept, as for Ctrl-C
 Every run keeps its screenshots, steps.jsonl and serial logs under --artifacts, also when it fails."""
 
 

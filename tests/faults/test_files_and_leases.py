@@ -465,10 +465,17 @@ def _shared_lease_folder(fault: FaultLab, shared: Path) -> None:
 
 
 # --------------------------------------------------------------------------- a client stopped mid-run keeps its evidence
-@pytest.mark.parametrize("sig, how, rc", [(signal.SIGTERM, "SIGTERM", 143), (signal.SIGINT, "Ctrl-C", 130)])
-def test_an_interrupted_demo_says_what_it_kept(fault: FaultLab, tmp_path: Path, sig: int, how: str, rc: int) -> None:
+@pytest.mark.parametrize("command, sig, how, rc", [
+    ("demo", signal.SIGTERM, "SIGTERM", 143), ("demo", signal.SIGINT, "Ctrl-C", 130),
+    ("signin", signal.SIGTERM, "SIGTERM", 143),
+])
+def test_an_interrupted_run_says_what_it_kept(fault: FaultLab, tmp_path: Path, command: str, sig: int, how: str,
+                                               rc: int) -> None:
     artifacts = tmp_path / "art"
-    proc = fault.start("demo", "--profile", "lumia-520", "--artifacts", str(artifacts), cwd=tmp_path)
+    args = ["--profile", "lumia-520"] if command == "demo" else ["--handset", "emulator://lumia-520", "--account",
+                                                                  "alice@outlook.com"]
+    proc = fault.start(command, *args, "--artifacts", str(artifacts), cwd=tmp_path,
+                       env={"HARNESS_PASSWORD": DEMO_PASSWORD})
     wait_until(lambda: "[ 2]" in proc.stdout_so_far() or proc.exited(), 120, "the demo's second step",
                proc.stderr_so_far)
     assert not proc.exited(), proc.wait(0).describe()
@@ -480,7 +487,7 @@ def test_an_interrupted_demo_says_what_it_kept(fault: FaultLab, tmp_path: Path, 
     (folder,) = _run_folders(artifacts)
     shots = sorted(folder.glob("*.png"))
     assert len(shots) >= 2 and all(Image.open(p).size == (480, 800) for p in shots), [p.name for p in shots]
-    assert last.startswith(f"harness demo: interrupted by {how}; kept {folder} ({len(shots)} screenshots, "), last
+    assert last.startswith(f"harness {command}: interrupted by {how}; kept {folder} ({len(shots)} screenshots, "), last
     for name in ("steps.jsonl", "emulator.log"):
         assert name in last and (folder / name).stat().st_size > 0, last
     assert len((folder / "steps.jsonl").read_text().splitlines()) >= 2
