@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, quote_seen
 
 #: Prefixes of unsolicited result codes: routed to their own queue, never into a command's response.
 URC_PREFIXES = ("+CMTI:", "+CMT:", "+CDSI:", "+CDS:", "^RSSI:", "^BOOT:", "^MODE:", "^SRVST:", "RING", "+CRING:",
@@ -97,10 +97,10 @@ def raise_for_final(line: str, command: str) -> None:
     if line == FINAL_OK:
         return
     if line.startswith("+CME ERROR:"):
-        raise CmeError(line.split(":", 1)[1].strip(), command)
+        raise CmeError(quote_seen(line.split(":", 1)[1].strip(), 40), command)
     if line.startswith("+CMS ERROR:"):
-        raise CmsError(line.split(":", 1)[1].strip(), command)
-    raise ModemError(f"{command}: {line}")
+        raise CmsError(quote_seen(line.split(":", 1)[1].strip(), 40), command)
+    raise ModemError(f"{command}: expected OK, saw {quote_seen(line, 120)}")
 
 
 def split_fields(text: str) -> list[str]:
@@ -145,7 +145,7 @@ def parse_message_header(line: str, with_index: bool) -> tuple[int, str, str, da
             index = -1
         status, sender = fields[0], fields[1]
     except (IndexError, ValueError):
-        raise ModemError(f"malformed message header {line!r}") from None
+        raise ModemError(f"malformed message header {quote_seen(repr(line), 160)}") from None
     timestamp = parse_scts(f"{fields[3]}") if len(fields) > 3 else None
     if timestamp is None and len(fields) > 4:  # an unquoted scts splits in two on its comma
         timestamp = parse_scts(f"{fields[3]},{fields[4]}")
@@ -156,7 +156,7 @@ def parse_cmt_header(line: str) -> tuple[str, datetime | None]:
     """+CMT: <oa>,[<alpha>],<scts>[,<tooa>,...] (27.005 3.4.1, text mode) -> the sender and the time stamp."""
     fields = split_fields(line.partition(":")[2])
     if len(fields) < 3 or not fields[0]:
-        raise ModemError(f"malformed +CMT header {line[:120]!r}")
+        raise ModemError(f"malformed +CMT header {quote_seen(repr(line), 160)}")
     timestamp = parse_scts(fields[2])
     if timestamp is None and len(fields) > 3:  # an unquoted scts splits in two on its comma
         timestamp = parse_scts(f"{fields[2]},{fields[3]}")

@@ -112,7 +112,7 @@ class GsmModem:
             self._wait(ex, deadline)
         if ex.garbled is not None:
             raise ModemGarbled(f"{command}: answer damaged on the line; expected a final result, saw "
-                               f"{mask(repr(ex.garbled))} after {_seen(ex.shown())}")
+                               f"{quote_seen(mask(repr(ex.garbled)), 60)} after {quote_seen(_seen(ex.shown()), 160)}")
         if ex.final is None:
             if self._link.dead is not None:
                 raise self._gone()
@@ -150,7 +150,7 @@ class GsmModem:
                 return lines
             last = _seen(lines)
             if all(line.isprintable() for line in lines) and not any(_near(line, wanted) for line in lines):
-                raise ModemError(f"{command}: expected {wanted}, saw {last}")
+                raise ModemError(f"{command}: expected {wanted}, saw {quote_seen(last, 200)}")
 
     def initialise(self, boot_timeout: float = 30.0) -> None:
         """The init that survives real modems: AT until OK, echo off, numeric errors, text mode, storage, +CMTI.

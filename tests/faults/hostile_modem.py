@@ -44,6 +44,7 @@ class HostileModem:
         self.flood_on: str | None = None  # a command prefix that starts the flood
         self.flood_kind = "line"          # "line": one line without end; "lines": listing lines without end
         self.flood_limit = 1 << 40        # bytes of one flood; then the final OK
+        self.replies: dict[str, bytes] = {}  # a command prefix -> the bytes sent instead of the answer
         self.sent = 0
         self._stop = threading.Event()
         self._out_lock = threading.Lock()
@@ -119,6 +120,10 @@ class HostileModem:
         if self.flood_on and line.upper().startswith(self.flood_on):
             self._flood()
             return
+        for prefix, reply in self.replies.items():
+            if line.upper().startswith(prefix):
+                self.send(reply)
+                return
         self.send(self.answer(line).encode("latin-1"))
 
     def _flood(self) -> None:

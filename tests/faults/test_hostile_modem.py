@@ -202,6 +202,22 @@ def test_cms_error_is_a_final_result_not_a_timeout(hostile, tmp_path) -> None:
     one_line(info.value, "AT+CMGD=7", "+CMS ERROR: 321")
 
 
+@pytest.mark.parametrize("reply, words", [(b"\r\nERROR" + b"\xff7" * 50_000 + b"\r\n", ("expected OK", "saw")),
+                                          (b"\r\n+CMS ERROR: " + b"9" * 100_000 + b"\r\n", ("+CMS ERROR: 999",)),
+                                          (b"\r\n+CMGL: x" + b",y" * 50_000 + b"\r\n\r\nOK\r\n", ("malformed",))])
+def test_a_long_error_or_malformed_answer_is_quoted_short(hostile, tmp_path, reply, words) -> None:
+    modem = GsmModem(hostile.path, timeout=3.0, log_path=tmp_path / "modem.log")
+    try:
+        hostile.replies["AT+CMGL"] = reply
+        clock = Clock()
+        with pytest.raises(ModemError) as info:
+            modem.list_messages(timeout=3)
+        clock.within(3)
+    finally:
+        modem.close()
+    one_line(info.value, "AT+CMGL" if b"+CMGL" not in reply else "+CMGL: x", *words)
+
+
 # ------------------------------------------------------------------ the emulated modem with its faults
 
 @pytest.fixture
