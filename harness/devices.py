@@ -157,7 +157,13 @@ def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_arg
     key_path = Path(default_key_path())
     load_or_create_key(key_path)
     args = emulator_args(query) + ["--adb-key", str(key_path) + ".pub", *(extra_emulator_args or [])]
-    log_path = Path(log_dir) / "emulator.log" if log_dir else None
+    if log_dir:  # a file of its own: a second emulator of one run gets emulator.2.log, never a share of the first's
+        from harness.artifacts import new_file
+
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        log_path: Path | None = new_file(log_dir, "emulator.log")
+    else:
+        log_path = None
     emulator = EmulatorProcess(profile.name, args, log_path=log_path, startup_timeout=left(60.0) or 0.0)
     endpoints = emulator.start()
     try:
