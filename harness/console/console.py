@@ -65,7 +65,7 @@ class SerialConsole:
             raise DeviceUnavailable(f"console {self.url}: cannot open: {exc}") from None
 
     def _write_log(self, line: str) -> None:
-        self.lines.append(line)
+        self.lines.append(mask(line))  # ``tail`` is evidence for reports: masked as the log is
         self._log.write(line)
 
     def _read_loop(self) -> None:
