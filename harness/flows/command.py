@@ -189,7 +189,10 @@ def run_flow_command(args: argparse.Namespace, flow: Callable[..., Any], label: 
     except HarnessError as exc:
         code = EXIT_TIMEOUT if isinstance(exc, HarnessTimeout) else _exit_code(exc)
         print(f"harness {args.command}: {redact(str(exc))}", file=sys.stderr)
-        print(f"artifacts: {run_dir}", file=sys.stderr)
+        try:
+            run_dir.rmdir()  # refused before anything was kept (a leased handset, a bad option): no empty folder
+        except OSError:
+            print(f"artifacts: {run_dir}", file=sys.stderr)
         return code
 
 

@@ -243,13 +243,6 @@ HOLDER = textwrap.dedent('''
 ''')
 
 
-def _error_line(stderr: str) -> str:
-    """The error, without the ``artifacts: FOLDER`` line that signin adds after every error."""
-    lines = stderr.strip().splitlines()
-    assert all(line.startswith("artifacts: ") for line in lines[1:]), stderr
-    return lines[0] if lines else ""
-
-
 @pytest.fixture
 def one_handset_rack(fault: FaultLab, tmp_path: Path) -> dict:
     """One emulated handset written into an inventory as a rack handset, and a lease dir of this test's own."""
@@ -294,8 +287,7 @@ def test_a_handset_pytest_holds_is_refused_or_waited_for_by_every_desk_command(f
                             env={**env, "HARNESS_PASSWORD": canary.password})
             runs.append(run)
             assert run.rc == 2, run.describe()
-            assert_one_line_error(_error_line(run.stderr), f"harness {args[0]}:", name, "leased by",
-                                  f"pid {pytest_pid}", "(pytest")
+            assert_one_line_error(run.stderr, f"harness {args[0]}:", name, "leased by", f"pid {pytest_pid}", "(pytest")
             assert run.elapsed < 15, run.describe()
         assert not shot.exists(), "a refused screenshot was still taken"
         # the handset's URI is the handset: with the inventory at hand it is leased like its name
@@ -353,8 +345,8 @@ def test_a_desk_command_holds_the_lease_against_pytest_and_another_signin(fault:
         second = fault.run("signin", "--device", name, "--account", "alice@outlook.com", "--no-wait",
                            "--artifacts", str(tmp_path / "art2"), deadline=30, env=env)
         assert second.rc == 2, second.describe()
-        assert_one_line_error(_error_line(second.stderr), "harness signin:", name, f"leased by pid {first.pid}",
-                              "harness signin")
+        assert_one_line_error(second.stderr, "harness signin:", name, f"leased by pid {first.pid}", "harness signin")
+        assert not any((tmp_path / "art2").iterdir()), "a refused sign-in left a run folder behind"
         # pytest given the handset's URI and the inventory waits for the sign-in to let it go
         tests = start_process([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--inventory",
                                str(one_handset_rack["inventory"]), "--handset", one_handset_rack["uri"],
