@@ -208,7 +208,10 @@ def test_probing_a_port_keeps_its_unread_input(pty_path: str) -> None:
     try:
         master = _master_of(pty_path)
         os.write(master, b"+CMTI: \"SM\",3\r\n")
-        time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while reader.in_waiting < 15:  # the bytes are in the port's input queue, unread
+            assert time.monotonic() < deadline, f"expected 15 bytes waiting on {pty_path}; saw {reader.in_waiting}"
+            time.sleep(0.01)
         assert probe_serial(pty_path, {}, "modem").answers
         assert reader.read(15) == b'+CMTI: "SM",3\r\n'
     finally:
