@@ -73,6 +73,22 @@ class AdbHandset(Handset):
             self._reconnect()
             return fn()
 
+    def _call_once(self, fn: Callable[[], T]) -> T | None:
+        """Run an exchange that must not happen twice (input); None when the device dropped it midway.
+
+        A connection already known dead is replaced first (nothing was sent on it). A device that drops
+        the connection while taking the command may have acted on it - a tap on "reset" reboots the
+        phone before it answers - so the command is not sent again: a replayed tap would land on the
+        next screen. As in ``_call``, the device must come back within ``reconnect_timeout``.
+        """
+        if self.conn._dead is not None:
+            self._reconnect()
+        try:
+            return fn()
+        except DeviceOffline:
+            self._reconnect()
+            return None
+
     # ------------------------------------------------------------------ identity
     @property
     def info(self) -> HandsetInfo:
@@ -118,8 +134,8 @@ class AdbHandset(Handset):
     # ------------------------------------------------------------------ input
     def _input(self, action: str, *args: str | SecretText) -> None:
         command = SecretText("input ", action, *(part for arg in args for part in (" ", arg)))
-        result = self._call(lambda: services.shell(self.conn, command, self.timeout))
-        if result.exit_code != 0:
+        result = self._call_once(lambda: services.shell(self.conn, command, self.timeout))
+        if result is not None and result.exit_code != 0:
             said = redact(result.stderr.decode(errors="replace").strip())
             raise HarnessError(f"{self.description}: input {action} failed: {quote_seen(said)}")
 
