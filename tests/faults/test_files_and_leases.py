@@ -206,11 +206,8 @@ def test_parametrised_tests_with_long_ids_get_a_folder_each_and_a_rerun_touches_
 
 def test_cli_runs_never_reuse_an_earlier_runs_folder_even_in_the_same_second(fault: FaultLab, tmp_path: Path) -> None:
     """Sign-ins started together (one rack, several handsets) or just after an earlier run each get a new folder."""
-    import socket
-
-    with socket.socket() as closed:  # a handset that does not answer: each run ends fast, after making its folder
-        closed.bind(("127.0.0.1", 0))
-        nowhere = f"adb-tcp://127.0.0.1:{closed.getsockname()[1]}"
+    # an emulated handset that refuses its options: each run ends fast, its emulator.log kept in its folder
+    broken = "emulator://lumia-520?boot_time=not-a-number"
     artifacts = tmp_path / "artifacts"
     now = time.time()
     for t in range(-2, 120):  # an earlier run's folder for every second these runs could start in
@@ -219,13 +216,16 @@ def test_cli_runs_never_reuse_an_earlier_runs_folder_even_in_the_same_second(fau
         (old / "steps.jsonl").write_text('{"old": true}\n')
     before = _files_under(artifacts)
     env = {"HARNESS_PASSWORD": "not-used"}
-    procs = [fault.start("signin", "--handset", nowhere, "--account", "a@example.com", "--artifacts", str(artifacts),
+    procs = [fault.start("signin", "--handset", broken, "--account", "a@example.com", "--artifacts", str(artifacts),
                          env=env) for _ in range(3)]
     runs = [p.wait(60) for p in procs]
     assert all(r.rc not in (0, None) for r in runs), [r.describe() for r in runs]
-    assert _files_under(artifacts) == before, "a run wrote into an earlier run's folder"
+    after = _files_under(artifacts)
+    assert {k: v for k, v in after.items() if k.endswith("steps.jsonl")} == before, "a run wrote into an earlier run's folder"
     new = [f for f in _run_folders(artifacts) if not (f / "steps.jsonl").exists()]
+    assert sum(len(list(f.iterdir())) for f in new) == len(after) - len(before), "a run wrote into an earlier run's folder"
     assert len(new) == 3 and all(f.name.startswith("signin-") for f in new), [f.name for f in new]
+    assert all("not-a-number" in (f / "emulator.log").read_text() for f in new)
 
 
 # --------------------------------------------------------------------------- leases across pytest and the desk
