@@ -104,6 +104,7 @@ def add_desk_parsers(sub: Any) -> None:
 
 
 def _with_handset(args: argparse.Namespace, fn: Any) -> int:
+    args.stage("waiting for the handset's lease" if args.device else "starting")
     with Target(args) as target:
         args.stage(f"connecting to {target.uri}")
         opened = target.open(one_shot=True)
