@@ -47,6 +47,9 @@ def _add_emulate(sub: Any) -> None:
     p.add_argument("--no-user-keys", action="store_true",
                    help="trust only --adb-key keys, not the keys of the user who runs the emulator")
     p.add_argument("--adb-insecure", action="store_true", help="trust any ADB key")
+    p.add_argument("--adb-maxdata", type=_adb_maxdata, default=4096, metavar="BYTES",
+                   help="the largest ADB payload the handset announces and accepts (4096, as older devices, "
+                        "up to 1048576)")
     # Set by the harness when it starts the emulator as its child (harness.emulator.lifeline).
     p.add_argument("--parent-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--parent-death-signal", action="store_true", help=argparse.SUPPRESS)
@@ -60,6 +63,17 @@ def _add_emulate(sub: Any) -> None:
                    help="comma-separated profiles the rack's handsets cycle through")
     p.add_argument("--inventory-out", metavar="FILE", help="with --rack: write the rack inventory (TOML) here")
     p.set_defaults(func=_cmd_emulate)
+
+
+def _adb_maxdata(text: str) -> int:
+    """An argparse type: an ADB maxdata from 4096 (adb's smallest) to 1 MiB (its largest)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
+    if not 4096 <= value <= 1024 * 1024:
+        raise argparse.ArgumentTypeError(f"must be 4096 to 1048576, got {value}")
+    return value
 
 
 def _at_least_one(text: str) -> int:
@@ -83,7 +97,8 @@ def _host_options(args: argparse.Namespace) -> Any:
                          signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial,
                          index=args.serial_index)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
-                       adb_keys=args.adb_key, adb_insecure=args.adb_insecure, modem_number=args.modem_number,
+                       adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
+                       modem_number=args.modem_number,
                        trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
 
 
@@ -130,7 +145,8 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
 def _rack_child_args(args: argparse.Namespace) -> list[str]:
     """The flags of this command that every handset of a rack gets too."""
     out = ["--animation-ms", str(args.animation_ms), "--boot-time", str(args.boot_time),
-           "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval)]
+           "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval),
+           "--adb-maxdata", str(args.adb_maxdata)]
     for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
                         ("--accounts", args.accounts), ("--mail-dir", args.mail_dir)):
         if value:

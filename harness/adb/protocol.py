@@ -5,17 +5,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from harness.adb_wire import (  # noqa: F401  (re-exported: the host's modules import them from here)
+    A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_STLS, A_SYNC, A_WRTE, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN,
+    COMMANDS, MAX_HANDSHAKE_PAYLOAD, MAX_PAYLOAD, VERSION_CHECKSUM, VERSION_SKIP_CHECKSUM,
+)
 from harness.errors import HarnessError, quote_seen
 
-A_SYNC, A_CNXN, A_OPEN, A_OKAY = 0x434E5953, 0x4E584E43, 0x4E45504F, 0x59414B4F
-A_CLSE, A_WRTE, A_AUTH, A_STLS = 0x45534C43, 0x45545257, 0x48545541, 0x534C5453
-COMMANDS = {A_SYNC: "SYNC", A_CNXN: "CNXN", A_OPEN: "OPEN", A_OKAY: "OKAY", A_CLSE: "CLSE", A_WRTE: "WRTE",
-            A_AUTH: "AUTH", A_STLS: "STLS"}
-VERSION_CHECKSUM = 0x01000000
-VERSION_SKIP_CHECKSUM = 0x01000001
-MAX_PAYLOAD = 1024 * 1024
-MAX_HANDSHAKE_PAYLOAD = 4096
-AUTH_TOKEN, AUTH_SIGNATURE, AUTH_RSAPUBLICKEY = 1, 2, 3
 HEADER = struct.Struct("<6I")
 
 

@@ -15,15 +15,23 @@ import threading
 import time
 from typing import Any, Callable
 
-from harness.adb.protocol import (
-    A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, HEADER,
-    MAX_PAYLOAD, VERSION_SKIP_CHECKSUM, Message, ProtocolViolation, parse_header, verify_payload,
+from harness.adb_wire import (
+    A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, MAX_PAYLOAD,
+    VERSION_SKIP_CHECKSUM,
 )
 from harness.emulator import adb_shell
+from harness.emulator.adb_frame import Frame as Message
+from harness.emulator.adb_frame import WireViolation, read_frame
 from harness.emulator.filesystem import FILE_MODE
 from harness.emulator.trust import KeyStore
 
 SYNC_MAX = 64 * 1024
+#: The maxdata an emulated handset announces unless told otherwise: 4096, as older devices (and adb's v1) do.
+DEFAULT_MAXDATA = 4096
+#: The range ``--adb-maxdata`` accepts: adb's smallest payload limit up to the largest (1 MiB).
+MIN_MAXDATA = 4096
+#: The smallest maxdata a host may announce in its CNXN (below it no service name fits).
+MIN_HOST_MAXDATA = 256
 FEATURES = "shell_v2,cmd,stat_v2"
 
 
@@ -38,6 +46,7 @@ class DeviceStream:
         self._input = bytearray()
         self._okay = True
         self.closed = False
+        self._clse_sent = False
 
     def feed(self, data: bytes) -> None:
         with self._cond:
@@ -80,23 +89,32 @@ class DeviceStream:
         return True
 
     def close(self) -> None:
+        """The service is done: after the last WRTE is acknowledged (as adbd waits), send CLSE once."""
         with self._cond:
-            if self.closed:
-                return
-            # wait for the last WRTE to be acknowledged before closing, as adbd does
             deadline = time.monotonic() + 5
             while not self._okay and not self.closed and time.monotonic() < deadline:
                 self._cond.wait(0.1)
             self.closed = True
-        self.session.send(Message(A_CLSE, self.local_id, self.remote_id))
+            self._cond.notify_all()
+        self.send_clse()
+
+    def send_clse(self) -> None:
+        """This stream's CLSE, sent at most once whoever closes first (the service or the host)."""
+        with self._cond:
+            if self._clse_sent:
+                return
+            self._clse_sent = True
         self.session.streams.pop(self.local_id, None)
+        self.session.send(Message(A_CLSE, self.local_id, self.remote_id))
 
 
 class DeviceSession:
     """Serves one host connection until it closes, the phone powers off, or a protocol violation."""
 
     def __init__(self, phone: Any, keys: KeyStore, recv: Callable[[int], bytes], send: Callable[[bytes], None],
-                 close: Callable[[], None]) -> None:
+                 close: Callable[[], None], max_data: int = DEFAULT_MAXDATA) -> None:
+        if not MIN_MAXDATA <= max_data <= MAX_PAYLOAD:
+            raise ValueError(f"ADB maxdata {max_data}: expected {MIN_MAXDATA} to {MAX_PAYLOAD}")
         self.phone = phone
         self.keys = keys
         self._recv = recv
@@ -104,7 +122,10 @@ class DeviceSession:
         self._close = close
         self._send_lock = threading.Lock()
         self.version = VERSION_SKIP_CHECKSUM
-        self.max_write = MAX_PAYLOAD
+        #: What this device announces in its CNXN and the most it accepts in one message.
+        self.max_data = max_data
+        #: The most this device sends in one message: the smaller of its own maxdata and the host's.
+        self.max_write = max_data
         self.streams: dict[int, DeviceStream] = {}
         self._next_id = 1
         self._token = b""
@@ -119,25 +140,20 @@ class DeviceSession:
     def send(self, message: Message) -> bool:
         try:
             with self._send_lock:
-                self._send_raw(message.pack())
+                self._send_raw(message.encode(self.version))
             return True
         except OSError:
             self.alive = False
             return False
 
-    def _read_message(self) -> Message:
-        header = self._recv(HEADER.size)
-        command, arg0, arg1, length, check = parse_header(header, MAX_PAYLOAD)
-        data = self._recv(length) if length else b""
-        verify_payload(command, data, check, self.version)
-        return Message(command, arg0, arg1, data)
-
     def serve(self) -> None:
         try:
             while self.alive:
-                self.handle(self._read_message())
-        except (OSError, EOFError, ProtocolViolation):
+                self.handle(read_frame(self._recv, self.max_data, self.version))
+        except (OSError, EOFError):
             pass
+        except WireViolation as exc:
+            self.phone._log(f"adb: dropped the host: {exc}")
         finally:
             self.shutdown()
 
@@ -158,8 +174,10 @@ class DeviceSession:
                 stream.on_close()
             self.streams.clear()
             self.online = False
+            if msg.arg1 < MIN_HOST_MAXDATA:
+                raise WireViolation(f"CNXN with maxdata {msg.arg1}, expected at least {MIN_HOST_MAXDATA}")
             self.version = min(msg.arg0, VERSION_SKIP_CHECKSUM)
-            self.max_write = min(msg.arg1, MAX_PAYLOAD) or MAX_PAYLOAD
+            self.max_write = min(msg.arg1, self.max_data)
             self._send_token()
         elif msg.command == A_AUTH:
             self._auth(msg)
@@ -177,9 +195,12 @@ class DeviceSession:
             if stream is not None:
                 stream.on_okay()
         elif msg.command == A_CLSE:
-            stream = self.streams.pop(msg.arg1, None)
+            # adbd answers a host's CLSE with its own (hosts such as adb-shell wait for it); a stream
+            # the device already closed is gone from the table, so its echo is not answered again.
+            stream = self.streams.get(msg.arg1)
             if stream is not None:
                 stream.on_close()
+                stream.send_clse()
 
     def _send_token(self) -> None:
         self._token = secrets.token_bytes(20)
@@ -198,11 +219,11 @@ class DeviceSession:
                 self.phone._log("adb: refused an unknown key")
                 self.alive = False
         else:
-            raise ProtocolViolation(f"AUTH type {msg.arg0} from the host", msg.pack()[:32])
+            raise WireViolation(f"AUTH type {msg.arg0} from the host")
 
     def _go_online(self) -> None:
         self.online = True
-        self.send(Message(A_CNXN, self.version, MAX_PAYLOAD, self.banner()))
+        self.send(Message(A_CNXN, self.version, self.max_data, self.banner()))
 
     def _open(self, msg: Message) -> None:
         service = msg.data.rstrip(b"\0").decode("utf-8", "replace")

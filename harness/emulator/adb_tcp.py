@@ -10,14 +10,22 @@ import socket
 import threading
 from typing import Any
 
-from harness.emulator.adb_device import DeviceSession
+from harness.emulator.adb_device import DEFAULT_MAXDATA, DeviceSession
 from harness.emulator.service import CommandHandler, takes
 from harness.emulator.trust import KeyStore, keystore_for
 
 
+#: Linux's per-socket "ACK at once" switch; it lapses after a while, so it is set again before each read.
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    """Exactly ``n`` bytes; ACKs at once, so a host that writes header and data separately with Nagle
+    on (adb-shell) is not held 40 ms per message by a delayed ACK."""
     buf = bytearray()
     while len(buf) < n:
+        if _QUICKACK is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         chunk = sock.recv(n - len(buf))
         if not chunk:
             raise EOFError("host closed the connection")
@@ -28,9 +36,10 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 class AdbTcpService:
     """Listens on 127.0.0.1 (OS-picked port) while the phone is booted."""
 
-    def __init__(self, phone: Any, keys: KeyStore, host: str = "127.0.0.1") -> None:
+    def __init__(self, phone: Any, keys: KeyStore, host: str = "127.0.0.1", max_data: int = DEFAULT_MAXDATA) -> None:
         self.phone = phone
         self.keys = keys
+        self.max_data = max_data
         self.host = host
         self.port = 0
         self._listener: socket.socket | None = None
@@ -92,7 +101,8 @@ class AdbTcpService:
                     pass
                 conn.close()
 
-            session = DeviceSession(self.phone, self.keys, lambda n, c=conn: _recv_exact(c, n), conn.sendall, close)
+            session = DeviceSession(self.phone, self.keys, lambda n, c=conn: _recv_exact(c, n), conn.sendall, close,
+                                    self.max_data)
             with self._lock:
                 self._sessions.add(session)
             threading.Thread(target=self._serve, args=(session,), name="adbd-session", daemon=True).start()
@@ -119,5 +129,6 @@ class AdbTcpService:
 
 
 def adb_tcp_service(phone: Any, options: dict[str, Any]) -> AdbTcpService:
-    """Factory for the emulator host: trusts its user's keys, ``options['adb_keys']`` files, or any key with ``adb_insecure``."""
-    return AdbTcpService(phone, keystore_for(options))
+    """Factory for the emulator host: trusts its user's keys, ``options['adb_keys']`` files, or any key with
+    ``adb_insecure``; announces ``options['adb_maxdata']``."""
+    return AdbTcpService(phone, keystore_for(options), max_data=options.get("adb_maxdata") or DEFAULT_MAXDATA)

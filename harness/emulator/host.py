@@ -43,6 +43,8 @@ class HostOptions:
     mail_dir: str | None = None
     adb_keys: list[str] = field(default_factory=list)
     adb_insecure: bool = False
+    #: The maxdata the handset's adbd announces (4096 as older devices, up to 1 MiB).
+    adb_maxdata: int = 4096
     #: Trust the ADB keys of the user who runs the emulator (see ``harness.emulator.trust``), as a phone
     #: trusts its owner once "Allow USB debugging?" is accepted.
     trust_user_keys: bool = True
@@ -53,7 +55,7 @@ class HostOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def service_options(self) -> dict[str, Any]:
-        return {"adb_keys": list(self.adb_keys), "adb_insecure": self.adb_insecure,
+        return {"adb_keys": list(self.adb_keys), "adb_insecure": self.adb_insecure, "adb_maxdata": self.adb_maxdata,
                 "trust_user_keys": self.trust_user_keys,
                 "modem_number": self.modem_number, **self.extra}
 

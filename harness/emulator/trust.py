@@ -13,19 +13,62 @@ stays on, and any other key is refused.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import struct
 import threading
 from pathlib import Path
 from typing import Any, Mapping
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
-from harness.adb.auth import decode_public_key, verify_signature
-from harness.adb.errors import AdbError
 from harness.errors import ConfigError
 
 #: The most an adbkey.pub file may hold (one key is about 720 bytes).
 MAX_KEY_FILE = 64 * 1024
+#: adbd takes 2048-bit keys only: the struct holds 64 words of modulus.
+MODULUS_WORDS = 64
+_KEY_STRUCT_SIZE = 4 + 4 + 4 * MODULUS_WORDS * 2 + 4
+
+
+class KeyRefused(ValueError):
+    """Bytes that are not an ADB public key; says what is wrong with them."""
+
+
+def decode_adb_key(encoded: bytes) -> rsa.RSAPublicKey:
+    """The key in adb's text form: base64 of the RSAPublicKey struct, then an optional " user@host".
+
+    The struct (little-endian): uint32 len (modulus words), uint32 n0inv, n as len words,
+    rr (R^2 mod n) as len words, uint32 exponent. Like adbd, only len, n and the exponent are used.
+    """
+    text = encoded.rstrip(b"\0").strip().split(b" ", 1)[0]
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyRefused("not base64") from None
+    if len(blob) != _KEY_STRUCT_SIZE:
+        raise KeyRefused(f"key struct of {len(blob)} bytes, expected {_KEY_STRUCT_SIZE}")
+    (words,) = struct.unpack_from("<I", blob, 0)
+    if words != MODULUS_WORDS:
+        raise KeyRefused(f"modulus of {words} words, expected {MODULUS_WORDS}")
+    modulus = int.from_bytes(blob[8:8 + 4 * words], "little")
+    (exponent,) = struct.unpack_from("<I", blob, 8 + 8 * words)
+    try:
+        return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+    except ValueError as exc:
+        raise KeyRefused(f"not a valid RSA key ({exc})") from None
+
+
+def signed_by(key: rsa.RSAPublicKey, token: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is the PKCS#1 v1.5 signature of the token taken as a SHA-1 digest (adbd's check)."""
+    try:
+        key.verify(signature, token, padding.PKCS1v15(), utils.Prehashed(hashes.SHA1()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def user_key_files(environ: Mapping[str, str] | None = None) -> list[Path]:
@@ -53,8 +96,8 @@ def _read_keys(path: Path) -> list[rsa.RSAPublicKey]:
     for number, line in enumerate(data.splitlines(), 1):
         if line.strip():
             try:
-                keys.append(decode_public_key(line))
-            except AdbError as exc:
+                keys.append(decode_adb_key(line))
+            except KeyRefused as exc:
                 raise ConfigError(f"{path}:{number}: not an ADB public key ({exc})") from None
     return keys
 
@@ -69,7 +112,7 @@ class KeyStore:
         self._lock = threading.Lock()
 
     def add(self, encoded: bytes) -> None:
-        key = decode_public_key(encoded)
+        key = decode_adb_key(encoded)
         with self._lock:
             self._keys.append(key)
 
@@ -106,14 +149,14 @@ class KeyStore:
         return keys
 
     def trusts_signature(self, token: bytes, signature: bytes) -> bool:
-        return any(verify_signature(k, token, signature) for k in self._current())
+        return any(signed_by(k, token, signature) for k in self._current())
 
     def trusts_key(self, encoded: bytes) -> bool:
         if self.insecure:
             return True
         try:
-            key = decode_public_key(encoded).public_numbers()
-        except AdbError:
+            key = decode_adb_key(encoded).public_numbers()
+        except KeyRefused:
             return False
         return any(k.public_numbers() == key for k in self._current())
 

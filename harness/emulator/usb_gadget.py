@@ -17,7 +17,7 @@ import struct
 import threading
 from typing import Any
 
-from harness.emulator.adb_device import DeviceSession
+from harness.emulator.adb_device import DEFAULT_MAXDATA, DeviceSession
 from harness.emulator.service import CommandHandler, takes
 from harness.emulator.trust import KeyStore, keystore_for
 
@@ -57,7 +57,7 @@ class _Link:
         self.transfers: queue.Queue[bytes | None] = queue.Queue()
         self._pending = b""
         self.closed = False
-        self.session = DeviceSession(gadget.phone, gadget.keys, self._recv, self._send, self._close)
+        self.session = DeviceSession(gadget.phone, gadget.keys, self._recv, self._send, self._close, gadget.max_data)
         threading.Thread(target=self.session.serve, name="adbd-usb", daemon=True).start()
 
     def _recv(self, n: int) -> bytes:
@@ -113,9 +113,10 @@ class _Link:
 class UsbGadget:
     """Serves the USB device over TCP on 127.0.0.1; unplugged while the phone is off (or on request)."""
 
-    def __init__(self, phone: Any, keys: KeyStore) -> None:
+    def __init__(self, phone: Any, keys: KeyStore, max_data: int = DEFAULT_MAXDATA) -> None:
         self.phone = phone
         self.keys = keys
+        self.max_data = max_data
         self.plugged = True
         self._claimed: _Link | None = None
         self._lock = threading.Lock()
@@ -260,4 +261,5 @@ def recv_exact(conn: socket.socket, n: int) -> bytes:
 
 
 def usb_gadget_service(phone: Any, options: dict[str, Any]) -> UsbGadget:
-    return UsbGadget(phone, keystore_for(options))
+    """Factory for the emulator host: the same keys and maxdata as ADB over TCP."""
+    return UsbGadget(phone, keystore_for(options), max_data=options.get("adb_maxdata") or DEFAULT_MAXDATA)
