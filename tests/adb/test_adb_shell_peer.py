@@ -235,6 +235,24 @@ def test_device_announces_its_maxdata_and_sends_no_more_than_the_host_allows(han
     assert max(sizes) == allowed  # never more, and the device does use what both sides allow
 
 
+def test_device_answers_a_hosts_clse_once(handset) -> None:
+    host = RawHost(handset.addr)
+    try:
+        host.handshake(handset.key, MIB)
+        host.send(OPEN, 7, 0, b"sync:\0")
+        command, device_id, host_id, _ = host.recv()
+        assert (command, host_id) == (OKAY, 7)
+        host.send(CLSE, 7, device_id)
+        assert host.recv()[:3] == (CLSE, device_id, 7)  # adbd's answer, which adb-shell waits for
+        host.send(CLSE, 7, device_id)  # a host echoing that CLSE gets no answer: the stream is gone
+        host.send(OPEN, 8, 0, b"shell:echo next\0")
+        command, shell_id, host_id, _ = host.recv()
+        assert (command, host_id) == (OKAY, 8)  # not a second CLSE for stream 7
+        assert host.recv()[0] == WRTE
+    finally:
+        host.close()
+
+
 # ----------------------------------------------------------------------------- Debian's adb and our own host
 @pytest.mark.skipif(shutil.which("adb") is None, reason="Debian's adb is not installed: scripts/setup or apt-get install adb")
 def test_debian_adb_push_pull_and_raw_screencap_byte_exact(handset, tmp_path) -> None:
