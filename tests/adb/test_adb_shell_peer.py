@@ -308,3 +308,12 @@ def test_harness_host_push_pull_and_screenshot(handset, monkeypatch) -> None:
         assert phone.screenshot().shape[:2] == (HEIGHT, WIDTH)
     finally:
         phone.close()
+
+
+@pytest.mark.parametrize("value", ["4095", "1048577", "4k"])
+def test_emulate_refuses_a_maxdata_outside_adbs_range(value) -> None:
+    done = subprocess.run([sys.executable, "-m", "harness", "emulate", "--adb-maxdata", value],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    last = done.stderr.strip().splitlines()[-1]  # argparse's usage, then the error in one line
+    assert "--adb-maxdata" in last and value in last and ("4096 to 1048576" in last or "whole number" in last)
