@@ -152,6 +152,11 @@ def kill_leftovers(marker: str) -> list[tuple[int, str]]:
     return left
 
 
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` and its bytes, to show that a run left earlier files as they were."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 # --- running harness commands -------------------------------------------------------------------
 
 @dataclass
