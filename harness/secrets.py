@@ -17,20 +17,28 @@ _known: set[str] = set()
 
 
 class Secret:
-    """A value that must never be printed; ``reveal()`` is the only way to read it."""
+    """A value that must never be printed; ``reveal()`` is the only way to read it.
 
-    __slots__ = ("_value",)
+    A password or a code is also registered, so ``redact`` masks it wherever it
+    turns up. Text that is only *typed* (an account address, a search term) is
+    masked where it travels (``registered=False``) but not hunted down in every
+    other message, where a person needs to read it.
+    """
 
-    def __init__(self, value: str) -> None:
+    __slots__ = ("_value", "_registered")
+
+    def __init__(self, value: str, registered: bool = True) -> None:
         self._value = value
-        register(value)
+        self._registered = registered
+        if registered:
+            register(value)
 
     def reveal(self) -> str:
         return self._value
 
     def map(self, transform: "Callable[[str], str]") -> "Secret":
         """A new secret made from this one (quoted or escaped for a device), just as masked."""
-        return Secret(transform(self._value))
+        return Secret(transform(self._value), self._registered)
 
     def __repr__(self) -> str:
         return "Secret(" + MASK + ")"

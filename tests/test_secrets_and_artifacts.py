@@ -12,7 +12,7 @@ import pytest
 from harness.accounts import load_accounts, load_secrets_file
 from harness.artifacts import Artifacts
 from harness.errors import ConfigError
-from harness.secrets import MASK, RedactingFilter, Secret, redact
+from harness.secrets import MASK, RedactingFilter, Secret, SecretText, redact
 
 
 def test_secret_masks_itself_everywhere() -> None:
@@ -22,6 +22,18 @@ def test_secret_masks_itself_everywhere() -> None:
     assert redact("typed hunter2-canary into the field") == f"typed {MASK} into the field"
     with pytest.raises(TypeError):
         pickle.dumps(s)
+
+
+def test_typed_plain_text_is_masked_where_it_travels_but_not_hunted_elsewhere() -> None:
+    """An account address typed into a field is masked in the service that types it, yet other messages
+    (such as 'the code goes to +1555... on file for carol@example.com') still name the account."""
+    typed = Secret("carol-typed@example.com", registered=False)
+    service = SecretText("shell,v2,raw:input text ", typed.map(str.upper))
+    assert "carol-typed" not in str(service).lower() and MASK in str(service)
+    assert service.reveal().endswith("CAROL-TYPED@EXAMPLE.COM")
+    assert redact("on file for carol-typed@example.com") == "on file for carol-typed@example.com"
+    password = Secret("typed-password-canary").map(str.upper)
+    assert redact("saw TYPED-PASSWORD-CANARY and typed-password-canary") == f"saw {MASK} and {MASK}"
 
 
 def test_logging_filter_redacts_registered_secrets(caplog) -> None:

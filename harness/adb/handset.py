@@ -146,8 +146,12 @@ class AdbHandset(Handset):
         self._input("swipe", *(str(int(v)) for v in (x1, y1, x2, y2, duration_ms)))
 
     def text(self, text: str | Secret) -> None:
-        """Type ``text``; a ``Secret`` stays one down to the OPEN message, so no error can show it."""
-        secret = text if isinstance(text, Secret) else Secret(text)
+        """Type ``text``; it stays masked down to the OPEN message, so no error can show it.
+
+        A ``Secret`` (a password, a code) is masked everywhere; plain text (an account address) is
+        masked in the service that types it but not registered, so other messages still name it.
+        """
+        secret = text if isinstance(text, Secret) else Secret(text, registered=False)
         # ``input text`` reads %s as a space; quote the rest for the device's shell.
         self._input("text", SecretText(secret.map(lambda v: services.quote(v.replace("%", "%%").replace(" ", "%s")))))
 

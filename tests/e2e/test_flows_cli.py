@@ -86,6 +86,7 @@ def test_a_code_sent_to_a_number_the_modem_does_not_hold_fails_at_once(tmp_path:
     assert done.returncode == 2, done.stderr[-1500:]
     error = [line for line in done.stderr.splitlines() if line.startswith("harness signin:")]
     assert len(error) == 1 and "+15550142" in error[0] and "+15550100" in error[0], done.stderr
+    assert "carol@hotmail.com" in error[0], error  # the account is named; only secrets are masked
     assert elapsed < 60, f"took {elapsed:.0f}s: it waited for a code that could not come"
     assert "two_step_code" not in screens(tmp_path)  # it stopped before asking for the code
     assert_no_secret(tmp_path, done)
