@@ -27,3 +27,7 @@ class AdbTimeout(AdbError, HarnessTimeout):
 
 
 __all__ = ["AdbError", "ProtocolViolation", "DeviceOffline", "Unauthorised", "StreamRefused", "AdbTimeout", "OutputTooLarge"]
+
+
+class ShortFrame(ProtocolViolation):
+    """A screencap stream that closed before a whole frame came (the phone went down mid-frame)."""

@@ -10,7 +10,7 @@ import numpy as np
 from harness.adb import services
 from harness.adb.auth import default_key_path, load_or_create_key
 from harness.adb.connection import AdbConnection
-from harness.adb.errors import AdbError, AdbTimeout, DeviceOffline
+from harness.adb.errors import AdbError, AdbTimeout, DeviceOffline, ShortFrame
 from harness.deadline import left
 from harness.errors import HarnessError, quote_seen
 from harness.secrets import Secret, SecretText, redact
@@ -120,9 +120,18 @@ class AdbHandset(Handset):
         """The screen; the device may send no more than the screen it announced (`wm size`) holds."""
         size = (self.info.width, self.info.height)
         limit = services.screencap_limit(*size)
-        raw = self._call(lambda: services.exec_out(self.conn, "screencap", self.timeout, limit,
-                                                   f"a {size[0]}x{size[1]} screen's frame is {limit} bytes"))
-        return services.decode_screencap(raw, size)
+
+        def take() -> np.ndarray:
+            raw = services.exec_out(self.conn, "screencap", self.timeout, limit,
+                                    f"a {size[0]}x{size[1]} screen's frame is {limit} bytes")
+            return services.decode_screencap(raw, size)
+
+        try:
+            return self._call(take)
+        except ShortFrame:
+            # a phone that powers off or reboots mid-frame closes the stream early: that is no frame,
+            # and the next one (or the reconnect it leads to) says whether the device is still there
+            return self._call(take)
 
     def screenshot_png(self) -> np.ndarray:
         size = (self.info.width, self.info.height)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from harness.adb.connection import AdbConnection
-from harness.adb.errors import AdbError, OutputTooLarge
+from harness.adb.errors import AdbError, OutputTooLarge, ShortFrame
 from harness.adb.protocol import ProtocolViolation
 from harness.deadline import within
 from harness.errors import quote_seen
@@ -124,6 +124,8 @@ def decode_screencap(raw: bytes, expected: tuple[int, int] | None = None) -> np.
         body = raw[16:]
     elif len(raw) == 12 + pixels:
         body = raw[12:]
+    elif len(raw) < 12 + pixels:
+        raise ShortFrame(f"screencap gave {len(raw)} bytes for {width}x{height} RGBA: the frame was cut short", raw[:16])
     else:
         raise ProtocolViolation(f"screencap gave {len(raw)} bytes for {width}x{height} RGBA", raw[:16])
     return np.frombuffer(body, np.uint8).reshape(height, width, 4)[:, :, :3]
