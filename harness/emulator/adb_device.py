@@ -96,9 +96,13 @@ class DeviceStream:
         self.send_clse()
 
     def send_clse(self) -> None:
-        """This stream's CLSE, sent at most once whoever closes first (the service or the host)."""
+        """This stream's CLSE, sent at most once whoever closes first (the service or the host).
+
+        Not on a connection being torn down (the phone powering off): a service cut short there must not
+        look to the host like a stream that ended normally with part of its output.
+        """
         with self._cond:
-            if self._clse_sent:
+            if self._clse_sent or not self.session.alive:
                 return
             self._clse_sent = True
         self.session.streams.pop(self.local_id, None)
