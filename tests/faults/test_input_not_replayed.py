@@ -11,7 +11,7 @@ import socket
 import threading
 
 import pytest
-from adbfaults import CLSE, OKAY, OPEN, WRTE, HostileDevice, Seen, answer_identity, handshake, pack, recv_msg, shell_v2
+from adbfaults import CLSE, OKAY, WRTE, HostileDevice, pack, serve, shell_v2
 
 from harness.adb import AdbHandset
 from harness.adb.connection import AdbConnection
@@ -21,25 +21,14 @@ from harness.transport.tcp import TcpPipe
 
 def rebooting_on_input(reboots: threading.Event):
     """Answers identity and input; the first input it takes makes it drop the connection unanswered."""
-    def behaviour(sock: socket.socket, seen: Seen) -> None:
-        handshake(sock)
-        local = 100
-        while True:
-            cmd, arg0, _, data = recv_msg(sock)
-            if cmd != OPEN:
-                continue
-            service = data.rstrip(b"\0").decode(errors="replace")
-            seen.services.append(service)
-            local += 1
-            if answer_identity(sock, local, arg0, service):
-                continue
-            if "input " in service and not reboots.is_set():
-                reboots.set()
-                return  # acted on it, then went down before answering
-            sock.sendall(pack(OKAY, local, arg0))
-            sock.sendall(pack(WRTE, local, arg0, shell_v2(3, b"\0")))
-            sock.sendall(pack(CLSE, local, arg0))
-    return behaviour
+    def on_open(sock: socket.socket, local: int, remote: int, service: str) -> None:
+        if "input " in service and not reboots.is_set():
+            reboots.set()
+            raise ConnectionAbortedError("acted on the input, then went down before answering")
+        sock.sendall(pack(OKAY, local, remote))
+        sock.sendall(pack(WRTE, local, remote, shell_v2(3, b"\0")))
+        sock.sendall(pack(CLSE, local, remote))
+    return serve(lambda service: False, polite=True, on_open=on_open)
 
 
 def _handset(port: int) -> AdbHandset:
