@@ -17,7 +17,7 @@ def _run_dir(root: str | None, label: str) -> Path:
 
 
 def add_signin_parser(sub: Any) -> None:
-    from harness.flows.command import EXIT_CODES_HELP, add_run_arguments
+    from harness.cli.flow_run import EXIT_CODES_HELP, add_run_arguments
     from harness.flows.library import FLOWS
 
     flows = "\n".join(f"  {name:<15} {(fn.__doc__ or '').splitlines()[0]}" for name, fn in FLOWS.items())
@@ -32,7 +32,7 @@ def add_signin_parser(sub: Any) -> None:
 
 
 def add_run_flow_parser(sub: Any) -> None:
-    from harness.flows.command import EXIT_CODES_HELP, add_run_arguments
+    from harness.cli.flow_run import EXIT_CODES_HELP, add_run_arguments
 
     p = sub.add_parser("run-flow", help="run a flow of your own (module:function) on a handset",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -75,7 +75,7 @@ def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir:
              timeout: float) -> Any:
     from harness.artifacts import Artifacts
     from harness.flows import FlowRunner, sign_in_after_setup, sign_in_during_setup
-    from harness.flows.command import _progress
+    from harness.cli.flow_run import _progress
 
     run = FlowRunner(opened.handset, _library(screens), Artifacts(artifacts_dir), timeout=timeout, on_step=_progress,
                      scale=opened.profile.scale if opened.profile else None)
@@ -85,7 +85,7 @@ def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir:
 
 
 def _cmd_signin(args: argparse.Namespace) -> int:
-    from harness.flows.command import run_flow_command
+    from harness.cli.flow_run import run_flow_command
     from harness.flows.library import EMULATOR_DEFAULTS, FLOWS
 
     if args.flow and args.path and args.flow != args.path:
@@ -96,7 +96,7 @@ def _cmd_signin(args: argparse.Namespace) -> int:
 
 
 def _cmd_run_flow(args: argparse.Namespace) -> int:
-    from harness.flows.command import run_flow_command
+    from harness.cli.flow_run import run_flow_command
     from harness.flows.library import load_flow
 
     args.param = dict(args.param)
@@ -105,7 +105,7 @@ def _cmd_run_flow(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from harness.flows.command import console_log
+    from harness.cli.flow_run import console_log
     from harness.accounts import DEMO_SECRETS, load_secrets_file
     from harness.devices import open_handset
     from harness.flows import SmsCodeSource

@@ -15,13 +15,13 @@ from harness.profiles import ACCENTS, profile_names
 
 #: Sub-command providers: (module, function taking the subparsers object).
 SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
-    ("harness.flows.cli", "add_demo_parser"),
-    ("harness.flows.cli", "add_signin_parser"),
-    ("harness.flows.cli", "add_run_flow_parser"),
-    ("harness.vision.cli", "add_match_parser"),
-    ("harness.vision.cli", "add_screens_parser"),
-    ("harness.lab.cli", "add_devices_parser"),
-    ("harness.desk", "add_desk_parsers"),
+    ("harness.cli.flows", "add_demo_parser"),
+    ("harness.cli.flows", "add_signin_parser"),
+    ("harness.cli.flows", "add_run_flow_parser"),
+    ("harness.cli.vision", "add_match_parser"),
+    ("harness.cli.vision", "add_screens_parser"),
+    ("harness.cli.lab", "add_devices_parser"),
+    ("harness.cli.desk", "add_desk_parsers"),
 ]
 
 

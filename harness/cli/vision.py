@@ -33,7 +33,7 @@ def add_match_parser(sub: Any) -> None:
     p.add_argument("--screens", metavar="DIR", help="screen library (default: the library shipped with the package)")
     p.add_argument("--profile", help="device profile, for its scale factor (default: width / 480)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    from harness.desk import add_timeout_option, bounded
+    from harness.cli.desk import add_timeout_option, bounded
 
     add_timeout_option(p, "match")
     p.set_defaults(func=bounded(_cmd_match))
