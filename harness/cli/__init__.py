@@ -1,20 +1,19 @@
-"""The ``harness`` command: emulate, demo, and the desk tools of later layers."""
+"""The ``harness`` command: the top-level parser, dispatch and exit codes; each group of sub-commands has its module here."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import signal
 import sys
 import threading
 from typing import Any, Callable, Sequence
 
 from harness.errors import HarnessError
-from harness.profiles import ACCENTS, profile_names
 
 #: Sub-command providers: (module, function taking the subparsers object).
 SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
+    ("harness.cli.emulator", "add_emulate_parser"),
     ("harness.cli.flows", "add_demo_parser"),
     ("harness.cli.flows", "add_signin_parser"),
     ("harness.cli.flows", "add_run_flow_parser"),
@@ -23,171 +22,6 @@ SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
     ("harness.cli.lab", "add_devices_parser"),
     ("harness.cli.desk", "add_desk_parsers"),
 ]
-
-
-def _add_emulate(sub: Any) -> None:
-    p = sub.add_parser("emulate", help="run an emulated Windows Phone 8.1 handset in the foreground",
-                       description="Start an emulated handset and print one JSON line with its endpoints.")
-    p.add_argument("--profile", default="lumia-930", help=f"device profile name or TOML path ({', '.join(profile_names())})")
-    p.add_argument("--theme", choices=("dark", "light"), help="theme (default: the profile's)")
-    p.add_argument("--accent", choices=sorted(ACCENTS), help="accent colour (default: the profile's)")
-    p.add_argument("--os-version", choices=("8.0", "8.1"), help="OS version (default: the profile's)")
-    p.add_argument("--accounts", metavar="FILE", help="TOML list of [[account]] tables (default: the demo accounts)")
-    p.add_argument("--animation-ms", type=int, default=250, help="screen transition time (0: none)")
-    p.add_argument("--toasts", action="store_true", help="show transient toasts at random moments")
-    p.add_argument("--toast-seed", type=int, help="seed for toast timing and text")
-    p.add_argument("--toast-interval", type=float, default=6.0, help="mean seconds between toasts")
-    p.add_argument("--boot-time", type=float, default=1.5, help="seconds a (re)boot takes")
-    p.add_argument("--signin-delay", type=float, default=0.8, help="seconds the 'signing in' screen shows")
-    p.add_argument("--screen", help="start on this screen (see --list-screens)")
-    p.add_argument("--serial", help="serial number (default: made from the profile's pattern)")
-    p.add_argument("--adb-key", action="append", default=[], metavar="FILE",
-                   help="also trust the public key in this adbkey.pub (repeatable); your own keys "
-                        "($HARNESS_ADB_KEY.pub, ~/.android/adbkey.pub) are trusted by default")
-    p.add_argument("--no-user-keys", action="store_true",
-                   help="trust only --adb-key keys, not the keys of the user who runs the emulator")
-    p.add_argument("--adb-insecure", action="store_true", help="trust any ADB key")
-    p.add_argument("--adb-maxdata", type=_adb_maxdata, default=4096, metavar="BYTES",
-                   help="the largest ADB payload the handset announces and accepts (4096, as older devices, "
-                        "up to 1048576)")
-    # Set by the harness when it starts the emulator as its child (harness.emulator.lifeline).
-    p.add_argument("--parent-fd", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--parent-death-signal", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--runtime-dir", help=argparse.SUPPRESS)
-    p.add_argument("--modem-number", help="the emulated modem's SIM number (default: first two-step demo account's)")
-    p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
-    p.add_argument("--serial-index", type=int, default=0, help="make the Nth serial number of the profile's pattern")
-    p.add_argument("--list-screens", action="store_true", help="print the screen names and exit")
-    p.add_argument("--rack", type=_at_least_one, metavar="N", help="start N emulated handsets with a relay board (an emulated rack)")
-    p.add_argument("--rack-profiles", default="lumia-520,lumia-1320,lumia-930",
-                   help="comma-separated profiles the rack's handsets cycle through")
-    p.add_argument("--inventory-out", metavar="FILE", help="with --rack: write the rack inventory (TOML) here")
-    p.set_defaults(func=_cmd_emulate)
-
-
-def _adb_maxdata(text: str) -> int:
-    """An argparse type: an ADB maxdata from 4096 (adb's smallest) to 1 MiB (its largest)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
-    if not 4096 <= value <= 1024 * 1024:
-        raise argparse.ArgumentTypeError(f"must be 4096 to 1048576, got {value}")
-    return value
-
-
-def _at_least_one(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (``--rack 0`` is a mistake, not "one handset")."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _host_options(args: argparse.Namespace) -> Any:
-    from harness.emulator.host import HostOptions
-    from harness.emulator.phone import PhoneOptions
-
-    phone = PhoneOptions(theme=args.theme, accent=args.accent, os_version=args.os_version,
-                         animation_ms=args.animation_ms, toasts=args.toasts, toast_seed=args.toast_seed,
-                         toast_interval=args.toast_interval, boot_time=args.boot_time,
-                         signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial,
-                         index=args.serial_index)
-    return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
-                       adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
-                       modem_number=args.modem_number,
-                       trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
-
-
-def _log_to_stderr(line: str) -> None:
-    """One handset log line on stderr, in UTF-8 whatever the locale (it ends up in emulator.log)."""
-    data = (line + "\n").encode("utf-8")
-    stream = getattr(sys.stderr, "buffer", None)
-    try:
-        if stream is not None:
-            stream.write(data)
-            stream.flush()
-        else:
-            sys.stderr.write(data.decode("utf-8"))
-            sys.stderr.flush()
-    except (OSError, ValueError):
-        pass  # stderr closed or gone: the handset carries on without its log
-
-
-def _cmd_emulate(args: argparse.Namespace) -> int:
-    from harness.emulator.host import EmulatorHost
-    from harness.emulator.lifeline import stop_on_signals, wait_for_stop
-    from harness.emulator.ui import SCREENS
-
-    if args.list_screens:
-        print("\n".join(SCREENS))
-        return 0
-    if args.screen and args.screen not in SCREENS:
-        raise HarnessError(f"--screen: unknown screen {args.screen!r} (see harness emulate --list-screens)")
-    # From here on SIGINT/SIGTERM (and, for a child of the harness, its parent's death) unwind through
-    # the ``finally`` blocks, so the emulator's temporary folders go with it.
-    with stop_on_signals(args.parent_fd, args.parent_death_signal, args.runtime_dir):
-        if args.rack is not None:
-            return _run_rack(args)
-        host = EmulatorHost(_host_options(args))
-        try:
-            running = host.start_handset()
-            print(json.dumps(running.endpoints), flush=True)
-            wait_for_stop()
-        finally:
-            host.stop()
-    return 0
-
-
-def _rack_child_args(args: argparse.Namespace) -> list[str]:
-    """The flags of this command that every handset of a rack gets too."""
-    out = ["--animation-ms", str(args.animation_ms), "--boot-time", str(args.boot_time),
-           "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval),
-           "--adb-maxdata", str(args.adb_maxdata)]
-    for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
-                        ("--accounts", args.accounts), ("--mail-dir", args.mail_dir)):
-        if value:
-            out += [flag, value]
-    for key in args.adb_key:
-        out += ["--adb-key", key]
-    if args.adb_insecure:
-        out.append("--adb-insecure")
-    if args.no_user_keys:
-        out.append("--no-user-keys")
-    if args.toasts:
-        out.append("--toasts")
-    return out
-
-
-def _run_rack(args: argparse.Namespace) -> int:
-    from harness.emulator.lifeline import wait_for_stop
-    from harness.emulator.rack import EmulatedRack
-    from harness.errors import ConfigError
-    from harness.profiles import load_profile
-
-    profiles = [p.strip() for p in args.rack_profiles.split(",") if p.strip()]
-    if not profiles:
-        raise HarnessError(f"--rack-profiles {args.rack_profiles!r}: name at least one profile ({', '.join(profile_names())})")
-    for name in profiles:  # say which one is wrong here, not "a child exited with 2" later
-        try:
-            load_profile(name)
-        except ConfigError as exc:
-            raise HarnessError(f"--rack-profiles: {exc.problem if exc.field == '(name)' else exc}") from None
-    rack = EmulatedRack(args.rack, profiles, _rack_child_args(args))
-    try:
-        endpoints = rack.start()
-        if args.inventory_out:
-            from harness.lab.inventory import write_emulated_inventory
-
-            endpoints["inventory"] = str(write_emulated_inventory(args.inventory_out, endpoints))
-        print(json.dumps(endpoints), flush=True)
-        wait_for_stop()
-    finally:
-        rack.stop()
-    return 0
 
 
 def _version() -> str:
@@ -204,7 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Drive real and emulated phones.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_emulate(sub)
     for module, name in SUBCOMMAND_PROVIDERS:
         provider: Callable[[Any], None] = getattr(importlib.import_module(module), name)
         provider(sub)
