@@ -215,7 +215,7 @@ def _lease_of_uri(config: pytest.Config, uri: str) -> Any:
     if not _opt(config, "inventory") or uri.startswith("emulator://"):
         return None
     from harness.lab.leases import lease
-    from harness.target import entry_with_uri
+    from harness.lab.chosen import entry_with_uri
 
     inventory = _inventory(config)
     entry = entry_with_uri(inventory, uri)

@@ -16,49 +16,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.cli.options import add_target_options, add_timeout_option, bounded, checked_uri, chosen_handset, open_chosen
 from harness.errors import HarnessError
 from harness.handset import KEYCODES
+from harness.lab.chosen import ChosenHandset
 from harness.modem.modem import DEFAULT_CODE_PATTERN
-from harness.target import DEFAULT_LEASE_WAIT, Target, add_target_options  # noqa: F401  (the desk's own, re-exported)
 
 CODE = re.compile(DEFAULT_CODE_PATTERN)  # what `harness sms` masks unless --show-codes
 
 
-#: The default --timeout of a one-shot command.
-DEFAULT_TIMEOUT = 60.0
-
-
-_common = add_target_options
-
-
-def add_timeout_option(p: argparse.ArgumentParser, what: str) -> None:
-    """``--timeout SECONDS`` for a one-shot command; ``bounded`` applies it to the command's function."""
-    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"give up {what} after this many seconds in all (default {DEFAULT_TIMEOUT:g})")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def bounded(fn: Any) -> Any:
-    """Run a command function under its ``--timeout``: it ends by then with a one-line error naming its stage."""
-    def run(args: argparse.Namespace) -> int:
-        from harness.deadline import Stage, command_deadline
-
-        args.stage = Stage("starting")
-        with command_deadline(args.timeout, f"`harness {args.command}` to finish within --timeout", args.stage):
-            return int(fn(args) or 0)
-    return run
-
-
 def add_desk_parsers(sub: Any) -> None:
+    """Register the desk commands (one handset by hand) on the ``harness`` command's subparsers."""
     specs = {
         "screenshot": "save the handset's screen as PNG",
         "tap": "tap at device pixels X Y",
@@ -72,7 +40,7 @@ def add_desk_parsers(sub: Any) -> None:
     }
     parsers = {name: sub.add_parser(name, help=text, description=text) for name, text in specs.items()}
     for p in parsers.values():
-        _common(p)
+        add_target_options(p)
     parsers["screenshot"].add_argument("-o", "--output", default=None, help="PNG path (default: screenshot-TIME.png)")
     parsers["tap"].add_argument("x", type=int)
     parsers["tap"].add_argument("y", type=int)
@@ -105,11 +73,11 @@ def add_desk_parsers(sub: Any) -> None:
 
 def _with_handset(args: argparse.Namespace, fn: Any) -> int:
     args.stage("waiting for the handset's lease" if args.device else "starting")
-    with Target(args) as target:
-        args.stage(f"connecting to {target.uri}")
-        opened = target.open(one_shot=True)
+    with chosen_handset(args) as chosen:
+        args.stage(f"connecting to {chosen.uri}")
+        opened = open_chosen(chosen, one_shot=True)
         try:
-            args.stage(f"running {args.command} on {target.uri}")
+            args.stage(f"running {args.command} on {chosen.uri}")
             return int(fn(opened.handset) or 0)
         finally:
             opened.close()
@@ -191,8 +159,8 @@ def _cmd_shell(args: argparse.Namespace) -> int:
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
-    with Target(args) as target:
-        return _console(args, target.port("console", args.port))
+    with chosen_handset(args) as chosen:
+        return _console(args, chosen.port("console", args.port))
 
 
 def _console(args: argparse.Namespace, url: str) -> int:
@@ -202,8 +170,8 @@ def _console(args: argparse.Namespace, url: str) -> int:
 
 
 def _cmd_sms(args: argparse.Namespace) -> int:
-    with Target(args) as target:
-        return _sms(args, target.port("modem", args.port))
+    with chosen_handset(args) as chosen:
+        return _sms(args, chosen.port("modem", args.port))
 
 
 def _sms(args: argparse.Namespace, url: str) -> int:
@@ -226,33 +194,30 @@ def _sms(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
-def _switch(args: argparse.Namespace, target: Target) -> tuple[Any, int]:
-    from harness.power import LcusRelay, UhubctlSwitch
+def _switch(args: argparse.Namespace, chosen: ChosenHandset) -> tuple[Any, int]:
+    """The power switch of --switch, else the inventory's, opened, and its channel."""
+    from harness.power import PowerSwitchError, open_switch, parse_switch_spec
 
     if args.switch:
-        kind, _, rest = args.switch.partition(":")
-        where, _, channel = rest.rpartition("#")
-        if kind not in ("lcus", "uhubctl") or not where or not channel.isdigit():
-            raise HarnessError(f"--switch {args.switch!r}: expected lcus:PORT#CHANNEL or uhubctl:HUB#PORT")
-        n = int(channel)
-        return (LcusRelay(where, channels=max(n, 1)) if kind == "lcus" else UhubctlSwitch(where, ports=max(n, 1))), n
-    if target.entry is None or target.entry.power is None:
+        try:
+            kind, where, channel = parse_switch_spec(args.switch)
+        except PowerSwitchError as exc:
+            raise HarnessError(f"--switch {exc}") from None
+        return open_switch(kind, where, channel), channel
+    found = chosen.power_switch()
+    if found is None:
         raise HarnessError("no power switch: give --switch lcus:PORT#CHANNEL (or use --device with an inventory)")
-    power = target.entry.power
-    if power.kind == "lcus":
-        port = target.inventory.resolve_port(target.entry, "power")  # type: ignore[union-attr]
-        return LcusRelay(port, channels=power.channel), power.channel
-    return UhubctlSwitch(power.hub or "", ports=power.channel), power.channel
+    return found
 
 
 def _cmd_power(args: argparse.Namespace) -> int:
-    with Target(args) as target:
-        return _power(args, target)
+    with chosen_handset(args) as chosen:
+        return _power(args, chosen)
 
 
-def _power(args: argparse.Namespace, target: Target) -> int:
+def _power(args: argparse.Namespace, chosen: ChosenHandset) -> int:
     args.stage(f"switching power {args.action}")
-    switch, channel = _switch(args, target)
+    switch, channel = _switch(args, chosen)
     try:
         if args.action == "on":
             switch.on(channel)
@@ -272,25 +237,25 @@ def _power(args: argparse.Namespace, target: Target) -> int:
         switch.close()
     if args.wait is not None and args.action in ("on", "cycle"):
         args.stage("waiting for the handset to answer after power on")
-        _wait_until_answering(target, args.wait)
+        _wait_until_answering(chosen, args.wait)
     return 0
 
 
-def _wait_until_answering(target: Target, seconds: float) -> None:
+def _wait_until_answering(chosen: ChosenHandset, seconds: float) -> None:
     """After power on: show how long the handset has been booting until it answers, or fail at the deadline."""
     from harness.devices import connect_when_up
 
     started = time.monotonic()
 
     def tick(_: Exception) -> None:
-        print(f"\rwaiting for {target.uri} to answer ... {time.monotonic() - started:4.0f}s ",
+        print(f"\rwaiting for {chosen.uri} to answer ... {time.monotonic() - started:4.0f}s ",
               end="", file=sys.stderr, flush=True)
 
     try:
-        handset = connect_when_up(target.require_uri(), timeout=seconds, on_retry=tick)
+        handset = connect_when_up(checked_uri(chosen), timeout=seconds, on_retry=tick)
     except HarnessError as exc:
         print(file=sys.stderr)
-        raise HarnessError(f"{target.uri} did not answer within {seconds:g}s of power on ({exc}); "
+        raise HarnessError(f"{chosen.uri} did not answer within {seconds:g}s of power on ({exc}); "
                            f"watch it boot with `harness console`") from None
     handset.close()
-    print(f"\r{target.uri} answers after {time.monotonic() - started:.1f}s          ", file=sys.stderr)
+    print(f"\r{chosen.uri} answers after {time.monotonic() - started:.1f}s          ", file=sys.stderr)

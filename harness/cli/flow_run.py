@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.accounts import Credentials
+from harness.cli.options import add_target_options, checked_uri, chosen_handset, open_chosen
 from harness.errors import HarnessError, HarnessTimeout
+from harness.lab.chosen import ChosenHandset
 from harness.secrets import redact
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_TIMEOUT, EXIT_STUCK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
@@ -38,8 +40,6 @@ Every run keeps its screenshots, steps.jsonl and serial logs under --artifacts, 
 
 def add_run_arguments(p: argparse.ArgumentParser, account_required: bool) -> None:
     """The options ``signin`` and ``run-flow`` share."""
-    from harness.target import add_target_options
-
     add_target_options(p)  # --handset URI, or --device NAME of the inventory (under its lease)
     p.add_argument("--account", required=account_required, metavar="ADDRESS", help="Microsoft account e-mail address")
     p.add_argument("--password-env", default="HARNESS_PASSWORD", metavar="VAR",
@@ -208,13 +208,11 @@ def _exit_code(exc: HarnessError) -> int:
 
 def _run(args: argparse.Namespace, flow: Callable[..., Any], label: str, run_dir: Path,
          emulator_defaults: dict[str, str]) -> int:
-    from harness.target import Target
-
-    with Target(args) as target:  # an inventory handset runs the flow under its lease
-        return _run_on(args, target, flow, label, run_dir, emulator_defaults)
+    with chosen_handset(args) as chosen:  # an inventory handset runs the flow under its lease
+        return _run_on(args, chosen, flow, label, run_dir, emulator_defaults)
 
 
-def _run_on(args: argparse.Namespace, target: Any, flow: Callable[..., Any], label: str, run_dir: Path,
+def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[..., Any], label: str, run_dir: Path,
             emulator_defaults: dict[str, str]) -> int:
     from harness.artifacts import Artifacts
     from harness.devices import parse_uri
@@ -223,17 +221,17 @@ def _run_on(args: argparse.Namespace, target: Any, flow: Callable[..., Any], lab
     from harness.vision import ScreenLibrary
 
     artifacts = Artifacts(run_dir)
-    uri = target.require_uri()
+    uri = checked_uri(chosen)
     scheme, _, query = parse_uri(uri)
     on_file = _emulator_on_file(query) if scheme == "emulator" else {}
     account, additional, previous = _accounts(args, on_file)
     if scheme == "emulator":
-        target.uri = _emulator_uri(uri, args, account, emulator_defaults, _note)
-    opened = target.open(log_dir=run_dir)
-    if target.entry is not None:  # the inventory's modem (and its number) receives the codes of its handset
-        opened.endpoints.update({k: target.port(k, None) for k in ("modem", "console") if getattr(target.entry, k, None)})
-        if getattr(target.entry, "modem_number", None):
-            opened.endpoints["modem_number"] = target.entry.modem_number
+        chosen.uri = _emulator_uri(uri, args, account, emulator_defaults, _note)
+    opened = open_chosen(chosen, log_dir=run_dir)
+    if chosen.entry is not None:  # the inventory's modem (and its number) receives the codes of its handset
+        opened.endpoints.update({k: chosen.port(k, None) for k in ("modem", "console") if getattr(chosen.entry, k, None)})
+        if chosen.entry.modem_number:
+            opened.endpoints["modem_number"] = chosen.entry.modem_number
     codes = console = None
     try:
         console = console_log(opened, run_dir)

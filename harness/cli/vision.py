@@ -1,4 +1,4 @@
-"""``harness match`` and ``harness screens record``."""
+"""``harness match`` and ``harness screens record``: the screen library from the command line."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.cli.options import add_target_options, add_timeout_option, bounded, checked_uri, chosen_handset, open_chosen
 from harness.errors import ConfigError, HarnessError
 from harness.images import load_rgb
 
@@ -25,16 +26,13 @@ def _box(text: str, what: str) -> Any:
 
 
 def add_match_parser(sub: Any) -> None:
+    """Register ``harness match`` (which screen, and where its targets are) on the subparsers."""
     p = sub.add_parser("match", help="recognise the screen in screenshots (or on a live handset)")
     p.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG screenshots")
-    from harness.target import add_target_options
-
     add_target_options(p)  # --handset/--device: take the screenshot from this handset (as every desk command does)
     p.add_argument("--screens", metavar="DIR", help="screen library (default: the library shipped with the package)")
     p.add_argument("--profile", help="device profile, for its scale factor (default: width / 480)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    from harness.cli.desk import add_timeout_option, bounded
-
     add_timeout_option(p, "match")
     p.set_defaults(func=bounded(_cmd_match))
 
@@ -79,14 +77,12 @@ def _cmd_match(args: argparse.Namespace) -> int:
         image = load_rgb(path)
         found &= _print(path, image, library, scale, args.json)
     if args.handset or args.device:
-        from harness.target import Target
-
-        with Target(args) as target:
-            args.stage(f"connecting to {target.uri}")
-            opened = target.open(one_shot=True)
+        with chosen_handset(args) as chosen:
+            args.stage(f"connecting to {chosen.uri}")
+            opened = open_chosen(chosen, one_shot=True)
             try:
-                args.stage(f"taking a screenshot from {target.uri}")
-                found &= _print(args.device or target.require_uri(), opened.handset.screenshot(), library,
+                args.stage(f"taking a screenshot from {chosen.uri}")
+                found &= _print(args.device or checked_uri(chosen), opened.handset.screenshot(), library,
                                 scale or (opened.profile.scale if opened.profile else None), args.json)
             finally:
                 opened.close()
@@ -94,6 +90,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
 
 def add_screens_parser(sub: Any) -> None:
+    """Register ``harness screens record`` (a screen definition from a screenshot) on the subparsers."""
     p = sub.add_parser("screens", help="the screen library: record a screen from a screenshot")
     s = p.add_subparsers(dest="screens_command", required=True, metavar="ACTION")
     r = s.add_parser("record", help="write a screen definition from a screenshot and rectangles on it")

@@ -1,0 +1,94 @@
+"""Options every command that drives one handset shares: which handset (``--handset``/``--device``), ``--timeout``.
+
+Kept in one place so ``screenshot``, ``match`` and ``signin`` read the same
+options the same way and open the chosen handset with the same notes on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.lab.chosen import DEFAULT_LEASE_WAIT, ChosenHandset
+
+#: The default --timeout of a one-shot command.
+DEFAULT_TIMEOUT = 60.0
+
+
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    """--handset / --device / --inventory and the lease options, for every command that drives one handset."""
+    p.add_argument("--handset", metavar="URI", help="adb-tcp://HOST:PORT, adb-usb://SERIAL or emulator://PROFILE")
+    p.add_argument("--device", metavar="NAME", help="a handset of the rack inventory (driven under its lease)")
+    p.add_argument("--inventory", metavar="FILE", help="rack inventory (default: $HARNESS_INVENTORY)")
+    p.add_argument("--no-wait", action="store_true",
+                   help="for an inventory handset: fail at once, naming the holder, when someone else has it leased")
+    p.add_argument("--lease-timeout", type=float, metavar="SECONDS", default=DEFAULT_LEASE_WAIT,
+                   help=f"for an inventory handset: how long to wait for its lease (default {DEFAULT_LEASE_WAIT:g};"
+                        " a command's --timeout bounds it too)")
+
+
+def chosen_handset(args: argparse.Namespace) -> ChosenHandset:
+    """The handset the target options name; a context manager that holds its lease (an inventory handset's)."""
+    return ChosenHandset(args.handset, getattr(args, "device", None), getattr(args, "inventory", None),
+                         wait=not getattr(args, "no_wait", False), lease_timeout=getattr(args, "lease_timeout", None),
+                         command=f"harness {getattr(args, 'command', '') or ''}".strip())
+
+
+def checked_uri(chosen: ChosenHandset) -> str:
+    """The chosen handset's URI, checked: a one-line error for a missing or malformed one, before anything opens."""
+    from harness.devices import parse_uri
+
+    uri = chosen.require_uri()
+    parse_uri(uri)
+    return uri
+
+
+def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_shot: bool = False) -> Any:
+    """Open the chosen handset under its lease (an inventory handset's), saying on stderr what it connects to.
+
+    ``one_shot``: the command does one thing and ends, so an ``emulator://`` handset
+    lives only as long as it; say so, and point to ``harness emulate``.
+    """
+    from harness.devices import open_handset
+
+    uri = checked_uri(chosen)
+    chosen.take_lease()
+    if one_shot and uri.startswith("emulator://"):
+        profile = uri[len("emulator://"):].split("?", 1)[0] or "lumia-930"
+        print(f"note: {uri} starts a throwaway emulated handset that stops when this command ends; "
+              f"for one that stays, run `harness emulate --profile {profile}` and use the adb endpoint "
+              f"it prints (--handset adb-tcp://HOST:PORT)", file=sys.stderr, flush=True)
+    print(f"connecting to {uri} ...", file=sys.stderr, flush=True)
+    opened = open_handset(uri, log_dir=log_dir)
+    if opened.profile is None:
+        opened.profile = chosen.profile()
+    return opened
+
+
+def add_timeout_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--timeout SECONDS`` for a one-shot command; ``bounded`` applies it to the command's function."""
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"give up {what} after this many seconds in all (default {DEFAULT_TIMEOUT:g})")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def bounded(fn: Callable[[argparse.Namespace], Any]) -> Callable[[argparse.Namespace], int]:
+    """Run a command function under its ``--timeout``: it ends by then with a one-line error naming its stage."""
+    def run(args: argparse.Namespace) -> int:
+        from harness.deadline import Stage, command_deadline
+
+        args.stage = Stage("starting")
+        with command_deadline(args.timeout, f"`harness {args.command}` to finish within --timeout", args.stage):
+            return int(fn(args) or 0)
+    return run

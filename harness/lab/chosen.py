@@ -1,0 +1,118 @@
+"""The handset a person chose to drive: a URI, or a name of the rack inventory, under the lease pytest takes too.
+
+Every command that drives an inventory handset (the desk commands, ``match``,
+``signin``, ``run-flow``) takes the lease pytest takes for it, so a person at
+the desk and a test run never drive one phone at once. A URI that is an
+inventory handset's URI is leased the same way as its name. This module knows
+nothing of the command line: the front doors build a ``ChosenHandset`` from
+their options.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.lab.inventory import HandsetEntry, Inventory
+from harness.lab.leases import Lease
+from harness.power import PowerSwitch, open_switch
+from harness.profiles import Profile
+
+#: How long a command waits for a leased handset unless told.
+DEFAULT_LEASE_WAIT = 600.0
+
+
+def entry_with_uri(inventory: Inventory, uri: str) -> HandsetEntry | None:
+    """The inventory's handset reached at ``uri`` (None: not one of the rack's), so a URI is leased like its name."""
+    def norm(text: str) -> str:
+        return text.split("?", 1)[0].rstrip("/").lower()
+    return next((e for e in inventory.handsets if norm(e.uri) == norm(uri)), None)
+
+
+class ChosenHandset:
+    """A handset URI and, when it is one of the inventory's, its entry (serial ports, power) and its lease.
+
+    A handset of the inventory (by ``device`` name, or by a ``uri`` that is one of the
+    inventory's) is driven only under its lease: ``with ChosenHandset(...) as chosen:``
+    waits for it (saying whom it waits for) or, with ``wait=False``, fails at once
+    naming the holder.
+    """
+
+    def __init__(self, uri: str | None = None, device: str | None = None, inventory: str | Path | None = None, *,
+                 wait: bool = True, lease_timeout: float | None = None, command: str = "harness") -> None:
+        self.uri: str | None = uri
+        self.inventory: Inventory | None = None
+        self.entry: HandsetEntry | None = None
+        self.command = command
+        self.wait = wait
+        self.lease_timeout: float = lease_timeout or DEFAULT_LEASE_WAIT
+        self.lease: Lease | None = None
+        path = inventory or os.environ.get("HARNESS_INVENTORY")
+        if device:
+            if uri:
+                raise HarnessError("give --handset URI or --device NAME, not both")
+            if not path:
+                raise HarnessError("--device needs --inventory FILE (or $HARNESS_INVENTORY)")
+            self.inventory = Inventory.load(path)
+            self.entry = self.inventory.get(device)
+            self.uri = self.entry.uri
+        elif uri and path and not uri.startswith("emulator://"):
+            rack = Inventory.load(path)
+            self.entry = entry_with_uri(rack, uri)
+            self.inventory = rack if self.entry is not None else None
+
+    def require_uri(self) -> str:
+        """The handset URI (a one-line error when none was given)."""
+        if not self.uri:
+            raise HarnessError("say which handset: --handset URI or --device NAME")
+        return self.uri
+
+    def take_lease(self) -> Lease | None:
+        """Lease the inventory handset (no-op for a bare URI); kept until ``release``."""
+        if self.entry is not None and self.inventory is not None and self.lease is None:
+            from harness.deadline import left
+            from harness.lab.leases import lease
+
+            # a command bounded by a deadline waits for the lease within it too
+            timeout = round(left(self.lease_timeout) or 0.0, 1)
+            self.lease = lease(self.inventory, self.entry.name, wait=self.wait, timeout=timeout, command=self.command)
+        return self.lease
+
+    def release(self) -> None:
+        """Give the lease back (no-op when none is held)."""
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None
+
+    def __enter__(self) -> "ChosenHandset":
+        self.take_lease()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def port(self, field: str, override: str | None) -> str:
+        """The pyserial URL of this handset's ``field`` port (console, modem): ``override``, else the inventory's."""
+        if override:
+            return override
+        if self.inventory is not None and self.entry is not None and getattr(self.entry, field, None):
+            return self.inventory.resolve_port(self.entry, field)
+        raise HarnessError(f"no {field} port: give --port URL (or use --device NAME with an inventory that lists one)")
+
+    def profile(self) -> Profile | None:
+        """The inventory's profile of this handset (None: not an inventory handset)."""
+        if self.inventory is not None and self.entry is not None:
+            return self.inventory.profile_of(self.entry)
+        return None
+
+    def power_switch(self) -> tuple[PowerSwitch, int] | None:
+        """The inventory's power switch of this handset, opened, and its channel (None: the inventory names none)."""
+        if self.inventory is None or self.entry is None or self.entry.power is None:
+            return None
+        power = self.entry.power
+        where = self.inventory.resolve_port(self.entry, "power") if power.kind == "lcus" else power.hub or ""
+        return open_switch(power.kind, where, power.channel), power.channel
+
+    def __repr__(self) -> str:
+        return f"ChosenHandset({self.entry.name if self.entry is not None else self.uri!r})"
