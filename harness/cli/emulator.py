@@ -27,6 +27,8 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--boot-time", type=float, default=1.5, help="seconds a (re)boot takes")
     p.add_argument("--signin-delay", type=float, default=0.8, help="seconds the 'signing in' screen shows")
     p.add_argument("--screen", help="start on this screen (see --list-screens)")
+    p.add_argument("--font", type=_font_file, metavar="PATH",
+                   help="draw every text with this TrueType file (layout, colours and sizes stay; default: the bundled font)")
     p.add_argument("--serial", help="serial number (default: made from the profile's pattern)")
     p.add_argument("--adb-key", action="append", default=[], metavar="FILE",
                    help="also trust the public key in this adbkey.pub (repeatable); your own keys "
@@ -63,6 +65,16 @@ def _adb_maxdata(text: str) -> int:
     return value
 
 
+def _font_file(text: str) -> str:
+    """An argparse type: a font file Pillow can draw with."""
+    from harness.emulator.layout import check_typeface
+
+    try:
+        return check_typeface(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _at_least_one(text: str) -> int:
     """An argparse type: a whole number of at least 1 (``--rack 0`` is a mistake, not "one handset")."""
     try:
@@ -82,7 +94,7 @@ def _host_options(args: argparse.Namespace) -> Any:
                          animation_ms=args.animation_ms, toasts=args.toasts, toast_seed=args.toast_seed,
                          toast_interval=args.toast_interval, boot_time=args.boot_time,
                          signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial,
-                         index=args.serial_index)
+                         index=args.serial_index, font=args.font)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
                        modem_number=args.modem_number,
@@ -135,7 +147,8 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
            "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval),
            "--adb-maxdata", str(args.adb_maxdata)]
     for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
-                        ("--accounts", args.accounts), ("--mail-dir", args.mail_dir)):
+                        ("--accounts", args.accounts), ("--mail-dir", args.mail_dir),
+                        ("--font", args.font)):
         if value:
             out += [flag, value]
     for key in args.adb_key:

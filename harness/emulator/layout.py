@@ -34,6 +34,27 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=128)
+def typeface(path: str | None, size: int) -> ImageFont.FreeTypeFont:
+    """The face text is drawn with: a TrueType file (``--font``), else the bundled font.
+
+    Only the glyphs change with it: pages are laid out (line breaks, widget places) with the bundled
+    font's metrics whatever the face, as a layout designed once is drawn by another renderer.
+    """
+    if path is None:
+        return font(size)
+    return ImageFont.truetype(path, size)
+
+
+def check_typeface(path: str) -> str:
+    """``path`` if it is a font file Pillow can draw with, else ValueError in one line."""
+    try:
+        typeface(path, 12)
+    except OSError as exc:
+        raise ValueError(f"font {path}: not a TrueType/OpenType file Pillow can read ({exc})") from None
+    return path
+
+
 #: The mask of passwords and phone numbers. The bundled font has no glyph for it (it would draw an
 #: empty box), so the renderer draws it as a disc and every measurement counts this advance for it.
 BULLET = "\u2022"

@@ -54,6 +54,7 @@ class PhoneOptions:
     start_screen: str | None = None
     serial: str | None = None
     index: int = 0
+    font: str | None = None  # a TrueType file every text is drawn with (None: the bundled font)
 
 
 def _ease(t: float) -> float:
@@ -84,7 +85,8 @@ class EmulatedPhone:
         self.ui = PhoneUI(self.model, service, self.fs, self._schedule_ui, self._log,
                           signin_delay=options.signin_delay, sync_delay=options.sync_delay)
         self.ui.restart = self._restart_later  # type: ignore[method-assign]
-        self.renderer = Renderer(profile.width, profile.height, profile.scale, self.theme, hex_rgb(ACCENTS[self.accent]))
+        self.renderer = Renderer(profile.width, profile.height, profile.scale, self.theme, hex_rgb(ACCENTS[self.accent]),
+                                 font=options.font)
         self.powered = False
         self.booted = False
         self.display_on = True

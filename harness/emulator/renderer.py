@@ -3,7 +3,9 @@
 Black or white background by theme, accent-coloured buttons, tiles and
 highlights, large lowercase titles, and a status bar whose clock shows the
 real time. The static part of a page is cached; the clock and toasts are
-drawn on top of each frame.
+drawn on top of each frame. ``font`` (a TrueType file) draws every text of
+every page with another face, as another handset's renderer would; layout,
+colours and sizes stay.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from harness.emulator.layout import BULLET, STATUS_BAR, VIEW_WIDTH, Page, Widget, bullet_advance, font, text_width
+from harness.emulator.layout import BULLET, STATUS_BAR, VIEW_WIDTH, Page, Widget, bullet_advance, check_typeface, typeface
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,11 @@ class Renderer:
     """Renders pages for one panel (resolution and scale) and one palette."""
 
     def __init__(self, width: int, height: int, scale: float, theme: str, accent: tuple[int, int, int],
-                 cache_size: int = 4) -> None:
+                 cache_size: int = 4, font: str | None = None) -> None:
         # A few pages are enough: a frame needs the current page and, mid-animation, the one before it.
         # Redrawing a page takes about 4 ms at 1080x1920; 24 cached pages cost 150 MiB per handset.
         self.width, self.height, self.scale = width, height, scale
+        self.font = check_typeface(font) if font else None
         self.theme = theme
         self.palette = Palette.for_theme(theme, accent)
         self._cache: OrderedDict[tuple, Image.Image] = OrderedDict()
@@ -74,7 +77,7 @@ class Renderer:
         draw = ImageDraw.Draw(frame)
         p = self.palette
         if status_bar:
-            self._text(draw, VIEW_WIDTH - 16 - font(20).getlength(clock), 6, clock, 20, p.foreground)
+            self._text(draw, VIEW_WIDTH - 16 - self._width(clock, 20), 6, clock, 20, p.foreground)
             for i in range(5):  # signal bars
                 h = 4 + i * 3
                 draw.rectangle(self._box(12 + i * 6, 24 - h, 4, h), fill=p.foreground)
@@ -91,13 +94,20 @@ class Renderer:
     def _px(self, v: float) -> int:
         return round(v * self.scale)
 
+    def _width(self, text: str, size: int) -> float:
+        """The advance of ``text`` drawn at view size ``size``, in view pixels (bullets included)."""
+        px_size = max(6, self._px(size))
+        plain = text.replace(BULLET, "")
+        pen = typeface(self.font, px_size).getlength(plain) if plain else 0.0
+        return (pen + text.count(BULLET) * bullet_advance(px_size)) / self.scale
+
     def _box(self, x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
         return self._px(x), self._px(y), self._px(x + w) - 1, self._px(y + h) - 1
 
     def _text(self, draw: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int,
               fill: tuple[int, int, int], bold: bool = False) -> None:
         px_size = max(6, self._px(size))
-        f = font(px_size)
+        f = typeface(self.font, px_size)
         pen, top = float(self._px(x)), self._px(y)
         for run in re.split(f"({BULLET}+)", text):
             if run.startswith(BULLET):  # drawn, not typeset: the font lacks the glyph
@@ -156,7 +166,7 @@ class Renderer:
         else:
             draw.rectangle(self._box(r.x, r.y, r.w, r.h), outline=p.foreground, width=border)
             colour = p.foreground
-        tw = text_width(w.text, max(6, self._px(w.size))) / self.scale
+        tw = self._width(w.text, w.size)
         self._text(draw, r.x + (r.w - tw) / 2, r.y + (r.h - w.size) / 2 - 2, w.text, w.size, colour)
 
     def _w_item(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
@@ -187,7 +197,7 @@ class Renderer:
             for j in range(2):
                 draw.rectangle(self._box(r.x + i * (pane + 12), r.y + j * (pane * 0.8 + 12), pane, pane * 0.8), fill=(255, 255, 255))
         label = w.text
-        tw = text_width(label, self._px(28)) / self.scale
+        tw = self._width(label, 28)
         self._text(draw, VIEW_WIDTH / 2 - tw / 2, r.y + r.h + 24, label, 28, (255, 255, 255))
 
 

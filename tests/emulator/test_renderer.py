@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,3 +77,48 @@ def test_buttons_do_not_overlap_text_on_the_smallest_screen() -> None:
         for b in buttons:
             for o in others:
                 assert o.y + o.h <= b.y, f"{screen}: {o} overlaps the bottom button {b}"
+
+
+FONTS = {"DejaVuSans": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+         "LiberationSans": "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"}
+
+
+@pytest.mark.parametrize("face", sorted(FONTS))
+def test_another_font_draws_other_glyphs_in_the_same_places(face) -> None:
+    """--font changes every glyph and nothing else: text rows stay inside their widgets, buttons keep their fill."""
+    path = FONTS[face]
+    if not Path(path).exists():
+        pytest.skip(f"{path} missing: apt-get install fonts-dejavu-core fonts-liberation (scripts/setup does)")
+    profile = next(p for p in PROFILES if p.name == "lumia-930")
+    accent = hex_rgb(ACCENTS[profile.accent])
+    bundled = Renderer(profile.width, profile.height, profile.scale, "dark", accent)
+    other = Renderer(profile.width, profile.height, profile.scale, "dark", accent, font=path)
+    ui = _ui()
+    s = profile.scale
+    for screen in ("keep_your_life_in_sync", "settings", "account_password"):
+        ui.go(screen, push=False, address="alice@outlook.com")
+        page = ui.page(profile.view_height)
+        a, b = np.asarray(bundled.page(page)), np.asarray(other.page(page))
+        for w in page.widgets:
+            r = w.rect
+            box = (slice(int(r.y * s), int((r.y + r.h) * s)), slice(int(r.x * s), int((r.x + r.w) * s)))
+            if w.kind in ("title", "header", "text") and w.text.strip():
+                ink_a, ink_b = a[box].max(axis=2) > 128, b[box].max(axis=2) > 128
+                assert ink_b.any() and (ink_a != ink_b).mean() > 0.01, (face, screen, w.text)  # drawn, differently
+            if w.kind == "button" and w.primary:
+                assert _px(b, s, r.x + 3, r.y + r.h / 2) == accent, (face, screen, w.id)
+        # nothing is drawn outside the widgets of the page (below the status bar)
+        outside = np.ones(b.shape[:2], bool)
+        outside[:int(40 * s)] = False
+        for w in page.widgets:
+            r = w.rect
+            outside[int((r.y - 4) * s):int((r.y + r.h + 8) * s), int((r.x - 4) * s):int((r.x + r.w + 40) * s)] = False
+        assert (b[outside] == b[-2, 2]).all(), (face, screen)
+
+
+def test_emulate_refuses_a_file_that_is_no_font(tmp_path: Path) -> None:
+    bad = tmp_path / "font.ttf"
+    bad.write_text("not a font")
+    out = subprocess.run([sys.executable, "-m", "harness", "emulate", "--font", str(bad)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and f"font {bad}: not a TrueType" in out.stderr.strip().splitlines()[-1]
