@@ -11,7 +11,7 @@ import secrets
 import struct
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from harness.adb_wire import (
     A_AUTH, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, MAX_PAYLOAD,
@@ -32,6 +32,28 @@ MIN_HOST_MAXDATA = 256
 FEATURES = "shell_v2,cmd,stat_v2"
 
 
+def _slices(parts: tuple[bytes | memoryview, ...], step: int) -> Iterator[bytes | memoryview]:
+    """``parts`` cut into pieces of exactly ``step`` bytes (the last may be shorter): views of the parts,
+    joined only where a piece spans two of them."""
+    carry = b""
+    for part in parts:
+        view = memoryview(part).cast("B")
+        if carry:
+            take = step - len(carry)
+            carry += bytes(view[:take])
+            view = view[take:]
+            if len(carry) < step:
+                continue
+            yield carry
+            carry = b""
+        whole = len(view) - len(view) % step
+        for i in range(0, whole, step):
+            yield view[i:i + step]
+        carry = bytes(view[whole:])
+    if carry:
+        yield carry
+
+
 class DeviceStream:
     """A stream as the device sees it: input bytes from the host, output with flow control."""
 
@@ -44,6 +66,9 @@ class DeviceStream:
         self._okay = True
         self.closed = False
         self._clse_sent = False
+        self._pending: Iterator[bytes | memoryview] | None = None  # WRTE payloads still to send
+        self._sent_all = True
+        self._progress = 0  # WRTEs sent so far (a write's timeout runs from the last one)
 
     def feed(self, data: bytes) -> None:
         with self._cond:
@@ -54,6 +79,7 @@ class DeviceStream:
         with self._cond:
             self._okay = True
             self._cond.notify_all()
+        self._send_next()
 
     def on_close(self) -> None:
         with self._cond:
@@ -70,20 +96,46 @@ class DeviceStream:
             del self._input[:n]
             return data
 
-    def write(self, data: bytes, timeout: float = 30.0) -> bool:
-        step = self.session.max_write
-        for i in range(0, len(data), step):
-            with self._cond:
-                deadline = time.monotonic() + timeout
-                while not self._okay and not self.closed:
-                    if not self._cond.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() >= deadline:
-                        return False
-                if self.closed:
+    def write(self, *parts: bytes | memoryview, timeout: float = 30.0) -> bool:
+        """Send ``parts`` (in order, as one stream of bytes) in WRTEs of at most the host's maxdata.
+
+        One WRTE is in flight at a time, as adbd does: the first goes now, and each next one from the
+        session's reader the moment the host's OKAY for the last arrives (no thread hand-off per
+        message). The buffers are sent as they are, in slices, never joined. False if the stream
+        closed or no OKAY came within ``timeout`` of the last one.
+        """
+        chunks = _slices(parts, self.session.max_write)
+        with self._cond:
+            self._pending = chunks
+            self._sent_all = False
+        self._send_next()
+        with self._cond:
+            seen, deadline = self._progress, time.monotonic() + timeout
+            while not self._sent_all and not self.closed:
+                if self._progress != seen:
+                    seen, deadline = self._progress, time.monotonic() + timeout
+                rest = deadline - time.monotonic()
+                if rest <= 0:
+                    self._pending = None  # no OKAY in time: send no more
                     return False
-                self._okay = False
-            if not self.session.send(Message(A_WRTE, self.local_id, self.remote_id, data[i:i + step])):
-                return False
-        return True
+                self._cond.wait(rest)
+            return self._sent_all
+
+    def _send_next(self) -> None:
+        """Send the next pending WRTE if the host has acknowledged the last one (either thread calls this)."""
+        with self._cond:
+            if not self._okay or self.closed or self._pending is None:
+                return
+            chunk = next(self._pending, None)
+            if chunk is None:
+                self._pending = None
+                self._sent_all = True
+                self._cond.notify_all()
+                return
+            self._okay = False
+            self._progress += 1
+        if not self.session.send(Message(A_WRTE, self.local_id, self.remote_id, chunk)):
+            self.on_close()
 
     def close(self) -> None:
         """The service is done: after the last WRTE is acknowledged (as adbd waits), send CLSE once."""
@@ -267,21 +319,21 @@ class DeviceSession:
     # ------------------------------------------------------------------ shell and exec
     def _shell_v2(self, stream: DeviceStream, command: str) -> Any:
         out = adb_shell.run(self.phone, command)
-        packets = b""
+        packets: list[bytes | memoryview] = []
         if out.stdout:
-            packets += struct.pack("<BI", 1, len(out.stdout)) + bytes(out.stdout)
+            packets += [struct.pack("<BI", 1, out.stdout_size), *out.stdout]
         if out.stderr:
-            packets += struct.pack("<BI", 2, len(out.stderr)) + bytes(out.stderr)
-        packets += struct.pack("<BI", 3, 1) + bytes([out.exit_code & 0xFF])
-        stream.write(packets)
+            packets += [struct.pack("<BI", 2, len(out.stderr)), out.stderr]
+        packets.append(struct.pack("<BI", 3, 1) + bytes([out.exit_code & 0xFF]))
+        stream.write(*packets)
         return out.after
 
     def _shell_v1(self, stream: DeviceStream, command: str) -> Any:
         out = adb_shell.run(self.phone, command)
-        stream.write(bytes(out.stdout) + bytes(out.stderr))
+        stream.write(*out.stdout, out.stderr)
         return out.after
 
     def _exec(self, stream: DeviceStream, command: str) -> Any:
         out = adb_shell.run(self.phone, command)
-        stream.write(bytes(out.stdout))
+        stream.write(*out.stdout)
         return out.after

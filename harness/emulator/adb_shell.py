@@ -12,16 +12,21 @@ KEY_NAMES = {"KEYCODE_BACK": 4, "KEYCODE_HOME": 3, "KEYCODE_SEARCH": 84, "KEYCOD
 
 
 class ShellOutput:
-    """What a command printed and how it ended."""
+    """What a command printed and how it ended; stdout is kept as the buffers it was given (a frame is
+    sent from the panel's own buffers, not copied into one)."""
 
     def __init__(self) -> None:
-        self.stdout = bytearray()
+        self.stdout: list[bytes | memoryview] = []
         self.stderr = bytearray()
         self.exit_code = 0
         self.after: Any = None  # something to do once the reply is sent (reboot)
 
-    def out(self, text: str | bytes) -> None:
-        self.stdout += text.encode() if isinstance(text, str) else text
+    def out(self, data: str | bytes | memoryview) -> None:
+        self.stdout.append(data.encode() if isinstance(data, str) else data)
+
+    @property
+    def stdout_size(self) -> int:
+        return sum(len(part) for part in self.stdout)
 
     def err(self, text: str, code: int = 1) -> None:
         self.stderr += text.encode()
@@ -80,9 +85,10 @@ def _screencap(phone: Any, args: list[str], out: ShellOutput) -> None:
     if "-p" in args:
         out.out(phone.frame_png())
         return
-    width, height, rgba = phone.frame_rgba()
+    width, height, parts = phone.frame_parts()
     out.out(struct.pack("<IIII", width, height, 1, 0))
-    out.out(rgba)
+    for part in parts:
+        out.out(part)
 
 
 def _getprop(phone: Any, args: list[str], out: ShellOutput) -> None:

@@ -1,25 +1,23 @@
-"""One emulated handset: UI, pixels, power, time, files and its log.
+"""One emulated handset: UI, power, input, lab-side changes and identity.
 
-Transports (ADB, console, modem, relay) attach to this object inside the
-emulator process; tests and drivers reach it only through those transports.
+Its panel (pixels, page turns, toasts) is ``display``, its log ``phone_log``
+and its settings ``phone_options``. Transports (ADB, console, modem, relay)
+attach to this object inside the emulator process; tests and drivers reach it
+only through those transports.
 """
 
 from __future__ import annotations
 
-import io
-import queue
-import random
 import threading
-import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from PIL import Image
 
 from harness.emulator.accounts import AccountService
+from harness.emulator.display import TOAST_HEIGHT_VIEW, Display, Frame
 from harness.emulator.filesystem import FileSystem
-from harness.emulator.layout import Page
-from harness.emulator.renderer import Renderer
+from harness.emulator.phone_log import PhoneLog
+from harness.emulator.phone_options import PhoneOptions
 from harness.emulator.scheduler import Scheduler
 from harness.emulator.sms import SmsNetwork
 from harness.emulator.ui import SCREENS, PhoneModel, PhoneUI
@@ -27,38 +25,12 @@ from harness.profiles import ACCENTS, Profile, hex_rgb
 
 #: Android key codes the phone understands (what ``input keyevent`` sends).
 KEY_BACK, KEY_HOME, KEY_SEARCH, KEY_POWER, KEY_ENTER, KEY_DEL = 4, 3, 84, 26, 66, 67
-TOAST_HEIGHT_VIEW = 64
-_TOASTS = [("Messaging", "New message from +1 555 0199"), ("Store", "3 app updates are ready"),
-           ("Outlook", "You have 2 new emails"), ("Calendar", "Team meeting in 15 minutes")]
-
 _AFTER_SETUP = {"start", "app_list", "settings", "email_accounts", "add_account", "one_account_only",
                 "outlook_signin", "account_settings", "backup", "about", "reset_confirm", "phone_update",
                 "sign_in_again"}
 
 
-@dataclass
-class PhoneOptions:
-    """How an emulated handset behaves; every field has a CLI flag on ``harness emulate``."""
-
-    theme: str | None = None
-    accent: str | None = None
-    os_version: str | None = None
-    animation_ms: int = 250
-    toasts: bool = False
-    toast_seed: int | None = None
-    toast_interval: float = 6.0
-    toast_duration: float = 1.5
-    signin_delay: float = 0.8
-    sync_delay: float = 1.5
-    boot_time: float = 1.5
-    start_screen: str | None = None
-    serial: str | None = None
-    index: int = 0
-    font: str | None = None  # a TrueType file every text is drawn with (None: the bundled font)
-
-
-def _ease(t: float) -> float:
-    return 1 - (1 - t) ** 3
+__all__ = ["EmulatedPhone", "PhoneOptions", "KEY_BACK", "KEY_HOME", "KEY_SEARCH", "KEY_POWER", "KEY_ENTER", "KEY_DEL"]
 
 
 class EmulatedPhone:
@@ -82,26 +54,16 @@ class EmulatedPhone:
         self._lock = threading.RLock()
         self._scheduler = Scheduler(f"phone-{self.serial}")
         self._power_epoch = 0
+        self._log = PhoneLog(self.serial)
         self.ui = PhoneUI(self.model, service, self.fs, self._schedule_ui, self._log,
                           signin_delay=options.signin_delay, sync_delay=options.sync_delay)
         self.ui.restart = self._restart_later  # type: ignore[method-assign]
-        self.renderer = Renderer(profile.width, profile.height, profile.scale, self.theme, hex_rgb(ACCENTS[self.accent]),
-                                 font=options.font)
+        self.display = Display(profile.width, profile.height, profile.scale, self.theme, hex_rgb(ACCENTS[self.accent]),
+                               options)
         self.powered = False
         self.booted = False
         self.display_on = True
-        self._anim_from: Page | None = None
-        self._anim_start = 0.0
-        self._rng = random.Random(options.toast_seed)
-        self._next_toast = time.monotonic() + self._rng.expovariate(1 / options.toast_interval)
-        self._toast: tuple[float, tuple[str, str]] | None = None
-        self._frame_cache: tuple[tuple, Image.Image, bytes | None, bytes | None] | None = None
         self._power_listeners: list[Callable[[bool], None]] = []
-        self._log_listeners: list[Callable[[str], None]] = []
-        self.log_lines: list[str] = []
-        self._log_queue: queue.Queue[str | None] = queue.Queue()
-        self._log_thread = threading.Thread(target=self._dispatch_logs, name=f"log-{self.serial}", daemon=True)
-        self._log_thread.start()
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -114,7 +76,7 @@ class EmulatedPhone:
             self._closed = True
             self._power_epoch += 1
         self._scheduler.stop()
-        self._log_queue.put(None)
+        self._log.close()
 
     # ------------------------------------------------------------------ listeners and log
     def add_power_listener(self, cb: Callable[[bool], None]) -> None:
@@ -123,21 +85,12 @@ class EmulatedPhone:
 
     def add_log_listener(self, cb: Callable[[str], None]) -> None:
         """Handset log lines as they happen (never a password or access code)."""
-        self._log_listeners.append(cb)
+        self._log.add_listener(cb)
 
-    def _log(self, line: str) -> None:
-        stamped = f"{time.strftime('%H:%M:%S')} {line}"
-        self.log_lines.append(stamped)
-        del self.log_lines[:-500]
-        self._log_queue.put(stamped)
-
-    def _dispatch_logs(self) -> None:
-        while (line := self._log_queue.get()) is not None:
-            for cb in list(self._log_listeners):
-                try:
-                    cb(line)
-                except Exception:
-                    pass
+    @property
+    def log_lines(self) -> list[str]:
+        """The most recent log lines (the control socket's ``log``)."""
+        return self._log.lines
 
     def _notify_power(self, state: bool) -> None:
         for cb in list(self._power_listeners):
@@ -164,12 +117,11 @@ class EmulatedPhone:
             before_page = self.ui.page(self.profile.view_height)
         fn()
         if self.ui.generation != before_gen and before_page is not None and before_page.name != self.ui.screen:
-            self._anim_from = before_page
-            self._anim_start = time.monotonic()
+            self.display.turn_from(before_page)
 
     def animating(self) -> bool:
         with self._lock:
-            return self._anim_from is not None and (time.monotonic() - self._anim_start) * 1000 < self.options.animation_ms
+            return self.display.animating()
 
     # ------------------------------------------------------------------ power
     def power_off(self) -> None:
@@ -179,7 +131,7 @@ class EmulatedPhone:
             self.powered = False
             self.booted = False
             self._power_epoch += 1
-            self._anim_from = None
+            self.display.stop_turning()
             self._log("power: off")
         self._notify_power(False)
 
@@ -225,7 +177,7 @@ class EmulatedPhone:
             self._jump_to(start)
         else:
             self.ui.home()
-        self._anim_from = None
+        self.display.stop_turning()
 
     def reboot(self) -> None:
         """Restart: everything disconnects, then the phone boots again."""
@@ -262,8 +214,8 @@ class EmulatedPhone:
             if not self._accepting_input():
                 return
             vx, vy = x / self.profile.scale, y / self.profile.scale
-            if self._current_toast() is not None and vy < TOAST_HEIGHT_VIEW:
-                self._toast = None  # a tap on a toast dismisses it
+            if self.display.current_toast() is not None and vy < TOAST_HEIGHT_VIEW:
+                self.display.dismiss_toast()  # a tap on a toast dismisses it
                 return
             widget = self.ui.page(self.profile.view_height).hit(vx, vy)
             if widget is not None and widget.id:
@@ -344,89 +296,36 @@ class EmulatedPhone:
         with self._lock:
             self.theme = theme or self.theme
             self.accent = accent or self.accent
-            self.renderer.set_theme(self.theme, hex_rgb(ACCENTS[self.accent]))
-            self._frame_cache = None
+            self.display.set_theme(self.theme, hex_rgb(ACCENTS[self.accent]))
 
     def goto(self, screen: str) -> None:
         with self._lock:
             self._change(lambda: self._jump_to(screen))
 
     # ------------------------------------------------------------------ pixels
-    def _current_toast(self) -> tuple[str, str] | None:
-        if not self.options.toasts:
-            return None
-        now = time.monotonic()
-        if self._toast is not None and now < self._toast[0]:
-            return self._toast[1]
-        self._toast = None
-        if now >= self._next_toast:
-            until = now + self.options.toast_duration
-            self._toast = (until, self._rng.choice(_TOASTS))
-            self._next_toast = until + self._rng.expovariate(1 / self.options.toast_interval)
-            return self._toast[1]
-        return None
-
-    def frame(self) -> Image.Image:
-        """The current frame (RGB, panel resolution): animation, toast and clock included."""
-        return self._frame()[1]
-
-    def _frame(self) -> tuple[tuple, Image.Image, bytes | None, bytes | None]:
+    def _frame(self) -> Frame:
         with self._lock:
             if not self.powered or not self.display_on:
-                key: tuple = ("black",)
-                if self._frame_cache is None or self._frame_cache[0] != key:
-                    self._frame_cache = (key, self.renderer.black(), None, None)
-                return self._frame_cache
-            page = self.ui.page(self.profile.view_height)
-            base = self.renderer.page(page)
-            progress = 1.0
-            if self._anim_from is not None:
-                progress = (time.monotonic() - self._anim_start) * 1000 / max(1, self.options.animation_ms)
-                if progress >= 1.0:
-                    self._anim_from = None
-                    progress = 1.0
-            toast = self._current_toast()
-            clock = time.strftime("%H:%M")
-            if progress < 1.0:
-                assert self._anim_from is not None
-                base = self._transition(self.renderer.page(self._anim_from), base, _ease(progress))
-                key = ("anim", time.monotonic())
-            else:
-                key = (page.key(), clock, toast)
-            if self._frame_cache is not None and self._frame_cache[0] == key:
-                return self._frame_cache
-            image = self.renderer.decorate(base, clock, toast, status_bar=page.name != "booting")
-            self._frame_cache = (key, image, None, None)
-            return self._frame_cache
+                return self.display.black()
+            return self.display.frame(self.ui.page(self.profile.view_height))
 
-    def _transition(self, old: Image.Image, new: Image.Image, t: float) -> Image.Image:
-        """Windows Phone's page turn, simplified: the new page slides in and fades up."""
-        w, h = new.size
-        shifted = Image.new("RGB", (w, h), self.renderer.palette.background)
-        shifted.paste(new, (int((1 - t) * w * 0.25), 0))
-        return Image.blend(old, shifted, t)
+    def frame(self) -> Image.Image:
+        """The current frame (RGB, panel resolution): page turn, toast and clock included."""
+        return self._frame().image()
 
     def frame_rgba(self) -> tuple[int, int, bytes]:
-        """Width, height and RGBA8888 bytes of the current frame (what screencap sends)."""
-        key, image, rgba, png = self._frame()
-        if rgba is None:
-            rgba = image.convert("RGBA").tobytes()
-            with self._lock:
-                if self._frame_cache is not None and self._frame_cache[0] == key:
-                    self._frame_cache = (key, image, rgba, self._frame_cache[3])
-        return image.width, image.height, rgba
+        """Width, height and RGBA8888 bytes of the current frame (one copy; ``frame_parts`` makes none)."""
+        frame = self._frame()
+        return frame.width, frame.height, frame.rgba()
+
+    def frame_parts(self) -> tuple[int, int, tuple[bytes | memoryview, ...]]:
+        """Width, height and the buffers that make up the RGBA8888 frame, in order (what screencap sends)."""
+        frame = self._frame()
+        return frame.width, frame.height, frame.parts
 
     def frame_png(self) -> bytes:
         """The current frame as PNG (what ``screencap -p`` sends)."""
-        key, image, rgba, png = self._frame()
-        if png is None:
-            buf = io.BytesIO()
-            image.save(buf, format="PNG", compress_level=1)
-            png = buf.getvalue()
-            with self._lock:
-                if self._frame_cache is not None and self._frame_cache[0] == key:
-                    self._frame_cache = (key, image, self._frame_cache[2], png)
-        return png
+        return self._frame().png()
 
     # ------------------------------------------------------------------ identity
     def getprop(self) -> dict[str, str]:

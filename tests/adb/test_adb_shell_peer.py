@@ -8,6 +8,7 @@ documents (AOSP protocol.txt), not from the emulator's code.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import shutil
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -93,13 +95,20 @@ def test_adb_shell_connects_and_runs_shell(handset) -> None:
 
 
 def test_adb_shell_exec_out_raw_screencap_is_the_profiles_screen(handset) -> None:
+    """The raw frame, cut into WRTEs of the device's maxdata, arrives whole and in order: its pixels are the
+    ones the device's PNG of the same still screen shows (decoded by Pillow, not by anything of ours)."""
     device = adb_shell(handset)
     try:
         raw = device.exec_out("screencap", read_timeout_s=20, decode=False)
+        png = device.exec_out("screencap -p", read_timeout_s=20, decode=False)
     finally:
         device.close()
     assert len(raw) == RAW_SCREENCAP_SIZE
-    assert struct.unpack_from("<II", raw) == (WIDTH, HEIGHT)
+    assert struct.unpack("<IIII", raw[:16]) == (WIDTH, HEIGHT, 1, 0)
+    pixels = Image.open(io.BytesIO(png)).convert("RGBA").tobytes()
+    if raw[16:] != pixels:
+        first = next(i for i, (a, b) in enumerate(zip(raw[16:], pixels)) if a != b)
+        pytest.fail(f"raw frame differs from the PNG from byte {first} (row {first // (WIDTH * 4)})")
 
 
 @pytest.mark.parametrize("size", [1000, 3 * MIB + 17])

@@ -1,0 +1,180 @@
+"""The handset's panel: which pixels it shows now (page, page turn, status bar clock, toasts).
+
+A 1080x1920 frame is 8.3 MB as RGBA, the form ``screencap`` sends. The panel
+keeps pages in that form, ready to send, and no more of them than a frame can
+need (the page shown and, during a page turn, the one before it). What
+changes from frame to frame on a still page (the clock, a toast) lies in a
+band at the top, so a frame is that freshly drawn band followed by the
+page's own rows, never a copy of the whole page.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from harness.emulator.layout import Page
+from harness.emulator.renderer import Renderer
+
+if TYPE_CHECKING:
+    from harness.emulator.phone_options import PhoneOptions
+
+#: How far down a toast reaches, in view pixels (a tap above it dismisses the toast).
+TOAST_HEIGHT_VIEW = 64
+#: The top band a frame draws afresh: the status bar and a toast, with room for the glyphs' descent.
+BAND_HEIGHT_VIEW = TOAST_HEIGHT_VIEW + 16
+_TOASTS = [("Messaging", "New message from +1 555 0199"), ("Store", "3 app updates are ready"),
+           ("Outlook", "You have 2 new emails"), ("Calendar", "Team meeting in 15 minutes")]
+#: Pages kept ready as RGBA: the one shown and, for a page turn, the one it turns from.
+PAGES_KEPT = 2
+
+
+def _ease(t: float) -> float:
+    return 1 - (1 - t) ** 3
+
+
+class Frame:
+    """One frame as RGBA8888 rows, held as the buffers it is made of (no joined copy of them)."""
+
+    def __init__(self, width: int, height: int, parts: tuple[bytes | memoryview, ...]) -> None:
+        self.width, self.height = width, height
+        self.parts = parts
+        self._png: bytes | None = None
+
+    def rgba(self) -> bytes:
+        """The whole frame in one bytes object (a copy: senders use ``parts``)."""
+        return b"".join(self.parts)
+
+    def image(self) -> Image.Image:
+        """The frame as an RGB image (a copy, for callers that draw on it or keep it)."""
+        return Image.frombytes("RGB", (self.width, self.height), self.rgba(), "raw", "RGBX")
+
+    def png(self) -> bytes:
+        """The frame as PNG, made once per frame (what ``screencap -p`` sends)."""
+        if self._png is None:
+            buf = io.BytesIO()
+            self.image().save(buf, format="PNG", compress_level=1)
+            self._png = buf.getvalue()
+        return self._png
+
+
+class Display:
+    """The panel of one handset; the phone calls it under its own lock."""
+
+    def __init__(self, width: int, height: int, scale: float, theme: str, accent: tuple[int, int, int],
+                 options: "PhoneOptions") -> None:
+        self.width, self.height, self.scale = width, height, scale
+        self.options = options
+        # The renderer keeps no pages itself: this panel keeps them, as RGBA ready to send.
+        self.renderer = Renderer(width, height, scale, theme, accent, cache_size=0, font=options.font)
+        self._pages: OrderedDict[tuple, bytes] = OrderedDict()
+        self._band_rows = min(height, math.ceil(BAND_HEIGHT_VIEW * scale))
+        self._anim_from: Page | None = None
+        self._anim_start = 0.0
+        self._rng = random.Random(options.toast_seed)
+        self._next_toast = time.monotonic() + self._rng.expovariate(1 / options.toast_interval)
+        self._toast: tuple[float, tuple[str, str]] | None = None
+        self._frame: tuple[tuple, Frame] | None = None
+
+    def set_theme(self, theme: str, accent: tuple[int, int, int]) -> None:
+        self.renderer.set_theme(theme, accent)
+        self._pages.clear()
+        self._frame = None
+
+    # ------------------------------------------------------------------ page turns
+    def turn_from(self, page: Page) -> None:
+        """A page turn starts now, away from ``page``."""
+        self._anim_from = page
+        self._anim_start = time.monotonic()
+
+    def stop_turning(self) -> None:
+        self._anim_from = None
+
+    def animating(self) -> bool:
+        return self._anim_from is not None and (time.monotonic() - self._anim_start) * 1000 < self.options.animation_ms
+
+    # ------------------------------------------------------------------ toasts
+    def current_toast(self) -> tuple[str, str] | None:
+        if not self.options.toasts:
+            return None
+        now = time.monotonic()
+        if self._toast is not None and now < self._toast[0]:
+            return self._toast[1]
+        self._toast = None
+        if now >= self._next_toast:
+            until = now + self.options.toast_duration
+            self._toast = (until, self._rng.choice(_TOASTS))
+            self._next_toast = until + self._rng.expovariate(1 / self.options.toast_interval)
+            return self._toast[1]
+        return None
+
+    def dismiss_toast(self) -> None:
+        self._toast = None
+
+    # ------------------------------------------------------------------ frames
+    def black(self) -> Frame:
+        """The panel off: black, fully opaque."""
+        key: tuple = ("black",)
+        if self._frame is None or self._frame[0] != key:
+            self._frame = (key, Frame(self.width, self.height, (b"\0\0\0\xff" * (self.width * self.height),)))
+        return self._frame[1]
+
+    def frame(self, page: Page) -> Frame:
+        """``page`` as shown now: mid page turn, or still with the status bar clock and any toast on top."""
+        progress = 1.0
+        if self._anim_from is not None:
+            progress = (time.monotonic() - self._anim_start) * 1000 / max(1, self.options.animation_ms)
+            if progress >= 1.0:
+                self._anim_from = None
+                progress = 1.0
+        toast = self.current_toast()
+        clock = time.strftime("%H:%M")
+        status_bar = page.name != "booting"
+        if progress < 1.0:
+            assert self._anim_from is not None
+            old, new = self._image(self._rgba_page(self._anim_from)), self._image(self._rgba_page(page))
+            turned = self._transition(old, new, _ease(progress)).tobytes("raw", "RGBA")
+            del old, new
+            return self._decorated(turned, clock, toast, status_bar)  # not kept: the next frame differs
+        key = (page.key(), clock, toast)
+        if self._frame is not None and self._frame[0] == key:
+            return self._frame[1]
+        self._frame = None  # let the old frame go before the new one is made
+        frame = self._decorated(self._rgba_page(page), clock, toast, status_bar)
+        self._frame = (key, frame)
+        return frame
+
+    def _rgba_page(self, page: Page) -> bytes:
+        key = page.key()
+        rgba = self._pages.get(key)
+        if rgba is None:
+            rgba = self.renderer.page(page).tobytes("raw", "RGBA")
+            self._pages[key] = rgba
+            while len(self._pages) > PAGES_KEPT:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(key)
+        return rgba
+
+    def _image(self, rgba: bytes) -> Image.Image:
+        return Image.frombytes("RGB", (self.width, self.height), rgba, "raw", "RGBX")
+
+    def _decorated(self, rgba: bytes, clock: str, toast: tuple[str, str] | None, status_bar: bool) -> Frame:
+        """The band at the top drawn afresh over the page's, then the page's other rows as they are."""
+        cut = self._band_rows * self.width * 4
+        band = Image.frombytes("RGB", (self.width, self._band_rows), rgba[:cut], "raw", "RGBX")
+        band = self.renderer.decorate(band, clock, toast, status_bar=status_bar)
+        return Frame(self.width, self.height, (band.tobytes("raw", "RGBA"), memoryview(rgba)[cut:]))
+
+    def _transition(self, old: Image.Image, new: Image.Image, t: float) -> Image.Image:
+        """Windows Phone's page turn, simplified: the new page slides in and fades up."""
+        w, h = new.size
+        shifted = Image.new("RGB", (w, h), self.renderer.palette.background)
+        shifted.paste(new, (int((1 - t) * w * 0.25), 0))
+        return Image.blend(old, shifted, t)
