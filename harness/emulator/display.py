@@ -40,20 +40,32 @@ def _ease(t: float) -> float:
 
 
 class Frame:
-    """One frame as RGBA8888 rows, held as the buffers it is made of (no joined copy of them)."""
+    """One frame as RGBA8888 rows, held as the buffers it is made of (no joined copy of them), or as the
+    image it was drawn as (a page turn's frame, shown once); each form is made from the other on demand."""
 
-    def __init__(self, width: int, height: int, parts: tuple[bytes | memoryview, ...]) -> None:
+    def __init__(self, width: int, height: int, parts: tuple[bytes | memoryview, ...] = (),
+                 image: Image.Image | None = None) -> None:
         self.width, self.height = width, height
-        self.parts = parts
+        self._parts = parts
+        self._image = image
         self._png: bytes | None = None
+
+    @property
+    def parts(self) -> tuple[bytes | memoryview, ...]:
+        """The RGBA rows, in order, as a few buffers (what screencap sends)."""
+        if not self._parts and self._image is not None:
+            self._parts = (self._image.tobytes("raw", "RGBA"),)
+        return self._parts
 
     def rgba(self) -> bytes:
         """The whole frame in one bytes object (a copy: senders use ``parts``)."""
         return b"".join(self.parts)
 
     def image(self) -> Image.Image:
-        """The frame as an RGB image (a copy, for callers that draw on it or keep it)."""
-        return Image.frombytes("RGB", (self.width, self.height), self.rgba(), "raw", "RGBX")
+        """The frame as an RGB image (do not draw on it)."""
+        if self._image is None:
+            return Image.frombytes("RGB", (self.width, self.height), self.rgba(), "raw", "RGBX")
+        return self._image
 
     def png(self) -> bytes:
         """The frame as PNG, made once per frame (what ``screencap -p`` sends)."""
@@ -81,11 +93,13 @@ class Display:
         self._next_toast = time.monotonic() + self._rng.expovariate(1 / options.toast_interval)
         self._toast: tuple[float, tuple[str, str]] | None = None
         self._frame: tuple[tuple, Frame] | None = None
+        self._turn: tuple[tuple, Image.Image, Image.Image] | None = None
 
     def set_theme(self, theme: str, accent: tuple[int, int, int]) -> None:
         self.renderer.set_theme(theme, accent)
         self._pages.clear()
         self._frame = None
+        self._turn = None
 
     # ------------------------------------------------------------------ page turns
     def turn_from(self, page: Page) -> None:
@@ -95,6 +109,7 @@ class Display:
 
     def stop_turning(self) -> None:
         self._anim_from = None
+        self._turn = None
 
     def animating(self) -> bool:
         return self._anim_from is not None and (time.monotonic() - self._anim_start) * 1000 < self.options.animation_ms
@@ -138,10 +153,10 @@ class Display:
         status_bar = page.name != "booting"
         if progress < 1.0:
             assert self._anim_from is not None
-            old, new = self._image(self._rgba_page(self._anim_from)), self._image(self._rgba_page(page))
-            turned = self._transition(old, new, _ease(progress)).tobytes("raw", "RGBA")
-            del old, new
-            return self._decorated(turned, clock, toast, status_bar)  # not kept: the next frame differs
+            old, new = self._turn_images(self._anim_from, page)
+            turned = self.renderer.decorate(self._transition(old, new, _ease(progress)), clock, toast, status_bar)
+            return Frame(self.width, self.height, image=turned)  # not kept: the next frame differs
+        self._turn = None
         key = (page.key(), clock, toast)
         if self._frame is not None and self._frame[0] == key:
             return self._frame[1]
@@ -162,8 +177,15 @@ class Display:
             self._pages.move_to_end(key)
         return rgba
 
-    def _image(self, rgba: bytes) -> Image.Image:
-        return Image.frombytes("RGB", (self.width, self.height), rgba, "raw", "RGBX")
+    def _turn_images(self, old: Page, new: Page) -> tuple[Image.Image, Image.Image]:
+        """Both pages of the page turn under way as images, kept while it lasts (every frame of it needs them)."""
+        key = (old.key(), new.key())
+        if self._turn is None or self._turn[0] != key:
+            self._turn = None
+            images = tuple(Image.frombytes("RGB", (self.width, self.height), self._rgba_page(p), "raw", "RGBX")
+                           for p in (old, new))
+            self._turn = (key, images[0], images[1])
+        return self._turn[1], self._turn[2]
 
     def _decorated(self, rgba: bytes, clock: str, toast: tuple[str, str] | None, status_bar: bool) -> Frame:
         """The band at the top drawn afresh over the page's, then the page's other rows as they are."""
