@@ -35,6 +35,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``harness`` parser: each group's module registers its own sub-commands (``SUBCOMMAND_PROVIDERS``)."""
     parser = argparse.ArgumentParser(prog="harness", description="Drive real and emulated phones.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``harness`` command; every error, interrupt and closed pipe ends in one line and a fixed exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
@@ -89,7 +91,3 @@ def _quiet_stdout() -> None:
         pass
     finally:
         os.close(devnull)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from harness.accounts import Credentials
 from harness.cli.options import add_target_options, checked_uri, chosen_handset, open_chosen
 from harness.errors import HarnessError, HarnessTimeout
+from harness.flows.codes import CodesByAccount
 from harness.lab.chosen import ChosenHandset
 from harness.secrets import redact
 
@@ -122,43 +123,25 @@ def _emulator_uri(uri: str, args: argparse.Namespace, account: Credentials | Non
     return f"emulator://{location}?{urlencode({**query, **extra})}"
 
 
-class _Codes:
-    """Code sources per account: one modem for every account; by e-mail, the account's inbox."""
+def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path) -> tuple[CodesByAccount, Any]:
+    """The run's code sources from --code/--modem/--inbox and the handset's endpoints, and the modem opened for them."""
+    from harness.flows.codes import SmsCodeSource
 
-    def __init__(self, args: argparse.Namespace, opened: Any, run_dir: Path) -> None:
-        self.method = args.code or ("email" if args.inbox else "text")
-        self.modem: Any = None
-        root = opened.endpoints.get("mail")  # an emulator's mail folder: one Maildir per address
-        self.mail_root = Path(root) if root and (opened.emulator is not None or not args.inbox) else None
-        self.inbox = None if self.mail_root is not None else (Path(args.inbox) if args.inbox else None)
-        self.sms: Any = None
-        if self.method == "email" and self.mail_root is None and self.inbox is None:
-            raise HarnessError("--code email: give --inbox MAILDIR (the Maildir the code e-mails arrive in)")
-        if self.method == "text":
-            url = args.modem or opened.endpoints.get("modem")
-            if url:
-                from harness.flows.codes import SmsCodeSource
-                from harness.modem import GsmModem
+    method = args.code or ("email" if args.inbox else "text")
+    root = opened.endpoints.get("mail")  # an emulator's mail folder: one Maildir per address
+    mail_root = Path(root) if root and (opened.emulator is not None or not args.inbox) else None
+    inbox = None if mail_root is not None else (Path(args.inbox) if args.inbox else None)
+    if method == "email" and mail_root is None and inbox is None:
+        raise HarnessError("--code email: give --inbox MAILDIR (the Maildir the code e-mails arrive in)")
+    modem = sms = None
+    url = (args.modem or opened.endpoints.get("modem")) if method == "text" else None
+    if url:
+        from harness.modem import GsmModem
 
-                self.modem = GsmModem(url, log_path=run_dir / "modem.log")
-                stated = args.modem_number or (None if args.modem else opened.endpoints.get("modem_number"))
-                self.sms = SmsCodeSource(self.modem, number=stated)
-
-    def __call__(self, account: Credentials) -> Any:
-        from harness.flows.codes import CodeUnreachable, MaildirCodeSource
-
-        if self.method == "text":
-            return self.sms
-        if self.inbox is not None:
-            return MaildirCodeSource(self.inbox)
-        if not account.email:
-            raise CodeUnreachable(f"the access code of {account.address} goes by e-mail, but no e-mail address on "
-                                  "file is known: give --email-on-file")
-        return MaildirCodeSource(self.mail_root / account.email)  # type: ignore[operator]
-
-    def close(self) -> None:
-        if self.modem is not None:
-            self.modem.close()
+        modem = GsmModem(url, log_path=run_dir / "modem.log")
+        stated = args.modem_number or (None if args.modem else opened.endpoints.get("modem_number"))
+        sms = SmsCodeSource(modem, number=stated)
+    return CodesByAccount(method, sms, inbox, mail_root), modem
 
 
 def console_log(opened: Any, run_dir: Path) -> Any:
@@ -171,7 +154,8 @@ def console_log(opened: Any, run_dir: Path) -> Any:
     return SerialConsole(url, log_path=run_dir / "console.log")
 
 
-def _progress(step: Any) -> None:
+def show_step(step: Any) -> None:
+    """One line per flow step as it happens, so a person sees where a sign-in is (and where it stopped)."""
     bar = "#" * min(step.index, 30)
     print(f"  [{step.index:2d}] {step.screen:<24} score {step.score:5.2f}  {step.seconds:5.2f}s  {step.action}"
           f"   {bar}", flush=True)
@@ -232,12 +216,12 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
         opened.endpoints.update({k: chosen.port(k, None) for k in ("modem", "console") if getattr(chosen.entry, k, None)})
         if chosen.entry.modem_number:
             opened.endpoints["modem_number"] = chosen.entry.modem_number
-    codes = console = None
+    modem = console = None
     try:
         console = console_log(opened, run_dir)
-        codes = _Codes(args, opened, run_dir)
+        codes, modem = _code_sources(args, opened, run_dir)
         library = ScreenLibrary.load(args.screens) if args.screens else ScreenLibrary.load_default()
-        run = FlowRunner(opened.handset, library, artifacts, timeout=args.timeout, on_step=_progress, on_note=_note,
+        run = FlowRunner(opened.handset, library, artifacts, timeout=args.timeout, on_step=show_step, on_note=_note,
                          scale=opened.profile.scale if opened.profile else None)
         ctx = FlowContext(account, additional, previous, codes, dict(getattr(args, "param", None) or {}))
         who = f" {account.address}" if account else ""
@@ -267,7 +251,7 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
             print(f"  {line}")
         return EXIT_OK
     finally:
-        for port in (codes, console):
+        for port in (modem, console):
             if port is not None:
                 port.close()
         opened.close()

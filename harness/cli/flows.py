@@ -17,6 +17,7 @@ def _run_dir(root: str | None, label: str) -> Path:
 
 
 def add_signin_parser(sub: Any) -> None:
+    """Register ``harness signin`` (one of the project's sign-in flows) on the subparsers."""
     from harness.cli.flow_run import EXIT_CODES_HELP, add_run_arguments
     from harness.flows.library import FLOWS
 
@@ -32,6 +33,7 @@ def add_signin_parser(sub: Any) -> None:
 
 
 def add_run_flow_parser(sub: Any) -> None:
+    """Register ``harness run-flow`` (a lab's own flow, with the artifacts and exit codes of signin)."""
     from harness.cli.flow_run import EXIT_CODES_HELP, add_run_arguments
 
     p = sub.add_parser("run-flow", help="run a flow of your own (module:function) on a handset",
@@ -54,6 +56,7 @@ def _param(text: str) -> tuple[str, str]:
 
 
 def add_demo_parser(sub: Any) -> None:
+    """Register ``harness demo``: a sign-in with two-step by text on an emulated handset, no phone needed."""
     p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset",
                        description="Start an emulated handset (no phone needed), sign the demo account "
                                    "alice@outlook.com in during setup with its access code read from the emulated "
@@ -75,9 +78,9 @@ def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir:
              timeout: float) -> Any:
     from harness.artifacts import Artifacts
     from harness.flows import FlowRunner, sign_in_after_setup, sign_in_during_setup
-    from harness.cli.flow_run import _progress
+    from harness.cli.flow_run import show_step
 
-    run = FlowRunner(opened.handset, _library(screens), Artifacts(artifacts_dir), timeout=timeout, on_step=_progress,
+    run = FlowRunner(opened.handset, _library(screens), Artifacts(artifacts_dir), timeout=timeout, on_step=show_step,
                      scale=opened.profile.scale if opened.profile else None)
     if path == "settings":
         return sign_in_after_setup(run, credentials, code)

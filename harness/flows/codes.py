@@ -126,3 +126,30 @@ class MaildirCodeSource:
                 raise HarnessTimeout(f"an access-code e-mail in {self.maildir}",
                                      f"{seen} message(s), none newer than the sign-in with a code", timeout)
             time.sleep(self.poll)
+
+
+class CodesByAccount:
+    """Where each account's access code is read in one run (a flow's ``ctx.codes``).
+
+    By text, one modem serves every account. By e-mail, either one inbox gets
+    every code, or each account's code goes to its own Maildir under
+    ``mail_root`` (an emulator delivers mail that way), named by its e-mail
+    address on file.
+    """
+
+    def __init__(self, method: str, sms: SmsCodeSource | None = None, inbox: Path | None = None,
+                 mail_root: Path | None = None) -> None:
+        self.method = method
+        self.sms = sms
+        self.inbox = inbox
+        self.mail_root = mail_root
+
+    def __call__(self, account: Credentials) -> CodeSource | None:
+        if self.method == "text":
+            return self.sms
+        if self.inbox is not None:
+            return MaildirCodeSource(self.inbox)
+        if not account.email or self.mail_root is None:
+            raise CodeUnreachable(f"the access code of {account.address} goes by e-mail, but no e-mail address on "
+                                  "file is known: give --email-on-file")
+        return MaildirCodeSource(self.mail_root / account.email)
