@@ -24,7 +24,7 @@ EMULATOR_QUERY = {
     "animation_ms": "--animation-ms", "toasts": "--toasts", "toast_seed": "--toast-seed",
     "toast_interval": "--toast-interval", "boot_time": "--boot-time", "signin_delay": "--signin-delay",
     "screen": "--screen", "accounts": "--accounts", "modem_number": "--modem-number", "serial": "--serial",
-    "mail_dir": "--mail-dir", "adb_maxdata": "--adb-maxdata", "font": "--font",
+    "mail_dir": "--mail-dir", "adb_maxdata": "--adb-maxdata", "font": "--font", "modem_vendor": "--modem-vendor",
 }
 _FLAGS = {"--toasts"}
 DEFAULT_EMULATOR = "emulator://lumia-930"

@@ -44,6 +44,8 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--parent-death-signal", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--runtime-dir", help=argparse.SUPPRESS)
     p.add_argument("--modem-number", help="the emulated modem's SIM number (default: first two-step demo account's)")
+    p.add_argument("--modem-vendor", default="generic", choices=("generic", "quectel", "huawei", "simcom", "cinterion"),
+                   help="whose modem the emulated one behaves like (identification, storages, URC port, error words)")
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
     p.add_argument("--serial-index", type=int, default=0, help="make the Nth serial number of the profile's pattern")
     p.add_argument("--list-screens", action="store_true", help="print the screen names and exit")
@@ -97,7 +99,7 @@ def _host_options(args: argparse.Namespace) -> Any:
                          index=args.serial_index, font=args.font)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
-                       modem_number=args.modem_number,
+                       modem_number=args.modem_number, modem_vendor=args.modem_vendor,
                        trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
 
 
@@ -145,7 +147,7 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
     """The flags of this command that every handset of a rack gets too."""
     out = ["--animation-ms", str(args.animation_ms), "--boot-time", str(args.boot_time),
            "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval),
-           "--adb-maxdata", str(args.adb_maxdata)]
+           "--adb-maxdata", str(args.adb_maxdata), "--modem-vendor", args.modem_vendor]
     for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
                         ("--accounts", args.accounts), ("--mail-dir", args.mail_dir),
                         ("--font", args.font)):

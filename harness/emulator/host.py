@@ -50,6 +50,8 @@ class HostOptions:
     #: trusts its owner once "Allow USB debugging?" is accepted.
     trust_user_keys: bool = True
     modem_number: str | None = None
+    #: Whose modem the emulated one behaves like (``harness.emulator.modem_vendors``).
+    modem_vendor: str = "generic"
     #: Hears every log line of every handset (boots, screens, service events; never a secret).
     #: ``harness emulate`` writes them to stderr, which a harness-started emulator sends to emulator.log.
     log: Callable[[str], None] | None = None
@@ -58,7 +60,7 @@ class HostOptions:
     def service_options(self) -> dict[str, Any]:
         return {"adb_keys": list(self.adb_keys), "adb_insecure": self.adb_insecure, "adb_maxdata": self.adb_maxdata,
                 "trust_user_keys": self.trust_user_keys,
-                "modem_number": self.modem_number, **self.extra}
+                "modem_number": self.modem_number, "modem_vendor": self.modem_vendor, **self.extra}
 
 
 @dataclass
@@ -186,9 +188,25 @@ class EmulatorHost:
             "add_account": ("address password [two_step] [phone] [email]", add_account),
             "outbox": ("", lambda req: {"messages": self.sms.outbox_dicts()}),
             "mail_outbox": ("", lambda req: {"messages": list(self.service.mail_outbox), "mail_dir": str(self.mail_dir)}),
-            "sms_send": ("to body [sender=+15550199]", lambda req: {"delivered": self.sms.send(
-                str(req["to"]), str(req.get("sender", "+15550199")), str(req["body"]))}),
+            "sms_send": ("to body [sender=+15550199] [encoding=auto|gsm7|ucs2|8bit] [ref16] [reference] [tz_quarters] "
+                         "[message_class]", lambda req: {"delivered": self.sms.send(
+                str(req["to"]), str(req.get("sender", "+15550199")), str(req["body"]), **_sms_options(req))}),
             "toasts": ("[enabled=true] [interval]", toasts),
             "animation": ("ms", animation),
         }
         return {name: takes(usage)(handler) for name, (usage, handler) in table.items()}
+
+
+def _sms_options(req: dict[str, Any]) -> dict[str, Any]:
+    """sms_send's optional fields, typed as TextMessage holds them."""
+    out: dict[str, Any] = {}
+    if "encoding" in req:
+        out["encoding"] = str(req["encoding"])
+    if "ref16" in req:
+        out["ref16"] = bool(req["ref16"])
+    for key in ("reference", "tz_quarters"):
+        if key in req:
+            out[key] = int(req[key])
+    if req.get("message_class") is not None:
+        out["message_class"] = int(req["message_class"])
+    return out

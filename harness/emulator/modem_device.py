@@ -1,223 +1,309 @@
-"""An emulated GSM modem on a pty: its own SIM number, SM storage, text-mode AT commands, +CMTI.
+"""An emulated GSM modem on a pty, as lab modems behave: V.250 command lines, 27.007/27.005 SMS in PDU and text mode.
 
-It registers its number with the emulated mobile network, so the access codes
-that the emulated account service sends to that number arrive here.
+It registers its SIM's number with the emulated mobile network, so the access
+codes the emulated account service sends to that number arrive here, as
+SMS-DELIVER parts stored in the receiving memory (+CMTI) or routed straight
+to the terminal (+CMT), as the client's +CNMI says. ``--modem-vendor`` picks
+the vendor whose habits it has (``modem_vendors``); a restart (``AT+CFUN=1,1``
+or the control socket's ``modem_restart``) prints the boot lines and forgets
+the client's settings, as a real modem does.
 """
 
 from __future__ import annotations
 
+import itertools
 import queue
-import re
 import threading
-import time
-from dataclasses import dataclass
 from typing import Any
 
+from harness.emulator.modem_commands import CME_TEXT, AtError, Commands
+from harness.emulator.modem_line import LineError, Settings, parse
+from harness.emulator.modem_sms import Memories, pdu_direct, text_direct
+from harness.emulator.modem_vendors import vendor as vendor_profile
 from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
 from harness.emulator.service import CommandHandler, takes
 from harness.emulator.sms import TextMessage
+from harness.emulator.sms_pdu import DeliverPart, encode_deliver
 
-CAPACITY = 30
 #: The longest command line the modem takes (27.007 asks for at least 80 characters); longer input is refused.
 MAX_COMMAND = 4096
-
-
-@dataclass
-class Stored:
-    index: int
-    status: str  # REC UNREAD / REC READ
-    sender: str
-    received: float
-    body: str
-
-
-def scts(ts: float) -> str:
-    t = time.gmtime(ts)
-    return time.strftime("%y/%m/%d,%H:%M:%S", t) + "+00"
+#: How long a Huawei ^RSSI/^HCSQ report waits to ride inside the next answer before it goes out on its own.
+CARET_HOLD = 1.0
 
 
 class EmulatedModem:
-    """Speaks the AT commands the harness's modem driver (and typical modem libraries) use."""
+    """One modem: its ports (two for Quectel: "usbmodem" and "usbat"), its SIM and its memories."""
 
-    def __init__(self, number: str, network: Any, boot_lines: bool = True) -> None:
+    def __init__(self, number: str, network: Any, boot_lines: bool = True, vendor: str = "generic") -> None:
         self.number = number
         self.network = network
-        self.port = PtyPort(f"modem {number}", self._on_data)
-        self.echo = True
-        self.cmee = 0
-        self.text_mode = False
-        self.csdh = 0
-        self.cnmi_mt = 0
-        self.messages: dict[int, Stored] = {}
-        self._buf = b""
-        self._lock = threading.Lock()
+        self.vendor = vendor_profile(vendor)
+        self.imsi = "00101" + "".join(ch for ch in number if ch.isdigit())[-10:].rjust(10, "0")
+        names = ["usbmodem", "usbat"] if self.vendor.urc_port else ["usbmodem"]
+        self.port_names = names
+        self.ports = [PtyPort(f"modem {number}" + ("" if i == 0 else f" {name}"), self._reader(i))
+                      for i, name in enumerate(names)]
+        self.port = self.ports[0]
+        self._bufs = [b""] * len(names)
+        first = 0 if self.vendor.name in ("quectel", "simcom") else 1
+        mems = {m for group in self.vendor.memories for m in group} | {"SR"}
+        self.store = Memories(mems, self.vendor.capacity, first)
+        self.cmds = Commands(self)
         self.boot_lines = boot_lines
         self.slow = 0.0
-        self._commands: queue.Queue[str | None] = queue.Queue()
+        self.rssi = 21
+        self.booting = False
+        self._lock = threading.RLock()
+        self._refs = itertools.count(1)
+        self._pending: list[TextMessage] = []     # arrived while the modem was down
+        self._carets: list[str] = []
+        self._commands: queue.Queue[tuple[int, str] | None] = queue.Queue()
         self._stopping = threading.Event()
+        self._last_line = ["" for _ in names]
+        self._power_up()
         self._worker = threading.Thread(target=self._answer_loop, name=f"modem {number} AT", daemon=True)
 
+    def _power_up(self) -> None:
+        """What a modem holds after power-up: factory settings on every port, the vendor's storages and +CNMI."""
+        self.settings = [Settings() for _ in self.ports]
+        self.saved = [Settings() for _ in self.ports]
+        self.cpms = list(self.vendor.default_memories)
+        self.cnmi: tuple[int, ...] = self.vendor.cnmi_default
+        self.urc_port_name = "usbat"
+        self.curc = True
+        self.cfun = 1
+        self.creg: dict[str, int] = {}
+        self.cops_format = 0
+        self._held: list[tuple[str, ...]] = []
+
     def start(self) -> dict[str, Any]:
-        path = self.port.start()
+        paths = [p.start() for p in self.ports]
         self._worker.start()
         self.network.register(self.number, self.receive)
         if self.boot_lines:
-            self.port.write(b"\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\nSMS Ready\r\n")
-        return {"modem": path, "modem_number": self.number}
+            self._boot_lines()
+        out = {"modem": paths[0], "modem_number": self.number, "modem_vendor": self.vendor.name}
+        if len(paths) > 1:
+            out["modem_usbat"] = paths[1]
+        return out
 
     def stop(self) -> None:
         self.network.unregister(self.number)
         self._stopping.set()
         self._commands.put(None)
         self._worker.join(timeout=2)
-        self.port.stop()
+        for port in self.ports:
+            port.stop()
+
+    # ------------------------------------------------------------------ power
+    def _boot_lines(self) -> None:
+        for i, port in enumerate(self.ports):
+            port.write(self.settings[i].info(*self.vendor.boot).encode("latin-1"))
+        if self.vendor.caret_reports:
+            self._caret(f"^RSSI: {self.rssi}", self._hcsq(), "^MODE: 7,17")
+
+    def restart(self, down: float = 0.5) -> None:
+        """Go down for ``down`` seconds (commands unanswered, messages held by the network), then boot afresh."""
+        with self._lock:
+            self.booting = True
+            self._power_up()
+        threading.Thread(target=self._come_back, args=(down,), name="modem restart", daemon=True).start()
+
+    def restart_later(self) -> None:
+        """AT+CFUN=1,1: the OK goes out first, then the modem resets."""
+        self._commands.put((-1, "restart"))
+
+    def _come_back(self, down: float) -> None:
+        if self._stopping.wait(down):
+            return
+        with self._lock:
+            self._bufs = [b""] * len(self.ports)
+            self._boot_lines()
+            self.booting = False
+            pending, self._pending = self._pending, []
+        for message in pending:
+            self.receive(message)
 
     # ------------------------------------------------------------------ the network side
     def receive(self, message: TextMessage) -> None:
+        """A message for this SIM: its parts stored (+CMTI) or routed to the terminal (+CMT)."""
+        parts = encode_deliver(message.sender, message.body, message.sent_at, message.tz_quarters,
+                               message.encoding, message.reference or next(self._refs), message.ref16,
+                               message.message_class)
         with self._lock:
-            if self.cnmi_mt == 2:  # routed to the TE directly (27.005 3.4.1 <mt>=2), not stored
-                self.port.write(f'\r\n+CMT: "{message.sender}",,"{scts(message.sent_at)}"{self._header_extra()}\r\n'
-                                f'{message.body}\r\n'.encode("latin-1", "replace"))
+            if self.booting or self.cfun != 1:
+                self._pending.append(message)
                 return
-            free = next((i for i in range(1, CAPACITY + 1) if i not in self.messages), None)
-            if free is None:
-                return  # storage full: the network keeps it (as a real SMSC would retry)
-            self.messages[free] = Stored(free, "REC UNREAD", message.sender, message.sent_at, message.body)
-            notify = self.cnmi_mt in (1, 3)
-        if notify:
-            self.port.write(f'\r\n+CMTI: "SM",{free}\r\n'.encode())
+            for part in parts:
+                self._deliver(part)
+
+    def _deliver(self, part: DeliverPart) -> None:
+        mt = self.cnmi[1] if len(self.cnmi) > 1 else 0
+        klass = part.dcs & 3 if part.dcs & 0xD0 == 0x10 else None
+        port = self._urc_port()
+        if (mt == 2 and klass != 2 or mt == 3 and klass == 3) and port is not None:
+            s = self.settings[port]
+            self._indicate(*(pdu_direct(part) if s.cmgf == 0 else text_direct(part, s.cscs, s.csdh)))
+            return
+        memory = "SM" if klass == 2 else self.cpms[2]
+        index = self.store.store(memory, part)
+        if index is not None and mt in (1, 2, 3):
+            self._indicate(f'+CMTI: "{memory}",{index}')
+
+    def _urc_port(self) -> int | None:
+        if not self.vendor.urc_port:
+            return 0
+        return {"usbmodem": 0, "usbat": 1}.get(self.urc_port_name)  # "uart1": nobody listens there
+
+    def _indicate(self, *lines: str) -> None:
+        """A message indication: held in the TA under +CNMI mode 0, else sent to the URC port."""
+        if self.cnmi[0] == 0:
+            self._held.append(lines)
+            return
+        self._urc(*lines)
+
+    def _urc(self, *lines: str) -> None:
+        port = self._urc_port()
+        if port is not None:
+            self.ports[port].write(self.settings[port].info(*lines).encode("latin-1", "replace"))
+
+    def set_cnmi(self, cnmi: tuple[int, ...]) -> None:
+        """+CNMI set: a mode other than 0 flushes what the TA held (<bfr> 0) or drops it (<bfr> 1)."""
+        self.cnmi = cnmi
+        if cnmi[0] != 0 and self._held:
+            held, self._held = self._held, []
+            if len(cnmi) < 5 or cnmi[4] == 0:
+                for lines in held:
+                    self._urc(*lines)
+
+    # ------------------------------------------------------------------ Huawei's ^ reports
+    def _hcsq(self) -> str:
+        return f'^HCSQ: "LTE",{min(97, self.rssi * 2 + 30)},{min(97, self.rssi * 2)},{min(251, self.rssi * 6)},30'
+
+    def _caret(self, *lines: str) -> None:
+        """Queue ^ reports to ride inside the next answer; alone after CARET_HOLD if no command comes."""
+        if not (self.vendor.caret_reports and self.curc):
+            return
+        with self._lock:
+            self._carets.extend(lines)
+        timer = threading.Timer(CARET_HOLD, self._flush_carets)
+        timer.daemon = True
+        timer.start()
+
+    def _flush_carets(self) -> None:
+        with self._lock:
+            lines, self._carets = self._carets, []
+            if lines and not self.booting and not self._stopping.is_set():
+                self._urc(*lines)
+
+    def set_signal(self, rssi: int) -> None:
+        self.rssi = rssi
+        self._caret(f"^RSSI: {rssi}", self._hcsq())
 
     # ------------------------------------------------------------------ the AT side
-    def _on_data(self, data: bytes) -> None:
-        """Echo at once, as a modem does character by character; answer from the AT thread, in order."""
-        self._buf += data
-        while b"\r" in self._buf:
-            raw, self._buf = self._buf.split(b"\r", 1)
-            line = raw.decode("latin-1").strip().lstrip("\n")
-            if not line:
-                continue
-            if self.echo:
-                self.port.write(raw + b"\r\n")
-            self._commands.put(line)
-        if len(self._buf) > MAX_COMMAND:  # no end of line in sight: refuse it, as a modem's line buffer overflows
-            self._buf = b""
-            self._commands.put("")
+    def _reader(self, port: int) -> Any:
+        def on_data(data: bytes) -> None:
+            """Echo at once, as a modem does; answer from the AT thread, in order."""
+            if self.booting:
+                return
+            self._bufs[port] += data
+            while b"\r" in self._bufs[port]:
+                raw, self._bufs[port] = self._bufs[port].split(b"\r", 1)
+                line = raw.decode("latin-1").strip().lstrip("\n")
+                if self.settings[port].echo:
+                    self.ports[port].write(raw.lstrip(b"\n") + b"\r")
+                if line:
+                    self._commands.put((port, line))
+            if len(self._bufs[port]) > MAX_COMMAND:  # no end of line in sight: refused, as a modem's buffer overflows
+                self._bufs[port] = b""
+                self._commands.put((port, ""))
+        return on_data
 
     def _answer_loop(self) -> None:
         while True:
-            line = self._commands.get()
-            if line is None:
+            item = self._commands.get()
+            if item is None:
                 return
+            port, line = item
+            if port < 0:
+                self.restart()
+                continue
             if self.slow:
                 self._stopping.wait(self.slow)  # only this thread waits: the port keeps reading and writing
-            self.port.write(self._answer(line).encode("latin-1", "replace") if line else b"\r\nERROR\r\n")
+            with self._lock:
+                if self.booting:
+                    continue
+                out = self._answer(port, line)
+                self.ports[port].write(out.encode("latin-1", "replace"))
 
-    def _error(self, code: int, sms: bool = False) -> str:
-        if sms:
-            return f"\r\n+CMS ERROR: {code}\r\n"
-        return f"\r\n+CME ERROR: {code}\r\n" if self.cmee else "\r\nERROR\r\n"
+    def _answer(self, port: int, line: str) -> str:
+        s = self.settings[port]
+        if line.upper() == "A/":  # repeat the last command line (V.250 5.2.4)
+            line = self._last_line[port]
+        start = line.upper().find("AT")
+        if not line or start < 0:
+            return s.result("ERROR") if not line else ""
+        self._last_line[port] = line
+        carets, self._carets = self._carets, []
+        out = "".join(s.info(c) for c in carets)
+        try:
+            commands = parse(line[start + 2:])
+        except LineError:
+            return out + s.result("ERROR")
+        for cmd in commands:
+            try:
+                out += self.cmds.run(port, self.settings[port], cmd)
+            except AtError as exc:
+                return out + self._error(port, exc)
+        return out + self.settings[port].result("OK")
 
-    def _answer(self, line: str) -> str:
-        up = line.upper()
-        if not up.startswith("AT"):
-            return "\r\nERROR\r\n"
-        cmd = up[2:]
-        ok = "\r\nOK\r\n"
-        if cmd == "":
-            return ok
-        if cmd in ("E0", "E1"):
-            self.echo = cmd == "E1"
-            return ok
-        m = re.fullmatch(r"\+CMEE=([012])", cmd)
-        if m:
-            self.cmee = int(m.group(1))
-            return ok
-        if cmd == "+CPIN?":
-            return "\r\n+CPIN: READY\r\n" + ok
-        if cmd in ("+CMGF=0", "+CMGF=1"):
-            self.text_mode = cmd.endswith("1")
-            return ok
-        if cmd == "+CMGF?":
-            return f"\r\n+CMGF: {int(self.text_mode)}\r\n" + ok
-        if cmd.startswith("+CSCS="):
-            return ok if cmd[6:].strip('"') in ("GSM", "IRA", "UCS2") else self._error(4)
-        if cmd in ("+CSDH=0", "+CSDH=1"):
-            self.csdh = int(cmd[-1])
-            return ok
-        if cmd == "+CPMS=?":
-            return '\r\n+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")\r\n' + ok
-        if cmd.startswith("+CPMS="):
-            if any(s not in ('"SM"', '"ME"') for s in cmd[6:].split(",")):
-                return self._error(302, sms=True)
-            used = len(self.messages)
-            return f"\r\n+CPMS: {used},{CAPACITY},{used},{CAPACITY},{used},{CAPACITY}\r\n" + ok
-        if cmd == "+CNMI=?":
-            return "\r\n+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)\r\n" + ok
-        m = re.fullmatch(r"\+CNMI=(\d)(?:,(\d))?(?:,(\d))?(?:,(\d))?(?:,(\d))?", cmd)
-        if m:
-            self.cnmi_mt = int(m.group(2) or 0)
-            return ok
-        if cmd == "+CNUM":
-            return f'\r\n+CNUM: "","{self.number}",145\r\n' + ok
-        if cmd.startswith("+CMGL") or cmd.startswith("+CMGR") or cmd.startswith("+CMGD"):
-            if not self.text_mode:
-                return self._error(302, sms=True)
-            return self._messages(line[2:])
-        return self._error(4) if self.cmee else "\r\nERROR\r\n"
+    def _error(self, port: int, exc: AtError) -> str:
+        s = self.settings[port]
+        if exc.cms is not None:
+            return s.result(f"+CMS ERROR: {exc.cms}")
+        if exc.unknown:
+            return s.result(self.vendor.unknown)
+        if s.cmee == 1:
+            return s.result(f"+CME ERROR: {exc.cme}")
+        if s.cmee == 2:
+            return s.result(f"+CME ERROR: {CME_TEXT.get(exc.cme or 0, 'unknown')}")
+        return s.result("ERROR")
 
-    def _header_extra(self) -> str:
-        return ",145,4" if self.csdh else ""
-
-    def _messages(self, cmd: str) -> str:
-        ok = "\r\nOK\r\n"
-        up = cmd.upper()
-        with self._lock:
-            m = re.fullmatch(r'\+CMGL(?:="([A-Z ]+)")?', up)
-            if m:
-                wanted = m.group(1) or "REC UNREAD"
-                if wanted not in ("ALL", "REC UNREAD", "REC READ", "STO UNSENT", "STO SENT"):
-                    return "\r\n+CMS ERROR: 302\r\n"
-                out = ""
-                for index in sorted(self.messages):
-                    sms = self.messages[index]
-                    if wanted in ("ALL", sms.status):
-                        out += f'\r\n+CMGL: {index},"{sms.status}","{sms.sender}",,"{scts(sms.received)}"{self._header_extra()}\r\n{sms.body}'
-                        sms.status = "REC READ"
-                return out + ("\r\n" if out else "") + ok
-            m = re.fullmatch(r"\+CMGR=(\d+)", up)
-            if m:
-                sms = self.messages.get(int(m.group(1)))
-                if sms is None:
-                    return "\r\n+CMS ERROR: 321\r\n"
-                out = f'\r\n+CMGR: "{sms.status}","{sms.sender}",,"{scts(sms.received)}"{self._header_extra()}\r\n{sms.body}\r\n'
-                sms.status = "REC READ"
-                return out + ok
-            m = re.fullmatch(r"\+CMGD=(\d+)(?:,(\d))?", up)
-            if m:
-                index, flag = int(m.group(1)), int(m.group(2) or 0)
-                if flag == 4:
-                    self.messages.clear()
-                elif flag == 1:
-                    self.messages = {i: s for i, s in self.messages.items() if s.status != "REC READ"}
-                elif index in self.messages:
-                    del self.messages[index]
-                elif flag == 0:
-                    return "\r\n+CMS ERROR: 321\r\n"
-                return ok
-        return "\r\n+CMS ERROR: 302\r\n"
-
+    # ------------------------------------------------------------------ control socket
     def commands(self) -> dict[str, CommandHandler]:
         def inbox(req: dict[str, Any]) -> dict[str, Any]:
             with self._lock:
-                return {"messages": [{"index": s.index, "status": s.status, "sender": s.sender} for s in self.messages.values()]}
+                return {"messages": [{"memory": mem, "index": i, "status": st.status,
+                                      "sender": getattr(st.item, "sender", None)}
+                                     for mem, slots in sorted(self.store.slots.items()) for i, st in sorted(slots.items())]}
 
         def slow(req: dict[str, Any]) -> dict[str, Any]:
             self.slow = float(req.get("seconds", 0))
             return {"slow": self.slow}
+
+        def restart(req: dict[str, Any]) -> dict[str, Any]:
+            self.restart(float(req.get("down", 0.5)))
+            return {"restarting": True, "down": float(req.get("down", 0.5))}
+
+        def signal(req: dict[str, Any]) -> dict[str, Any]:
+            self.set_signal(int(req["rssi"]))
+            return {"rssi": self.rssi}
+
+        def state(req: dict[str, Any]) -> dict[str, Any]:
+            with self._lock:
+                return {"vendor": self.vendor.name, "booting": self.booting, "cnmi": list(self.cnmi), "cpms": self.cpms,
+                        "urc_port": self.urc_port_name, "cmgf": [s.cmgf for s in self.settings],
+                        "ports": self.port_names}
+
+        def fault(req: dict[str, Any]) -> dict[str, Any]:
+            return apply_fault(self.ports[int(req.get("port", 0))], req)
+
         return {"modem_inbox": takes("")(inbox), "modem_slow": takes("seconds")(slow),
-                "modem_fault": takes(FAULT_USAGE)(lambda req: apply_fault(self.port, req))}
+                "modem_restart": takes("[down=0.5]")(restart), "modem_signal": takes("rssi")(signal),
+                "modem_state": takes("")(state), "modem_fault": takes(FAULT_USAGE + " [port=0]")(fault)}
 
 
 def modem_service(phone: Any, options: dict[str, Any]) -> EmulatedModem:
     """Factory for the emulator host: the modem whose SIM holds ``options['modem_number']``."""
-    return EmulatedModem(options.get("modem_number") or "+15550100", phone.sms)
+    return EmulatedModem(options.get("modem_number") or "+15550100", phone.sms,
+                         vendor=options.get("modem_vendor") or "generic")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Any, Callable
+
+from harness.emulator.sms_pdu import ENCODINGS, encode_address
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,16 @@ class TextMessage:
     sender: str
     body: str
     sent_at: float = field(default_factory=time.time)
+    #: "auto" (GSM 7-bit when every character has a septet, else UCS2), "gsm7", "ucs2" or "8bit".
+    encoding: str = "auto"
+    #: The concatenation reference of a message in parts (0: the receiving modem's network picks one).
+    reference: int = 0
+    #: A 16-bit concatenation reference instead of an 8-bit one.
+    ref16: bool = False
+    #: The service centre's time zone in quarter hours (TP-SCTS).
+    tz_quarters: int = 0
+    #: The message class of the data coding scheme (0-3), or None for none.
+    message_class: int | None = None
 
 
 Receiver = Callable[[TextMessage], None]
@@ -48,9 +60,12 @@ class SmsNetwork:
         with self._lock:
             self._receivers.pop(normalise_number(number), None)
 
-    def send(self, to: str, sender: str, body: str) -> bool:
-        """Send a message; True when a registered receiver took it."""
-        message = TextMessage(to=to, sender=sender, body=body)
+    def send(self, to: str, sender: str, body: str, **options: Any) -> bool:
+        """Send a message (``options``: TextMessage's encoding and part fields); True when a receiver took it."""
+        if options.get("encoding", "auto") not in ENCODINGS:
+            raise ValueError(f"encoding {options['encoding']!r}: expected one of {', '.join(ENCODINGS)}")
+        encode_address(sender)  # a sender no network could carry is refused here, not in the modem
+        message = TextMessage(to=to, sender=sender, body=body, **options)
         with self._lock:
             self.outbox.append(message)
             receiver = self._receivers.get(normalise_number(to))
