@@ -11,16 +11,19 @@ from typing import Any, Callable, Sequence
 
 from harness.errors import HarnessError
 
-#: Sub-command providers: (module, function taking the subparsers object).
-SUBCOMMAND_PROVIDERS: list[tuple[str, str]] = [
-    ("harness.cli.emulator", "add_emulate_parser"),
-    ("harness.cli.flows", "add_demo_parser"),
-    ("harness.cli.flows", "add_signin_parser"),
-    ("harness.cli.flows", "add_run_flow_parser"),
-    ("harness.cli.vision", "add_match_parser"),
-    ("harness.cli.vision", "add_screens_parser"),
-    ("harness.cli.lab", "add_devices_parser"),
-    ("harness.cli.desk", "add_desk_parsers"),
+#: Sub-command providers: (module, function taking the subparsers object, the commands it registers).
+#: A command loads only its own module: ``harness emulate`` (each handset of a rack is one) never pays
+#: for OpenCV, numpy and the drivers that the flows and desk commands import.
+SUBCOMMAND_PROVIDERS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("harness.cli.emulator", "add_emulate_parser", ("emulate",)),
+    ("harness.cli.flows", "add_demo_parser", ("demo",)),
+    ("harness.cli.flows", "add_signin_parser", ("signin",)),
+    ("harness.cli.flows", "add_run_flow_parser", ("run-flow",)),
+    ("harness.cli.vision", "add_match_parser", ("match",)),
+    ("harness.cli.vision", "add_screens_parser", ("screens",)),
+    ("harness.cli.lab", "add_devices_parser", ("devices",)),
+    ("harness.cli.desk", "add_desk_parsers", ("screenshot", "tap", "swipe", "text", "key", "shell", "console",
+                                               "sms", "power")),
 ]
 
 
@@ -34,12 +37,16 @@ def _version() -> str:
         return "(not installed: running from a source tree)"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``harness`` parser: each group's module registers its own sub-commands (``SUBCOMMAND_PROVIDERS``)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``harness`` parser: each group's module registers its own sub-commands (``SUBCOMMAND_PROVIDERS``);
+    given ``command``, only the module that registers it is loaded."""
     parser = argparse.ArgumentParser(prog="harness", description="Drive real and emulated phones.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module, name in SUBCOMMAND_PROVIDERS:
+    known = {c for _, _, commands in SUBCOMMAND_PROVIDERS for c in commands}
+    for module, name, commands in SUBCOMMAND_PROVIDERS:
+        if command in known and command not in commands:
+            continue  # ``command`` (the first word of the command line) is another provider's: not loaded
         provider: Callable[[Any], None] = getattr(importlib.import_module(module), name)
         provider(sub)
     return parser
@@ -47,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``harness`` command; every error, interrupt and closed pipe ends in one line and a fixed exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
     try:
         return int(args.func(args) or 0)
