@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.accounts import Credentials
-from harness.cli.options import add_target_options, checked_uri, chosen_handset, open_chosen
+from harness.cli.options import add_target_options, checked_uri, chosen_handset, open_chosen, screen_library
 from harness.errors import HarnessError, HarnessTimeout
 from harness.flows.codes import CodesByAccount
 from harness.lab.chosen import ChosenHandset
@@ -202,7 +202,6 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
     from harness.devices import parse_uri
     from harness.flows.library import FlowContext
     from harness.flows.runner import FlowRunner, SignInFailed
-    from harness.vision import ScreenLibrary
 
     artifacts = Artifacts(run_dir)
     uri = checked_uri(chosen)
@@ -220,8 +219,7 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
     try:
         console = console_log(opened, run_dir)
         codes, modem = _code_sources(args, opened, run_dir)
-        library = ScreenLibrary.load(args.screens) if args.screens else ScreenLibrary.load_default()
-        run = FlowRunner(opened.handset, library, artifacts, timeout=args.timeout, on_step=show_step, on_note=_note,
+        run = FlowRunner(opened.handset, screen_library(args.screens), artifacts, timeout=args.timeout, on_step=show_step, on_note=_note,
                          scale=opened.profile.scale if opened.profile else None)
         ctx = FlowContext(account, additional, previous, codes, dict(getattr(args, "param", None) or {}))
         who = f" {account.address}" if account else ""

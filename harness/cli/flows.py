@@ -68,22 +68,15 @@ def add_demo_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
-def _library(folder: str | None) -> Any:
+def _demo_sign_in(opened: Any, credentials: Any, code: Any, artifacts_dir: Path) -> Any:
+    """The demo's sign-in: during setup, with the shipped screen library and 20 s for any one screen."""
+    from harness.artifacts import Artifacts
+    from harness.cli.flow_run import show_step
+    from harness.flows import FlowRunner, sign_in_during_setup
     from harness.vision import ScreenLibrary
 
-    return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
-
-
-def _sign_in(opened: Any, credentials: Any, path: str, code: Any, artifacts_dir: Path, screens: str | None,
-             timeout: float) -> Any:
-    from harness.artifacts import Artifacts
-    from harness.flows import FlowRunner, sign_in_after_setup, sign_in_during_setup
-    from harness.cli.flow_run import show_step
-
-    run = FlowRunner(opened.handset, _library(screens), Artifacts(artifacts_dir), timeout=timeout, on_step=show_step,
-                     scale=opened.profile.scale if opened.profile else None)
-    if path == "settings":
-        return sign_in_after_setup(run, credentials, code)
+    run = FlowRunner(opened.handset, ScreenLibrary.load_default(), Artifacts(artifacts_dir), timeout=20.0,
+                     on_step=show_step, scale=opened.profile.scale if opened.profile else None)
     return sign_in_during_setup(run, credentials, code)
 
 
@@ -127,7 +120,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         modem = GsmModem(opened.endpoints["modem"], log_path=run_dir / "modem.log")
         print(f"  modem on {opened.endpoints['modem']}; signing in {account.address} during setup "
               f"with two-step verification by text", flush=True)
-        result = _sign_in(opened, account, "setup", SmsCodeSource(modem), run_dir, None, 20.0)
+        result = _demo_sign_in(opened, account, SmsCodeSource(modem), run_dir)
         print(f"signed in as {result.account} in {result.seconds:.1f}s (two-step: {result.two_step})")
         print(f"screenshots, step log and serial logs: {run_dir}")
         return 0

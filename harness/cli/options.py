@@ -67,6 +67,13 @@ def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_sh
     return opened
 
 
+def screen_library(folder: str | None) -> Any:
+    """The screen library of ``--screens DIR``, else the one shipped with the package."""
+    from harness.vision import ScreenLibrary
+
+    return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
+
+
 def add_timeout_option(p: argparse.ArgumentParser, what: str) -> None:
     """``--timeout SECONDS`` for a one-shot command; ``bounded`` applies it to the command's function."""
     p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.cli.options import add_target_options, add_timeout_option, bounded, checked_uri, chosen_handset, open_chosen
+from harness.cli.options import (add_target_options, add_timeout_option, bounded, checked_uri, chosen_handset,
+                                 open_chosen, screen_library)
 from harness.errors import ConfigError, HarnessError
 from harness.images import load_rgb
 
@@ -37,12 +38,6 @@ def add_match_parser(sub: Any) -> None:
     p.set_defaults(func=bounded(_cmd_match))
 
 
-def _library(folder: str | None) -> Any:
-    from harness.vision import ScreenLibrary
-
-    return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
-
-
 def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_json: bool) -> bool:
     started = time.perf_counter()
     rec, guess = library.classify(image, scale)
@@ -64,7 +59,7 @@ def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_
 
 
 def _cmd_match(args: argparse.Namespace) -> int:
-    library = _library(args.screens)
+    library = screen_library(args.screens)
     scale = None
     if args.profile:
         from harness.profiles import load_profile
