@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.adb import connect_handset  # noqa: E402
+from harness.handsets import connect_handset  # noqa: E402
 from harness.adb.auth import load_or_create_key  # noqa: E402
 from harness.adb.services import decode_png, decode_screencap  # noqa: E402
 from harness.emulator.process import EmulatorProcess  # noqa: E402

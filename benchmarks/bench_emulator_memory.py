@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.adb import connect_handset  # noqa: E402
+from harness.handsets import connect_handset  # noqa: E402
 from harness.emulator.process import EmulatorProcess  # noqa: E402
 
 #: The baseline child: every emulator module imported, nothing started; it waits for stdin to close.

@@ -21,3 +21,5 @@ MAX_HANDSHAKE_PAYLOAD = 4096
 AUTH_TOKEN, AUTH_SIGNATURE, AUTH_RSAPUBLICKEY = 1, 2, 3
 #: The header: command, arg0, arg1, data length, data checksum, magic (command ^ 0xffffffff); six LE uint32.
 HEADER_SIZE = 24
+#: The USB interface that carries ADB: vendor-specific class 0xff, subclass 0x42, protocol 1 (AOSP usb_vendors).
+ADB_USB_INTERFACE = (0xFF, 0x42, 0x01)

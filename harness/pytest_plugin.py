@@ -160,7 +160,8 @@ def _marker_query(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> Iterator[Any]:
     """The opened handset with its endpoints; emulated handsets start fresh for each test."""
-    from harness.devices import open_handset, open_inventory_handset
+    from harness.handsets import open_handset
+    from harness.lab.leased_handset import open_inventory_handset
 
     uri = handset_uri
     if uri.startswith("inventory://"):

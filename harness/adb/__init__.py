@@ -4,7 +4,7 @@ from harness.adb.connection import AdbConnection
 from harness.adb.errors import (
     AdbError, AdbTimeout, DeviceOffline, OutputTooLarge, ProtocolViolation, StreamRefused, Unauthorised,
 )
-from harness.adb.handset import AdbHandset, connect_handset
+from harness.adb.driver import AdbHandset, DeviceGone
 
 __all__ = ["AdbConnection", "AdbError", "AdbTimeout", "DeviceOffline", "ProtocolViolation", "StreamRefused", "OutputTooLarge",
-           "Unauthorised", "AdbHandset", "connect_handset"]
+           "Unauthorised", "AdbHandset", "DeviceGone"]

@@ -243,7 +243,7 @@ def _power(args: argparse.Namespace, chosen: ChosenHandset) -> int:
 
 def _wait_until_answering(chosen: ChosenHandset, seconds: float) -> None:
     """After power on: show how long the handset has been booting until it answers, or fail at the deadline."""
-    from harness.devices import connect_when_up
+    from harness.handsets import connect_when_up
 
     started = time.monotonic()
 

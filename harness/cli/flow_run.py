@@ -104,9 +104,10 @@ def _emulator_uri(uri: str, args: argparse.Namespace, account: Credentials | Non
     """The emulator:// URI with what the run needs: the account's number in its modem, the inbox as its mail folder."""
     from urllib.parse import urlencode
 
-    from harness.devices import parse_uri
+    from harness.handsets import parse_uri
 
-    _, location, query = parse_uri(uri)
+    handset_uri = parse_uri(uri)
+    location, query = handset_uri.location, handset_uri.query
     extra: dict[str, str] = {k: v for k, v in defaults.items() if k not in query and not (k == "os_version" and "os" in query)}
     if account is not None and account.phone and "modem_number" not in query and not args.modem:
         extra["modem_number"] = account.phone
@@ -199,13 +200,14 @@ def _run(args: argparse.Namespace, flow: Callable[..., Any], label: str, run_dir
 def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[..., Any], label: str, run_dir: Path,
             emulator_defaults: dict[str, str]) -> int:
     from harness.artifacts import Artifacts
-    from harness.devices import parse_uri
+    from harness.handsets import parse_uri
     from harness.flows.library import FlowContext
     from harness.flows.runner import FlowRunner, SignInFailed
 
     artifacts = Artifacts(run_dir)
     uri = checked_uri(chosen)
-    scheme, _, query = parse_uri(uri)
+    handset_uri = parse_uri(uri)
+    scheme, query = handset_uri.scheme, handset_uri.query
     on_file = _emulator_on_file(query) if scheme == "emulator" else {}
     account, additional, previous = _accounts(args, on_file)
     if scheme == "emulator":

@@ -103,7 +103,7 @@ def _cmd_run_flow(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from harness.cli.flow_run import console_log
     from harness.accounts import DEMO_SECRETS, load_secrets_file
-    from harness.devices import open_handset
+    from harness.handsets import open_handset
     from harness.flows import SmsCodeSource
     from harness.modem import GsmModem
 

@@ -38,7 +38,7 @@ def chosen_handset(args: argparse.Namespace) -> ChosenHandset:
 
 def checked_uri(chosen: ChosenHandset) -> str:
     """The chosen handset's URI, checked: a one-line error for a missing or malformed one, before anything opens."""
-    from harness.devices import parse_uri
+    from harness.handsets import parse_uri
 
     uri = chosen.require_uri()
     parse_uri(uri)
@@ -51,7 +51,7 @@ def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_sh
     ``one_shot``: the command does one thing and ends, so an ``emulator://`` handset
     lives only as long as it; say so, and point to ``harness emulate``.
     """
-    from harness.devices import open_handset
+    from harness.handsets import open_handset
 
     uri = checked_uri(chosen)
     chosen.take_lease()

@@ -17,6 +17,7 @@ import struct
 import threading
 from typing import Any
 
+from harness.adb_wire import ADB_USB_INTERFACE
 from harness.emulator.adb_device import DEFAULT_MAXDATA, DeviceSession
 from harness.emulator.service import CommandHandler, takes
 from harness.emulator.trust import KeyStore, keystore_for
@@ -28,7 +29,6 @@ REPLY = struct.Struct("<iI")
 LIBUSB_ERROR_IO, LIBUSB_ERROR_NO_DEVICE, LIBUSB_ERROR_BUSY, LIBUSB_ERROR_TIMEOUT, LIBUSB_ERROR_PIPE = -1, -4, -6, -7, -9
 EP_OUT, EP_IN = 0x01, 0x81
 MAX_PACKET = 512
-ADB_CLASS = (0xFF, 0x42, 0x01)
 
 
 def _string_descriptor(text: str) -> bytes:
@@ -39,7 +39,7 @@ def _string_descriptor(text: str) -> bytes:
 def descriptors(vendor: int, product: int) -> bytes:
     """Device descriptor (18 bytes) + configuration with the ADB interface and its bulk endpoints."""
     device = struct.pack("<BBHBBBBHHHBBBB", 18, 1, 0x0200, 0, 0, 0, 64, vendor, product, 0x0100, 1, 2, 3, 1)
-    interface = struct.pack("<BBBBBBBBB", 9, 4, 0, 0, 2, *ADB_CLASS, 4)
+    interface = struct.pack("<BBBBBBBBB", 9, 4, 0, 0, 2, *ADB_USB_INTERFACE, 4)
     ep_out = struct.pack("<BBBBHB", 7, 5, EP_OUT, 2, MAX_PACKET, 0)
     ep_in = struct.pack("<BBBBHB", 7, 5, EP_IN, 2, MAX_PACKET, 0)
     total = 9 + len(interface) + len(ep_out) + len(ep_in)

@@ -17,10 +17,6 @@ from typing import Any, Sequence
 from harness.lab.adb_probe import adb_hello, probe_adb_tcp, probe_adb_usb  # noqa: F401  (callers import them from here)
 from harness.lab.inventory import HandsetEntry, Inventory, PortNotFound, resolve_port
 
-#: The ADB interface of a phone: vendor-specific class, subclass 0x42, protocol 1.
-ADB_CLASS, ADB_SUBCLASS, ADB_PROTOCOL = 0xFF, 0x42, 0x01
-
-
 @dataclass
 class UsbPhone:
     """A USB device with an ADB interface."""
@@ -111,37 +107,21 @@ class Report:
 
 # ---------------------------------------------------------------------- USB
 def default_usb_backend() -> tuple[Any, str | None, str | None]:
-    """(backend, its name, a note when there is none): libusb-package's libusb first, then the system's."""
-    note = None
-    try:
-        import libusb_package
-    except ImportError:
-        note = "libusb-package is not installed (pip install libusb-package)"
-    else:
-        try:
-            backend = libusb_package.get_libusb1_backend()
-        except Exception as exc:  # a broken wheel: say so, try the system library
-            backend, note = None, f"libusb-package failed: {exc}"
-        if backend is not None:
-            return backend, "libusb1 (libusb-package)", None
-        note = note or "libusb-package found no usable libusb"
-    try:
-        import usb.backend.libusb1
+    """(backend, its name, a note when there is none): the USB transport's libusb (libusb-package's, else the system's)."""
+    from harness.transport.usb import NoUsbBackend, libusb_backend
 
-        backend = usb.backend.libusb1.get_backend()
-    except Exception:
-        backend = None
-    if backend is not None:
-        return backend, "libusb1 (system)", None
-    return None, None, f"no libusb backend: {note}; USB phones are not listed"
+    try:
+        backend, name = libusb_backend()
+    except NoUsbBackend as exc:
+        return None, None, f"{exc}; USB phones are not listed"
+    return backend, name, None
 
 
 def _adb_interface(dev: Any) -> int | None:
-    for cfg in dev:
-        for intf in cfg:
-            if (intf.bInterfaceClass, intf.bInterfaceSubClass, intf.bInterfaceProtocol) == (ADB_CLASS, ADB_SUBCLASS, ADB_PROTOCOL):
-                return int(intf.bInterfaceNumber)
-    return None
+    from harness.transport.usb import adb_interface
+
+    intf = adb_interface(dev)
+    return None if intf is None else int(intf.bInterfaceNumber)
 
 
 def _string(dev: Any, index: int) -> str | None:
@@ -246,14 +226,16 @@ def probe_serial(spec: str, named: dict[str, str], fld: str, timeout: float = 2.
 # ---------------------------------------------------------------------- handsets
 def _probe_uri(entry: HandsetEntry, usb_phones: list[UsbPhone] | None, backend: Any, timeout: float,
                leased: bool) -> tuple[bool | None, str]:
-    location = entry.uri.split("://", 1)[1].split("?", 1)[0].rstrip("/")
-    if entry.scheme == "emulator":
-        return None, "emulated: started on demand"
-    if entry.scheme == "adb-tcp":
-        host, _, port = location.rpartition(":")
-        return probe_adb_tcp(host.strip("[]"), int(port), timeout)
-    # A CNXN on USB resets the phone's ADB session: never do that under a run that holds the lease.
-    return probe_adb_usb(location, usb_phones, backend, timeout, handshake=not leased)
+    from harness.handsets import parse_uri, scheme_module
+
+    uri = parse_uri(entry.uri)
+    address = scheme_module(uri.scheme).parse(uri)
+    if uri.scheme == "adb-tcp":
+        return probe_adb_tcp(address.host, address.port, timeout)
+    if uri.scheme == "adb-usb":
+        # A CNXN on USB resets the phone's ADB session: never do that under a run that holds the lease.
+        return probe_adb_usb(address.serial, usb_phones, backend, timeout, handshake=not leased)
+    return None, ("emulated: started on demand" if uri.scheme == "emulator" else f"not probed ({uri.scheme}://)")
 
 
 def probe_handset(inventory: Inventory, entry: HandsetEntry, usb_phones: list[UsbPhone] | None = None,

@@ -42,8 +42,6 @@ from harness.errors import ConfigError, HarnessError
 from harness.tomlfile import reject_unknown_keys
 from harness.profiles import OS_VERSIONS, PROFILES_DIR, Profile, load_profile, profile_names
 
-#: Handset URI schemes an inventory may use.
-URI_SCHEMES = ("adb-usb", "adb-tcp", "emulator")
 #: Power switches: an LCUS-style serial relay board, or a USB hub port switched by uhubctl.
 POWER_KINDS = ("lcus", "uhubctl")
 #: Serial-port fields of a handset (each may name a port any way ``resolve_port`` understands).
@@ -212,19 +210,16 @@ def _check(path: str, fld: str, value: Any, expected: type | tuple[type, ...]) -
         raise ConfigError(path, fld, f"expected {_typename(expected)}, got {type(value).__name__} {value!r}")
 
 
-def _check_uri(path: str, fld: str, uri: str, known_profiles: list[str]) -> None:
-    scheme, sep, location = uri.partition("://")
-    if not sep or scheme not in URI_SCHEMES:
-        raise ConfigError(path, fld, f"{uri!r}: scheme must be adb-usb://SERIAL, adb-tcp://HOST:PORT or emulator://PROFILE")
-    location = location.split("?", 1)[0].rstrip("/")
+def _check_uri(path: str, fld: str, uri: str) -> None:
+    """The URI as its scheme's module reads it (``harness.handsets``); a rack also names which phone."""
+    from harness.handsets import HandsetUriError, parse_uri
+
+    try:
+        location = parse_uri(uri).location
+    except HandsetUriError as exc:
+        raise ConfigError(path, fld, f"{uri!r}: {exc.reason}") from None
     if not location:
-        raise ConfigError(path, fld, f"{uri!r}: nothing after {scheme}://")
-    if scheme == "adb-tcp":
-        host, _, port = location.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(path, fld, f"{uri!r}: expected adb-tcp://HOST:PORT with a port 1..65535")
-    if scheme == "emulator" and location not in known_profiles:
-        raise ConfigError(path, fld, f"{uri!r}: no profile {location!r} (known: {', '.join(known_profiles)})")
+        raise ConfigError(path, fld, f"{uri!r}: nothing after {uri.partition('://')[0]}://")
 
 
 def _check_port_spec(path: str, fld: str, spec: str, ports: Mapping[str, str] | None) -> None:
@@ -275,7 +270,7 @@ def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], know
         raise ConfigError(path, f"{where}.name", f"{table['name']!r}: use letters, digits, '.', '_' and '-'")
     if table["profile"] not in known_profiles:
         raise ConfigError(path, f"{where}.profile", f"unknown profile {table['profile']!r} (known: {', '.join(known_profiles)})")
-    _check_uri(path, f"{where}.uri", table["uri"], known_profiles)
+    _check_uri(path, f"{where}.uri", table["uri"])
     for key in PORT_FIELDS:
         if key in table:
             _check_port_spec(path, f"{where}.{key}", table[key], ports)

@@ -1,8 +1,10 @@
 """USB byte pipe through pyusb: the ADB interface (class 0xff, subclass 0x42, protocol 0x01) and its bulk endpoints.
 
-The same code runs on libusb (real phones) and on the emulated backend.
-A phone already claimed by another program (the adb server) is a typed
-error that says so.
+The same code runs on libusb (real phones) and on the emulated backend. Unless
+a backend is given, it is the libusb that the ``libusb-package`` wheel ships
+(else the system's), the same one ``harness devices`` lists phones with; with
+neither, opening a USB phone is a one-line ``NoUsbBackend``. A phone already
+claimed by another program (the adb server) is a typed error that says so.
 """
 
 from __future__ import annotations
@@ -14,28 +16,65 @@ from typing import Any
 import usb.core
 import usb.util
 
+from harness.adb_wire import ADB_USB_INTERFACE as ADB_INTERFACE
 from harness.deadline import left
+from harness.errors import HarnessError
 from harness.transport.base import TransportClosed, TransportTimeout
 
-ADB_INTERFACE = (0xFF, 0x42, 0x01)
+
+class NoUsbBackend(HarnessError):
+    """No libusb to reach USB phones with: neither the ``libusb-package`` wheel's nor the system's."""
 
 
-def _adb_interface(dev: Any) -> Any | None:
+def libusb_backend() -> tuple[Any, str]:
+    """(pyusb backend, its name): libusb-package's libusb first, then the system's; ``NoUsbBackend`` says why not."""
     try:
-        for cfg in dev:
-            for intf in cfg:
-                if (intf.bInterfaceClass, intf.bInterfaceSubClass, intf.bInterfaceProtocol) == ADB_INTERFACE:
-                    return intf
-    except usb.core.USBError:
-        return None
+        import libusb_package
+    except ImportError:
+        why = "libusb-package is not installed (pip install libusb-package)"
+    else:
+        try:
+            backend = libusb_package.get_libusb1_backend()
+        except Exception as exc:  # a broken wheel: say so, try the system library
+            backend, why = None, f"libusb-package failed: {exc}"
+        else:
+            why = "libusb-package found no usable libusb"
+        if backend is not None:
+            return backend, "libusb1 (libusb-package)"
+    try:
+        import usb.backend.libusb1
+
+        backend = usb.backend.libusb1.get_backend()
+    except Exception:
+        backend = None
+    if backend is not None:
+        return backend, "libusb1 (system)"
+    raise NoUsbBackend(f"no libusb backend: {why}")
+
+
+def adb_interface(dev: Any) -> Any | None:
+    """The device's ADB interface (``ADB_INTERFACE``), else None; unreadable descriptors raise ``usb.core.USBError``."""
+    for cfg in dev:
+        for intf in cfg:
+            if (intf.bInterfaceClass, intf.bInterfaceSubClass, intf.bInterfaceProtocol) == ADB_INTERFACE:
+                return intf
     return None
 
 
+def _readable_adb_interface(dev: Any) -> Any | None:
+    try:
+        return adb_interface(dev)
+    except usb.core.USBError:
+        return None
+
+
 def find_adb_devices(backend: Any = None) -> list[tuple[Any, str]]:
-    """(device, serial number) of every attached device with an ADB interface."""
+    """(device, serial number) of every attached device with an ADB interface (backend: see ``libusb_backend``)."""
+    if backend is None:
+        backend, _ = libusb_backend()
     found = []
     for dev in usb.core.find(find_all=True, backend=backend) or []:
-        if _adb_interface(dev) is None:
+        if _readable_adb_interface(dev) is None:
             continue
         try:
             serial = usb.util.get_string(dev, dev.iSerialNumber) or ""
@@ -60,7 +99,7 @@ class UsbPipe:
     def __init__(self, dev: Any, serial: str, timeout: float = 10.0) -> None:
         self.dev = dev
         self.description = f"usb://{serial or f'{dev.idVendor:04x}:{dev.idProduct:04x}'}"
-        intf = _adb_interface(dev)
+        intf = _readable_adb_interface(dev)
         if intf is None:
             raise TransportClosed(f"{self.description}: no ADB interface")
         self.interface = intf.bInterfaceNumber

@@ -306,7 +306,7 @@ def test_debian_adb_push_pull_and_raw_screencap_byte_exact(handset, tmp_path) ->
 
 
 def test_harness_host_push_pull_and_screenshot(handset, monkeypatch) -> None:
-    from harness.adb import connect_handset
+    from harness.handsets import connect_handset
 
     monkeypatch.setenv("HARNESS_ADB_KEY", str(handset.key))  # adb-shell's PEM key serves our host as well
     phone = connect_handset(f"adb-tcp://{handset.endpoints['adb']}", timeout=20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -10,13 +11,14 @@ import pytest
 import usb.core
 import usb.util
 
-from harness.adb import AdbHandset, DeviceOffline, connect_handset
+from harness.adb import AdbHandset, DeviceOffline
 from harness.adb.auth import load_or_create_key
 from harness.emulator.control import ControlClient
 from harness.emulator.host import EmulatorHost, HostOptions
 from harness.emulator.phone import PhoneOptions
 from harness.emulator.usb_backend import EmulatedUsbBackend
 from harness.errors import HarnessError
+from harness.handsets import connect_handset
 from harness.transport.usb import UsbPipe, find_adb_devices
 
 
@@ -91,3 +93,29 @@ def test_unplugged_mid_transfer_gives_a_typed_error_within_the_timeout(usb_phone
     with ControlClient.for_endpoints(running.endpoints) as control:
         control.call("usb_plug")
     assert [s for _, s in find_adb_devices(backend)] == [running.endpoints["serial"]]
+
+
+def test_without_a_usb_phone_the_default_backend_is_libusb_package_s_and_the_error_one_line(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no backend given: the transport takes the libusb that discovery lists phones with (this machine has no bus)
+    from harness.transport.base import TransportClosed
+    from harness.transport.usb import libusb_backend
+
+    monkeypatch.setenv("HARNESS_ADB_KEY", str(tmp_path / "adbkey"))
+    assert libusb_backend()[1] == "libusb1 (libusb-package)"
+    with pytest.raises(TransportClosed) as caught:
+        connect_handset("adb-usb://930D0000BEEF", timeout=2)
+    assert str(caught.value) == "no USB phone with an ADB interface and serial '930D0000BEEF' (attached: none)"
+
+
+def test_no_libusb_at_all_is_a_typed_one_line_error(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as on a machine with neither the libusb-package wheel nor a system libusb
+    from harness.transport.usb import NoUsbBackend
+
+    monkeypatch.setenv("HARNESS_ADB_KEY", str(tmp_path / "adbkey"))
+    monkeypatch.setitem(sys.modules, "libusb_package", None)
+    monkeypatch.setitem(sys.modules, "usb.backend.libusb1", None)
+    with pytest.raises(NoUsbBackend) as caught:
+        connect_handset("adb-usb://930D0000BEEF", timeout=2)
+    assert isinstance(caught.value, HarnessError)
+    assert str(caught.value) == "no libusb backend: libusb-package is not installed (pip install libusb-package)"

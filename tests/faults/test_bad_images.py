@@ -62,7 +62,8 @@ def test_match_refuses_a_file_that_is_not_an_image(fault: FaultLab, tmp_path: Pa
 
 def test_a_screencap_png_larger_than_the_screen_is_refused_unread(tmp_path: Path) -> None:
     """`screencap -p` from a device whose `wm size` says 480x800 sends a 4000x4000 PNG (a few KB)."""
-    from harness.adb import ProtocolViolation, connect_handset
+    from harness.adb import ProtocolViolation
+    from harness.handsets import connect_handset
 
     png = png_of_zeros(4000, 4000)
 

@@ -11,8 +11,8 @@ import pytest
 
 
 def test_a_killed_emulator_child_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.adb.handset import DeviceGone
-    from harness.devices import open_handset
+    from harness.adb import DeviceGone
+    from harness.handsets import open_handset
 
     monkeypatch.setenv("HARNESS_ADB_KEY", str(tmp_path / "adbkey"))
     opened = open_handset("emulator://lumia-930?animation_ms=0", timeout=30)
@@ -35,7 +35,7 @@ def test_a_screen_wait_ends_at_its_deadline_when_the_handset_goes_silent(tmp_pat
 
     from adbfaults import HostileDevice, Seen, handshake, hold
 
-    from harness.adb import connect_handset
+    from harness.handsets import connect_handset
     from harness.errors import HarnessTimeout
     from harness.vision.wait import SCREENSHOT_GRACE, wait_for_screen
 

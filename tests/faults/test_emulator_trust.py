@@ -119,7 +119,8 @@ def test_an_unprivileged_user_cannot_read_the_token_and_is_refused(fault, tmp_pa
         with ControlClient.for_endpoints(handset.endpoints) as client:
             assert client.call("outbox")["messages"] == []
             assert "mallory@outlook.com" not in [a["address"] for a in client.call("accounts")["accounts"]]
-        from harness.adb import Unauthorised, connect_handset
+        from harness.adb import Unauthorised
+        from harness.handsets import connect_handset
 
         with pytest.MonkeyPatch.context() as env:  # the key nobody tried to get trusted is still refused
             env.setenv("HARNESS_ADB_KEY", str(stranger / "adbkey"))

@@ -138,7 +138,8 @@ def test_a_dead_device_costs_its_callers_timeout_not_a_fixed_minute(adb_env: dic
     """The connection drops and the port refuses from then on: the handset gives up at its own timeout."""
     import time
 
-    from harness.adb import DeviceOffline, connect_handset
+    from harness.adb import DeviceOffline
+    from harness.handsets import connect_handset
 
     with HostileDevice(dies_on_open, accept=1) as device:
         handset = connect_handset(device.uri, timeout=3, key_path=adb_env["HARNESS_ADB_KEY"])

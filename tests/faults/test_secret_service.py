@@ -114,7 +114,7 @@ def test_harness_text_never_shows_the_typed_secret(fault: FaultLab, handset, can
 INNER_TEST = '''
 import os
 
-from harness.adb import connect_handset
+from harness.handsets import connect_handset
 from harness.secrets import Secret
 
 

@@ -227,7 +227,7 @@ def test_harness_devices_text_and_bad_inventory(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [f"harness devices: {bad}: handset[1].uri: 'serial://x': scheme must be "
-                                               "adb-usb://SERIAL, adb-tcp://HOST:PORT or emulator://PROFILE"]
+                                               "emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL"]
 
 
 def test_without_any_libusb_discovery_says_so_and_still_lists_serial_ports(monkeypatch: pytest.MonkeyPatch,

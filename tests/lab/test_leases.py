@@ -156,7 +156,7 @@ def test_a_handset_that_fails_to_open_is_not_kept_leased(leases: Path, tmp_path:
     test or command may lease it at once instead of waiting behind a lease nobody uses."""
     import socket
 
-    from harness.devices import open_inventory_handset
+    from harness.lab.leased_handset import open_inventory_handset
 
     token = tmp_path / "control.token"
     token.write_text("t" * 32)

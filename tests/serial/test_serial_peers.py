@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness.adb import connect_handset
+from harness.handsets import connect_handset
 from harness.adb.auth import load_or_create_key
 from harness.console import ConsoleTimeout, SerialConsole
 from harness.emulator.control import ControlClient

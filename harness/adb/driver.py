@@ -1,4 +1,8 @@
-"""A Handset over ADB: the same driver for rack phones and the emulated handset."""
+"""The Handset API driven over an ADB connection: the same driver for rack phones and the emulated handset.
+
+It knows connections, not URIs: ``harness.handsets.adb_tcp`` and ``adb_usb`` give it
+a way to open one (again, after a reboot) over their transport.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Callable, TypeVar
 import numpy as np
 
 from harness.adb import services
-from harness.adb.auth import default_key_path, load_or_create_key
 from harness.adb.connection import AdbConnection
 from harness.adb.errors import AdbError, AdbTimeout, DeviceOffline, ShortFrame
 from harness.deadline import left
@@ -209,29 +212,3 @@ class AdbHandset(Handset):
     def close(self) -> None:
         self.conn.close()
 
-
-def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None, usb_backend: object = None,
-                    gone: Callable[[], str | None] | None = None) -> AdbHandset:
-    """Open ``adb-tcp://HOST:PORT`` or ``adb-usb://SERIAL`` as an AdbHandset (``gone``: see AdbHandset)."""
-    from harness.devices import parse_uri
-
-    scheme, location, _ = parse_uri(uri)
-    key = load_or_create_key(key_path or default_key_path())
-    if scheme == "adb-tcp":
-        from harness.transport.tcp import TcpPipe
-
-        host, _, port = location.rpartition(":")
-        if not port.isdigit():
-            raise HarnessError(f"{uri}: expected adb-tcp://HOST:PORT")
-
-        def open_tcp() -> AdbConnection:
-            return AdbConnection(TcpPipe(host.strip("[]"), int(port), timeout), key, timeout=timeout).connect()
-        return AdbHandset(open_tcp, uri, timeout, gone=gone)
-    if scheme == "adb-usb":
-        from harness.transport.usb import UsbPipe
-
-        def open_usb() -> AdbConnection:
-            return AdbConnection(UsbPipe.find(location or None, backend=usb_backend, timeout=timeout), key,
-                                 timeout=timeout).connect()
-        return AdbHandset(open_usb, uri, timeout, gone=gone)
-    raise HarnessError(f"{uri}: not an ADB URI")

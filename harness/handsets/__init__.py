@@ -1,0 +1,19 @@
+"""Opening handsets by URI: one module per scheme, one registry that maps a scheme to its module.
+
+    emulator://PROFILE?OPTIONS   harness.handsets.emulator   (starts an emulated handset)
+    adb-tcp://HOST:PORT          harness.handsets.adb_tcp
+    adb-usb://SERIAL             harness.handsets.adb_usb
+
+``open_handset(uri)`` gives an ``OpenedHandset`` (the ``Handset`` plus its
+profile, serial endpoints and whatever was started for it); ``parse_uri``
+checks a URI without opening anything. A rack handset opened under its lease
+is ``harness.lab.leased_handset``'s business, above this package.
+"""
+
+from harness.handsets.base import HandsetUri, HandsetUriError, Hold, OpenedHandset, OpenOptions, SchemeModule
+from harness.handsets.registry import (
+    SCHEMES, connect_handset, connect_when_up, open_handset, parse_uri, scheme_module, usages,
+)
+
+__all__ = ["HandsetUri", "HandsetUriError", "Hold", "OpenedHandset", "OpenOptions", "SchemeModule",
+           "SCHEMES", "connect_handset", "connect_when_up", "open_handset", "parse_uri", "scheme_module", "usages"]
