@@ -1,0 +1,57 @@
+"""The layers, read from the source: who may import whom (``scripts/import_graph.py`` builds the graph).
+
+Nothing is imported: every ``import`` statement of the harness package counts,
+at module level, inside functions and under ``TYPE_CHECKING``, since a deferred
+import is a dependency all the same.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _import_graph() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("import_graph", ROOT / "scripts" / "import_graph.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+graph = _import_graph()
+MODULES: dict[str, set[str]] = graph.module_graph(ROOT)
+
+
+def _under(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _imports_from(package: str, forbidden: list[str]) -> list[str]:
+    """``importer -> imported`` for every module of ``package`` that imports a module of a forbidden package."""
+    return sorted(f"{source} -> {target}" for source, targets in MODULES.items() if _under(source, package)
+                  for target in targets if any(_under(target, f) for f in forbidden))
+
+
+def test_the_graph_is_read_from_the_source() -> None:
+    # known edges, checked by hand in the source, so an empty graph cannot pass the rules below
+    assert "harness.adb.connection" in MODULES["harness.adb.driver"]
+    assert "harness.emulator.adb_frame" in MODULES["harness.emulator.adb_device"]
+    assert len(MODULES) > 50
+
+
+@pytest.mark.parametrize("driver", ["harness.adb", "harness.transport", "harness.modem", "harness.console",
+                                    "harness.vision", "harness.handsets"])
+def test_the_emulator_imports_no_driver_code(driver: str) -> None:
+    assert _imports_from("harness.emulator", [driver]) == []
+
+
+def test_no_cycle_between_packages() -> None:
+    # a package-level graph: sub-packages and top-level modules (harness.errors) are its nodes
+    parts = graph.part_graph(ROOT)
+    assert [graph.edges_within(parts, group) for group in graph.cycles(parts)] == []
