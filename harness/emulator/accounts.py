@@ -27,7 +27,15 @@ DEMO_ACCOUNTS = Path(__file__).with_name("demo_accounts.toml")
 #: Who access-code texts come from (Microsoft's short code).
 CODE_SENDER = "69525"
 CODE_DIGITS = 7
-_ACCOUNT_KEYS = {"address": str, "password": str, "two_step": bool, "phone": str, "email": str}
+#: Access-code texts by the account's language: (sender, text). As the real service does, a localised
+#: text comes from the alphanumeric sender "Microsoft"; outside the GSM 7-bit alphabet it travels in UCS2,
+#: and past 70 characters in two parts (the Russian one's code straddles them).
+CODE_TEXTS = {
+    "en": (CODE_SENDER, "Use {code} as Microsoft account security code"),
+    "ru": ("Microsoft", "Используйте код безопасности учетной записи Майкрософт для входа: {code}. "
+                        "Никому не сообщайте этот код."),
+}
+_ACCOUNT_KEYS = {"address": str, "password": str, "two_step": bool, "phone": str, "email": str, "language": str}
 
 
 @dataclass
@@ -39,10 +47,13 @@ class Account:
     two_step: bool = False
     phone: str | None = None
     email: str | None = None
+    #: The language of the texts the service sends (a key of CODE_TEXTS).
+    language: str = "en"
 
     def public(self) -> dict[str, Any]:
         """Everything but the password (for the control socket and logs)."""
-        return {"address": self.address, "two_step": self.two_step, "phone": self.phone, "email": self.email}
+        return {"address": self.address, "two_step": self.two_step, "phone": self.phone, "email": self.email,
+                "language": self.language}
 
 
 @dataclass
@@ -89,6 +100,8 @@ def load_accounts(path: str | Path) -> list[Account]:
         if table["address"].lower() in seen:
             raise ConfigError(path, f"{where}.address", f"duplicate address {table['address']!r} (also {seen[table['address'].lower()]})")
         seen[table["address"].lower()] = where
+        if table.get("language", "en") not in CODE_TEXTS:
+            raise ConfigError(path, f"{where}.language", f"{table['language']!r}: expected one of {', '.join(CODE_TEXTS)}")
         account = Account(**table)
         if account.two_step and not (account.phone or account.email):
             raise ConfigError(path, f"{where}.two_step", "two-step verification needs a phone or email on file")
@@ -128,11 +141,12 @@ class AccountService:
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         with self._lock:
             self._codes[account.address.lower()] = code
-        body = f"Use {code} as Microsoft account security code"
+        sender, text = CODE_TEXTS.get(account.language, CODE_TEXTS["en"])
+        body = text.format(code=code)
         if method == "text":
             if not account.phone:
                 raise ValueError("no phone number on file")
-            self.sms.send(account.phone, CODE_SENDER, body)
+            self.sms.send(account.phone, sender, body)
             return mask_phone(account.phone)
         if not account.email:
             raise ValueError("no e-mail address on file")
