@@ -24,6 +24,14 @@ CHARSETS = ("GSM", "IRA", "8859-1", "UCS2")
 Handler = Callable[[int, Settings, Command], str]
 
 
+class Prompt(Exception):
+    """+CMGS: the modem prompts for the message (27.005 3.5.1); ``argument`` is <length> or <da>."""
+
+    def __init__(self, argument: str) -> None:
+        super().__init__(argument)
+        self.argument = argument
+
+
 class AtError(Exception):
     """A command's failure: ``unknown`` (not a command of this modem), a +CME or a +CMS error number."""
 
@@ -311,7 +319,16 @@ class Commands:
         return ""
 
     def _cmgs(self, port: int, s: Settings, cmd: Command) -> str:
-        raise AtError(cms=302 if self.m.cfun == 1 else 331)
+        if cmd.kind == "test":
+            return ""
+        if cmd.kind != "set" or self.m.cfun != 1:
+            raise AtError(cms=302 if self.m.cfun == 1 else 331)
+        values = cmd.values()
+        if s.cmgf == 0 and not (values and values[0].isdigit() and 7 <= int(values[0]) <= 164):
+            raise AtError(cms=304)
+        if s.cmgf == 1 and not (values and values[0]):
+            raise AtError(cms=305)
+        raise Prompt(values[0])
 
     def _clac(self, port: int, s: Settings, cmd: Command) -> str:
         return "" if cmd.kind == "test" else s.info(*self.supported())

@@ -14,19 +14,23 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+import time
 from typing import Any
 
-from harness.emulator.modem_commands import CME_TEXT, AtError, Commands
+from harness.emulator.modem_commands import CME_TEXT, AtError, Commands, Prompt
 from harness.emulator.modem_line import LineError, Settings, parse
-from harness.emulator.modem_sms import Memories, pdu_direct, text_direct
+from harness.emulator.modem_sms import SCA, Memories, StatusReport, pdu_direct, text_direct
+from harness.emulator.modem_submit import CTRL_Z, ESC, SubmitError, decode_pdu, decode_text
 from harness.emulator.modem_vendors import vendor as vendor_profile
 from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
 from harness.emulator.service import CommandHandler, takes
 from harness.emulator.sms import TextMessage
-from harness.emulator.sms_pdu import DeliverPart, encode_deliver
+from harness.emulator.sms_pdu import DeliverPart, encode_deliver, encode_scts
 
 #: The longest command line the modem takes (27.007 asks for at least 80 characters); longer input is refused.
 MAX_COMMAND = 4096
+#: How long the network takes to carry a message this modem sent (its +CMGS answer comes first).
+NETWORK_DELAY = 0.2
 #: How long a Huawei ^RSSI/^HCSQ report waits to ride inside the next answer before it goes out on its own.
 CARET_HOLD = 1.0
 
@@ -57,7 +61,10 @@ class EmulatedModem:
         self._refs = itertools.count(1)
         self._pending: list[TextMessage] = []     # arrived while the modem was down
         self._carets: list[str] = []
-        self._commands: queue.Queue[tuple[int, str] | None] = queue.Queue()
+        self._commands: queue.Queue[tuple[int, str | bytes] | None] = queue.Queue()
+        self._composing: list[tuple[int, str] | None] = [None for _ in names]  # +CMGS: (mode, <length>/<da>)
+        self._last_prompt: list[tuple[int, str]] = [(0, "") for _ in names]
+        self._mr = 0
         self._stopping = threading.Event()
         self._last_line = ["" for _ in names]
         self._power_up()
@@ -207,6 +214,17 @@ class EmulatedModem:
             if self.booting:
                 return
             self._bufs[port] += data
+            if self._composing[port] is not None:
+                data = self._bufs[port]
+                end = next((i for i, b in enumerate(data) if b in (CTRL_Z, ESC)), -1)
+                if self.settings[port].echo:
+                    self.ports[port].write(data if end < 0 else data[:end])
+                if end < 0:
+                    return
+                self._composing[port], payload = None, data[:end + 1]
+                self._bufs[port] = data[end + 1:]
+                self._commands.put((port, payload))
+                return
             while b"\r" in self._bufs[port]:
                 raw, self._bufs[port] = self._bufs[port].split(b"\r", 1)
                 line = raw.decode("latin-1").strip().lstrip("\n")
@@ -233,7 +251,7 @@ class EmulatedModem:
             with self._lock:
                 if self.booting:
                     continue
-                out = self._answer(port, line)
+                out = self._submit(port, line) if isinstance(line, bytes) else self._answer(port, line)
                 self.ports[port].write(out.encode("latin-1", "replace"))
 
     def _answer(self, port: int, line: str) -> str:
@@ -255,7 +273,57 @@ class EmulatedModem:
                 out += self.cmds.run(port, self.settings[port], cmd)
             except AtError as exc:
                 return out + self._error(port, exc)
+            except Prompt as prompt:
+                self._composing[port] = self._last_prompt[port] = (self.settings[port].cmgf, prompt.argument)
+                return out + "\r\n> "
         return out + self.settings[port].result("OK")
+
+    # ------------------------------------------------------------------ sending (+CMGS) and status reports
+    def _submit(self, port: int, payload: bytes) -> str:
+        """The message after a +CMGS prompt: sent (Ctrl-Z) or cancelled (ESC)."""
+        s, (mode, argument) = self.settings[port], self._last_prompt[port]
+        if payload[-1] == ESC:
+            return s.result("OK")
+        try:
+            sub = (decode_pdu(payload[:-1].decode("latin-1"), int(argument)) if mode == 0
+                   else decode_text(payload[:-1], argument, s.cscs, s.csmp[0]))
+        except SubmitError as exc:
+            return s.result(f"+CMS ERROR: {exc.cms}")
+        self._mr = (self._mr + 1) % 256
+        mr, sent_at = self._mr, time.time()
+
+        def report(delivered: bool) -> None:
+            with self._lock:
+                self._report(StatusReport(mr, sub.destination, encode_scts(sent_at), encode_scts(time.time()),
+                                          0 if delivered else 0x41))
+
+        def carry() -> None:  # the message reaches its recipient; the report comes back a moment later
+            delivered = self.network.send(sub.destination, self.number, sub.text)
+            if sub.report:
+                self._later(report, delivered)
+        self._later(carry)
+        return s.info(f"+CMGS: {mr}") + s.result("OK")
+
+    def _later(self, what: Any, *args: Any) -> None:
+        timer = threading.Timer(NETWORK_DELAY, what, args)
+        timer.daemon = True
+        timer.start()
+
+    def _report(self, report: StatusReport) -> None:
+        """A status report, as +CNMI <ds> says: +CDS (1) or stored in "SR" and announced by +CDSI (2)."""
+        ds = self.cnmi[3] if len(self.cnmi) > 3 else 0
+        port = self._urc_port()
+        if ds == 1 and port is not None:
+            s = self.settings[port]
+            if s.cmgf == 0:
+                self._indicate(f"+CDS: {len(report.tpdu)}", (SCA + report.tpdu).hex().upper())
+            else:
+                self._indicate(f'+CDS: {report.fo},{report.reference},"{report.recipient}",145,'
+                               f'"{report.sent[1]}","{report.done[1]}",{report.status}')
+        elif ds == 2:
+            index = self.store.store("SR", report)
+            if index is not None:  # Quectel announces it in "SM" while keeping it in "SR"
+                self._indicate(f'+CDSI: "{self.vendor.report_announced_in or "SR"}",{index}')
 
     def _error(self, port: int, exc: AtError) -> str:
         s = self.settings[port]

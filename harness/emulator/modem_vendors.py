@@ -50,7 +50,7 @@ PROFILES: dict[str, Vendor] = {
     "generic": Vendor(
         "generic", "HARNESS", "GSM MODEM", "HM-1.0", "490154203237518",
         ("HARNESS", "GSM MODEM", "Revision: HM-1.0"),
-        (("SM", "ME"), ("SM", "ME"), ("SM", "ME")), ("SM", "SM", "SM"),
+        (("SM", "ME", "SR"), ("SM", "ME"), ("SM", "ME")), ("SM", "SM", "SM"),
         _CNMI5, (0, 0, 0, 0, 0), ("RDY", "+CFUN: 1", "+CPIN: READY", "SMS Ready")),
     "quectel": Vendor(
         "quectel", "Quectel", "EC25", "EC25EFAR06A06M4G", "867698041234561",
@@ -63,7 +63,7 @@ PROFILES: dict[str, Vendor] = {
         "huawei", "huawei", "E3372", "22.200.15.00.00", "866958021234564",
         ("Manufacturer: huawei", "Model: E3372", "Revision: 22.200.15.00.00", "IMEI: 866958021234567",
          "+GCAP: +CGSM,+DS,+ES"),
-        (("SM", "ME"), ("SM", "ME"), ("SM", "ME")), ("SM", "SM", "SM"),
+        (("SM", "ME", "SR"), ("SM", "ME"), ("SM", "ME")), ("SM", "SM", "SM"),
         ("(0,1,2)", "(0,1,2,3)", "(0,2)", "(0,1,2)", "(0,1)"), (0, 0, 0, 0, 0),
         ("^SYSSTART", "+CFUN: 1", "+CPIN: READY", "^SIMST: 1", "^SRVST: 2"),
         unknown="COMMAND NOT SUPPORT", caret_reports=True, capacity=255),
@@ -71,7 +71,7 @@ PROFILES: dict[str, Vendor] = {
         "simcom", "SIMCOM INCORPORATED", "SIMCOM_SIM7600E-H", "LE20B04SIM7600M22", "862636051234563",
         ("Manufacturer: SIMCOM INCORPORATED", "Model: SIMCOM_SIM7600E-H", "Revision: LE20B04SIM7600M22",
          "IMEI: 862636051234561", "+GCAP: +CGSM"),
-        (("SM", "ME"), ("SM", "ME"), ("SM", "ME")), ("ME", "ME", "ME"), ("(0-2)", "(0-3)", "(0,2)", "(0-2)", "(0,1)"), (2, 1, 0, 0, 0),
+        (("SM", "ME", "SR"), ("SM", "ME"), ("SM", "ME")), ("ME", "ME", "ME"), ("(0-2)", "(0-3)", "(0,2)", "(0-2)", "(0,1)"), (2, 1, 0, 0, 0),
         ("RDY", "+CPIN: READY", "SMS DONE", "PB DONE")),
     "cinterion": Vendor(
         "cinterion", "Cinterion", "EHS6", "REVISION 03.001", "358735041234567",

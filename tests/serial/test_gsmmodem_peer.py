@@ -131,3 +131,58 @@ def test_quectel_sends_urcs_to_its_usbat_port_until_told_otherwise(tmp_path) -> 
             usbmodem.close()
     finally:
         proc.stop()
+
+
+
+def _connected(proc, text_mode: bool, received: list, arrived: threading.Event, reported: threading.Event):
+    client = gsmmodem.GsmModem(proc.endpoints["modem"],
+                               smsReceivedCallbackFunc=lambda s: (received.append(s), arrived.set()),
+                               smsStatusReportCallback=lambda r: reported.set())
+    client.smsTextMode = text_mode
+    client.connect()
+    return client
+
+
+@pytest.mark.parametrize("text_mode", [False, True], ids=["pdu", "text"])
+def test_python_gsmmodem_sends_and_gets_its_status_report(vendor_emulator, text_mode) -> None:
+    """AT+CMGS in both modes; the report comes back as +CDSI and is read where it says."""
+    vendor, proc = vendor_emulator
+    if vendor == "quectel":
+        pytest.skip("Quectel announces reports where it does not keep them: the next test")
+    arrived, reported, received = threading.Event(), threading.Event(), []
+    client = _connected(proc, text_mode, received, arrived, reported)
+    try:
+        body = "Ping {back} [1]" if text_mode else "Привет {1}"
+        sent = client.sendSms("+15550100", body, waitForDeliveryReport=True, deliveryTimeout=10)
+        assert sent.status == sent.DELIVERED
+        _await(arrived, 10, "our own message back", lambda: received)
+        assert (received[0].number, received[0].text) == ("+15550100", body)
+        client.write("AT")  # after the callbacks' own commands (the client's port lock)
+    finally:
+        client.close()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the client's +CDSI thread fails
+@pytest.mark.parametrize("text_mode", [False, True], ids=["pdu", "text"])
+def test_quectel_announces_status_reports_in_sm_but_keeps_them_in_sr(tmp_path, text_mode) -> None:
+    proc = EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.5", "--modem-vendor", "quectel"],
+                           log_path=tmp_path / "emulator.log")
+    proc.start()
+    arrived, reported, received = threading.Event(), threading.Event(), []
+    client = _connected(proc, text_mode, received, arrived, reported)
+    try:
+        client.write('AT+QURCCFG="urcport","usbmodem"')
+        sent = client.sendSms("+15550100", "Ping")
+        _await(arrived, 10, "our own message back", lambda: received)
+        with ControlClient.for_endpoints(proc.endpoints) as control:
+            deadline = time.monotonic() + 10
+            while not any(m["memory"] == "SR" for m in control.call("modem_inbox")["messages"]):
+                assert time.monotonic() < deadline, f"expected a report in SR; saw {control.call('modem_inbox')}"
+                time.sleep(0.05)
+        client.write("AT")
+        assert sent.status == sent.ENROUTE and not reported.is_set()  # read from "SM" as announced: not there
+        client.write('AT+CPMS="SR"')
+        assert any(line.startswith("+CMGR:") for line in client.write("AT+CMGR=0"))
+    finally:
+        client.close()
+        proc.stop()
