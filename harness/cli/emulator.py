@@ -121,6 +121,7 @@ def _log_to_stderr(line: str) -> None:
 def _cmd_emulate(args: argparse.Namespace) -> int:
     from harness.emulator.host import EmulatorHost
     from harness.emulator.lifeline import stop_on_signals, wait_for_stop
+    from harness.emulator.memory import give_back_large_buffers
     from harness.emulator.ui import SCREENS
 
     if args.list_screens:
@@ -133,6 +134,7 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     with stop_on_signals(args.parent_fd, args.parent_death_signal, args.runtime_dir):
         if args.rack is not None:
             return _run_rack(args)
+        give_back_large_buffers()  # this process is the handset: before its threads start (see emulator.memory)
         host = EmulatorHost(_host_options(args))
         try:
             running = host.start_handset()

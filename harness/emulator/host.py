@@ -16,7 +16,6 @@ from typing import Any, Callable
 
 from harness.emulator.accounts import DEMO_ACCOUNTS, Account, AccountService, load_accounts
 from harness.emulator.control import ControlServer, takes
-from harness.emulator.memory import give_back_large_buffers
 from harness.emulator.phone import EmulatedPhone, PhoneOptions
 from harness.emulator.service import CommandHandler, EmulatorService
 from harness.emulator.sms import SmsNetwork
@@ -80,7 +79,6 @@ class EmulatorHost:
 
     def __init__(self, options: HostOptions) -> None:
         self.options = options
-        give_back_large_buffers()  # before any handset thread starts: frames freed are memory freed
         self.sms = SmsNetwork()
         accounts: list[Account] = load_accounts(options.accounts_file or DEMO_ACCOUNTS)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None

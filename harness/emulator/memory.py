@@ -7,6 +7,10 @@ the largest block freed), and each thread that serves ADB gets a heap of its
 own, so the freed frames of every thread stay resident: 150 MiB per handset
 after all 29 screens. Fixing the threshold keeps large blocks in mappings of
 their own, which ``free`` returns at once. Elsewhere than glibc this does nothing.
+
+The setting is for the whole process, so only a process that is a handset
+(``harness emulate``) makes it: in a test run or a desk tool, numpy's large
+temporary arrays would each cost a fresh mapping and its page faults.
 """
 
 from __future__ import annotations
