@@ -6,7 +6,9 @@ import importlib
 
 import pytest
 
-from harness.handsets import SCHEMES, HandsetUri, HandsetUriError, connect_handset, parse_uri
+from harness.handsets import (
+    SCHEMES, HandsetUri, HandsetUriError, connect_handset, parse_uri, starts_handset, with_options,
+)
 from harness.handsets.emulator import emulator_args
 
 
@@ -52,6 +54,19 @@ def test_bad_uris_get_one_line_naming_the_uri(uri: str, says: str) -> None:
 def test_an_emulator_is_opened_not_connected() -> None:
     with pytest.raises(HandsetUriError, match="emulator:// starts a handset of its own; open it with open_handset"):
         connect_handset("emulator://lumia-930")
+
+
+def test_only_an_emulator_uri_starts_its_handset_and_takes_a_profile_and_options() -> None:
+    assert starts_handset("emulator://lumia-930") and starts_handset("emulator://")
+    assert not starts_handset("adb-tcp://10.0.0.5:5555") and not starts_handset("adb-usb://930D00001000")
+    assert not starts_handset("inventory://any") and not starts_handset("lumia-930")
+    assert with_options("emulator://?toasts=1", "lumia-520", theme="light", animation_ms=0) == \
+        "emulator://lumia-520?toasts=1&theme=light&animation_ms=0"
+    assert with_options("emulator://lumia-930?theme=dark", theme="light", toasts=True) == \
+        "emulator://lumia-930?theme=light&toasts=1"
+    assert with_options("emulator://") == "emulator://lumia-930"
+    with pytest.raises(HandsetUriError, match="adb-tcp:// is a phone as it is: it takes no profile or options"):
+        with_options("adb-tcp://10.0.0.5:5555", "lumia-520")
 
 
 def test_emulator_options_become_flags() -> None:

@@ -102,12 +102,9 @@ def _accounts(args: argparse.Namespace, on_file: dict[str, Any]) -> tuple[Creden
 def _emulator_uri(uri: str, args: argparse.Namespace, account: Credentials | None, defaults: dict[str, str],
                   note: Callable[[str], None]) -> str:
     """The emulator:// URI with what the run needs: the account's number in its modem, the inbox as its mail folder."""
-    from urllib.parse import urlencode
+    from harness.handsets import parse_uri, with_options
 
-    from harness.handsets import parse_uri
-
-    handset_uri = parse_uri(uri)
-    location, query = handset_uri.location, handset_uri.query
+    query = parse_uri(uri).query
     extra: dict[str, str] = {k: v for k, v in defaults.items() if k not in query and not (k == "os_version" and "os" in query)}
     if account is not None and account.phone and "modem_number" not in query and not args.modem:
         extra["modem_number"] = account.phone
@@ -121,7 +118,7 @@ def _emulator_uri(uri: str, args: argparse.Namespace, account: Credentials | Non
         note(f"emulated handset: {key}={value}" + (" (the account's number on file)" if key == "modem_number" else ""))
     if not extra:
         return uri
-    return f"emulator://{location}?{urlencode({**query, **extra})}"
+    return with_options(uri, **extra)
 
 
 def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path) -> tuple[CodesByAccount, Any]:

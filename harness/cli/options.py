@@ -51,12 +51,12 @@ def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_sh
     ``one_shot``: the command does one thing and ends, so an ``emulator://`` handset
     lives only as long as it; say so, and point to ``harness emulate``.
     """
-    from harness.handsets import open_handset
+    from harness.handsets import open_handset, parse_uri, starts_handset
 
     uri = checked_uri(chosen)
     chosen.take_lease()
-    if one_shot and uri.startswith("emulator://"):
-        profile = uri[len("emulator://"):].split("?", 1)[0] or "lumia-930"
+    if one_shot and starts_handset(uri):
+        profile = parse_uri(uri).location or "lumia-930"
         print(f"note: {uri} starts a throwaway emulated handset that stops when this command ends; "
               f"for one that stays, run `harness emulate --profile {profile}` and use the adb endpoint "
               f"it prints (--handset adb-tcp://HOST:PORT)", file=sys.stderr, flush=True)

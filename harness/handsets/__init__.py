@@ -12,8 +12,10 @@ is ``harness.lab.leased_handset``'s business, above this package.
 
 from harness.handsets.base import HandsetUri, HandsetUriError, Hold, OpenedHandset, OpenOptions, SchemeModule
 from harness.handsets.registry import (
-    SCHEMES, connect_handset, connect_when_up, open_handset, parse_uri, scheme_module, usages,
+    SCHEMES, connect_handset, connect_when_up, open_handset, parse_uri, scheme_module, starts_handset, usages,
+    with_options,
 )
 
-__all__ = ["HandsetUri", "HandsetUriError", "Hold", "OpenedHandset", "OpenOptions", "SchemeModule",
-           "SCHEMES", "connect_handset", "connect_when_up", "open_handset", "parse_uri", "scheme_module", "usages"]
+__all__ = ["HandsetUri", "HandsetUriError", "Hold", "OpenedHandset", "OpenOptions", "SchemeModule", "SCHEMES",
+           "connect_handset", "connect_when_up", "open_handset", "parse_uri", "scheme_module", "starts_handset",
+           "usages", "with_options"]

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from harness.adb.driver import AdbHandset
 
 USAGE = "adb-usb://SERIAL"
+#: Opening reaches a phone that is already there (a rack's, leased by its inventory entry).
+STARTS_HANDSET = False
 
 
 @dataclass(frozen=True)

@@ -108,10 +108,16 @@ class OpenedHandset:
 
 
 class SchemeModule(Protocol):
-    """One handset scheme, as a module: its usage line, its parser and its opener (see ``registry``)."""
+    """One handset scheme, as a module: its usage line, its parser and its opener (see ``registry``).
+
+    Optional: ``connect(address, options) -> Handset`` for a handset that is already there, and
+    ``variant(uri, profile, options) -> str`` for a scheme that makes a handset of any profile.
+    """
 
     #: The URI's form, for errors and help: ``adb-tcp://HOST:PORT``.
     USAGE: str
+    #: True when opening starts the handset for the occasion (``emulator://``): no lease, nothing to connect to.
+    STARTS_HANDSET: bool
 
     def parse(self, uri: HandsetUri) -> Any:
         """This scheme's address from the URI, or a ``HandsetUriError`` naming the wrong part."""

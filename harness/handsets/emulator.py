@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from harness.emulator.process import EmulatorProcess
 
 USAGE = "emulator://PROFILE"
+#: Opening starts the handset for the occasion: it is no rack phone to lease, and nothing to connect to.
+STARTS_HANDSET = True
 DEFAULT_PROFILE = "lumia-930"
 
 #: emulator:// query keys -> ``harness emulate`` flags.
@@ -67,6 +69,17 @@ def parse(uri: HandsetUri) -> EmulatorSpec:
     if not profile.endswith(".toml") and profile not in known:
         raise uri.error(f"no profile {profile!r} (known: {', '.join(known)})")
     return EmulatorSpec(uri.text, profile, tuple(emulator_args(uri)))
+
+
+def variant(uri: HandsetUri, profile: str | None = None, options: dict[str, object] | None = None) -> str:
+    """This URI for another profile and with more options (they win over the URI's; True is "1").
+
+    What a test run asks of one ``--handset emulator://...`` per profile and theme, and what a flow adds.
+    """
+    from urllib.parse import urlencode
+
+    query = {**uri.query, **{k: "1" if v is True else str(v) for k, v in (options or {}).items()}}
+    return f"emulator://{profile or uri.location or DEFAULT_PROFILE}" + (f"?{urlencode(query)}" if query else "")
 
 
 def _exited(emulator: "EmulatorProcess") -> Callable[[], str | None]:

@@ -52,6 +52,28 @@ def parse_uri(uri: str) -> HandsetUri:
     return _resolve(uri)[1]
 
 
+def starts_handset(uri: str) -> bool:
+    """True when opening ``uri`` starts its handset (``emulator://``); False for a phone that is there, or no URI."""
+    try:
+        split = HandsetUri.split(uri)
+    except HandsetUriError:
+        return False
+    return split.scheme in SCHEMES and scheme_module(split.scheme).STARTS_HANDSET
+
+
+def with_options(uri: str, profile: str | None = None, **options: object) -> str:
+    """``uri`` for another profile and with more options, for a scheme that starts its handset (``emulator://``).
+
+    Nothing is checked beyond the scheme: the profile and options are checked when the URI is opened.
+    """
+    split = HandsetUri.split(uri)
+    variant = getattr(scheme_module(split.scheme), "variant", None) if split.scheme in SCHEMES else None
+    if variant is None:
+        raise split.error(f"{split.scheme}:// is a phone as it is: it takes no profile or options")
+    result: str = variant(split, profile, options)
+    return result
+
+
 def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_args: list[str] | None = None,
                  timeout: float = 30.0, **options: Any) -> OpenedHandset:
     """Open any handset URI; the caller closes the result. ``options``: more ``OpenOptions`` fields."""
@@ -69,7 +91,7 @@ def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None
     """
     module, split, address = _resolve(uri)
     connect = getattr(module, "connect", None)
-    if connect is None:
+    if module.STARTS_HANDSET or connect is None:
         raise split.error(f"{split.scheme}:// starts a handset of its own; open it with open_handset")
     handset: Handset = connect(address, OpenOptions(timeout=timeout, key_path=key_path, usb_backend=usb_backend,
                                                     gone=gone))
@@ -87,5 +109,5 @@ def connect_when_up(uri: str, timeout: float = 60.0, on_retry: Callable[[Excepti
     return keep_trying(lambda: connect_handset(uri, timeout=10.0), timeout, pause=0.3, on_retry=on_retry)
 
 
-__all__ = ["SCHEMES", "HandsetUriError", "scheme_module", "usages", "parse_uri", "open_handset",
-           "connect_handset", "connect_when_up"]
+__all__ = ["SCHEMES", "HandsetUriError", "scheme_module", "usages", "parse_uri", "starts_handset", "with_options",
+           "open_handset", "connect_handset", "connect_when_up"]

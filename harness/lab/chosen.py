@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.handsets import starts_handset
 from harness.lab.inventory import HandsetEntry, Inventory
 from harness.lab.leases import Lease
 from harness.power import PowerSwitch, open_switch
@@ -57,7 +58,7 @@ class ChosenHandset:
             self.inventory = Inventory.load(path)
             self.entry = self.inventory.get(device)
             self.uri = self.entry.uri
-        elif uri and path and not uri.startswith("emulator://"):
+        elif uri and path and not starts_handset(uri):
             rack = Inventory.load(path)
             self.entry = entry_with_uri(rack, uri)
             self.inventory = rack if self.entry is not None else None
