@@ -134,3 +134,26 @@ def test_restart_prints_boot_lines_and_forgets_settings(modem_for) -> None:
             usbat.until(b'+CMTI: "ME",0\r\n', 5)                            # the URC port is usbat again
     finally:
         usbat.port.close()
+
+
+def test_huawei_reports_ride_inside_answers_until_curc_0(modem_for) -> None:
+    proc, m = modem_for("huawei")
+    m.ask("ATE0")
+    with ControlClient.for_endpoints(proc.endpoints) as control:
+        control.call("modem_signal", rssi=9)
+        answer = m.ask("AT+CSQ")
+        assert answer.startswith(b"\r\n^RSSI: 9\r\n\r\n^HCSQ: \"LTE\",") and answer.endswith(b"\r\n+CSQ: 9,99\r\n\r\nOK\r\n")
+        m.seen = b""
+        control.call("modem_signal", rssi=15)      # no command comes: the report goes out alone
+        m.until(b"\r\n^RSSI: 15\r\n", 5)
+        m.ask("AT^CURC=0")
+        control.call("modem_signal", rssi=20)
+        assert m.ask("AT+CSQ") == b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n"
+
+
+def test_cfun_1_1_restarts_after_its_ok(modem_for) -> None:
+    _, m = modem_for("simcom")
+    m.ask("ATE0")
+    m.ask("AT+CMGF=1")
+    assert m.ask("AT+CFUN=1,1", final=b"PB DONE\r\n").startswith(b"\r\nOK\r\n\r\nRDY\r\n")
+    assert m.ask("AT+CMGF?").endswith(b"+CMGF: 0\r\n\r\nOK\r\n")
