@@ -197,17 +197,16 @@ def _run(args: argparse.Namespace, flow: Callable[..., Any], label: str, run_dir
 def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[..., Any], label: str, run_dir: Path,
             emulator_defaults: dict[str, str]) -> int:
     from harness.artifacts import Artifacts
-    from harness.handsets import parse_uri
+    from harness.handsets import parse_uri, starts_handset
     from harness.flows.library import FlowContext
     from harness.flows.runner import FlowRunner, SignInFailed
 
     artifacts = Artifacts(run_dir)
     uri = checked_uri(chosen)
-    handset_uri = parse_uri(uri)
-    scheme, query = handset_uri.scheme, handset_uri.query
-    on_file = _emulator_on_file(query) if scheme == "emulator" else {}
+    emulated = starts_handset(uri)
+    on_file = _emulator_on_file(parse_uri(uri).query) if emulated else {}
     account, additional, previous = _accounts(args, on_file)
-    if scheme == "emulator":
+    if emulated:
         chosen.uri = _emulator_uri(uri, args, account, emulator_defaults, _note)
     opened = open_chosen(chosen, log_dir=run_dir)
     if chosen.entry is not None:  # the inventory's modem (and its number) receives the codes of its handset

@@ -229,13 +229,16 @@ def _probe_uri(entry: HandsetEntry, usb_phones: list[UsbPhone] | None, backend: 
     from harness.handsets import parse_uri, scheme_module
 
     uri = parse_uri(entry.uri)
-    address = scheme_module(uri.scheme).parse(uri)
+    scheme = scheme_module(uri.scheme)
+    if scheme.STARTS_HANDSET:
+        return None, "emulated: started on demand"
+    address = scheme.parse(uri)
     if uri.scheme == "adb-tcp":
         return probe_adb_tcp(address.host, address.port, timeout)
     if uri.scheme == "adb-usb":
         # A CNXN on USB resets the phone's ADB session: never do that under a run that holds the lease.
         return probe_adb_usb(address.serial, usb_phones, backend, timeout, handshake=not leased)
-    return None, ("emulated: started on demand" if uri.scheme == "emulator" else f"not probed ({uri.scheme}://)")
+    return None, f"not probed ({uri.scheme}://)"
 
 
 def probe_handset(inventory: Inventory, entry: HandsetEntry, usb_phones: list[UsbPhone] | None = None,

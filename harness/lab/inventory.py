@@ -101,7 +101,10 @@ class HandsetEntry:
 
     @property
     def emulated(self) -> bool:
-        return self.scheme == "emulator"
+        """An ``emulator://`` entry: its handset is started on demand, not a phone on the rack."""
+        from harness.handsets import starts_handset
+
+        return starts_handset(self.uri)
 
     def ports(self) -> dict[str, str]:
         """The serial ports of this handset by field (console, modem, power), as written."""
