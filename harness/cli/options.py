@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.handsets import usages
 from harness.lab.chosen import DEFAULT_LEASE_WAIT, ChosenHandset
 
 #: The default --timeout of a one-shot command.
@@ -19,7 +20,7 @@ DEFAULT_TIMEOUT = 60.0
 
 def add_target_options(p: argparse.ArgumentParser) -> None:
     """--handset / --device / --inventory and the lease options, for every command that drives one handset."""
-    p.add_argument("--handset", metavar="URI", help="adb-tcp://HOST:PORT, adb-usb://SERIAL or emulator://PROFILE")
+    p.add_argument("--handset", metavar="URI", help=usages())
     p.add_argument("--device", metavar="NAME", help="a handset of the rack inventory (driven under its lease)")
     p.add_argument("--inventory", metavar="FILE", help="rack inventory (default: $HARNESS_INVENTORY)")
     p.add_argument("--no-wait", action="store_true",
