@@ -1,15 +1,18 @@
-"""Screenshot round trip at 1080x1920: the harness's ADB driver (TCP, emulated USB) vs Debian's `adb exec-out screencap`.
+"""Screenshot round trip at 1080x1920: the harness's ADB driver vs Debian's `adb exec-out screencap`, at both
+ends of the maxdata range the emulated device can announce (4096, as older devices, and 1 MiB).
 
-Run: python benchmarks/bench_adb_screenshot.py [--frames 30]
-Both sides end with a numpy RGB array (what a test needs), decoded by the same
-functions, so the ratio compares the transports; each side is timed over the
-same emulated handset, one after the other, in one run.
+Run: python benchmarks/bench_adb_screenshot.py [--frames 20] [--maxdata 4096,1048576] [--usb]
+For each maxdata one emulated handset serves both clients, one after the other, in the same run; both
+end with a numpy RGB array (what a test needs), decoded by the same functions, so the ratio compares
+the hosts. The maxdata each client negotiated is read from the device's own log (it logs what each
+host announces and what it then sends per message).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,18 +20,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.handsets import connect_handset  # noqa: E402
 from harness.adb.auth import load_or_create_key  # noqa: E402
 from harness.adb.services import decode_png, decode_screencap  # noqa: E402
 from harness.emulator.process import EmulatorProcess  # noqa: E402
+from harness.handsets import connect_handset  # noqa: E402
+
+_NEGOTIATED = re.compile(r"adb: a host connects with maxdata (\d+); this device announces (\d+) and sends at most (\d+)")
 
 
-def _fps(fn, frames: int) -> float:
+def _fps(fn: Callable[[], object], frames: int) -> float:
     fn()  # warm-up
     started = time.perf_counter()
     for _ in range(frames):
@@ -36,41 +42,39 @@ def _fps(fn, frames: int) -> float:
     return frames / (time.perf_counter() - started)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", type=int, default=30)
-    args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-adb-"))
-    os.environ["HARNESS_ADB_KEY"] = str(work / "harness-key")
-    load_or_create_key(work / "harness-key")
-    env = None
-    keys = [str(work / "harness-key.pub")]
-    have_adb = shutil.which("adb") is not None
-    if have_adb:
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        env = {**os.environ, "HOME": str(work / "home"), "ANDROID_ADB_SERVER_PORT": str(probe.getsockname()[1])}
-        probe.close()
-        (work / "home" / ".android").mkdir(parents=True)
-        subprocess.run(["adb", "start-server"], env=env, capture_output=True, timeout=30)
-        keys.append(str(work / "home" / ".android" / "adbkey.pub"))
-    args_emu = ["--animation-ms", "0"]
+def _negotiated(emu: EmulatorProcess, seen: int) -> tuple[str, int]:
+    """The maxdata line of the host that connected last (after ``seen`` such lines), and how many there are now."""
+    with emu.control() as control:
+        lines = [m for line in control.call("log", n=500)["lines"] if (m := _NEGOTIATED.search(line))]
+    if len(lines) <= seen:
+        return "?", len(lines)
+    host, device, sends = lines[-1].groups()
+    return f"host {host}, device {device}: {sends} a message", len(lines)
+
+
+def run(maxdata: int, frames: int, usb: bool, keys: list[str], env: dict[str, str] | None) -> dict[str, tuple[float, str]]:
+    results: dict[str, tuple[float, str]] = {}
+    args_emu = ["--animation-ms", "0", "--adb-maxdata", str(maxdata)]
     for key in keys:
         args_emu += ["--adb-key", key]
     with EmulatorProcess("lumia-930", args_emu) as emu:
         handset = connect_handset(f"adb-tcp://{emu.endpoints['adb']}")
-        results = {
-            "harness raw (TCP)": _fps(handset.screenshot, args.frames),
-            "harness png (TCP)": _fps(handset.screenshot_png, args.frames),
-        }
+        handset.screenshot()
+        how, seen = _negotiated(emu, 0)
+        results["harness raw (TCP)"] = (_fps(handset.screenshot, frames), how)
+        results["harness png (TCP)"] = (_fps(handset.screenshot_png, frames), how)
         handset.close()
-        from harness.emulator.usb_backend import EmulatedUsbBackend
+        if usb:
+            from harness.emulator.usb_backend import EmulatedUsbBackend
 
-        usb_handset = connect_handset(f"adb-usb://{emu.endpoints['serial']}", usb_backend=EmulatedUsbBackend([emu.endpoints["usb"]]))
-        results["harness raw (emulated USB)"] = _fps(usb_handset.screenshot, args.frames)
-        results["harness png (emulated USB)"] = _fps(usb_handset.screenshot_png, args.frames)
-        usb_handset.close()
-        if have_adb:
+            usb_handset = connect_handset(f"adb-usb://{emu.endpoints['serial']}",
+                                          usb_backend=EmulatedUsbBackend([emu.endpoints["usb"]]))
+            usb_handset.screenshot()
+            how, seen = _negotiated(emu, seen)
+            results["harness raw (emulated USB)"] = (_fps(usb_handset.screenshot, frames), how)
+            results["harness png (emulated USB)"] = (_fps(usb_handset.screenshot_png, frames), how)
+            usb_handset.close()
+        if env is not None:
             serial = emu.endpoints["adb"]
             subprocess.run(["adb", "connect", serial], env=env, capture_output=True, timeout=30)
 
@@ -82,15 +86,49 @@ def main() -> None:
                 out = subprocess.run(["adb", "-s", serial, "exec-out", "screencap", "-p"], env=env, capture_output=True, timeout=30)
                 return decode_png(out.stdout)
 
-            frames = max(5, args.frames // 3)
-            results["adb exec-out screencap (raw)"] = _fps(adb_raw, frames)
-            results["adb exec-out screencap -p"] = _fps(adb_png, frames)
+            adb_raw()
+            how, seen = _negotiated(emu, seen)
+            few = max(5, frames // 3)
+            results["adb exec-out screencap (raw)"] = (_fps(adb_raw, few), how)
+            results["adb exec-out screencap -p"] = (_fps(adb_png, few), how)
+            subprocess.run(["adb", "disconnect", serial], env=env, capture_output=True, timeout=30)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=20)
+    ap.add_argument("--maxdata", default="4096,1048576", help="the device's maxdata values to run at")
+    ap.add_argument("--usb", action="store_true", help="also time the harness over the emulated USB backend")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-adb-"))
+    os.environ["HARNESS_ADB_KEY"] = str(work / "harness-key")
+    load_or_create_key(work / "harness-key")
+    env = None
+    keys = [str(work / "harness-key.pub")]
+    if shutil.which("adb") is not None:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        env = {**os.environ, "HOME": str(work / "home"), "ANDROID_ADB_SERVER_PORT": str(probe.getsockname()[1])}
+        probe.close()
+        (work / "home" / ".android").mkdir(parents=True)
+        subprocess.run(["adb", "start-server"], env=env, capture_output=True, timeout=30)
+        keys.append(str(work / "home" / ".android" / "adbkey.pub"))
+    load = os.getloadavg()
+    try:
+        for maxdata in (int(v) for v in args.maxdata.split(",")):
+            results = run(maxdata, args.frames, args.usb, keys, env)
+            print(f"device maxdata {maxdata}:")
+            for name, (fps, how) in results.items():
+                print(f"  {name:32s} {fps:6.1f} frames/s   (maxdata {how})")
+            if env is not None:
+                raw = results["harness raw (TCP)"][0] / results["adb exec-out screencap (raw)"][0]
+                png = results["harness png (TCP)"][0] / results["adb exec-out screencap -p"][0]
+                print(f"  ratio harness / adb: raw {raw:.2f}x, png {png:.2f}x")
+    finally:
+        if env is not None:
             subprocess.run(["adb", "kill-server"], env=env, capture_output=True, timeout=30)
-    for name, fps in results.items():
-        print(f"{name:34s} {fps:6.1f} frames/s")
-    if have_adb:
-        print(f"ratio raw: harness / adb = {results['harness raw (TCP)'] / results['adb exec-out screencap (raw)']:.2f}x")
-        print(f"ratio png: harness / adb = {results['harness png (TCP)'] / results['adb exec-out screencap -p']:.2f}x")
+    print(f"load average at the start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from harness.adb.protocol import (
 )
 from harness.deadline import deadline_of, left, until
 from harness.secrets import SecretText
-from harness.transport.base import Pipe, TransportClosed, TransportTimeout
+from harness.transport.base import Pipe, TransportClosed, TransportTimeout, read_into
 
 HOST_BANNER = b"host::features=shell_v2,cmd,stat_v2"
 #: The smallest maxdata a device may announce (adb's own minimum payload is 4096; older devices used that).
@@ -49,7 +49,7 @@ class Stream:
 
     MAX_UNACKED = 4
 
-    def __init__(self, conn: "AdbConnection", local_id: int, service: str) -> None:
+    def __init__(self, conn: "AdbConnection", local_id: int, service: str, sink: memoryview | None = None) -> None:
         self.conn = conn
         self.local_id = local_id
         self.remote_id = 0
@@ -59,6 +59,11 @@ class Stream:
         self.closed = False
         self.opened = False  # the device said OKAY to our OPEN
         self._buf = bytearray()
+        #: With a sink, the reader puts what the device sends straight into it (``read_all_into``).
+        self.sink = sink
+        self.filled = 0
+        self.overflow = 0  # bytes the device offered past the sink's end (then nothing more is taken)
+        self._ended = threading.Event()  # the device closed the stream, or the connection ended
 
     # reader-thread side
     def _on_okay(self, remote_id: int) -> None:
@@ -76,6 +81,7 @@ class Stream:
         self.closed = True
         self._ready.set()
         self._chunks.put(None)
+        self._ended.set()
 
     # caller side
     def _take(self, timeout: float | None) -> bytes | None:
@@ -155,6 +161,22 @@ class Stream:
                 raise OutputTooLarge(f"{self.service!r}: expected at most {limit} bytes, the device sent more "
                                      f"({size} so far){'; ' + hint if hint else ''}")
             parts.append(chunk)
+
+    def read_all_into(self, timeout: float | None = None, hint: str = "") -> int:
+        """Wait until the device closes a stream opened with a sink; how many bytes it put there.
+
+        ``timeout`` is for the whole read. More than the sink holds ends in ``OutputTooLarge`` (``hint``
+        says how to allow more); a connection that ends first raises as ``read_all`` does.
+        """
+        assert self.sink is not None, "read_all_into needs a stream opened with a sink"
+        total = left(timeout or self.conn.timeout)
+        if not self._ended.wait(total):
+            raise AdbTimeout(f"the end of {self.service!r}", f"{self.filled} bytes so far", total or 0)
+        if self.overflow:
+            raise OutputTooLarge(f"{self.service!r}: expected at most {len(self.sink)} bytes, the device sent more "
+                                 f"({self.overflow} so far){'; ' + hint if hint else ''}")
+        self.conn._raise_if_dead()
+        return self.filled
 
     def close(self) -> None:
         if not self.closed:
@@ -273,7 +295,15 @@ class AdbConnection:
     def _read_loop(self) -> None:
         while self._dead is None:
             try:
-                msg = self._recv(None)
+                header = self.pipe.read_exact(HEADER.size, None)
+                command, arg0, arg1, length, check = parse_header(header, self.max_payload)
+                stream = self._streams.get(arg1)
+                if command == A_WRTE and stream is not None and stream.sink is not None:
+                    self._into_sink(stream, length, check)
+                    continue
+                data = self.pipe.read_exact(length, None) if length else b""
+                verify_payload(command, data, check, self.version)
+                msg = Message(command, arg0, arg1, data)
             except Exception as exc:  # closed, violation: every stream learns of it
                 self._dead = exc
                 break
@@ -297,13 +327,38 @@ class AdbConnection:
         for stream in list(self._streams.values()):
             stream._on_close()
 
+    def _into_sink(self, stream: Stream, length: int, check: int) -> None:
+        """A WRTE for a stream with a sink: its payload goes straight into the sink's next bytes.
+
+        There is room for it, so it is acknowledged before it is read: the device makes its next message
+        while this one crosses. A payload past the sink's end is read off the wire, not kept and not
+        acknowledged (the device sends no more), and the caller gets ``OutputTooLarge``.
+        """
+        assert stream.sink is not None
+        end = stream.filled + length
+        if end > len(stream.sink):
+            self.pipe.read_exact(length, None)
+            stream.overflow = end
+            stream._ended.set()
+            return
+        if not stream.closed:
+            self._send(Message(A_OKAY, stream.local_id, stream.remote_id))
+        view = stream.sink[stream.filled:end]
+        read_into(self.pipe, view, None)
+        verify_payload(A_WRTE, view, check, self.version)
+        stream.filled = end
+
     # ------------------------------------------------------------------ streams
-    def open(self, service: str | SecretText, timeout: float | None = None) -> Stream:
-        """Open a service; a ``SecretText`` one is revealed only into the OPEN message, never into an error."""
+    def open(self, service: str | SecretText, timeout: float | None = None, sink: memoryview | None = None) -> Stream:
+        """Open a service; a ``SecretText`` one is revealed only into the OPEN message, never into an error.
+
+        With ``sink`` (a writable buffer) everything the service sends is put straight into it: read the
+        count with ``Stream.read_all_into``.
+        """
         self._raise_if_dead()
         name = str(service)  # secrets masked: this is all that errors and logs ever see
         local_id = next(self._ids)
-        stream = Stream(self, local_id, name)
+        stream = Stream(self, local_id, name, sink)
         payload = (service.reveal() if isinstance(service, SecretText) else service).encode() + b"\0"
         if len(payload) > self.max_write:
             raise AdbError(f"service {name!r} is {len(payload)} bytes, more than the device's maxdata {self.max_write}")

@@ -122,12 +122,9 @@ class AdbHandset(Handset):
     def screenshot(self) -> np.ndarray:
         """The screen; the device may send no more than the screen it announced (`wm size`) holds."""
         size = (self.info.width, self.info.height)
-        limit = services.screencap_limit(*size)
 
         def take() -> np.ndarray:
-            raw = services.exec_out(self.conn, "screencap", self.timeout, limit,
-                                    f"a {size[0]}x{size[1]} screen's frame is {limit} bytes")
-            return services.decode_screencap(raw, size)
+            return services.screencap(self.conn, size, self.timeout)
 
         try:
             return self._call(take)
@@ -138,10 +135,7 @@ class AdbHandset(Handset):
 
     def screenshot_png(self) -> np.ndarray:
         size = (self.info.width, self.info.height)
-        limit = services.png_limit(*size)
-        data = self._call(lambda: services.exec_out(self.conn, "screencap -p", self.timeout, limit,
-                                                    f"a {size[0]}x{size[1]} screen's PNG is at most {limit} bytes"))
-        return services.decode_png(data, size[0] * size[1])
+        return self._call(lambda: services.screencap_png(self.conn, size, self.timeout))
 
     # ------------------------------------------------------------------ input
     def _input(self, action: str, *args: str | SecretText) -> None:

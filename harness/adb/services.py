@@ -90,6 +90,17 @@ def exec_out(conn: AdbConnection, command: str, timeout: float | None = None, li
         return stream.read_all(timeout, limit, hint)
 
 
+def exec_out_into(conn: AdbConnection, command: str, buf: np.ndarray, timeout: float | None = None,
+                  hint: str = "") -> np.ndarray:
+    """``exec:`` with the command's stdout put straight into ``buf`` (no copy); the filled start of ``buf``.
+
+    More than ``buf`` holds ends in ``OutputTooLarge``.
+    """
+    with conn.open(f"exec:{command}", sink=memoryview(buf).cast("B")) as stream:
+        count = stream.read_all_into(timeout, hint)
+    return buf[:count]
+
+
 #: The largest screen the host accepts from a device (16 megapixels: 64 MiB as RGBA).
 MAX_SCREEN_PIXELS = MAX_PIXELS
 
@@ -105,54 +116,77 @@ def png_limit(width: int, height: int) -> int:
     return raw + raw // 4096 + 65536
 
 
-def decode_screencap(raw: bytes, expected: tuple[int, int] | None = None) -> np.ndarray:
-    """screencap's raw output (16-byte header, or 12 on old releases, then RGBA) -> RGB array.
+def decode_screencap(raw: bytes | np.ndarray, expected: tuple[int, int] | None = None) -> np.ndarray:
+    """screencap's raw output (16-byte header, or 12 on old releases, then RGBA) -> RGB array, a view of ``raw``.
 
     ``expected`` is the (width, height) the device announced (`wm size`); a frame of another area is refused.
     """
-    if len(raw) < 12:
-        raise ProtocolViolation(f"screencap gave {len(raw)} bytes, less than a header", raw)
-    width, height, fmt = struct.unpack_from("<III", raw)
+    data = memoryview(raw).cast("B")
+    head = bytes(data[:16])
+    if len(data) < 12:
+        raise ProtocolViolation(f"screencap gave {len(data)} bytes, less than a header", head)
+    width, height, fmt = struct.unpack_from("<III", head)
     pixels = width * height * 4
     if width == 0 or height == 0 or width * height > MAX_SCREEN_PIXELS:
-        raise ProtocolViolation(f"screencap header says {width}x{height}", raw[:16])
+        raise ProtocolViolation(f"screencap header says {width}x{height}", head)
     if expected is not None and width * height != expected[0] * expected[1]:
-        raise ProtocolViolation(f"screencap header says {width}x{height}, the screen is {expected[0]}x{expected[1]}", raw[:16])
+        raise ProtocolViolation(f"screencap header says {width}x{height}, the screen is {expected[0]}x{expected[1]}", head)
     if fmt != 1:
-        raise ProtocolViolation(f"screencap pixel format {fmt}, expected 1 (RGBA_8888)", raw[:16])
-    if len(raw) == 16 + pixels:
-        body = raw[16:]
-    elif len(raw) == 12 + pixels:
-        body = raw[12:]
-    elif len(raw) < 12 + pixels:
-        raise ShortFrame(f"screencap gave {len(raw)} bytes for {width}x{height} RGBA: the frame was cut short", raw[:16])
+        raise ProtocolViolation(f"screencap pixel format {fmt}, expected 1 (RGBA_8888)", head)
+    if len(data) == 16 + pixels:
+        body = data[16:]
+    elif len(data) == 12 + pixels:
+        body = data[12:]
+    elif len(data) < 12 + pixels:
+        raise ShortFrame(f"screencap gave {len(data)} bytes for {width}x{height} RGBA: the frame was cut short", head)
     else:
-        raise ProtocolViolation(f"screencap gave {len(raw)} bytes for {width}x{height} RGBA", raw[:16])
+        raise ProtocolViolation(f"screencap gave {len(data)} bytes for {width}x{height} RGBA", head)
     return np.frombuffer(body, np.uint8).reshape(height, width, 4)[:, :, :3]
+
+
+def screencap(conn: AdbConnection, size: tuple[int, int], timeout: float | None = None) -> np.ndarray:
+    """The screen as an RGB array: the device's raw frame lands in a buffer made for it and is used in place.
+
+    ``size`` is the (width, height) the device announced; it may send no more than that screen holds.
+    """
+    limit = screencap_limit(*size)
+    buf = np.empty(limit, np.uint8)  # pages are touched only as the frame arrives
+    raw = exec_out_into(conn, "screencap", buf, timeout, f"a {size[0]}x{size[1]} screen's frame is {limit} bytes")
+    return decode_screencap(raw, size)
+
+
+def screencap_png(conn: AdbConnection, size: tuple[int, int], timeout: float | None = None) -> np.ndarray:
+    """The screen as an RGB array from ``screencap -p``: the PNG lands in a buffer and is decoded from it."""
+    limit = png_limit(*size)
+    buf = np.empty(limit, np.uint8)
+    data = exec_out_into(conn, "screencap -p", buf, timeout, f"a {size[0]}x{size[1]} screen's PNG is at most {limit} bytes")
+    return decode_png(data, size[0] * size[1])
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def png_size(data: bytes) -> tuple[int, int] | None:
+def png_size(data: bytes | np.ndarray) -> tuple[int, int] | None:
     """(width, height) from a PNG's IHDR, read before anything is decoded; None if it is not a PNG."""
+    data = bytes(memoryview(data).cast("B")[:24])
     if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
         return None
     width, height = struct.unpack_from(">II", data, 16)
     return width, height
 
 
-def decode_png(data: bytes, max_pixels: int = MAX_SCREEN_PIXELS) -> np.ndarray:
+def decode_png(data: bytes | np.ndarray, max_pixels: int = MAX_SCREEN_PIXELS) -> np.ndarray:
     """`screencap -p` output as an RGB array; its IHDR size is checked before OpenCV decodes it."""
     size = png_size(data)
+    data = memoryview(data).cast("B")
     if size is None:
-        raise ProtocolViolation("screencap -p did not give a PNG", data[:32])
+        raise ProtocolViolation("screencap -p did not give a PNG", bytes(data[:32]))
     if size[0] == 0 or size[1] == 0 or size[0] * size[1] > max_pixels:
         raise ProtocolViolation(f"screencap -p PNG says {size[0]}x{size[1]}, more than the {max_pixels} pixels "
-                                "allowed", data[:32])
+                                "allowed", bytes(data[:32]))
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
-        raise ProtocolViolation("screencap -p did not give a PNG that decodes", data[:32])
+        raise ProtocolViolation("screencap -p did not give a PNG that decodes", bytes(data[:32]))
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

@@ -78,7 +78,8 @@ class DeviceStream:
     def on_okay(self) -> None:
         with self._cond:
             self._okay = True
-            self._cond.notify_all()
+            if self._pending is None:  # mid-write the waiting service is not woken per message: only at its end
+                self._cond.notify_all()
         self._send_next()
 
     def on_close(self) -> None:
@@ -231,6 +232,8 @@ class DeviceSession:
                 raise WireViolation(f"CNXN with maxdata {msg.arg1}, expected at least {MIN_HOST_MAXDATA}")
             self.version = min(msg.arg0, VERSION_SKIP_CHECKSUM)
             self.max_write = min(msg.arg1, self.max_data)
+            self.phone._log(f"adb: a host connects with maxdata {msg.arg1}; this device announces {self.max_data} "
+                            f"and sends at most {self.max_write} bytes a message")
             self._send_token()
         elif msg.command == A_AUTH:
             self._auth(msg)

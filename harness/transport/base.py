@@ -22,7 +22,18 @@ class Pipe(Protocol):
 
     def read_exact(self, n: int, timeout: float | None) -> bytes: ...
 
+    # Optional: ``read_into(view, timeout)`` fills a buffer in place (TcpPipe); see ``read_into`` below.
+
     def close(self) -> None: ...
 
     @property
     def description(self) -> str: ...
+
+
+def read_into(pipe: Pipe, view: memoryview, timeout: float | None) -> None:
+    """Fill ``view`` from ``pipe``: straight into it where the pipe can (``pipe.read_into``), else through one copy."""
+    fill = getattr(pipe, "read_into", None)
+    if fill is not None:
+        fill(view, timeout)
+    else:
+        view[:] = pipe.read_exact(len(view), timeout)

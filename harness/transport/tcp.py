@@ -48,29 +48,35 @@ class TcpPipe:
 
     def read_exact(self, n: int, timeout: float | None) -> bytes:
         """``n`` bytes, or a typed error once ``timeout`` (None: none) has passed since the call began."""
+        buf = bytearray(n)
+        self.read_into(memoryview(buf), timeout)
+        return bytes(buf)
+
+    def read_into(self, view: memoryview, timeout: float | None) -> None:
+        """Fill ``view`` from the socket (no copy on this side), or a typed error once ``timeout`` (None: none)
+        has passed since the call began."""
         timeout = left(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
-        buf = bytearray()
-        while len(buf) < n:
+        n, got = len(view), 0
+        while got < n:
             if deadline is not None:
                 rest = deadline - time.monotonic()
                 if rest <= 0:
-                    raise TransportTimeout(f"{n} bytes from {self.description}", f"{len(buf)} bytes", timeout or 0)
+                    raise TransportTimeout(f"{n} bytes from {self.description}", f"{got} bytes", timeout or 0)
                 self._sock.settimeout(rest)
             else:
                 self._sock.settimeout(_IDLE_POLL)
             try:
-                chunk = self._sock.recv(min(n - len(buf), 1 << 20))
+                count = self._sock.recv_into(view[got:])
             except socket.timeout:
                 if deadline is None:
                     continue  # no deadline: wait on
-                raise TransportTimeout(f"{n} bytes from {self.description}", f"{len(buf)} bytes", timeout or 0) from None
+                raise TransportTimeout(f"{n} bytes from {self.description}", f"{got} bytes", timeout or 0) from None
             except OSError as exc:
                 raise TransportClosed(f"{self.description}: connection lost ({exc.strerror or exc})") from None
-            if not chunk:
-                raise TransportClosed(f"{self.description}: closed by the device after {len(buf)} of {n} bytes")
-            buf += chunk
-        return bytes(buf)
+            if not count:
+                raise TransportClosed(f"{self.description}: closed by the device after {got} of {n} bytes")
+            got += count
 
     def close(self) -> None:
         try:
