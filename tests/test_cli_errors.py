@@ -145,3 +145,9 @@ def test_an_adb_key_that_cannot_be_made_is_one_line(nowhere: str) -> None:
     run = harness("tap", "--handset", nowhere, "1", "1", env={**env, "HOME": "/proc/nope"})
     run.stderr = "".join(line for line in run.stderr.splitlines(True) if not line.startswith("connecting to "))
     one_line_error(run, "harness tap:", "/proc/nope/.android/adbkey", "HARNESS_ADB_KEY")
+
+
+def test_python_dash_m_harness_cli_runs_the_command_too() -> None:
+    # it worked while the command line was one module (harness/cli.py); the package keeps it
+    run = subprocess.run([sys.executable, "-m", "harness.cli", "--version"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.startswith("harness "), run.stderr

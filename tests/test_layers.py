@@ -55,3 +55,11 @@ def test_no_cycle_between_packages() -> None:
     # a package-level graph: sub-packages and top-level modules (harness.errors) are its nodes
     parts = graph.part_graph(ROOT)
     assert [graph.edges_within(parts, group) for group in graph.cycles(parts)] == []
+
+
+def test_no_layer_imports_the_command_line() -> None:
+    # harness/cli is a front door: it imports the layers and the layers never import it back
+    # (harness.__main__, ``python -m harness``, is the door's own entry)
+    back = [edge for edge in _imports_from("harness", ["harness.cli"])
+            if not _under(edge.split(" -> ")[0], "harness.cli") and not edge.startswith("harness.__main__ ")]
+    assert back == []

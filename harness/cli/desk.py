@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.cli.options import add_target_options, add_timeout_option, bounded, checked_uri, chosen_handset, open_chosen
+from harness.cli.options import add_target_options, add_timeout_option, bounded, chosen_handset, open_chosen
 from harness.errors import HarnessError
 from harness.handset import KEYCODES
 from harness.lab.chosen import ChosenHandset
@@ -252,7 +252,7 @@ def _wait_until_answering(chosen: ChosenHandset, seconds: float) -> None:
               end="", file=sys.stderr, flush=True)
 
     try:
-        handset = connect_when_up(checked_uri(chosen), timeout=seconds, on_retry=tick)
+        handset = connect_when_up(chosen.require_uri(), timeout=seconds, on_retry=tick)
     except HarnessError as exc:
         print(file=sys.stderr)
         raise HarnessError(f"{chosen.uri} did not answer within {seconds:g}s of power on ({exc}); "

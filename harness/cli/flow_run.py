@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.accounts import Credentials
-from harness.cli.options import add_target_options, checked_uri, chosen_handset, open_chosen, screen_library
+from harness.cli.options import add_target_options, chosen_handset, open_chosen, screen_library
 from harness.errors import HarnessError, HarnessTimeout
 from harness.flows.codes import CodesByAccount
 from harness.lab.chosen import ChosenHandset
@@ -202,7 +202,7 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
     from harness.flows.runner import FlowRunner, SignInFailed
 
     artifacts = Artifacts(run_dir)
-    uri = checked_uri(chosen)
+    uri = chosen.require_uri()
     emulated = starts_handset(uri)
     on_file = _emulator_on_file(parse_uri(uri).query) if emulated else {}
     account, additional, previous = _accounts(args, on_file)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.handsets import usages
+from harness.handsets import OpenedHandset, usages
 from harness.lab.chosen import DEFAULT_LEASE_WAIT, ChosenHandset
 
 #: The default --timeout of a one-shot command.
@@ -37,35 +37,24 @@ def chosen_handset(args: argparse.Namespace) -> ChosenHandset:
                          command=f"harness {getattr(args, 'command', '') or ''}".strip())
 
 
-def checked_uri(chosen: ChosenHandset) -> str:
-    """The chosen handset's URI, checked: a one-line error for a missing or malformed one, before anything opens."""
-    from harness.handsets import parse_uri
-
-    uri = chosen.require_uri()
-    parse_uri(uri)
-    return uri
-
-
-def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_shot: bool = False) -> Any:
+def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_shot: bool = False) -> OpenedHandset:
     """Open the chosen handset under its lease (an inventory handset's), saying on stderr what it connects to.
 
     ``one_shot``: the command does one thing and ends, so an ``emulator://`` handset
     lives only as long as it; say so, and point to ``harness emulate``.
     """
-    from harness.handsets import open_handset, parse_uri, starts_handset
+    from harness.handsets import parse_uri, starts_handset
+    from harness.handsets.emulator import DEFAULT_PROFILE
 
-    uri = checked_uri(chosen)
-    chosen.take_lease()
+    uri = chosen.require_uri()
+    chosen.take_lease()  # before the notes: waiting for a leased handset says so first
     if one_shot and starts_handset(uri):
-        profile = parse_uri(uri).location or "lumia-930"
+        profile = parse_uri(uri).location or DEFAULT_PROFILE
         print(f"note: {uri} starts a throwaway emulated handset that stops when this command ends; "
               f"for one that stays, run `harness emulate --profile {profile}` and use the adb endpoint "
               f"it prints (--handset adb-tcp://HOST:PORT)", file=sys.stderr, flush=True)
     print(f"connecting to {uri} ...", file=sys.stderr, flush=True)
-    opened = open_handset(uri, log_dir=log_dir)
-    if opened.profile is None:
-        opened.profile = chosen.profile()
-    return opened
+    return chosen.open(log_dir)
 
 
 def screen_library(folder: str | None) -> Any:

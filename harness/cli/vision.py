@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.cli.options import (add_target_options, add_timeout_option, bounded, checked_uri, chosen_handset,
+from harness.cli.options import (add_target_options, add_timeout_option, bounded, chosen_handset,
                                  open_chosen, screen_library)
 from harness.errors import ConfigError, HarnessError
 from harness.images import load_rgb
@@ -77,7 +77,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
             opened = open_chosen(chosen, one_shot=True)
             try:
                 args.stage(f"taking a screenshot from {chosen.uri}")
-                found &= _print(args.device or checked_uri(chosen), opened.handset.screenshot(), library,
+                found &= _print(args.device or chosen.require_uri(), opened.handset.screenshot(), library,
                                 scale or (opened.profile.scale if opened.profile else None), args.json)
             finally:
                 opened.close()

@@ -3,9 +3,8 @@
 Every command that drives an inventory handset (the desk commands, ``match``,
 ``signin``, ``run-flow``) takes the lease pytest takes for it, so a person at
 the desk and a test run never drive one phone at once. A URI that is an
-inventory handset's URI is leased the same way as its name. This module knows
-nothing of the command line: the front doors build a ``ChosenHandset`` from
-their options.
+inventory handset's URI is leased the same way as its name. This module takes
+no argparse: the front doors build a ``ChosenHandset`` from their options.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import os
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.handsets import starts_handset
+from harness.handsets import OpenedHandset, starts_handset
 from harness.lab.inventory import HandsetEntry, Inventory
 from harness.lab.leases import Lease
 from harness.power import PowerSwitch, open_switch
@@ -64,10 +63,25 @@ class ChosenHandset:
             self.inventory = rack if self.entry is not None else None
 
     def require_uri(self) -> str:
-        """The handset URI (a one-line error when none was given)."""
+        """The handset URI, checked: a one-line error for a missing or malformed one, before anything opens."""
+        from harness.handsets import parse_uri
+
         if not self.uri:
             raise HarnessError("say which handset: --handset URI or --device NAME")
+        parse_uri(self.uri)
         return self.uri
+
+    def open(self, log_dir: str | Path | None = None) -> OpenedHandset:
+        """Open the handset under its lease (an inventory handset's), with the inventory's profile when its URI
+        names none; the caller closes it, and the lease stays until ``release``."""
+        from harness.handsets import open_handset
+
+        uri = self.require_uri()
+        self.take_lease()
+        opened = open_handset(uri, log_dir=log_dir)
+        if opened.profile is None:
+            opened.profile = self.profile()
+        return opened
 
     def take_lease(self) -> Lease | None:
         """Lease the inventory handset (no-op for a bare URI); kept until ``release``."""
