@@ -28,9 +28,27 @@ MAX_LINE = 512
 MAX_BYTES = 16 << 20
 
 
+#: A word of hex this long is a PDU (27.005 PDU mode: an SMS in hex), logged as its size only.
+PDU_SHAPED = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){12,}(?![0-9A-Za-z])")
+
+
+def is_pdu(line: str) -> bool:
+    """A line that is one PDU in hex (the line after a PDU-mode +CMGL, +CMGR or +CMT header)."""
+    return PDU_SHAPED.fullmatch(line.strip()) is not None
+
+
+def pdu_note(hex_text: str) -> str:
+    return f"<pdu {len(hex_text.strip()) // 2} bytes, masked>"
+
+
 def mask(line: str) -> str:
-    """``line`` with registered secrets and code-shaped digit runs masked, made one bounded line."""
-    line = CODE_SHAPED.sub(lambda m: "#" * len(m.group(0)), redact(line))
+    """``line`` with registered secrets, PDUs and code-shaped digit runs masked, made one bounded line.
+
+    A PDU is masked whole: its text is packed (GSM 7-bit) or in UCS2 hex, where no digit run gives a
+    code away reliably, and masking its digit runs alone would leave an unreadable, still leaky line.
+    """
+    line = PDU_SHAPED.sub(lambda m: pdu_note(m.group(0)), redact(line))
+    line = CODE_SHAPED.sub(lambda m: "#" * len(m.group(0)), line)
     if len(line) > MAX_LINE or not line.isprintable():
         line = quote_seen(line, MAX_LINE)
     return line

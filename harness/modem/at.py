@@ -46,12 +46,30 @@ class CmsError(ModemError):
 
 @dataclass(frozen=True)
 class Sms:
-    """One stored text message."""
+    """One text message as a person reads it: a multipart message is one ``Sms`` made of its parts."""
 
     index: int
     status: str
     sender: str
     timestamp: datetime | None
+    body: str
+    indexes: tuple[int, ...] = ()      # where its parts are stored (empty: delivered by +CMT, never stored)
+    sources: tuple[object, ...] = ()   # the +CMT deliveries it was made of
+    parts: int = 1
+    missing: tuple[int, ...] = ()      # numbers of parts that never came (after their deadline)
+    coding: str = "text"               # text (text mode), gsm7, 8bit, ucs2
+
+    @property
+    def stored(self) -> tuple[int, ...]:
+        """Every storage index to read again or delete."""
+        return self.indexes or ((self.index,) if self.index >= 0 else ())
+
+
+@dataclass(eq=False)
+class Delivery:
+    """A message delivered straight to us (+CMT, 27.005 3.4.1): its header line and the line after it, raw."""
+
+    header: str
     body: str
 
 
@@ -161,6 +179,43 @@ def parse_cmt_header(line: str) -> tuple[str, datetime | None]:
     if timestamp is None and len(fields) > 3:  # an unquoted scts splits in two on its comma
         timestamp = parse_scts(f"{fields[2]},{fields[3]}")
     return fields[0], timestamp
+
+
+#: <stat> in PDU mode (27.005 3.1) and its text-mode name.
+PDU_STATUS = {0: "REC UNREAD", 1: "REC READ", 2: "STO UNSENT", 3: "STO SENT"}
+
+
+def parse_pdu_header(line: str, with_index: bool) -> tuple[int, str, int]:
+    """+CMGL: <index>,<stat>,[<alpha>],<length> / +CMGR: <stat>,[<alpha>],<length> (27.005 3.4.2, 3.4.3, PDU mode)."""
+    fields = split_fields(line.partition(":")[2])
+    try:
+        index = int(fields.pop(0)) if with_index else -1
+        status = PDU_STATUS.get(int(fields[0]), fields[0])
+        length = int(fields[-1])
+    except (IndexError, ValueError):
+        raise ModemError(f"malformed PDU-mode header {quote_seen(repr(line), 160)}") from None
+    if len(fields) < 2 or not 0 <= length <= 255:
+        raise ModemError(f"malformed PDU-mode header {quote_seen(repr(line), 160)}")
+    return index, status, length
+
+
+def cmt_pdu_length(header: str) -> int | None:
+    """The <length> of a PDU-mode +CMT header (``+CMT: [<alpha>],<length>``); None for a text-mode one."""
+    fields = split_fields(header.partition(":")[2])
+    if len(fields) == 2 and fields[1].isdigit() and '"' not in header.partition(",")[2]:
+        return int(fields[1])
+    return None
+
+
+def parse_pdu_listing(lines: list[str], prefix: str = "+CMGL:") -> list[tuple[int, str, int, str]]:
+    """(index, status, length, hex PDU) per message of an AT+CMGL=<stat> or AT+CMGR answer in PDU mode."""
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith(prefix):
+            index, status, length = parse_pdu_header(line, with_index=prefix == "+CMGL:")
+            pdu = lines[i + 1] if i + 1 < len(lines) and not lines[i + 1].startswith(prefix) else ""
+            out.append((index, status, length, pdu))
+    return out
 
 
 def parse_cnum(lines: list[str]) -> list[str]:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import serial
 
-from harness.modem.at import ModemError, Sms, damaged_final, is_final, is_urc, parse_cmt_header
-from harness.serial_log import SerialLog
+from harness.modem.at import Delivery, damaged_final, is_final, is_urc
+from harness.serial_log import SerialLog, is_pdu, pdu_note
 
 #: Bytes of one line kept; the rest of an over-long line is counted and thrown away.
 MAX_LINE = 4096
@@ -60,7 +60,7 @@ class ModemLink:
         self.cond = threading.Condition()
         self.exchange: Exchange | None = None
         self.urcs: deque[str] = deque(maxlen=KEEP_URCS)
-        self.delivered: deque[Sms] = deque(maxlen=KEEP_DELIVERED)
+        self.delivered: deque[Delivery] = deque(maxlen=KEEP_DELIVERED)
         self.urc_count = 0
         self.unfinished = b""   # the start of a line still without its end (for errors)
         self.unfinished_size = 0
@@ -105,22 +105,25 @@ class ModemLink:
     def _log(self, *parts: str) -> None:
         self.log.write(*parts, flush=False)  # the read loop flushes once per chunk
 
+    def _log_body(self, line: str) -> None:
+        """A message's text or PDU is never logged, only its size: it holds the code."""
+        if is_pdu(line):
+            self._log("<< message", pdu_note(line))
+        else:
+            self._log("<< message text:", f"[{len(line)} chars]")
+
     def _route_locked(self, line: str, cut: int) -> bool:
         """File one line where it belongs; True when a waiter may care (an answer ended, a URC or text came)."""
         ex = self.exchange
         if self._cmt_header is not None:  # the text line of a +CMT delivery
             header, self._cmt_header = self._cmt_header, None
-            self._log("<< message text:", f"[{len(line)} chars]")
-            try:
-                sender, stamp = parse_cmt_header(header)
-            except ModemError:
-                return False
-            self.delivered.append(Sms(-1, "REC UNREAD", sender, stamp, line))
+            self._log_body(line)
+            self.delivered.append(Delivery(header, line))
             self.urc_count += 1
             return True
         if ex is not None and not ex.done and ex.expect_body:
             ex.expect_body = False
-            self._log("<< message text:", f"[{len(line)} chars]")
+            self._log_body(line)
             self._add(ex, line, cut, text=True)
             return False
         if not line.strip():

@@ -1,4 +1,9 @@
-"""A GSM/LTE modem over any pyserial URL, in SMS text mode: reads the access codes that arrive by text.
+"""A GSM/LTE modem over any pyserial URL: reads the access codes that arrive by text.
+
+Messages are read in PDU mode where the modem offers it (probed with
+``AT+CMGF=?`` and by trying ``AT+CMGF=0``), else in text mode; multipart,
+UCS2 and alphanumeric-sender messages are decoded and joined in
+``harness.modem.inbox``.
 
 A reader thread (``harness.modem.link``) owns the port: it hands command
 answers to the waiting command, routes unsolicited result codes (+CMTI) and
@@ -25,7 +30,8 @@ import serial
 
 from harness.deadline import left
 from harness.errors import DeviceUnavailable, HarnessTimeout, quote_seen
-from harness.modem.at import ModemError, ModemGarbled, Sms, parse_cmgl, parse_cnum, raise_for_final
+from harness.modem.at import ModemError, ModemGarbled, Sms, parse_cnum, raise_for_final
+from harness.modem.inbox import PART_TIMEOUT, Inbox
 from harness.modem.link import MAX_ANSWER, Exchange, ModemLink
 from harness.secrets import Secret
 from harness.serial_log import SerialLog, mask
@@ -58,8 +64,14 @@ class GsmModem:
     """One modem; ``wait_for_access_code`` is what two-step flows call."""
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 5.0, log_path: str | Path | None = None,
-                 init: bool = True, setup_timeout: float = 30.0, max_answer: int = MAX_ANSWER) -> None:
+                 init: bool = True, setup_timeout: float = 30.0, max_answer: int = MAX_ANSWER,
+                 mode: str | None = None, part_timeout: float = PART_TIMEOUT) -> None:
+        """``mode`` "pdu" or "text" skips the probe; ``part_timeout`` bounds the wait for a multipart message's parts."""
+        if mode not in (None, "pdu", "text"):
+            raise ValueError(f"modem mode {mode!r}: expected pdu or text")
         self.url = url
+        self.wanted_mode = mode
+        self.mode = mode or "text"
         self.timeout = timeout
         self.max_answer = max_answer
         try:
@@ -72,6 +84,7 @@ class GsmModem:
         self.port = port
         self.urcs = self._link.urcs
         self.delivered = self._link.delivered
+        self.inbox = Inbox(self, part_timeout)
         if init:
             try:
                 self.initialise(setup_timeout)
@@ -175,7 +188,8 @@ class GsmModem:
                         accept=lambda lines: any(line.strip() == "+CPIN: READY" for line in lines))
         except ModemError as exc:
             raise ModemError(f"SIM not ready: {exc}") from None
-        for command in ("AT+CMGF=1", 'AT+CSCS="GSM"', "AT+CSDH=0"):
+        self.mode = self._choose_mode(deadline, boot_timeout)
+        for command in ('AT+CSCS="GSM"', "AT+CSDH=0") if self.mode == "text" else ():
             self._setup(command, deadline, boot_timeout)
         storages = " ".join(self._setup("AT+CPMS=?", deadline, boot_timeout, wanted="+CPMS: (...)"))
         if '"SM"' in storages:
@@ -183,6 +197,30 @@ class GsmModem:
         modes = " ".join(self._setup("AT+CNMI=?", deadline, boot_timeout, wanted="+CNMI: (...)"))
         mode = "2,1,0,0,0" if re.search(r"\(\s*[0-9,-]*2", modes) else "1,1,0,0,0"
         self._setup(f"AT+CNMI={mode}", deadline, boot_timeout)
+
+    def _choose_mode(self, deadline: float, total: float) -> str:
+        """PDU mode where the modem has it (in its +CMGF=? list, or AT+CMGF=0 accepted, and AT+CMGL=? answered
+        in it), else text mode."""
+        if self.wanted_mode != "text":
+            try:
+                offered = " ".join(self.command("AT+CMGF=?", timeout=min(self.timeout, max(0.05, deadline - time.monotonic()))))
+            except (ModemError, HarnessTimeout):
+                offered = ""  # not every modem lists its modes: trying PDU mode says as much
+            listed = re.search(r"\(([0-9,\s-]*)\)", offered)
+            if not listed or re.search(r"(?<![0-9])0(?![0-9])", listed.group(1)):
+                try:
+                    self._setup("AT+CMGF=0", deadline, total)
+                    # Accepting the mode is not reading in it: its listing's test command must answer too.
+                    self._setup("AT+CMGL=?", deadline, total, wanted="+CMGL: (...)")
+                    return "pdu"
+                except ModemError as exc:
+                    if self.wanted_mode == "pdu":
+                        raise ModemError(f"PDU mode asked for, but the modem refused it: {exc}") from None
+            elif self.wanted_mode == "pdu":
+                raise ModemError(f"PDU mode asked for, but the modem offers only {quote_seen(offered, 80)}")
+            self.log.write("--", "PDU mode not available; reading messages in text mode")
+        self._setup("AT+CMGF=1", deadline, total)
+        return "text"
 
     def own_numbers(self) -> list[str]:
         """The SIM's own number(s) by AT+CNUM; empty when the SIM does not store it (many don't)."""
@@ -193,106 +231,24 @@ class GsmModem:
 
     # ------------------------------------------------------------------ messages
     def list_messages(self, status: str = "ALL", timeout: float | None = None) -> list[Sms]:
-        """The stored messages with ``status`` (AT+CMGL in text mode)."""
-        return parse_cmgl(self.command(f'AT+CMGL="{status}"', timeout=timeout or max(self.timeout, 10)))
+        """The stored messages with ``status``, multipart ones joined (AT+CMGL in the modem's mode)."""
+        return self.inbox.messages(status, timeout)
 
-    def delete(self, index: int) -> None:
-        self.command(f"AT+CMGD={index}")
-
-    def _forget(self, sms: Sms, deadline: float) -> None:
-        """Delete a message whose code was read; failing that is a warning, since the code is already in hand."""
-        if sms.index < 0:  # delivered by +CMT, never stored
-            try:
-                self.delivered.remove(sms)
-            except ValueError:
-                pass
-            return
-        try:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ModemTimeout(f"time to delete message {sms.index}", "the clean-up budget spent", self.timeout)
-            self.command(f"AT+CMGD={sms.index}", timeout=remaining)
-        except (ModemError, HarnessTimeout) as exc:
-            note = f"could not delete message {sms.index} after reading its code: {exc}"
-            self.log.write("!!", note)
-            logger.warning("modem %s: %s", self.url, mask(note))
-
-    def _confirmed(self, sms: Sms, code: str, regex: re.Pattern[str], deadline: float) -> bool:
-        """A code is typed into a phone only when a second, independent read gives the same code.
-
-        Line noise can cut a code in two (``344\\x070625`` matches as ``0625``); a stored message is
-        read again by AT+CMGR, a delivered one (+CMT, which cannot be read again) must have come clean.
-        """
-        if sms.index < 0:
-            return all(" " <= ch <= "~" for ch in sms.body)
-        try:
-            budget = min(max(self.timeout, 10), max(0.05, deadline - time.monotonic()))  # as for a listing
-            lines = self.command(f"AT+CMGR={sms.index}", timeout=budget)
-        except (ModemTimeout, ModemError):
-            return False
-        again = regex.search(lines[1]) if len(lines) > 1 and lines[0].startswith("+CMGR:") else None
-        return again is not None and (again.group(1) if again.groups() else again.group(0)) == code
+    def delete(self, index: int | Sms) -> None:
+        """Delete one stored message; given an ``Sms``, every part of it."""
+        for i in (index.stored if isinstance(index, Sms) else (index,)):
+            self.command(f"AT+CMGD={i}")
 
     def wait_for_access_code(self, sender: str | None = None, pattern: str = DEFAULT_CODE_PATTERN,
                              since: float | None = None, timeout: float = 60.0, poll: float = 1.0) -> Secret:
-        """The code in the newest matching SMS received after ``since``; deletes the matching messages it read.
+        """The code in the newest matching SMS received after ``since``; deletes the messages it read.
 
-        Stored messages (AT+CMGL) and messages delivered straight to us (+CMT) both count. A listing that
-        comes back damaged or late is tried again until ``timeout``, which bounds the whole wait (cut to an
-        enclosing ``harness.deadline.within``); deleting what was read takes at most the modem's own timeout
-        more, and a delete that fails is a warning: the code is in hand.
+        See ``harness.modem.wait.wait_for_code``: stored and delivered messages count, multipart ones
+        once whole; ``timeout`` bounds the whole wait, a modem restart in it included.
         """
-        regex = re.compile(pattern)
-        senders = (sender,) if sender else DEFAULT_SENDERS
-        timeout = left(timeout) or 0.0
-        deadline = time.monotonic() + timeout
-        seen, problem = 0, ""
-        while True:
-            remaining = deadline - time.monotonic()
-            stored: list[Sms] = []
-            if remaining > 0:
-                try:
-                    stored = self.list_messages("ALL", timeout=min(max(self.timeout, 10), remaining))
-                    problem = ""
-                except (ModemTimeout, ModemError) as exc:
-                    if type(exc) not in (ModemTimeout, ModemGarbled, ModemError):
-                        raise  # +CME/+CMS ERROR: the modem said no
-                    problem = f"; last listing: {exc}"
-            with self._link.cond:
-                delivered = list(self.delivered)
-                urcs_before = self._link.urc_count
-            seen = len(stored)
-            matching: list[tuple[Sms, str]] = []
-            newest: tuple[Sms, str] | None = None
-            for sms in stored + delivered:
-                if not any(s.lower() in sms.sender.lower() for s in senders):
-                    continue
-                if since is not None and sms.timestamp is not None and sms.timestamp.timestamp() < since - 2:
-                    continue
-                found = regex.search(sms.body)
-                if found:
-                    matching.append((sms, found.group(1) if found.groups() else found.group(0)))
-            if matching:
-                newest = max(matching, key=lambda m: (m[0].timestamp.timestamp() if m[0].timestamp else 0, m[0].index))
-                if not self._confirmed(newest[0], newest[1], regex, deadline):
-                    problem = "; a code was read but a second read did not confirm it (line noise?)"
-                    newest = None
-            if matching and newest is not None:
-                code = Secret(newest[1])
-                cleanup = time.monotonic() + self.timeout  # all the deletes together, past the wait's own deadline
-                for sms, _ in matching:
-                    self._forget(sms, cleanup)
-                return code
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise HarnessTimeout(f"an SMS from {' or '.join(senders)} matching {pattern}",
-                                     f"{seen} stored message(s) and {len(delivered)} delivered, none matching"
-                                     f"{problem}", timeout)
-            with self._link.cond:  # a +CMTI or +CMT wakes us early; else poll CMGL
-                self._link.cond.wait_for(lambda: self._link.urc_count != urcs_before or self._link.dead is not None,
-                                         timeout=min(poll, remaining))
-            if self._link.dead is not None:
-                raise self._gone()
+        from harness.modem.wait import wait_for_code
+
+        return wait_for_code(self, sender, pattern, since, timeout, poll)
 
     def close(self) -> None:
         self._link.close()
