@@ -28,26 +28,29 @@ MAX_LINE = 512
 MAX_BYTES = 16 << 20
 
 
-#: A word of hex this long is a PDU (27.005 PDU mode: an SMS in hex), logged as its size only.
-PDU_SHAPED = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){12,}(?![0-9A-Za-z])")
+#: A run of hex this long in a modem's log is (part of) a PDU (27.005 PDU mode: an SMS in hex): its size only.
+PDU_SHAPED = re.compile(r"[0-9A-Fa-f]{12,}")
 
 
 def is_pdu(line: str) -> bool:
     """A line that is one PDU in hex (the line after a PDU-mode +CMGL, +CMGR or +CMT header)."""
-    return PDU_SHAPED.fullmatch(line.strip()) is not None
+    return len(line.strip()) >= 24 and PDU_SHAPED.fullmatch(line.strip()) is not None
 
 
 def pdu_note(hex_text: str) -> str:
     return f"<pdu {len(hex_text.strip()) // 2} bytes, masked>"
 
 
-def mask(line: str) -> str:
-    """``line`` with registered secrets, PDUs and code-shaped digit runs masked, made one bounded line.
+def mask(line: str, pdus: bool = False) -> str:
+    """``line`` with registered secrets, code-shaped digit runs and (``pdus``) PDUs masked, made one bounded line.
 
-    A PDU is masked whole: its text is packed (GSM 7-bit) or in UCS2 hex, where no digit run gives a
-    code away reliably, and masking its digit runs alone would leave an unreadable, still leaky line.
+    In a modem's log a PDU is masked whole, also when line noise glued it to a header or cut it: its
+    text is packed (GSM 7-bit) or UCS2 hex, where masking digit runs alone would leave an unreadable,
+    still leaky line.
     """
-    line = PDU_SHAPED.sub(lambda m: pdu_note(m.group(0)), redact(line))
+    line = redact(line)
+    if pdus:
+        line = PDU_SHAPED.sub(lambda m: pdu_note(m.group(0)), line)
     line = CODE_SHAPED.sub(lambda m: "#" * len(m.group(0)), line)
     if len(line) > MAX_LINE or not line.isprintable():
         line = quote_seen(line, MAX_LINE)
@@ -57,8 +60,10 @@ def mask(line: str) -> str:
 class SerialLog:
     """An append-only, timestamped, masked log file; safe to call from reader and caller threads."""
 
-    def __init__(self, path: str | Path | None, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, path: str | Path | None, max_bytes: int = MAX_BYTES, pdus: bool = False) -> None:
+        """``pdus``: a modem's log, where runs of hex are PDUs and are masked whole."""
         self.path = Path(path) if path else None
+        self.pdus = pdus
         self.max_bytes = max_bytes
         self.written = 0
         self.left_out = 0
@@ -76,7 +81,7 @@ class SerialLog:
             with self._lock:
                 self.left_out += 1
             return
-        text = f"{time.strftime('%H:%M:%S')} {mask(' '.join(parts))}\n"
+        text = f"{time.strftime('%H:%M:%S')} {mask(' '.join(parts), self.pdus)}\n"
         with self._lock:
             if self._file is None:
                 return

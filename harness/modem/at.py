@@ -208,11 +208,19 @@ def cmt_pdu_length(header: str) -> int | None:
 
 
 def parse_pdu_listing(lines: list[str], prefix: str = "+CMGL:") -> list[tuple[int, str, int, str]]:
-    """(index, status, length, hex PDU) per message of an AT+CMGL=<stat> or AT+CMGR answer in PDU mode."""
+    """(index, status, length, hex PDU) per message of an AT+CMGL=<stat> or AT+CMGR answer in PDU mode.
+
+    A header damaged on the line gives status "DAMAGED" (and index -1 when even that is unreadable), so
+    one bad line does not cost the rest of the listing.
+    """
     out = []
     for i, line in enumerate(lines):
         if line.startswith(prefix):
-            index, status, length = parse_pdu_header(line, with_index=prefix == "+CMGL:")
+            try:
+                index, status, length = parse_pdu_header(line, with_index=prefix == "+CMGL:")
+            except ModemError:
+                head = split_fields(line.partition(":")[2])[0]
+                index, status, length = int(head) if head.isdigit() and prefix == "+CMGL:" else -1, "DAMAGED", -1
             pdu = lines[i + 1] if i + 1 < len(lines) and not lines[i + 1].startswith(prefix) else ""
             out.append((index, status, length, pdu))
     return out

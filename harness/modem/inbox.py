@@ -12,7 +12,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from harness.errors import quote_seen
+from harness.errors import HarnessTimeout, quote_seen
 from harness.modem.at import (Delivery, ModemError, Sms, cmt_pdu_length, parse_cmgl, parse_cmt_header,
                               parse_pdu_listing)
 from harness.modem.concat import Part, assemble
@@ -25,7 +25,21 @@ if TYPE_CHECKING:
 PART_TIMEOUT = 60.0
 #: Undecodable messages remembered for the error that ends a wait.
 KEEP_NOTES = 16
+#: A message damaged on the line is read again by itself this many times, for this many messages a listing.
+REREAD_TRIES = 8
+REREAD_MESSAGES = 8
+_HEX = frozenset("0123456789abcdefABCDEF")
 _TEXT_STATUS = {"ALL": "4", "REC UNREAD": "0", "REC READ": "1", "STO UNSENT": "2", "STO SENT": "3"}
+
+
+def _hex_only(line: str) -> str:
+    """A PDU line without the bytes line noise slipped in that cannot be hex.
+
+    Safe because nothing is guessed: a PDU missing a digit, or with a hex digit slipped in, no longer
+    matches the <length> of its header and fails to decode, and a code is only used when a second
+    read gives it again.
+    """
+    return "".join(ch for ch in line if ch in _HEX)
 
 
 class Inbox:
@@ -44,20 +58,46 @@ class Inbox:
             self.notes = (self.notes + [note])[-KEEP_NOTES:]
             self.modem.log.write("!!", note)
 
-    def _parts(self, rows: list[tuple[int, str, int, str]]) -> list[Part]:
-        parts = []
+    def _parts(self, rows: list[tuple[int, str, int, str]]) -> tuple[list[Part], list[int]]:
+        """The decoded parts, and the indexes of messages damaged on the line (worth reading again)."""
+        parts, damaged = [], []
         for index, status, length, pdu in rows:
+            if status == "DAMAGED":
+                damaged += [index] if index >= 0 else []
+                continue
             if status not in ("REC UNREAD", "REC READ"):
                 continue  # a stored SMS-SUBMIT (sent or unsent), not a message to us
             try:
-                parts.append(Part(decode_deliver(pdu, length), index, status))
+                parts.append(Part(decode_deliver(_hex_only(pdu), length), index, status))
             except PduError as exc:
                 self._note(f"message {index}", exc)
+                damaged.append(index)
+        return parts, damaged
+
+    def _read_again(self, damaged: list[int], deadline: float, limit: int = REREAD_MESSAGES,
+                    per_read: float | None = None) -> list[Part]:
+        """Messages damaged on the line read one by one (AT+CMGR: a short answer), a few tries each."""
+        parts: list[Part] = []
+        for index in damaged[:limit]:
+            for _ in range(REREAD_TRIES):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return parts
+                try:
+                    lines = self.modem.command(f"AT+CMGR={index}", timeout=min(per_read or self.modem.timeout, remaining))
+                except (ModemError, HarnessTimeout):
+                    continue
+                rows = [(index, status, length, pdu) for _, status, length, pdu
+                        in parse_pdu_listing(lines, prefix="+CMGR:")]
+                got, bad = self._parts(rows)
+                if got and not bad:
+                    parts += got
+                    break
         return parts
 
     def _delivered_parts(self, deliveries: list[Delivery]) -> tuple[list[Part], list[Sms]]:
         parts, texts = [], []
-        for d in deliveries:
+        for d in deliveries:  # delivered once: no second read, the PDU must decode as it came
             length = cmt_pdu_length(d.header)
             try:
                 if length is None:
@@ -74,8 +114,10 @@ class Inbox:
         """The stored messages with ``status`` and the ``delivered`` ones, multipart ones joined."""
         budget = timeout or max(self.modem.timeout, 10)
         if self.modem.mode == "pdu":
+            deadline = time.monotonic() + budget
             rows = parse_pdu_listing(self.modem.command(f"AT+CMGL={_TEXT_STATUS.get(status, status)}", budget))
-            parts = self._parts(rows)
+            parts, damaged = self._parts(rows)
+            parts += self._read_again(damaged, deadline)
             texts: list[Sms] = []
         else:
             texts = parse_cmgl(self.modem.command(f'AT+CMGL="{status}"', timeout=budget))
@@ -91,12 +133,7 @@ class Inbox:
             lines = self.modem.command(f"AT+CMGR={sms.stored[0]}", timeout=timeout)
             body = lines[1] if len(lines) > 1 and lines[0].startswith("+CMGR:") else ""
         else:
-            parts = []
-            for index in sms.stored:
-                lines = self.modem.command(f"AT+CMGR={index}", timeout=max(0.05, deadline - time.monotonic()))
-                rows = [(index, status, length, pdu) for _, status, length, pdu
-                        in parse_pdu_listing(lines, prefix="+CMGR:")]
-                parts += self._parts(rows)
+            parts = self._read_again(list(sms.stored), deadline, limit=len(sms.stored), per_read=timeout)
             joined, _ = assemble(parts, {}, 0.0, 0.0)
             whole = [m for m in joined if not m.missing and m.parts == sms.parts]
             body = whole[0].body if len(whole) == 1 else ""

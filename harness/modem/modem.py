@@ -34,7 +34,8 @@ from harness.modem.at import ModemError, ModemGarbled, Sms, parse_cnum, raise_fo
 from harness.modem.inbox import PART_TIMEOUT, Inbox
 from harness.modem.link import MAX_ANSWER, Exchange, ModemLink
 from harness.secrets import Secret
-from harness.serial_log import SerialLog, mask
+from harness.serial_log import SerialLog
+from harness.serial_log import mask as _mask_line
 
 DEFAULT_SENDERS = ("69525", "Microsoft")
 DEFAULT_CODE_PATTERN = r"\b(\d{4,8})\b"
@@ -42,6 +43,11 @@ DEFAULT_CODE_PATTERN = r"\b(\d{4,8})\b"
 BARE_ERROR_TRIES = 3
 
 logger = logging.getLogger("harness.modem")
+
+
+def mask(text: str) -> str:
+    """A modem's text masked as its log is (codes, secrets, PDUs)."""
+    return _mask_line(text, pdus=True)
 
 
 class ModemTimeout(HarnessTimeout):
@@ -78,7 +84,7 @@ class GsmModem:
             port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.1, rtscts=False, dsrdtr=False)
         except (serial.SerialException, ValueError) as exc:
             raise DeviceUnavailable(f"modem {url}: cannot open: {quote_seen(str(exc))}") from None
-        self.log = SerialLog(log_path)
+        self.log = SerialLog(log_path, pdus=True)
         self._lock = threading.Lock()
         self._link = ModemLink(port, self.log, f"modem {url}")
         self.port = port

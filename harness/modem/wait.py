@@ -18,12 +18,17 @@ from harness.deadline import left
 from harness.errors import HarnessTimeout
 from harness.modem.at import ModemError, ModemGarbled, Sms
 from harness.secrets import Secret
-from harness.serial_log import mask
+from harness.serial_log import mask as _mask_line
 
 if TYPE_CHECKING:
     from harness.modem.modem import GsmModem
 
 logger = logging.getLogger("harness.modem")
+
+
+def mask(text: str) -> str:
+    """A modem's text masked as its log is (codes, secrets, PDUs)."""
+    return _mask_line(text, pdus=True)
 
 
 def _forget(modem: GsmModem, sms: Sms, deadline: float) -> None:

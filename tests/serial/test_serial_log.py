@@ -38,13 +38,15 @@ def test_the_log_is_bounded_and_says_what_it_left_out(tmp_path) -> None:
 def test_a_pdu_is_masked_whole_and_the_line_around_it_stays_readable(tmp_path) -> None:
     # "hellohello" from +27838890001 packed as GSM 7-bit: no run of digits in it gives the text away
     pdu = "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37"
-    log = SerialLog(tmp_path / "modem.log")
+    log = SerialLog(tmp_path / "modem.log", pdus=True)
     log.write("<< stray", pdu)                       # a PDU whose header line was lost
     log.write("<<", "+CMGL: 12,1,,28")             # a header line: short numbers stay readable
     log.write("<<", f"+CMT: ,28 {pdu.lower()}")     # a PDU inside a longer line
+    log.write("<<", f"+CMGR: 1,,28\r{pdu[:-1]}")     # a header glued to a PDU missing a digit (noise)
     log.close()
     lines = (tmp_path / "modem.log").read_text(encoding="utf-8").splitlines()
     assert lines[0].endswith("<< stray <pdu 36 bytes, masked>")
     assert lines[1].endswith("<< +CMGL: 12,1,,28")
     assert lines[2].endswith("<< +CMT: ,28 <pdu 36 bytes, masked>")
+    assert lines[3].endswith("<< +CMGR: 1,,28\\r<pdu 35 bytes, masked>")
     assert "E8329B" not in "".join(lines).upper() and "#" not in "".join(lines)
