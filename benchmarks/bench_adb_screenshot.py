@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.adb.auth import load_or_create_key  # noqa: E402
+from harness.adb.auth import load_or_create_key, sign_token  # noqa: E402
 from harness.adb.services import decode_png, decode_screencap  # noqa: E402
 from harness.emulator.process import EmulatorProcess  # noqa: E402
 from harness.handsets import connect_handset  # noqa: E402
@@ -42,6 +43,61 @@ def _fps(fn: Callable[[], object], frames: int) -> float:
     return frames / (time.perf_counter() - started)
 
 
+def _plain_host(address: str, key_path: Path) -> Callable[[], int]:
+    """A host of a few lines from protocol.txt that takes raw frames and keeps nothing (it acknowledges each
+    message once read, as the harness does): about what the emulated device can serve, so a client near it
+    is bound by the device, not by itself."""
+    word = lambda name: struct.unpack("<I", name)[0]  # noqa: E731
+    CNXN, AUTH, OPEN, OKAY, WRTE, CLSE = (word(n) for n in (b"CNXN", b"AUTH", b"OPEN", b"OKAY", b"WRTE", b"CLSE"))
+    host, port = address.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    scratch = memoryview(bytearray(1 << 20))
+
+    def send(command: int, arg0: int, arg1: int, data: bytes = b"") -> None:
+        sock.sendall(struct.pack("<6I", command, arg0, arg1, len(data), sum(data) & 0xFFFFFFFF,
+                                 command ^ 0xFFFFFFFF) + data)
+
+    def fill(view: memoryview) -> None:
+        got = 0
+        while got < len(view):
+            count = sock.recv_into(view[got:])
+            if not count:
+                raise EOFError("the device closed the connection")
+            got += count
+
+    def recv() -> tuple[int, int, int, bytes]:
+        head = bytearray(24)
+        fill(memoryview(head))
+        command, arg0, arg1, length = struct.unpack_from("<4I", head)
+        fill(scratch[:length])
+        return command, arg0, arg1, bytes(scratch[:min(length, 64)])
+
+    send(CNXN, 0x01000001, 1 << 20, b"host::\0")
+    command, _, _, token = recv()
+    if command == AUTH:
+        send(AUTH, 2, 0, sign_token(load_or_create_key(key_path), token[:20]))
+        command, _, _, _ = recv()
+    assert command == CNXN, "the plain host was not let in"
+    ids = iter(range(1, 1 << 30))
+
+    def shot() -> int:
+        local = next(ids)
+        send(OPEN, local, 0, b"exec:screencap\0")
+        command, remote, _, _ = recv()
+        assert command == OKAY, "screencap refused"
+        size = 0
+        while True:
+            command, _, _, data = recv()
+            if command == WRTE:
+                send(OKAY, local, remote)
+                size += len(data)
+            elif command == CLSE:
+                send(CLSE, local, remote)
+                return size
+    return shot
+
+
 def _negotiated(emu: EmulatorProcess, seen: int) -> tuple[str, int]:
     """The maxdata line of the host that connected last (after ``seen`` such lines), and how many there are now."""
     with emu.control() as control:
@@ -52,7 +108,8 @@ def _negotiated(emu: EmulatorProcess, seen: int) -> tuple[str, int]:
     return f"host {host}, device {device}: {sends} a message", len(lines)
 
 
-def run(maxdata: int, frames: int, usb: bool, keys: list[str], env: dict[str, str] | None) -> dict[str, tuple[float, str]]:
+def run(maxdata: int, frames: int, usb: bool, keys: list[str], env: dict[str, str] | None,
+        key_path: Path) -> dict[str, tuple[float, str]]:
     results: dict[str, tuple[float, str]] = {}
     args_emu = ["--animation-ms", "0", "--adb-maxdata", str(maxdata)]
     for key in keys:
@@ -64,6 +121,10 @@ def run(maxdata: int, frames: int, usb: bool, keys: list[str], env: dict[str, st
         results["harness raw (TCP)"] = (_fps(handset.screenshot, frames), how)
         results["harness png (TCP)"] = (_fps(handset.screenshot_png, frames), how)
         handset.close()
+        plain = _plain_host(emu.endpoints["adb"], key_path)
+        plain()
+        how, seen = _negotiated(emu, seen)
+        results["plain host, raw (~ the device's ceiling)"] = (_fps(plain, frames), how)
         if usb:
             from harness.emulator.usb_backend import EmulatedUsbBackend
 
@@ -117,10 +178,10 @@ def main() -> None:
     load = os.getloadavg()
     try:
         for maxdata in (int(v) for v in args.maxdata.split(",")):
-            results = run(maxdata, args.frames, args.usb, keys, env)
+            results = run(maxdata, args.frames, args.usb, keys, env, work / "harness-key")
             print(f"device maxdata {maxdata}:")
             for name, (fps, how) in results.items():
-                print(f"  {name:32s} {fps:6.1f} frames/s   (maxdata {how})")
+                print(f"  {name:40s} {fps:6.1f} frames/s   (maxdata {how})")
             if env is not None:
                 raw = results["harness raw (TCP)"][0] / results["adb exec-out screencap (raw)"][0]
                 png = results["harness png (TCP)"][0] / results["adb exec-out screencap -p"][0]

@@ -165,8 +165,11 @@ class DeviceStream:
 class DeviceSession:
     """Serves one host connection until it closes, the phone powers off, or a protocol violation."""
 
-    def __init__(self, phone: Any, keys: KeyStore, recv: Callable[[int], bytes], send: Callable[[bytes], None],
-                 close: Callable[[], None], max_data: int = DEFAULT_MAXDATA) -> None:
+    def __init__(self, phone: Any, keys: KeyStore, recv: Callable[[int], bytes],
+                 send: Callable[[bytes, bytes | memoryview], None], close: Callable[[], None],
+                 max_data: int = DEFAULT_MAXDATA) -> None:
+        """``recv(n)`` gives exactly n bytes; ``send(header, payload)`` sends one message (the payload may be a
+        view of the panel's frame: it is sent as it is, not joined to the header)."""
         if not MIN_MAXDATA <= max_data <= MAX_PAYLOAD:
             raise ValueError(f"ADB maxdata {max_data}: expected {MIN_MAXDATA} to {MAX_PAYLOAD}")
         self.phone = phone
@@ -194,7 +197,7 @@ class DeviceSession:
     def send(self, message: Message) -> bool:
         try:
             with self._send_lock:
-                self._send_raw(message.encode(self.version))
+                self._send_raw(message.header(self.version), message.data)
             return True
         except OSError:
             self.alive = False

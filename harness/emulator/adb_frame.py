@@ -38,11 +38,14 @@ class Frame:
     arg1: int
     data: bytes = b""
 
-    def encode(self, version: int) -> bytes:
-        """Header and data; the checksum is zero when the session's version lets the host skip it."""
+    def header(self, version: int) -> bytes:
+        """The 24-byte header; the checksum is zero when the session's version lets the host skip it."""
         check = 0 if version >= VERSION_SKIP_CHECKSUM else data_sum(self.data)
-        return _HEADER.pack(self.command, self.arg0, self.arg1, len(self.data), check,
-                            self.command ^ 0xFFFFFFFF) + self.data
+        return _HEADER.pack(self.command, self.arg0, self.arg1, len(self.data), check, self.command ^ 0xFFFFFFFF)
+
+    def encode(self, version: int) -> bytes:
+        """Header and data in one bytes object (senders that can send two buffers use ``header`` and ``data``)."""
+        return self.header(version) + self.data
 
     def __repr__(self) -> str:
         name = COMMANDS.get(self.command, f"0x{self.command:08x}")

@@ -33,6 +33,18 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
+def _send_message(sock: socket.socket, header: bytes, payload: bytes | memoryview) -> None:
+    """Header and payload in one system call where it takes them all (``sendmsg``), never joined in a copy."""
+    parts = [memoryview(header), memoryview(payload).cast("B")] if len(payload) else [memoryview(header)]
+    while parts:
+        sent = sock.sendmsg(parts)
+        while parts and sent >= len(parts[0]):
+            sent -= len(parts[0])
+            parts.pop(0)
+        if parts and sent:
+            parts[0] = parts[0][sent:]
+
+
 class AdbTcpService:
     """Listens on 127.0.0.1 (OS-picked port) while the phone is booted."""
 
@@ -101,7 +113,8 @@ class AdbTcpService:
                     pass
                 conn.close()
 
-            session = DeviceSession(self.phone, self.keys, lambda n, c=conn: _recv_exact(c, n), conn.sendall, close,
+            session = DeviceSession(self.phone, self.keys, lambda n, c=conn: _recv_exact(c, n),
+                                    lambda head, data, c=conn: _send_message(c, head, data), close,
                                     self.max_data)
             with self._lock:
                 self._sessions.add(session)

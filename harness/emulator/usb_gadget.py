@@ -70,15 +70,13 @@ class _Link:
             del self._in_buf[:n]
             return data
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, header: bytes, payload: bytes | memoryview) -> None:
         if self.closed:
             raise OSError("USB link closed")
         # adbd writes the header and the payload as separate transfers
-        if len(data) > 24:
-            self.transfers.put(data[:24])
-            self.transfers.put(data[24:])
-        else:
-            self.transfers.put(data)
+        self.transfers.put(header)
+        if len(payload):
+            self.transfers.put(payload)
 
     def _close(self) -> None:
         self.close()
