@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from harness.handsets import OpenedHandset, usages
 from harness.lab.chosen import DEFAULT_LEASE_WAIT, ChosenHandset
+
+if TYPE_CHECKING:
+    from harness.vision import ScreenLibrary
 
 #: The default --timeout of a one-shot command.
 DEFAULT_TIMEOUT = 60.0
@@ -57,7 +60,7 @@ def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_sh
     return chosen.open(log_dir)
 
 
-def screen_library(folder: str | None) -> Any:
+def screen_library(folder: str | None) -> "ScreenLibrary":
     """The screen library of ``--screens DIR``, else the one shipped with the package."""
     from harness.vision import ScreenLibrary
 

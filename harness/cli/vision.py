@@ -100,29 +100,8 @@ def add_screens_parser(sub: Any) -> None:
     r.set_defaults(func=_cmd_record)
 
 
-def _refuse_clash(folder: Path, name: str, replace: bool) -> None:
-    """A name the library already has: refused unless --replace, and then only in its own NAME.toml file."""
-    from harness.tomlfile import read_toml
-    from harness.vision.definitions import check_name
-
-    path = folder / f"{name}.toml"
-    check_name(path, "name", name)
-    for other in sorted(folder.glob("*.toml")):
-        try:
-            defined = read_toml(other).get("name")
-        except ConfigError:
-            continue  # a broken file is reported when the library is loaded
-        if defined != name:
-            continue
-        if other.name != path.name:
-            raise ConfigError(path, "name", f"screen {name!r} is already defined in {other} (two of one name would "
-                              "make recognition a guess)")
-        if not replace:
-            raise ConfigError(path, "name", f"screen {name!r} is already in the library; --replace records over it")
-
-
 def _cmd_record(args: argparse.Namespace) -> int:
-    from harness.vision.definitions import DEFAULT_LIBRARY, load_definition, write_definition
+    from harness.vision.definitions import DEFAULT_LIBRARY, check_free_name, load_definition, write_definition
 
     image = load_rgb(args.from_image, f"--from-image {args.from_image}")
     targets = []
@@ -135,7 +114,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         targets.append((name, _box(rect, f"--target {name}"), (dx, dy), None))
     folder = Path(args.screens) if args.screens else DEFAULT_LIBRARY
     try:
-        _refuse_clash(folder, args.name, args.replace)
+        check_free_name(folder, args.name, args.replace)
         path = write_definition(folder, args.name, image, [_box(a, "--anchor") for a in args.anchor], targets,
                                 [_box(g, "--ignore") for g in args.ignore])
         load_definition(path)

@@ -169,6 +169,26 @@ def load_definition(path: str | Path) -> ScreenDefinition:
     return ScreenDefinition(name, width, height, anchors, targets, ignore, str(path), str(data.get("description", "")))
 
 
+def check_free_name(folder: str | Path, name: str, replace: bool = False) -> None:
+    """Before recording ``name`` into a library: a name the library already has is refused (two of one name
+    would make recognition a guess), unless ``replace``, and then only in its own NAME.toml file."""
+    folder = Path(folder)
+    path = folder / f"{name}.toml"
+    check_name(path, "name", name)
+    for other in sorted(folder.glob("*.toml")):
+        try:
+            defined = read_toml(other).get("name")
+        except ConfigError:
+            continue  # a broken file is reported when the library is loaded
+        if defined != name:
+            continue
+        if other.name != path.name:
+            raise ConfigError(path, "name", f"screen {name!r} is already defined in {other} (two of one name would "
+                              "make recognition a guess)")
+        if not replace:
+            raise ConfigError(path, "name", f"screen {name!r} is already in the library; --replace records over it")
+
+
 def write_definition(folder: str | Path, definition_name: str, screenshot: np.ndarray, anchors: list[Box | tuple[Box, str]],
                      targets: list[tuple[str, Box, tuple[int, int], Box | None]], ignore: list[Box],
                      profile: str = "", theme: str = "", description: str = "") -> Path:
