@@ -189,6 +189,8 @@ class EmulatorHost:
             "sms_send": ("to body [sender=+15550199] [encoding=auto|gsm7|ucs2|8bit] [ref16] [reference] [tz_quarters] "
                          "[message_class]", lambda req: {"delivered": self.sms.send(
                 str(req["to"]), str(req.get("sender", "+15550199")), str(req["body"]), **_sms_options(req))}),
+            "sms_delay": ("seconds", lambda req: (setattr(self.sms, "delay", max(0.0, float(req["seconds"]))),
+                                                  {"sms_delay": self.sms.delay})[1]),
             "toasts": ("[enabled=true] [interval]", toasts),
             "animation": ("ms", animation),
         }

@@ -50,6 +50,8 @@ class SmsNetwork:
         self._lock = threading.Lock()
         self._receivers: dict[str, Receiver] = {}
         self.outbox: list[TextMessage] = []
+        #: Seconds between a message's sending and its delivery (a real network takes a few; 0: at once).
+        self.delay = 0.0
 
     def register(self, number: str, receiver: Receiver) -> None:
         """Deliver messages for ``number`` to ``receiver`` (a modem's SIM)."""
@@ -71,7 +73,12 @@ class SmsNetwork:
             receiver = self._receivers.get(normalise_number(to))
         if receiver is None:
             return False
-        receiver(message)
+        if self.delay > 0:
+            timer = threading.Timer(self.delay, receiver, (message,))
+            timer.daemon = True
+            timer.start()
+        else:
+            receiver(message)
         return True
 
     def outbox_dicts(self) -> list[dict[str, object]]:
