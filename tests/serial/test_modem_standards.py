@@ -157,3 +157,17 @@ def test_cfun_1_1_restarts_after_its_ok(modem_for) -> None:
     m.ask("AT+CMGF=1")
     assert m.ask("AT+CFUN=1,1", final=b"PB DONE\r\n").startswith(b"\r\nOK\r\n\r\nRDY\r\n")
     assert m.ask("AT+CMGF?").endswith(b"+CMGF: 0\r\n\r\nOK\r\n")
+
+
+def test_network_delay_holds_a_message_back(modem_for) -> None:
+    proc, m = modem_for("generic")
+    m.ask("ATE0")
+    m.ask("AT+CNMI=2,1,0,0,0")
+    with ControlClient.for_endpoints(proc.endpoints) as control:
+        control.call("sms_delay", seconds=1.0)
+        m.seen = b""
+        sent = time.monotonic()
+        assert control.call("sms_send", to="+15550100", sender="69525", body="later")["delivered"]
+        assert control.call("modem_inbox")["messages"] == []          # on its way, not there yet
+        m.until(b'+CMTI: "SM",1\r\n', 5)
+        assert time.monotonic() - sent >= 1.0
