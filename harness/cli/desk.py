@@ -22,7 +22,7 @@ from harness.handset import KEYCODES
 from harness.lab.chosen import ChosenHandset
 from harness.modem.modem import DEFAULT_CODE_PATTERN
 
-CODE = re.compile(DEFAULT_CODE_PATTERN)  # what `harness sms` masks unless --show-codes
+_ACCESS_CODE = re.compile(DEFAULT_CODE_PATTERN)  # what `harness sms` masks unless --show-codes
 
 
 def add_desk_parsers(sub: Any) -> None:
@@ -182,7 +182,7 @@ def _sms(args: argparse.Namespace, url: str) -> int:
     try:
         messages = modem.list_messages()
         for sms in messages:
-            body = sms.body if args.show_codes else CODE.sub(lambda m: "•" * len(m.group(0)), sms.body)
+            body = sms.body if args.show_codes else _ACCESS_CODE.sub(lambda m: "•" * len(m.group(0)), sms.body)
             when = sms.timestamp.isoformat() if sms.timestamp else "?"
             print(f"{sms.index:3d} {sms.status:10s} {sms.sender:14s} {when}  {body}")
             if args.delete:
