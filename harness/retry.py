@@ -11,10 +11,10 @@ from harness.errors import DeviceUnavailable, HarnessTimeout
 T = TypeVar("T")
 
 #: Failures that mean "not there yet" (refused, dropped, silent); anything else (a bad key, a bad URI) is final.
-STILL_AWAY: tuple[type[Exception], ...] = (DeviceUnavailable, HarnessTimeout)
+NOT_READY_ERRORS: tuple[type[Exception], ...] = (DeviceUnavailable, HarnessTimeout)
 
 
-def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[Exception], ...] = STILL_AWAY,
+def keep_trying(attempt: Callable[[], T], timeout: float, retry_on: tuple[type[Exception], ...] = NOT_READY_ERRORS,
                 pause: float = 0.25, on_retry: Callable[[Exception], None] | None = None) -> T:
     """Call ``attempt`` until it returns; at the deadline its last failure is raised, so the caller sees why.
 

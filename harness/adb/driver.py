@@ -18,7 +18,7 @@ from harness.deadline import left
 from harness.errors import HarnessError, quote_seen
 from harness.secrets import Secret, SecretText, redact
 from harness.handset import KEYCODES, Handset, HandsetInfo
-from harness.retry import STILL_AWAY, keep_trying
+from harness.retry import NOT_READY_ERRORS, keep_trying
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class AdbHandset(Handset):
             raise DeviceOffline(f"{self.description} went offline and no time was left to connect again") from None
         try:
             self._connect_again(budget)
-        except STILL_AWAY as last:
+        except NOT_READY_ERRORS as last:
             raise DeviceOffline(f"{self.description} is offline and did not come back within {budget:g}s ({last})") from last
 
     def _attempt(self) -> AdbConnection:
@@ -200,7 +200,7 @@ class AdbHandset(Handset):
         self.conn.close()
         try:
             self._connect_again(max(0.0, deadline - time.monotonic()))
-        except STILL_AWAY as last:
+        except NOT_READY_ERRORS as last:
             raise AdbTimeout(f"{self.description} to come back after reboot", str(last), timeout) from last
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from harness.emulator.adb_device import DEFAULT_MAXDATA, DeviceSession
-from harness.emulator.service import CommandHandler, takes
+from harness.emulator.transport_service import CommandHandler, takes
 from harness.emulator.trust import KeyStore, keystore_for
 
 

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
-from harness.emulator.service import CommandHandler, takes
+from harness.emulator.transport_service import CommandHandler, takes
 
 HELP = "commands: help, getprop [NAME], uptime, reboot"
 #: The console speaks UTF-8 both ways (the masked "•" of the sign-in screens is not ASCII).

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness.emulator.service import CommandHandler, takes
+from harness.emulator.transport_service import CommandHandler, takes
 from harness.errors import HarnessError
 
 #: The longest request line the socket reads (a request is a few hundred bytes of JSON).

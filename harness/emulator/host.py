@@ -17,13 +17,13 @@ from typing import Any, Callable
 from harness.emulator.accounts import DEMO_ACCOUNTS, Account, AccountService, load_accounts
 from harness.emulator.control import ControlServer, takes
 from harness.emulator.phone import EmulatedPhone, PhoneOptions
-from harness.emulator.service import CommandHandler, EmulatorService
+from harness.emulator.transport_service import CommandHandler, TransportService
 from harness.emulator.sms import SmsNetwork
 from harness.emulator.ui import SCREENS
 from harness.profiles import Profile, load_profile
 
 #: Services attached to every handset: (module, factory). A factory takes
-#: (phone, options) and returns an EmulatorService.
+#: (phone, options) and returns a TransportService.
 PHONE_SERVICES: list[tuple[str, str]] = [
     ("harness.emulator.adb_tcp", "adb_tcp_service"),
     ("harness.emulator.usb_gadget", "usb_gadget_service"),
@@ -66,11 +66,11 @@ class HostOptions:
 class RunningHandset:
     phone: EmulatedPhone
     control: ControlServer
-    services: list[EmulatorService]
+    services: list[TransportService]
     endpoints: dict[str, Any]
 
 
-def _load_factory(module: str, name: str) -> Callable[..., EmulatorService]:
+def _load_factory(module: str, name: str) -> Callable[..., TransportService]:
     return getattr(importlib.import_module(module), name)
 
 
@@ -105,7 +105,7 @@ class EmulatorHost:
             phone.add_log_listener(self.options.log)
         token_file = Path(self._control_dir.name) / f"{phone.serial}-{len(self.handsets) + 1}.token"
         control = ControlServer(self._commands(phone), token_file=token_file)
-        services: list[EmulatorService] = []
+        services: list[TransportService] = []
         endpoints: dict[str, Any] = {"profile": profile.name, "serial": phone.serial, "control": control.address,
                                      "control_token": str(token_file)}
         for module, name in PHONE_SERVICES:

@@ -23,7 +23,7 @@ from harness.emulator.modem_sms import SCA, Memories, StatusReport, pdu_direct, 
 from harness.emulator.modem_submit import CTRL_Z, ESC, SubmitError, decode_pdu, decode_text
 from harness.emulator.modem_vendors import vendor as vendor_profile
 from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
-from harness.emulator.service import CommandHandler, takes
+from harness.emulator.transport_service import CommandHandler, takes
 from harness.emulator.sms import TextMessage
 from harness.emulator.sms_pdu import DeliverPart, encode_deliver, encode_scts
 

@@ -11,7 +11,7 @@ import threading
 from typing import Any, Sequence
 
 from harness.emulator.pty_port import PtyPort
-from harness.emulator.service import CommandHandler, takes
+from harness.emulator.transport_service import CommandHandler, takes
 
 
 class EmulatedRelayBoard:

@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.adb_wire import ADB_USB_INTERFACE
 from harness.emulator.adb_device import DEFAULT_MAXDATA, DeviceSession
-from harness.emulator.service import CommandHandler, takes
+from harness.emulator.transport_service import CommandHandler, takes
 from harness.emulator.trust import KeyStore, keystore_for
 
 OP_DESCRIPTORS, OP_CLAIM, OP_RELEASE, OP_BULK_OUT, OP_BULK_IN, OP_CLEAR_HALT, OP_STRING, OP_ATTACH = 1, 2, 3, 4, 5, 6, 7, 8

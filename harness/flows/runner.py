@@ -60,12 +60,12 @@ class FlowRunner:
         self.notes: list[str] = []
         self.last: Recognition | None = None
         self._last_screenshot: str | None = None
-        self._acted = True  # touched the handset since the last recognition
+        self._touched_since_seen = True  # a tap, key or text went to the handset after the last recognition
 
     # ------------------------------------------------------------------ waiting
     def expect(self, *names: str, timeout: float | None = None, failures: bool = True, action: str = "") -> Recognition:
         """Wait until the handset shows one of ``names``; a failure screen raises ``SignInFailed``."""
-        if not self._acted and self.last is not None and self.last.screen in names:
+        if not self._touched_since_seen and self.last is not None and self.last.screen in names:
             return self.last  # nothing touched the phone since we saw this screen
         wanted = list(names) + ([s for s in FAILURE_SCREENS if s not in names] if failures else [])
         started = time.monotonic()
@@ -76,7 +76,7 @@ class FlowRunner:
             self.artifacts.record("timeout", expected=list(names), error=str(exc))
             raise
         self.last = rec
-        self._acted = False
+        self._touched_since_seen = False
         self._log_step(rec, action or f"saw {rec.screen}", time.monotonic() - started)
         if rec.screen in FAILURE_SCREENS and rec.screen not in names:
             raise SignInFailed(f"sign-in failed: the handset shows {rec.screen} (expected {' or '.join(names)})",
@@ -117,7 +117,7 @@ class FlowRunner:
             raise FlowError(f"screen {rec.screen} has no tap target {target!r}", rec.screen, rec.score,
                             self._last_screenshot) from None
         self.artifacts.record("tap", screen=rec.screen, target=target, x=x, y=y)
-        self._acted = True
+        self._touched_since_seen = True
         self.handset.tap(int(round(x)), int(round(y)))
 
     def advance(self, screen: str | Iterable[str], target: str, then: Iterable[str], timeout: float | None = None,
@@ -148,7 +148,7 @@ class FlowRunner:
     def press(self, key: str) -> None:
         """Press a hardware key (back, start, search, power)."""
         self.artifacts.record("key", key=key)
-        self._acted = True
+        self._touched_since_seen = True
         self.handset.key(key)
 
     def type_into(self, rec: Recognition, field: str, value: str | Secret, clear: int = 0) -> None:
@@ -156,7 +156,7 @@ class FlowRunner:
         self.tap(rec, field)
         for _ in range(clear):
             self.handset.key("delete")
-        self._acted = True
+        self._touched_since_seen = True
         secret = isinstance(value, Secret)
         self.handset.text(value)  # a Secret stays one down to the transport, so no error can show it
         self.artifacts.record("type", screen=rec.screen, field=field, chars=len(value.reveal()) if secret else len(value),

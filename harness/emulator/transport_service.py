@@ -1,4 +1,4 @@
-"""The seam through which transports attach to an emulated handset.
+"""What a transport service offers the emulator host: endpoints to announce and control-socket commands.
 
 Each service (control socket, ADB over TCP, console pty, modem pty, relay
 board pty) is started by the emulator host and announces its endpoints in
@@ -13,7 +13,7 @@ from typing import Any, Callable, Protocol
 CommandHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class EmulatorService(Protocol):
+class TransportService(Protocol):
     """Something that exposes an emulated handset over a real transport."""
 
     def start(self) -> dict[str, Any]:
