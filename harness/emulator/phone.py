@@ -289,7 +289,7 @@ class EmulatedPhone:
 
     def packages(self) -> list[str]:
         with self._lock:
-            from harness.emulator.ui import SYSTEM_APPS
+            from harness.emulator.pages import SYSTEM_APPS
             return sorted(set(SYSTEM_APPS) | set(self.model.apps))
 
     def set_theme(self, theme: str | None = None, accent: str | None = None) -> None:

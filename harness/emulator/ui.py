@@ -3,8 +3,10 @@
 It knows every screen of the Microsoft-account sign-in flows (during setup
 and from Settings), the failure screens, two-step verification, the
 one-account-per-phone rule, backup and factory reset, and the 8.0 -> 8.1
-update. Input arrives as widget ids (already hit-tested), keys and text;
-the phone wraps it with pixels, power and time.
+update. What each screen shows and where its buttons go is data
+(``harness.emulator.pages``); this module holds the phone's state and the
+actions that decide where to go. Input arrives as widget ids (already
+hit-tested), keys and text; the phone wraps it with pixels, power and time.
 """
 
 from __future__ import annotations
@@ -12,35 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.emulator.accounts import AccountService, Backup, mask_email, mask_phone
+from harness.emulator.accounts import AccountService, Backup, mask_email
 from harness.emulator.filesystem import FileSystem
 from harness.emulator.layout import Page, PageBuilder
+from harness.emulator.page_parts import Do, Go, check_table, draw
+from harness.emulator.pages import PAGES, SYNC_CATEGORIES
 
 #: Every screen the emulator can show, in flow order. These names are the
 #: screen library's names too.
-SCREENS: tuple[str, ...] = (
-    "booting",
-    "setup_welcome", "setup_terms", "setup_settings", "setup_region",
-    "keep_your_life_in_sync",
-    "account_email", "account_password", "signing_in",
-    "two_step_choose", "two_step_code",
-    "wrong_password", "unknown_account", "no_network",
-    "restore_backup", "setup_done",
-    "start", "app_list", "settings", "email_accounts", "add_account",
-    "one_account_only", "outlook_signin", "account_settings",
-    "backup", "about", "reset_confirm", "phone_update", "sign_in_again",
-)
+SCREENS: tuple[str, ...] = tuple(PAGES)
 
-SYSTEM_APPS = ("alarms", "calculator", "calendar", "camera", "internet explorer", "messaging",
-               "outlook", "people", "phone", "photos", "settings", "store")
 DEFAULT_USER_APPS = ("here maps", "skype")
 USER_DIRS = ("/sdcard/Documents", "/sdcard/Pictures", "/sdcard/Music", "/data/local/tmp")
-SYNC_CATEGORIES = ("email", "contacts", "calendar")
-
-#: Screens that the back key does not leave (roots and progress screens).
-_NO_BACK = {"booting", "setup_welcome", "signing_in", "restore_backup", "setup_done", "start", "sign_in_again"}
-#: Transient screens that never become a place to go back to.
-_NOT_IN_HISTORY = {"booting", "signing_in"}
 
 
 @dataclass
@@ -61,6 +46,13 @@ class PhoneModel:
 
 Scheduler = Callable[[float, Callable[[], None]], None]
 Logger = Callable[[str], None]
+
+
+class _Blank(dict):
+    """Values for a page's texts; one the phone does not have yet reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 class PhoneUI:
@@ -88,15 +80,15 @@ class PhoneUI:
 
     # ----------------------------------------------------------------- navigation
     def go(self, screen: str, push: bool = True, **ctx: str) -> None:
-        if screen not in SCREENS:
+        """Show ``screen``; ``ctx`` (the account's address, the purpose of a sign-in) stays for later pages."""
+        if screen not in PAGES:
             raise ValueError(f"unknown screen {screen!r}")
-        if push and self.screen not in _NOT_IN_HISTORY and self.screen != screen:
+        if push and PAGES[self.screen].history and self.screen != screen:
             self.history.append(self.screen)
         self.screen = screen
         self.ctx.update(ctx)
         self.fields, self.choice, self.error = {}, None, None
-        self.focus = {"account_email": "email", "account_password": "password", "two_step_code": "code",
-                      "outlook_signin": "email"}.get(screen)
+        self.focus = PAGES[screen].focus
         if screen == "outlook_signin" and self.ctx.get("prefill"):
             self.fields["email"] = self.ctx["prefill"]
             self.focus = "password"
@@ -114,20 +106,22 @@ class PhoneUI:
             self.go("start", push=False)
 
     def back(self) -> None:
-        if self.screen in _NO_BACK or not self.history:
+        if not PAGES[self.screen].back or not self.history:
             return
         previous = self.history.pop()
         self.go(previous, push=False)
 
     # ----------------------------------------------------------------- input
     def tap(self, wid: str) -> None:
-        """A tap landed on widget ``wid`` of the current page."""
+        """A tap landed on widget ``wid`` of the current page: it goes where the page table says."""
         if wid.startswith("field:"):
             self.focus = wid.split(":", 1)[1]
             return
-        handler = getattr(self, f"_tap_{self.screen}", None)
-        if handler is not None:
-            handler(wid)
+        target = PAGES[self.screen].tap(wid)
+        if isinstance(target, Go):
+            self.go(target.screen, push=target.push, **dict(target.ctx))
+        elif isinstance(target, Do):
+            getattr(self, f"_on_{target.name}")(wid)
 
     def text(self, text: str) -> None:
         if self.focus is None:
@@ -141,8 +135,7 @@ class PhoneUI:
 
     def enter(self) -> None:
         """The keyboard's enter key presses the page's primary button."""
-        primary = {"account_email": "next", "account_password": "sign_in", "two_step_code": "next",
-                   "outlook_signin": "sign_in"}.get(self.screen)
+        primary = PAGES[self.screen].enter
         if primary:
             self.tap(primary)
 
@@ -157,57 +150,34 @@ class PhoneUI:
         elif self.screen == "app_list" and dx > 100 and abs(dx) > abs(dy):
             self.back()
 
-    # ----------------------------------------------------------------- setup
-    def _tap_setup_welcome(self, wid: str) -> None:
-        if wid == "next":
-            self.go("setup_terms")
+    # ----------------------------------------------------------------- actions: setup
+    def _on_sign_in_from_sync(self, wid: str) -> None:
+        self.go("account_email", purpose="settings" if self.model.setup_complete else "setup")
 
-    def _tap_setup_terms(self, wid: str) -> None:
-        if wid == "accept":
-            self.go("setup_settings")
-
-    def _tap_setup_settings(self, wid: str) -> None:
-        if wid == "recommended":
-            self.go("setup_region")
-
-    def _tap_setup_region(self, wid: str) -> None:
-        if wid == "next":
-            self.go("keep_your_life_in_sync", purpose="setup")
-
-    def _tap_keep_your_life_in_sync(self, wid: str) -> None:
-        purpose = "settings" if self.model.setup_complete else "setup"
-        if wid == "sign_in":
-            self.go("account_email", purpose=purpose)
-        elif wid == "sign_in_later":
-            if purpose == "setup":
-                self.go("setup_done", push=False)
-            else:
-                self.back()
-
-    def _tap_setup_done(self, wid: str) -> None:
-        if wid == "next":
-            self.model.setup_complete = True
-            self.log("setup: complete")
-            self.home()
-
-    def _tap_restore_backup(self, wid: str) -> None:
-        if wid == "restore":
-            backup = self.service.backup_for(self.model.serial)
-            if backup is not None:
-                for app in backup.apps:
-                    if app not in self.model.apps:
-                        self.model.apps.append(app)
-                for path, data in backup.files.items():
-                    self.fs.write(path, data)
-                self.log(f"backup: restored {len(backup.apps)} apps and {len(backup.files)} files")
-            self.go("setup_done", push=False)
-        elif wid == "skip":
+    def _on_sign_in_later(self, wid: str) -> None:
+        if self.model.setup_complete:
+            self.back()
+        else:
             self.go("setup_done", push=False)
 
-    # ----------------------------------------------------------------- account screens
-    def _tap_account_email(self, wid: str) -> None:
-        if wid != "next":
-            return
+    def _on_finish_setup(self, wid: str) -> None:
+        self.model.setup_complete = True
+        self.log("setup: complete")
+        self.home()
+
+    def _on_restore_backup(self, wid: str) -> None:
+        backup = self.service.backup_for(self.model.serial)
+        if backup is not None:
+            for app in backup.apps:
+                if app not in self.model.apps:
+                    self.model.apps.append(app)
+            for path, data in backup.files.items():
+                self.fs.write(path, data)
+            self.log(f"backup: restored {len(backup.apps)} apps and {len(backup.files)} files")
+        self.go("setup_done", push=False)
+
+    # ----------------------------------------------------------------- actions: account screens
+    def _on_submit_email(self, wid: str) -> None:
         address = self.fields.get("email", "").strip()
         if not address:
             self.error = "Enter the email address of your Microsoft account."
@@ -221,9 +191,7 @@ class PhoneUI:
             return
         self.go("account_password", address=address)
 
-    def _tap_account_password(self, wid: str) -> None:
-        if wid != "sign_in":
-            return
+    def _on_submit_password(self, wid: str) -> None:
         password = self.fields.get("password", "")
         if not password:
             self.error = "Enter your password."
@@ -252,19 +220,7 @@ class PhoneUI:
         else:
             self._signed_in(address)
 
-    def _tap_wrong_password(self, wid: str) -> None:
-        if wid == "try_again":
-            self._retry()
-
-    def _tap_unknown_account(self, wid: str) -> None:
-        if wid == "try_again":
-            self._retry()
-
-    def _tap_no_network(self, wid: str) -> None:
-        if wid == "try_again":
-            self._retry()
-
-    def _retry(self) -> None:
+    def _on_retry(self, wid: str) -> None:
         target = self.ctx.get("retry", "account_email")
         while self.history and self.history[-1] != target:
             self.history.pop()
@@ -272,24 +228,22 @@ class PhoneUI:
             self.history.pop()
         self.go(target)
 
-    def _tap_two_step_choose(self, wid: str) -> None:
-        if wid in ("text", "email"):
-            self.choice = wid
-            self.error = None
-        elif wid == "next":
-            if self.choice is None:
-                self.error = "Choose where to send the code."
-                return
-            if not self.model.network_up:
-                self.go("no_network", retry="two_step_choose")
-                return
-            sent_to = self.service.send_code(self.ctx["address"], self.choice)
-            self.log(f"account: access code sent by {self.choice} to {sent_to}")
-            self.go("two_step_code", sent_to=sent_to)
+    def _on_choose_destination(self, wid: str) -> None:
+        self.choice = wid
+        self.error = None
 
-    def _tap_two_step_code(self, wid: str) -> None:
-        if wid != "next":
+    def _on_send_code(self, wid: str) -> None:
+        if self.choice is None:
+            self.error = "Choose where to send the code."
             return
+        if not self.model.network_up:
+            self.go("no_network", retry="two_step_choose")
+            return
+        sent_to = self.service.send_code(self.ctx["address"], self.choice)
+        self.log(f"account: access code sent by {self.choice} to {sent_to}")
+        self.go("two_step_code", sent_to=sent_to)
+
+    def _on_check_code(self, wid: str) -> None:
         code = self.fields.get("code", "")
         if self.service.verify_code(self.ctx["address"], code):
             self.log("account: access code accepted")
@@ -332,48 +286,27 @@ class PhoneUI:
                 self.log("sync: email, contacts and calendar synced")
         self.schedule(self.sync_delay, done)
 
-    # ----------------------------------------------------------------- after setup
-    def _tap_start(self, wid: str) -> None:
-        if wid == "all_apps":
-            self.go("app_list")
-        elif wid == "settings":
-            self.go("settings")
+    # ----------------------------------------------------------------- actions: after setup
+    def _on_back(self, wid: str) -> None:
+        self.back()
 
-    def _tap_app_list(self, wid: str) -> None:
-        if wid == "settings":
-            self.go("settings")
-
-    def _tap_settings(self, wid: str) -> None:
-        if wid in ("email_accounts", "backup", "about", "phone_update"):
-            self.go(wid)
-
-    def _tap_email_accounts(self, wid: str) -> None:
-        if wid == "add_account":
-            self.go("add_account")
-        elif wid == "microsoft_account" and self.model.ms_account:
+    def _on_open_microsoft_account(self, wid: str) -> None:
+        if self.model.ms_account:
             self.go("account_settings")
-        elif wid.startswith("outlook:"):
-            address = wid.split(":", 1)[1]
-            if self.model.outlook.get(address):
-                self.go("outlook_signin", purpose="outlook", prefill=address)
 
-    def _tap_add_account(self, wid: str) -> None:
-        if wid == "microsoft":
-            if self.model.ms_account:
-                self.log("account: refused a second Microsoft account")
-                self.go("one_account_only")
-            else:
-                self.go("keep_your_life_in_sync", purpose="settings")
-        elif wid == "outlook":
-            self.go("outlook_signin", purpose="outlook", prefill="")
+    def _on_open_outlook_account(self, wid: str) -> None:
+        address = wid.split(":", 1)[1]
+        if self.model.outlook.get(address):
+            self.go("outlook_signin", purpose="outlook", prefill=address)
 
-    def _tap_one_account_only(self, wid: str) -> None:
-        if wid == "ok":
-            self.back()
+    def _on_add_microsoft_account(self, wid: str) -> None:
+        if self.model.ms_account:
+            self.log("account: refused a second Microsoft account")
+            self.go("one_account_only")
+        else:
+            self.go("keep_your_life_in_sync", purpose="settings")
 
-    def _tap_outlook_signin(self, wid: str) -> None:
-        if wid != "sign_in":
-            return
+    def _on_outlook_sign_in(self, wid: str) -> None:
         address = self.fields.get("email", "").strip()
         password = self.fields.get("password", "")
         if not address or not password:
@@ -388,9 +321,7 @@ class PhoneUI:
         self.ctx["address"] = address
         self._signing_in(lambda: self._after_password(address, password, "outlook_signin"))
 
-    def _tap_backup(self, wid: str) -> None:
-        if wid != "back_up_now":
-            return
+    def _on_back_up(self, wid: str) -> None:
         if not self.model.ms_account:
             self.error = "Sign in with a Microsoft account to back up."
             return
@@ -402,22 +333,15 @@ class PhoneUI:
         self.model.last_backup = backup.taken_at
         self.log(f"backup: backed up {len(backup.apps)} apps and {len(files)} files")
 
-    def _tap_about(self, wid: str) -> None:
-        if wid == "reset":
-            self.go("reset_confirm")
+    def _on_factory_reset(self, wid: str) -> None:
+        self.factory_reset()
 
-    def _tap_reset_confirm(self, wid: str) -> None:
-        if wid == "yes":
-            self.factory_reset()
-        elif wid == "no":
-            self.back()
-
-    def _tap_phone_update(self, wid: str) -> None:
-        if wid == "install" and self.model.os_version == "8.0":
+    def _on_install_update(self, wid: str) -> None:
+        if self.model.os_version == "8.0":
             self.update_os("8.1")
 
-    def _tap_sign_in_again(self, wid: str) -> None:
-        if wid == "sign_in" and self.model.ms_account:
+    def _on_sign_in_again(self, wid: str) -> None:
+        if self.model.ms_account:
             self.go("account_password", purpose="reauth", address=self.model.ms_account)
 
     # ----------------------------------------------------------------- whole-phone events
@@ -454,216 +378,19 @@ class PhoneUI:
 
     # ----------------------------------------------------------------- pages
     def page(self, view_height: int) -> Page:
+        """The current screen laid out for a view ``view_height`` pixels tall."""
         b = PageBuilder(self.screen, view_height)
-        getattr(self, f"_page_{self.screen}")(b)
+        draw(PAGES[self.screen], b, self)
         if self.error:
             b.text(self.error, error=True)
         return b.page
 
-    def _field(self, b: PageBuilder, wid: str, label: str, secret: bool = False) -> None:
-        b.field(f"field:{wid}", label, self.fields.get(wid, ""), secret=secret, focused=self.focus == wid)
-
-    def _page_booting(self, b: PageBuilder) -> None:
-        b.logo("windows phone")
-
-    def _page_setup_welcome(self, b: PageBuilder) -> None:
-        b.title("welcome")
-        b.text("Let's get your phone set up. Choose a language to start.")
-        b.item("language", "English (United States)", size=26, selected=True)
-        b.buttons(("next", "next"))
-
-    def _page_setup_terms(self, b: PageBuilder) -> None:
-        b.header("windows phone")
-        b.title("terms of use")
-        b.text("By using this phone you agree to the Windows Phone terms of use and the Microsoft privacy statement.")
-        b.buttons(("accept", "accept"))
-
-    def _page_setup_settings(self, b: PageBuilder) -> None:
-        b.header("windows phone")
-        b.title("protect and update your phone")
-        b.text("Recommended settings install updates automatically, send usage data and help find your phone.")
-        b.buttons(("recommended", "recommended"))
-
-    def _page_setup_region(self, b: PageBuilder) -> None:
-        b.header("windows phone")
-        b.title("region and time")
-        b.text("Country/region: United States")
-        b.text("Time zone: (UTC) Coordinated Universal Time")
-        b.buttons(("next", "next"))
-
-    def _page_keep_your_life_in_sync(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("keep your life in sync")
-        b.text("Sign in with your Microsoft account to back up your phone and sync your email, contacts, "
-               "calendar, photos and more.")
-        b.buttons(("sign_in", "sign in"), ("sign_in_later", "sign in later"))
-
-    def _page_account_email(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("sign in")
-        b.text("Enter the email address of your Microsoft account.")
-        self._field(b, "email", "Microsoft account")
-        b.buttons(("next", "next"))
-
-    def _page_account_password(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("enter password")
-        b.text(f"Enter the password for {self.ctx.get('address', '')}", dim=True)
-        self._field(b, "password", "Password", secret=True)
-        b.buttons(("sign_in", "sign in"))
-
-    def _page_signing_in(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("signing in")
-        b.text("Just a moment, we're checking your info.")
-
-    def _page_two_step_choose(self, b: PageBuilder) -> None:
-        account = self.service.find(self.ctx.get("address", ""))
-        b.header("microsoft account")
-        b.title("help us protect your info")
-        b.text("We'll send a security code to verify it's you. How would you like to get it?")
-        if account is not None and account.phone:
-            b.item("text", "Text", sub=mask_phone(account.phone), selected=self.choice == "text", size=28)
-        if account is not None and account.email:
-            b.item("email", "Email", sub=mask_email(account.email), selected=self.choice == "email", size=28)
-        b.buttons(("next", "next"))
-
-    def _page_two_step_code(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("enter the code")
-        b.text(f"We sent a code to {self.ctx.get('sent_to', '')}. Enter it here to continue.", dim=True)
-        self._field(b, "code", "Code")
-        b.buttons(("next", "next"))
-
-    def _page_wrong_password(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("that password is incorrect")
-        b.text("Make sure you typed the password for your Microsoft account correctly.")
-        b.buttons(("try_again", "try again"))
-
-    def _page_unknown_account(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("that account doesn't exist")
-        b.text("Enter a different email address or get a new Microsoft account.")
-        b.buttons(("try_again", "try again"))
-
-    def _page_no_network(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("can't connect")
-        b.text("Check your network connection and try again. Make sure you have a data connection or Wi-Fi.")
-        b.buttons(("try_again", "try again"))
-
-    def _page_restore_backup(self, b: PageBuilder) -> None:
-        b.header("windows phone")
-        b.title("restore from a backup?")
-        b.text("We found a backup for this phone. Restore your apps, settings and files?")
-        b.buttons(("restore", "restore"), ("skip", "skip"))
-
-    def _page_setup_done(self, b: PageBuilder) -> None:
-        b.header("windows phone")
-        b.title("all done")
-        b.text("Your phone is ready. Apps and content will keep installing in the background.")
-        b.buttons(("next", "next"))
-
-    def _page_start(self, b: PageBuilder) -> None:
-        b.y += 8
-        b.tiles([("phone", "Phone"), ("people", "People"), ("messaging", "Messaging"), ("outlook", "Outlook"),
-                 ("calendar", "Calendar"), ("store", "Store"), ("photos", "Photos"), ("settings", "Settings")])
-        b.arrow("all_apps")
-
-    def _page_app_list(self, b: PageBuilder) -> None:
-        b.y += 6
-        apps = sorted(set(SYSTEM_APPS) | set(self.model.apps))
-        for app in apps:
-            b.item("settings" if app == "settings" else f"app:{app}", app, size=24)
-
-    def _page_settings(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("system")
-        b.item("ringtones", "ringtones+sounds", size=30)
-        b.item("email_accounts", "email+accounts", size=30)
-        b.item("backup", "backup", size=30)
-        b.item("phone_update", "phone update", size=30)
-        b.item("about", "about", size=30)
-
-    def _page_email_accounts(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("email+accounts")
+    def values(self) -> _Blank:
+        """What a page's texts may name: the sign-in's context and the phone's state."""
         m = self.model
-        if m.ms_account:
-            if m.ms_needs_reauth:
-                status = "sign in again"
-            elif m.sync and all(v == "synced" for v in m.sync.values()):
-                status = "email, contacts, calendar synced"
-            else:
-                status = "syncing..."
-            b.item("microsoft_account", "Microsoft account", sub=f"{m.ms_account} · {status}", size=28)
-        for address, needs in m.outlook.items():
-            b.item(f"outlook:{address}", "Outlook", sub=f"{address} · {'attention required' if needs else 'up to date'}", size=28)
-        b.item("add_account", "add an account", size=28)
+        return _Blank(self.ctx, ms_account=m.ms_account or "", os_version=m.os_version,
+                      last_backup="today" if m.last_backup else "never")
 
-    def _page_add_account(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("add an account")
-        b.item("microsoft", "Microsoft account", size=28)
-        b.item("outlook", "Outlook.com", size=28)
-        b.item("exchange", "Exchange", size=28)
-        b.item("google", "Google", size=28)
 
-    def _page_one_account_only(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("only one microsoft account")
-        b.text("You can only have one Microsoft account on this phone. To sign in with a different one, "
-               "you need to reset your phone. Apps and files that aren't backed up will be lost.")
-        b.buttons(("ok", "ok"))
-
-    def _page_outlook_signin(self, b: PageBuilder) -> None:
-        b.header("outlook.com")
-        b.title("outlook.com")
-        self._field(b, "email", "Email address")
-        self._field(b, "password", "Password", secret=True)
-        b.buttons(("sign_in", "sign in"))
-
-    def _page_account_settings(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("sync settings")
-        b.text(self.model.ms_account or "", dim=True)
-        for category in SYNC_CATEGORIES:
-            b.item(f"sync:{category}", category, sub=self.model.sync.get(category, "off"), size=28)
-
-    def _page_backup(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("backup")
-        b.text("Back up your app list, settings and files to OneDrive so you can restore them after a reset.")
-        b.text("last backup: " + ("today" if self.model.last_backup else "never"), dim=True)
-        b.inline_button("back_up_now", "back up now", primary=True)
-
-    def _page_about(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("about")
-        b.text(f"OS version: Windows Phone {self.model.os_version}", dim=True)
-        b.text("Resetting restores factory settings; apps and files that aren't backed up are lost.")
-        b.inline_button("reset", "reset your phone")
-
-    def _page_reset_confirm(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("reset your phone?")
-        b.text("This will restore factory settings. Your personal content will be erased, and apps and "
-               "files that weren't backed up will be lost.")
-        b.buttons(("yes", "yes"), ("no", "no"))
-
-    def _page_phone_update(self, b: PageBuilder) -> None:
-        b.header("settings")
-        b.title("phone update")
-        if self.model.os_version == "8.0":
-            b.text("Windows Phone 8.1 is ready to install.")
-            b.inline_button("install", "install", primary=True)
-        else:
-            b.text("Your phone is up to date.")
-
-    def _page_sign_in_again(self, b: PageBuilder) -> None:
-        b.header("microsoft account")
-        b.title("sign in again")
-        b.text("After the update, your Microsoft account needs you to sign in again to keep syncing.")
-        b.text(self.model.ms_account or "", dim=True)
-        b.buttons(("sign_in", "sign in"))
+# Every screen and action the page table names exists: a typo fails at import, not at a tap.
+check_table(PAGES, lambda action: hasattr(PhoneUI, f"_on_{action}"))

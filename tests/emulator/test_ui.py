@@ -368,3 +368,27 @@ def test_logs_never_carry_secrets() -> None:
     joined = "\n".join(rig.log)
     assert ALICE_PW not in joined and code not in joined and ALICE not in joined
     assert "signed in" in joined
+
+
+def test_a_page_table_that_names_a_missing_screen_or_action_is_refused() -> None:
+    """A typo in the page table fails when the UI is imported, naming the page and the widget, not at a tap."""
+    from harness.emulator.page_parts import Do, PageSpec, check_table, go
+
+    known = {"ok"}
+    with pytest.raises(LookupError, match="page a: a tap on next goes to unknown screen 'setup_termz'"):
+        check_table({"a": PageSpec(taps={"next": go("setup_termz")})}, known.__contains__)
+    with pytest.raises(LookupError, match="page a: a tap on next runs unknown action 'sumbit'"):
+        check_table({"a": PageSpec(taps={"next": Do("sumbit")})}, known.__contains__)
+    check_table({"a": PageSpec(taps={"next": go("a"), "ok": Do("ok")})}, known.__contains__)
+
+
+def test_a_tap_on_one_of_many_accounts_reaches_that_account() -> None:
+    """``outlook:*`` in the table stands for every Outlook account's row; the tap opens the one tapped."""
+    rig = Rig()
+    rig.ui.model.setup_complete = True
+    rig.ui.model.outlook = {"dave@outlook.com": False, "erin@outlook.com": True}
+    rig.ui.go("email_accounts", push=False)
+    rig.tap("outlook:dave@outlook.com")  # up to date: nothing to do
+    assert rig.screen == "email_accounts"
+    rig.tap("outlook:erin@outlook.com")
+    assert rig.screen == "outlook_signin" and rig.ui.fields["email"] == "erin@outlook.com"
