@@ -15,7 +15,7 @@ import math
 import random
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PIL import Image
 
@@ -77,12 +77,16 @@ class Frame:
 
 
 class Display:
-    """The panel of one handset; the phone calls it under its own lock."""
+    """The panel of one handset; the phone calls it under its own lock.
+
+    ``clock`` (seconds, monotonic) times page turns and toasts; a test of the panel itself passes one it steps,
+    to look at any moment of a page turn however slowly the machine draws."""
 
     def __init__(self, width: int, height: int, scale: float, theme: str, accent: tuple[int, int, int],
-                 options: "PhoneOptions") -> None:
+                 options: "PhoneOptions", clock: Callable[[], float] = time.monotonic) -> None:
         self.width, self.height, self.scale = width, height, scale
         self.options = options
+        self._clock = clock
         # The renderer keeps no pages itself: this panel keeps them, as RGBA ready to send.
         self.renderer = Renderer(width, height, scale, theme, accent, cache_size=0, font=options.font)
         self._pages: OrderedDict[tuple, bytes] = OrderedDict()
@@ -90,7 +94,7 @@ class Display:
         self._anim_from: Page | None = None
         self._anim_start = 0.0
         self._rng = random.Random(options.toast_seed)
-        self._next_toast = time.monotonic() + self._rng.expovariate(1 / options.toast_interval)
+        self._next_toast = self._clock() + self._rng.expovariate(1 / options.toast_interval)
         self._toast: tuple[float, tuple[str, str]] | None = None
         self._frame: tuple[tuple, Frame] | None = None
         self._turn: tuple[tuple, Image.Image, Image.Image] | None = None
@@ -105,20 +109,20 @@ class Display:
     def turn_from(self, page: Page) -> None:
         """A page turn starts now, away from ``page``."""
         self._anim_from = page
-        self._anim_start = time.monotonic()
+        self._anim_start = self._clock()
 
     def stop_turning(self) -> None:
         self._anim_from = None
         self._turn = None
 
     def animating(self) -> bool:
-        return self._anim_from is not None and (time.monotonic() - self._anim_start) * 1000 < self.options.animation_ms
+        return self._anim_from is not None and (self._clock() - self._anim_start) * 1000 < self.options.animation_ms
 
     # ------------------------------------------------------------------ toasts
     def current_toast(self) -> tuple[str, str] | None:
         if not self.options.toasts:
             return None
-        now = time.monotonic()
+        now = self._clock()
         if self._toast is not None and now < self._toast[0]:
             return self._toast[1]
         self._toast = None
@@ -144,7 +148,7 @@ class Display:
         """``page`` as shown now: mid page turn, or still with the status bar clock and any toast on top."""
         progress = 1.0
         if self._anim_from is not None:
-            progress = (time.monotonic() - self._anim_start) * 1000 / max(1, self.options.animation_ms)
+            progress = (self._clock() - self._anim_start) * 1000 / max(1, self.options.animation_ms)
             if progress >= 1.0:
                 self._anim_from = None
                 progress = 1.0

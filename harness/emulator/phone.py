@@ -9,6 +9,7 @@ only through those transports.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 from PIL import Image
@@ -37,7 +38,8 @@ class EmulatedPhone:
     """A Windows Phone 8.1 handset in software."""
 
     def __init__(self, profile: Profile, service: AccountService, sms: SmsNetwork,
-                 options: PhoneOptions | None = None) -> None:
+                 options: PhoneOptions | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        """``clock`` times the panel's page turns and toasts (a test steps its own); UI delays run in real time."""
         self.options = options = options or PhoneOptions()
         self.profile = profile
         self.serial = options.serial or profile.make_serial(0x1000 + options.index)
@@ -59,7 +61,7 @@ class EmulatedPhone:
                           signin_delay=options.signin_delay, sync_delay=options.sync_delay)
         self.ui.restart = self._restart_later  # type: ignore[method-assign]
         self.display = Display(profile.width, profile.height, profile.scale, self.theme, hex_rgb(ACCENTS[self.accent]),
-                               options)
+                               options, clock)
         self.powered = False
         self.booted = False
         self.display_on = True
@@ -80,7 +82,11 @@ class EmulatedPhone:
 
     # ------------------------------------------------------------------ listeners and log
     def add_power_listener(self, cb: Callable[[bool], None]) -> None:
-        """``cb(False)`` when power goes off, ``cb(True)`` once a boot has finished."""
+        """``cb(False)`` when power goes off; ``cb(True)`` when a boot finishes, before ``booted`` turns true.
+
+        So whoever sees the phone booted also finds what the listeners start (adbd listening) already up,
+        and the calls come in the order power changed (a quick reboot never ends with a service up while off).
+        A listener runs on the phone's own thread: it must be quick and must not wait for another thread."""
         self._power_listeners.append(cb)
 
     def add_log_listener(self, cb: Callable[[str], None]) -> None:
@@ -161,16 +167,11 @@ class EmulatedPhone:
                 for line in lines:
                     self._log(line)
                 self._finish_boot(apply_start_screen=True)
-            self._notify_power(True)
         else:
-            self._schedule_ui(total, self._boot_done)
-
-    def _boot_done(self) -> None:
-        self._finish_boot(apply_start_screen=False)
-        threading.Thread(target=self._notify_power, args=(True,), daemon=True).start()
+            self._schedule_ui(total, lambda: self._finish_boot(apply_start_screen=False))
 
     def _finish_boot(self, apply_start_screen: bool) -> None:
-        self.booted = True
+        """Under the lock: the home screen, then the listeners (services up), and only then ``booted``."""
         self._log("boot: complete")
         start = self.options.start_screen if apply_start_screen else None
         if start:
@@ -178,6 +179,8 @@ class EmulatedPhone:
         else:
             self.ui.home()
         self.display.stop_turning()
+        self._notify_power(True)
+        self.booted = True
 
     def reboot(self) -> None:
         """Restart: everything disconnects, then the phone boots again."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -17,10 +18,10 @@ from harness.profiles import load_profile
 def make_phone():
     phones: list[EmulatedPhone] = []
 
-    def make(profile: str = "lumia-1320", **options) -> EmulatedPhone:
+    def make(profile: str = "lumia-1320", clock=time.monotonic, **options) -> EmulatedPhone:
         sms = SmsNetwork()
         phone = EmulatedPhone(load_profile(profile), AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
-                              PhoneOptions(**options))
+                              PhoneOptions(**options), clock=clock)
         phone.start(instant=True)
         phones.append(phone)
         return phone
@@ -57,23 +58,31 @@ def test_tap_in_device_pixels_hits_the_button_and_a_tap_on_nothing_does_nothing(
 
 
 def test_screen_change_animates_through_real_intermediate_frames(make_phone) -> None:
-    phone = make_phone(animation_ms=1500)
+    """Every moment of a page turn is its own frame, between the two pages; input waits until it is over.
+
+    The panel's clock is the test's, stepped by hand: what is checked does not depend on how fast frames draw."""
+    now = [1000.0]
+    phone = make_phone(animation_ms=1500, clock=lambda: now[0])
     before = np.asarray(phone.frame()).astype(int)
     phone.tap(*_center(phone, "next"))
-    assert phone.animating()
-
-    def changed_frame():
-        frame = np.asarray(phone.frame()).astype(int)
-        return frame if np.abs(frame - before).mean() > 1 else None
-
-    middle = _until(changed_frame, "a frame that moved away from the first screen")
-    assert phone.animating(), "the transition ended before a frame of it was seen"
-    phone.tap(*_center(phone, "accept"))        # input during the transition is ignored
-    assert phone.animating(), "the tap came after the transition"
-    _until(lambda: not phone.animating(), "the transition to end")
+    assert phone.animating() and phone.ui.screen == "setup_terms"
+    middles = []
+    for step in range(4):               # 0.3, 0.6, 0.9 and 1.2 s into the 1.5 s turn
+        now[0] += 0.3
+        assert phone.animating(), f"the transition ended {now[0] - 1000:.1f}s into 1.5s"
+        middles.append(np.asarray(phone.frame()).astype(int))
+        if step == 1:
+            phone.tap(*_center(phone, "accept"))    # input during the transition is ignored
+    now[0] += 0.4                       # 1.6 s: over
+    assert not phone.animating()
     after = np.asarray(phone.frame()).astype(int)
-    assert phone.ui.screen == "setup_terms"
-    assert np.abs(middle - before).mean() > 1 and np.abs(middle - after).mean() > 1
+    assert phone.ui.screen == "setup_terms", "a tap during the transition was taken"
+    assert np.abs(after - before).mean() > 1
+    away = [round(float(np.abs(middle - before).mean()), 2) for middle in middles]
+    to_go = [round(float(np.abs(middle - after).mean()), 2) for middle in middles]
+    assert min(away) > 1 and min(to_go) > 1, f"a frame of the turn is one of its ends: {away}, {to_go}"
+    assert away == sorted(away) and to_go == sorted(to_go, reverse=True), \
+        f"the frames do not go from the first page to the second: away {away}, to go {to_go}"
 
 
 def test_seeded_toasts_cover_the_top_and_are_reproducible(make_phone) -> None:
@@ -101,6 +110,29 @@ def test_power_off_goes_black_and_ignores_input_then_boots_again(make_phone) -> 
     assert not np.asarray(phone.frame()).any()
     phone.keyevent(KEY_POWER)
     assert np.asarray(phone.frame()).any()
+
+
+def test_the_phone_says_booted_only_once_its_power_listeners_were_told(make_phone) -> None:
+    """A host that sees ``booted`` must find what the listeners start (adbd listening) already up."""
+    phone = make_phone(animation_ms=0, boot_time=0.2)
+    told, release = threading.Event(), threading.Event()
+    booted_when_told: list[bool] = []
+
+    def slow_service(on: bool) -> None:  # a service that takes its time to come up at boot
+        if on:
+            booted_when_told.append(phone.booted)
+            told.set()
+            assert release.wait(20), "the test never let the service finish"
+
+    phone.add_power_listener(slow_service)
+    phone.power_off()
+    phone.power_on()
+    assert told.wait(10), "expected the power listener told of the boot within 10s"
+    try:
+        assert booted_when_told == [False] and not phone.booted, "the phone said booted before its listener returned"
+    finally:
+        release.set()
+    _until(lambda: phone.booted, "the phone to finish booting once its listener returned")
 
 
 def test_frames_are_rgba_and_png_of_the_panel(make_phone) -> None:
