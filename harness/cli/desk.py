@@ -184,9 +184,12 @@ def _sms(args: argparse.Namespace, url: str) -> int:
         for sms in messages:
             body = sms.body if args.show_codes else _ACCESS_CODE.sub(lambda m: "•" * len(m.group(0)), sms.body)
             when = sms.timestamp.isoformat() if sms.timestamp else "?"
-            print(f"{sms.index:3d} {sms.status:10s} {sms.sender:14s} {when}  {body}")
+            parts = f"[{sms.parts} parts{', missing ' + ','.join(map(str, sms.missing)) if sms.missing else ''}] " \
+                if sms.parts > 1 else ""
+            where = ",".join(map(str, sms.stored)) or "+CMT"
+            print(f"{where:>5s} {sms.status:10s} {sms.sender:14s} {when}  {parts}{' '.join(body.splitlines())}")
             if args.delete:
-                modem.delete(sms.index)
+                modem.delete(sms)  # every part of it
         if not messages:
             print("no messages")
     finally:

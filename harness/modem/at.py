@@ -15,7 +15,7 @@ from harness.errors import HarnessError, quote_seen
 #: Prefixes of unsolicited result codes: routed to their own queue, never into a command's response.
 URC_PREFIXES = ("+CMTI:", "+CMT:", "+CDSI:", "+CDS:", "^RSSI:", "^BOOT:", "^MODE:", "^SRVST:", "RING", "+CRING:",
                 "+CLIP:", "NO CARRIER", "+CREG:", "+CGREG:", "+CEREG:", "RDY", "SMS Ready", "Call Ready",
-                "+CPIN: READY", "+QIND:", "+CUSD:")
+                "+CPIN: READY", "+QIND:", "+CUSD:", "+CFUN: 1", "^SYSSTART")
 FINAL_OK = "OK"
 FINAL_ERRORS = ("ERROR", "+CME ERROR:", "+CMS ERROR:", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
 

@@ -65,6 +65,10 @@ class ModemLink:
         self.unfinished = b""   # the start of a line still without its end (for errors)
         self.unfinished_size = 0
         self.dead: Exception | None = None
+        self.extra_urcs: tuple[str, ...] = ()    # the vendor's own unsolicited lines (harness.modem.quirks)
+        self.extra_errors: tuple[str, ...] = ()  # the vendor's own words for ERROR
+        self.restart_lines: tuple[str, ...] = ("RDY", "+CFUN: 1", "+CPIN: READY")
+        self.restarts = 0                        # restart announcements seen (RDY, ^SYSSTART, ...)
         self._cmt_header: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read_loop, name=name, daemon=True)
@@ -133,8 +137,12 @@ class ModemLink:
             self._log("<< urc", logged)
             self._cmt_header = line
             return False
-        if is_urc(line, ex.command if ex is not None and not ex.done else None):
+        pending = ex.command if ex is not None and not ex.done else None
+        if is_urc(line, pending) or (line.startswith(self.extra_urcs) and not (
+                pending and pending.upper().startswith("AT" + line.split(":")[0]))):
             self._log("<< urc", logged)
+            if line.strip() in self.restart_lines:
+                self.restarts += 1
             self.urcs.append(line)
             self.urc_count += 1
             return True
@@ -144,7 +152,7 @@ class ModemLink:
         self._log("<<", logged)
         if line == ex.command:  # echo (ATE1)
             return False
-        if is_final(line):
+        if is_final(line) or line.startswith(self.extra_errors):
             if line.isprintable():
                 ex.final = line
             else:

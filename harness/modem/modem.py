@@ -32,6 +32,8 @@ from harness.deadline import left
 from harness.errors import DeviceUnavailable, HarnessTimeout, quote_seen
 from harness.modem.at import ModemError, ModemGarbled, Sms, parse_cnum, raise_for_final
 from harness.modem.inbox import PART_TIMEOUT, Inbox
+from harness.modem.quirks import Profile
+from harness.modem.setup import initialise, recognise_every_vendor
 from harness.modem.link import MAX_ANSWER, Exchange, ModemLink
 from harness.secrets import Secret
 from harness.serial_log import SerialLog
@@ -71,25 +73,28 @@ class GsmModem:
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 5.0, log_path: str | Path | None = None,
                  init: bool = True, setup_timeout: float = 30.0, max_answer: int = MAX_ANSWER,
-                 mode: str | None = None, part_timeout: float = PART_TIMEOUT) -> None:
-        """``mode`` "pdu" or "text" skips the probe; ``part_timeout`` bounds the wait for a multipart message's parts."""
+                 mode: str | None = None, part_timeout: float = PART_TIMEOUT, vendor: str | None = None,
+                 delivery: str = "stored") -> None:
+        """``mode`` "pdu" or "text" skips the probe; ``part_timeout`` bounds the wait for a multipart message's
+        parts; ``vendor`` (the inventory's) skips identification; ``delivery`` "stored" (+CMTI) or "direct" (+CMT).
+        """
         if mode not in (None, "pdu", "text"):
             raise ValueError(f"modem mode {mode!r}: expected pdu or text")
+        if delivery not in ("stored", "direct"):
+            raise ValueError(f"modem delivery {delivery!r}: expected stored or direct")
+        self.vendor = vendor
+        self.delivery = delivery
+        self.profile: Profile | None = None
         self.url = url
         self.wanted_mode = mode
         self.mode = mode or "text"
         self.timeout = timeout
         self.max_answer = max_answer
-        try:
-            port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.1, rtscts=False, dsrdtr=False)
-        except (serial.SerialException, ValueError) as exc:
-            raise DeviceUnavailable(f"modem {url}: cannot open: {quote_seen(str(exc))}") from None
+        self.baudrate = baudrate
+        port = self._open_port()
         self.log = SerialLog(log_path, pdus=True)
         self._lock = threading.Lock()
-        self._link = ModemLink(port, self.log, f"modem {url}")
-        self.port = port
-        self.urcs = self._link.urcs
-        self.delivered = self._link.delivered
+        self._attach(port)
         self.inbox = Inbox(self, part_timeout)
         if init:
             try:
@@ -97,6 +102,42 @@ class GsmModem:
             except BaseException:
                 self.close()
                 raise
+
+    def _open_port(self) -> serial.SerialBase:
+        try:
+            return serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.1, rtscts=False, dsrdtr=False)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise DeviceUnavailable(f"modem {self.url}: cannot open: {quote_seen(str(exc))}") from None
+
+    def _attach(self, port: serial.SerialBase) -> None:
+        """A reader thread on ``port``; messages delivered to the last one are kept."""
+        old = getattr(self, "_link", None)
+        self._link = ModemLink(port, self.log, f"modem {self.url}")
+        recognise_every_vendor(self._link)
+        if old is not None:
+            self._link.delivered.extend(old.delivered)
+        self.port = port
+        self.urcs = self._link.urcs
+        self.delivered = self._link.delivered
+
+    def recover(self, deadline: float, why: str) -> None:
+        """After a restart (``why``): reopen the port if it went away, then the whole set-up, by ``deadline``."""
+        self.log.write("!!", f"modem {why}; setting it up again")
+        logger.info("modem %s: %s; setting it up again", self.url, why)
+        if self._link.dead is not None:
+            self._link.close()
+            delay = 0.05
+            while True:
+                try:
+                    port = self._open_port()
+                    break
+                except DeviceUnavailable:
+                    if time.monotonic() + delay >= deadline:
+                        raise
+                    time.sleep(delay)  # polling for the port to come back, bounded by the deadline
+                    delay = min(delay * 2, 0.5)
+            self._attach(port)
+        self.initialise(max(0.05, deadline - time.monotonic()))
 
     # ------------------------------------------------------------------ commands
     def _gone(self) -> DeviceUnavailable:
@@ -172,37 +213,8 @@ class GsmModem:
                 raise ModemError(f"{command}: expected {wanted}, saw {quote_seen(last, 200)}")
 
     def initialise(self, boot_timeout: float = 30.0) -> None:
-        """The init that survives real modems: AT until OK, echo off, numeric errors, text mode, storage, +CMTI.
-
-        ``boot_timeout`` bounds the whole set-up; a command whose answer comes back damaged is sent again.
-        """
-        boot_timeout = left(boot_timeout) or 0.0
-        deadline = time.monotonic() + boot_timeout
-        attempt = 1.0  # short at first (a modem still booting ignores AT), longer for a modem that answers slowly
-        while True:
-            try:
-                self.command("AT", timeout=min(attempt, max(0.05, deadline - time.monotonic())))
-                break
-            except (ModemTimeout, ModemError):
-                attempt = min(attempt * 2, self.timeout)
-                if time.monotonic() >= deadline:
-                    raise ModemTimeout(f"OK to AT from the modem at {self.url}", "no OK", boot_timeout) from None
-        for command in ("ATE0", "AT+CMEE=1"):
-            self._setup(command, deadline, boot_timeout)
-        try:
-            self._setup("AT+CPIN?", deadline, boot_timeout, wanted="+CPIN: READY",
-                        accept=lambda lines: any(line.strip() == "+CPIN: READY" for line in lines))
-        except ModemError as exc:
-            raise ModemError(f"SIM not ready: {exc}") from None
-        self.mode = self._choose_mode(deadline, boot_timeout)
-        for command in ('AT+CSCS="GSM"', "AT+CSDH=0") if self.mode == "text" else ():
-            self._setup(command, deadline, boot_timeout)
-        storages = " ".join(self._setup("AT+CPMS=?", deadline, boot_timeout, wanted="+CPMS: (...)"))
-        if '"SM"' in storages:
-            self._setup('AT+CPMS="SM","SM","SM"', deadline, boot_timeout, wanted="+CPMS: ...")
-        modes = " ".join(self._setup("AT+CNMI=?", deadline, boot_timeout, wanted="+CNMI: (...)"))
-        mode = "2,1,0,0,0" if re.search(r"\(\s*[0-9,-]*2", modes) else "1,1,0,0,0"
-        self._setup(f"AT+CNMI={mode}", deadline, boot_timeout)
+        """The set-up that survives real modems (``harness.modem.setup``); ``boot_timeout`` bounds all of it."""
+        initialise(self, boot_timeout)
 
     def _choose_mode(self, deadline: float, total: float) -> str:
         """PDU mode where the modem has it (in its +CMGF=? list, or AT+CMGF=0 accepted, and AT+CMGL=? answered
@@ -255,6 +267,12 @@ class GsmModem:
         from harness.modem.wait import wait_for_code
 
         return wait_for_code(self, sender, pattern, since, timeout, poll)
+
+    def __enter__(self) -> "GsmModem":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self._link.close()

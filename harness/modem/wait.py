@@ -4,7 +4,9 @@ Each round lists the stored messages and takes the ones delivered straight
 to us (+CMT), joined into whole messages, and looks for the code in the
 newest one from the expected sender. A code is typed into a phone only when
 a second, independent read gives the same code (line noise can cut a code
-in two). Between rounds a +CMTI or +CMT wakes the wait early.
+in two). Between rounds a +CMTI or +CMT wakes the wait early. A modem that
+restarts (says RDY, +CFUN: 1, +CPIN: READY, ^SYSSTART...) or whose port goes
+away and comes back is set up again, and the wait goes on to its deadline.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from harness.deadline import left
-from harness.errors import HarnessTimeout
+from harness.errors import DeviceUnavailable, HarnessTimeout
 from harness.modem.at import ModemError, ModemGarbled, Sms
 from harness.secrets import Secret
 from harness.serial_log import mask as _mask_line
@@ -86,18 +88,28 @@ def wait_for_code(modem: GsmModem, sender: str | None, pattern: str, since: floa
     timeout = left(timeout) or 0.0
     deadline = time.monotonic() + timeout
     seen, delivered_count, problem = 0, 0, ""
+    restarts, set_up = modem._link.restarts, True
     while True:
+        if modem._link.dead is not None or modem._link.restarts != restarts or not set_up:
+            why = "port went away" if modem._link.dead is not None else "restarted (it said so)"
+            set_up = False
+            try:
+                modem.recover(deadline, why)
+                set_up, problem = True, ""
+            except (HarnessTimeout, ModemError, DeviceUnavailable) as exc:
+                problem = f"; the modem {why} and was not set up again: {exc}"
+            restarts = modem._link.restarts
         remaining = deadline - time.monotonic()
         with modem._link.cond:
             delivered = list(modem.delivered)
             urcs_before = modem._link.urc_count
         messages: list[Sms] = []
-        if remaining > 0:
+        if remaining > 0 and set_up:
             try:
                 messages = modem.inbox.messages("ALL", min(max(modem.timeout, 10), remaining), delivered)
                 problem = ""
-            except (ModemTimeout, ModemError) as exc:
-                if type(exc) not in (ModemTimeout, ModemGarbled, ModemError):
+            except (ModemTimeout, ModemError, DeviceUnavailable) as exc:
+                if type(exc) not in (ModemTimeout, ModemGarbled, ModemError, DeviceUnavailable):
                     raise  # +CME/+CMS ERROR: the modem said no
                 problem = f"; last listing: {exc}"
         seen = sum(1 for m in messages if m.stored)
@@ -124,8 +136,7 @@ def wait_for_code(modem: GsmModem, sender: str | None, pattern: str, since: floa
             raise HarnessTimeout(f"an SMS from {' or '.join(senders)} matching {pattern}",
                                  f"{seen} stored message(s) and {delivered_count} delivered, none matching"
                                  f"{problem}{modem.inbox.problems()}", timeout)
-        with modem._link.cond:  # a +CMTI or +CMT wakes us early; else poll the listing
-            modem._link.cond.wait_for(lambda: modem._link.urc_count != urcs_before or modem._link.dead is not None,
-                                      timeout=min(poll, remaining))
-        if modem._link.dead is not None:
-            raise modem._gone()
+        link = modem._link
+        with link.cond:  # a +CMTI or +CMT (or a restart) wakes us early; else poll the listing
+            link.cond.wait_for(lambda: link.urc_count != urcs_before or link.dead is not None,
+                               timeout=min(poll, remaining))
