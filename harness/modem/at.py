@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from harness.errors import HarnessError, quote_seen
+from harness.errors import HarnessError, HarnessTimeout, quote_seen
 
 #: Prefixes of unsolicited result codes: routed to their own queue, never into a command's response.
 URC_PREFIXES = ("+CMTI:", "+CMT:", "+CDSI:", "+CDS:", "^RSSI:", "^BOOT:", "^MODE:", "^SRVST:", "RING", "+CRING:",
@@ -22,6 +22,10 @@ FINAL_ERRORS = ("ERROR", "+CME ERROR:", "+CMS ERROR:", "NO CARRIER", "BUSY", "NO
 
 class ModemError(HarnessError):
     """The modem answered ERROR (or broke the protocol)."""
+
+
+class ModemTimeout(HarnessTimeout):
+    """The modem did not answer a command in time."""
 
 
 class ModemGarbled(ModemError):

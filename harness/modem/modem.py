@@ -30,7 +30,7 @@ import serial
 
 from harness.deadline import left
 from harness.errors import DeviceUnavailable, HarnessTimeout, quote_seen
-from harness.modem.at import ModemError, ModemGarbled, Sms, parse_cnum, raise_for_final
+from harness.modem.at import ModemError, ModemGarbled, ModemTimeout, Sms, parse_cnum, raise_for_final
 from harness.modem.inbox import PART_TIMEOUT, Inbox
 from harness.modem.quirks import Profile
 from harness.modem.setup import initialise, recognise_every_vendor
@@ -50,10 +50,6 @@ logger = logging.getLogger("harness.modem")
 def mask(text: str) -> str:
     """A modem's text masked as its log is (codes, secrets, PDUs)."""
     return _mask_line(text, pdus=True)
-
-
-class ModemTimeout(HarnessTimeout):
-    """The modem did not answer a command in time."""
 
 
 def _seen(lines: list[str]) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from harness.deadline import left
 from harness.errors import HarnessTimeout, quote_seen
-from harness.modem.at import ModemError, split_fields
+from harness.modem.at import ModemError, ModemTimeout, split_fields
 from harness.modem.quirks import Profile, by_name, identify, profiles
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def initialise(modem: GsmModem, boot_timeout: float) -> None:
         except (HarnessTimeout, ModemError):
             attempt = min(attempt * 2, modem.timeout)
             if time.monotonic() >= deadline:
-                raise HarnessTimeout(f"OK to AT from the modem at {modem.url}", "no OK", boot_timeout) from None
+                raise ModemTimeout(f"OK to AT from the modem at {modem.url}", "no OK", boot_timeout) from None
     for command in ("ATE0", "AT+CMEE=1"):
         modem._setup(command, deadline, boot_timeout)
     try:
