@@ -1,0 +1,124 @@
+"""The fixtures a flow test composes: artifacts, screens, modem, accounts, access codes, the flow runner.
+
+Each opens what it needs inside the fixture, so a test that uses none of them
+imports neither OpenCV nor the ADB driver.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from harness.pytest_plugin import stash
+from harness.pytest_plugin.options import option
+
+
+@pytest.fixture(scope="session")
+def artifacts_root(pytestconfig: pytest.Config) -> Path:
+    """Where every test's artifacts folder goes (one folder per xdist worker, so names never race)."""
+    root = Path(option(pytestconfig, "artifacts") or "artifacts")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return (root / worker) if worker else root
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest, artifacts_root: Path) -> Any:
+    """This test's artifacts folder (screenshots, steps.jsonl, console and modem logs, emulator log).
+
+    Named after the test id, parameters included, and always new: a re-run gets ``NAME.2``.
+    """
+    from harness.artifacts import Artifacts
+
+    art = Artifacts(artifacts_root, request.node.nodeid.replace("/", "_").replace("::", "__"))
+    request.node.stash[stash.ARTIFACTS] = art
+    return art
+
+
+@pytest.fixture(scope="session")
+def screens(pytestconfig: pytest.Config) -> Any:
+    """The screen library (the one shipped with the package, or --screens DIR)."""
+    from harness.vision import ScreenLibrary
+
+    folder = option(pytestconfig, "screens")
+    return ScreenLibrary.load(folder) if folder else ScreenLibrary.load_default()
+
+
+@pytest.fixture
+def modem(request: pytest.FixtureRequest, device: Any, artifacts: Any) -> Iterator[Any]:
+    """The GSM modem whose SIM receives access codes (--modem URL, or the emulated handset's modem)."""
+    from harness.modem import GsmModem
+
+    url = option(request.config, "modem") or device.endpoints.get("modem")
+    if not url:
+        pytest.skip("no modem: give --modem URL (or set modem = ... in the ini file)")
+    m = GsmModem(url, log_path=artifacts.claim("modem.log"))
+    try:
+        yield m
+    finally:
+        m.close()
+
+
+@pytest.fixture(scope="session")
+def accounts(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """Test accounts by role, from HARNESS_SECRETS / --secrets / HARNESS_ACCOUNT_<ROLE> (demo ones for the emulator)."""
+    from harness.accounts import DEMO_SECRETS, load_accounts
+
+    path = option(pytestconfig, "secrets") or os.environ.get("HARNESS_SECRETS")
+    found = load_accounts(path)
+    if not found:
+        found = load_accounts(DEMO_SECRETS)
+    return found
+
+
+@pytest.fixture
+def account(request: pytest.FixtureRequest, accounts: dict[str, Any]) -> Any:
+    """The test account (role 'primary' unless @pytest.mark.account(role))."""
+    marker = request.node.get_closest_marker("account")
+    role = marker.args[0] if marker else "primary"
+    if role not in accounts:
+        pytest.skip(f"no test account for role {role!r}: set HARNESS_ACCOUNT_{role.upper()} and HARNESS_PASSWORD_{role.upper()}")
+    return accounts[role]
+
+
+@pytest.fixture
+def sms_codes(modem: Any, device: Any) -> Any:
+    """Access codes by text message, read from the modem (whose number is the SIM's, or the inventory's)."""
+    from harness.flows import SmsCodeSource
+
+    own = modem.url == device.endpoints.get("modem")  # not a --modem given for another SIM
+    return SmsCodeSource(modem, number=device.endpoints.get("modem_number") if own else None)
+
+
+@pytest.fixture
+def inbox(request: pytest.FixtureRequest, device: Any) -> Path:
+    """The Maildir root where e-mailed access codes arrive."""
+    folder = option(request.config, "inbox") or device.endpoints.get("mail")
+    if not folder:
+        pytest.skip("no inbox: give --inbox MAILDIR")
+    return Path(folder)
+
+
+@pytest.fixture
+def lab(device: Any) -> Any:
+    """Lab-side switches (network, OS update, accounts); emulated handsets only, skipped on real ones."""
+    if not device.emulated:
+        pytest.skip("needs lab control of the handset's network/OS, available on emulated handsets")
+    from harness.emulator.control import ControlClient
+
+    client = ControlClient.for_endpoints(device.endpoints)
+    client.call("ping")  # authenticate now: the socket lets an authenticated client idle, never a silent one
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def flow(request: pytest.FixtureRequest, handset: Any, screens: Any, artifacts: Any, device: Any) -> Any:
+    """A FlowRunner for this test: steps logged with screen, timing and screenshot."""
+    from harness.flows import FlowRunner
+
+    runner = FlowRunner(handset, screens, artifacts, scale=device.profile.scale if device.profile else None)
+    request.node.stash[stash.FLOW] = runner
+    return runner

@@ -1,0 +1,140 @@
+"""One test per handset URI, and the opened handset each test gets.
+
+``--handset`` URIs (or the ini's ``handsets``) parametrise every test that uses
+a handset; ``profile`` and ``theme`` markers multiply emulated and inventory
+handsets. With ``--inventory`` each test leases a matching rack handset.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import pytest
+
+from harness.pytest_plugin import stash
+from harness.pytest_plugin.options import emulator_options, option
+
+
+def _handset_uris(config: pytest.Config) -> list[str]:
+    if option(config, "inventory") and not option(config, "handset"):
+        return ["inventory://any"]
+    return list(option(config, "handset") or ["emulator://lumia-930"])
+
+
+def _with_query(uri: str, extra: dict[str, Any]) -> str:
+    if not extra:
+        return uri
+    from urllib.parse import urlencode
+
+    sep = "&" if "?" in uri else "?"
+    return uri + sep + urlencode({k: ("1" if v is True else str(v)) for k, v in extra.items()})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "handset_uri" not in metafunc.fixturenames:
+        return
+    uris = _handset_uris(metafunc.config)
+    profiles = [a for m in metafunc.definition.iter_markers("profile") for a in m.args]
+    themes = [a for m in metafunc.definition.iter_markers("theme") for a in m.args]
+    params, ids = [], []
+    for uri in uris:
+        if uri.startswith("inventory://"):
+            for profile in profiles or ["any"]:
+                for theme in themes or [None]:
+                    params.append(f"inventory://{profile}" + (f"?theme={theme}" if theme else ""))
+                    ids.append(f"{profile}" + (f"-{theme}" if theme else ""))
+        elif uri.startswith("emulator://"):
+            base = uri.split("?", 1)[0]
+            query = uri.split("?", 1)[1] if "?" in uri else ""
+            for profile in profiles or [base[len("emulator://"):] or "lumia-930"]:
+                for theme in themes or [None]:
+                    u = f"emulator://{profile}" + (f"?{query}" if query else "")
+                    u = _with_query(u, {"theme": theme} if theme else {})
+                    params.append(u)
+                    ids.append(f"{profile}" + (f"-{theme}" if theme else ""))
+        else:
+            params.append(uri)
+            ids.append(re.sub(r"[^A-Za-z0-9.:-]+", "_", uri))
+    metafunc.parametrize("handset_uri", params, ids=ids, indirect=False)
+
+
+@pytest.fixture
+def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> Iterator[Any]:
+    """The opened handset with its endpoints; emulated handsets start fresh for each test."""
+    from harness.handsets import open_handset
+    from harness.lab.leased_handset import open_inventory_handset
+
+    uri = handset_uri
+    if uri.startswith("inventory://"):
+        from urllib.parse import parse_qsl, urlsplit
+
+        from harness.lab.leases import NoMatchingHandset
+
+        parts = urlsplit(uri)
+        options = emulator_options(request)
+        theme = dict(parse_qsl(parts.query)).get("theme")
+        try:
+            opened = open_inventory_handset(_inventory(request.config), None if parts.netloc == "any" else parts.netloc,
+                                            options.pop("os_version", None), theme, options)
+        except NoMatchingHandset as exc:
+            pytest.skip(str(exc))
+    else:
+        if uri.startswith("emulator://"):
+            uri = _with_query(uri, emulator_options(request))
+        held = _lease_of_uri(request.config, uri)  # --handset URI of an inventory handset: leased like its name
+        try:
+            opened = open_handset(uri, log_dir=artifacts.dir)
+        except BaseException:
+            if held is not None:
+                held.release()
+            raise
+        opened.lease = held
+    request.node.stash[stash.DEVICE] = opened
+    console = None
+    try:
+        os_marker = request.node.get_closest_marker("os_version")
+        if os_marker and not opened.emulated:
+            version = opened.handset.info.os_version
+            if version and version != os_marker.args[0]:
+                pytest.skip(f"needs OS {os_marker.args[0]}, handset runs {version}")
+        if "console" in opened.endpoints:
+            from harness.console import SerialConsole
+
+            console = SerialConsole(opened.endpoints["console"], log_path=artifacts.claim("console.log"))
+            request.node.stash[stash.CONSOLE] = console
+        yield opened
+    finally:
+        if console is not None:
+            console.close()
+        opened.close()
+
+
+_INVENTORY: dict[str, Any] = {}
+
+
+def _lease_of_uri(config: pytest.Config, uri: str) -> Any:
+    """The lease of the inventory handset at ``uri`` (None without --inventory, or for a URI not in it)."""
+    if not option(config, "inventory") or uri.startswith("emulator://"):
+        return None
+    from harness.lab.leases import lease
+    from harness.lab.chosen import entry_with_uri
+
+    inventory = _inventory(config)
+    entry = entry_with_uri(inventory, uri)
+    return lease(inventory, entry.name) if entry is not None else None
+
+
+def _inventory(config: pytest.Config) -> Any:
+    from harness.lab.inventory import Inventory
+
+    path = option(config, "inventory")
+    if path not in _INVENTORY:
+        _INVENTORY[path] = Inventory.load(path)
+    return _INVENTORY[path]
+
+
+@pytest.fixture
+def handset(device: Any) -> Any:
+    """The Handset under test."""
+    return device.handset

@@ -1,0 +1,73 @@
+"""The plugin's command-line options, their ini settings and its markers.
+
+A command-line option wins over its ini setting, so a lab can keep its rack in
+``pytest.ini`` and still point one run elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+MARKERS = [
+    "profile(*names): run on emulated handsets of these profiles (real handsets: skip unless the model matches)",
+    "theme(*themes): run on emulated handsets in these themes (dark, light)",
+    "os_version(version): the handset must run this OS version (8.0 or 8.1); emulated handsets start with it",
+    "emulator(**options): extra emulator:// options (toasts, animation_ms, accounts, ...) for emulated handsets",
+    "account(role): which test account the 'account' fixture gives (default: primary)",
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("handset-harness")
+    group.addoption("--handset", action="append", default=None, metavar="URI",
+                    help="handset to test (repeatable): emulator://PROFILE, adb-tcp://HOST:PORT, adb-usb://SERIAL")
+    group.addoption("--modem", default=None, metavar="URL", help="pyserial URL of the modem that receives access codes")
+    group.addoption("--screens", default=None, metavar="DIR", help="screen library folder (default: the library shipped with the package)")
+    group.addoption("--artifacts", default=None, metavar="DIR", help="where screenshots, logs and traces go (default: artifacts)")
+    group.addoption("--inbox", default=None, metavar="MAILDIR", help="Maildir that receives e-mailed access codes")
+    group.addoption("--secrets", default=None, metavar="FILE", help="TOML file of test accounts by role")
+    group.addoption("--inventory", default=None, metavar="FILE",
+                    help="rack inventory (TOML): each test leases a matching handset from it (one per xdist worker)")
+    group.addoption("--emulator-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="default emulator:// option for every emulated handset (e.g. toasts=1)")
+    parser.addini("handsets", "handset URIs", type="linelist", default=[])
+    parser.addini("modem", "pyserial URL of the access-code modem", default="")
+    parser.addini("screens", "screen library folder", default="")
+    parser.addini("artifacts", "artifacts folder", default="")
+    parser.addini("inbox", "Maildir for e-mailed access codes", default="")
+    parser.addini("secrets", "TOML file of test accounts by role", default="")
+    parser.addini("inventory", "rack inventory file", default="")
+    parser.addini("emulator_options", "default emulator:// options (KEY=VALUE per line)", type="linelist", default=[])
+
+
+_INI = {"handset": "handsets", "modem": "modem", "screens": "screens", "artifacts": "artifacts", "inbox": "inbox",
+        "secrets": "secrets", "inventory": "inventory"}
+
+
+def option(config: pytest.Config, name: str) -> Any:
+    """A command-line option, else its ini setting, else None."""
+    value = config.getoption(name.replace("-", "_"), default=None)
+    if value in (None, [], "") and name in _INI:
+        value = config.getini(_INI[name])
+    return value or None
+
+
+def emulator_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """emulator:// options for this test: --emulator-option / ini defaults, then its markers (closest wins)."""
+    extra: dict[str, Any] = {}
+    for item in request.config.getoption("emulator_option") or request.config.getini("emulator_options") or []:
+        key, _, value = item.partition("=")
+        extra[key.strip()] = value.strip()
+    for marker in reversed(list(request.node.iter_markers("emulator"))):
+        extra.update(marker.kwargs)
+    os_marker = request.node.get_closest_marker("os_version")
+    if os_marker:
+        extra["os_version"] = os_marker.args[0]
+    return extra
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
