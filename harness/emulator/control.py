@@ -38,7 +38,7 @@ MAX_REPLY = 8 * 1024 * 1024
 #: The size a token file may have (the token is 64 hex digits).
 MAX_TOKEN_FILE = 4096
 #: A connection must send its first (authenticated) request within this many seconds, so idle or
-#: dripping strangers cannot hold the socket's threads; once authenticated, a client may idle (the lab fixture does).
+#: dripping strangers cannot hold the socket's threads; once authenticated, a client may idle (the emulator_control fixture).
 FIRST_REQUEST_SECONDS = 10.0
 #: Connections served at once; past it a new one is answered with an error and closed.
 MAX_CONNECTIONS = 64

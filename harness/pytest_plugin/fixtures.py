@@ -1,4 +1,5 @@
-"""The fixtures a flow test composes: artifacts, screens, modem, accounts, access codes, the flow runner.
+"""The fixtures a flow test composes: artifacts, screens, modem, accounts, access codes, the flow runner,
+and the emulator's control for what only an emulated handset offers.
 
 Each opens what it needs inside the fixture, so a test that uses none of them
 imports neither OpenCV nor the ADB driver.
@@ -102,10 +103,15 @@ def inbox(request: pytest.FixtureRequest, device: Any) -> Path:
 
 
 @pytest.fixture
-def lab(device: Any) -> Any:
-    """Lab-side switches (network, OS update, accounts); emulated handsets only, skipped on real ones."""
+def emulator_control(device: Any) -> Any:
+    """The emulated handset's authenticated control socket (network, OS update, accounts, faults).
+
+    Only for what a test cannot get from the handset or the secrets file (taking the
+    network away, an OS update, an extra account on the account service): a test
+    that asks for it is skipped on real handsets.
+    """
     if not device.emulated:
-        pytest.skip("needs lab control of the handset's network/OS, available on emulated handsets")
+        pytest.skip("needs the emulator's control (network, OS update, accounts): available on emulated handsets only")
     from harness.emulator.control import ControlClient
 
     client = ControlClient.for_endpoints(device.endpoints)

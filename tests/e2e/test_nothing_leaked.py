@@ -19,13 +19,13 @@ def _all_bytes(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def test_canary_password_and_code_never_reach_artifacts(flow, lab, sms_codes, artifacts, device) -> None:
+def test_canary_password_and_code_never_reach_artifacts(flow, emulator_control, sms_codes, artifacts, device) -> None:
     canary = "canary-" + secrets.token_hex(8)
-    lab.call("add_account", address="canary@outlook.com", password=canary, two_step=True,
-             phone="+15550100", email="canary.inbox@example.com")
+    emulator_control.call("add_account", address="canary@outlook.com", password=canary, two_step=True,
+                          phone="+15550100", email="canary.inbox@example.com")
     result = sign_in_during_setup(flow, Credentials.of("canary@outlook.com", canary), sms_codes)
     assert result.two_step and result.final_screen == "start"
-    code = next(m["body"] for m in lab.call("outbox")["messages"] if m["to"] == "+15550100")
+    code = next(m["body"] for m in emulator_control.call("outbox")["messages"] if m["to"] == "+15550100")
     code = re.search(r"\d{7}", code).group(0)
     files = _all_bytes(artifacts.dir)
     assert any(p.suffix == ".png" for p in files) and (artifacts.dir / "steps.jsonl").exists()
