@@ -1,11 +1,13 @@
-"""ADB over TCP against the emulated handset: framing, auth, streams, shell v2, sync, screencap, a real adb client."""
+"""ADB over TCP against the emulated handset: framing, auth, streams, shell v2, sync, screencap, a real adb client.
+
+The emulator runs as its own process (``harness emulate``) and is reached only as a rack phone is: its ADB
+port, its console, and its relay board for power.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,10 +20,11 @@ from hypothesis import strategies as st
 from harness.adb import AdbConnection, AdbError, AdbHandset, DeviceOffline, ProtocolViolation, Unauthorised
 from harness.adb.auth import decode_public_key, encode_public_key, load_or_create_key
 from harness.adb.protocol import A_CNXN, A_WRTE, Message, MessageDecoder
-from harness.adb.services import decode_png, decode_screencap, parse_shell_v2
-from harness.emulator.host import EmulatorHost, HostOptions
-from harness.emulator.phone import PhoneOptions
+from harness.adb.services import decode_png, decode_screencap, exec_out, listdir, parse_shell_v2, stat
+from harness.console import SerialConsole
+from harness.emulator.process import EmulatorProcess
 from harness.errors import HarnessError
+from harness.power.lcus import LcusRelay
 from harness.transport.tcp import TcpPipe
 
 
@@ -33,20 +36,30 @@ def keys(tmp_path_factory) -> dict[str, Path]:
     return {"trusted": folder / "trusted", "stranger": folder / "stranger"}
 
 
+def _start(profile: str, trusted_key: Path, folder: Path, *args: str) -> EmulatorProcess:
+    """A ``harness emulate`` child that trusts only ``trusted_key`` (a public key file)."""
+    proc = EmulatorProcess(profile, ["--animation-ms", "0", *args, "--no-user-keys", "--adb-key", str(trusted_key)],
+                           log_path=folder / "emulator.log")
+    proc.start()
+    return proc
+
+
 @pytest.fixture(scope="module")
-def emulated(keys):
-    host = EmulatorHost(HostOptions(phone=PhoneOptions(animation_ms=0, boot_time=0.3),
-                                    adb_keys=[str(keys["trusted"]) + ".pub"]))
-    running = host.start_handset("lumia-930")
-    yield running
-    host.stop()
+def emulated(keys, tmp_path_factory) -> dict:
+    """The endpoints of an emulated lumia-930 that trusts the 'trusted' key."""
+    proc = _start("lumia-930", Path(str(keys["trusted"]) + ".pub"), tmp_path_factory.mktemp("emulator"),
+                  "--boot-time", "0.3")
+    try:
+        yield proc.endpoints
+    finally:
+        proc.stop()
 
 
-def _connect(emulated, key_path: Path, timeout: float = 5.0) -> AdbHandset:
-    host, port = emulated.endpoints["adb"].split(":")
+def _connect(endpoints: dict, key_path: Path, timeout: float = 5.0) -> AdbHandset:
+    host, port = endpoints["adb"].rsplit(":", 1)
     key = load_or_create_key(key_path)
     return AdbHandset(lambda: AdbConnection(TcpPipe(host, int(port)), key, timeout=timeout, auth_timeout=2).connect(),
-                      f"adb-tcp://{emulated.endpoints['adb']}", timeout)
+                      f"adb-tcp://{endpoints['adb']}", timeout)
 
 
 # ----------------------------------------------------------------------------- framing (hypothesis)
@@ -220,66 +233,65 @@ def test_many_streams_at_once_on_one_connection(emulated, keys) -> None:
 def test_power_off_gives_device_offline_within_the_timeout(emulated, keys) -> None:
     handset = _connect(emulated, keys["trusted"], timeout=3)
     handset.reconnect_timeout = 1.0
-    emulated.phone.power_off()
-    started = time.monotonic()
-    with pytest.raises(DeviceOffline):
-        handset.screenshot()
-    assert time.monotonic() - started < 6
-    emulated.phone.power_on()
-    deadline = time.monotonic() + 10
-    while not emulated.phone.booted and time.monotonic() < deadline:
-        time.sleep(0.05)
-    handset.reconnect_timeout = 10
-    assert handset.screenshot().shape == (1920, 1080, 3)  # reconnects by itself
-    handset.close()
+    relay = LcusRelay(emulated["power"], channels=emulated["power_channels"])  # the handset's power, as on a rack
+    try:
+        relay.off(1)
+        started = time.monotonic()
+        with pytest.raises(DeviceOffline):
+            handset.screenshot()
+        assert time.monotonic() - started < 6
+        relay.on(1)
+        handset.reconnect_timeout = 10  # the whole wait for the boot: the handset reconnects by itself
+        assert handset.screenshot().shape == (1920, 1080, 3)
+    finally:
+        relay.on(1)
+        relay.close()
+        handset.close()
 
 
-def test_reboot_returns_once_the_device_answers_again(emulated, keys) -> None:
+def test_reboot_returns_once_the_device_answers_again(emulated, keys, tmp_path) -> None:
+    console = SerialConsole(emulated["console"], log_path=tmp_path / "console.log")
     handset = _connect(emulated, keys["trusted"], timeout=3)
-    boots = emulated.phone._power_epoch
-    handset.reboot(timeout=30)
-    assert emulated.phone._power_epoch > boots and emulated.phone.booted  # it went down and came back
-    assert handset.shell("echo back") == "back\n" and handset.info.model == "Lumia 930"
-    handset.close()
+    try:
+        handset.reboot(timeout=30)
+        # it went down and came back: the console saw the power go off, then a whole boot
+        console.expect(r"power: off[\s\S]*boot: .* powering on[\s\S]*boot: complete", timeout=10)
+        assert handset.shell("echo back") == "back\n" and handset.info.model == "Lumia 930"
+    finally:
+        handset.close()
+        console.close()
 
 
 # ----------------------------------------------------------------------------- Debian's adb, a client nobody here wrote
-@pytest.mark.skipif(shutil.which("adb") is None, reason="Debian's adb is not installed: scripts/setup or apt-get install adb")
-def test_real_adb_client_connect_shell_screencap_push_pull(tmp_path, keys) -> None:
-    home = tmp_path / "home"
-    (home / ".android").mkdir(parents=True)
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    server_port = probe.getsockname()[1]
-    probe.close()
-    env = {**os.environ, "HOME": str(home), "ANDROID_ADB_SERVER_PORT": str(server_port)}
-    env.pop("ADB_VENDOR_KEYS", None)
-
-    def adb(*args: str, binary: bool = False, timeout: float = 30) -> subprocess.CompletedProcess:
-        return subprocess.run(["adb", *args], env=env, capture_output=True, timeout=timeout, text=not binary)
-
-    adb("start-server")
-    key = home / ".android" / "adbkey"
-    for _ in range(50):
-        if key.exists() and key.with_suffix(".pub").exists():
-            break
-        time.sleep(0.1)
-    host = EmulatorHost(HostOptions(phone=PhoneOptions(animation_ms=0), adb_keys=[str(key) + ".pub"]))
-    running = host.start_handset("lumia-520")
-    serial = running.endpoints["adb"]
+def test_real_adb_client_connect_shell_screencap_push_pull(tmp_path, debian_adb) -> None:
+    adb = debian_adb
+    proc = _start("lumia-520", adb.key, tmp_path)
+    serial = proc.endpoints["adb"]
+    ours = None
     try:
         assert "connected to" in adb("connect", serial).stdout
         assert adb("-s", serial, "shell", "echo", "hello", "from", "adb").stdout == "hello from adb\n"
         assert adb("-s", serial, "shell", "false").returncode == 1
         png = adb("-s", serial, "exec-out", "screencap", "-p", binary=True).stdout
-        assert png == running.phone.frame_png()  # byte-exact: nothing changes on a still screen
+        # our host, with adb's own key: the same still screen gives the same PNG, byte for byte
+        ours = _connect(proc.endpoints, _private_key(adb.key), timeout=20)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == exec_out(ours.conn, "screencap -p", 20, 8 * 1024 * 1024)
         source = tmp_path / "payload.bin"
         source.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
         assert adb("-s", serial, "push", str(source), "/sdcard/Documents/payload.bin").returncode == 0
         back = tmp_path / "back.bin"
         assert adb("-s", serial, "pull", "/sdcard/Documents/payload.bin", str(back)).returncode == 0
         assert back.read_bytes() == source.read_bytes()
-        assert running.phone.fs.read("/sdcard/Documents/payload.bin") == source.read_bytes()
+        # the file is on the device where adb put it, as another host sees it
+        assert stat(ours.conn, "/sdcard/Documents/payload.bin")[1] == source.stat().st_size
+        assert "payload.bin" in [entry[0] for entry in listdir(ours.conn, "/sdcard/Documents")]
+        assert ours.pull("/sdcard/Documents/payload.bin") == source.read_bytes()
     finally:
-        adb("kill-server")
-        host.stop()
+        if ours is not None:
+            ours.close()
+        proc.stop()
+
+
+def _private_key(public: Path) -> Path:
+    """The private key beside an adbkey.pub (adb writes its pair as adbkey and adbkey.pub)."""
+    return public.with_suffix("")

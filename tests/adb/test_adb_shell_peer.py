@@ -9,14 +9,11 @@ documents (AOSP protocol.txt), not from the emulator's code.
 from __future__ import annotations
 
 import io
-import os
 import random
-import shutil
 import socket
 import struct
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -263,46 +260,25 @@ def test_device_answers_a_hosts_clse_once(handset) -> None:
 
 
 # ----------------------------------------------------------------------------- Debian's adb and our own host
-@pytest.mark.skipif(shutil.which("adb") is None, reason="Debian's adb is not installed: scripts/setup or apt-get install adb")
-def test_debian_adb_push_pull_and_raw_screencap_byte_exact(handset, tmp_path) -> None:
-    home = tmp_path / "home"
-    (home / ".android").mkdir(parents=True)
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    server_port = probe.getsockname()[1]
-    probe.close()
-    env = {**os.environ, "HOME": str(home), "ANDROID_ADB_SERVER_PORT": str(server_port)}
-    env.pop("ADB_VENDOR_KEYS", None)
-
-    def adb(*args: str, binary: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run(["adb", *args], env=env, capture_output=True, timeout=timeout, text=not binary)
-
+def test_debian_adb_push_pull_and_raw_screencap_byte_exact(handset, tmp_path, debian_adb) -> None:
+    adb = debian_adb
+    # this emulator trusts only adb-shell's key: trust Debian adb's through the control socket, as a lab would
+    with ControlClient.for_endpoints(handset.endpoints) as control:
+        control.call("adb_trust_key", key=adb.key.read_text().strip())
+    serial = handset.endpoints["adb"]
+    assert "connected to" in adb("connect", serial).stdout
+    raw = adb("-s", serial, "exec-out", "screencap", binary=True).stdout
+    assert len(raw) == RAW_SCREENCAP_SIZE and struct.unpack_from("<II", raw) == (WIDTH, HEIGHT)
+    other = adb_shell(handset)
     try:
-        adb("start-server")
-        pub = home / ".android" / "adbkey.pub"
-        deadline = time.monotonic() + 10
-        while not (pub.exists() and pub.stat().st_size > 0):
-            assert time.monotonic() < deadline, f"expected adb to write {pub} within 10 s; saw {list(pub.parent.iterdir())}"
-            time.sleep(0.05)
-        # this emulator trusts only adb-shell's key: trust Debian adb's through the control socket, as a lab would
-        with ControlClient.for_endpoints(handset.endpoints) as control:
-            control.call("adb_trust_key", key=pub.read_text().strip())
-        serial = handset.endpoints["adb"]
-        assert "connected to" in adb("connect", serial).stdout
-        raw = adb("-s", serial, "exec-out", "screencap", binary=True).stdout
-        assert len(raw) == RAW_SCREENCAP_SIZE and struct.unpack_from("<II", raw) == (WIDTH, HEIGHT)
-        other = adb_shell(handset)
-        try:
-            assert other.exec_out("screencap", read_timeout_s=20, decode=False) == raw  # a still screen, two hosts
-        finally:
-            other.close()
-        source, back = tmp_path / "payload.bin", tmp_path / "back.bin"
-        source.write_bytes(seeded_bytes(3 * MIB + 5, seed=3))
-        assert adb("-s", serial, "push", str(source), "/sdcard/Documents/debian.bin").returncode == 0
-        assert adb("-s", serial, "pull", "/sdcard/Documents/debian.bin", str(back)).returncode == 0
-        assert back.read_bytes() == source.read_bytes()
+        assert other.exec_out("screencap", read_timeout_s=20, decode=False) == raw  # a still screen, two hosts
     finally:
-        adb("kill-server")
+        other.close()
+    source, back = tmp_path / "payload.bin", tmp_path / "back.bin"
+    source.write_bytes(seeded_bytes(3 * MIB + 5, seed=3))
+    assert adb("-s", serial, "push", str(source), "/sdcard/Documents/debian.bin").returncode == 0
+    assert adb("-s", serial, "pull", "/sdcard/Documents/debian.bin", str(back)).returncode == 0
+    assert back.read_bytes() == source.read_bytes()
 
 
 def test_harness_host_push_pull_and_screenshot(handset, monkeypatch) -> None:
