@@ -108,3 +108,32 @@ def test_wheel_carries_profiles_and_screens_and_runs_the_demo_from_an_empty_fold
     match = _run([str(installed / "harness"), "match", "--json", str(shots[0]), str(shots[-1])], empty, env, 120)
     screens = [json.loads(line)["screen"] for line in match.stdout.splitlines() if line.strip()]
     assert screens == ["setup_welcome", "start"], match.stdout
+
+
+PLUGIN_TEST = '''
+from pathlib import Path
+
+import harness.pytest_plugin.fixtures
+
+
+def test_the_installed_plugin_gives_its_fixtures(accounts, artifacts, pytestconfig):
+    assert accounts["primary"].address == "alice@outlook.com"
+    assert artifacts.dir.is_dir() and pytestconfig.getoption("handset") is None
+    print("PLUGIN", Path(harness.pytest_plugin.fixtures.__file__).resolve())
+'''
+
+
+def test_wheel_registers_the_pytest_plugin(installed: Path, tmp_path: Path) -> None:
+    """pytest in the fresh venv finds the plugin through the wheel's pytest11 entry point: options and fixtures."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "test_plugin.py").write_text(PLUGIN_TEST)
+    env = _clean_env()
+    python = str(installed / "python")
+    options = _run([python, "-m", "pytest", "--help"], empty, env, 120).stdout
+    assert "handset-harness:" in options and "--handset=URI" in options and "--inventory=FILE" in options, options
+    run = _run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "test_plugin.py"], empty, env, 120)
+    assert "1 passed" in run.stdout, run.stdout
+    plugin = Path(run.stdout.split("PLUGIN ", 1)[1].split()[0])
+    assert plugin.is_relative_to(installed.parent.resolve()), f"{plugin} is not the fresh venv's plugin"
+    assert (empty / "artifacts").is_dir()
