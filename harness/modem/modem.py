@@ -81,6 +81,7 @@ class GsmModem:
         self.vendor = vendor
         self.delivery = delivery
         self.profile: Profile | None = None
+        self.set_up_after = 0
         self.url = url
         self.wanted_mode = mode
         self.mode = mode or "text"
@@ -211,6 +212,7 @@ class GsmModem:
     def initialise(self, boot_timeout: float = 30.0) -> None:
         """The set-up that survives real modems (``harness.modem.setup``); ``boot_timeout`` bounds all of it."""
         initialise(self, boot_timeout)
+        self.set_up_after = self._link.restarts  # a restart announced later means the set-up is lost
 
     def _choose_mode(self, deadline: float, total: float) -> str:
         """PDU mode where the modem has it (in its +CMGF=? list, or AT+CMGF=0 accepted, and AT+CMGL=? answered

@@ -88,9 +88,9 @@ def wait_for_code(modem: GsmModem, sender: str | None, pattern: str, since: floa
     timeout = left(timeout) or 0.0
     deadline = time.monotonic() + timeout
     seen, delivered_count, problem = 0, 0, ""
-    restarts, set_up = modem._link.restarts, True
+    set_up = True
     while True:
-        if modem._link.dead is not None or modem._link.restarts != restarts or not set_up:
+        if modem._link.dead is not None or modem._link.restarts != modem.set_up_after or not set_up:
             why = "port went away" if modem._link.dead is not None else "restarted (it said so)"
             set_up = False
             try:
@@ -98,7 +98,6 @@ def wait_for_code(modem: GsmModem, sender: str | None, pattern: str, since: floa
                 set_up, problem = True, ""
             except (HarnessTimeout, ModemError, DeviceUnavailable) as exc:
                 problem = f"; the modem {why} and was not set up again: {exc}"
-            restarts = modem._link.restarts
         remaining = deadline - time.monotonic()
         with modem._link.cond:
             delivered = list(modem.delivered)
@@ -109,8 +108,9 @@ def wait_for_code(modem: GsmModem, sender: str | None, pattern: str, since: floa
                 messages = modem.inbox.messages("ALL", min(max(modem.timeout, 10), remaining), delivered)
                 problem = ""
             except (ModemTimeout, ModemError, DeviceUnavailable) as exc:
-                if type(exc) not in (ModemTimeout, ModemGarbled, ModemError, DeviceUnavailable):
-                    raise  # +CME/+CMS ERROR: the modem said no
+                if type(exc) not in (ModemTimeout, ModemGarbled, ModemError, DeviceUnavailable) \
+                        and modem._link.restarts == modem.set_up_after:
+                    raise  # +CME/+CMS ERROR: the modem said no (and not because it just restarted)
                 problem = f"; last listing: {exc}"
         seen = sum(1 for m in messages if m.stored)
         delivered_count = len(messages) - seen

@@ -60,10 +60,10 @@ class PduModem:
         self.send(f"\r\n+CMT: ,{length}\r\n{hex_pdu}\r\n")
 
     def restart(self, lines: tuple[str, ...] = ("RDY", "+CFUN: 1", "+CPIN: READY", "SMS DONE")) -> None:
-        """Forget the set-up (back to text mode, as after power-on) and announce it."""
-        self.text_mode = True
+        """Announce a restart, then answer as a modem just powered on (text mode, nothing set up)."""
         self.setup_done.clear()
         self.send("".join(f"\r\n{line}\r\n" for line in lines))
+        self.text_mode = True
 
     def lose_port(self) -> None:
         """The USB serial goes away (the driver's reads fail); ``come_back`` makes a new one at the same path."""

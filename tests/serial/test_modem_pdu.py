@@ -4,6 +4,7 @@ alphanumeric sender, stored (+CMTI) or delivered (+CMT), and a log that holds no
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -131,3 +132,33 @@ def cmt_modem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PduMod
     yield device, modem
     modem.close()
     device.close()
+
+
+@pytest.mark.parametrize("how", ["restart lines", "port gone and back"])
+def test_a_modem_that_restarts_during_the_wait_is_set_up_again(pdu_modem: PduModem, tmp_path: Path, how: str) -> None:
+    """Back in text mode after the restart, the modem would refuse PDU listings: the driver sets it up again."""
+    modem = GsmModem(str(pdu_modem.link), timeout=1.0, log_path=tmp_path / "modem.log")
+
+    def restart_then_store() -> None:
+        if how == "restart lines":
+            pdu_modem.restart()
+        else:
+            pdu_modem.lose_port()
+            time.sleep(0.5)  # the port stays away a while, as a USB modem's does when it resets
+            pdu_modem.come_back()
+        assert pdu_modem.setup_done.wait(10), "the driver set the modem up again"
+        for part in two_part_ucs2():
+            pdu_modem.store(part)
+
+    try:
+        worker = threading.Thread(target=restart_then_store)
+        worker.start()
+        try:
+            assert reveal(modem.wait_for_access_code(timeout=20, poll=0.2)) == CODE
+        finally:
+            worker.join()
+        assert modem.mode == "pdu" and not pdu_modem.text_mode
+    finally:
+        modem.close()
+    log = (tmp_path / "modem.log").read_text()
+    assert ("port went away" if how != "restart lines" else "restarted (it said so)") in log
