@@ -62,6 +62,7 @@ class Stream:
         #: With a sink, the reader puts what the device sends straight into it (``read_all_into``).
         self.sink = sink
         self.filled = 0
+        self.okay: bytes | None = None  # this stream's OKAY, packed once (the reader acknowledges a sink's WRTEs)
         self.overflow = 0  # bytes the device offered past the sink's end (then nothing more is taken)
         self._ended = threading.Event()  # the device closed the stream, or the connection ended
 
@@ -216,17 +217,21 @@ class AdbConnection:
 
     # ------------------------------------------------------------------ wire
     def _send(self, message: Message) -> None:
+        self._send_packed(message.pack(), message.name)
+
+    def _send_packed(self, packed: bytes, name: str) -> None:
+        """One packed message (header and payload), e.g. a stream's OKAY packed once for all its WRTEs."""
         if self._dead is not None:
             raise DeviceOffline(f"device offline: {self._dead}")
         if left(self.timeout) == 0:  # the operation's deadline passed: that is a timeout, not a device gone
-            raise AdbTimeout(f"time to send {message.name} to {self.pipe.description}",
+            raise AdbTimeout(f"time to send {name} to {self.pipe.description}",
                              "the operation's deadline had already passed", 0)
         try:
             with self._send_lock:
-                self.pipe.write(message.pack(), self.timeout)
+                self.pipe.write(packed, self.timeout)
         except (TransportClosed, TransportTimeout) as exc:
             self._dead = exc
-            raise DeviceOffline(f"device offline while sending {message.name}: {exc}") from None
+            raise DeviceOffline(f"device offline while sending {name}: {exc}") from None
 
     def _recv(self, at: float | None, max_payload: int | None = None) -> Message:
         """One whole message by the monotonic instant ``at`` (None: no deadline, for the reader thread)."""
@@ -293,9 +298,11 @@ class AdbConnection:
         return self
 
     def _read_loop(self) -> None:
+        header = bytearray(HEADER.size)  # one buffer for every header (a screenshot at 4096 is 2000 of them)
+        header_view = memoryview(header)
         while self._dead is None:
             try:
-                header = self.pipe.read_exact(HEADER.size, None)
+                read_into(self.pipe, header_view, None)
                 command, arg0, arg1, length, check = parse_header(header, self.max_payload)
                 stream = self._streams.get(arg1)
                 if command == A_WRTE and stream is not None and stream.sink is not None:
@@ -345,7 +352,9 @@ class AdbConnection:
         view = stream.sink[stream.filled:end]
         read_into(self.pipe, view, None)
         if not stream.closed:
-            self._send(Message(A_OKAY, stream.local_id, stream.remote_id))
+            if stream.okay is None:
+                stream.okay = Message(A_OKAY, stream.local_id, stream.remote_id).pack()
+            self._send_packed(stream.okay, "OKAY")
         verify_payload(A_WRTE, view, check, self.version)
         stream.filled = end
 
