@@ -118,7 +118,7 @@ def test_a_device_sending_garbage_gives_a_typed_error_not_a_hang(data: bytes) ->
     with pytest.raises(HarnessError):
         key = load_or_create_key(Path(os.environ.get("TMPDIR", "/tmp")) / "harness-hypothesis-adbkey")
         AdbConnection(TcpPipe("127.0.0.1", server.getsockname()[1]), key, timeout=1.0).connect()
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 1.0 + 8, "the 1 s read deadline was not kept (8 s allowed for a loaded machine)"
     thread.join(2)
     server.close()
 
@@ -240,7 +240,8 @@ def test_power_off_gives_device_offline_within_the_timeout(emulated, keys) -> No
         started = time.monotonic()
         with pytest.raises(DeviceOffline):
             handset.screenshot()
-        assert time.monotonic() - started < 6
+        elapsed = time.monotonic() - started
+        assert elapsed < 1.0 + 3 + 8, f"expected DeviceOffline after the 1 s reconnect deadline (+3 s connect, +8 s load); took {elapsed:.1f}s"
         relay.on(1)
         handset.reconnect_timeout = 10  # the whole wait for the boot: the handset reconnects by itself
         assert handset.screenshot().shape == (1920, 1080, 3)

@@ -94,7 +94,7 @@ def test_unplugged_mid_transfer_gives_a_typed_error_within_the_timeout(usb_phone
         control.call("usb_unplug")
     worker.join(10)
     assert not worker.is_alive() and errors and isinstance(errors[0], DeviceOffline)
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 1 + 3 + 8, "DeviceOffline came later than the 1 s reconnect deadline (+3 s connect, +8 s load)"
     assert find_adb_devices(backend) == []          # gone from the bus
     with ControlClient.for_endpoints(endpoints) as control:
         control.call("usb_plug")

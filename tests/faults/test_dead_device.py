@@ -26,7 +26,7 @@ def test_a_killed_emulator_child_is_reported_at_once(tmp_path: Path, monkeypatch
         elapsed = time.monotonic() - started
     finally:
         opened.close()
-    assert elapsed < 3, f"expected the dead child noticed at once, not after the handset's 30 s; took {elapsed:.1f}s"
+    assert elapsed < 10, f"expected the dead child noticed at once, not after the handset's 30 s; took {elapsed:.1f}s"
 
 
 def test_a_screen_wait_ends_at_its_deadline_when_the_handset_goes_silent(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from harness.errors import HarnessTimeout
 from harness.modem import CmsError, GsmModem, ModemError, ModemTimeout
 
 #: How far past its deadline an operation may end (thread wake-ups, a loaded machine).
-ALLOWANCE = 2.0
+ALLOWANCE = 8.0
 #: Python memory the driver may hold while a modem floods it: one endless line (many times this much comes),
 #: and a 2 MiB answer of many lines to a driver told to keep 64 KiB of an answer (the old driver kept it all).
 FLOOD_CAP_MIB = 2

@@ -123,7 +123,7 @@ def test_two_processes_compete_for_one_handset(leases: Path, rack_file: Path) ->
         assert wait_line(first, "RELEASED") == "lumia-520-01"
         t_released = time.monotonic()
         assert wait_line(second, "LEASED") == "lumia-520-01"
-        assert time.monotonic() - t_released < 2
+        assert time.monotonic() - t_released < 10, "the waiting process took the released handset only after 10 s"
     finally:
         for p in (first, second):
             if p is not None:
