@@ -81,7 +81,7 @@ def test_control_requests_without_or_with_a_wrong_token_are_refused_and_do_nothi
         assert client.call("outbox")["messages"] == []
         assert "mallory@outlook.com" not in [a["address"] for a in client.call("accounts")["accounts"]]
         usage = client.call("help")["commands"]
-        assert usage["sms_send"] == "to body [sender=+15550199]" and usage["adb_trust_key"].startswith("key")
+        assert usage["sms_send"].startswith("to body [sender=+15550199]") and usage["adb_trust_key"].startswith("key")
         assert usage["modem_slow"] == "seconds" and usage["goto"] == "screen" and usage["ping"] == ""
 
 
