@@ -28,7 +28,6 @@ pytestmark = [pytest.mark.profile("lumia-520"), pytest.mark.theme("dark")]
 
 #: What the driver on main cannot do yet (issue 20's driver side), as strict xfails: each starts failing the
 #: suite the day the driver learns it, so the mark goes with the fix.
-CNMI_FIVE = "the driver sends a 5th +CNMI parameter, which Cinterion refuses (+CMS ERROR: 303)"
 TEXT_UCS2 = "in text mode the driver does not read UCS2/UDH data, given as hex octets (27.005 3.1 <data>)"
 TEXT_RESTART = "the driver does not set a restarted modem up again (text-mode AT+CMGL meets +CMS ERROR: 304)"
 
@@ -37,7 +36,7 @@ def _vendor_params(modes=("pdu", "text"), number: str = LOCALISED_NUMBER, text_g
     params = []
     for vendor in VENDORS:
         for mode in modes:
-            gap = CNMI_FIVE if vendor == "cinterion" else (text_gap if mode == "text" else None)
+            gap = text_gap if mode == "text" else None
             marks = [pytest.mark.emulator(modem_vendor=vendor, modem_number=number, animation_ms=0, signin_delay=0.2,
                                           boot_time=0.5)]
             if gap:
