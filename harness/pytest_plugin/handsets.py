@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from harness.handsets import HandsetUri, starts_handset, with_options
 from harness.pytest_plugin import stash
 from harness.pytest_plugin.options import emulator_options, option
 
@@ -20,15 +21,6 @@ def _handset_uris(config: pytest.Config) -> list[str]:
     if option(config, "inventory") and not option(config, "handset"):
         return ["inventory://any"]
     return list(option(config, "handset") or ["emulator://lumia-930"])
-
-
-def _with_query(uri: str, extra: dict[str, Any]) -> str:
-    if not extra:
-        return uri
-    from urllib.parse import urlencode
-
-    sep = "&" if "?" in uri else "?"
-    return uri + sep + urlencode({k: ("1" if v is True else str(v)) for k, v in extra.items()})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -44,15 +36,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 for theme in themes or [None]:
                     params.append(f"inventory://{profile}" + (f"?theme={theme}" if theme else ""))
                     ids.append(f"{profile}" + (f"-{theme}" if theme else ""))
-        elif uri.startswith("emulator://"):
-            base = uri.split("?", 1)[0]
-            query = uri.split("?", 1)[1] if "?" in uri else ""
-            for profile in profiles or [base[len("emulator://"):] or "lumia-930"]:
+        elif starts_handset(uri):  # an emulator: one handset per profile and theme the markers ask for
+            for profile in profiles or [None]:
                 for theme in themes or [None]:
-                    u = f"emulator://{profile}" + (f"?{query}" if query else "")
-                    u = _with_query(u, {"theme": theme} if theme else {})
+                    u = with_options(uri, profile, **({"theme": theme} if theme else {}))
                     params.append(u)
-                    ids.append(f"{profile}" + (f"-{theme}" if theme else ""))
+                    ids.append(HandsetUri.split(u).location + (f"-{theme}" if theme else ""))
         else:
             params.append(uri)
             ids.append(re.sub(r"[^A-Za-z0-9.:-]+", "_", uri))
@@ -80,8 +69,8 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
         except NoMatchingHandset as exc:
             pytest.skip(str(exc))
     else:
-        if uri.startswith("emulator://"):
-            uri = _with_query(uri, emulator_options(request))
+        if starts_handset(uri):
+            uri = with_options(uri, **emulator_options(request))
         held = _lease_of_uri(request.config, uri)  # --handset URI of an inventory handset: leased like its name
         try:
             opened = open_handset(uri, log_dir=artifacts.dir)
@@ -115,7 +104,7 @@ _INVENTORY: dict[str, Any] = {}
 
 def _lease_of_uri(config: pytest.Config, uri: str) -> Any:
     """The lease of the inventory handset at ``uri`` (None without --inventory, or for a URI not in it)."""
-    if not option(config, "inventory") or uri.startswith("emulator://"):
+    if not option(config, "inventory") or starts_handset(uri):
         return None
     from harness.lab.leases import lease
     from harness.lab.chosen import entry_with_uri
