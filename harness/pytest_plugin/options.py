@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from harness.handsets import usages
+
 MARKERS = [
     "profile(*names): run on emulated handsets of these profiles (real handsets: skip unless the model matches)",
     "theme(*themes): run on emulated handsets in these themes (dark, light)",
@@ -22,7 +24,7 @@ MARKERS = [
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("handset-harness")
     group.addoption("--handset", action="append", default=None, metavar="URI",
-                    help="handset to test (repeatable): emulator://PROFILE, adb-tcp://HOST:PORT, adb-usb://SERIAL")
+                    help=f"handset to test (repeatable): {usages()}")
     group.addoption("--modem", default=None, metavar="URL", help="pyserial URL of the modem that receives access codes")
     group.addoption("--screens", default=None, metavar="DIR", help="screen library folder (default: the library shipped with the package)")
     group.addoption("--artifacts", default=None, metavar="DIR", help="where screenshots, logs and traces go (default: artifacts)")
