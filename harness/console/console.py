@@ -20,6 +20,7 @@ import serial
 
 from harness.errors import DeviceUnavailable, HarnessTimeout
 from harness.serial_log import SerialLog, mask
+from harness.serial_reader import PortReader
 
 #: What a handset's console speaks; the log is written in the same encoding (harness.serial_log.ENCODING).
 ENCODING = "utf-8"
@@ -53,10 +54,10 @@ class SerialConsole:
         self.lines: deque[str] = deque(maxlen=KEEP_LINES)
         self.gaps = 0
         self._partial = ""
-        self._stop = threading.Event()
         self._port = self._open()
-        self._thread = threading.Thread(target=self._read_loop, name=f"console {url}", daemon=True)
-        self._thread.start()
+        self._reader = PortReader(lambda: self._port, self._data, self._lost, f"console {url}", 65536)
+        self._stop = self._reader.stopping
+        self._reader.start()
 
     def _open(self) -> serial.SerialBase:
         try:
@@ -68,20 +69,16 @@ class SerialConsole:
         self.lines.append(mask(line))  # ``tail`` is evidence for reports: masked as the log is
         self._log.write(line)
 
-    def _read_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self._port.read(min(self._port.in_waiting or 1, 65536))
-            except (serial.SerialException, OSError, TypeError):
-                if self._stop.is_set():
-                    return
-                self._reopen()
-                continue
-            if data:
-                text = self._decoder.decode(data)
-                self._take(text)
-                if self.on_text is not None and text:
-                    self.on_text(text)
+    def _lost(self, exc: Exception) -> bool:
+        """The port went away (the handset rebooting): wait for it to come back and go on reading."""
+        self._reopen()
+        return True
+
+    def _data(self, data: bytes) -> None:
+        text = self._decoder.decode(data)
+        self._take(text)
+        if self.on_text is not None and text:
+            self.on_text(text)
 
     def _take(self, text: str) -> None:
         with self._cond:
@@ -169,13 +166,14 @@ class SerialConsole:
     def tail(self, n: int = 20) -> list[str]:
         return list(self.lines)[-n:]
 
+    def __enter__(self) -> "SerialConsole":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
-        self._stop.set()
-        try:
-            self._port.close()
-        except Exception:
-            pass
-        self._thread.join(timeout=2)
+        self._reader.stop()
         if self._partial:
             self._write_log(self._partial)
             self._partial = ""

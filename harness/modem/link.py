@@ -18,6 +18,7 @@ import serial
 
 from harness.modem.at import Delivery, damaged_final, is_final, is_urc
 from harness.serial_log import SerialLog, is_pdu, pdu_note
+from harness.serial_reader import PortReader
 
 #: Bytes of one line kept; the rest of an over-long line is counted and thrown away.
 MAX_LINE = 4096
@@ -70,41 +71,37 @@ class ModemLink:
         self.restart_lines: tuple[str, ...] = ("RDY", "+CFUN: 1", "+CPIN: READY")
         self.restarts = 0                        # restart announcements seen (RDY, ^SYSSTART, ...)
         self._cmt_header: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read_loop, name=name, daemon=True)
-        self._thread.start()
+        self._buf = bytearray()
+        self._cut = 0  # bytes of the current line thrown away past MAX_LINE
+        self._reader = PortReader(lambda: self.port, self._take, self._lost, name, MAX_LINE).start()
 
     # ------------------------------------------------------------------ reading
-    def _read_loop(self) -> None:
-        buf = bytearray()
-        cut = 0  # bytes of the current line thrown away past MAX_LINE
-        while not self._stop.is_set():
-            try:
-                chunk = self.port.read(min(self.port.in_waiting or 1, MAX_LINE))
-            except (serial.SerialException, OSError, TypeError, ValueError) as exc:
-                with self.cond:
-                    self.dead = exc
-                    self.cond.notify_all()
-                return
-            if not chunk:
-                continue
-            buf += chunk
-            start, notify = 0, False
-            with self.cond:
-                while True:
-                    end = buf.find(b"\n", start)
-                    if end < 0:
-                        break
-                    notify |= self._route_locked(bytes(buf[start:end]).rstrip(b"\r").decode("latin-1"), cut)
-                    start, cut = end + 1, 0
-                if notify:
-                    self.cond.notify_all()
-            del buf[:start]
-            self.log.flush()
-            if len(buf) > MAX_LINE:  # a line with no end in sight: keep its start, count the rest
-                cut += len(buf) - MAX_LINE
-                del buf[MAX_LINE:]
-            self.unfinished, self.unfinished_size = bytes(buf[:160]), len(buf) + cut
+    def _lost(self, exc: Exception) -> bool:
+        """The port went away: the modem is dead to its waiters (``GsmModem.recover`` opens it again)."""
+        with self.cond:
+            self.dead = exc
+            self.cond.notify_all()
+        return False
+
+    def _take(self, chunk: bytes) -> None:
+        buf = self._buf
+        buf += chunk
+        start, notify = 0, False
+        with self.cond:
+            while True:
+                end = buf.find(b"\n", start)
+                if end < 0:
+                    break
+                notify |= self._route_locked(bytes(buf[start:end]).rstrip(b"\r").decode("latin-1"), self._cut)
+                start, self._cut = end + 1, 0
+            if notify:
+                self.cond.notify_all()
+        del buf[:start]
+        self.log.flush()
+        if len(buf) > MAX_LINE:  # a line with no end in sight: keep its start, count the rest
+            self._cut += len(buf) - MAX_LINE
+            del buf[MAX_LINE:]
+        self.unfinished, self.unfinished_size = bytes(buf[:160]), len(buf) + self._cut
 
     def _log(self, *parts: str) -> None:
         self.log.write(*parts, flush=False)  # the read loop flushes once per chunk
@@ -188,9 +185,4 @@ class ModemLink:
         return ex
 
     def close(self) -> None:
-        self._stop.set()
-        try:
-            self.port.close()
-        except Exception:
-            pass
-        self._thread.join(timeout=2)
+        self._reader.stop()
