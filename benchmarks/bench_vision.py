@@ -38,7 +38,7 @@ from harness.emulator.ui import SCREENS  # noqa: E402
 from harness.profiles import ACCENTS, load_all  # noqa: E402
 from harness.vision import ScreenLibrary  # noqa: E402
 from harness.vision.definitions import DEFAULT_LIBRARY  # noqa: E402
-from harness.vision.record_emulator import _prepare  # noqa: E402
+from harness.lab.record_screens import show_screen  # noqa: E402
 
 PERTURBATIONS = ("clean", "jpeg", "noise", "blur", "toast", "jpeg")
 
@@ -69,7 +69,7 @@ def generate(out: Path, seed: int = 1) -> list[dict]:
                                                    toast_duration=600))
                 phone.start(instant=True)
                 for screen in SCREENS:
-                    _prepare(phone, screen)
+                    show_screen(phone, screen)
                     page = phone.ui.page(profile.view_height)
                     image = perturb(np.asarray(phone.frame()), kind, rng)
                     path = out / f"{len(manifest):05d}.png"

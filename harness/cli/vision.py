@@ -44,9 +44,10 @@ def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_
     ms = (time.perf_counter() - started) * 1000
     if rec is None:
         if as_json:
-            print(json.dumps({"image": label, "screen": None, "score": round(guess[1], 4), "targets": {}, "ms": round(ms, 1)}))
+            print(json.dumps({"image": label, "screen": None, "score": round(guess.score, 4), "targets": {}, "ms": round(ms, 1),
+                              "why": guess.why()}))
         else:
-            print(f"{label}: unknown (best guess {guess[0]} at {guess[1]:.2f}) [{ms:.0f} ms]")
+            print(f"{label}: unknown ({guess.why()}) [{ms:.0f} ms]")
         return False
     targets = {k: [round(v[0]), round(v[1])] for k, v in rec.targets.items()}
     if as_json:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from harness.vision.definitions import DEFAULT_LIBRARY, Box, ScreenDefinition, Target, load_definition
 
 #: Working pixels per view pixel (1.0: a 1080x1920 frame is matched at 480x853).
-WORK = 1.0
+WORK_PX_PER_VIEW_PX = 1.0
 VIEW_WIDTH = 480
 #: Edge strength (grey levels per pixel) below which gradients are noise, and where they saturate.
 EDGE_FLOOR, EDGE_SPAN = 10.0, 30.0
@@ -70,7 +71,7 @@ def to_work(image: np.ndarray, scale: float) -> np.ndarray:
     """Grey image resized from device pixels at ``scale`` to working pixels."""
     gray = to_gray(image)
     h, w = gray.shape
-    size = (max(1, round(w / scale * WORK)), max(1, round(h / scale * WORK)))
+    size = (max(1, round(w / scale * WORK_PX_PER_VIEW_PX)), max(1, round(h / scale * WORK_PX_PER_VIEW_PX)))
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
@@ -86,19 +87,34 @@ class _Template:
     def expected_y(self, frame_view_h: float, rec_view_h: float) -> int:
         """Where it should be on a screen of another height (800 vs 853 view pixels)."""
         if self.align == "bottom":
-            return round((frame_view_h - (rec_view_h - self.y / WORK)) * WORK)
+            return round((frame_view_h - (rec_view_h - self.y / WORK_PX_PER_VIEW_PX)) * WORK_PX_PER_VIEW_PX)
         if self.align == "center":
-            return round(self.y + (frame_view_h - rec_view_h) / 2 * WORK)
+            return round(self.y + (frame_view_h - rec_view_h) / 2 * WORK_PX_PER_VIEW_PX)
         return self.y
 
 
 def _template(crop: np.ndarray, region: Box, rec_scale: float, rec_view_h: float, align: str | None = None) -> _Template:
     work = to_work(crop, rec_scale)
     e = edges(cv2.copyMakeBorder(work, 2, 2, 2, 2, cv2.BORDER_REPLICATE))[2:-2, 2:-2]
-    x, y = round(region.x / rec_scale * WORK), round(region.y / rec_scale * WORK)
+    x, y = round(region.x / rec_scale * WORK_PX_PER_VIEW_PX), round(region.y / rec_scale * WORK_PX_PER_VIEW_PX)
     if align is None:
         align = "bottom" if region.y / rec_scale > rec_view_h * 0.55 else "top"
     return _Template(e, x, y, e.shape[1], e.shape[0], align)
+
+
+class Guess(NamedTuple):
+    """The best screen for a frame and why it was (or was not) accepted."""
+
+    screen: str
+    score: float
+    runner_up: str = ""
+    runner_up_score: float = 0.0
+    failed: tuple[str, ...] = ()  # anchors of the best screen under ANCHOR_FLOOR: "anchor[1] (x.png) 0.31"
+
+    def why(self) -> str:
+        """One line: the best two screens, their scores, and which anchors of the best failed."""
+        failed = f"; its anchors that failed: {', '.join(self.failed)}" if self.failed else ""
+        return f"best {self.screen} {self.score:.2f}, runner-up {self.runner_up or 'none'} {self.runner_up_score:.2f}{failed}"
 
 
 @dataclass
@@ -132,7 +148,7 @@ class Frame:
         self.gray = to_work(image, self.scale)
         self.edges = edges(self.gray)
         self.view_height = self.height / self.scale
-        self.toast_rows = TOAST_VIEW_HEIGHT * WORK if self._has_toast(image) else 0
+        self.toast_rows = TOAST_VIEW_HEIGHT * WORK_PX_PER_VIEW_PX if self._has_toast(image) else 0
 
     def _has_toast(self, image: np.ndarray) -> bool:
         """A toast is a band of one saturated colour across the top of the screen."""
@@ -231,21 +247,31 @@ class ScreenLibrary:
         """The screen this frame shows, or None: a confident wrong answer is worse than none."""
         return self.classify(image, scale)[0]
 
-    def classify(self, image: np.ndarray | Frame, scale: float | None = None) -> tuple[Recognition | None, tuple[str, float]]:
-        """recognize() and the best guess behind its answer, from one ranking (a timeout reports the guess)."""
+    def classify(self, image: np.ndarray | Frame, scale: float | None = None) -> tuple[Recognition | None, Guess]:
+        """recognize() and the guess behind its answer, from one ranking (an unknown frame says why)."""
         started = time.perf_counter()
         frame = image if isinstance(image, Frame) else Frame(image, scale)
         ranked = self.rank(frame)
         (name, score), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else ("", 0.0))
-        if score < ACCEPT_SCORE or score - runner_up[1] < ACCEPT_MARGIN:
-            return None, (name, score)
         compiled = next(c for c in self._compiled if c.definition.name == name)
+        if score < ACCEPT_SCORE or score - runner_up[1] < ACCEPT_MARGIN:
+            return None, Guess(name, score, runner_up[0], runner_up[1], self._failed(frame, compiled))
         targets = self._targets(frame, compiled)
         return Recognition(name, score, targets, runner_up, frame.image, frame.scale, bool(frame.toast_rows),
-                           (time.perf_counter() - started) * 1000), (name, score)
+                           (time.perf_counter() - started) * 1000), Guess(name, score, runner_up[0], runner_up[1])
 
-    def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> tuple[str, float]:
-        return self.rank(image, scale)[0]
+    def _failed(self, frame: Frame, compiled: _Compiled) -> tuple[str, ...]:
+        """The anchors of a screen that score under ANCHOR_FLOOR on this frame (hidden: under a toast)."""
+        d = compiled.definition
+        out = []
+        for i, (a, t) in enumerate(zip(d.anchors, compiled.anchors)):
+            s = self._match(frame, t, ANCHOR_MARGIN, d.height / d.scale)[0]
+            if s < ANCHOR_FLOOR:
+                out.append(f"anchor[{i}] ({a.file}) " + ("hidden" if s == -1.0 else f"{s:.2f}"))
+        return tuple(out)
+
+    def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> Guess:
+        return self.classify(image, scale)[1]
 
     def _targets(self, frame: Frame, compiled: _Compiled) -> dict[str, tuple[float, float]]:
         d = compiled.definition
@@ -254,14 +280,14 @@ class ScreenLibrary:
         fh, fw = frame.edges.shape
         for target, t, search in compiled.targets:
             if search is not None:
-                sx, sy = round(search.x / d.scale * WORK), round(search.y / d.scale * WORK)
-                sw, sh = round(search.w / d.scale * WORK), round(search.h / d.scale * WORK)
+                sx, sy = round(search.x / d.scale * WORK_PX_PER_VIEW_PX), round(search.y / d.scale * WORK_PX_PER_VIEW_PX)
+                sw, sh = round(search.w / d.scale * WORK_PX_PER_VIEW_PX), round(search.h / d.scale * WORK_PX_PER_VIEW_PX)
                 if search.y + search.h >= d.height - 2:
                     sh = fh - sy  # a search down to the bottom follows the frame's own bottom
                 margin_box = (sx, sy, sx + sw, sy + sh)
             else:
                 y = t.expected_y(frame.view_height, rec_view_h)
-                band = round(TARGET_BAND_VIEW * WORK)
+                band = round(TARGET_BAND_VIEW * WORK_PX_PER_VIEW_PX)
                 margin_box = (0, y - band, fw, y + t.h + band)
             x0, y0 = max(0, margin_box[0]), max(0, margin_box[1])
             x1, y1 = min(fw, margin_box[2]), min(fh, margin_box[3])
@@ -272,8 +298,8 @@ class ScreenLibrary:
             _, best, _, loc = cv2.minMaxLoc(result)
             if not np.isfinite(best) or best < (TARGET_SCORE if search is not None else TARGET_NEAR_SCORE):
                 continue
-            cx = (x0 + loc[0] + t.w / 2) / WORK * frame.scale + target.offset[0] / d.scale * frame.scale
-            cy = (y0 + loc[1] + t.h / 2) / WORK * frame.scale + target.offset[1] / d.scale * frame.scale
+            cx = (x0 + loc[0] + t.w / 2) / WORK_PX_PER_VIEW_PX * frame.scale + target.offset[0] / d.scale * frame.scale
+            cy = (y0 + loc[1] + t.h / 2) / WORK_PX_PER_VIEW_PX * frame.scale + target.offset[1] / d.scale * frame.scale
             out[target.name] = (round(cx, 1), round(cy, 1))
         return out
 

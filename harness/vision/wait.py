@@ -12,7 +12,7 @@ from PIL import Image
 
 from harness.deadline import within
 from harness.errors import HarnessTimeout
-from harness.vision.matcher import WORK, Frame, Recognition, ScreenLibrary
+from harness.vision.matcher import WORK_PX_PER_VIEW_PX, Frame, Guess, Recognition, ScreenLibrary
 
 #: Mean grey difference (0..255, working pixels) under which two frames count as the same.
 STABLE_DIFF = 1.5
@@ -21,7 +21,7 @@ STABLE_DIFF = 1.5
 class ScreenTimeout(HarnessTimeout):
     """The expected screen did not show in time; names the best guess and the saved screenshot."""
 
-    def __init__(self, expected: list[str], guess: tuple[str, float] | None, timeout: float, screenshot: Path | None,
+    def __init__(self, expected: list[str], guess: Guess | None, timeout: float, screenshot: Path | None,
                  stable: bool) -> None:
         self.expected_screens = expected
         self.guess = guess
@@ -30,6 +30,8 @@ class ScreenTimeout(HarnessTimeout):
             seen = "no screenshot"
         else:
             seen = f"best guess {guess[0]} (score {guess[1]:.2f}){'' if stable else ', screen never stable'}"
+            if stable and isinstance(guess, Guess):  # why it was not taken: the runner-up, the anchors that failed
+                seen += f" [{guess.why()}]"
         super().__init__(" or ".join(expected), seen, timeout, screenshot)
 
 
@@ -60,12 +62,12 @@ SCREENSHOT_GRACE = 2.0
 def _wait(handset: Any, expected: list[str], library: ScreenLibrary, deadline: float, timeout: float,
           artifacts_dir: str | Path | None, scale: float | None, interval: float) -> Recognition:
     previous: np.ndarray | None = None
-    guess: tuple[str, float] | None = None
+    guess: Guess | None = None
     while True:
         image = handset.screenshot()
         frame = Frame(image, scale)
         small = frame.gray.astype(np.int16)
-        top = int(34 * WORK)  # the status bar clock may tick; it never decides stability
+        top = int(34 * WORK_PX_PER_VIEW_PX)  # the status bar clock may tick; it never decides stability
         stable = previous is not None and previous.shape == small.shape and \
             float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
         previous = small

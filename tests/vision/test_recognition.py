@@ -22,7 +22,7 @@ from harness.emulator.ui import SCREENS
 from harness.errors import ConfigError
 from harness.profiles import ACCENTS, load_all
 from harness.vision import ScreenLibrary, find_target, load_definition
-from harness.vision.record_emulator import _prepare
+from harness.lab.record_screens import show_screen
 
 LIBRARY = ScreenLibrary.load_default()
 PROFILES = load_all()
@@ -58,7 +58,7 @@ def test_every_screen_is_recognised_with_its_targets(profile, theme) -> None:
     phone = _phone(profile, theme=theme, accent=accent)
     try:
         for i, screen in enumerate(SCREENS):
-            _prepare(phone, screen)
+            show_screen(phone, screen)
             page = phone.ui.page(profile.view_height)
             image = _perturb(np.asarray(phone.frame()), ("clean", "jpeg", "noise", "blur")[i % 4], rng)
             rec = LIBRARY.recognize(image)
@@ -82,7 +82,7 @@ def test_recognised_under_a_toast_in_every_accent() -> None:
                        toast_duration=60)
         try:
             for screen in ("keep_your_life_in_sync", "account_password", "setup_welcome", "start"):
-                _prepare(phone, screen)
+                show_screen(phone, screen)
                 rec = LIBRARY.recognize(np.asarray(phone.frame()))
                 assert rec is not None and rec.screen == screen and rec.toast, (accent, screen)
         finally:
@@ -118,7 +118,7 @@ def test_a_screen_defined_twice_is_not_guessed(tmp_path: Path) -> None:
     for name, theme, screen in (("lumia-520", "light", "keep_your_life_in_sync"), ("lumia-930", "dark", "account_email")):
         phone = _phone(next(p for p in PROFILES if p.name == name), theme=theme)
         try:
-            _prepare(phone, screen)
+            show_screen(phone, screen)
             shots.append(tmp_path / f"{screen}.png")
             phone.frame().save(shots[-1])
         finally:
@@ -162,7 +162,7 @@ def test_record_tool_round_trips_a_definition(tmp_path: Path) -> None:
     profile = next(p for p in PROFILES if p.name == "lumia-930")
     phone = _phone(profile)
     try:
-        _prepare(phone, "keep_your_life_in_sync")
+        show_screen(phone, "keep_your_life_in_sync")
         shot = tmp_path / "shot.png"
         phone.frame().save(shot)
         page = phone.ui.page(profile.view_height)
@@ -194,7 +194,7 @@ def test_match_cli_json(tmp_path: Path) -> None:
     profile = next(p for p in PROFILES if p.name == "lumia-630")
     phone = _phone(profile, theme="light")
     try:
-        _prepare(phone, "account_email")
+        show_screen(phone, "account_email")
         phone.frame().save(tmp_path / "a.png")
         Image.fromarray(np.zeros((800, 480, 3), np.uint8)).save(tmp_path / "black.png")
     finally:
@@ -205,3 +205,5 @@ def test_match_cli_json(tmp_path: Path) -> None:
     assert first["screen"] == "account_email" and set(first["targets"]) >= {"next", "field:email"}
     assert set(first) == {"image", "screen", "score", "targets", "ms"}
     assert second["screen"] is None and out.returncode == 1
+    # an unknown frame says why in one line: the best two screens and their scores
+    assert "\n" not in second["why"] and second["why"].startswith("best ") and "runner-up " in second["why"]

@@ -1,10 +1,13 @@
-"""Re-record the shipped screen library from the emulated handset (1080x1920, dark theme).
+"""Re-record the shipped screen library from the emulated handset (1080x1920, dark theme): a lab tool.
+
+It stands beside the emulator and vision and joins them (vision knows nothing
+of the emulator).
 
 What a lab engineer does by hand with ``harness screens record`` (pick
 rectangles on a screenshot), done here for every emulator screen in one
 command, so the library is regenerated whenever the emulator's look changes:
 
-    python -m harness.vision.record_emulator [--out DIR]   (default: the shipped library, fixtures/screens/ in a checkout)
+    python -m harness.lab.record_screens [--out DIR]   (default: the shipped library, fixtures/screens/ in a checkout)
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ def _box(rect, scale: float, width: int, height: int, pad: float = 2.0) -> Box: 
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
-def _prepare(phone, screen: str) -> None:  # type: ignore[no-untyped-def]
-    """Put the phone in a state where the screen shows every target it can have."""
+def show_screen(phone, screen: str) -> None:  # type: ignore[no-untyped-def]
+    """Put an in-process emulated phone on ``screen``, in a state where it shows every target it can have."""
     phone.goto(screen)
     m = phone.model
     if screen in ("email_accounts", "account_settings"):
@@ -60,7 +63,7 @@ def record_all(out: Path) -> list[Path]:
     s, W, H = profile.scale, profile.width, profile.height
     try:
         for screen in SCREENS:
-            _prepare(phone, screen)
+            show_screen(phone, screen)
             page = phone.ui.page(profile.view_height)
             frame = np.asarray(phone.frame())
             anchors: list = []
