@@ -3,6 +3,9 @@
 Run: python benchmarks/bench_vision.py [--out DIR | --manifest FILE]
          [--airtest-python /path/to/venv/bin/python --airtest tpl=25 --airtest kaze=100 ...]
 
+Also prints median and 95th percentile per resolution, and with --perturbations N
+accuracy per perturbation of harness.lab.perturb (each alone and every pair).
+
 The data set: every emulator screen x every shipped profile x both themes x
 random accent colours, each clean or JPEG-compressed, noisy, mildly blurred,
 or under a toast; plus non-screens (random images, flat colours, another
@@ -151,6 +154,9 @@ def main() -> None:
     ap.add_argument("--airtest", action="append", default=[], metavar="METHOD=N",
                     help="run Airtest's METHOD (tpl, airtest, kaze, brisk, akaze, orb, sift) on every Nth image; "
                          "repeatable (default with --airtest-python: tpl=25)")
+    ap.add_argument("--perturbations", type=int, default=0, metavar="N",
+                    help="also print accuracy per perturbation (each alone and every pair, harness.lab.perturb) "
+                         "on every Nth screen image")
     args = ap.parse_args()
     if args.manifest:
         out = Path(args.manifest).parent
@@ -164,12 +170,44 @@ def main() -> None:
         print(f"generated {len(manifest)} images in {time.monotonic() - started:.0f}s into {out}")
     ours = run_ours(manifest)
     print("harness, all images:", json.dumps(score(manifest, ours)))
-    tall = [i for i, m in enumerate(manifest) if Image.open(m["image"]).size == (1080, 1920) and m["screen"]]
-    print(f"harness, median ms on a 1080x1920 screenshot: {statistics.median(ours[i]['ms'] for i in tall):.1f}")
+    sizes: dict[tuple[int, int], list[float]] = {}
+    for m, a in zip(manifest, ours):
+        if m["screen"]:
+            sizes.setdefault(Image.open(m["image"]).size, []).append(a["ms"])
+    for (w, h), times in sorted(sizes.items()):
+        print(f"harness, {w}x{h}: median {statistics.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms "
+              f"({len(times)} screenshots)")
+    if args.perturbations:
+        perturbation_table(manifest, args.perturbations)
     if args.airtest_python:
         for spec in args.airtest or ["tpl=25"]:
             method, _, every = spec.partition("=")
             compare_with_airtest(args.airtest_python, method, int(every or 25), manifest, ours, out)
+
+
+def perturbation_table(manifest: list[dict], every: int, seed: int = 5) -> None:
+    """Accuracy and wrong screens per perturbation (each alone and two at a time) on every Nth clean screen."""
+    from harness.lab.perturb import ORDERED, PAIRS, apply
+
+    cv2.setNumThreads(1)
+    library = ScreenLibrary.load_default()
+    clean = [m for m in manifest if m["screen"] and m.get("perturbation") == "clean"][::every]
+    print(f"per perturbation, {len(clean)} clean screenshots each:")
+    print(f"{'perturbation':<22} {'correct':>8} {'unknown':>8} {'wrong':>6} {'median ms':>10}")
+    for j, kind in enumerate(ORDERED + PAIRS):
+        rng = np.random.default_rng(seed + j)
+        right = wrong = 0
+        times = []
+        for m in clean:
+            image = apply(np.asarray(Image.open(m["image"]).convert("RGB")), kind, rng)
+            started = time.perf_counter()
+            rec = library.recognize(image)
+            times.append((time.perf_counter() - started) * 1000)
+            right += rec is not None and rec.screen == m["screen"]
+            wrong += rec is not None and rec.screen != m["screen"]
+        n = len(clean)
+        print(f"{kind:<22} {right / n:>8.1%} {(n - right - wrong) / n:>8.1%} {wrong:>6} {statistics.median(times):>10.1f}",
+              flush=True)
 
 
 def compare_with_airtest(python: str, method: str, every: int, manifest: list[dict], ours: list[dict],

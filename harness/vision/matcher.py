@@ -1,12 +1,15 @@
-"""Recognising screens and finding tap targets with OpenCV, on any resolution, theme and accent colour.
+"""Recognising screens and finding tap targets, on any resolution, theme, accent colour and renderer.
 
-Everything is compared in *view space*: Windows Phone lays pages out 480 view
-pixels wide, so a frame is first scaled to a fixed number of working pixels
-per view pixel. Frames and crops become saturated edge maps (gradient
-magnitude, clipped), which look the same in the dark and the light theme
-and in every accent colour, and survive JPEG, noise and mild blur. Anchors
-are matched with normalised cross-correlation near where they were
-recorded; a toast over the top of the screen is detected and masked.
+Frames and recorded crops are compared as ink maps at a low working
+resolution (see ``harness.vision.features``): the layout of text blocks and
+boxes, not one renderer's glyphs. Each anchor of a screen is looked for near
+where it was recorded. Anchors that do not agree are not counted against a
+screen when the rest agree (something may cover them: a banner, a finger, a
+volume overlay), but a screen must show most of what identifies it and stand
+clearly above every other screen; otherwise the frame is unknown, never a
+guess. The whole library is ranked on the coarse level first; only the best
+few screens get the full check, and targets are found only on the one
+recognised.
 """
 
 from __future__ import annotations
@@ -16,90 +19,67 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import cv2
 import numpy as np
 
 from harness.vision.definitions import DEFAULT_LIBRARY, Box, ScreenDefinition, Target, load_definition
+import cv2
 
-#: Working pixels per view pixel (1.0: a 1080x1920 frame is matched at 480x853).
-WORK_PX_PER_VIEW_PX = 1.0
-VIEW_WIDTH = 480
-#: Edge strength (grey levels per pixel) below which gradients are noise, and where they saturate.
-EDGE_FLOOR, EDGE_SPAN = 10.0, 30.0
-ANCHOR_MARGIN = 16          # working pixels searched around an anchor's recorded place
-ACCEPT_SCORE = 0.60         # a screen is recognised only above this ...
+from harness.vision.features import COARSE_STEP, DETAIL_SCALE, WORKING_SCALE, Frame, coarse, crop_ink, detail
+
+ANCHOR_MARGIN = 8           # working pixels searched around an anchor's recorded place (16 view pixels)
+ANCHOR_FLOOR = 0.40         # every visible anchor must correlate at least this well ...
+HIDDEN = 0.05               # (an anchor with more than this share under a cover is not visible)
+HIDDEN_FLOOR = 0.75         # ... (every anchor, when some of the screen's anchors are hidden) ...
+MIN_SHOWN = 0.5             # ... at least this share of a screen's anchor area must be visible ...
+ACCEPT_SCORE = 0.70         # ... and its score at least this ...
 ACCEPT_MARGIN = 0.05        # ... and this far above the runner-up
-ANCHOR_FLOOR = 0.40         # every visible anchor must reach this
-TARGET_SCORE = 0.72         # a target searched over a wide region must match this well ...
-TARGET_NEAR_SCORE = 0.55    # ... one searched near where it was recorded, this well
-TOAST_VIEW_HEIGHT = 66
-TARGET_BAND_VIEW = 90
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
-
-
-def edges(gray: np.ndarray) -> np.ndarray:
-    """Saturated gradient magnitude in [0, 1], slightly blurred for tolerance."""
-    g = gray.astype(np.float32)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    mag = (np.abs(gx) + np.abs(gy)) * 0.25
-    mag = np.clip((mag - EDGE_FLOOR) / EDGE_SPAN, 0.0, 1.0)
-    return mag
-
-
-def ncc(window: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """Normalised cross-correlation that scores 0, not 1, where the window is flat (blank background)."""
-    result = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
-    th, tw = template.shape
-    s1 = cv2.integral(window.astype(np.float64))
-    s2 = cv2.integral(window.astype(np.float64) ** 2)
-    rh, rw = result.shape
-    def box(s: np.ndarray) -> np.ndarray:
-        return s[th:th + rh, tw:tw + rw] - s[:rh, tw:tw + rw] - s[th:th + rh, :rw] + s[:rh, :rw]
-    n = th * tw
-    var = box(s2) / n - (box(s1) / n) ** 2
-    result[var < max(1e-6, float(template.var()) * 0.05)] = 0.0
-    return np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
-
-
-def to_work(image: np.ndarray, scale: float) -> np.ndarray:
-    """Grey image resized from device pixels at ``scale`` to working pixels."""
-    gray = to_gray(image)
-    h, w = gray.shape
-    size = (max(1, round(w / scale * WORK_PX_PER_VIEW_PX)), max(1, round(h / scale * WORK_PX_PER_VIEW_PX)))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+SHARED_LOOK = 0.8          # an anchor correlating this well with another screen's at its place is shared ...
+SHARED_WEIGHT = 0.25        # ... and weighs this much in a screen's score
+SHORTLIST = 4               # screens checked fully after the coarse ranking
+TARGET_SCORE = 0.72         # a target searched over a wide region (a list) must correlate this well ...
+TARGET_NEAR_SCORE = 0.55    # ... one looked for near where it was recorded, this well
+DETAIL_SCORE = 0.78         # ... and (searched over a region) this well where it was found, at DETAIL_SCALE
+TARGET_BAND_VIEW = 90       # view pixels above and below its recorded place a target is looked for
 
 
 @dataclass
 class _Template:
-    edges: np.ndarray
+    """A crop's ink map at both levels, where it was recorded (working pixels) and which edge it keeps to."""
+
+    ink: np.ndarray
+    coarse: np.ndarray
     x: int
-    y: int      # working pixels in the recorded screen
-    w: int
-    h: int
-    align: str  # top, center or bottom: which edge of the screen it keeps its distance to
+    y: int
+    align: str
+    std: float = 0.0
+    coarse_std: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.std, self.coarse_std = float(self.ink.std()), float(self.coarse.std())
+
+    @property
+    def w(self) -> int:
+        return self.ink.shape[1]
+
+    @property
+    def h(self) -> int:
+        return self.ink.shape[0]
 
     def expected_y(self, frame_view_h: float, rec_view_h: float) -> int:
         """Where it should be on a screen of another height (800 vs 853 view pixels)."""
         if self.align == "bottom":
-            return round((frame_view_h - (rec_view_h - self.y / WORK_PX_PER_VIEW_PX)) * WORK_PX_PER_VIEW_PX)
+            return round(self.y + (frame_view_h - rec_view_h) * WORKING_SCALE)
         if self.align == "center":
-            return round(self.y + (frame_view_h - rec_view_h) / 2 * WORK_PX_PER_VIEW_PX)
+            return round(self.y + (frame_view_h - rec_view_h) / 2 * WORKING_SCALE)
         return self.y
 
 
 def _template(crop: np.ndarray, region: Box, rec_scale: float, rec_view_h: float, align: str | None = None) -> _Template:
-    work = to_work(crop, rec_scale)
-    e = edges(cv2.copyMakeBorder(work, 2, 2, 2, 2, cv2.BORDER_REPLICATE))[2:-2, 2:-2]
-    x, y = round(region.x / rec_scale * WORK_PX_PER_VIEW_PX), round(region.y / rec_scale * WORK_PX_PER_VIEW_PX)
+    ink_map = crop_ink(crop, rec_scale)
     if align is None:
         align = "bottom" if region.y / rec_scale > rec_view_h * 0.55 else "top"
-    return _Template(e, x, y, e.shape[1], e.shape[0], align)
+    return _Template(ink_map, coarse(ink_map), round(region.x / rec_scale * WORKING_SCALE),
+                     round(region.y / rec_scale * WORKING_SCALE), align)
 
 
 class Guess(NamedTuple):
@@ -109,12 +89,14 @@ class Guess(NamedTuple):
     score: float
     runner_up: str = ""
     runner_up_score: float = 0.0
-    failed: tuple[str, ...] = ()  # anchors of the best screen under ANCHOR_FLOOR: "anchor[1] (x.png) 0.31"
+    failed: tuple[str, ...] = ()   # anchors of the best screen that did not agree: "anchor[1] (x.png) 0.31" or "hidden"
+    shown: float = 0.0             # share of the best screen's anchor area that was visible
 
     def why(self) -> str:
         """One line: the best two screens, their scores, and which anchors of the best failed."""
         failed = f"; its anchors that failed: {', '.join(self.failed)}" if self.failed else ""
-        return f"best {self.screen} {self.score:.2f}, runner-up {self.runner_up or 'none'} {self.runner_up_score:.2f}{failed}"
+        return (f"best {self.screen} {self.score:.2f} ({self.shown:.0%} of its anchors visible), "
+                f"runner-up {self.runner_up or 'none'} {self.runner_up_score:.2f}{failed}")
 
 
 @dataclass
@@ -127,7 +109,7 @@ class Recognition:
     runner_up: tuple[str, float] | None = None
     image: np.ndarray | None = field(default=None, repr=False)
     scale: float = 1.0
-    toast: bool = False
+    hidden: tuple[str, ...] = ()  # anchors under a cover (a banner, a finger)
     ms: float = 0.0
 
 
@@ -136,31 +118,67 @@ class _Compiled:
     definition: ScreenDefinition
     anchors: list[_Template]
     targets: list[tuple[Target, _Template, Box | None]]
+    areas: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    details: dict[str, np.ndarray] = field(default_factory=dict)  # target crops at DETAIL_SCALE
+
+    def __post_init__(self) -> None:
+        self.areas = np.array([float(t.w * t.h) for t in self.anchors])
+        self.weights = np.ones(len(self.anchors))
+
+    @property
+    def rec_view_h(self) -> float:
+        return self.definition.height / self.definition.scale
 
 
-class Frame:
-    """One screenshot prepared for matching."""
+@dataclass
+class _Verdict:
+    """One screen against one frame: each anchor's score, NaN where a cover (banner, finger) hides it."""
 
-    def __init__(self, image: np.ndarray, scale: float | None = None) -> None:
-        self.image = image
-        self.height, self.width = image.shape[:2]
-        self.scale = scale or self.width / VIEW_WIDTH
-        self.gray = to_work(image, self.scale)
-        self.edges = edges(self.gray)
-        self.view_height = self.height / self.scale
-        self.toast_rows = TOAST_VIEW_HEIGHT * WORK_PX_PER_VIEW_PX if self._has_toast(image) else 0
+    compiled: _Compiled
+    scores: np.ndarray
 
-    def _has_toast(self, image: np.ndarray) -> bool:
-        """A toast is a band of one saturated colour across the top of the screen."""
-        band_h = int(56 * self.scale)
-        if band_h < 4 or image.ndim != 3:
-            return False
-        band = image[int(4 * self.scale):band_h:max(1, int(self.scale * 4)), ::max(1, int(self.scale * 4)), :3].reshape(-1, 3)
-        colour = np.median(band, axis=0)
-        close = (np.abs(band.astype(np.int16) - colour).sum(axis=1) < 30).mean()
-        bottom = image[-max(2, int(8 * self.scale)):, ::max(1, int(self.scale * 8)), :3].reshape(-1, 3)
-        background = np.median(bottom, axis=0)  # the page background shows along the bottom edge
-        return bool(close > 0.6 and np.abs(colour - background).sum() > 60 and colour.max() - colour.min() > 20)
+    @property
+    def visible(self) -> np.ndarray:
+        return ~np.isnan(self.scores)
+
+    @property
+    def shown(self) -> float:
+        return float(self.compiled.areas[self.visible].sum() / self.compiled.areas.sum())
+
+    @property
+    def failed(self) -> list[int]:
+        return [i for i, s in enumerate(self.scores) if not s >= ANCHOR_FLOOR]
+
+    @property
+    def rough(self) -> float:
+        """For the coarse ranking only: the weighted mean of the visible anchors, no floors (coarse scores are
+        lower than full ones; a floor there would drop the right screen from the shortlist)."""
+        visible = self.visible
+        if not visible.any():
+            return 0.0
+        weights = self.compiled.weights[visible]
+        return float((np.clip(self.scores[visible], 0, 1) * weights).sum() / weights.sum()) * min(1.0, self.shown / MIN_SHOWN)
+
+    @property
+    def score(self) -> float:
+        """Mean and weakest visible anchor (the weakest counts double: screens share headers, never every
+        anchor), scaled down when too little of the screen is visible to say anything."""
+        visible = self.visible
+        seen = self.scores[visible]
+        # two anchors at least, or one of the screen's own (not shared with other screens)
+        if seen.size < min(2, self.scores.size) and not (self.compiled.weights[visible] >= 1.0).any():
+            return 0.0
+        # the less of a screen is visible, the more what is visible must agree
+        floor = ANCHOR_FLOOR if seen.size == self.scores.size else HIDDEN_FLOOR
+        if seen.min() < floor:
+            return float(min(seen.min(), ANCHOR_FLOOR))
+        # anchors other screens share (a header) say little about which of them this is
+        weights = self.compiled.weights[visible]
+        mean = float((seen * weights).sum() / weights.sum())
+        own = seen[weights >= 1.0]
+        weakest = float(own.min()) if own.size else float(seen.min())
+        return (mean + weakest) / 2 * min(1.0, self.shown / MIN_SHOWN)
 
 
 class ScreenLibrary:
@@ -178,6 +196,7 @@ class ScreenLibrary:
                                   f"duplicate screen name {d.name!r} (also in {self.definitions[d.name].path or 'another definition'})")
             self.definitions[d.name] = d
         self._compiled = [self._compile(d) for d in definitions]
+        _weigh_shared(self._compiled)
 
     @classmethod
     def load(cls, folder: str | Path) -> "ScreenLibrary":
@@ -202,46 +221,44 @@ class ScreenLibrary:
         view_h = d.height / d.scale
         anchors = [_template(a.image, a.region, d.scale, view_h, a.align) for a in d.anchors]
         targets = [(t, _template(t.image, t.region, d.scale, view_h), t.search) for t in d.targets]
-        return _Compiled(d, anchors, targets)
+        details = {t.name: crop_ink(t.image, d.scale, DETAIL_SCALE) for t in d.targets}
+        return _Compiled(d, anchors, targets, details=details)
 
     # ------------------------------------------------------------------ matching
-    def _match(self, frame: Frame, t: _Template, margin: int, rec_view_h: float) -> tuple[float, int, int]:
-        """Best correlation of a template near its place; (score, x, y) in working pixels."""
-        y = t.expected_y(frame.view_height, rec_view_h)
-        tpl = t.edges
-        top_cut = 0
-        if frame.toast_rows and y < frame.toast_rows:
-            top_cut = int(frame.toast_rows - y) + 1
-            if t.h - top_cut < 6:
-                return -1.0, t.x, y
-            tpl = tpl[top_cut:]
-        fh, fw = frame.edges.shape
-        x0, y0 = max(0, t.x - margin), max(0, y + top_cut - margin)
-        x1, y1 = min(fw, t.x + t.w + margin), min(fh, y + t.h + margin)
-        window = frame.edges[y0:y1, x0:x1]
-        if window.shape[0] < tpl.shape[0] or window.shape[1] < tpl.shape[1] or float(tpl.std()) < 1e-3:
-            return 0.0, t.x, y
-        result = ncc(window, tpl)
-        _, best, _, loc = cv2.minMaxLoc(result)
-        if not np.isfinite(best):
-            best = 0.0
-        return float(best), x0 + loc[0], y0 + loc[1] - top_cut
+    @staticmethod
+    def _confirmed(frame: Frame, tpl: np.ndarray, x: int, y: int) -> bool:
+        return _check_detail(frame, tpl, x, y)
 
-    def score(self, frame: Frame, compiled: _Compiled) -> float:
-        d = compiled.definition
-        rec_view_h = d.height / d.scale
-        scores = [s for s, _, _ in (self._match(frame, t, ANCHOR_MARGIN, rec_view_h) for t in compiled.anchors) if s > -1.0]
-        if not scores:
-            return 0.0
-        if min(scores) < ANCHOR_FLOOR:
-            return min(scores)
-        # The weakest anchor counts double: two screens often share a header, never every anchor.
-        return float((np.mean(scores) + min(scores)) / 2)
+    @staticmethod
+    def _anchor(frame: Frame, t: _Template, y: int, step: int) -> float:
+        """The anchor's best score near its place; NaN when a cover hides it."""
+        if frame.covered_share(t.x, y, t.w, t.h) > HIDDEN:
+            return float("nan")
+        level, tpl, std = (frame.fine, t.ink, t.std) if step == 1 else (frame.coarse, t.coarse, t.coarse_std)
+        m = max(1, ANCHOR_MARGIN // step)
+        x, y = t.x // step, y // step
+        return level.correlate(tpl, std, x - m, y - m, x + m, y + m)[0]
+
+    def _coarse_score(self, frame: Frame, c: _Compiled) -> float:
+        scores = np.array([self._anchor(frame, t, t.expected_y(frame.view_height, c.rec_view_h), COARSE_STEP)
+                           for t in c.anchors])
+        return _Verdict(c, scores).rough
+
+    def _verdict(self, frame: Frame, c: _Compiled) -> _Verdict:
+        scores = np.array([self._anchor(frame, t, t.expected_y(frame.view_height, c.rec_view_h), 1) for t in c.anchors])
+        return _Verdict(c, scores)
+
+    def _judge(self, frame: Frame) -> list[_Verdict]:
+        """The shortlist's verdicts, best first (coarse ranking of all screens, then the full check)."""
+        ranked = sorted(self._compiled, key=lambda c: self._coarse_score(frame, c), reverse=True)
+        verdicts = [self._verdict(frame, c) for c in ranked[:SHORTLIST]]
+        return sorted(verdicts, key=lambda v: v.score, reverse=True)
 
     def rank(self, image: np.ndarray | Frame, scale: float | None = None) -> list[tuple[str, float]]:
+        """Every screen with its score, best first (the full check for all: for tests and reports, not speed)."""
         frame = image if isinstance(image, Frame) else Frame(image, scale)
-        ranked = [(c.definition.name, self.score(frame, c)) for c in self._compiled]
-        return sorted(ranked, key=lambda r: r[1], reverse=True)
+        verdicts = sorted((self._verdict(frame, c) for c in self._compiled), key=lambda v: v.score, reverse=True)
+        return [(v.compiled.definition.name, v.score) for v in verdicts]
 
     def recognize(self, image: np.ndarray | Frame, scale: float | None = None) -> Recognition | None:
         """The screen this frame shows, or None: a confident wrong answer is worse than none."""
@@ -251,57 +268,78 @@ class ScreenLibrary:
         """recognize() and the guess behind its answer, from one ranking (an unknown frame says why)."""
         started = time.perf_counter()
         frame = image if isinstance(image, Frame) else Frame(image, scale)
-        ranked = self.rank(frame)
-        (name, score), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else ("", 0.0))
-        compiled = next(c for c in self._compiled if c.definition.name == name)
-        if score < ACCEPT_SCORE or score - runner_up[1] < ACCEPT_MARGIN:
-            return None, Guess(name, score, runner_up[0], runner_up[1], self._failed(frame, compiled))
-        targets = self._targets(frame, compiled)
-        return Recognition(name, score, targets, runner_up, frame.image, frame.scale, bool(frame.toast_rows),
-                           (time.perf_counter() - started) * 1000), Guess(name, score, runner_up[0], runner_up[1])
-
-    def _failed(self, frame: Frame, compiled: _Compiled) -> tuple[str, ...]:
-        """The anchors of a screen that score under ANCHOR_FLOOR on this frame (hidden: under a toast)."""
-        d = compiled.definition
-        out = []
-        for i, (a, t) in enumerate(zip(d.anchors, compiled.anchors)):
-            s = self._match(frame, t, ANCHOR_MARGIN, d.height / d.scale)[0]
-            if s < ANCHOR_FLOOR:
-                out.append(f"anchor[{i}] ({a.file}) " + ("hidden" if s == -1.0 else f"{s:.2f}"))
-        return tuple(out)
+        verdicts = self._judge(frame)
+        best = verdicts[0]
+        second = verdicts[1] if len(verdicts) > 1 else None
+        anchors = best.compiled.definition.anchors
+        failed = tuple(f"anchor[{i}] ({anchors[i].file}) " + ("hidden" if np.isnan(best.scores[i]) else f"{best.scores[i]:.2f}")
+                       for i in best.failed)
+        guess = Guess(best.compiled.definition.name, best.score, second.compiled.definition.name if second else "",
+                      second.score if second else 0.0, failed, best.shown)
+        if best.shown < MIN_SHOWN or best.score < ACCEPT_SCORE or best.score - guess.runner_up_score < ACCEPT_MARGIN:
+            return None, guess
+        targets = self._targets(frame, best.compiled)
+        return Recognition(guess.screen, best.score, targets, (guess.runner_up, guess.runner_up_score), frame.image,
+                           frame.scale, failed, (time.perf_counter() - started) * 1000), guess
 
     def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> Guess:
         return self.classify(image, scale)[1]
 
-    def _targets(self, frame: Frame, compiled: _Compiled) -> dict[str, tuple[float, float]]:
-        d = compiled.definition
-        rec_view_h = d.height / d.scale
+    def _targets(self, frame: Frame, c: _Compiled) -> dict[str, tuple[float, float]]:
+        d = c.definition
         out: dict[str, tuple[float, float]] = {}
-        fh, fw = frame.edges.shape
-        for target, t, search in compiled.targets:
+        fh, fw = frame.fine.ink.shape
+        for target, t, search in c.targets:
             if search is not None:
-                sx, sy = round(search.x / d.scale * WORK_PX_PER_VIEW_PX), round(search.y / d.scale * WORK_PX_PER_VIEW_PX)
-                sw, sh = round(search.w / d.scale * WORK_PX_PER_VIEW_PX), round(search.h / d.scale * WORK_PX_PER_VIEW_PX)
+                k = WORKING_SCALE / d.scale
+                x0, y0 = round(search.x * k), round(search.y * k)
+                x1, y1 = round((search.x + search.w) * k) - t.w, round((search.y + search.h) * k) - t.h
                 if search.y + search.h >= d.height - 2:
-                    sh = fh - sy  # a search down to the bottom follows the frame's own bottom
-                margin_box = (sx, sy, sx + sw, sy + sh)
+                    y1 = fh - t.h  # a search down to the bottom follows the frame's own bottom
             else:
-                y = t.expected_y(frame.view_height, rec_view_h)
-                band = round(TARGET_BAND_VIEW * WORK_PX_PER_VIEW_PX)
-                margin_box = (0, y - band, fw, y + t.h + band)
-            x0, y0 = max(0, margin_box[0]), max(0, margin_box[1])
-            x1, y1 = min(fw, margin_box[2]), min(fh, margin_box[3])
-            window = frame.edges[y0:y1, x0:x1]
-            if window.shape[0] < t.h or window.shape[1] < t.w or float(t.edges.std()) < 1e-3:
+                y = t.expected_y(frame.view_height, c.rec_view_h)
+                band = round(TARGET_BAND_VIEW * WORKING_SCALE)
+                x0, y0, x1, y1 = t.x - band, y - band, t.x + band, y + band
+            best, x, y = frame.fine.correlate(t.ink, t.std, x0, y0, x1, y1)
+            if best < (TARGET_SCORE if search is not None else TARGET_NEAR_SCORE):
                 continue
-            result = ncc(window, t.edges)
-            _, best, _, loc = cv2.minMaxLoc(result)
-            if not np.isfinite(best) or best < (TARGET_SCORE if search is not None else TARGET_NEAR_SCORE):
-                continue
-            cx = (x0 + loc[0] + t.w / 2) / WORK_PX_PER_VIEW_PX * frame.scale + target.offset[0] / d.scale * frame.scale
-            cy = (y0 + loc[1] + t.h / 2) / WORK_PX_PER_VIEW_PX * frame.scale + target.offset[1] / d.scale * frame.scale
+            if search is not None and not self._confirmed(frame, c.details[target.name], x, y):
+                continue  # a list holds many lines alike at the working level: check the glyphs
+            to_device = frame.scale / WORKING_SCALE
+            cx = (x + t.w / 2) * to_device + target.offset[0] / d.scale * frame.scale
+            cy = (y + t.h / 2) * to_device + target.offset[1] / d.scale * frame.scale
             out[target.name] = (round(cx, 1), round(cy, 1))
         return out
+
+
+def _check_detail(frame: Frame, tpl: np.ndarray, x: int, y: int) -> bool:
+    """A target found on the working level, checked where it was found at DETAIL_SCALE, where its glyphs
+    count: at the working level "attention required" and "up to date" are both a short grey line."""
+    pad = 6  # view pixels around the place found
+    vx, vy = x / WORKING_SCALE - pad, y / WORKING_SCALE - pad
+    th, tw = tpl.shape
+    window = detail(frame.image, frame.scale, vx, vy, tw / DETAIL_SCALE + 2 * pad, th / DETAIL_SCALE + 2 * pad)
+    if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
+        return True  # at the frame's edge: the working level's answer stands
+    result = cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)
+    return float(np.nan_to_num(result).max()) >= DETAIL_SCORE
+
+
+def _weigh_shared(compiled: list[_Compiled]) -> None:
+    """An anchor that another screen shows at the same place (a header such as MICROSOFT ACCOUNT) weighs
+    SHARED_WEIGHT: it says which family a screen is of, not which member."""
+    for c in compiled:
+        for i, a in enumerate(c.anchors):
+            for other in compiled:
+                if other is c:
+                    continue
+                for b in other.anchors:
+                    if abs(a.y - b.y) > ANCHOR_MARGIN or abs(a.x - b.x) > ANCHOR_MARGIN or b.align != a.align:
+                        continue
+                    h, w = min(a.h, b.h), min(a.w, b.w)
+                    x, y = a.ink[:h, :w], b.ink[:h, :w]
+                    if x.std() > 1e-6 and y.std() > 1e-6 and float(np.corrcoef(x.ravel(), y.ravel())[0, 1]) > SHARED_LOOK:
+                        c.weights[i] = SHARED_WEIGHT
 
 
 def find_target(recognition: Recognition, name: str) -> tuple[float, float]:

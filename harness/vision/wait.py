@@ -12,7 +12,8 @@ from PIL import Image
 
 from harness.deadline import within
 from harness.errors import HarnessTimeout
-from harness.vision.matcher import WORK_PX_PER_VIEW_PX, Frame, Guess, Recognition, ScreenLibrary
+from harness.vision.features import WORKING_SCALE, Frame
+from harness.vision.matcher import Guess, Recognition, ScreenLibrary
 
 #: Mean grey difference (0..255, working pixels) under which two frames count as the same.
 STABLE_DIFF = 1.5
@@ -29,8 +30,8 @@ class ScreenTimeout(HarnessTimeout):
         if guess is None:
             seen = "no screenshot"
         else:
-            seen = f"best guess {guess[0]} (score {guess[1]:.2f}){'' if stable else ', screen never stable'}"
-            if stable and isinstance(guess, Guess):  # why it was not taken: the runner-up, the anchors that failed
+            seen = f"best guess {guess.screen} (score {guess.score:.2f}){'' if stable else ', screen never stable'}"
+            if stable:  # why it was not taken: the runner-up, and the anchors that failed
                 seen += f" [{guess.why()}]"
         super().__init__(" or ".join(expected), seen, timeout, screenshot)
 
@@ -67,7 +68,7 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, deadline: f
         image = handset.screenshot()
         frame = Frame(image, scale)
         small = frame.gray.astype(np.int16)
-        top = int(34 * WORK_PX_PER_VIEW_PX)  # the status bar clock may tick; it never decides stability
+        top = int(34 * WORKING_SCALE)  # the status bar clock may tick; it never decides stability
         stable = previous is not None and previous.shape == small.shape and \
             float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
         previous = small

@@ -66,8 +66,6 @@ def test_perturbed_pages_are_recognised_and_never_wrong(profile, theme) -> None:
     _check(profile, theme, PAGE + PAGE_PAIRS, floor=0.85)
 
 
-@pytest.mark.xfail(strict=True, reason="known (issue 15): under a banner over the top quarter a few frames are "
-                   "taken for a screen whose remaining anchors are short words (app_list, setup_region)")
 def test_pages_under_a_banner_are_never_wrong() -> None:
     wrong = []
     for profile in PROFILES:
