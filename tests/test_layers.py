@@ -51,6 +51,10 @@ def test_the_emulator_imports_no_driver_code(driver: str) -> None:
     assert _imports_from("harness.emulator", [driver]) == []
 
 
+def test_vision_knows_nothing_of_the_emulator() -> None:
+    assert _imports_from("harness.vision", ["harness.emulator"]) == []
+
+
 def test_no_cycle_between_packages() -> None:
     # a package-level graph: sub-packages and top-level modules (harness.errors) are its nodes
     parts = graph.part_graph(ROOT)
