@@ -1,6 +1,6 @@
 """Sign-ins with the code by text through every emulated vendor's modem, in PDU and text mode.
 
-The harness's modem driver reads the code as it would from a lab modem: a
+The harness's modem driver reads the code as it would from a emulator_control modem: a
 two-part UCS2 message from the alphanumeric sender "Microsoft" (the
 localised demo account), stored and announced by +CMTI or handed over by
 +CMT, and a modem that restarts while the flow waits for the code (its boot
@@ -56,24 +56,24 @@ def _signed_in(flow, account, modem, device) -> None:
 
 @pytest.mark.account("localised")
 @pytest.mark.parametrize("vendor,mode", _vendor_params())
-def test_ucs2_two_part_code_from_microsoft_by_cmti(vendor, mode, flow, account, device, artifacts, lab) -> None:
+def test_ucs2_two_part_code_from_microsoft_by_cmti(vendor, mode, flow, account, device, artifacts, emulator_control) -> None:
     modem = _modem(device, artifacts, mode)
     try:
         _signed_in(flow, account, modem, device)
     finally:
         modem.close()
-    sent = [m for m in lab.call("outbox")["messages"] if m["to"] == LOCALISED_NUMBER]
+    sent = [m for m in emulator_control.call("outbox")["messages"] if m["to"] == LOCALISED_NUMBER]
     assert [m["sender"] for m in sent] == ["Microsoft"] and len(sent[0]["body"]) > 70  # two UCS2 parts
 
 
 @pytest.mark.parametrize("vendor,mode", _vendor_params(number="+15550100", text_gap=None))
-def test_gsm7_code_from_the_short_code_by_cmti(vendor, mode, flow, account, device, artifacts, lab) -> None:
+def test_gsm7_code_from_the_short_code_by_cmti(vendor, mode, flow, account, device, artifacts, emulator_control) -> None:
     modem = _modem(device, artifacts, mode)
     try:
         _signed_in(flow, account, modem, device)   # the primary account: English, one GSM 7-bit text from 69525
     finally:
         modem.close()
-    assert [m["sender"] for m in lab.call("outbox")["messages"]] == ["69525"]
+    assert [m["sender"] for m in emulator_control.call("outbox")["messages"]] == ["69525"]
 
 
 @pytest.mark.account("localised")
@@ -89,12 +89,12 @@ def test_ucs2_two_part_code_handed_over_by_cmt(vendor, mode, flow, account, devi
         modem.close()
 
 
-def _restart_while_waiting(lab, down: float, done: threading.Event, seen: list) -> None:
+def _restart_while_waiting(emulator_control, down: float, done: threading.Event, seen: list) -> None:
     """Restart the modem once the code is on its way (the code entry screen shows: the flow waits for it)."""
     deadline = time.monotonic() + 120
     while not done.is_set() and time.monotonic() < deadline:
-        if lab.call("state")["state"]["screen"] == "two_step_code":
-            lab.call("modem_restart", down=down)
+        if emulator_control.call("state")["state"]["screen"] == "two_step_code":
+            emulator_control.call("modem_restart", down=down)
             seen.append(time.monotonic())
             return
         done.wait(0.05)
@@ -102,15 +102,15 @@ def _restart_while_waiting(lab, down: float, done: threading.Event, seen: list) 
 
 @pytest.mark.account("localised")
 @pytest.mark.parametrize("vendor,mode", _vendor_params(text_gap=TEXT_RESTART))
-def test_modem_restarts_while_the_flow_waits_for_the_code(vendor, mode, flow, account, device, artifacts, lab) -> None:
+def test_modem_restarts_while_the_flow_waits_for_the_code(vendor, mode, flow, account, device, artifacts, emulator_control) -> None:
     modem = _modem(device, artifacts, mode)
-    lab.call("sms_delay", seconds=4)  # the code reaches the modem only after it is back from its restart
+    emulator_control.call("sms_delay", seconds=4)  # the code reaches the modem only after it is back from its restart
     done, seen = threading.Event(), []
-    watcher = threading.Thread(target=_restart_while_waiting, args=(lab, 1.5, done, seen), daemon=True)
+    watcher = threading.Thread(target=_restart_while_waiting, args=(emulator_control, 1.5, done, seen), daemon=True)
     watcher.start()
     try:
         _signed_in(flow, account, modem, device)
-        state = lab.call("modem_state")
+        state = emulator_control.call("modem_state")
     finally:
         done.set()
         watcher.join(timeout=10)
