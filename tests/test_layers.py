@@ -67,3 +67,10 @@ def test_no_layer_imports_the_command_line() -> None:
     back = [edge for edge in _imports_from("harness", ["harness.cli"])
             if not _under(edge.split(" -> ")[0], "harness.cli") and not edge.startswith("harness.__main__ ")]
     assert back == []
+
+
+def test_no_module_is_over_400_lines() -> None:
+    # the project's rule for legible modules; a module that outgrows it is split by concept, not trimmed
+    long = {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "harness").rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    assert long == {}
