@@ -18,6 +18,9 @@ from harness.errors import HarnessTimeout, quote_seen
 from harness.modem.at import ModemError, ModemTimeout, split_fields
 from harness.modem.quirks import Profile, by_name, identify, profiles
 
+#: Between two ATs a modem refused at once: a booting modem gets a few a second, not as many as it can answer.
+AT_RETRY_PAUSE = 0.25
+
 if TYPE_CHECKING:
     from harness.modem.modem import GsmModem
 
@@ -103,10 +106,14 @@ def initialise(modem: GsmModem, boot_timeout: float) -> None:
         try:
             modem.command("AT", timeout=min(attempt, max(0.05, deadline - time.monotonic())))
             break
-        except (HarnessTimeout, ModemError):
+        except (HarnessTimeout, ModemError) as exc:
             attempt = min(attempt * 2, modem.timeout)
-            if time.monotonic() >= deadline:
-                raise ModemTimeout(f"OK to AT from the modem at {modem.url}", "no OK", boot_timeout) from None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = "no answer" if isinstance(exc, HarnessTimeout) else quote_seen(str(exc), 120)
+                raise ModemTimeout(f"OK to AT from the modem at {modem.url}", seen, boot_timeout) from None
+            if isinstance(exc, ModemError):  # an answer at once (ERROR while it boots): pace the next AT
+                time.sleep(min(AT_RETRY_PAUSE, remaining))
     for command in ("ATE0", "AT+CMEE=1"):
         modem._setup(command, deadline, boot_timeout)
     try:

@@ -71,6 +71,15 @@ def test_a_modem_that_never_answers_properly_fails_set_up_at_its_deadline(hostil
     assert len(hostile.commands) >= 2, "set-up tries again within its deadline"
 
 
+def test_a_modem_refusing_at_gets_a_few_tries_a_second_and_the_error_says_what_it_answered(hostile, tmp_path) -> None:
+    hostile.replies["AT"] = b"\r\nERROR\r\n"  # answers at once, as a modem still booting may
+    with pytest.raises(ModemTimeout) as info:
+        GsmModem(hostile.path, timeout=1.0, setup_timeout=2.0, log_path=tmp_path / "modem.log")
+    one_line(info.value, "OK to AT", "ERROR")
+    # paced: a handful of ATs in 2 s (a driver that retries at once sends hundreds)
+    assert 2 <= len(hostile.commands) <= 20, f"{len(hostile.commands)} ATs in 2 s"
+
+
 # ------------------------------------------------------------------ floods
 
 def _flooded(run) -> tuple[BaseException, float]:
