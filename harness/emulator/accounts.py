@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 
+from harness.emulator.account_data import DATA_KEYS, Contact, Event, Feed, Mail, parse_data
 from harness.emulator.sms import SmsNetwork
 from harness.errors import ConfigError
 from harness.tomlfile import read_toml, reject_unknown_keys
@@ -49,6 +50,13 @@ class Account:
     email: str | None = None
     #: The language of the texts the service sends (a key of CODE_TEXTS).
     language: str = "en"
+    #: What the account syncs to a phone and unlocks on it (``account_data``).
+    mail: list[Mail] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    apps: list[str] = field(default_factory=list)
+    gamerscore: int = 0
+    feeds: list[Feed] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         """Everything but the password (for the control socket and logs)."""
@@ -58,11 +66,12 @@ class Account:
 
 @dataclass
 class Backup:
-    """What 'back up now' stored in the cloud for one phone."""
+    """What 'back up now' stored in the cloud: one phone's apps and files, kept under the account that made it."""
 
     apps: list[str]
     files: dict[str, bytes]
     taken_at: float = field(default_factory=time.time)
+    serial: str = ""
 
 
 def mask_phone(number: str | None) -> str:
@@ -88,7 +97,9 @@ def load_accounts(path: str | Path) -> list[Account]:
     seen: dict[str, str] = {}
     for i, table in enumerate(tables, 1):  # positions count from 1, as the inventory's do
         where = f"account[{i}]"
-        reject_unknown_keys(path, table, _ACCOUNT_KEYS, where)
+        reject_unknown_keys(path, table, [*_ACCOUNT_KEYS, *DATA_KEYS], where)
+        data = parse_data(path, where, table)
+        table = {k: v for k, v in table.items() if k not in DATA_KEYS}
         for key, value in table.items():
             if not isinstance(value, _ACCOUNT_KEYS[key]):
                 raise ConfigError(path, f"{where}.{key}", f"expected {_ACCOUNT_KEYS[key].__name__}, got {type(value).__name__}")
@@ -102,7 +113,7 @@ def load_accounts(path: str | Path) -> list[Account]:
         seen[table["address"].lower()] = where
         if table.get("language", "en") not in CODE_TEXTS:
             raise ConfigError(path, f"{where}.language", f"{table['language']!r}: expected one of {', '.join(CODE_TEXTS)}")
-        account = Account(**table)
+        account = Account(**table, **data)
         if account.two_step and not (account.phone or account.email):
             raise ConfigError(path, f"{where}.two_step", "two-step verification needs a phone or email on file")
         accounts.append(account)
@@ -118,7 +129,7 @@ class AccountService:
         self.sms = sms
         self.mail_dir = mail_dir
         self._codes: dict[str, str] = {}
-        self.backups: dict[str, Backup] = {}
+        self.backups: dict[str, dict[str, Backup]] = {}  # account address -> phone serial -> its last backup
         self.mail_outbox: list[dict[str, Any]] = []
 
     def find(self, address: str) -> Account | None:
@@ -174,10 +185,43 @@ class AccountService:
                 return True
         return False
 
-    def store_backup(self, serial: str, backup: Backup) -> None:
+    def set_password(self, address: str, password: str) -> None:
+        """The account's new password (the Reset your password page); the old one fails from now on."""
         with self._lock:
-            self.backups[serial] = backup
+            self.accounts[address.strip().lower()].password = password
 
-    def backup_for(self, serial: str) -> Backup | None:
+    def receive_mail(self, address: str, sender: str, subject: str, body: str = "") -> Mail:
+        """A message arrives in the account's inbox (newer than every one before it); phones see it at their next sync."""
+        account = self.find(address)
+        if account is None:
+            raise KeyError(f"no account {address!r}")
+        mail = Mail.arriving(sender, subject, body)
         with self._lock:
-            return self.backups.get(serial)
+            account.mail.append(mail)
+        return mail
+
+    def mail_for(self, address: str) -> list[Mail]:
+        """The account's inbox, newest first (what a sync brings to the phone)."""
+        account = self.find(address)
+        with self._lock:
+            return sorted(account.mail, key=lambda m: -m.seq) if account else []
+
+    def store_backup(self, address: str, backup: Backup) -> None:
+        """Keep ``backup`` (made on phone ``backup.serial``) under the account that made it."""
+        with self._lock:
+            self.backups.setdefault(address.strip().lower(), {})[backup.serial] = backup
+
+    def backup_for(self, address: str, serial: str) -> Backup | None:
+        """What a phone signed in to ``address`` can restore: its own backup, else the account's newest one.
+        Another account's backups are never offered."""
+        with self._lock:
+            mine = self.backups.get(address.strip().lower(), {})
+            if serial in mine:
+                return mine[serial]
+            return max(mine.values(), key=lambda b: b.taken_at, default=None)
+
+    def forget_backups(self, serial: str) -> None:
+        """Drop every backup phone ``serial`` made (a lab re-flash starts from nothing)."""
+        with self._lock:
+            for per_phone in self.backups.values():
+                per_phone.pop(serial, None)

@@ -270,7 +270,7 @@ class EmulatedPhone:
     def lab_reset(self, os_version: str | None = None) -> None:
         """What a lab does between test runs: re-flash (wipe, chosen OS version, cloud backup gone) and boot."""
         with self._lock:
-            self.service.backups.pop(self.serial, None)
+            self.service.forget_backups(self.serial)
             self.model.network_up = True
             if os_version:
                 if os_version not in ("8.0", "8.1"):

@@ -166,7 +166,7 @@ class PhoneUI:
         self.home()
 
     def _on_restore_backup(self, wid: str) -> None:
-        backup = self.service.backup_for(self.model.serial)
+        backup = self.service.backup_for(self.model.ms_account or "", self.model.serial)
         if backup is not None:
             for app in backup.apps:
                 if app not in self.model.apps:
@@ -269,7 +269,7 @@ class PhoneUI:
         self.model.ms_account = address
         self._start_sync()
         if purpose == "setup":
-            if self.service.backup_for(self.model.serial) is not None:
+            if self.service.backup_for(address, self.model.serial) is not None:
                 self.go("restore_backup", push=False)
             else:
                 self.go("setup_done", push=False)
@@ -328,8 +328,8 @@ class PhoneUI:
         files = {}
         for d in USER_DIRS[:3]:
             files.update(self.fs.files_under(d))
-        backup = Backup(apps=list(self.model.apps), files=files)
-        self.service.store_backup(self.model.serial, backup)
+        backup = Backup(apps=list(self.model.apps), files=files, serial=self.model.serial)
+        self.service.store_backup(self.model.ms_account, backup)
         self.model.last_backup = backup.taken_at
         self.log(f"backup: backed up {len(backup.apps)} apps and {len(files)} files")
 

@@ -66,17 +66,20 @@ def test_after_update_to_8_1_sign_in_again_with_two_step_and_additional_accounts
     assert again.final_screen == "email_accounts"
 
 
-def test_change_account_backs_up_resets_and_restores(flow, accounts, sms_codes, handset, inbox) -> None:
+def test_change_account_backs_up_resets_and_the_new_account_restores_nothing_of_the_first(
+        flow, accounts, sms_codes, handset, inbox) -> None:
+    """A backup belongs to the account that made it: after the reset, another account is offered none of it."""
     sign_in_during_setup(flow, accounts["primary"], sms_codes)
-    handset.push(b"kept across the reset\n", "/sdcard/Documents/kept.txt")
+    handset.push(b"backed up by the first account\n", "/sdcard/Documents/kept.txt")
     new = accounts["secondary"]
     codes = MaildirCodeSource(inbox / _email_on_file(new))
     result = change_account(flow, new, codes,
                             after_backup=lambda: handset.push(b"written after the backup\n", "/sdcard/Documents/lost.txt"))
-    assert result.final_screen == "start" and result.restored
-    assert handset.pull("/sdcard/Documents/kept.txt") == b"kept across the reset\n"
-    with pytest.raises(SyncError, match="No such file or directory"):
-        handset.pull("/sdcard/Documents/lost.txt")
+    assert result.final_screen == "start" and not result.restored
+    assert "restore_backup" not in [s.screen for s in flow.steps]
+    for path in ("/sdcard/Documents/kept.txt", "/sdcard/Documents/lost.txt"):
+        with pytest.raises(SyncError, match="No such file or directory"):
+            handset.pull(path)
     assert new.address in handset.shell("dumpsys account")
 
 

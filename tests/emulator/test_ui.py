@@ -234,8 +234,8 @@ def test_only_one_microsoft_account_per_phone() -> None:
     assert rig.ui.model.ms_account == BOB
 
 
-def test_factory_reset_keeps_only_what_was_backed_up() -> None:
-    rig = Rig()
+def _back_up_then_reset(rig: Rig) -> None:
+    """Signed in as BOB: a file and an app backed up, then another of each after the backup, then a factory reset."""
     rig.through_setup_to_sync()
     rig.sign_in(BOB, BOB_PW)
     rig.finish_setup()
@@ -256,15 +256,30 @@ def test_factory_reset_keeps_only_what_was_backed_up() -> None:
     assert rig.screen == "setup_welcome"
     assert rig.ui.model.ms_account is None and rig.fs.stat("/sdcard/Documents/kept.txt") is None
     rig.through_setup_to_sync()
-    rig.sign_in(ALICE, ALICE_PW)   # a different account is allowed after the reset
-    rig.two_step_by_text()
+
+
+def test_factory_reset_keeps_only_what_was_backed_up_for_the_account_that_backed_it_up() -> None:
+    rig = Rig()
+    _back_up_then_reset(rig)
+    rig.sign_in(BOB, BOB_PW)
     assert rig.screen == "restore_backup"
     rig.tap("restore")
     assert rig.fs.read("/sdcard/Documents/kept.txt") == b"backed up"
     assert rig.fs.stat("/sdcard/Documents/lost.txt") is None
     assert "kept app" in rig.ui.model.apps and "lost app" not in rig.ui.model.apps
     rig.finish_setup()
+    assert rig.ui.model.ms_account == BOB
+
+
+def test_a_different_account_after_the_reset_restores_nothing_of_the_first() -> None:
+    rig = Rig()
+    _back_up_then_reset(rig)
+    rig.sign_in(ALICE, ALICE_PW)   # a different account is allowed after the reset
+    rig.two_step_by_text()
+    assert rig.screen == "setup_done", "offered to restore another account's backup"
+    rig.finish_setup()
     assert rig.ui.model.ms_account == ALICE
+    assert rig.fs.stat("/sdcard/Documents/kept.txt") is None and "kept app" not in rig.ui.model.apps
 
 
 def test_update_8_0_to_8_1_asks_two_step_and_additional_accounts_again() -> None:
