@@ -176,10 +176,10 @@ def _cmd_sms(args: argparse.Namespace) -> int:
 
 def _sms(args: argparse.Namespace, url: str) -> int:
     from harness.modem import GsmModem
+    from harness.serial_port import SerialPort
 
     args.stage(f"talking to the modem at {url}")
-    modem = GsmModem(url)
-    try:
+    with GsmModem(SerialPort(url)) as modem:
         messages = modem.list_messages()
         for sms in messages:
             body = sms.body if args.show_codes else _ACCESS_CODE.sub(lambda m: "•" * len(m.group(0)), sms.body)
@@ -192,8 +192,6 @@ def _sms(args: argparse.Namespace, url: str) -> int:
                 modem.delete(sms)  # every part of it
         if not messages:
             print("no messages")
-    finally:
-        modem.close()
     return 0
 
 

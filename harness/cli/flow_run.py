@@ -135,8 +135,9 @@ def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path) -> tuple
     url = (args.modem or opened.endpoints.get("modem")) if method == "text" else None
     if url:
         from harness.modem import GsmModem
+        from harness.serial_port import SerialPort
 
-        modem = GsmModem(url, log_path=run_dir / "modem.log")
+        modem = GsmModem(SerialPort(url), log_path=run_dir / "modem.log").open()
         stated = args.modem_number or (None if args.modem else opened.endpoints.get("modem_number"))
         sms = SmsCodeSource(modem, number=stated)
     return CodesByAccount(method, sms, inbox, mail_root), modem

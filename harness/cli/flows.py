@@ -106,6 +106,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from harness.handsets import open_handset
     from harness.flows import SmsCodeSource
     from harness.modem import GsmModem
+    from harness.serial_port import SerialPort
 
     run_dir = _run_dir(args.artifacts, "demo")
     account = load_secrets_file(DEMO_SECRETS)["primary"]
@@ -117,7 +118,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         console = console_log(opened, run_dir)
         print(f"  handset {opened.handset.info.model} serial {opened.handset.info.serial} "
               f"({opened.handset.info.width}x{opened.handset.info.height}) over ADB at {opened.endpoints.get('adb')}")
-        modem = GsmModem(opened.endpoints["modem"], log_path=run_dir / "modem.log")
+        modem = GsmModem(SerialPort(opened.endpoints["modem"]), log_path=run_dir / "modem.log").open()
         print(f"  modem on {opened.endpoints['modem']}; signing in {account.address} during setup "
               f"with two-step verification by text", flush=True)
         result = _demo_sign_in(opened, account, SmsCodeSource(modem), run_dir)

@@ -37,6 +37,8 @@ from harness.modem.setup import initialise, recognise_every_vendor
 from harness.modem.link import MAX_ANSWER, Exchange, ModemLink
 from harness.secrets import Secret
 from harness.serial_log import SerialLog
+from harness.serial_port import SerialPort
+from harness.serial_reader import PortDriver, open_port_by
 from harness.serial_log import mask as _mask_line
 
 DEFAULT_SENDERS = ("69525", "Microsoft")
@@ -64,16 +66,24 @@ def _near(line: str, wanted: str) -> bool:
     return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
 
 
-class GsmModem:
-    """One modem; ``wait_for_access_code`` is what two-step flows call."""
+class GsmModem(PortDriver):
+    """One modem; ``wait_for_access_code`` is what two-step flows call.
 
-    def __init__(self, url: str, baudrate: int = 115200, timeout: float = 5.0, log_path: str | Path | None = None,
+    Built from a ``SerialPort`` without touching it; ``open()`` (or ``with``) opens the port, starts the
+    reader and sets the modem up; ``close()`` ends both and may be called again.
+    """
+
+    what = "modem"
+
+    def __init__(self, port: SerialPort, timeout: float = 5.0, log_path: str | Path | None = None,
                  init: bool = True, setup_timeout: float = 30.0, max_answer: int = MAX_ANSWER,
                  mode: str | None = None, part_timeout: float = PART_TIMEOUT, vendor: str | None = None,
                  delivery: str = "stored") -> None:
         """``mode`` "pdu" or "text" skips the probe; ``part_timeout`` bounds the wait for a multipart message's
-        parts; ``vendor`` (the inventory's) skips identification; ``delivery`` "stored" (+CMTI) or "direct" (+CMT).
+        parts; ``vendor`` (the inventory's) skips identification; ``delivery`` "stored" (+CMTI) or "direct" (+CMT);
+        ``init`` False opens the port without setting the modem up; ``setup_timeout`` bounds the set-up.
         """
+        super().__init__(port)
         if mode not in (None, "pdu", "text"):
             raise ValueError(f"modem mode {mode!r}: expected pdu or text")
         if delivery not in ("stored", "direct"):
@@ -82,33 +92,38 @@ class GsmModem:
         self.delivery = delivery
         self.profile: Profile | None = None
         self.set_up_after = 0
-        self.url = url
         self.wanted_mode = mode
         self.mode = mode or "text"
         self.timeout = timeout
         self.max_answer = max_answer
-        self.baudrate = baudrate
-        port = self._open_port()
-        self.log = SerialLog(log_path, pdus=True)
+        self.log_path = log_path
+        self.init = init
+        self.setup_timeout = setup_timeout
+        self.log = SerialLog(None)
+        self._link: ModemLink | None = None
         self._lock = threading.Lock()
-        self._attach(port)
         self.inbox = Inbox(self, part_timeout)
-        if init:
-            try:
-                self.initialise(setup_timeout)
-            except BaseException:
-                self.close()
-                raise
 
-    def _open_port(self) -> serial.SerialBase:
-        try:
-            return serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.1, rtscts=False, dsrdtr=False)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise DeviceUnavailable(f"modem {self.url}: cannot open: {quote_seen(str(exc))}") from None
+    def _start(self) -> None:
+        self.log = SerialLog(self.log_path, pdus=True)
+        self._attach(self._open_port())
+        if self.init:
+            self.initialise(self.setup_timeout)
+
+    def _stop(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+        self.log.close()
+
+    def _require_link(self) -> ModemLink:
+        if self._link is None:
+            raise DeviceUnavailable(f"modem {self.url}: not open (call open() or use the modem in a with block)")
+        return self._link
 
     def _attach(self, port: serial.SerialBase) -> None:
         """A reader thread on ``port``; messages delivered to the last one are kept."""
-        old = getattr(self, "_link", None)
+        old = self._link
         self._link = ModemLink(port, self.log, f"modem {self.url}")
         recognise_every_vendor(self._link)
         if old is not None:
@@ -123,16 +138,8 @@ class GsmModem:
         logger.info("modem %s: %s; setting it up again", self.url, why)
         if self._link.dead is not None:
             self._link.close()
-            delay = 0.05
-            while True:
-                try:
-                    port = self._open_port()
-                    break
-                except DeviceUnavailable:
-                    if time.monotonic() + delay >= deadline:
-                        raise
-                    time.sleep(delay)  # polling for the port to come back, bounded by the deadline
-                    delay = min(delay * 2, 0.5)
+            port = open_port_by(self.resource, self.what, deadline)
+            assert port is not None  # no stop event: a port or DeviceUnavailable
             self._attach(port)
         self.initialise(max(0.05, deadline - time.monotonic()))
 
@@ -153,6 +160,7 @@ class GsmModem:
 
         ``timeout`` (default: the modem's) is cut to an enclosing ``harness.deadline.within``.
         """
+        self._require_link()
         timeout = left(timeout or self.timeout) or 0.0
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -264,14 +272,6 @@ class GsmModem:
         """
         from harness.modem.wait import wait_for_code
 
+        self._require_link()
         return wait_for_code(self, sender, pattern, since, timeout, poll)
 
-    def __enter__(self) -> "GsmModem":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._link.close()
-        self.log.close()

@@ -51,15 +51,13 @@ def screens(pytestconfig: pytest.Config) -> Any:
 def modem(request: pytest.FixtureRequest, device: Any, artifacts: Any) -> Iterator[Any]:
     """The GSM modem whose SIM receives access codes (--modem URL, or the emulated handset's modem)."""
     from harness.modem import GsmModem
+    from harness.serial_port import SerialPort
 
     url = option(request.config, "modem") or device.endpoints.get("modem")
     if not url:
         pytest.skip("no modem: give --modem URL (or set modem = ... in the ini file)")
-    m = GsmModem(url, log_path=artifacts.claim("modem.log"))
-    try:
+    with GsmModem(SerialPort(url), log_path=artifacts.claim("modem.log")) as m:
         yield m
-    finally:
-        m.close()
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +87,7 @@ def sms_codes(modem: Any, device: Any) -> Any:
     """Access codes by text message, read from the modem (whose number is the SIM's, or the inventory's)."""
     from harness.flows import SmsCodeSource
 
-    own = modem.url == device.endpoints.get("modem")  # not a --modem given for another SIM
+    own = modem.resource.url == device.endpoints.get("modem")  # not a --modem given for another SIM
     return SmsCodeSource(modem, number=device.endpoints.get("modem_number") if own else None)
 
 

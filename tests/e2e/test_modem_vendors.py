@@ -17,6 +17,7 @@ import pytest
 
 from harness.flows import SmsCodeSource, sign_in_during_setup
 from harness.modem import GsmModem
+from harness.serial_port import SerialPort
 
 VENDORS = ("generic", "quectel", "huawei", "simcom", "cinterion")
 LOCALISED_NUMBER = "+15550163"   # irina@outlook.com's number on file (demo accounts)
@@ -46,7 +47,7 @@ def _vendor_params(modes=("pdu", "text"), number: str = LOCALISED_NUMBER, text_g
 
 
 def _modem(device, artifacts, mode: str) -> GsmModem:
-    return GsmModem(device.endpoints["modem"], mode=mode, log_path=artifacts.claim(f"modem-{mode}.log"))
+    return GsmModem(SerialPort(device.endpoints["modem"]), mode=mode, log_path=artifacts.claim(f"modem-{mode}.log")).open()
 
 
 def _signed_in(flow, account, modem, device) -> None:

@@ -21,6 +21,7 @@ from hostile_modem import HostileModem
 from harness.emulator.control import ControlClient
 from harness.errors import HarnessTimeout
 from harness.modem import CmsError, GsmModem, ModemError, ModemTimeout
+from harness.serial_port import SerialPort
 
 #: How far past its deadline an operation may end (thread wake-ups, a loaded machine).
 ALLOWANCE = 8.0
@@ -65,7 +66,7 @@ def test_a_modem_that_never_answers_properly_fails_set_up_at_its_deadline(hostil
     setattr(hostile, fault, True)
     clock = Clock()
     with pytest.raises(ModemTimeout) as info:
-        GsmModem(hostile.path, timeout=1.0, setup_timeout=3.0, log_path=tmp_path / "modem.log")
+        GsmModem(SerialPort(hostile.path), timeout=1.0, setup_timeout=3.0, log_path=tmp_path / "modem.log").open()
     clock.within(3.0)
     one_line(info.value, "OK to AT", "saw")
     assert len(hostile.commands) >= 2, "set-up tries again within its deadline"
@@ -74,7 +75,7 @@ def test_a_modem_that_never_answers_properly_fails_set_up_at_its_deadline(hostil
 def test_a_modem_refusing_at_gets_a_few_tries_a_second_and_the_error_says_what_it_answered(hostile, tmp_path) -> None:
     hostile.replies["AT"] = b"\r\nERROR\r\n"  # answers at once, as a modem still booting may
     with pytest.raises(ModemTimeout) as info:
-        GsmModem(hostile.path, timeout=1.0, setup_timeout=2.0, log_path=tmp_path / "modem.log")
+        GsmModem(SerialPort(hostile.path), timeout=1.0, setup_timeout=2.0, log_path=tmp_path / "modem.log").open()
     one_line(info.value, "OK to AT", "ERROR")
     # paced: a handful of ATs in 2 s (a driver that retries at once sends hundreds)
     assert 2 <= len(hostile.commands) <= 20, f"{len(hostile.commands)} ATs in 2 s"
@@ -94,7 +95,7 @@ def _flooded(run) -> tuple[BaseException, float]:
 
 
 def test_a_modem_flooding_one_endless_line_costs_the_deadline_and_bounded_memory(hostile, tmp_path, canary) -> None:
-    modem = GsmModem(hostile.path, timeout=2.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(hostile.path), timeout=2.0, log_path=tmp_path / "modem.log").open()
     try:
         hostile.flood_on, hostile.flood_kind = "AT+CMGL", "line"
         clock = Clock()
@@ -111,7 +112,7 @@ def test_a_modem_flooding_one_endless_line_costs_the_deadline_and_bounded_memory
 
 
 def test_a_modem_flooding_an_answer_gets_a_bounded_typed_error(hostile, tmp_path) -> None:
-    modem = GsmModem(hostile.path, timeout=2.0, log_path=tmp_path / "modem.log", max_answer=64 << 10)
+    modem = GsmModem(SerialPort(hostile.path), timeout=2.0, log_path=tmp_path / "modem.log", max_answer=64 << 10).open()
     try:
         hostile.flood_on, hostile.flood_kind, hostile.flood_limit = "AT+CMGL", "lines", 2 << 20
         clock = Clock()
@@ -153,7 +154,7 @@ def test_harness_sms_against_a_silent_or_garbled_modem_says_what_it_expected(fau
 # ------------------------------------------------------------------ +CMT, noise, slowness (hostile pty)
 
 def test_a_code_delivered_by_cmt_is_read_and_never_logged(hostile, tmp_path, canary: Canary) -> None:
-    modem = GsmModem(hostile.path, timeout=2.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(hostile.path), timeout=2.0, log_path=tmp_path / "modem.log").open()
     try:
         hostile.store("+15550199", "see you at 1900")
         hostile.deliver("69525", code_message(canary.code))
@@ -171,7 +172,7 @@ def test_set_up_and_the_code_through_line_noise(hostile, tmp_path, canary: Canar
     hostile.noise = 0.02
     hostile.store("69525", code_message(canary.code))
     clock = Clock()
-    modem = GsmModem(hostile.path, timeout=2.0, setup_timeout=20, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(hostile.path), timeout=2.0, setup_timeout=20, log_path=tmp_path / "modem.log").open()
     try:
         assert modem.wait_for_access_code(timeout=20, poll=0.2).reveal() == canary.code
     finally:
@@ -181,7 +182,7 @@ def test_set_up_and_the_code_through_line_noise(hostile, tmp_path, canary: Canar
 
 
 def test_a_delete_that_times_out_after_the_code_is_read_is_a_warning(hostile, tmp_path, canary, caplog) -> None:
-    modem = GsmModem(hostile.path, timeout=2.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(hostile.path), timeout=2.0, log_path=tmp_path / "modem.log").open()
     try:
         hostile.store("69525", code_message(canary.code))
         hostile.slow = 2.5  # within a listing's 10 s, past a delete's 2 s
@@ -199,7 +200,7 @@ def test_a_delete_that_times_out_after_the_code_is_read_is_a_warning(hostile, tm
 
 
 def test_cms_error_is_a_final_result_not_a_timeout(hostile, tmp_path) -> None:
-    modem = GsmModem(hostile.path, timeout=5.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(hostile.path), timeout=5.0, log_path=tmp_path / "modem.log").open()
     try:
         clock = Clock()
         with pytest.raises(CmsError) as info:
@@ -215,7 +216,7 @@ def test_cms_error_is_a_final_result_not_a_timeout(hostile, tmp_path) -> None:
                                           (b"\r\n+CMS ERROR: " + b"9" * 100_000 + b"\r\n", ("+CMS ERROR: 999",)),
                                           (b"\r\n+CMGL: x" + b",y" * 50_000 + b"\r\n\r\nOK\r\n", ("malformed",))])
 def test_a_long_error_or_malformed_answer_is_quoted_short(hostile, tmp_path, reply, words) -> None:
-    modem = GsmModem(hostile.path, timeout=3.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(hostile.path), timeout=3.0, log_path=tmp_path / "modem.log").open()
     try:
         hostile.replies["AT+CMGL"] = reply
         clock = Clock()
@@ -240,7 +241,7 @@ def test_emulated_modem_noise_from_the_start(emulated, tmp_path, canary: Canary)
     endpoints, control = emulated
     control.call("modem_fault", kind="noise", rate=0.02, seed=5)
     clock = Clock()
-    modem = GsmModem(endpoints["modem"], timeout=2.0, setup_timeout=20, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(endpoints["modem"]), timeout=2.0, setup_timeout=20, log_path=tmp_path / "modem.log").open()
     try:
         since = time.time()
         control.call("sms_send", to="+15550100", sender="69525", body=code_message(canary.code))
@@ -253,7 +254,7 @@ def test_emulated_modem_noise_from_the_start(emulated, tmp_path, canary: Canary)
 
 def test_emulated_modem_slow_6s_the_code_is_read_and_the_delete_is_a_warning(emulated, tmp_path, canary) -> None:
     endpoints, control = emulated
-    modem = GsmModem(endpoints["modem"], log_path=tmp_path / "modem.log")  # the default 5 s a command
+    modem = GsmModem(SerialPort(endpoints["modem"]), log_path=tmp_path / "modem.log").open()  # the default 5 s a command
     try:
         control.call("modem_slow", seconds=6)
         since = time.time()
@@ -274,7 +275,7 @@ def test_emulated_modem_slow_1_5s_keeps_answering(emulated, tmp_path) -> None:
     endpoints, control = emulated
     control.call("modem_slow", seconds=1.5)
     clock = Clock()
-    modem = GsmModem(endpoints["modem"], setup_timeout=40, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(endpoints["modem"]), setup_timeout=40, log_path=tmp_path / "modem.log").open()
     clock.within(40)
     try:
         with pytest.raises(ModemTimeout):
@@ -313,7 +314,7 @@ def test_emulated_modem_slow_1_5s_answers_a_client_that_keeps_sending(emulated) 
 
 def test_emulated_modem_delivering_by_cmt(emulated, tmp_path, canary: Canary) -> None:
     endpoints, control = emulated
-    modem = GsmModem(endpoints["modem"], log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(endpoints["modem"]), log_path=tmp_path / "modem.log").open()
     try:
         modem.command("AT+CNMI=2,2,0,0,0")  # a lab's modem set to route texts to the terminal
         since = time.time()

@@ -21,6 +21,7 @@ import pytest
 from harness.emulator.control import ControlClient
 from harness.emulator.process import EmulatorProcess
 from harness.modem import GsmModem
+from harness.serial_port import SerialPort
 
 VENDORS = ["generic", "quectel", "huawei", "simcom", "cinterion"]
 #: (sender, body, code): a one-part GSM 7-bit message and a two-part UCS2 one (over 70 characters, Cyrillic).
@@ -50,7 +51,7 @@ def test_the_code_is_read_as_every_vendor(vendor_emulator: tuple, mode: str, del
     if mode == "text" and encoding == "ucs2-2part":
         pytest.skip("text mode shows each part on its own, without the header that joins them: PDU mode's job")
     sender, body, code = MESSAGES[encoding]
-    modem = GsmModem(proc.endpoints["modem"], mode=mode, delivery=delivery, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(proc.endpoints["modem"]), mode=mode, delivery=delivery, log_path=tmp_path / "modem.log").open()
     try:
         assert modem.mode == mode and modem.profile is not None and modem.profile.name == vendor
         with ControlClient.for_endpoints(proc.endpoints) as control:
@@ -69,7 +70,7 @@ def test_the_code_is_read_as_every_vendor(vendor_emulator: tuple, mode: str, del
 def test_a_modem_restart_in_the_middle_of_the_wait(vendor_emulator: tuple, mode: str, tmp_path: Path) -> None:
     """The modem restarts (boot lines, settings forgotten) while the driver waits; the code sent after it is read."""
     vendor, proc = vendor_emulator
-    modem = GsmModem(proc.endpoints["modem"], mode=mode, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(proc.endpoints["modem"]), mode=mode, log_path=tmp_path / "modem.log").open()
     sender, body, code = MESSAGES["gsm7"]
     try:
         with ControlClient.for_endpoints(proc.endpoints) as control:

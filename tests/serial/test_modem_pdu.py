@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import sms_encoder as enc
 from harness.modem import GsmModem
 from harness.secrets import reveal
+from harness.serial_port import SerialPort
 from pdu_modem import PduModem
 
 CODE = "834519"
@@ -41,7 +42,7 @@ def two_part_ucs2(ref: int = 0x4242, when: datetime | None = None) -> list[enc.M
 
 def test_a_code_in_a_two_part_ucs2_message_from_an_alphanumeric_sender_stored_by_cmti(
         pdu_modem: PduModem, tmp_path: Path) -> None:
-    modem = GsmModem(str(pdu_modem.link), timeout=2.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(str(pdu_modem.link)), timeout=2.0, log_path=tmp_path / "modem.log").open()
     try:
         assert modem.mode == "pdu"
         second, first = two_part_ucs2()[::-1]
@@ -58,7 +59,7 @@ def test_a_code_in_a_two_part_ucs2_message_from_an_alphanumeric_sender_stored_by
 
 
 def test_a_code_delivered_by_cmt_in_two_parts(pdu_modem: PduModem, tmp_path: Path) -> None:
-    modem = GsmModem(str(pdu_modem.link), timeout=2.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(str(pdu_modem.link)), timeout=2.0, log_path=tmp_path / "modem.log").open()
     try:
         for part in two_part_ucs2():
             pdu_modem.deliver(part)
@@ -70,7 +71,7 @@ def test_a_code_delivered_by_cmt_in_two_parts(pdu_modem: PduModem, tmp_path: Pat
 
 
 def test_only_one_part_is_not_a_code_and_the_error_says_a_part_is_missing(pdu_modem: PduModem, tmp_path: Path) -> None:
-    modem = GsmModem(str(pdu_modem.link), timeout=2.0, part_timeout=30)
+    modem = GsmModem(SerialPort(str(pdu_modem.link)), timeout=2.0, part_timeout=30).open()
     try:
         pdu_modem.store(two_part_ucs2()[1])  # the half that holds the code
         with pytest.raises(TimeoutError) as info:
@@ -81,7 +82,7 @@ def test_only_one_part_is_not_a_code_and_the_error_says_a_part_is_missing(pdu_mo
 
 
 def test_a_damaged_pdu_beside_the_code_is_a_note_not_a_failure(pdu_modem: PduModem, tmp_path: Path) -> None:
-    modem = GsmModem(str(pdu_modem.link), timeout=2.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(str(pdu_modem.link)), timeout=2.0, log_path=tmp_path / "modem.log").open()
     try:
         bad = pdu_modem.store(enc.Message("Microsoft", 5, datetime.now(timezone.utc), "gsm7", 0, text="x"))
         hex_pdu, length = pdu_modem.stored[bad]
@@ -96,7 +97,7 @@ def test_a_damaged_pdu_beside_the_code_is_a_note_not_a_failure(pdu_modem: PduMod
 
 def test_a_modem_without_pdu_mode_is_read_in_text_mode(tmp_path: Path) -> None:
     m = PduModem(tmp_path / "ttyTEXT", pdu=False)
-    modem = GsmModem(str(m.link), timeout=2.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(str(m.link)), timeout=2.0, log_path=tmp_path / "modem.log").open()
     try:
         assert modem.mode == "text"
         assert "AT+CMGF=1" in m.commands and "AT+CMGF=0" not in m.commands  # its +CMGF=? list had no 0
@@ -128,7 +129,7 @@ def test_cmt_deliveries_read_back_field_for_field(cmt_modem: tuple[PduModem, Gsm
 @pytest.fixture(scope="module")
 def cmt_modem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PduModem, GsmModem]]:
     device = PduModem(tmp_path_factory.mktemp("cmt") / "ttyCMT")
-    modem = GsmModem(str(device.link), timeout=2.0)
+    modem = GsmModem(SerialPort(str(device.link)), timeout=2.0).open()
     yield device, modem
     modem.close()
     device.close()
@@ -137,7 +138,7 @@ def cmt_modem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PduMod
 @pytest.mark.parametrize("how", ["restart lines", "port gone and back"])
 def test_a_modem_that_restarts_during_the_wait_is_set_up_again(pdu_modem: PduModem, tmp_path: Path, how: str) -> None:
     """Back in text mode after the restart, the modem would refuse PDU listings: the driver sets it up again."""
-    modem = GsmModem(str(pdu_modem.link), timeout=1.0, log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(str(pdu_modem.link)), timeout=1.0, log_path=tmp_path / "modem.log").open()
 
     def restart_then_store() -> None:
         if how == "restart lines":

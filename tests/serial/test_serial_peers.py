@@ -20,6 +20,7 @@ from harness.adb.errors import DeviceOffline
 from harness.errors import HarnessTimeout
 from harness.modem import CmsError, GsmModem, ModemTimeout
 from harness.power import LcusRelay
+from harness.serial_port import SerialPort
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def wait_until(predicate, timeout: float, expected: str, seen=lambda: None):
 
 
 def test_access_code_by_sms_and_urcs_during_a_command(emulator, tmp_path) -> None:
-    modem = GsmModem(emulator.endpoints["modem"], log_path=tmp_path / "modem.log")
+    modem = GsmModem(SerialPort(emulator.endpoints["modem"]), log_path=tmp_path / "modem.log").open()
     assert modem.own_numbers() == ["+15550100"]  # the SIM number the sms_send calls below address
     with ControlClient.for_endpoints(emulator.endpoints) as control:
         since = time.time()
@@ -75,7 +76,7 @@ def test_access_code_by_sms_and_urcs_during_a_command(emulator, tmp_path) -> Non
 
 
 def test_a_slow_modem_gives_a_typed_timeout_then_recovers(emulator) -> None:
-    modem = GsmModem(emulator.endpoints["modem"])
+    modem = GsmModem(SerialPort(emulator.endpoints["modem"])).open()
     with ControlClient.for_endpoints(emulator.endpoints) as control:
         control.call("modem_slow", seconds=1.5)
         started = time.monotonic()
@@ -158,7 +159,7 @@ def test_access_code_through_ser2net_rfc2217(emulator, tmp_path) -> None:
             with socket.socket() as probe:
                 return probe.connect_ex(("127.0.0.1", port)) == 0
         wait_until(listening, 10, f"ser2net listening on {port}")
-        modem = GsmModem(f"rfc2217://127.0.0.1:{port}?ign_set_control&timeout=3")
+        modem = GsmModem(SerialPort(f"rfc2217://127.0.0.1:{port}?ign_set_control&timeout=3")).open()
         with ControlClient.for_endpoints(emulator.endpoints) as control:
             since = time.time()
             control.call("sms_send", to="+15550100", sender="69525", body="Use 4445556 as Microsoft account security code")
@@ -177,8 +178,8 @@ def test_line_faults_the_code_is_read_through_them_within_the_deadline(emulator,
     <length> checks the rest. A PDU that lost a byte cannot be repaired (hex has no redundancy) and 3%
     loses one in nearly every read of a 60-octet PDU, so with that line the modem is read in text mode.
     """
-    modem = GsmModem(emulator.endpoints["modem"], timeout=1.0, log_path=tmp_path / "modem.log",
-                     mode="text" if kind == "drop" else None)
+    modem = GsmModem(SerialPort(emulator.endpoints["modem"]), timeout=1.0, log_path=tmp_path / "modem.log",
+                     mode="text" if kind == "drop" else None).open()
     assert modem.mode == ("text" if kind == "drop" else "pdu")
     strict = r"\b(\d{7})\b"
     with ControlClient.for_endpoints(emulator.endpoints) as control:
