@@ -29,7 +29,9 @@ _TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore"}
 _RECORDED_KEYS = {"width", "height", "profile", "theme"}
 _ANCHOR_KEYS = {"image", "region", "align"}
 ALIGNS = ("top", "center", "bottom")
-_TARGET_KEYS = {"name", "image", "region", "offset", "search"}
+_TARGET_KEYS = {"name", "image", "region", "offset", "search", "label"}
+#: Longest label a target may have (a button or list item, not a paragraph).
+LABEL_MAX = 80
 #: A screen name is also a file name in the library folder: no path separators, no leading dot.
 SCREEN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")
 #: A target name is what flows tap by (``sign_in``, ``key:a``).
@@ -69,14 +71,21 @@ class Anchor:
 
 @dataclass
 class Target:
-    """Tap here: the centre of ``image`` where it is found (searched within ``search``), plus ``offset``."""
+    """Tap here: the centre of ``image`` where it is found (searched within ``search``), plus ``offset``.
+
+    ``label`` is the text the target shows ("sign in"): when the template is
+    not found well enough (another font, a real phone's renderer), OCR looks
+    for the label in the same place (``harness.vision.ocr``). A target may
+    have a label and no image at all (a lab marks it by its words).
+    """
 
     name: str
-    image: np.ndarray
+    image: np.ndarray | None
     region: Box
     offset: tuple[int, int] = (0, 0)
     search: Box | None = None  # where to look (recorded pixels); None: a band around ``region``
     file: str = ""
+    label: str = ""
 
 
 @dataclass
@@ -123,6 +132,15 @@ def _crop(path: Path, where: str, name: Any, box: Box) -> np.ndarray:
     return image
 
 
+def check_label(path: str | Path, field_name: str, value: Any) -> str:
+    """``value`` if it is a usable label (the words a target shows, one line), else a ConfigError naming the field."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(path, field_name, f"expected the words the target shows, got {value!r}")
+    if len(value) > LABEL_MAX or not value.isprintable():
+        raise ConfigError(path, field_name, f"a label is one line of at most {LABEL_MAX} printable characters")
+    return value.strip()
+
+
 def load_definition(path: str | Path) -> ScreenDefinition:
     """Load one screen definition; a mistake gets a one-line ConfigError naming the file and field."""
     path = Path(path)
@@ -150,6 +168,7 @@ def load_definition(path: str | Path) -> ScreenDefinition:
         anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align))
     targets = []
     seen: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for i, t in enumerate(data.get("target", [])):
         where = f"target[{i}]"
         reject_unknown_keys(path, t, sorted(_TARGET_KEYS), where)
@@ -162,8 +181,16 @@ def load_definition(path: str | Path) -> ScreenDefinition:
         if not (isinstance(offset, list) and len(offset) == 2 and all(isinstance(v, int) for v in offset)):
             raise ConfigError(path, f"{where}.offset", f"expected [dx, dy] of integers, got {offset!r}")
         search = _box(path, f"{where}.search", t["search"], width, height) if "search" in t else None
-        targets.append(Target(tname, _crop(path, f"{where}.image", t.get("image"), box), box, (offset[0], offset[1]),
-                              search, t.get("image")))
+        label = check_label(path, f"{where}.label", t["label"]) if "label" in t else ""
+        if label:  # OCR finds a label by its words: two targets saying the same would make the tap a guess
+            key = " ".join(label.casefold().split())
+            if key in labels:
+                raise ConfigError(path, f"{where}.label", f"duplicate label {label!r} (also {labels[key]})")
+            labels[key] = where
+        if "image" not in t and not label:
+            raise ConfigError(path, f"{where}.image", "missing: a target needs an image (a crop) or a label (its text)")
+        image = _crop(path, f"{where}.image", t.get("image"), box) if "image" in t else None
+        targets.append(Target(tname, image, box, (offset[0], offset[1]), search, t.get("image", ""), label))
     ignore = [_box(path, f"ignore[{i}].region", g.get("region") if isinstance(g, dict) else None, width, height)
               for i, g in enumerate(data.get("ignore", []))]
     return ScreenDefinition(name, width, height, anchors, targets, ignore, str(path), str(data.get("description", "")))
@@ -189,11 +216,28 @@ def check_free_name(folder: str | Path, name: str, replace: bool = False) -> Non
             raise ConfigError(path, "name", f"screen {name!r} is already in the library; --replace records over it")
 
 
+def _labels_on_file(path: Path) -> dict[str, str]:
+    """The labels an existing definition gives its targets, by target name (none when there is no good file)."""
+    try:
+        data = read_toml(path) if path.is_file() else {}
+    except ConfigError:
+        return {}
+    targets = data.get("target", [])
+    return {t["name"]: t["label"] for t in targets if isinstance(t, dict) and isinstance(t.get("name"), str)
+            and isinstance(t.get("label"), str)} if isinstance(targets, list) else {}
+
+
 def write_definition(folder: str | Path, definition_name: str, screenshot: np.ndarray, anchors: list[Box | tuple[Box, str]],
-                     targets: list[tuple[str, Box, tuple[int, int], Box | None]], ignore: list[Box],
-                     profile: str = "", theme: str = "", description: str = "") -> Path:
-    """Cut the crops out of ``screenshot`` and write NAME.toml beside them (what ``harness screens record`` does)."""
+                     targets: list[tuple[str, Box, tuple[int, int], Box | None]] | list[tuple[str, Box, tuple[int, int], Box | None, str]],
+                     ignore: list[Box], profile: str = "", theme: str = "", description: str = "") -> Path:
+    """Cut the crops out of ``screenshot`` and write NAME.toml beside them (what ``harness screens record`` does).
+
+    A target is ``(name, region, offset, search)`` or with a fifth item, its
+    label. Recording over a definition keeps the labels its file gave targets
+    of the same name (a lab writes labels by hand; re-recording must not lose them).
+    """
     folder = Path(folder)
+    kept = _labels_on_file(folder / f"{definition_name}.toml")
     check_name(folder / f"{definition_name}.toml", "name", definition_name)  # it becomes a file name: no escape
     names = [t[0] for t in targets]
     for i, tname in enumerate(names):
@@ -222,9 +266,14 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
         lines += ["", "[[anchor]]", f'image = "{cut(box, f"anchor{i}")}"', f"region = {box.as_list()}"]
         if align:
             lines.append(f'align = "{align}"')
-    for name, box, offset, search in targets:
+    for target in targets:
+        name, box, offset, search = target[:4]
+        label = str(target[4]) if len(target) > 4 else kept.get(name, "")  # type: ignore[misc]
         safe = name.replace(":", "_")
-        lines += ["", "[[target]]", f"name = {json.dumps(name)}", f'image = "{cut(box, f"target-{safe}")}"', f"region = {box.as_list()}"]
+        lines += ["", "[[target]]", f"name = {json.dumps(name)}"]
+        if label:
+            lines.append(f"label = {json.dumps(check_label(folder / f'{definition_name}.toml', 'label', label), ensure_ascii=False)}")
+        lines += [f'image = "{cut(box, f"target-{safe}")}"', f"region = {box.as_list()}"]
         if offset != (0, 0):
             lines.append(f"offset = [{offset[0]}, {offset[1]}]")
         if search is not None:

@@ -111,6 +111,7 @@ class Recognition:
     scale: float = 1.0
     hidden: tuple[str, ...] = ()  # anchors under a cover (a banner, a finger)
     ms: float = 0.0
+    definition: ScreenDefinition | None = field(default=None, repr=False)  # for targets found by label (OCR)
 
 
 @dataclass
@@ -220,8 +221,9 @@ class ScreenLibrary:
     def _compile(d: ScreenDefinition) -> _Compiled:
         view_h = d.height / d.scale
         anchors = [_template(a.image, a.region, d.scale, view_h, a.align) for a in d.anchors]
-        targets = [(t, _template(t.image, t.region, d.scale, view_h), t.search) for t in d.targets]
-        details = {t.name: crop_ink(t.image, d.scale, DETAIL_SCALE) for t in d.targets}
+        # a target marked only by its label has no template: OCR finds it when a flow asks (find_target)
+        targets = [(t, _template(t.image, t.region, d.scale, view_h), t.search) for t in d.targets if t.image is not None]
+        details = {t.name: crop_ink(t.image, d.scale, DETAIL_SCALE) for t in d.targets if t.image is not None}
         return _Compiled(d, anchors, targets, details=details)
 
     # ------------------------------------------------------------------ matching
@@ -280,7 +282,7 @@ class ScreenLibrary:
             return None, guess
         targets = self._targets(frame, best.compiled)
         return Recognition(guess.screen, best.score, targets, (guess.runner_up, guess.runner_up_score), frame.image,
-                           frame.scale, failed, (time.perf_counter() - started) * 1000), guess
+                           frame.scale, failed, (time.perf_counter() - started) * 1000, best.compiled.definition), guess
 
     def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> Guess:
         return self.classify(image, scale)[1]
@@ -343,8 +345,18 @@ def _weigh_shared(compiled: list[_Compiled]) -> None:
 
 
 def find_target(recognition: Recognition, name: str) -> tuple[float, float]:
-    """Where to tap for ``name`` on the recognised screen, in device pixels."""
-    try:
-        return recognition.targets[name]
-    except KeyError:
-        raise KeyError(f"screen {recognition.screen} shows no target {name!r} (found: {', '.join(sorted(recognition.targets)) or 'none'})") from None
+    """Where to tap for ``name`` on the recognised screen, in device pixels.
+
+    A target whose template was not found but that has a label is looked for
+    by OCR (only now, only in its own region; ``harness.vision.ocr``).
+    """
+    found = recognition.targets.get(name)
+    if found is None and recognition.definition is not None:
+        from harness.vision.ocr import locate_labelled
+
+        found = locate_labelled(recognition, name)
+        if found is not None:
+            recognition.targets[name] = found
+    if found is None:
+        raise KeyError(f"screen {recognition.screen} shows no target {name!r} (found: {', '.join(sorted(recognition.targets)) or 'none'})")
+    return found

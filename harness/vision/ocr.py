@@ -1,0 +1,398 @@
+"""Reading text on a frame with Tesseract: a target by its label, a title, a masked number, an account name.
+
+OCR is slow next to template matching (tens to hundreds of milliseconds per
+region), so it runs only on the regions a caller asks for, never on whole
+frames as they arrive, and each reading is cached. The cache key is the
+region's pixels (a hash), not the frame object: a handset driver may hand
+out views of one reused screenshot buffer, and a key by identity would then
+return the text of an older frame.
+
+Tesseract wants dark text on a light page with letters some 20-40 pixels
+tall, so a region is upscaled when its text is small (a 480x800 panel draws
+body text 16-20 pixels tall), inverted when the page is dark (the dark
+theme), and binarised (Otsu) before it is read. It knows nothing of where a
+frame came from (an ADB screenshot or a rectified camera frame).
+
+Tesseract is optional: Debian's ``tesseract-ocr`` (with a language package
+per language, ``tesseract-ocr-eng``, ``tesseract-ocr-rus``) and the
+``tesserocr`` module (``pip install 'handset-harness[ocr]'``). Without them
+the first reading raises ``OcrUnavailable`` naming what to install.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import threading
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any, Iterable
+
+import cv2
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.vision.definitions import Box, ScreenDefinition, Target
+
+#: Device pixels per view pixel Tesseract reads best at (body text 16-20 view px becomes 40-50 px tall).
+READ_PX_PER_VIEW = 2.5
+#: A straight stroke longer than this (view pixels) is a box or a divider, never part of a glyph.
+LINE_VIEW = 40
+#: A block of ink at least this tall and wide (view pixels), mostly filled, is a panel (a button), not a glyph.
+PANEL_VIEW = 30
+#: Windows Phone lays pages out 480 view pixels across (the scale when the caller does not say).
+VIEW_WIDTH = 480
+#: Readings kept (a flow asks a few regions of a few frames; a bound keeps a long run's memory flat).
+CACHE_SIZE = 256
+#: How alike two texts must be to count as the same label or title (0..1, after normalising).
+SAME_TEXT = 0.8
+#: Words under this confidence (0..100) are dropped: noise and icon edges read as letters.
+MIN_CONFIDENCE = 30.0
+#: Where Debian, Fedora, Homebrew and a source build put Tesseract's language data.
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/*/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata",
+                 "/opt/homebrew/share/tessdata")
+INSTALL_HINT = ("install Debian's tesseract-ocr and tesseract-ocr-{lang} (apt-get install tesseract-ocr "
+                "tesseract-ocr-{lang}) and the tesserocr module (pip install 'handset-harness[ocr]')")
+
+
+class OcrUnavailable(HarnessError):
+    """Tesseract (the tesserocr module or a language's data) is not installed; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word read, with its box in device pixels of the frame and Tesseract's confidence (0..100)."""
+
+    text: str
+    box: Box
+    confidence: float
+    line: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a region says: its words in reading order, and their lines joined (one line of text per line)."""
+
+    region: Box
+    words: tuple[Word, ...]
+
+    @property
+    def lines(self) -> list[str]:
+        out: dict[int, list[str]] = {}
+        for w in self.words:
+            out.setdefault(w.line, []).append(w.text)
+        return [" ".join(ws) for _, ws in sorted(out.items())]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+# ---------------------------------------------------------------------- text comparison
+def normalise(text: str) -> str:
+    """Lower case, accents and punctuation off, runs of space as one: what a person would call the same words."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.sub(r"[^\w@.+]+", " ", text).split())
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two texts are, 0..1, after ``normalise`` (OCR confuses a letter or two: l/I, rn/m)."""
+    na, nb = normalise(a), normalise(b)
+    if not na or not nb:
+        return 1.0 if na == nb else 0.0
+    return SequenceMatcher(None, na, nb, autojunk=False).ratio()
+
+
+def same_text(a: str, b: str, threshold: float = SAME_TEXT) -> bool:
+    """Whether OCR's ``a`` says ``b`` (``similarity`` at least ``threshold``)."""
+    return similarity(a, b) >= threshold
+
+
+# ---------------------------------------------------------------------- Tesseract
+def tessdata_dir(lang: str) -> str:
+    """The folder holding ``LANG.traineddata`` for every language of ``lang`` ("eng", "eng+rus")."""
+    wanted = lang.split("+")
+    env = os.environ.get("TESSDATA_PREFIX")
+    candidates = ([env, os.path.join(env, "tessdata")] if env else []) + \
+        [d for pattern in TESSDATA_DIRS for d in sorted(glob.glob(pattern), reverse=True)]
+    for folder in candidates:
+        if all(os.path.isfile(os.path.join(folder, f"{code}.traineddata")) for code in wanted):
+            return folder
+    missing = next(code for code in wanted
+                   if not any(os.path.isfile(os.path.join(f, f"{code}.traineddata")) for f in candidates))
+    raise OcrUnavailable(f"OCR: no Tesseract language data for {missing!r} (looked in "
+                         f"{', '.join(candidates) or 'no folder'}): {INSTALL_HINT.format(lang=missing)}")
+
+
+class _Engines(threading.local):
+    """One Tesseract instance per thread and language set (an instance is not thread-safe; starting one costs ~0.1 s)."""
+
+    def __init__(self) -> None:
+        self.apis: dict[tuple[str, int], Any] = {}
+
+
+_engines = _Engines()
+
+
+def _api(lang: str, psm: int) -> Any:
+    key = (lang, psm)
+    api = _engines.apis.get(key)
+    if api is None:
+        try:
+            import tesserocr
+        except ImportError:
+            raise OcrUnavailable(f"OCR: the tesserocr module is not installed: {INSTALL_HINT.format(lang=lang)}") from None
+        try:
+            api = tesserocr.PyTessBaseAPI(path=tessdata_dir(lang), lang=lang, psm=psm)
+        except RuntimeError as exc:
+            raise OcrUnavailable(f"OCR: Tesseract did not start for {lang!r} ({exc}): "
+                                 f"{INSTALL_HINT.format(lang=lang)}") from None
+        _engines.apis[key] = api
+    return api
+
+
+# ---------------------------------------------------------------------- preprocessing
+def _clip(image: np.ndarray, region: Box | None) -> Box:
+    h, w = image.shape[:2]
+    if region is None:
+        return Box(0, 0, w, h)
+    x0, y0 = max(0, region.x), max(0, region.y)
+    x1, y1 = min(w, region.x + region.w), min(h, region.y + region.h)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"region {region.as_list()} is off the {w}x{h} frame")
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def _dark_text(grey: np.ndarray) -> np.ndarray:
+    """Otsu's binarisation with the text black: a region whose most pixels are dark (the page) is inverted first."""
+    if float(np.median(grey)) < 128:
+        grey = 255 - grey
+    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return binary
+
+
+def prepare(crop: np.ndarray, factor: float) -> np.ndarray:
+    """Grey, upscaled by ``factor``, binarised with dark text on white, boxes and panels taken apart from text.
+
+    A filled button (white text on the accent colour) is one block of ink
+    after a threshold made for the page, so each such panel is binarised again
+    on its own; a button's outline, a field's box and dividers (straight
+    strokes longer than any glyph) are wiped, as Tesseract reads boxed words badly.
+    """
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2GRAY)
+    if factor > 1.05:
+        grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    binary = _dark_text(grey)
+    panel = round(PANEL_VIEW * READ_PX_PER_VIEW)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    for x, y, w, h, area in stats[1:count]:
+        if h >= panel and w >= panel and area >= 0.6 * w * h:
+            binary[y:y + h, x:x + w] = _dark_text(grey[y:y + h, x:x + w])
+    ink = 255 - binary
+    length = max(15, round(LINE_VIEW * READ_PX_PER_VIEW))
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1))) | \
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    binary = binary | lines
+    return cv2.copyMakeBorder(binary, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)  # text at the edge reads too
+
+
+_cache: "OrderedDict[tuple[Any, ...], tuple[tuple[str, tuple[int, int, int, int], float, int], ...]]" = OrderedDict()
+_cache_lock = threading.Lock()
+_stats = {"hits": 0, "reads": 0}
+
+
+def cache_stats() -> dict[str, int]:
+    """How many readings came from the cache and how many ran Tesseract (for tests and reports)."""
+    with _cache_lock:
+        return dict(_stats)
+
+
+def _recognise(binary: np.ndarray, lang: str, psm: int) -> tuple[tuple[str, tuple[int, int, int, int], float, int], ...]:
+    import tesserocr
+    from PIL import Image
+
+    api = _api(lang, psm)
+    api.SetImage(Image.fromarray(binary))
+    api.Recognize()
+    words = []
+    line = -1
+    iterator = api.GetIterator()
+    level = tesserocr.RIL.WORD
+    if iterator is None:
+        return ()
+    for item in tesserocr.iterate_level(iterator, level):
+        if item.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
+            line += 1
+        try:
+            text = item.GetUTF8Text(level)
+        except RuntimeError:  # an empty word (a speck): nothing to read
+            continue
+        bbox = item.BoundingBox(level)
+        if not text or not text.strip() or bbox is None:
+            continue
+        x0, y0, x1, y1 = bbox
+        words.append((text.strip(), (x0, y0, x1 - x0, y1 - y0), float(item.Confidence(level)), max(line, 0)))
+    return tuple(words)
+
+
+def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | None = None, lang: str = "eng",
+                single_line: bool = False) -> Reading:
+    """The words in ``region`` (device pixels; None: the whole frame) of a decoded RGB frame.
+
+    ``scale`` is device pixels per view pixel (default: frame width / 480);
+    ``single_line`` reads the region as one line of text (a title, a field).
+    """
+    box = _clip(image, region)
+    scale = scale or image.shape[1] / VIEW_WIDTH
+    factor = max(1.0, READ_PX_PER_VIEW / scale)
+    crop = np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
+    psm = 7 if single_line else 6 if box.h < 4 * 40 * scale else 11  # a line / a block / text anywhere
+    digest = hashlib.blake2b(crop.tobytes(), digest_size=16).hexdigest()
+    key = (digest, crop.shape, lang, psm, round(factor, 3))
+    with _cache_lock:
+        raw = _cache.get(key)
+        if raw is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+    if raw is None:
+        raw = _recognise(prepare(crop, factor), lang, psm)
+        with _cache_lock:
+            _stats["reads"] += 1
+            _cache[key] = raw
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    pad = 12
+    words = tuple(Word(text, Box(box.x + round((x - pad) / factor), box.y + round((y - pad) / factor),
+                                 max(1, round(w / factor)), max(1, round(h / factor))), conf, line)
+                  for text, (x, y, w, h), conf, line in raw if conf >= MIN_CONFIDENCE)
+    return Reading(box, words)
+
+
+def read_text(image: np.ndarray, region: Box | None = None, *, scale: float | None = None, lang: str = "eng",
+              single_line: bool = False) -> str:
+    """What ``region`` says, one line of text per line on screen (see ``read_region``)."""
+    return read_region(image, region, scale=scale, lang=lang, single_line=single_line).text
+
+
+def read_title(image: np.ndarray, region: Box, *, scale: float | None = None, lang: str = "eng") -> str:
+    """A page title (one line): what tells apart two screens of one layout (backup vs about under DejaVu)."""
+    return " ".join(read_region(image, region, scale=scale, lang=lang, single_line=True).lines)
+
+
+# ---------------------------------------------------------------------- labels
+@dataclass(frozen=True)
+class LabelMatch:
+    """Where a label was read: the box of its words (device pixels), what OCR read there and how alike it is."""
+
+    box: Box
+    read: str
+    score: float
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.box.x + self.box.w / 2, self.box.y + self.box.h / 2)
+
+
+def _union(words: Iterable[Word]) -> Box:
+    ws = list(words)
+    x0, y0 = min(w.box.x for w in ws), min(w.box.y for w in ws)
+    x1, y1 = max(w.box.x + w.box.w for w in ws), max(w.box.y + w.box.h for w in ws)
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def _segments(words: Iterable[Word]) -> list[list[Word]]:
+    """Words of one line, split where a gap is wider than the text is tall (two buttons side by side)."""
+    out: list[list[Word]] = []
+    last: Word | None = None
+    for w in words:
+        gap_wide = last is not None and w.box.x - (last.box.x + last.box.w) > 1.5 * max(w.box.h, last.box.h)
+        if last is None or w.line != last.line or gap_wide:
+            out.append([])
+        out[-1].append(w)
+        last = w
+    return out
+
+
+def find_label(image: np.ndarray, label: str, region: Box | None = None, *, scale: float | None = None,
+               lang: str = "eng", threshold: float = SAME_TEXT) -> LabelMatch | None:
+    """The run of words on one line in ``region`` that says ``label`` best, if it says it well enough.
+
+    A label matches whole words: "next" is not found in "nextcloud", and
+    "sign in" is found in "sign in" but not in "sign in later" when that is
+    the only line (the extra word counts against it).
+    """
+    reading = read_region(image, region, scale=scale, lang=lang)
+    wanted = normalise(label)
+    n = max(1, len(wanted.split()))
+    best: LabelMatch | None = None
+    for words in _segments(reading.words):
+        for size in {n - 1, n, n + 1} - {0}:
+            for i in range(0, max(0, len(words) - size) + 1):
+                span = words[i:i + size]
+                if not span:
+                    continue
+                text = " ".join(w.text for w in span)
+                # the rest of the line counts a little: "sign in" beats "sign in later" for the label "sign in"
+                rest = sum(len(w.text) for w in words) - sum(len(w.text) for w in span)
+                score = similarity(text, wanted) - 0.05 * min(rest, 10)
+                if best is None or score > best.score:
+                    best = LabelMatch(_union(span), text, round(score, 3))
+    if best is None or best.score < threshold:
+        return None
+    return best
+
+
+#: View pixels around a target's recorded place that OCR reads for its label (the matcher's band is 90 too).
+LABEL_BAND_VIEW = 90
+
+
+def label_region(definition: ScreenDefinition, target: Target, frame_width: int, frame_height: int,
+                 scale: float) -> Box:
+    """Where on a frame (device pixels, ``scale`` per view pixel) a target's label is looked for.
+
+    Its ``search`` region if it has one (one reaching the recorded bottom
+    follows the frame's bottom), else a band around its recorded place; a
+    place in the lower part of the screen keeps its distance to the bottom
+    (Windows Phone keeps a page's buttons there on every screen height).
+    """
+    k = scale / definition.scale
+    frame_view_h, rec_view_h = frame_height / scale, definition.height / definition.scale
+    if target.search is not None:
+        s = target.search
+        bottom = frame_height if s.y + s.h >= definition.height - 2 else round((s.y + s.h) * k)
+        return _clip_box(round(s.x * k), round(s.y * k), round((s.x + s.w) * k), bottom, frame_width, frame_height)
+    r = target.region
+    shift = (frame_view_h - rec_view_h) * scale if r.y / definition.scale > rec_view_h * 0.55 else 0.0
+    pad_x, pad_y = 40 * scale, LABEL_BAND_VIEW * scale
+    return _clip_box(round(r.x * k - pad_x), round(r.y * k + shift - pad_y), round((r.x + r.w) * k + pad_x),
+                     round((r.y + r.h) * k + shift + pad_y), frame_width, frame_height)
+
+
+def _clip_box(x0: int, y0: int, x1: int, y1: int, width: int, height: int) -> Box:
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+def locate_labelled(recognition: Any, name: str) -> tuple[float, float] | None:
+    """Where to tap ``name`` on a recognised screen by OCR of its label; None when it has no label or it is not read.
+
+    ``recognition`` is a ``matcher.Recognition`` (its frame, scale and definition).
+    """
+    definition: ScreenDefinition | None = getattr(recognition, "definition", None)
+    image = getattr(recognition, "image", None)
+    target = next((t for t in definition.targets if t.name == name), None) if definition is not None else None
+    if target is None or not target.label or image is None or definition is None:
+        return None
+    height, width = image.shape[:2]
+    found = find_label(image, target.label, label_region(definition, target, width, height, recognition.scale),
+                       scale=recognition.scale)
+    if found is None:
+        return None
+    cx, cy = found.centre
+    k = recognition.scale / definition.scale
+    return (round(cx + target.offset[0] * k, 1), round(cy + target.offset[1] * k, 1))
