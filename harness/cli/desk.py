@@ -165,8 +165,9 @@ def _cmd_console(args: argparse.Namespace) -> int:
 
 def _console(args: argparse.Namespace, url: str) -> int:
     from harness.console.terminal import run_terminal
+    from harness.serial_port import SerialPort
 
-    return run_terminal(url, baudrate=args.baudrate)
+    return run_terminal(SerialPort(url, baudrate=args.baudrate))
 
 
 def _cmd_sms(args: argparse.Namespace) -> int:

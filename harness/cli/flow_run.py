@@ -149,8 +149,9 @@ def console_log(opened: Any, run_dir: Path) -> Any:
     if not url:
         return None
     from harness.console import SerialConsole
+    from harness.serial_port import SerialPort
 
-    return SerialConsole(url, log_path=run_dir / "console.log")
+    return SerialConsole(SerialPort(url), log_path=run_dir / "console.log").open()
 
 
 def show_step(step: Any) -> None:

@@ -20,7 +20,8 @@ import serial
 
 from harness.errors import DeviceUnavailable, HarnessTimeout
 from harness.serial_log import SerialLog, mask
-from harness.serial_reader import PortReader
+from harness.serial_port import SerialPort
+from harness.serial_reader import PortDriver, PortReader, open_port_by
 
 #: What a handset's console speaks; the log is written in the same encoding (harness.serial_log.ENCODING).
 ENCODING = "utf-8"
@@ -35,35 +36,50 @@ class ConsoleTimeout(HarnessTimeout):
     """The console did not print what was expected in time; ``seen`` is the tail it did print."""
 
 
-class SerialConsole:
-    """Expect-style access to a console plus a complete, timestamped log."""
+class SerialConsole(PortDriver):
+    """Expect-style access to a console plus a complete, timestamped log.
 
-    def __init__(self, url: str, log_path: str | Path | None = None, baudrate: int = 115200,
-                 reopen_timeout: float = 120.0, on_text: Callable[[str], None] | None = None,
+    Built from a ``SerialPort`` without touching it; ``open()`` (or ``with``) opens the port and starts the
+    reader, ``close()`` stops it and closes the log, and may be called again.
+    """
+
+    what = "console"
+
+    def __init__(self, port: SerialPort, log_path: str | Path | None = None, reopen_timeout: float = 120.0,
+                 on_text: Callable[[str], None] | None = None,
                  on_event: Callable[[str], None] | None = None) -> None:
         """``on_text`` gets the text as it arrives, ``on_event`` a sentence when the port goes away or comes back."""
-        self.url = url
+        super().__init__(port)
         self.on_text = on_text
         self.on_event = on_event
-        self.baudrate = baudrate
         self.reopen_timeout = reopen_timeout
-        self._log = SerialLog(log_path)
+        self.log_path = log_path
+        self._log = SerialLog(None)
         self._decoder = codecs.getincrementaldecoder(ENCODING)("replace")
         self._cond = threading.Condition()
         self._text = ""          # what was received and not yet consumed by expect() (the newest KEEP_TEXT)
         self.lines: deque[str] = deque(maxlen=KEEP_LINES)
         self.gaps = 0
         self._partial = ""
-        self._port = self._open()
-        self._reader = PortReader(lambda: self._port, self._data, self._lost, f"console {url}", 65536)
-        self._stop = self._reader.stopping
-        self._reader.start()
+        self._port: serial.SerialBase | None = None
+        self._reader: PortReader | None = None
 
-    def _open(self) -> serial.SerialBase:
-        try:
-            return serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.1, exclusive=False)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise DeviceUnavailable(f"console {self.url}: cannot open: {exc}") from None
+    def _start(self) -> None:
+        self._log = SerialLog(self.log_path)
+        self._port = self._open_port()
+        self._reader = PortReader(lambda: self._port, self._data, self._lost, f"console {self.url}", 65536).start()
+
+    def _stop(self) -> None:
+        if self._reader is not None:
+            self._reader.stop()  # closes the port too
+        elif self._port is not None:
+            self._port.close()
+        self._reader = self._port = None
+        with self._cond:
+            if self._partial:
+                self._write_log(self._partial)
+                self._partial = ""
+        self._log.close()
 
     def _write_log(self, line: str) -> None:
         self.lines.append(mask(line))  # ``tail`` is evidence for reports: masked as the log is
@@ -98,29 +114,27 @@ class SerialConsole:
 
     def _reopen(self) -> None:
         lost = time.strftime("%H:%M:%S")
-        try:
-            self._port.close()
-        except Exception:
-            pass
-        self._say(f"console {self.url} went away at {lost} (handset off or rebooting?); waiting for it to come back")
-        deadline = time.monotonic() + self.reopen_timeout
-        delay = 0.05
-        while not self._stop.is_set():
+        if self._port is not None:
             try:
-                self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.1)
-                self._decoder.reset()  # a character cut in two by the port going away is not glued to new text
-                break
-            except (serial.SerialException, OSError, ValueError):
-                if time.monotonic() > deadline:
-                    note = f"console {self.url} lost at {lost}; not back after {self.reopen_timeout:g}s; still trying"
-                    self._write_log(f"--- {note} ---")
-                    self._say(note)
-                    self._stop.wait(1.0)
-                    deadline = time.monotonic() + self.reopen_timeout
-                self._stop.wait(delay)
-                delay = min(delay * 2, 1.0)
-        if self._stop.is_set():
+                self._port.close()
+            except Exception:
+                pass
+        self._say(f"console {self.url} went away at {lost} (handset off or rebooting?); waiting for it to come back")
+        stop = self._reader.stopping if self._reader is not None else threading.Event()
+        port = None
+        while port is None and not stop.is_set():
+            try:
+                port = open_port_by(self.resource, self.what, time.monotonic() + self.reopen_timeout, stop)
+            except DeviceUnavailable:
+                note = f"console {self.url} lost at {lost}; not back after {self.reopen_timeout:g}s; still trying"
+                self._write_log(f"--- {note} ---")
+                self._say(note)
+        if port is None or stop.is_set():
+            if port is not None:
+                port.close()  # came back just as the console was closed
             return
+        self._port = port
+        self._decoder.reset()  # a character cut in two by the port going away is not glued to new text
         self._say(f"console {self.url} is back (gone since {lost})")
         with self._cond:
             self.gaps += 1
@@ -147,9 +161,11 @@ class SerialConsole:
                 self._cond.wait(remaining)
 
     def send(self, data: bytes) -> None:
-        """Write raw bytes; DeviceUnavailable while the port is away."""
+        """Write raw bytes; DeviceUnavailable while the port is away (or not open)."""
+        if not self.is_open:
+            raise DeviceUnavailable(f"console {self.url}: not open (call open() or use the console in a with block)")
         try:
-            self._port.write(data)
+            self._port.write(data)  # type: ignore[union-attr]  # None only while away: the except below
         except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
             raise DeviceUnavailable(f"console {self.url}: write failed ({exc})") from None
 
@@ -165,16 +181,3 @@ class SerialConsole:
 
     def tail(self, n: int = 20) -> list[str]:
         return list(self.lines)[-n:]
-
-    def __enter__(self) -> "SerialConsole":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._reader.stop()
-        if self._partial:
-            self._write_log(self._partial)
-            self._partial = ""
-        self._log.close()

@@ -19,6 +19,7 @@ from typing import IO, Callable, Iterator
 
 from harness.console.console import ENCODING, SerialConsole
 from harness.errors import DeviceUnavailable
+from harness.serial_port import SerialPort
 
 QUIT = b"\x1d"  # Ctrl-]
 
@@ -37,7 +38,7 @@ def _raw(fd: int) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def run_terminal(url: str, baudrate: int = 115200, stdin: IO[bytes] | None = None,
+def run_terminal(port: SerialPort, stdin: IO[bytes] | None = None,
                  stdout: IO[bytes] | None = None, stderr: IO[str] | None = None) -> int:
     """Relay stdin to the console and the console to stdout until Ctrl-] or end of input; returns 0."""
     stdin = stdin or sys.stdin.buffer
@@ -56,8 +57,8 @@ def run_terminal(url: str, baudrate: int = 115200, stdin: IO[bytes] | None = Non
             stderr.write(f"\r\n--- {event} ---\r\n")
             stderr.flush()
 
-    console = SerialConsole(url, baudrate=baudrate, on_text=show, on_event=say)
-    say(f"console {url} at {baudrate} baud, {ENCODING}; Ctrl-] quits; the session stays across reboots")
+    console = SerialConsole(port, on_text=show, on_event=say).open()
+    say(f"console {port} at {port.baudrate} baud, {ENCODING}; Ctrl-] quits; the session stays across reboots")
     fd = stdin.fileno()
     try:
         with _raw(fd):
@@ -75,7 +76,7 @@ def run_terminal(url: str, baudrate: int = 115200, stdin: IO[bytes] | None = Non
         pass
     finally:
         console.close()
-    say(f"console {url} closed")
+    say(f"console {port} closed")
     return 0
 
 

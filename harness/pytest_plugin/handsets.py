@@ -89,8 +89,10 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
                 pytest.skip(f"needs OS {os_marker.args[0]}, handset runs {version}")
         if "console" in opened.endpoints:
             from harness.console import SerialConsole
+            from harness.serial_port import SerialPort
 
-            console = SerialConsole(opened.endpoints["console"], log_path=artifacts.claim("console.log"))
+            console = SerialConsole(SerialPort(opened.endpoints["console"]), log_path=artifacts.claim("console.log"))
+            console.open()
             request.node.stash[stash.CONSOLE] = console
         yield opened
     finally:

@@ -27,6 +27,7 @@ from harness.emulator.process import EmulatorProcess
 from harness.errors import DeviceUnavailable, HarnessError
 from harness.power.lcus import LcusRelay
 from harness.transport.tcp import TcpPipe
+from harness.serial_port import SerialPort
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +270,7 @@ def _console_uptime(console: SerialConsole, within: float) -> float:
 
 
 def test_reboot_returns_once_the_device_answers_again(emulated, keys, tmp_path) -> None:
-    console = SerialConsole(emulated["console"], log_path=tmp_path / "console.log")
+    console = SerialConsole(SerialPort(emulated["console"]), log_path=tmp_path / "console.log").open()
     handset = _connect(emulated, keys["trusted"], timeout=3)
     try:
         asked = time.monotonic()

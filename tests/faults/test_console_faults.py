@@ -14,6 +14,7 @@ import os
 from faultlab import FaultLab, wait_until
 
 from harness.console import SerialConsole
+from harness.serial_port import SerialPort
 
 QUICK = ("--animation-ms", "0", "--boot-time", "0.3", "--signin-delay", "0.1")
 #: Deadline of the whole terminal session below (two boots of 0.3 s, typing, quitting), with room for a loaded machine.
@@ -59,7 +60,7 @@ def test_harness_console_keeps_its_session_across_a_reboot(fault: FaultLab) -> N
 def test_console_log_is_utf8_as_the_console_speaks_it(fault: FaultLab, tmp_path) -> None:
     handset = fault.emulate("--profile", "lumia-520", *QUICK)
     log = tmp_path / "console.log"
-    console = SerialConsole(handset.endpoints["console"], log_path=log)
+    console = SerialConsole(SerialPort(handset.endpoints["console"]), log_path=log).open()
     try:
         console.expect("boot: complete", timeout=10)
         typed = "héllo ••••00 ünïcode"
@@ -76,7 +77,7 @@ def test_console_keeps_the_last_lines_before_power_off(fault: FaultLab, tmp_path
     """The port drains before it goes away: the line the handset printed last before power-off is logged."""
     handset = fault.emulate("--profile", "lumia-520", *QUICK)
     log = tmp_path / "console.log"
-    console = SerialConsole(handset.endpoints["console"], log_path=log)
+    console = SerialConsole(SerialPort(handset.endpoints["console"]), log_path=log).open()
     try:
         console.expect("boot: complete", timeout=10)
         for round_ in range(3):

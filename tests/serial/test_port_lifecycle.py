@@ -15,11 +15,15 @@ from typing import Iterator
 
 import pytest
 
+from harness.console import SerialConsole
 from harness.errors import DeviceUnavailable
 from harness.modem import GsmModem
 from harness.serial_port import SerialPort
 
 DEADLINE = 20.0
+
+#: Each driver of a serial peer, built from its resource (the modem without its AT set-up: the peer is a bare pty).
+DRIVERS = {"modem": lambda port: GsmModem(port, init=False), "console": lambda port: SerialConsole(port)}
 
 
 @pytest.fixture
@@ -87,26 +91,51 @@ def test_a_modem_not_opened_says_so_instead_of_failing_inside(pty: tuple[int, Pa
         modem.command("AT")
 
 
-def test_opening_a_port_that_is_not_there_names_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("what", sorted(DRIVERS))
+def test_opening_a_port_that_is_not_there_names_it(what: str, tmp_path: Path) -> None:
     path = tmp_path / "ttyGONE"
+    driver = DRIVERS[what](SerialPort(str(path)))
     with pytest.raises(DeviceUnavailable) as info:
-        GsmModem(SerialPort(str(path)), init=False).open()
+        driver.open()
     message = str(info.value)
-    assert message.startswith(f"modem {path}: cannot open") and "\n" not in message
-    assert not _readers(path)
+    assert message.startswith(f"{what} {path}: cannot open") and "\n" not in message
+    assert not driver.is_open and not _readers(path)
+    driver.close()
 
 
-def test_a_port_url_with_credentials_never_shows_them() -> None:
+@pytest.mark.parametrize("what", sorted(DRIVERS))
+def test_a_port_url_with_credentials_never_shows_them(what: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nobody listens there
     resource = SerialPort(f"rfc2217://lab:s3cret-pw@127.0.0.1:{port}")
-    modem = GsmModem(resource, init=False)
-    assert "s3cret-pw" not in f"{resource} {resource!r} {modem!r} {modem.url}"
+    driver = DRIVERS[what](resource)
+    assert "s3cret-pw" not in f"{resource} {resource!r} {driver!r} {driver.url}"
     with pytest.raises(DeviceUnavailable) as info:
-        modem.open()
-    assert f"rfc2217://<credentials>@127.0.0.1:{port}" in str(info.value)
+        driver.open()
+    assert f"{what} rfc2217://<credentials>@127.0.0.1:{port}" in str(info.value)
     assert "s3cret-pw" not in str(info.value)
+
+
+def test_a_console_opens_when_asked_logs_what_it_read_and_closes_once(pty: tuple[int, Path], tmp_path: Path) -> None:
+    master, path = pty
+    log = tmp_path / "console.log"
+    console = SerialConsole(SerialPort(str(path)), log_path=log)
+    assert not console.is_open and not log.exists(), "building a console opens neither its port nor its log"
+    with pytest.raises(DeviceUnavailable, match=r"^console .*ttyPEER: not open"):
+        console.send(b"x")
+    with console:
+        os.write(master, b"boot ok\r\nwp> ")
+        console.expect(r"wp> ", timeout=DEADLINE)
+        console.send_line("ver")
+        assert b"ver\r\n" in _read_until(master, b"ver\r\n")
+    assert not console.is_open
+    assert "boot ok" in log.read_text()
+    console.close()  # again: nothing to do, no error
+    deadline = time.monotonic() + DEADLINE
+    while _readers(path) and time.monotonic() < deadline:
+        threading.Event().wait(0.05)
+    assert not _readers(path), "close() ends the reader thread"
 
 
 def test_a_resource_is_only_a_description() -> None:
@@ -115,5 +144,6 @@ def test_a_resource_is_only_a_description() -> None:
     assert port.settings()["baudrate"] == 9600 and port.settings()["parity"] == "E"
     with pytest.raises(ValueError):
         SerialPort("/dev/ttyUSB7", baudrate=0)
-    with pytest.raises(TypeError):
-        GsmModem("/dev/ttyUSB7")  # type: ignore[arg-type]
+    for build in DRIVERS.values():
+        with pytest.raises(TypeError):
+            build("/dev/ttyUSB7")

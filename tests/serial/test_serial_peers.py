@@ -97,7 +97,7 @@ def test_a_slow_modem_gives_a_typed_timeout_then_recovers(emulator) -> None:
 
 def test_console_log_keeps_every_line_across_a_reboot(emulator, tmp_path) -> None:
     log = tmp_path / "console.log"
-    console = SerialConsole(emulator.endpoints["console"], log_path=log)
+    console = SerialConsole(SerialPort(emulator.endpoints["console"]), log_path=log).open()
     console.expect(r"boot: complete", timeout=5)
     console.send_line("getprop ro.serialno")
     match, _ = console.expect(r"520A[0-9A-F]+", timeout=5)
@@ -199,7 +199,7 @@ def test_line_faults_the_code_is_read_through_them_within_the_deadline(emulator,
 
 
 def test_console_port_vanishes_and_returns(emulator, tmp_path) -> None:
-    console = SerialConsole(emulator.endpoints["console"], log_path=tmp_path / "c.log")
+    console = SerialConsole(SerialPort(emulator.endpoints["console"]), log_path=tmp_path / "c.log").open()
     console.expect("boot: complete", timeout=5)
     with ControlClient.for_endpoints(emulator.endpoints) as control:
         control.call("console_vanish", seconds=0.5)
