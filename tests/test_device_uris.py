@@ -20,6 +20,13 @@ def test_schemes() -> None:
     assert parse_uri("emulator://").location == ""  # the default profile
 
 
+def test_every_registered_scheme_can_parse_open_and_probe() -> None:
+    for name in SCHEMES:
+        module = importlib.import_module(SCHEMES[name])
+        assert module.USAGE.startswith(f"{name}://")
+        assert all(callable(getattr(module, f, None)) for f in ("parse", "open", "probe")), name
+
+
 def test_each_scheme_parses_its_own_address() -> None:
     from harness.handsets import adb_tcp, adb_usb, emulator
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from harness.handsets.base import HandsetUri, OpenedHandset, OpenOptions
+from harness.handsets.base import HandsetUri, OpenedHandset, OpenOptions, Probed, ProbeOptions
 
 if TYPE_CHECKING:
     from harness.adb.driver import AdbHandset
@@ -60,3 +60,10 @@ def connect(address: TcpAddress, options: OpenOptions) -> "AdbHandset":
 def open(address: TcpAddress, options: OpenOptions) -> OpenedHandset:  # noqa: A001  (the scheme API's name)
     """The handset at ``address``; nothing else comes with it (its ports come from an inventory)."""
     return OpenedHandset(address.uri, connect(address, options))
+
+
+def probe(address: TcpAddress, options: ProbeOptions) -> Probed:
+    """A TCP connection and the ADB handshake (CNXN, our key's signature): a new connection disturbs no other."""
+    from harness.handsets.adb_probe import probe_adb_tcp
+
+    return Probed(*probe_adb_tcp(address.host, address.port, options.left()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from harness.handsets.base import HandsetUri, OpenedHandset, OpenOptions
+from harness.handsets.base import HandsetUri, OpenedHandset, OpenOptions, Probed, ProbeOptions
 
 if TYPE_CHECKING:
     from harness.adb.driver import AdbHandset
@@ -53,3 +53,15 @@ def connect(address: UsbAddress, options: OpenOptions) -> "AdbHandset":
 def open(address: UsbAddress, options: OpenOptions) -> OpenedHandset:  # noqa: A001  (the scheme API's name)
     """The handset at ``address``; nothing else comes with it (its ports come from an inventory)."""
     return OpenedHandset(address.uri, connect(address, options))
+
+
+def probe(address: UsbAddress, options: ProbeOptions) -> Probed:
+    """The phone among those discovery saw on USB, then its ADB handshake, unless a run holds it.
+
+    A CNXN on USB resets the phone's ADB session, so a leased phone (``options.disturb`` False) is only
+    looked for on the bus.
+    """
+    from harness.handsets.adb_probe import probe_adb_usb
+
+    return Probed(*probe_adb_usb(address.serial, options.usb_phones, options.usb_backend, options.left(),
+                                 handshake=options.disturb))

@@ -1,15 +1,17 @@
 """What every handset scheme shares: the split URI, its one-line error, how to open, and what opening gives.
 
 A scheme module (``adb_tcp``, ``adb_usb``, ``emulator``, ...) turns a
-``HandsetUri`` into its own address with ``parse`` and opens that address with
-``open``; ``SchemeModule`` is the shape the registry expects of it.
+``HandsetUri`` into its own address with ``parse``, opens that address with
+``open``, and says whether a handset is there with ``probe``; ``SchemeModule``
+is the shape the registry expects of it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.errors import HarnessError
@@ -72,6 +74,37 @@ class OpenOptions:
     emulator_args: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ProbeOptions:
+    """What a scheme's ``probe`` may use to say whether its handset is there, and by when it must answer.
+
+    ``deadline`` (``time.monotonic()``) ends the whole probe; ``usb_phones`` are the ADB phones discovery
+    found on USB (None: USB could not be enumerated), ``usb_backend`` the pyusb backend it used; ``disturb``
+    is False while a run holds the handset's lease: a probe then does nothing that could reset its session.
+    """
+
+    deadline: float
+    usb_phones: Sequence[Any] | None = None
+    usb_backend: Any = None
+    disturb: bool = True
+
+    @classmethod
+    def within(cls, timeout: float, **fields: Any) -> "ProbeOptions":
+        """Options whose deadline is ``timeout`` seconds from now."""
+        return cls(time.monotonic() + timeout, **fields)
+
+    def left(self) -> float:
+        """Seconds to the deadline (at least a little, so the last step still gets its one try)."""
+        return max(0.05, self.deadline - time.monotonic())
+
+
+class Probed(NamedTuple):
+    """A probe's answer: ``answers`` True (there and answering), False (not), None (nothing to probe)."""
+
+    answers: bool | None
+    detail: str
+
+
 class Hold(Protocol):
     """Something held for a handset while it is open (a lab lease), given back when it is closed."""
 
@@ -124,3 +157,6 @@ class SchemeModule(Protocol):
 
     def open(self, address: Any, options: OpenOptions) -> OpenedHandset:
         """The opened handset at ``address``; the caller closes it."""
+
+    def probe(self, address: Any, options: ProbeOptions) -> Probed:
+        """Is a handset at ``address`` now, and what is it; by ``options.deadline``, disturbing no run."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from harness.handsets import adb_tcp
-from harness.handsets.base import HandsetUri, OpenedHandset, OpenOptions
+from harness.handsets.base import HandsetUri, OpenedHandset, OpenOptions, Probed, ProbeOptions
 
 if TYPE_CHECKING:
     from harness.emulator.process import EmulatorProcess
@@ -117,3 +117,18 @@ def open(spec: EmulatorSpec, options: OpenOptions) -> OpenedHandset:  # noqa: A0
         emulator.stop()
         raise
     return OpenedHandset(spec.uri, handset, profile, endpoints, emulator)
+
+
+def probe(spec: EmulatorSpec, options: ProbeOptions) -> Probed:
+    """Nothing runs until it is opened: the probe says which phone would start, or why it could not.
+
+    The profile is read (a profile file may be missing or wrong); no process is started.
+    """
+    from harness.errors import ConfigError
+    from harness.profiles import load_profile
+
+    try:
+        profile = load_profile(spec.profile)
+    except (ConfigError, OSError) as exc:
+        return Probed(False, f"emulated: profile cannot be loaded: {exc}")
+    return Probed(None, f"emulated {profile.model or profile.name}: started on demand")

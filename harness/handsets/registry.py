@@ -1,8 +1,8 @@
 """The one table of handset URI schemes: a scheme's name -> the module that parses and opens it.
 
 As pyserial's ``serial/urlhandler/protocol_<scheme>.py``: a new scheme is a
-module with ``USAGE``, ``parse`` and ``open`` (see ``base.SchemeModule``) and
-one line in ``SCHEMES``. Modules are imported when their scheme is first used,
+module with ``USAGE``, ``parse``, ``open`` and ``probe`` (see
+``base.SchemeModule``) and one line in ``SCHEMES``. Modules are imported when their scheme is first used,
 so naming a scheme costs nothing until a handset is opened.
 """
 
@@ -12,7 +12,10 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, cast
 
-from harness.handsets.base import HandsetUri, HandsetUriError, OpenedHandset, OpenOptions, SchemeModule
+from harness.errors import quote_seen
+from harness.handsets.base import (
+    HandsetUri, HandsetUriError, OpenedHandset, OpenOptions, Probed, ProbeOptions, SchemeModule,
+)
 
 if TYPE_CHECKING:
     from harness.handset import Handset
@@ -82,6 +85,26 @@ def open_handset(uri: str, log_dir: str | Path | None = None, extra_emulator_arg
     return module.open(address, how)
 
 
+def probe_uri(uri: str, options: ProbeOptions) -> Probed:
+    """Ask ``uri``'s scheme whether its handset is there (its module's ``probe``), by ``options.deadline``.
+
+    Discovery asks this of every handset of a rack at once: one scheme's probe that breaks is that
+    handset's answer (one line naming the scheme), not the end of the report.
+    """
+    try:
+        module, split, address = _resolve(uri)
+    except HandsetUriError as exc:
+        return Probed(False, str(exc))
+    probe = getattr(module, "probe", None)
+    if probe is None:
+        return Probed(None, f"not probed: {split.scheme}:// has no probe")
+    try:
+        probed: Probed = probe(address, options)
+    except Exception as exc:  # any failure of one scheme's probe: reported for its handset, the others go on
+        return Probed(False, f"{split.scheme}:// probe failed: {type(exc).__name__}: {quote_seen(str(exc), 200)}")
+    return probed
+
+
 def connect_handset(uri: str, timeout: float = 10.0, key_path: str | None = None, usb_backend: object = None,
                     gone: Callable[[], str | None] | None = None) -> "Handset":
     """Connect to a handset that is already there (``adb-tcp://``, ``adb-usb://``); ``gone``: see ``OpenOptions``.
@@ -110,4 +133,4 @@ def connect_when_up(uri: str, timeout: float = 60.0, on_retry: Callable[[Excepti
 
 
 __all__ = ["SCHEMES", "HandsetUriError", "scheme_module", "usages", "parse_uri", "starts_handset", "with_options",
-           "open_handset", "connect_handset", "connect_when_up"]
+           "open_handset", "probe_uri", "connect_handset", "connect_when_up"]

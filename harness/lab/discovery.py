@@ -3,8 +3,10 @@
 USB enumeration goes through pyusb with the libusb that the ``libusb-package``
 wheel ships, so a fresh machine needs no system libusb; any pyusb backend
 object can be passed instead (tests pass the emulated one). Serial ports come
-from pyserial's ``list_ports``. Probing the inventory asks each handset for an
-ADB CNXN and opens each serial port, all in parallel with a short timeout.
+from pyserial's ``list_ports``. Probing the inventory asks each handset's URI
+scheme whether its handset is there (``harness.handsets.probe_uri``, the scheme
+module's ``probe``: the ADB schemes try a CNXN) and opens each serial port,
+all in parallel, each within the timeout.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
-from harness.lab.adb_probe import adb_hello, probe_adb_tcp, probe_adb_usb  # noqa: F401  (callers import them from here)
 from harness.lab.inventory import HandsetEntry, Inventory, PortNotFound, resolve_port
 
 @dataclass
@@ -224,31 +225,16 @@ def probe_serial(spec: str, named: dict[str, str], fld: str, timeout: float = 2.
 
 
 # ---------------------------------------------------------------------- handsets
-def _probe_uri(entry: HandsetEntry, usb_phones: list[UsbPhone] | None, backend: Any, timeout: float,
-               leased: bool) -> tuple[bool | None, str]:
-    from harness.handsets import parse_uri, scheme_module
-
-    uri = parse_uri(entry.uri)
-    scheme = scheme_module(uri.scheme)
-    if scheme.STARTS_HANDSET:
-        return None, "emulated: started on demand"
-    address = scheme.parse(uri)
-    if uri.scheme == "adb-tcp":
-        return probe_adb_tcp(address.host, address.port, timeout)
-    if uri.scheme == "adb-usb":
-        # A CNXN on USB resets the phone's ADB session: never do that under a run that holds the lease.
-        return probe_adb_usb(address.serial, usb_phones, backend, timeout, handshake=not leased)
-    return None, f"not probed ({uri.scheme}://)"
-
-
 def probe_handset(inventory: Inventory, entry: HandsetEntry, usb_phones: list[UsbPhone] | None = None,
                   timeout: float = 2.0, comports: Sequence[Any] | None = None,
                   lease_directory: Any = None, usb_backend: Any = None) -> HandsetStatus:
     """Whether a handset and each of its serial ports answer right now, and who leases it."""
+    from harness.handsets import ProbeOptions, probe_uri
     from harness.lab.leases import holder_of, lease_key
 
     holder = holder_of(lease_key(entry, inventory), lease_directory)
-    answers, detail = _probe_uri(entry, usb_phones, usb_backend, timeout, holder is not None)
+    answers, detail = probe_uri(entry.uri, ProbeOptions.within(timeout, usb_phones=usb_phones, usb_backend=usb_backend,
+                                                               disturb=holder is None))
     user = f"{entry.name}'s lease holder, {holder.describe()}" if holder else None
     ports = [probe_serial(spec, inventory.ports, fld, timeout, comports, user) for fld, spec in entry.ports().items()]
     return HandsetStatus(entry.name, entry.profile, entry.uri, answers, detail,

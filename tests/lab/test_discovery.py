@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import tty
+import types
 from pathlib import Path
 from typing import Iterator
 
@@ -17,7 +18,9 @@ import pytest
 
 from harness.adb.auth import load_or_create_key
 from harness.emulator.process import EmulatorProcess
-from harness.lab.discovery import discover, find_usb_phones, format_report, probe_adb_tcp, probe_serial
+from harness.handsets import SCHEMES, Probed
+from harness.handsets.adb_probe import probe_adb_tcp
+from harness.lab.discovery import discover, find_usb_phones, format_report, probe_serial
 from harness.lab.inventory import HandsetEntry, Inventory, PowerSwitch
 from harness.lab.leases import lease
 
@@ -276,3 +279,47 @@ def test_usb_phones_through_the_emulated_usb_backend(emulator: dict, tmp_path: P
         leased = discover(inventory, usb_backend=backend).handsets[0]
     assert leased.answers is True and leased.detail.endswith(f"({profile.usb_vendor_id:04x}:{profile.usb_product_id:04x})")
     assert leased.leased_by is not None
+
+
+def test_each_handset_is_probed_by_its_own_scheme_and_one_failing_probe_spoils_no_other(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A scheme the lab adds (as the camera-and-robot one will come): one module and one line in the registry.
+    # Discovery must ask it, with the deadline, and report its failure for its own handset only.
+    asked: list[tuple[str, float, bool]] = []
+
+    def probe(address: str, options) -> Probed:
+        asked.append((address, options.deadline - time.monotonic(), options.disturb))
+        if address == "broken":
+            raise OSError("camera /dev/video9 vanished")
+        return Probed(True, f"camera {address} sees a lit screen")
+
+    def never_opened(address: str, options) -> None:
+        raise AssertionError("discovery opens no handset")
+
+    scheme = types.SimpleNamespace(USAGE="cam://NAME", STARTS_HANDSET=False, parse=lambda uri: uri.location,
+                                   open=never_opened, probe=probe)
+    monkeypatch.setitem(sys.modules, "lab_cam_scheme", scheme)
+    monkeypatch.setitem(SCHEMES, "cam", "lab_cam_scheme")
+    monkeypatch.setenv("HARNESS_LEASE_DIR", str(tmp_path / "leases"))
+    closed = socket.create_server(("127.0.0.1", 0))
+    free_port = closed.getsockname()[1]
+    closed.close()
+    bad_profile = tmp_path / "no-model.toml"
+    bad_profile.write_text("model = 3\n")
+    inventory = Inventory(handsets=[
+        HandsetEntry("cam-ok", "lumia-930", "cam://desk1"),
+        HandsetEntry("cam-broken", "lumia-930", "cam://broken"),
+        HandsetEntry("tcp-off", "lumia-930", f"adb-tcp://127.0.0.1:{free_port}"),
+        HandsetEntry("emu", "lumia-1320", "emulator://lumia-1320"),
+        HandsetEntry("emu-bad", "lumia-930", f"emulator://{bad_profile}"),
+    ])
+    report = discover(inventory, timeout=4.0, comports=[])
+    got = {h.name: (h.answers, h.detail) for h in report.handsets}
+    assert got["cam-ok"] == (True, "camera desk1 sees a lit screen")
+    assert got["cam-broken"] == (False, "cam:// probe failed: OSError: camera /dev/video9 vanished")
+    assert got["tcp-off"][0] is False and got["tcp-off"][1].startswith("no TCP connection")
+    assert got["emu"] == (None, "emulated Lumia 1320: started on demand")
+    assert got["emu-bad"][0] is False and "profile cannot be loaded" in got["emu-bad"][1]
+    assert "model: expected str" in got["emu-bad"][1]
+    assert sorted(a for a, _, _ in asked) == ["broken", "desk1"]
+    assert all(0 < left <= 4.0 and disturb for _, left, disturb in asked), asked

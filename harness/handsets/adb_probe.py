@@ -2,7 +2,9 @@
 
 Only the handshake: a CNXN, and when the daemon asks for authorisation, a
 signature of its token made with our key (never the public key itself, so a
-real phone shows no prompt for a probe). ``harness devices`` reports the outcome.
+real phone shows no prompt for a probe). The ``adb-tcp`` and ``adb-usb``
+schemes' ``probe`` use it; ``harness devices`` reports the outcome. Each probe
+ends by its deadline (``timeout`` for the whole of it, connection included).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ def _our_key() -> tuple[Any, str]:
     return (load_or_create_key(path) if path.exists() else None), str(path)
 
 
-def adb_hello(pipe: Any, timeout: float = 2.0) -> tuple[bool, str]:
+def adb_hello(pipe: Any, timeout: float = 2.0, deadline: float | None = None) -> tuple[bool, str]:
     """Send an ADB CNXN over a byte pipe; a CNXN back means an ADB daemon answers and lets us in.
 
     When the daemon asks for authorisation, the probe signs its token with our
     key: a device that trusts the key answers CNXN, one that does not asks
     again, and then the probe says it refuses our key. The public key itself is
     never offered, so a real phone shows no "allow USB debugging?" prompt for a probe.
+    ``deadline`` (``time.monotonic()``; default ``timeout`` from now) ends it; ``timeout`` is what errors quote.
     """
     from harness.adb.auth import sign_token
     from harness.adb.errors import AdbError
@@ -37,7 +40,7 @@ def adb_hello(pipe: Any, timeout: float = 2.0) -> tuple[bool, str]:
     from harness.transport.base import TransportClosed, TransportTimeout
 
     where = pipe.description
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout if deadline is None else deadline
 
     def receive() -> tuple[int, int, bytes]:
         command, arg0, _arg1, length, _check = parse_header(
@@ -46,7 +49,8 @@ def adb_hello(pipe: Any, timeout: float = 2.0) -> tuple[bool, str]:
 
     signed_with = None
     try:
-        pipe.write(Message(A_CNXN, VERSION_SKIP_CHECKSUM, MAX_PAYLOAD, HOST_BANNER).pack(), timeout)
+        pipe.write(Message(A_CNXN, VERSION_SKIP_CHECKSUM, MAX_PAYLOAD, HOST_BANNER).pack(),
+                   max(0.05, deadline - time.monotonic()))
         command, arg0, data = receive()
         if command == A_AUTH and arg0 == AUTH_TOKEN:
             key, signed_with = _our_key()
@@ -77,23 +81,24 @@ def adb_hello(pipe: Any, timeout: float = 2.0) -> tuple[bool, str]:
 
 
 def probe_adb_tcp(host: str, port: int, timeout: float = 2.0) -> tuple[bool, str]:
-    """TCP connect plus the first ADB handshake step."""
+    """TCP connect plus the first ADB handshake step, both within ``timeout``."""
     from harness.transport.base import TransportClosed, TransportTimeout
     from harness.transport.tcp import TcpPipe
 
+    deadline = time.monotonic() + timeout
     try:
         pipe = TcpPipe(host, port, timeout)
     except (TransportClosed, TransportTimeout) as exc:
         return False, f"no TCP connection: {exc}"
     try:
-        return adb_hello(pipe, timeout)
+        return adb_hello(pipe, timeout, deadline)
     finally:
         pipe.close()
 
 
 def probe_adb_usb(serial: str, usb_phones: Sequence[Any] | None, backend: Any = None, timeout: float = 2.0,
                   handshake: bool = True) -> tuple[bool, str]:
-    """Is a phone with this serial on USB, and (``handshake``) does its ADB interface answer CNXN?"""
+    """Is a phone with this serial on USB, and (``handshake``) does its ADB interface answer CNXN, within ``timeout``?"""
     if usb_phones is None:
         return False, "USB not enumerated (no libusb backend)"
     phone = next((p for p in usb_phones if p.serial == serial), None)
@@ -108,12 +113,13 @@ def probe_adb_usb(serial: str, usb_phones: Sequence[Any] | None, backend: Any = 
         return True, seen
     from harness.errors import HarnessError
 
+    deadline = time.monotonic() + timeout
     try:
         pipe = UsbPipe.find(serial, backend=backend, timeout=timeout)
     except HarnessError as exc:
         return False, f"{seen}, but its ADB interface cannot be opened: {exc}"
     try:
-        answers, detail = adb_hello(pipe, timeout)
+        answers, detail = adb_hello(pipe, timeout, deadline)
     finally:
         pipe.close()
     return answers, f"{seen}: {detail}"
