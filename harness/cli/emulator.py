@@ -47,6 +47,8 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--modem-vendor", default="generic", choices=("generic", "quectel", "huawei", "simcom", "cinterion"),
                    help="whose modem the emulated one behaves like (identification, storages, URC port, error words)")
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
+    p.add_argument("--mail-to", type=_mail_to, metavar="lmtp://HOST:PORT",
+                   help="hand e-mail (access codes) to this mail server over LMTP instead of a Maildir")
     p.add_argument("--serial-index", type=int, default=0, help="make the Nth serial number of the profile's pattern")
     p.add_argument("--list-screens", action="store_true", help="print the screen names and exit")
     p.add_argument("--rack", type=_at_least_one, metavar="N", help="start N emulated handsets with a relay board (an emulated rack)")
@@ -65,6 +67,17 @@ def _adb_maxdata(text: str) -> int:
     if not 4096 <= value <= 1024 * 1024:
         raise argparse.ArgumentTypeError(f"must be 4096 to 1048576, got {value}")
     return value
+
+
+def _mail_to(text: str) -> str:
+    """An argparse type: an LMTP server's address."""
+    from harness.emulator.mail_out import parse_mail_to
+
+    try:
+        parse_mail_to(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _font_file(text: str) -> str:
@@ -98,6 +111,7 @@ def _host_options(args: argparse.Namespace) -> Any:
                          signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial,
                          index=args.serial_index, font=args.font)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
+                       mail_to=args.mail_to,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
                        modem_number=args.modem_number, modem_vendor=args.modem_vendor,
                        trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
@@ -151,7 +165,7 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
            "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval),
            "--adb-maxdata", str(args.adb_maxdata), "--modem-vendor", args.modem_vendor]
     for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
-                        ("--accounts", args.accounts), ("--mail-dir", args.mail_dir),
+                        ("--accounts", args.accounts), ("--mail-dir", args.mail_dir), ("--mail-to", args.mail_to),
                         ("--font", args.font)):
         if value:
             out += [flag, value]

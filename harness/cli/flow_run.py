@@ -3,8 +3,9 @@
 Accounts come with their passwords from the environment (or a prompt), and
 with what they have on file (phone, e-mail) from the command line or, on an
 ``emulator://`` handset, from the account file the emulator serves. Access
-codes come from the modem (by text) or a Maildir (by e-mail) on every kind
-of handset.
+codes come from the modem (by text), or by e-mail from a Maildir or an IMAP
+inbox (``--inbox imaps://user@host/INBOX``, its password from the
+environment), on every kind of handset.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from harness.accounts import Credentials
 from harness.cli.options import add_target_options, chosen_handset, open_chosen, screen_library
 from harness.errors import HarnessError, HarnessTimeout
 from harness.flows.codes import CodesByAccount
+from harness.flows.imap_codes import is_inbox_url
 from harness.lab.chosen import ChosenHandset
 from harness.secrets import redact
 
@@ -59,12 +61,32 @@ def add_run_arguments(p: argparse.ArgumentParser, account_required: bool) -> Non
     p.add_argument("--modem", metavar="URL", help="pyserial URL of the modem that receives codes by text "
                    "(default: the handset's own, e.g. the emulator's)")
     p.add_argument("--modem-number", metavar="NUMBER", help="the modem's number when its SIM does not say (AT+CNUM)")
-    p.add_argument("--inbox", metavar="MAILDIR", help="Maildir that receives codes by e-mail; on emulator:// the folder "
-                   "where the emulator delivers mail, one Maildir per address")
+    p.add_argument("--inbox", type=_inbox_arg, metavar="MAILDIR|URL", help="where codes by e-mail arrive: imaps://USER@HOST[:PORT]/FOLDER "
+                   "(or imap://), read over IMAP; or a Maildir (on emulator:// the folder where the emulator delivers "
+                   "mail, one Maildir per address)")
+    p.add_argument("--inbox-password-env", default="HARNESS_INBOX_PASSWORD", metavar="VAR",
+                   help="environment variable holding the IMAP inbox's password (default HARNESS_INBOX_PASSWORD; "
+                        "prompts when unset); a password in the URL is refused")
+    p.add_argument("--inbox-ca", metavar="FILE", help="trust this CA certificate for imaps:// (a lab's own CA, a "
+                   "self-signed server); verification is always on")
+    p.add_argument("--inbox-keep", action="store_true", help="leave the code's message in the IMAP inbox after use "
+                   "(default: deleted)")
     p.add_argument("--screens", metavar="DIR", help="screen library folder")
     p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="most seconds any one wait may take: a screen or the access code (a reboot adds 30)")
+
+
+def _inbox_arg(text: str) -> str:
+    """An argparse type: a Maildir path, or an IMAP URL that parses and holds no password (checked before anything starts)."""
+    from harness.flows.imap_codes import InboxError, parse_inbox_url
+
+    if is_inbox_url(text):
+        try:
+            parse_inbox_url(text)
+        except InboxError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("--inbox ")) from None
+    return text
 
 
 def _password(address: str, var: str | None, option: str) -> str:
@@ -108,7 +130,7 @@ def _emulator_uri(uri: str, args: argparse.Namespace, account: Credentials | Non
     extra: dict[str, str] = {k: v for k, v in defaults.items() if k not in query and not (k == "os_version" and "os" in query)}
     if account is not None and account.phone and "modem_number" not in query and not args.modem:
         extra["modem_number"] = account.phone
-    if args.inbox and "mail_dir" not in query:
+    if args.inbox and not is_inbox_url(args.inbox) and "mail_dir" not in query:
         extra["mail_dir"] = str(Path(args.inbox).resolve())
         try:
             Path(args.inbox).mkdir(parents=True, exist_ok=True)
@@ -126,11 +148,13 @@ def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path) -> tuple
     from harness.flows.codes import SmsCodeSource
 
     method = args.code or ("email" if args.inbox else "text")
-    root = opened.endpoints.get("mail")  # an emulator's mail folder: one Maildir per address
+    imap = _imap_source(args) if args.inbox and is_inbox_url(args.inbox) and method == "email" else None
+    root = None if imap is not None else opened.endpoints.get("mail")  # an emulator's mail folder: one Maildir per address
     mail_root = Path(root) if root and (opened.emulator is not None or not args.inbox) else None
-    inbox = None if mail_root is not None else (Path(args.inbox) if args.inbox else None)
-    if method == "email" and mail_root is None and inbox is None:
-        raise HarnessError("--code email: give --inbox MAILDIR (the Maildir the code e-mails arrive in)")
+    inbox = None if mail_root is not None or imap is not None else (Path(args.inbox) if args.inbox else None)
+    if method == "email" and mail_root is None and inbox is None and imap is None:
+        raise HarnessError("--code email: give --inbox imaps://USER@HOST/INBOX or --inbox MAILDIR "
+                           "(where the code e-mails arrive)")
     modem = sms = None
     url = (args.modem or opened.endpoints.get("modem")) if method == "text" else None
     if url:
@@ -140,7 +164,17 @@ def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path) -> tuple
         modem = GsmModem(SerialPort(url), log_path=run_dir / "modem.log").open()
         stated = args.modem_number or (None if args.modem else opened.endpoints.get("modem_number"))
         sms = SmsCodeSource(modem, number=stated)
-    return CodesByAccount(method, sms, inbox, mail_root), modem
+    return CodesByAccount(method, sms, inbox, mail_root, imap=imap), modem
+
+
+def _imap_source(args: argparse.Namespace) -> Any:
+    """The IMAP inbox of ``--inbox URL``, its password from ``--inbox-password-env`` (or a prompt)."""
+    from harness.flows.imap_codes import ImapCodeSource, parse_inbox_url
+    from harness.secrets import Secret
+
+    url = parse_inbox_url(args.inbox)  # refuses a password in the URL, naming the variable instead
+    password = Secret(_password(str(url), args.inbox_password_env, "--inbox-password-env"))
+    return ImapCodeSource(url, password, keep=args.inbox_keep, ca_file=args.inbox_ca)
 
 
 def console_log(opened: Any, run_dir: Path) -> Any:

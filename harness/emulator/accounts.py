@@ -2,8 +2,9 @@
 
 It holds accounts, checks passwords, and sends two-step-verification access
 codes: by text message through the emulated mobile network (to the modem
-whose SIM holds the number on file) and by e-mail into a Maildir, the inbox a
-lab can give the harness.
+whose SIM holds the number on file) and by e-mail: to a mail server over LMTP
+(``harness.emulator.mail_out``), or into a local Maildir, the inbox a lab can
+give the harness.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 from harness.emulator.account_data import DATA_KEYS, Contact, Event, Feed, Mail, parse_data
@@ -123,8 +124,11 @@ def load_accounts(path: str | Path) -> list[Account]:
 class AccountService:
     """Accounts, sign-in checks, access codes and cloud backups."""
 
-    def __init__(self, accounts: list[Account], sms: SmsNetwork, mail_dir: Path | None = None) -> None:
+    def __init__(self, accounts: list[Account], sms: SmsNetwork, mail_dir: Path | None = None,
+                 mail_to: Callable[[str, EmailMessage], None] | None = None) -> None:
         self._lock = threading.Lock()
+        #: Hands mail to a mail server (``mail_out.LmtpSender``); when set, no Maildir is written.
+        self.mail_to = mail_to
         self.accounts = {a.address.lower(): a for a in accounts}
         self.sms = sms
         self.mail_dir = mail_dir
@@ -172,7 +176,9 @@ class AccountService:
         message.set_content(body + "\n")
         with self._lock:
             self.mail_outbox.append({"to": to, "subject": subject, "sent_at": time.time()})
-        if self.mail_dir is not None:
+        if self.mail_to is not None:
+            self.mail_to(to, message)
+        elif self.mail_dir is not None:
             box = mailbox.Maildir(self.mail_dir / to, create=True)
             box.add(mailbox.MaildirMessage(message))
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from harness.emulator.accounts import DEMO_ACCOUNTS, Account, AccountService, load_accounts
 from harness.emulator.control import ControlServer, takes
+from harness.emulator.mail_out import LmtpSender
 from harness.emulator.phone import EmulatedPhone, PhoneOptions
 from harness.emulator.transport_service import CommandHandler, TransportService
 from harness.emulator.sms import SmsNetwork
@@ -41,6 +42,8 @@ class HostOptions:
     phone: PhoneOptions = field(default_factory=PhoneOptions)
     accounts_file: str | None = None
     mail_dir: str | None = None
+    #: ``lmtp://HOST:PORT``: the account service hands its mail to that server instead of a Maildir.
+    mail_to: str | None = None
     adb_keys: list[str] = field(default_factory=list)
     adb_insecure: bool = False
     #: The maxdata the handset's adbd announces (4096 as older devices, up to 1 MiB).
@@ -89,7 +92,8 @@ class EmulatorHost:
             self._tmp = tempfile.TemporaryDirectory(prefix="harness-mail-")
             mail_dir = Path(self._tmp.name)
         self.mail_dir = mail_dir
-        self.service = AccountService(accounts, self.sms, mail_dir)
+        self.mail_sender: LmtpSender | None = LmtpSender(options.mail_to, log=options.log) if options.mail_to else None
+        self.service = AccountService(accounts, self.sms, mail_dir, mail_to=self.mail_sender)
         if options.modem_number is None:
             first = next((a for a in accounts if a.two_step and a.phone), None)
             options.modem_number = first.phone if first else "+15550100"
@@ -114,7 +118,10 @@ class EmulatorHost:
             for cmd, handler in service.commands().items():
                 control.register(cmd, handler)
             services.append(service)
-        endpoints["mail"] = str(self.mail_dir)
+        if self.mail_sender is not None:  # mail goes to a server: read it there (no local folder fills up)
+            endpoints["mail_to"] = self.mail_sender.url
+        else:
+            endpoints["mail"] = str(self.mail_dir)
         control.start()
         phone.start(instant=instant_boot)
         running = RunningHandset(phone, control, services, endpoints)
@@ -131,6 +138,8 @@ class EmulatorHost:
             running.control.stop()
             running.phone.close()
         self.handsets.clear()
+        if self.mail_sender is not None:
+            self.mail_sender.close()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -1,4 +1,4 @@
-"""Where two-step-verification access codes come from: the modem's SMS, or a Maildir inbox."""
+"""Where two-step-verification access codes come from: the modem's SMS, a Maildir, or an IMAP inbox (imap_codes)."""
 
 from __future__ import annotations
 
@@ -132,21 +132,24 @@ class CodesByAccount:
     """Where each account's access code is read in one run (a flow's ``ctx.codes``).
 
     By text, one modem serves every account. By e-mail, either one inbox gets
-    every code, or each account's code goes to its own Maildir under
-    ``mail_root`` (an emulator delivers mail that way), named by its e-mail
-    address on file.
+    every code (a Maildir, or ``imap``: an IMAP inbox), or each account's code
+    goes to its own Maildir under ``mail_root`` (an emulator delivers mail that
+    way), named by its e-mail address on file.
     """
 
     def __init__(self, method: str, sms: SmsCodeSource | None = None, inbox: Path | None = None,
-                 mail_root: Path | None = None) -> None:
+                 mail_root: Path | None = None, imap: CodeSource | None = None) -> None:
         self.method = method
         self.sms = sms
         self.inbox = inbox
         self.mail_root = mail_root
+        self.imap = imap
 
     def __call__(self, account: Credentials) -> CodeSource | None:
         if self.method == "text":
             return self.sms
+        if self.imap is not None:
+            return self.imap
         if self.inbox is not None:
             return MaildirCodeSource(self.inbox)
         if not account.email or self.mail_root is None:
