@@ -48,18 +48,27 @@ def brightness(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
 
 
-def shift(image: np.ndarray, rng: np.random.Generator, pixels: int = 6) -> np.ndarray:
-    dx, dy = (int(v) for v in rng.integers(-pixels, pixels + 1, 2))
-    if max(abs(dx), abs(dy)) < pixels:
-        dx = pixels if dx >= 0 else -pixels
+def shift_by(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """The picture moved by (dx, dy) pixels, the edge pixels repeated into the gap (a camera framing it off-centre)."""
     m = np.float32([[1, 0, dx], [0, 1, dy]])
     return cv2.warpAffine(image, m, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE)
 
 
-def scale(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    factor = float(rng.uniform(0.8, 1.2))
+def shift(image: np.ndarray, rng: np.random.Generator, pixels: int = 6) -> np.ndarray:
+    dx, dy = (int(v) for v in rng.integers(-pixels, pixels + 1, 2))
+    if max(abs(dx), abs(dy)) < pixels:
+        dx = pixels if dx >= 0 else -pixels
+    return shift_by(image, dx, dy)
+
+
+def scale_by(image: np.ndarray, factor: float) -> np.ndarray:
+    """The frame resized by ``factor`` (a panel of another resolution); a point (x, y) goes to (x, y) * factor."""
     h, w = image.shape[:2]
     return cv2.resize(image, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+
+
+def scale(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return scale_by(image, float(rng.uniform(0.8, 1.2)))
 
 
 def _ink_for(colour: np.ndarray) -> tuple[int, int, int]:

@@ -49,22 +49,6 @@ def _perturb(image: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarr
     return image
 
 
-def _recorded_place(screen: str, target, profile):  # type: ignore[no-untyped-def]
-    """Where a target must be tapped on ``profile``: the place the library file records for it (the oracle is
-    the recorded data, never the emulator's widget rectangles), in view pixels, padded by 8 view pixels.
-    Windows Phone keeps the buttons of a page at the bottom edge: a target recorded in the lower part of a
-    853-view-pixel-tall screen sits as far from the bottom on an 800-view-pixel-tall one."""
-    from harness.emulator.layout import Rect
-
-    d = LIBRARY.definitions[screen]
-    r, s = target.region, d.scale
-    y = r.y / s
-    if y > d.height / s * 0.55 and target.search is None:
-        y += profile.view_height - d.height / s
-    dx, dy = target.offset[0] / s, target.offset[1] / s  # a field is found by its label and tapped below it
-    return Rect(r.x / s + dx - 8, y + dy - 8, r.w / s + 16, r.h / s + 16)
-
-
 @pytest.mark.parametrize("theme", ["dark", "light"])
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.name for p in PROFILES])
 def test_every_screen_is_recognised_with_its_targets(profile, theme) -> None:
@@ -76,20 +60,73 @@ def test_every_screen_is_recognised_with_its_targets(profile, theme) -> None:
     try:
         for i, screen in enumerate(SCREENS):
             show_screen(phone, screen)
-            page = phone.ui.page(profile.view_height)
             image = _perturb(np.asarray(phone.frame()), ("clean", "jpeg", "noise", "blur")[i % 4], rng)
             rec = LIBRARY.recognize(image)
             assert rec is not None and rec.screen == screen, (screen, LIBRARY.rank(image)[:2])
+            # where the targets are is checked against hand-measured boxes (test_targets_land_in_hand_measured_boxes)
             found += len(rec.targets)
             wanted += len(LIBRARY.definitions[screen].targets)
-            for target in LIBRARY.definitions[screen].targets:
-                if target.name in rec.targets:
-                    x, y = find_target(rec, target.name)
-                    assert _recorded_place(screen, target, profile).contains(x / profile.scale, y / profile.scale), \
-                        (screen, target.name, (x, y))
         assert found >= 0.95 * wanted, f"{found} of {wanted} targets found"
     finally:
         phone.close()
+
+
+HAND_MEASURED = Path(__file__).parent / "data" / "hand_measured_targets.toml"
+#: What a target's tap point goes through (the hand-measured box with it): none, the codec, noise, blur, light;
+#: a shift of the picture by (dx, dy) and a resize by a factor move the box by the same known amount.
+VARIANTS = [("clean", 0, 0, 1.0), ("jpeg", 0, 0, 1.0), ("noise", 0, 0, 1.0), ("blur", 0, 0, 1.0),
+            ("brightness", 0, 0, 1.0), ("shift", 6, -6, 1.0), ("shift", -6, 6, 1.0), ("scale", 0, 0, 0.85),
+            ("scale", 0, 0, 1.15)]
+
+
+def _hand_measured() -> list[dict]:
+    import tomllib
+
+    return tomllib.loads(HAND_MEASURED.read_text())["shot"]
+
+
+#: Share of (variant, target) pairs whose target is found on a hand-measured shot (all of them on the clean one).
+HAND_FOUND_FLOOR = 0.75  # today: 7 of 9 at worst (lumia-520 backup: unknown when blurred)
+
+
+@pytest.mark.parametrize("shot", _hand_measured(), ids=lambda s: Path(s["image"]).stem)
+def test_targets_land_in_hand_measured_boxes(shot) -> None:
+    """Every target found on a screenshot taken over ADB is tapped inside the box measured by hand on that PNG
+    (tests/vision/data/hand_measured_targets.toml says how), also when the frame is recompressed, noisy,
+    blurred, darker or brighter, shifted by 6 pixels or resized by 0.85 and 1.15 (the box moved with it).
+    On the clean shot the screen and every target are found; a perturbed one may be unknown, never wrong."""
+    from harness.lab.perturb import apply, scale_by, shift_by
+
+    clean = np.asarray(Image.open(HAND_MEASURED.parent / shot["image"]).convert("RGB"))
+    rng = np.random.default_rng(zlib.crc32(shot["image"].encode()))
+    misses, found, tried = [], 0, 0
+    for kind, dx, dy, factor in VARIANTS:
+        if kind == "shift":
+            image = shift_by(clean, dx, dy)
+        elif kind == "scale":
+            image = scale_by(clean, factor)
+        else:
+            image = apply(clean, kind, rng)
+        rec = LIBRARY.recognize(image)
+        variant = f"{kind}{(dx, dy, factor)}"
+        if kind == "clean":
+            assert rec is not None and rec.screen == shot["screen"], LIBRARY.best_guess(image).why()
+            assert set(rec.targets) >= {t["name"] for t in shot["targets"]}, rec.targets
+        assert rec is None or rec.screen == shot["screen"], (variant, rec.screen)
+        tried += len(shot["targets"])
+        for target in shot["targets"] if rec is not None else []:
+            if target["name"] not in rec.targets:
+                continue
+            found += 1
+            x0, y0, w, h = target["box"]
+            left, top, right, bottom = ((x0 + dx) * factor, (y0 + dy) * factor,
+                                        (x0 + dx + w) * factor, (y0 + dy + h) * factor)
+            x, y = find_target(rec, target["name"])
+            if not (left <= x <= right and top <= y <= bottom):
+                misses.append(f"{variant}: {target['name']} at ({x:.0f}, {y:.0f}), outside the "
+                              f"hand-measured [{left:.0f}..{right:.0f}] x [{top:.0f}..{bottom:.0f}]")
+    assert not misses, "; ".join(misses)
+    assert found >= HAND_FOUND_FLOOR * tried, f"{found} of {tried} targets found"
 
 
 def test_recognised_under_a_toast_in_every_accent() -> None:
