@@ -8,8 +8,8 @@ import struct
 import time
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
+import pyspng
 
 from harness.adb.connection import AdbConnection
 from harness.adb.errors import AdbError, OutputTooLarge, ShortFrame
@@ -176,7 +176,11 @@ def png_size(data: bytes | np.ndarray) -> tuple[int, int] | None:
 
 
 def decode_png(data: bytes | np.ndarray, max_pixels: int = MAX_SCREEN_PIXELS) -> np.ndarray:
-    """`screencap -p` output as an RGB array; its IHDR size is checked before OpenCV decodes it."""
+    """`screencap -p` output as an RGB array; its IHDR size is checked before anything is decoded.
+
+    libspng (pyspng) decodes straight to RGB (any colour type; alpha dropped) in a third to a quarter
+    of OpenCV's time for a 1080x1920 screen: the decode, not the wire, is most of a PNG screenshot.
+    """
     size = png_size(data)
     data = memoryview(data).cast("B")
     if size is None:
@@ -184,10 +188,10 @@ def decode_png(data: bytes | np.ndarray, max_pixels: int = MAX_SCREEN_PIXELS) ->
     if size[0] == 0 or size[1] == 0 or size[0] * size[1] > max_pixels:
         raise ProtocolViolation(f"screencap -p PNG says {size[0]}x{size[1]}, more than the {max_pixels} pixels "
                                 "allowed", bytes(data[:32]))
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ProtocolViolation("screencap -p did not give a PNG that decodes", bytes(data[:32]))
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    try:
+        return pyspng.load(bytes(data), "RGB")  # the binding takes bytes only: one copy of the compressed file
+    except RuntimeError as exc:  # libspng's own words: "end of stream", "invalid CRC", ...
+        raise ProtocolViolation(f"screencap -p did not give a PNG that decodes ({exc})", bytes(data[:32])) from None
 
 
 # ---------------------------------------------------------------------------- sync

@@ -7,6 +7,7 @@ the emulated USB gadget). It behaves like adbd as far as real hosts (Debian's
 
 from __future__ import annotations
 
+import queue
 import secrets
 import struct
 import threading
@@ -52,6 +53,47 @@ def _slices(parts: tuple[bytes | memoryview, ...], step: int) -> Iterator[bytes 
         carry = bytes(view[whole:])
     if carry:
         yield carry
+
+
+class _Workers:
+    """Threads that run services, kept for the next OPEN once one ends.
+
+    A screenshot is one OPEN, and starting a thread for it cost more device time than the screenshot's
+    own work once the frame was ready. A job goes to an idle worker if there is one, else to a new
+    thread, so a service that blocks never holds up another; a worker idle for ``IDLE_S`` ends.
+    """
+
+    IDLE_S = 30.0
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[str, Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def run(self, name: str, job: Callable[..., Any], *args: Any) -> None:
+        with self._lock:
+            reuse = self._idle > 0
+            if reuse:  # claimed and handed over under the lock: a worker timing out sees the job queued
+                self._idle -= 1
+                self._jobs.put((name, job, args))
+        if not reuse:
+            threading.Thread(target=self._work, args=(job, args), daemon=True, name=name).start()
+
+    def _work(self, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """Run jobs until idle for ``IDLE_S`` (a job that raises ends this worker, as it would its own thread)."""
+        while True:
+            job(*args)  # the thread is named for the service it runs (its stack dumps say which)
+            with self._lock:
+                self._idle += 1
+            try:
+                name, job, args = self._jobs.get(timeout=self.IDLE_S)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._idle -= 1
+                        return
+                name, job, args = self._jobs.get()
+            threading.current_thread().name = name
 
 
 class DeviceStream:
@@ -188,6 +230,7 @@ class DeviceSession:
         self._token = b""
         self.online = False
         self.alive = True
+        self._workers = _Workers()
 
     def banner(self) -> bytes:
         props = self.phone.getprop()
@@ -295,8 +338,7 @@ class DeviceSession:
         stream = DeviceStream(self, local_id, msg.arg0)
         self.streams[local_id] = stream
         self.send(Message(A_OKAY, local_id, msg.arg0))
-        threading.Thread(target=self._run_service, args=(handler, stream), daemon=True,
-                         name=f"adbd {service[:30]}").start()
+        self._workers.run(f"adbd {service[:30]}", self._run_service, handler, stream)
 
     def _run_service(self, handler: Callable[[DeviceStream], Any], stream: DeviceStream) -> None:
         after = None
