@@ -185,11 +185,15 @@ def main() -> None:
             if env is not None:
                 raw = results["harness raw (TCP)"][0] / results["adb exec-out screencap (raw)"][0]
                 png = results["harness png (TCP)"][0] / results["adb exec-out screencap -p"][0]
-                print(f"  ratio harness / adb: raw {raw:.2f}x, png {png:.2f}x")
+                ceiling = results["plain host, raw (~ the device's ceiling)"][0] / results["adb exec-out screencap (raw)"][0]
+                print(f"  ratio harness / adb: raw {raw:.2f}x, png {png:.2f}x   (plain host / adb, raw: {ceiling:.2f}x, "
+                      "about the most any host gains here)")
     finally:
         if env is not None:
             subprocess.run(["adb", "kill-server"], env=env, capture_output=True, timeout=30)
-    print(f"load average at the start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} CPUs)")
+    end = os.getloadavg()
+    print(f"load average at the start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, at the end: {end[0]:.1f} {end[1]:.1f} "
+          f"{end[2]:.1f} ({os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":
