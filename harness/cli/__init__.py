@@ -21,6 +21,7 @@ SUBCOMMAND_PROVIDERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("harness.cli.flows", "add_run_flow_parser", ("run-flow",)),
     ("harness.cli.vision", "add_match_parser", ("match",)),
     ("harness.cli.vision", "add_screens_parser", ("screens",)),
+    ("harness.cli.vision", "add_read_text_parser", ("read-text",)),
     ("harness.cli.lab", "add_devices_parser", ("devices",)),
     ("harness.cli.desk", "add_desk_parsers", ("screenshot", "tap", "swipe", "text", "key", "shell", "console",
                                                "sms", "power")),

@@ -1,4 +1,4 @@
-"""``harness match`` and ``harness screens record``: the screen library from the command line."""
+"""``harness match``, ``harness read-text`` and ``harness screens record``: the screen library from the command line."""
 
 from __future__ import annotations
 
@@ -123,3 +123,84 @@ def _cmd_record(args: argparse.Namespace) -> int:
         raise HarnessError(str(exc)) from None
     print(f"wrote {path}")
     return 0
+
+
+def add_read_text_parser(sub: Any) -> None:
+    """Register ``harness read-text`` (what the screen says in a region, by OCR) on the subparsers."""
+    p = sub.add_parser("read-text", help="print what the screen says in a region or at a target (OCR, Tesseract)")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="PNG/JPEG screenshots (or rectified camera frames)")
+    add_target_options(p)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--region", metavar="x,y,w,h", help="device pixels of the frame (default: all of it)")
+    where.add_argument("--target", metavar="NAME", help="around this target of the recognised screen (its label's region)")
+    p.add_argument("--screen", metavar="NAME", help="with --target: the screen the frame shows, when recognition "
+                   "cannot tell (default: the recognised one)")
+    p.add_argument("--screens", metavar="DIR", help="screen library for --target (default: the shipped one)")
+    p.add_argument("--profile", help="device profile, for its scale factor (default: width / 480)")
+    p.add_argument("--lang", default="eng", help="Tesseract language(s), e.g. eng, rus, eng+rus (default eng)")
+    p.add_argument("--json", action="store_true", help="one JSON object per frame")
+    add_timeout_option(p, "reading")
+    p.set_defaults(func=bounded(_cmd_read_text))
+
+
+def _read_one(label: str, image: np.ndarray, args: argparse.Namespace, scale: float | None) -> bool:
+    from harness.vision.labels import label_region
+    from harness.vision.ocr import read_region
+
+    screen = None
+    region = _box(args.region, "--region") if args.region else None
+    if args.target:
+        library = screen_library(args.screens)
+        if args.screen:
+            definition = library.definitions.get(args.screen)
+            if definition is None:
+                raise HarnessError(f"--screen: no screen {args.screen!r} in the library (known: {', '.join(library.names)})")
+            scale = scale or image.shape[1] / 480
+        else:
+            rec, guess = library.classify(image, scale)
+            if rec is None or rec.definition is None:
+                raise HarnessError(f"--target {args.target}: {label} shows no known screen ({guess.why()}); "
+                                   "--screen NAME says which it is")
+            definition, scale = rec.definition, rec.scale
+        target = next((t for t in definition.targets if t.name == args.target), None)
+        if target is None:
+            known = ", ".join(t.name for t in definition.targets) or "none"
+            raise HarnessError(f"--target: screen {definition.name} has no target {args.target!r} (its targets: {known})")
+        screen = definition.name
+        region = label_region(definition, target, image.shape[1], image.shape[0], scale)
+    try:
+        reading = read_region(image, region, scale=scale, lang=args.lang)
+    except ValueError as exc:  # a region off the frame
+        raise HarnessError(f"--region: {exc}") from None
+    if args.json:
+        print(json.dumps({"image": label, "screen": screen, "region": reading.region.as_list(), "text": reading.text,
+                          "lines": reading.lines}, ensure_ascii=False))
+    else:
+        print(reading.text if reading.text else f"{label}: nothing read in {reading.region.as_list()}")
+    return bool(reading.text)
+
+
+def _cmd_read_text(args: argparse.Namespace) -> int:
+    scale = None
+    if args.profile:
+        from harness.profiles import load_profile
+
+        scale = load_profile(args.profile).scale
+    if not args.images and not args.handset and not args.device:
+        raise HarnessError("read-text: give IMAGE files, --handset URI or --device NAME")
+    read = True
+    for path in args.images:
+        read &= _read_one(path, load_rgb(path), args, scale)
+    if args.handset or args.device:
+        with chosen_handset(args) as chosen:
+            args.stage(f"connecting to {chosen.uri}")
+            opened = open_chosen(chosen, one_shot=True)
+            try:
+                args.stage(f"taking a screenshot from {chosen.uri}")
+                image = opened.handset.screenshot()
+                args.stage("reading the screen (OCR)")
+                read &= _read_one(args.device or chosen.require_uri(), image, args,
+                                  scale or (opened.profile.scale if opened.profile else None))
+            finally:
+                opened.close()
+    return 0 if read else 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from harness.flows.codes import CodeSource, CodeUnreachable
+from harness.flows.on_screen import check_signed_in, check_text_destination
 from harness.accounts import Credentials
 from harness.flows.runner import FlowError, FlowRunner
 from harness.vision import Recognition
@@ -52,6 +53,8 @@ def _credentials(run: FlowRunner, account: Credentials, code: CodeSource | None,
     if code is None:
         raise CodeUnreachable(f"{account.address} has two-step verification on, but no code source (modem or inbox) "
                               "was given")
+    if code.method == "text":
+        check_text_destination(run, rec, code)  # the number the phone shows is the modem's (OCR)
     rec = _choose(run, rec, code.method)
     check = getattr(code, "check_reaches", None)
     if callable(check):
@@ -128,6 +131,7 @@ def sign_in_after_setup(run: FlowRunner, account: Credentials, code: CodeSource 
     run.advance("keep_your_life_in_sync", "sign_in", ["account_email"])
     rec, two_step = _credentials(run, account, code, ["email_accounts"])
     rec = run.advance("email_accounts", "microsoft_account", ["account_settings"])
+    check_signed_in(run, rec, account)  # the account the phone shows is the one signed in (OCR)
     return SignInResult(account.address, rec.screen, two_step, seconds=round(time.monotonic() - started, 2))
 
 

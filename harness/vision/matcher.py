@@ -352,7 +352,7 @@ def find_target(recognition: Recognition, name: str) -> tuple[float, float]:
     """
     found = recognition.targets.get(name)
     if found is None and recognition.definition is not None:
-        from harness.vision.ocr import locate_labelled
+        from harness.vision.labels import locate_labelled
 
         found = locate_labelled(recognition, name)
         if found is not None:

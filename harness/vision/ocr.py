@@ -30,13 +30,13 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any, Iterable
+from typing import Any
 
 import cv2
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.vision.definitions import Box, ScreenDefinition, Target
+from harness.vision.definitions import Box
 
 #: Device pixels per view pixel Tesseract reads best at (body text 16-20 view px becomes 40-50 px tall).
 READ_PX_PER_VIEW = 2.5
@@ -133,14 +133,14 @@ class _Engines(threading.local):
     """One Tesseract instance per thread and language set (an instance is not thread-safe; starting one costs ~0.1 s)."""
 
     def __init__(self) -> None:
-        self.apis: dict[tuple[str, int], Any] = {}
+        self.apis: dict[tuple[str, int, str], Any] = {}
 
 
 _engines = _Engines()
 
 
-def _api(lang: str, psm: int) -> Any:
-    key = (lang, psm)
+def _api(lang: str, psm: int, only: str = "") -> Any:
+    key = (lang, psm, only)
     api = _engines.apis.get(key)
     if api is None:
         try:
@@ -152,6 +152,8 @@ def _api(lang: str, psm: int) -> Any:
         except RuntimeError as exc:
             raise OcrUnavailable(f"OCR: Tesseract did not start for {lang!r} ({exc}): "
                                  f"{INSTALL_HINT.format(lang=lang)}") from None
+        if only:
+            api.SetVariable("tessedit_char_whitelist", only)
         _engines.apis[key] = api
     return api
 
@@ -212,11 +214,11 @@ def cache_stats() -> dict[str, int]:
         return dict(_stats)
 
 
-def _recognise(binary: np.ndarray, lang: str, psm: int) -> tuple[tuple[str, tuple[int, int, int, int], float, int], ...]:
+def _recognise(binary: np.ndarray, lang: str, psm: int, only: str = "") -> tuple[tuple[str, tuple[int, int, int, int], float, int], ...]:
     import tesserocr
     from PIL import Image
 
-    api = _api(lang, psm)
+    api = _api(lang, psm, only)
     api.SetImage(Image.fromarray(binary))
     api.Recognize()
     words = []
@@ -240,6 +242,24 @@ def _recognise(binary: np.ndarray, lang: str, psm: int) -> tuple[tuple[str, tupl
     return tuple(words)
 
 
+def _cached(crop: np.ndarray, how: tuple[Any, ...], read: Any) -> Any:
+    """``read()``'s answer for these pixels read this way, from the cache when it has them."""
+    key = (hashlib.blake2b(crop.tobytes(), digest_size=16).hexdigest(), crop.shape, *how)
+    with _cache_lock:
+        raw = _cache.get(key)
+        if raw is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+            return raw
+    raw = read()
+    with _cache_lock:
+        _stats["reads"] += 1
+        _cache[key] = raw
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return raw
+
+
 def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | None = None, lang: str = "eng",
                 single_line: bool = False) -> Reading:
     """The words in ``region`` (device pixels; None: the whole frame) of a decoded RGB frame.
@@ -252,20 +272,7 @@ def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | 
     factor = max(1.0, READ_PX_PER_VIEW / scale)
     crop = np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
     psm = 7 if single_line else 6 if box.h < 4 * 40 * scale else 11  # a line / a block / text anywhere
-    digest = hashlib.blake2b(crop.tobytes(), digest_size=16).hexdigest()
-    key = (digest, crop.shape, lang, psm, round(factor, 3))
-    with _cache_lock:
-        raw = _cache.get(key)
-        if raw is not None:
-            _cache.move_to_end(key)
-            _stats["hits"] += 1
-    if raw is None:
-        raw = _recognise(prepare(crop, factor), lang, psm)
-        with _cache_lock:
-            _stats["reads"] += 1
-            _cache[key] = raw
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+    raw = _cached(crop, (lang, psm, round(factor, 3)), lambda: _recognise(prepare(crop, factor), lang, psm))
     pad = 12
     words = tuple(Word(text, Box(box.x + round((x - pad) / factor), box.y + round((y - pad) / factor),
                                  max(1, round(w / factor)), max(1, round(h / factor))), conf, line)
@@ -284,115 +291,27 @@ def read_title(image: np.ndarray, region: Box, *, scale: float | None = None, la
     return " ".join(read_region(image, region, scale=scale, lang=lang, single_line=True).lines)
 
 
-# ---------------------------------------------------------------------- labels
-@dataclass(frozen=True)
-class LabelMatch:
-    """Where a label was read: the box of its words (device pixels), what OCR read there and how alike it is."""
+def read_masked_digits(image: np.ndarray, region: Box, *, scale: float | None = None) -> str:
+    """The digits of a masked number in ``region`` ("••••42" or "****42" -> "42"); "" when none is read.
 
-    box: Box
-    read: str
-    score: float
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return (self.box.x + self.box.w / 2, self.box.y + self.box.h / 2)
-
-
-def _union(words: Iterable[Word]) -> Box:
-    ws = list(words)
-    x0, y0 = min(w.box.x for w in ws), min(w.box.y for w in ws)
-    x1, y1 = max(w.box.x + w.box.w for w in ws), max(w.box.y + w.box.h for w in ws)
-    return Box(x0, y0, x1 - x0, y1 - y0)
-
-
-def _segments(words: Iterable[Word]) -> list[list[Word]]:
-    """Words of one line, split where a gap is wider than the text is tall (two buttons side by side)."""
-    out: list[list[Word]] = []
-    last: Word | None = None
-    for w in words:
-        gap_wide = last is not None and w.box.x - (last.box.x + last.box.w) > 1.5 * max(w.box.h, last.box.h)
-        if last is None or w.line != last.line or gap_wide:
-            out.append([])
-        out[-1].append(w)
-        last = w
-    return out
-
-
-def find_label(image: np.ndarray, label: str, region: Box | None = None, *, scale: float | None = None,
-               lang: str = "eng", threshold: float = SAME_TEXT) -> LabelMatch | None:
-    """The run of words on one line in ``region`` that says ``label`` best, if it says it well enough.
-
-    A label matches whole words: "next" is not found in "nextcloud", and
-    "sign in" is found in "sign in" but not in "sign in later" when that is
-    the only line (the extra word counts against it).
+    Mask glyphs (bullets, asterisks) are smaller than digits and read as
+    letters ("eeee"), so every blob well under the tallest one's height is
+    wiped before Tesseract reads the line with digits only.
     """
-    reading = read_region(image, region, scale=scale, lang=lang)
-    wanted = normalise(label)
-    n = max(1, len(wanted.split()))
-    best: LabelMatch | None = None
-    for words in _segments(reading.words):
-        for size in {n - 1, n, n + 1} - {0}:
-            for i in range(0, max(0, len(words) - size) + 1):
-                span = words[i:i + size]
-                if not span:
-                    continue
-                text = " ".join(w.text for w in span)
-                # the rest of the line counts a little: "sign in" beats "sign in later" for the label "sign in"
-                rest = sum(len(w.text) for w in words) - sum(len(w.text) for w in span)
-                score = similarity(text, wanted) - 0.05 * min(rest, 10)
-                if best is None or score > best.score:
-                    best = LabelMatch(_union(span), text, round(score, 3))
-    if best is None or best.score < threshold:
-        return None
-    return best
+    box = _clip(image, region)
+    factor = max(1.0, READ_PX_PER_VIEW / (scale or image.shape[1] / VIEW_WIDTH))
+    crop = np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
 
+    def read() -> Any:
+        binary = prepare(crop, factor)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+        if count <= 1:
+            return ()
+        tallest = int(stats[1:, cv2.CC_STAT_HEIGHT].max())
+        for i in range(1, count):
+            if stats[i, cv2.CC_STAT_HEIGHT] < 0.6 * tallest:
+                binary[labels == i] = 255
+        return _recognise(binary, "eng", 7, "0123456789")
 
-#: View pixels around a target's recorded place that OCR reads for its label (the matcher's band is 90 too).
-LABEL_BAND_VIEW = 90
-
-
-def label_region(definition: ScreenDefinition, target: Target, frame_width: int, frame_height: int,
-                 scale: float) -> Box:
-    """Where on a frame (device pixels, ``scale`` per view pixel) a target's label is looked for.
-
-    Its ``search`` region if it has one (one reaching the recorded bottom
-    follows the frame's bottom), else a band around its recorded place; a
-    place in the lower part of the screen keeps its distance to the bottom
-    (Windows Phone keeps a page's buttons there on every screen height).
-    """
-    k = scale / definition.scale
-    frame_view_h, rec_view_h = frame_height / scale, definition.height / definition.scale
-    if target.search is not None:
-        s = target.search
-        bottom = frame_height if s.y + s.h >= definition.height - 2 else round((s.y + s.h) * k)
-        return _clip_box(round(s.x * k), round(s.y * k), round((s.x + s.w) * k), bottom, frame_width, frame_height)
-    r = target.region
-    shift = (frame_view_h - rec_view_h) * scale if r.y / definition.scale > rec_view_h * 0.55 else 0.0
-    pad_x, pad_y = 40 * scale, LABEL_BAND_VIEW * scale
-    return _clip_box(round(r.x * k - pad_x), round(r.y * k + shift - pad_y), round((r.x + r.w) * k + pad_x),
-                     round((r.y + r.h) * k + shift + pad_y), frame_width, frame_height)
-
-
-def _clip_box(x0: int, y0: int, x1: int, y1: int, width: int, height: int) -> Box:
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-    return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
-
-
-def locate_labelled(recognition: Any, name: str) -> tuple[float, float] | None:
-    """Where to tap ``name`` on a recognised screen by OCR of its label; None when it has no label or it is not read.
-
-    ``recognition`` is a ``matcher.Recognition`` (its frame, scale and definition).
-    """
-    definition: ScreenDefinition | None = getattr(recognition, "definition", None)
-    image = getattr(recognition, "image", None)
-    target = next((t for t in definition.targets if t.name == name), None) if definition is not None else None
-    if target is None or not target.label or image is None or definition is None:
-        return None
-    height, width = image.shape[:2]
-    found = find_label(image, target.label, label_region(definition, target, width, height, recognition.scale),
-                       scale=recognition.scale)
-    if found is None:
-        return None
-    cx, cy = found.centre
-    k = recognition.scale / definition.scale
-    return (round(cx + target.offset[0] * k, 1), round(cy + target.offset[1] * k, 1))
+    raw = _cached(crop, ("eng", 7, "digits", round(factor, 3)), read)
+    return "".join(text for text, _, conf, _ in raw if conf >= MIN_CONFIDENCE and text.isdigit())

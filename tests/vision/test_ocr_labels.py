@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 
 from harness.vision import ScreenLibrary
+from harness.vision.definitions import Box
 
 ocr = pytest.importorskip("harness.vision.ocr")
 try:
@@ -20,6 +21,7 @@ try:
     import tesserocr  # noqa: F401
 except (ocr.OcrUnavailable, ImportError) as exc:  # pragma: no cover - scripts/setup installs both
     pytest.skip(f"needs Tesseract (apt-get install tesseract-ocr-eng; pip install tesserocr): {exc}", allow_module_level=True)
+from harness.vision.labels import find_label, label_region  # noqa: E402
 
 FONTS = {
     "dejavu": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -71,8 +73,8 @@ def test_labels_are_found_in_their_place_in_other_fonts(font: str, profile: str,
             words = SAYS[screen].get(target.name)
             if words is None:
                 continue
-            region = ocr.label_region(definition, target, width, height, scale)
-            found = ocr.find_label(frame, words, region, scale=scale)
+            region = label_region(definition, target, width, height, scale)
+            found = find_label(frame, words, region, scale=scale)
             if found is None:
                 missed.append(f"{screen}.{target.name} ({words!r}; read {ocr.read_text(frame, region, scale=scale)!r})")
                 continue
@@ -86,9 +88,9 @@ def test_labels_are_found_in_their_place_in_other_fonts(font: str, profile: str,
             if not (r.x * k - 16 * scale <= cx <= (r.x + r.w) * k + 16 * scale
                     and y - 16 * scale <= cy <= y + r.h * k + 16 * scale):
                 misplaced.append(f"{screen}.{target.name} at ({cx:.0f}, {cy:.0f})")
-        whole = ocr.Box(0, 0, width, height)
+        whole = Box(0, 0, width, height)
         false += [f"{screen}: {w!r} read as {m.read!r}" for w in NOT_SHOWN
-                  if (m := ocr.find_label(frame, w, whole, scale=scale)) is not None]
+                  if (m := find_label(frame, w, whole, scale=scale)) is not None]
     assert not missed, f"{font} {profile} {theme}: labels not read: {missed}"
     assert not misplaced, f"{font} {profile} {theme}: labels found away from their target: {misplaced}"
     assert not false, f"{font} {profile} {theme}: words the screen does not show were found: {false}"

@@ -1,0 +1,95 @@
+"""What the flows read on the screen (OCR, ``harness.vision.ocr``): where an access code goes, and who is signed in.
+
+A person checks both: before waiting for a text, that the number the phone
+shows ("\u2022\u2022\u2022\u202200") is the one whose SIM is in the modem; after sign-in, that
+the account the phone shows is the one they signed in. The flows do the
+same from the frame vision already has, reading only the region needed.
+Without Tesseract the check is skipped and the step log says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+from harness.accounts import Credentials
+from harness.flows.codes import CodeSource, CodeUnreachable
+from harness.flows.runner import FlowError, FlowRunner
+from harness.vision import Recognition
+from harness.vision.definitions import Box
+from harness.vision.ocr import OcrUnavailable, normalise, read_masked_digits, read_text, similarity
+
+#: An e-mail address as OCR reads one (a Microsoft account's name).
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: How alike the address read must be to the account's (OCR may misread a letter of a long address).
+SAME_ADDRESS = 0.9
+
+
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def masked_number(rec: Recognition) -> str:
+    """The digits two-step verification shows of the phone number on file, under its "Text" choice ("" if unread)."""
+    from harness.vision.labels import find_label, label_region
+
+    d, image = rec.definition, rec.image
+    target = next((t for t in d.targets if t.name == "text"), None) if d is not None else None
+    if d is None or target is None or image is None:
+        return ""
+    height, width = image.shape[:2]
+    label = find_label(image, target.label or "Text", label_region(d, target, width, height, rec.scale), scale=rec.scale)
+    if label is None:
+        return ""
+    b = label.box  # the masked number is the line under the choice's own label
+    line = Box(max(0, b.x - b.h // 2), b.y + b.h, width - max(0, b.x - b.h // 2), 2 * b.h)
+    return read_masked_digits(image, line, scale=rec.scale)
+
+
+def check_text_destination(run: FlowRunner, rec: Recognition, code: CodeSource) -> str:
+    """Before a code is sent by text: the number the phone shows must end as one the modem holds.
+
+    Raises ``CodeUnreachable`` naming both; returns the digits read ("" when
+    they could not be read or OCR is missing: the step log then says so).
+    """
+    numbers_of = getattr(code, "numbers", None)
+    held = [n for n in numbers_of() if _digits(n)] if callable(numbers_of) else []
+    try:
+        shown = masked_number(rec)
+    except OcrUnavailable as exc:
+        run.note(f"the number the code goes to was not read ({exc})")
+        return ""
+    run.artifacts.record("read", screen=rec.screen, what="masked phone number", digits=shown)
+    if not shown:
+        run.note(f"the number the code goes to could not be read on {rec.screen} (see its screenshot)")
+        return ""
+    if held and not any(_digits(n).endswith(shown) for n in held):
+        where = getattr(getattr(code, "modem", None), "url", None) or "the modem"
+        raise CodeUnreachable(f"the handset sends the access code by text to a number ending {shown}, but {where} "
+                              f"holds {', '.join(held)}: give the modem of that SIM")
+    return shown
+
+
+def signed_in_account(rec: Recognition) -> tuple[str, str]:
+    """The account address the screen shows below its title (account settings), and everything read there."""
+    image = rec.image
+    if image is None:
+        return "", ""
+    height, width = image.shape[:2]
+    text = read_text(image, Box(0, height // 10, width, height * 2 // 5), scale=rec.scale)
+    found = ADDRESS.search(text)
+    return (found.group(0) if found else ""), text
+
+
+def check_signed_in(run: FlowRunner, rec: Recognition, account: Credentials) -> str:
+    """After sign-in: the screen must show ``account``'s address; a FlowError says what it shows instead."""
+    try:
+        shown, text = signed_in_account(rec)
+    except OcrUnavailable as exc:
+        run.note(f"the signed-in account was not read ({exc})")
+        return ""
+    run.artifacts.record("read", screen=rec.screen, what="signed-in account", address=shown)
+    if not shown or similarity(shown, account.address) < SAME_ADDRESS:
+        seen = f"it shows {shown}" if shown else f"no account address is readable there (read: {normalise(text)[:80]!r})"
+        raise FlowError(f"signed in as {account.address}, but {rec.screen} does not say so: {seen}", rec.screen,
+                        rec.score, run.last_screenshot)
+    return shown

@@ -1,0 +1,131 @@
+"""Targets found by their label: where on a frame a target's words are, read by OCR (``harness.vision.ocr``).
+
+A screen definition may give a target a ``label`` (the words it shows).
+When its template is not found well enough (another renderer, a real
+phone seen through a camera), ``find_target`` asks ``locate_labelled``,
+which reads only the region where that target can be and looks for its
+words there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from harness.vision.definitions import Box, ScreenDefinition, Target
+from harness.vision.ocr import SAME_TEXT, Word, normalise, read_region, similarity
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    """Where a label was read: the box of its words (device pixels), what OCR read there and how alike it is."""
+
+    box: Box
+    read: str
+    score: float
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.box.x + self.box.w / 2, self.box.y + self.box.h / 2)
+
+
+def _union(words: Iterable[Word]) -> Box:
+    ws = list(words)
+    x0, y0 = min(w.box.x for w in ws), min(w.box.y for w in ws)
+    x1, y1 = max(w.box.x + w.box.w for w in ws), max(w.box.y + w.box.h for w in ws)
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def _segments(words: Iterable[Word]) -> list[list[Word]]:
+    """Words of one line, split where a gap is wider than the text is tall (two buttons side by side)."""
+    out: list[list[Word]] = []
+    last: Word | None = None
+    for w in words:
+        gap_wide = last is not None and w.box.x - (last.box.x + last.box.w) > 1.5 * max(w.box.h, last.box.h)
+        if last is None or w.line != last.line or gap_wide:
+            out.append([])
+        out[-1].append(w)
+        last = w
+    return out
+
+
+def find_label(image: np.ndarray, label: str, region: Box | None = None, *, scale: float | None = None,
+               lang: str = "eng", threshold: float = SAME_TEXT) -> LabelMatch | None:
+    """The run of words on one line in ``region`` that says ``label`` best, if it says it well enough.
+
+    A label matches whole words: "next" is not found in "nextcloud", and
+    "sign in" is found in "sign in" but not in "sign in later" when that is
+    the only line (the extra word counts against it).
+    """
+    reading = read_region(image, region, scale=scale, lang=lang)
+    wanted = normalise(label)
+    n = max(1, len(wanted.split()))
+    best: LabelMatch | None = None
+    for words in _segments(reading.words):
+        for size in {n - 1, n, n + 1} - {0}:
+            for i in range(0, max(0, len(words) - size) + 1):
+                span = words[i:i + size]
+                if not span:
+                    continue
+                text = " ".join(w.text for w in span)
+                # the rest of the line counts a little: "sign in" beats "sign in later" for the label "sign in"
+                rest = sum(len(w.text) for w in words) - sum(len(w.text) for w in span)
+                score = similarity(text, wanted) - 0.05 * min(rest, 10)
+                if best is None or score > best.score:
+                    best = LabelMatch(_union(span), text, round(score, 3))
+    if best is None or best.score < threshold:
+        return None
+    return best
+
+
+#: View pixels around a target's recorded place that OCR reads for its label (the matcher's band is 90 too).
+LABEL_BAND_VIEW = 90
+
+
+def label_region(definition: ScreenDefinition, target: Target, frame_width: int, frame_height: int,
+                 scale: float) -> Box:
+    """Where on a frame (device pixels, ``scale`` per view pixel) a target's label is looked for.
+
+    Its ``search`` region if it has one (one reaching the recorded bottom
+    follows the frame's bottom), else a band around its recorded place; a
+    place in the lower part of the screen keeps its distance to the bottom
+    (Windows Phone keeps a page's buttons there on every screen height).
+    """
+    k = scale / definition.scale
+    frame_view_h, rec_view_h = frame_height / scale, definition.height / definition.scale
+    if target.search is not None:
+        s = target.search
+        bottom = frame_height if s.y + s.h >= definition.height - 2 else round((s.y + s.h) * k)
+        return _clip_box(round(s.x * k), round(s.y * k), round((s.x + s.w) * k), bottom, frame_width, frame_height)
+    r = target.region
+    shift = (frame_view_h - rec_view_h) * scale if r.y / definition.scale > rec_view_h * 0.55 else 0.0
+    pad_x, pad_y = 40 * scale, LABEL_BAND_VIEW * scale
+    return _clip_box(round(r.x * k - pad_x), round(r.y * k + shift - pad_y), round((r.x + r.w) * k + pad_x),
+                     round((r.y + r.h) * k + shift + pad_y), frame_width, frame_height)
+
+
+def _clip_box(x0: int, y0: int, x1: int, y1: int, width: int, height: int) -> Box:
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+def locate_labelled(recognition: Any, name: str) -> tuple[float, float] | None:
+    """Where to tap ``name`` on a recognised screen by OCR of its label; None when it has no label or it is not read.
+
+    ``recognition`` is a ``matcher.Recognition`` (its frame, scale and definition).
+    """
+    definition: ScreenDefinition | None = getattr(recognition, "definition", None)
+    image = getattr(recognition, "image", None)
+    target = next((t for t in definition.targets if t.name == name), None) if definition is not None else None
+    if target is None or not target.label or image is None or definition is None:
+        return None
+    height, width = image.shape[:2]
+    found = find_label(image, target.label, label_region(definition, target, width, height, recognition.scale),
+                       scale=recognition.scale)
+    if found is None:
+        return None
+    cx, cy = found.centre
+    k = recognition.scale / definition.scale
+    return (round(cx + target.offset[0] * k, 1), round(cy + target.offset[1] * k, 1))
