@@ -22,7 +22,14 @@ _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
     """Exactly ``n`` bytes; ACKs at once, so a host that writes header and data separately with Nagle
     on (adb-shell) is not held 40 ms per message by a delayed ACK."""
-    buf = bytearray()
+    if _QUICKACK is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+    chunk = sock.recv(n)
+    if len(chunk) == n:  # the usual case: all of it in one read, no joining
+        return chunk
+    if not chunk:
+        raise EOFError("host closed the connection")
+    buf = bytearray(chunk)
     while len(buf) < n:
         if _QUICKACK is not None:
             sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
