@@ -1,12 +1,14 @@
 """Runs Dovecot for ``harness.lab.mailserver`` and stops it when the process that asked is gone.
 
-Started as ``python -m harness.lab.mailserver_keeper BINARY CONFIG UID:GID FD...`` with the
+Started as ``python -m harness.lab.mailserver_keeper BINARY CONFIG UID:GID FD...`` in the server's folder, with the
 listening sockets inherited (the FDs) and a pipe on stdin. It hands the
 sockets to Dovecot the way systemd's socket activation does (``LISTEN_FDS``,
 ``LISTEN_PID``; Dovecot then listens on them instead of binding a port it
 would have to be told in advance), and waits. When stdin reaches end-of-file
 (the parent exited, however it died, from whichever thread it started us),
-or on SIGTERM/SIGINT, it stops Dovecot and exits. Dovecot itself gets the
+or on SIGTERM/SIGINT, it stops Dovecot, removes the server's folder (its
+working directory) and exits; when Dovecot ends by itself, the folder stays
+for the parent to quote its log. Dovecot itself gets the
 kernel's parent-death signal, so it goes with this keeper too.
 
 Run by root, the keeper stays root and Dovecot alone becomes UID:GID (the
@@ -20,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import os
 import select
+import shutil
 import signal
 import sys
 import time
@@ -83,6 +86,7 @@ def main(argv: list[str]) -> int:
     else:
         os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
+    shutil.rmtree(os.getcwd(), ignore_errors=True)  # the server's folder: also when the parent died and cannot
     return 0
 
 
