@@ -76,18 +76,18 @@ def adb_hello(pipe: Any, timeout: float = 2.0, deadline: float | None = None) ->
         return True, f"ADB {state}" + (f" ({model})" if model else "") + (", trusts our key" if signed_with else "")
     if command == A_AUTH and signed_with:
         return False, (f"ADB answers but refuses our key {signed_with} (an emulator trusts the keys of the user who "
-                       f"started it and --adb-key ones; a phone asks to allow USB debugging)")
+                       f"started it and those it was told to trust; a phone asks to allow USB debugging)")
     return False, f"{where} answered {Message(command, arg0, 0, data)!r} instead of CNXN/AUTH"
 
 
-def probe_adb_tcp(host: str, port: int, timeout: float = 2.0) -> tuple[bool, str]:
-    """TCP connect plus the first ADB handshake step, both within ``timeout``."""
+def probe_adb_tcp(host: str, port: int, timeout: float = 2.0, deadline: float | None = None) -> tuple[bool, str]:
+    """TCP connect plus the first ADB handshake step, both within ``timeout`` (or by ``deadline``)."""
     from harness.transport.base import TransportClosed, TransportTimeout
     from harness.transport.tcp import TcpPipe
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout if deadline is None else deadline
     try:
-        pipe = TcpPipe(host, port, timeout)
+        pipe = TcpPipe(host, port, max(0.05, deadline - time.monotonic()))
     except (TransportClosed, TransportTimeout) as exc:
         return False, f"no TCP connection: {exc}"
     try:
@@ -97,7 +97,7 @@ def probe_adb_tcp(host: str, port: int, timeout: float = 2.0) -> tuple[bool, str
 
 
 def probe_adb_usb(serial: str, usb_phones: Sequence[Any] | None, backend: Any = None, timeout: float = 2.0,
-                  handshake: bool = True) -> tuple[bool, str]:
+                  handshake: bool = True, deadline: float | None = None) -> tuple[bool, str]:
     """Is a phone with this serial on USB, and (``handshake``) does its ADB interface answer CNXN, within ``timeout``?"""
     if usb_phones is None:
         return False, "USB not enumerated (no libusb backend)"
@@ -113,9 +113,9 @@ def probe_adb_usb(serial: str, usb_phones: Sequence[Any] | None, backend: Any = 
         return True, seen
     from harness.errors import HarnessError
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout if deadline is None else deadline
     try:
-        pipe = UsbPipe.find(serial, backend=backend, timeout=timeout)
+        pipe = UsbPipe.find(serial, backend=backend, timeout=max(0.05, deadline - time.monotonic()))
     except HarnessError as exc:
         return False, f"{seen}, but its ADB interface cannot be opened: {exc}"
     try:

@@ -66,4 +66,4 @@ def probe(address: TcpAddress, options: ProbeOptions) -> Probed:
     """A TCP connection and the ADB handshake (CNXN, our key's signature): a new connection disturbs no other."""
     from harness.handsets.adb_probe import probe_adb_tcp
 
-    return Probed(*probe_adb_tcp(address.host, address.port, options.left()))
+    return Probed(*probe_adb_tcp(address.host, address.port, options.timeout, options.deadline))

@@ -63,5 +63,5 @@ def probe(address: UsbAddress, options: ProbeOptions) -> Probed:
     """
     from harness.handsets.adb_probe import probe_adb_usb
 
-    return Probed(*probe_adb_usb(address.serial, options.usb_phones, options.usb_backend, options.left(),
-                                 handshake=options.disturb))
+    return Probed(*probe_adb_usb(address.serial, options.usb_phones, options.usb_backend, options.timeout,
+                                 handshake=options.disturb, deadline=options.deadline))

@@ -78,12 +78,14 @@ class OpenOptions:
 class ProbeOptions:
     """What a scheme's ``probe`` may use to say whether its handset is there, and by when it must answer.
 
-    ``deadline`` (``time.monotonic()``) ends the whole probe; ``usb_phones`` are the ADB phones discovery
+    ``deadline`` (``time.monotonic()``) ends the whole probe, ``timeout`` is the time it was given (what a
+    probe's "nothing within ..." says); ``usb_phones`` are the ADB phones discovery
     found on USB (None: USB could not be enumerated), ``usb_backend`` the pyusb backend it used; ``disturb``
     is False while a run holds the handset's lease: a probe then does nothing that could reset its session.
     """
 
     deadline: float
+    timeout: float
     usb_phones: Sequence[Any] | None = None
     usb_backend: Any = None
     disturb: bool = True
@@ -91,11 +93,7 @@ class ProbeOptions:
     @classmethod
     def within(cls, timeout: float, **fields: Any) -> "ProbeOptions":
         """Options whose deadline is ``timeout`` seconds from now."""
-        return cls(time.monotonic() + timeout, **fields)
-
-    def left(self) -> float:
-        """Seconds to the deadline (at least a little, so the last step still gets its one try)."""
-        return max(0.05, self.deadline - time.monotonic())
+        return cls(time.monotonic() + timeout, timeout, **fields)
 
 
 class Probed(NamedTuple):
