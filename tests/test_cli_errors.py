@@ -151,3 +151,44 @@ def test_python_dash_m_harness_cli_runs_the_command_too() -> None:
     # it worked while the command line was one module (harness/cli.py); the package keeps it
     run = subprocess.run([sys.executable, "-m", "harness.cli", "--version"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stdout.startswith("harness "), run.stderr
+
+
+@pytest.mark.parametrize("args, line", [
+    (["tap", "1", "1"], "harness tap: say which handset: --handset URI or --device NAME"),
+    (["tap", "1", "1", "--handset", "adb-tcp://127.0.0.1:5555", "--device", "lumia-930-01"],
+     "harness tap: give --handset URI or --device NAME, not both"),
+    (["console", "--handset", "adb-tcp://127.0.0.1:5555"],
+     "harness console: no console port: give --port URL (or use --device NAME with an inventory that lists one)"),
+    (["sms", "--handset", "adb-tcp://127.0.0.1:5555"],
+     "harness sms: no modem port: give --port URL (or use --device NAME with an inventory that lists one)"),
+])
+def test_the_command_line_words_a_missing_choice_with_its_own_options(args: list[str], line: str) -> None:
+    run = harness(*args, env={k: v for k, v in os.environ.items() if k != "HARNESS_INVENTORY"})
+    assert one_line_error(run) == line
+
+
+def test_the_library_says_what_is_missing_and_leaves_the_flags_to_the_front_doors() -> None:
+    # a lab's own script calls these without any command line: the error carries the facts, names no flag
+    from harness.accounts import Credentials
+    from harness.cli.wording import worded
+    from harness.flows.codes import CodesByAccount, EmailOnFileUnknown
+    from harness.flows.library import AccountNeeded, FlowContext
+    from harness.lab.chosen import ChosenHandset, HandsetChoiceError, PortUnknown
+    from harness.secrets import Secret
+
+    with pytest.raises(HandsetChoiceError) as choice:
+        ChosenHandset().require_uri()
+    with pytest.raises(PortUnknown) as port:
+        ChosenHandset("adb-tcp://127.0.0.1:5555").port("modem", None)
+    with pytest.raises(AccountNeeded) as account:
+        FlowContext().need_account()
+    with pytest.raises(EmailOnFileUnknown) as email:
+        CodesByAccount("email")(Credentials("x@outlook.com", Secret("pw")))
+    assert (choice.value.problem, port.value.field, account.value.role, email.value.account) == (
+        HandsetChoiceError.NONE, "modem", "account", "x@outlook.com")
+    for error in (choice.value, port.value, account.value, email.value):
+        assert " --" not in str(error) and not str(error).startswith("--"), error
+    # ... and the command line, which has the flags, names them
+    assert worded(account.value) == "this flow signs an account in: give --account ADDRESS"
+    assert worded(email.value) == ("the access code of x@outlook.com goes by e-mail, but no e-mail address on "
+                                   "file is known: give --email-on-file")

@@ -74,3 +74,28 @@ def test_no_module_is_over_400_lines() -> None:
     long = {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "harness").rglob("*.py"))
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
     assert long == {}
+
+
+def _flags_in_raised_messages(path: Path) -> list[str]:
+    """``file:line: text`` for each string in a ``raise`` statement that names a command-line flag (``--x``)."""
+    import ast
+    import re
+
+    flag = re.compile(r"(?:^|[\s(\[`'\"])--[A-Za-z]")
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [f"{path.relative_to(ROOT)}:{sub.lineno}: {sub.value!r}"
+            for node in ast.walk(tree) if isinstance(node, ast.Raise) and node.exc is not None
+            for sub in ast.walk(node.exc)
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and flag.search(sub.value)]
+
+
+def test_only_the_front_doors_name_flags_in_errors() -> None:
+    # The library raises typed errors with the facts; the command line and the pytest plugin word them with
+    # their own option names (harness/cli/wording.py), so a library error never points to a flag that the
+    # caller (a lab's script, another front door) does not have.
+    doors = {"cli", "pytest_plugin"}
+    naming = [hit for p in sorted((ROOT / "harness").rglob("*.py"))
+              if p.relative_to(ROOT / "harness").parts[0] not in doors for hit in _flags_in_raised_messages(p)]
+    assert naming == []
+    # the check sees what it is meant to see: the front doors do name flags in their errors
+    assert any(_flags_in_raised_messages(p) for p in sorted((ROOT / "harness" / "cli").glob("*.py")))

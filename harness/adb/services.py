@@ -61,7 +61,7 @@ def shell(conn: AdbConnection, command: str | SecretText, timeout: float | None 
     service with them masked. More than ``max_output`` bytes of output (default: the connection's)
     end in ``OutputTooLarge``.
     """
-    hint = "pass a larger max_output (harness shell --max-output BYTES)"
+    hint = "pass a larger max_output"
     if "shell_v2" in conn.features:
         with conn.open(SecretText("shell,v2,raw:", command)) as stream:
             raw = stream.read_all(timeout, max_output, hint)

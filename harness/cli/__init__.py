@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except HarnessError as exc:
-        print(f"harness {args.command}: {exc}", file=sys.stderr)
+        from harness.cli.wording import worded
+
+        print(f"harness {args.command}: {worded(exc, args.command)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated): the command has cleaned up; say what it kept
         from harness.artifacts import kept, run_folders

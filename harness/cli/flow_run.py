@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from harness.accounts import Credentials
 from harness.cli.options import add_target_options, chosen_handset, open_chosen, screen_library
+from harness.cli.wording import worded
 from harness.errors import HarnessError, HarnessTimeout
 from harness.flows.codes import CodesByAccount
 from harness.flows.imap_codes import is_inbox_url
@@ -206,7 +207,7 @@ def run_flow_command(args: argparse.Namespace, flow: Callable[..., Any], label: 
         return _run(args, flow, label, run_dir, emulator_defaults or {})
     except HarnessError as exc:
         code = EXIT_TIMEOUT if isinstance(exc, HarnessTimeout) else _exit_code(exc)
-        print(f"harness {args.command}: {redact(str(exc))}", file=sys.stderr)
+        print(f"harness {args.command}: {redact(worded(exc, args.command))}", file=sys.stderr)
         try:
             run_dir.rmdir()  # refused before anything was kept (a leased handset, a bad option): no empty folder
         except OSError:

@@ -12,6 +12,7 @@ import numpy as np
 
 from harness.cli.options import (add_target_options, add_timeout_option, bounded, chosen_handset,
                                  open_chosen, screen_library)
+from harness.cli.wording import worded
 from harness.errors import ConfigError, HarnessError
 from harness.images import load_rgb
 
@@ -120,7 +121,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
                                 [_box(g, "--ignore") for g in args.ignore])
         load_definition(path)
     except ConfigError as exc:
-        raise HarnessError(str(exc)) from None
+        raise HarnessError(worded(exc, args.command)) from None
     print(f"wrote {path}")
     return 0
 

@@ -195,7 +195,7 @@ class EmulatedPhone:
     def _jump_to(self, screen: str) -> None:
         """``--screen NAME``: set up plausible state and show that screen (debug aid)."""
         if screen not in SCREENS:
-            raise ValueError(f"unknown screen {screen!r} (see harness emulate --list-screens)")
+            raise ValueError(f"unknown screen {screen!r}: not one of the {len(SCREENS)} pages of the page table")
         accounts = list(self.service.accounts.values())
         two_step = next((a for a in accounts if a.two_step), accounts[0] if accounts else None)
         if screen in _AFTER_SETUP:

@@ -81,7 +81,7 @@ class EmulatorProcess:
                     code = self.proc.wait()
                     self.stop()
                     where = f"; see {self.log_path}" if self.log_path else ""
-                    raise EmulatorStartError(f"harness emulate --profile {self.profile} exited with {code} before announcing endpoints{where}")
+                    raise EmulatorStartError(f"the emulator of profile {self.profile} exited with {code} before announcing endpoints{where}")
                 buf += chunk
         sel.close()
         return buf.split(b"\n", 1)[0].decode("utf-8", "replace")

@@ -91,14 +91,14 @@ def _read_keys(path: Path) -> list[rsa.RSAPublicKey]:
     with open(path, "rb") as fh:
         data = fh.read(MAX_KEY_FILE + 1)
     if len(data) > MAX_KEY_FILE:
-        raise ConfigError(f"{path}: more than {MAX_KEY_FILE} bytes; not an adbkey.pub file")
+        raise ConfigError(path, "keys", f"more than {MAX_KEY_FILE} bytes; not an adbkey.pub file")
     keys = []
     for number, line in enumerate(data.splitlines(), 1):
         if line.strip():
             try:
                 keys.append(decode_adb_key(line))
             except KeyRefused as exc:
-                raise ConfigError(f"{path}:{number}: not an ADB public key ({exc})") from None
+                raise ConfigError(path, f"line {number}", f"not an ADB public key ({exc})") from None
     return keys
 
 
@@ -121,7 +121,7 @@ class KeyStore:
         try:
             keys = _read_keys(Path(path))
         except OSError as exc:
-            raise ConfigError(f"--adb-key {path}: {exc.strerror or exc}") from None
+            raise ConfigError(path, "keys to trust", str(exc.strerror or exc)) from None
         with self._lock:
             self._keys.extend(keys)
 

@@ -19,6 +19,14 @@ class CodeUnreachable(HarnessError):
     """The access code would go somewhere this code source cannot read (another SIM, another inbox)."""
 
 
+class EmailOnFileUnknown(CodeUnreachable):
+    """The code of ``account`` (an address) goes by e-mail, and the address on file it goes to is not known."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(f"the access code of {account} goes by e-mail, but no e-mail address on file is known")
+
+
 class CodeSource(Protocol):
     """Something that receives access codes. ``method`` is the choice tapped on the phone.
 
@@ -153,6 +161,5 @@ class CodesByAccount:
         if self.inbox is not None:
             return MaildirCodeSource(self.inbox)
         if not account.email or self.mail_root is None:
-            raise CodeUnreachable(f"the access code of {account.address} goes by e-mail, but no e-mail address on "
-                                  "file is known: give --email-on-file")
+            raise EmailOnFileUnknown(account.address)
         return MaildirCodeSource(self.mail_root / account.email)

@@ -37,6 +37,17 @@ class FlowUsageError(HarnessError):
     """A flow was asked for without what it needs (an account, a module:function that exists)."""
 
 
+class AccountNeeded(FlowUsageError):
+    """A flow needs an account it was not given: ``role`` is which ("account", "previous"), ``why`` says why.
+
+    The front door that runs the flow words how to give it (its own option names).
+    """
+
+    def __init__(self, role: str, why: str) -> None:
+        self.role, self.why = role, why
+        super().__init__(f"{why}: no {role} account was given")
+
+
 @dataclass
 class FlowContext:
     """What the command line gives a flow besides its FlowRunner."""
@@ -47,9 +58,10 @@ class FlowContext:
     codes: Callable[[Credentials], CodeSource | None] = lambda account: None
     params: dict[str, str] = field(default_factory=dict)
 
-    def need_account(self, what: str = "--account") -> Credentials:
+    def need_account(self) -> Credentials:
+        """The account the flow signs in; ``AccountNeeded`` when the run names none."""
         if self.account is None:
-            raise FlowUsageError(f"this flow signs an account in: give {what} ADDRESS")
+            raise AccountNeeded("account", "this flow signs an account in")
         return self.account
 
     def code_for(self, account: Credentials) -> CodeSource | None:
@@ -112,8 +124,8 @@ def change_account_flow(run: FlowRunner, ctx: FlowContext) -> SignInResult:
     rec = run.expect("start", *SETUP_SCREENS)
     if rec.screen in SETUP_SCREENS:
         if ctx.previous is None:
-            raise FlowUsageError("change-account: the phone has no Microsoft account yet (it is in set-up); "
-                                 "give --previous ADDRESS to sign that one in first")
+            raise AccountNeeded("previous", "change-account: the phone has no Microsoft account yet (it is in set-up), "
+                                            "and one must be signed in first to have something to change")
         run.note(f"the phone is in set-up: signing {ctx.previous.address} in first, to have something to change")
         sign_in_during_setup(run, ctx.previous, ctx.code_for(ctx.previous))
     return change_account(run, account, ctx.code_for(account))

@@ -4,7 +4,8 @@ Every command that drives an inventory handset (the desk commands, ``match``,
 ``signin``, ``run-flow``) takes the lease pytest takes for it, so a person at
 the desk and a test run never drive one phone at once. A URI that is an
 inventory handset's URI is leased the same way as its name. This module takes
-no argparse: the front doors build a ``ChosenHandset`` from their options.
+no argparse: the front doors build a ``ChosenHandset`` from their options, and
+word its errors (``HandsetChoiceError``, ``PortUnknown``) with their option names.
 """
 
 from __future__ import annotations
@@ -21,6 +22,30 @@ from harness.profiles import Profile
 
 #: How long a command waits for a leased handset unless told.
 DEFAULT_LEASE_WAIT = 600.0
+
+
+class HandsetChoiceError(HarnessError):
+    """The handset to drive was not said clearly; ``problem`` says how, for a front door to word with its options.
+
+    ``BOTH``: a URI and an inventory name; ``NONE``: neither; ``NO_INVENTORY``: a name but no inventory to find it in.
+    """
+
+    BOTH, NONE, NO_INVENTORY = "both", "none", "no inventory"
+    _SAID = {BOTH: "a handset URI and an inventory handset name were both given; one handset is driven at a time",
+             NONE: "no handset chosen: a handset URI or an inventory handset name is needed",
+             NO_INVENTORY: "a handset named by its inventory name needs an inventory file (or $HARNESS_INVENTORY)"}
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(self._SAID[problem])
+
+
+class PortUnknown(HarnessError):
+    """No URL for the handset's ``field`` port (console, modem): none was given, and no inventory lists one for it."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(f"no {field} port: none was given, and no inventory lists one for this handset")
 
 
 def entry_with_uri(inventory: Inventory, uri: str) -> HandsetEntry | None:
@@ -51,9 +76,9 @@ class ChosenHandset:
         path = inventory or os.environ.get("HARNESS_INVENTORY")
         if device:
             if uri:
-                raise HarnessError("give --handset URI or --device NAME, not both")
+                raise HandsetChoiceError(HandsetChoiceError.BOTH)
             if not path:
-                raise HarnessError("--device needs --inventory FILE (or $HARNESS_INVENTORY)")
+                raise HandsetChoiceError(HandsetChoiceError.NO_INVENTORY)
             self.inventory = Inventory.load(path)
             self.entry = self.inventory.get(device)
             self.uri = self.entry.uri
@@ -67,7 +92,7 @@ class ChosenHandset:
         from harness.handsets import parse_uri
 
         if not self.uri:
-            raise HarnessError("say which handset: --handset URI or --device NAME")
+            raise HandsetChoiceError(HandsetChoiceError.NONE)
         parse_uri(self.uri)
         return self.uri
 
@@ -113,7 +138,7 @@ class ChosenHandset:
             return override
         if self.inventory is not None and self.entry is not None and getattr(self.entry, field, None):
             return self.inventory.resolve_port(self.entry, field)
-        raise HarnessError(f"no {field} port: give --port URL (or use --device NAME with an inventory that lists one)")
+        raise PortUnknown(field)
 
     def profile(self) -> Profile | None:
         """The inventory's profile of this handset (None: not an inventory handset)."""

@@ -38,7 +38,7 @@ class TcpPipe:
             raise TransportTimeout(f"a TCP connection to {host}:{port}", "no answer", connect_timeout) from None
         except OSError as exc:
             raise TransportClosed(f"cannot connect to {host}:{port}: {exc.strerror or exc} (is the handset on and "
-                                  f"its ADB port right? `harness devices --inventory FILE` shows what answers)") from None
+                                  f"its ADB port right? `harness devices` with the inventory shows what answers)") from None
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.settimeout(None)  # blocking; deadlines are kept per call (see the class's docstring)
         self._wlock = threading.Lock()

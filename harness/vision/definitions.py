@@ -196,6 +196,14 @@ def load_definition(path: str | Path) -> ScreenDefinition:
     return ScreenDefinition(name, width, height, anchors, targets, ignore, str(path), str(data.get("description", "")))
 
 
+class NameTaken(ConfigError):
+    """A screen name the library already has: recording over it must be asked for (``replace``)."""
+
+    def __init__(self, path: str | Path, name: str) -> None:
+        self.name = name
+        super().__init__(path, "name", f"screen {name!r} is already in the library")
+
+
 def check_free_name(folder: str | Path, name: str, replace: bool = False) -> None:
     """Before recording ``name`` into a library: a name the library already has is refused (two of one name
     would make recognition a guess), unless ``replace``, and then only in its own NAME.toml file."""
@@ -213,7 +221,7 @@ def check_free_name(folder: str | Path, name: str, replace: bool = False) -> Non
             raise ConfigError(path, "name", f"screen {name!r} is already defined in {other} (two of one name would "
                               "make recognition a guess)")
         if not replace:
-            raise ConfigError(path, "name", f"screen {name!r} is already in the library; --replace records over it")
+            raise NameTaken(path, name)
 
 
 def _labels_on_file(path: Path) -> dict[str, str]:

@@ -1,0 +1,40 @@
+"""Library errors in the command line's words: the option that fixes one, where the error carries the facts.
+
+Below the front doors the library raises typed errors that say what is wrong
+in its own terms (no handset chosen, a port nobody named, an account a flow
+was not given); only the command line knows its flags, so only it names
+them. An error it has no words for is shown as the library said it.
+"""
+
+from __future__ import annotations
+
+from harness.adb.errors import OutputTooLarge
+from harness.flows.codes import EmailOnFileUnknown
+from harness.flows.library import AccountNeeded
+from harness.lab.chosen import HandsetChoiceError, PortUnknown
+from harness.vision.definitions import NameTaken
+
+_CHOICE = {
+    HandsetChoiceError.BOTH: "give --handset URI or --device NAME, not both",
+    HandsetChoiceError.NONE: "say which handset: --handset URI or --device NAME",
+    HandsetChoiceError.NO_INVENTORY: "--device needs --inventory FILE (or $HARNESS_INVENTORY)",
+}
+#: How to give each account a flow may need, after the flow's reason.
+_ACCOUNT = {"account": ": give --account ADDRESS", "previous": "; give --previous ADDRESS to sign that one in first"}
+
+
+def worded(exc: BaseException, command: str = "") -> str:
+    """``exc``'s message for ``harness COMMAND``: with the flag that fixes it where there is one."""
+    if isinstance(exc, HandsetChoiceError):
+        return _CHOICE[exc.problem]
+    if isinstance(exc, PortUnknown):
+        return f"no {exc.field} port: give --port URL (or use --device NAME with an inventory that lists one)"
+    if isinstance(exc, AccountNeeded) and exc.role in _ACCOUNT:
+        return exc.why + _ACCOUNT[exc.role]
+    if isinstance(exc, EmailOnFileUnknown):
+        return f"{exc}: give --email-on-file"
+    if isinstance(exc, NameTaken):
+        return f"{exc}; --replace records over it"
+    if isinstance(exc, OutputTooLarge) and command == "shell":
+        return f"{exc} (harness shell --max-output BYTES)"
+    return str(exc)
