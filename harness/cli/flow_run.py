@@ -86,7 +86,7 @@ def _inbox_arg(text: str) -> str:
         try:
             parse_inbox_url(text)
         except InboxError as exc:
-            raise argparse.ArgumentTypeError(str(exc).removeprefix("--inbox ")) from None
+            raise argparse.ArgumentTypeError(worded(exc).removeprefix("--inbox ")) from None
     return text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from harness.adb.errors import OutputTooLarge
 from harness.flows.codes import EmailOnFileUnknown
+from harness.flows.imap_codes import DEFAULT_PASSWORD_ENV, InboxError, PasswordInUrl, UntrustedServer
 from harness.flows.library import AccountNeeded
 from harness.lab.chosen import HandsetChoiceError, PortUnknown
 from harness.vision.definitions import NameTaken
@@ -19,6 +20,8 @@ _CHOICE = {
     HandsetChoiceError.NONE: "say which handset: --handset URI or --device NAME",
     HandsetChoiceError.NO_INVENTORY: "--device needs --inventory FILE (or $HARNESS_INVENTORY)",
 }
+#: The option of each input of an IMAP inbox (``InboxError.parameter``).
+_INBOX = {"url": ("inbox", "--inbox"), "ca_file": ("CA file", "--inbox-ca")}
 #: How to give each account a flow may need, after the flow's reason.
 _ACCOUNT = {"account": ": give --account ADDRESS", "previous": "; give --previous ADDRESS to sign that one in first"}
 
@@ -33,6 +36,16 @@ def worded(exc: BaseException, command: str = "") -> str:
         return exc.why + _ACCOUNT[exc.role]
     if isinstance(exc, EmailOnFileUnknown):
         return f"{exc}: give --email-on-file"
+    if isinstance(exc, PasswordInUrl):
+        return (f"--inbox {exc.shown}: a password in the URL is refused; give it in the environment "
+                f"(${DEFAULT_PASSWORD_ENV} or --inbox-password-env)")
+    if isinstance(exc, UntrustedServer):
+        return (f"{exc.url}: the server's certificate is not trusted ({exc.reason}); "
+                "give the CA that signed it (--inbox-ca FILE)")
+    if isinstance(exc, InboxError) and exc.parameter in _INBOX:
+        word, option = _INBOX[exc.parameter]
+        said = str(exc)
+        return option + said[len(word):] if said.startswith(word) else said
     if isinstance(exc, NameTaken):
         return f"{exc}; --replace records over it"
     if isinstance(exc, OutputTooLarge) and command == "shell":

@@ -45,7 +45,32 @@ RECONNECTS = 2
 
 
 class InboxError(HarnessError):
-    """The inbox could not be read: a bad URL, a refused login, an untrusted certificate, a protocol error."""
+    """The inbox could not be read: a bad URL, a refused login, an untrusted certificate, a protocol error.
+
+    ``parameter`` names the input at fault (``url``, ``ca_file``), so a front door can name its own option.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class PasswordInUrl(InboxError):
+    """The inbox URL (``shown`` without the password) holds a password: it belongs in the environment."""
+
+    def __init__(self, shown: str) -> None:
+        self.shown = shown
+        super().__init__(f"inbox {shown}: a password in the URL is refused; give it in the environment "
+                         f"(${DEFAULT_PASSWORD_ENV} by default)", "url")
+
+
+class UntrustedServer(InboxError):
+    """The certificate of the server at ``url`` is not signed by a CA we trust (``ca_file`` or the system's)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = url, reason
+        super().__init__(f"{url}: the server's certificate is not trusted ({reason}); "
+                         "trust the CA that signed it (ca_file)", "ca_file")
 
 
 class InboxLoginFailed(InboxError):
@@ -89,20 +114,20 @@ def parse_inbox_url(text: str) -> InboxUrl:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise InboxError(f"--inbox: not an imap:// or imaps:// URL ({exc})") from None
+        raise InboxError(f"inbox: not an imap:// or imaps:// URL ({exc})", "url") from None
     scheme = parts.scheme.lower()
     host = parts.hostname or ""
     user = unquote(parts.username or "")
     shown = f"{scheme}://{user}@{host}" + (f":{port}" if port else "") + parts.path
     if scheme not in ("imap", "imaps"):
-        raise InboxError(f"--inbox {shown}: expected imap:// or imaps://")
+        raise InboxError(f"inbox {shown}: expected imap:// or imaps://", "url")
     if parts.password is not None:
-        raise InboxError(f"--inbox {shown}: a password in the URL is refused; give it in the environment "
-                         f"(${DEFAULT_PASSWORD_ENV} or --inbox-password-env)")
+        raise PasswordInUrl(shown)
     if not user or not host:
-        raise InboxError(f"--inbox {shown}: expected imap[s]://USER@HOST[:PORT]/FOLDER (the user who logs in, the host)")
+        raise InboxError(f"inbox {shown}: expected imap[s]://USER@HOST[:PORT]/FOLDER (the user who logs in, the host)",
+                         "url")
     if parts.query or parts.fragment:
-        raise InboxError(f"--inbox {shown}: a query or fragment means nothing here")
+        raise InboxError(f"inbox {shown}: a query or fragment means nothing here", "url")
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     return InboxUrl(scheme == "imaps", user, host, port or (993 if scheme == "imaps" else 143), folder)
 
@@ -141,8 +166,8 @@ class ImapCodeSource:
         try:  # read once: a reconnect does not depend on the file still being there
             self._context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
         except (OSError, ssl.SSLError) as exc:
-            raise InboxError(f"--inbox-ca {self.ca_file}: cannot read a CA certificate from it "
-                             f"({getattr(exc, 'strerror', None) or exc})") from None
+            raise InboxError(f"CA file {self.ca_file}: cannot read a CA certificate from it "
+                             f"({getattr(exc, 'strerror', None) or exc})", "ca_file") from None
         self.poll = poll
         self.max_bytes = max_bytes
         #: How the last wait learnt of new mail: "idle" or "poll" (for logs and tests).
@@ -196,8 +221,7 @@ class ImapCodeSource:
             client = IMAPClient(self.url.host, self.url.port, ssl=self.url.tls, ssl_context=self._context,
                                 timeout=SocketTimeout(connect=budget, read=budget))
         except ssl.SSLCertVerificationError as exc:
-            raise InboxError(f"{self.url}: the server's certificate is not trusted ({exc.verify_message}); "
-                             "give the CA that signed it (--inbox-ca FILE)") from None
+            raise UntrustedServer(str(self.url), str(exc.verify_message)) from None
         except (OSError, imaplib.IMAP4.error) as exc:
             raise InboxUnavailable(f"{self.url}: cannot connect{why}: {_reason(exc)}") from None
         client._imap.debug = 0  # imaplib's DEBUG wire trace shows the password and every message body (the code)
