@@ -22,8 +22,9 @@ from harness.emulator.modem_line import LineError, Settings, parse
 from harness.emulator.modem_sms import SCA, Memories, StatusReport, pdu_direct, text_direct
 from harness.emulator.modem_submit import CTRL_Z, ESC, SubmitError, decode_pdu, decode_text
 from harness.emulator.modem_vendors import vendor as vendor_profile
-from harness.emulator.pty_port import FAULT_USAGE, PtyPort, apply_fault
-from harness.emulator.transport_service import CommandHandler, takes
+from harness.emulator.modem_usb import UsbPorts
+from harness.emulator.pty_port import PtyPort
+from harness.emulator.transport_service import CommandHandler
 from harness.emulator.sms import TextMessage
 from harness.emulator.sms_pdu import DeliverPart, encode_deliver, encode_scts
 
@@ -38,16 +39,21 @@ CARET_HOLD = 1.0
 class EmulatedModem:
     """One modem: its ports (two for Quectel: "usbmodem" and "usbat"), its SIM and its memories."""
 
-    def __init__(self, number: str, network: Any, boot_lines: bool = True, vendor: str = "generic") -> None:
+    def __init__(self, number: str, network: Any, boot_lines: bool = True, vendor: str = "generic",
+                 reenumerate: bool = False, delivery: str = "vendor") -> None:
+        """``reenumerate``: every restart takes the ports away and back (a USB modem); ``delivery`` "cmti" or
+        "cmt": the +CNMI it powers up with (a saved profile), "vendor": the vendor's own."""
+        if delivery not in ("vendor", "cmti", "cmt"):
+            raise ValueError(f"modem delivery {delivery!r}: expected vendor, cmti or cmt")
         self.number = number
+        self.reenumerate = reenumerate
+        self.delivery = delivery
         self.network = network
         self.vendor = vendor_profile(vendor)
         self.imsi = "00101" + "".join(ch for ch in number if ch.isdigit())[-10:].rjust(10, "0")
         names = ["usbmodem", "usbat"] if self.vendor.urc_port else ["usbmodem"]
         self.port_names = names
-        self.ports = [PtyPort(f"modem {number}" + ("" if i == 0 else f" {name}"), self._reader(i))
-                      for i, name in enumerate(names)]
-        self.port = self.ports[0]
+        self.usb = UsbPorts(f"modem {number}", names, [self._reader(i) for i in range(len(names))])
         self._bufs = [b""] * len(names)
         first = 0 if self.vendor.name in ("quectel", "simcom") else 1
         mems = {m for group in self.vendor.memories for m in group} | {"SR"}
@@ -72,10 +78,12 @@ class EmulatedModem:
 
     def _power_up(self) -> None:
         """What a modem holds after power-up: factory settings on every port, the vendor's storages and +CNMI."""
-        self.settings = [Settings() for _ in self.ports]
-        self.saved = [Settings() for _ in self.ports]
+        self.settings = [Settings() for _ in self.port_names]
+        self.saved = [Settings() for _ in self.port_names]
         self.cpms = list(self.vendor.default_memories)
         self.cnmi: tuple[int, ...] = self.vendor.cnmi_default
+        if self.delivery != "vendor":  # indications at once (<mode> 2), stored (+CMTI) or routed (+CMT)
+            self.cnmi = ((2, 1 if self.delivery == "cmti" else 2) + (0,) * 3)[:len(self.vendor.cnmi_default)]
         self.urc_port_name = "usbat"
         self.curc = True
         self.cfun = 1
@@ -84,7 +92,7 @@ class EmulatedModem:
         self._held: list[tuple[str, ...]] = []
 
     def start(self) -> dict[str, Any]:
-        paths = [p.start() for p in self.ports]
+        paths = self.usb.plug()
         self._worker.start()
         self.network.register(self.number, self.receive)
         if self.boot_lines:
@@ -99,8 +107,7 @@ class EmulatedModem:
         self._stopping.set()
         self._commands.put(None)
         self._worker.join(timeout=2)
-        for port in self.ports:
-            port.stop()
+        self.usb.stop()
 
     # ------------------------------------------------------------------ power
     def _boot_lines(self) -> None:
@@ -109,21 +116,31 @@ class EmulatedModem:
         if self.vendor.caret_reports:
             self._caret(f"^RSSI: {self.rssi}", self._hcsq(), "^MODE: 7,17")
 
-    def restart(self, down: float = 0.5) -> None:
-        """Go down for ``down`` seconds (commands unanswered, messages held by the network), then boot afresh."""
+    @property
+    def ports(self) -> list[PtyPort]:
+        return self.usb.ports
+
+    def restart(self, down: float = 0.5, reenumerate: bool | None = None) -> None:
+        """Go down for ``down`` seconds (commands unanswered, messages held by the network), then boot afresh;
+        ``reenumerate`` (default: the modem's own): the ports go away meanwhile and come back, as on USB."""
         with self._lock:
             self.booting = True
             self._power_up()
-        threading.Thread(target=self._come_back, args=(down,), name="modem restart", daemon=True).start()
+        again = self.reenumerate if reenumerate is None else reenumerate
+        if again:
+            self.usb.unplug()
+        threading.Thread(target=self._come_back, args=(down, again), name="modem restart", daemon=True).start()
 
     def restart_later(self) -> None:
         """AT+CFUN=1,1: the OK goes out first, then the modem resets."""
         self._commands.put((-1, "restart"))
 
-    def _come_back(self, down: float) -> None:
+    def _come_back(self, down: float, plug: bool) -> None:
         if self._stopping.wait(down):
             return
         with self._lock:
+            if plug:
+                self.usb.plug()
             self._bufs = [b""] * len(self.ports)
             self._boot_lines()
             self.booting = False
@@ -339,39 +356,14 @@ class EmulatedModem:
 
     # ------------------------------------------------------------------ control socket
     def commands(self) -> dict[str, CommandHandler]:
-        def inbox(req: dict[str, Any]) -> dict[str, Any]:
-            with self._lock:
-                return {"messages": [{"memory": mem, "index": i, "status": st.status,
-                                      "sender": getattr(st.item, "sender", None)}
-                                     for mem, slots in sorted(self.store.slots.items()) for i, st in sorted(slots.items())]}
+        from harness.emulator.modem_control import control_commands
 
-        def slow(req: dict[str, Any]) -> dict[str, Any]:
-            self.slow = float(req.get("seconds", 0))
-            return {"slow": self.slow}
-
-        def restart(req: dict[str, Any]) -> dict[str, Any]:
-            self.restart(float(req.get("down", 0.5)))
-            return {"restarting": True, "down": float(req.get("down", 0.5))}
-
-        def signal(req: dict[str, Any]) -> dict[str, Any]:
-            self.set_signal(int(req["rssi"]))
-            return {"rssi": self.rssi}
-
-        def state(req: dict[str, Any]) -> dict[str, Any]:
-            with self._lock:
-                return {"vendor": self.vendor.name, "booting": self.booting, "cnmi": list(self.cnmi), "cpms": self.cpms,
-                        "urc_port": self.urc_port_name, "cmgf": [s.cmgf for s in self.settings],
-                        "ports": self.port_names}
-
-        def fault(req: dict[str, Any]) -> dict[str, Any]:
-            return apply_fault(self.ports[int(req.get("port", 0))], req)
-
-        return {"modem_inbox": takes("")(inbox), "modem_slow": takes("seconds")(slow),
-                "modem_restart": takes("[down=0.5]")(restart), "modem_signal": takes("rssi")(signal),
-                "modem_state": takes("")(state), "modem_fault": takes(FAULT_USAGE + " [port=0]")(fault)}
+        return control_commands(self)
 
 
 def modem_service(phone: Any, options: dict[str, Any]) -> EmulatedModem:
     """Factory for the emulator host: the modem whose SIM holds ``options['modem_number']``."""
     return EmulatedModem(options.get("modem_number") or "+15550100", phone.sms,
-                         vendor=options.get("modem_vendor") or "generic")
+                         vendor=options.get("modem_vendor") or "generic",
+                         reenumerate=bool(options.get("modem_reenumerate")),
+                         delivery=options.get("modem_delivery") or "vendor")

@@ -59,8 +59,7 @@ def _joined(parts: list[Part], total: int) -> Sms:
         else:
             run += part.deliver.payload
     pieces.append(payload_text(alphabet, run))
-    stamps = [p.deliver.timestamp for p in parts]
-    newest: datetime = max(stamps)
+    newest: datetime | None = max((p.deliver.timestamp for p in parts if p.deliver.timestamp), default=None)
     status = "REC UNREAD" if any(p.status == "REC UNREAD" for p in parts) else parts[0].status
     stored = tuple(sorted({p.index for p in parts if p.index >= 0}))
     return Sms(stored[0] if stored else -1, status, str(first.deliver.sender), newest, "".join(pieces),

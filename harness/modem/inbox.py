@@ -1,9 +1,11 @@
 """Reading, re-reading and deleting messages in the modem's mode: PDU (27.005 3.1) or text (27.005 4.1).
 
-In PDU mode each stored or delivered PDU is decoded (``harness.modem.pdu``)
-and multipart messages are joined (``harness.modem.concat``); a PDU that
-does not decode is kept aside as a one-line note (index and problem, never
-its content) so one damaged message does not hide the code in another.
+In PDU mode each stored or delivered PDU is decoded (``harness.modem.pdu``);
+in text mode each header and its data (hex for UCS2, 8-bit and multipart
+parts, ``harness.modem.textmode``). Multipart messages are joined
+(``harness.modem.concat``) in both modes. A message that does not decode is
+kept aside as a one-line note (index and problem, never its content) so one
+damaged message does not hide the code in another.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import time
 from typing import TYPE_CHECKING
 
 from harness.errors import HarnessTimeout, quote_seen
-from harness.modem.at import (Delivery, ModemError, Sms, cmt_pdu_length, parse_cmgl, parse_cmt_header,
-                              parse_pdu_listing)
+from harness.modem.at import Delivery, ModemError, Sms, cmt_pdu_length, parse_pdu_listing
 from harness.modem.concat import Part, assemble
 from harness.modem.pdu import PduError, decode_deliver
+from harness.modem.textmode import TextHeader, could_be_hex, parse_text_header, parse_text_listing, text_deliver
 
 if TYPE_CHECKING:
     from harness.modem.modem import GsmModem
@@ -40,6 +42,21 @@ def _hex_only(line: str) -> str:
     read gives it again.
     """
     return "".join(ch for ch in line if ch in _HEX)
+
+
+def _text_message(header: TextHeader, index: int, data: str, final: bool,
+                  source: Delivery | None = None) -> Part | Sms | None:
+    """One text-mode message: a decoded part; its data as it stands when the modem gives nothing to check
+    it by (+CSDH=0); or None when only AT+CMGR can say whether its data is hex (not ``final``)."""
+    if header.fo is None or header.dcs is None:
+        if could_be_hex(header, data) and not final:
+            return None
+        if could_be_hex(header, data) or header.length is None:
+            return Sms(index, header.status, header.sender, header.timestamp, data,
+                       sources=(source,) if source else ())
+    deliver = text_deliver(header, data)
+    assert deliver is not None  # <fo>/<dcs> known, or the data cannot be hex
+    return Part(deliver, index, header.status, source)
 
 
 class Inbox:
@@ -74,35 +91,71 @@ class Inbox:
                 damaged.append(index)
         return parts, damaged
 
-    def _read_again(self, damaged: list[int], deadline: float, limit: int = REREAD_MESSAGES,
-                    per_read: float | None = None) -> list[Part]:
-        """Messages damaged on the line read one by one (AT+CMGR: a short answer), a few tries each."""
+    def _text_parts(self, rows: list[tuple[TextHeader | None, int, str]], final: bool
+                    ) -> tuple[list[Part], list[Sms], list[int]]:
+        """Text-mode rows decoded; and the indexes to read again by AT+CMGR: damaged, or hex without <fo>/<dcs>.
+
+        ``final``: the rows are AT+CMGR's own, so data still without <fo>/<dcs> is taken as text.
+        """
         parts: list[Part] = []
+        texts: list[Sms] = []
+        again: list[int] = []
+        for header, index, data in rows:
+            if header is None:
+                again += [index] if index >= 0 else []
+                continue
+            if header.report or header.status not in ("REC UNREAD", "REC READ"):
+                continue  # a status report or a stored SMS-SUBMIT, not a message to us
+            try:
+                got = _text_message(header, index, data, final)
+            except ModemError as exc:
+                self._note(f"message {index}", exc)
+                again.append(index)
+                continue
+            if isinstance(got, Part):
+                parts.append(got)
+            elif got is not None:
+                texts.append(got)
+            else:
+                again.append(index)
+        return parts, texts, again
+
+    def _read_again(self, damaged: list[int], deadline: float, limit: int = REREAD_MESSAGES,
+                    per_read: float | None = None) -> tuple[list[Part], list[Sms]]:
+        """Messages read one by one (AT+CMGR: a short answer, with <fo>/<dcs> in text mode), a few tries each."""
+        parts: list[Part] = []
+        texts: list[Sms] = []
         for index in damaged[:limit]:
             for _ in range(REREAD_TRIES):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return parts
+                    return parts, texts
                 try:
                     lines = self.modem.command(f"AT+CMGR={index}", timeout=min(per_read or self.modem.timeout, remaining))
                 except (ModemError, HarnessTimeout):
                     continue
-                rows = [(index, status, length, pdu) for _, status, length, pdu
-                        in parse_pdu_listing(lines, prefix="+CMGR:")]
-                got, bad = self._parts(rows)
-                if got and not bad:
+                if self.modem.mode == "pdu":
+                    rows = [(index, status, length, pdu) for _, status, length, pdu
+                            in parse_pdu_listing(lines, prefix="+CMGR:")]
+                    got, bad = self._parts(rows)
+                    more: list[Sms] = []
+                else:
+                    rows_t = [(h, index, data) for h, _, data in parse_text_listing(lines, prefix="+CMGR:")]
+                    got, more, bad = self._text_parts(rows_t, final=True)
+                if (got or more) and not bad:
                     parts += got
+                    texts += more
                     break
-        return parts
+        return parts, texts
 
     def _delivered_parts(self, deliveries: list[Delivery]) -> tuple[list[Part], list[Sms]]:
         parts, texts = [], []
-        for d in deliveries:  # delivered once: no second read, the PDU must decode as it came
+        for d in deliveries:  # delivered once: no second read, the message must decode as it came
             length = cmt_pdu_length(d.header)
             try:
                 if length is None:
-                    sender, stamp = parse_cmt_header(d.header)
-                    texts.append(Sms(-1, "REC UNREAD", sender, stamp, d.body, sources=(d,)))
+                    got = _text_message(parse_text_header(d.header), -1, d.body, final=True, source=d)
+                    (parts if isinstance(got, Part) else texts).append(got)  # type: ignore[arg-type]
                 else:
                     parts.append(Part(decode_deliver(d.body, length), source=d))
             except ModemError as exc:
@@ -113,27 +166,27 @@ class Inbox:
                  delivered: list[Delivery] | None = None) -> list[Sms]:
         """The stored messages with ``status`` and the ``delivered`` ones, multipart ones joined."""
         budget = timeout or max(self.modem.timeout, 10)
+        deadline = time.monotonic() + budget
+        texts: list[Sms] = []
         if self.modem.mode == "pdu":
-            deadline = time.monotonic() + budget
             rows = parse_pdu_listing(self.modem.command(f"AT+CMGL={_TEXT_STATUS.get(status, status)}", budget))
             parts, damaged = self._parts(rows)
-            parts += self._read_again(damaged, deadline)
-            texts: list[Sms] = []
         else:
-            texts = parse_cmgl(self.modem.command(f'AT+CMGL="{status}"', timeout=budget))
-            parts = []
+            listing = parse_text_listing(self.modem.command(f'AT+CMGL="{status}"', timeout=budget))
+            parts, texts, damaged = self._text_parts(listing, final=False)
+        limit = REREAD_MESSAGES if self.modem.mode == "pdu" else len(damaged)  # text mode: hex rows are read again
+        got, more = self._read_again(damaged, deadline, limit=limit)
         more_parts, more_texts = self._delivered_parts(delivered or [])
-        joined, self.pending = assemble(parts + more_parts, self.first_seen, time.monotonic(), self.part_timeout)
-        return texts + more_texts + joined
+        joined, self.pending = assemble(parts + got + more_parts, self.first_seen, time.monotonic(), self.part_timeout)
+        return texts + more + more_texts + joined
 
     def reread(self, sms: Sms, regex: re.Pattern[str], timeout: float) -> str | None:
         """The code in a second, independent read of a stored message (every part again by AT+CMGR)."""
         deadline = time.monotonic() + timeout
-        if self.modem.mode != "pdu" or sms.coding == "text":
-            lines = self.modem.command(f"AT+CMGR={sms.stored[0]}", timeout=timeout)
-            body = lines[1] if len(lines) > 1 and lines[0].startswith("+CMGR:") else ""
+        parts, texts = self._read_again(list(sms.stored), deadline, limit=len(sms.stored), per_read=timeout)
+        if sms.coding == "text":
+            body = texts[0].body if len(texts) == 1 and not parts else ""
         else:
-            parts = self._read_again(list(sms.stored), deadline, limit=len(sms.stored), per_read=timeout)
             joined, _ = assemble(parts, {}, 0.0, 0.0)
             whole = [m for m in joined if not m.missing and m.parts == sms.parts]
             body = whole[0].body if len(whole) == 1 else ""

@@ -95,7 +95,7 @@ class Deliver:
     sender: Address
     protocol_id: int
     coding: DataCoding
-    timestamp: datetime
+    timestamp: datetime | None  # None only from a text-mode header without one
     header: tuple[tuple[int, bytes], ...]  # the user data header's information elements (IEI, data)
     payload: bytes   # the user data after the header: septet codes (GSM 7-bit) or octets (8-bit, UCS2)
     more_messages: bool
@@ -221,6 +221,30 @@ def _header(data: bytes, offset: int) -> tuple[tuple[int, bytes], ...]:
     return tuple(out)
 
 
+def user_data(first: int, coding: DataCoding, udl: int, ud: bytes, ud_at: int = 0
+              ) -> tuple[tuple[tuple[int, bytes], ...], bytes]:
+    """TP-UD split into the header's elements and the payload (23.040 9.2.3.24), as PDU and text mode give it.
+
+    ``first`` is the first octet (its TP-UDHI bit says a header leads), ``udl`` the TP-UDL (septets for
+    GSM 7-bit, else octets), ``ud_at`` where ``ud`` starts (for errors).
+    """
+    header: tuple[tuple[int, bytes], ...] = ()
+    used = 0  # octets of the header, its length octet included
+    if first & 0x40:
+        if not ud:
+            raise PduError(ud_at, "TP-UDHL", "header indicated but no user data")
+        used = ud[0] + 1
+        if used > len(ud):
+            raise PduError(ud_at, "TP-UDHL", f"header of {ud[0]} octets is longer than the user data")
+        header = _header(ud[1:used], ud_at + 1)
+    if coding.alphabet == "gsm7":
+        skip = (used * 8 + 6) // 7  # the header padded to a septet boundary
+        if skip > udl:
+            raise PduError(ud_at, "TP-UDHL", f"header of {used} octets is longer than {udl} septets")
+        return header, bytes(gsm7.unpack_septets(ud, udl)[skip:])
+    return header, ud[used:]
+
+
 def decode_deliver(pdu: str, length: int | None = None) -> Deliver:
     """One SMS-DELIVER from its hex form as +CMGR/+CMGL/+CMT give it (27.005 3.1: SC address, then the TPDU).
 
@@ -255,21 +279,6 @@ def decode_deliver(pdu: str, length: int | None = None) -> Deliver:
         raise PduError(udl_at, "TP-UDL", f"{udl} {'septets' if septets else 'octets'} is over the limit")
     ud_at = r.pos
     ud = r.take((udl * 7 + 7) // 8 if septets else udl, "TP-UD")
-    header: tuple[tuple[int, bytes], ...] = ()
-    used = 0  # octets of the header, its length octet included
-    if first & 0x40:
-        if not ud:
-            raise PduError(ud_at, "TP-UDHL", "header indicated but no user data")
-        used = ud[0] + 1
-        if used > len(ud):
-            raise PduError(ud_at, "TP-UDHL", f"header of {ud[0]} octets is longer than the user data")
-        header = _header(ud[1:used], ud_at + 1)
-    if septets:
-        skip = (used * 8 + 6) // 7  # the header padded to a septet boundary
-        if skip > udl:
-            raise PduError(ud_at, "TP-UDHL", f"header of {used} octets is longer than {udl} septets")
-        payload = bytes(gsm7.unpack_septets(ud, udl)[skip:])
-    else:
-        payload = ud[used:]
+    header, payload = user_data(first, coding, udl, ud, ud_at)
     return Deliver(smsc, sender, pid, coding, stamp, header, payload, more_messages=not first & 0x04,
                    reply_path=bool(first & 0x80), status_report=bool(first & 0x20))

@@ -129,8 +129,12 @@ def initialise(modem: GsmModem, boot_timeout: float) -> None:
         except ModemError as exc:
             modem.log.write("!!", f"{modem.profile.name} set-up {command} refused: {exc}")
     modem.mode = modem._choose_mode(deadline, boot_timeout)
-    for command in ('AT+CSCS="GSM"', "AT+CSDH=0") if modem.mode == "text" else ():
-        modem._setup(command, deadline, boot_timeout)
+    if modem.mode == "text":
+        modem._setup('AT+CSCS="GSM"', deadline, boot_timeout)
+        try:  # <fo> and <dcs> in the headers say when the data is hex (UCS2, 8-bit, a multipart message's parts)
+            modem._setup("AT+CSDH=1", deadline, boot_timeout)
+        except ModemError as exc:
+            modem.log.write("!!", f"AT+CSDH=1 refused ({exc}): text-mode messages are read as they stand")
     current = re.findall(r'"([^"]+)"', " ".join(_ask(modem, "AT+CPMS?", deadline)))
     storages = " ".join(modem._setup("AT+CPMS=?", deadline, boot_timeout, wanted="+CPMS: (...)"))
     command = storage_command(storages, modem.profile, current[2] if len(current) >= 3 else None)

@@ -27,23 +27,11 @@ CNMI_DIRECT = {"cinterion": "AT+CNMI=2,2,0,0"}
 pytestmark = [pytest.mark.profile("lumia-520"), pytest.mark.theme("dark")]
 
 
-#: What the driver on main cannot do yet (issue 20's driver side), as strict xfails: each starts failing the
-#: suite the day the driver learns it, so the mark goes with the fix.
-TEXT_UCS2 = "in text mode the driver does not read UCS2/UDH data, given as hex octets (27.005 3.1 <data>)"
-TEXT_RESTART = "the driver does not set a restarted modem up again (text-mode AT+CMGL meets +CMS ERROR: 304)"
-
-
-def _vendor_params(modes=("pdu", "text"), number: str = LOCALISED_NUMBER, text_gap: str | None = TEXT_UCS2) -> list:
-    params = []
-    for vendor in VENDORS:
-        for mode in modes:
-            gap = text_gap if mode == "text" else None
-            marks = [pytest.mark.emulator(modem_vendor=vendor, modem_number=number, animation_ms=0, signin_delay=0.2,
-                                          boot_time=0.5)]
-            if gap:
-                marks.append(pytest.mark.xfail(strict=True, reason=gap))
-            params.append(pytest.param(vendor, mode, id=f"{vendor}-{mode}", marks=marks))
-    return params
+def _vendor_params(modes=("pdu", "text"), number: str = LOCALISED_NUMBER) -> list:
+    return [pytest.param(vendor, mode, id=f"{vendor}-{mode}",
+                         marks=pytest.mark.emulator(modem_vendor=vendor, modem_number=number, animation_ms=0,
+                                                    signin_delay=0.2, boot_time=0.5))
+            for vendor in VENDORS for mode in modes]
 
 
 def _modem(device, artifacts, mode: str) -> GsmModem:
@@ -67,7 +55,7 @@ def test_ucs2_two_part_code_from_microsoft_by_cmti(vendor, mode, flow, account, 
     assert [m["sender"] for m in sent] == ["Microsoft"] and len(sent[0]["body"]) > 70  # two UCS2 parts
 
 
-@pytest.mark.parametrize("vendor,mode", _vendor_params(number="+15550100", text_gap=None))
+@pytest.mark.parametrize("vendor,mode", _vendor_params(number="+15550100"))
 def test_gsm7_code_from_the_short_code_by_cmti(vendor, mode, flow, account, device, artifacts, emulator_control) -> None:
     modem = _modem(device, artifacts, mode)
     try:
@@ -90,24 +78,30 @@ def test_ucs2_two_part_code_handed_over_by_cmt(vendor, mode, flow, account, devi
         modem.close()
 
 
-def _restart_while_waiting(emulator_control, down: float, done: threading.Event, seen: list) -> None:
+def _restart_while_waiting(emulator_control, down: float, reenumerate: bool, done: threading.Event,
+                           seen: list) -> None:
     """Restart the modem once the code is on its way (the code entry screen shows: the flow waits for it)."""
     deadline = time.monotonic() + 120
     while not done.is_set() and time.monotonic() < deadline:
         if emulator_control.call("state")["state"]["screen"] == "two_step_code":
-            emulator_control.call("modem_restart", down=down)
+            emulator_control.call("modem_restart", down=down, reenumerate=reenumerate)
             seen.append(time.monotonic())
             return
         done.wait(0.05)
 
 
 @pytest.mark.account("localised")
-@pytest.mark.parametrize("vendor,mode", _vendor_params(text_gap=TEXT_RESTART))
-def test_modem_restarts_while_the_flow_waits_for_the_code(vendor, mode, flow, account, device, artifacts, emulator_control) -> None:
-    modem = _modem(device, artifacts, mode)
+@pytest.mark.parametrize("reenumerate", [False, True], ids=["in-place", "port-goes-and-comes-back"])
+@pytest.mark.parametrize("vendor,mode", _vendor_params())
+def test_modem_restarts_while_the_flow_waits_for_the_code(vendor, mode, reenumerate, flow, account, device, artifacts,
+                                                         emulator_control) -> None:
+    """In place (boot lines), or as a USB modem: its port (a stable name) goes away and comes back."""
+    log_path = artifacts.claim(f"modem-{mode}.log")
+    modem = GsmModem(device.endpoints["modem"], mode=mode, log_path=log_path)
     emulator_control.call("sms_delay", seconds=4)  # the code reaches the modem only after it is back from its restart
     done, seen = threading.Event(), []
-    watcher = threading.Thread(target=_restart_while_waiting, args=(emulator_control, 1.5, done, seen), daemon=True)
+    watcher = threading.Thread(target=_restart_while_waiting, args=(emulator_control, 1.5, reenumerate, done, seen),
+                               daemon=True)
     watcher.start()
     try:
         _signed_in(flow, account, modem, device)
@@ -119,3 +113,5 @@ def test_modem_restarts_while_the_flow_waits_for_the_code(vendor, mode, flow, ac
     assert seen, "the modem was never restarted (the flow never reached the code entry screen)"
     # The restart put the modem back to power-up settings; the driver set it up again in its own mode.
     assert state["cmgf"][0] == (0 if mode == "pdu" else 1), state
+    log = log_path.read_text(encoding="utf-8")
+    assert "setting it up again" in log and ("port went away" in log) == reenumerate, "not the restart it went through"
