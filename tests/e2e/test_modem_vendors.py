@@ -97,7 +97,7 @@ def test_modem_restarts_while_the_flow_waits_for_the_code(vendor, mode, reenumer
                                                          emulator_control) -> None:
     """In place (boot lines), or as a USB modem: its port (a stable name) goes away and comes back."""
     log_path = artifacts.claim(f"modem-{mode}.log")
-    modem = GsmModem(device.endpoints["modem"], mode=mode, log_path=log_path)
+    modem = GsmModem(SerialPort(device.endpoints["modem"]), mode=mode, log_path=log_path).open()
     emulator_control.call("sms_delay", seconds=4)  # the code reaches the modem only after it is back from its restart
     done, seen = threading.Event(), []
     watcher = threading.Thread(target=_restart_while_waiting, args=(emulator_control, 1.5, reenumerate, done, seen),
