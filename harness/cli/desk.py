@@ -21,6 +21,7 @@ from harness.errors import HarnessError
 from harness.handset import KEYCODES
 from harness.lab.chosen import ChosenHandset
 from harness.modem.modem import DEFAULT_CODE_PATTERN
+from harness.modem.options import add_modem_options, chosen_options
 
 _ACCESS_CODE = re.compile(DEFAULT_CODE_PATTERN)  # what `harness sms` masks unless --show-codes
 
@@ -58,6 +59,7 @@ def add_desk_parsers(sub: Any) -> None:
     parsers["sms"].add_argument("--port", metavar="URL", help="pyserial URL of the modem (default: the inventory's)")
     parsers["sms"].add_argument("--show-codes", action="store_true", help="do not mask access codes")
     parsers["sms"].add_argument("--delete", action="store_true", help="delete what was listed")
+    add_modem_options(parsers["sms"])
     parsers["power"].add_argument("action", choices=("on", "off", "cycle", "state"))
     parsers["power"].add_argument("--switch", metavar="SPEC", help="lcus:PORT#CHANNEL or uhubctl:HUB#PORT (default: the inventory's)")
     parsers["power"].add_argument("--off-seconds", type=float, default=3.0)
@@ -172,15 +174,15 @@ def _console(args: argparse.Namespace, url: str) -> int:
 
 def _cmd_sms(args: argparse.Namespace) -> int:
     with chosen_handset(args) as chosen:
-        return _sms(args, chosen.port("modem", args.port))
+        return _sms(args, chosen.port("modem", args.port), chosen_options(args, chosen.entry))
 
 
-def _sms(args: argparse.Namespace, url: str) -> int:
+def _sms(args: argparse.Namespace, url: str, options: dict[str, Any]) -> int:
     from harness.modem import GsmModem
     from harness.serial_port import SerialPort
 
     args.stage(f"talking to the modem at {url}")
-    with GsmModem(SerialPort(url)) as modem:
+    with GsmModem(SerialPort(url), **options) as modem:
         messages = modem.list_messages()
         for sms in messages:
             body = sms.body if args.show_codes else _ACCESS_CODE.sub(lambda m: "•" * len(m.group(0)), sms.body)

@@ -46,6 +46,12 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--modem-number", help="the emulated modem's SIM number (default: first two-step demo account's)")
     p.add_argument("--modem-vendor", default="generic", choices=("generic", "quectel", "huawei", "simcom", "cinterion"),
                    help="whose modem the emulated one behaves like (identification, storages, URC port, error words)")
+    p.add_argument("--modem-delivery", default="vendor", choices=("vendor", "cmti", "cmt"),
+                   help="how the emulated modem hands over new messages until a client sets +CNMI: stored and "
+                        "announced by +CMTI, or routed straight by +CMT (default: the vendor's power-up +CNMI)")
+    p.add_argument("--modem-reenumerate", action="store_true",
+                   help="every modem restart takes its port away and brings it back, as a USB modem's does "
+                        "(the endpoint is a stable name, like /dev/serial/by-id)")
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
     p.add_argument("--mail-to", type=_mail_to, metavar="lmtp://HOST:PORT",
                    help="hand e-mail (access codes) to this mail server over LMTP instead of a Maildir")
@@ -114,6 +120,7 @@ def _host_options(args: argparse.Namespace) -> Any:
                        mail_to=args.mail_to,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
                        modem_number=args.modem_number, modem_vendor=args.modem_vendor,
+                       extra={"modem_delivery": args.modem_delivery, "modem_reenumerate": args.modem_reenumerate},
                        trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
 
 
@@ -163,7 +170,8 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
     """The flags of this command that every handset of a rack gets too."""
     out = ["--animation-ms", str(args.animation_ms), "--boot-time", str(args.boot_time),
            "--signin-delay", str(args.signin_delay), "--toast-interval", str(args.toast_interval),
-           "--adb-maxdata", str(args.adb_maxdata), "--modem-vendor", args.modem_vendor]
+           "--adb-maxdata", str(args.adb_maxdata), "--modem-vendor", args.modem_vendor,
+           "--modem-delivery", args.modem_delivery] + (["--modem-reenumerate"] if args.modem_reenumerate else [])
     for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
                         ("--accounts", args.accounts), ("--mail-dir", args.mail_dir), ("--mail-to", args.mail_to),
                         ("--font", args.font)):

@@ -25,6 +25,7 @@ from harness.errors import HarnessError, HarnessTimeout
 from harness.flows.codes import CodesByAccount
 from harness.flows.imap_codes import is_inbox_url
 from harness.lab.chosen import ChosenHandset
+from harness.modem.options import add_modem_options, chosen_options
 from harness.secrets import redact
 
 EXIT_OK, EXIT_ERROR, EXIT_FAILED, EXIT_TIMEOUT, EXIT_STUCK, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
@@ -62,6 +63,7 @@ def add_run_arguments(p: argparse.ArgumentParser, account_required: bool) -> Non
     p.add_argument("--modem", metavar="URL", help="pyserial URL of the modem that receives codes by text "
                    "(default: the handset's own, e.g. the emulator's)")
     p.add_argument("--modem-number", metavar="NUMBER", help="the modem's number when its SIM does not say (AT+CNUM)")
+    add_modem_options(p)
     p.add_argument("--inbox", type=_inbox_arg, metavar="MAILDIR|URL", help="where codes by e-mail arrive: imaps://USER@HOST[:PORT]/FOLDER "
                    "(or imap://), read over IMAP; or a Maildir (on emulator:// the folder where the emulator delivers "
                    "mail, one Maildir per address)")
@@ -144,7 +146,7 @@ def _emulator_uri(uri: str, args: argparse.Namespace, account: Credentials | Non
     return with_options(uri, **extra)
 
 
-def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path) -> tuple[CodesByAccount, Any]:
+def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path, entry: Any = None) -> tuple[CodesByAccount, Any]:
     """The run's code sources from --code/--modem/--inbox and the handset's endpoints, and the modem opened for them."""
     from harness.flows.codes import SmsCodeSource
 
@@ -162,7 +164,7 @@ def _code_sources(args: argparse.Namespace, opened: Any, run_dir: Path) -> tuple
         from harness.modem import GsmModem
         from harness.serial_port import SerialPort
 
-        modem = GsmModem(SerialPort(url), log_path=run_dir / "modem.log").open()
+        modem = GsmModem(SerialPort(url), log_path=run_dir / "modem.log", **chosen_options(args, entry)).open()
         stated = args.modem_number or (None if args.modem else opened.endpoints.get("modem_number"))
         sms = SmsCodeSource(modem, number=stated)
     return CodesByAccount(method, sms, inbox, mail_root, imap=imap), modem
@@ -253,7 +255,7 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
     modem = console = None
     try:
         console = console_log(opened, run_dir)
-        codes, modem = _code_sources(args, opened, run_dir)
+        codes, modem = _code_sources(args, opened, run_dir, chosen.entry)
         run = FlowRunner(opened.handset, screen_library(args.screens), artifacts, timeout=args.timeout, on_step=show_step, on_note=_note,
                          scale=opened.profile.scale if opened.profile else None)
         ctx = FlowContext(account, additional, previous, codes, dict(getattr(args, "param", None) or {}))

@@ -30,9 +30,10 @@ OPTIONS = {
     "toast_interval": "--toast-interval", "boot_time": "--boot-time", "signin_delay": "--signin-delay",
     "screen": "--screen", "accounts": "--accounts", "modem_number": "--modem-number", "serial": "--serial",
     "mail_dir": "--mail-dir", "mail_to": "--mail-to", "adb_maxdata": "--adb-maxdata", "font": "--font", "modem_vendor": "--modem-vendor",
+    "modem_delivery": "--modem-delivery", "modem_reenumerate": "--modem-reenumerate",
 }
 #: Flags that take no value: ``toasts=1`` (or true/yes/on/empty) gives ``--toasts``, anything else leaves it off.
-_SWITCHES = {"--toasts"}
+_SWITCHES = {"--toasts", "--modem-reenumerate"}
 _TRUE = ("1", "true", "yes", "on", "")
 
 

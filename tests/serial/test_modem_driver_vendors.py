@@ -101,14 +101,26 @@ def test_a_modem_restart_in_the_middle_of_the_wait(vendor_emulator: tuple, mode:
     assert "setting it up again" in log and ("port went away" in log) == reenumerate
 
 
-def test_harness_sms_shows_a_two_part_message_joined_with_its_code_masked(vendor_emulator: tuple) -> None:
+@pytest.mark.parametrize("how", ["auto", "text-by-flag", "text-by-inventory"])
+def test_harness_sms_shows_a_two_part_message_joined_with_its_code_masked(vendor_emulator: tuple, how: str,
+                                                                          tmp_path: Path) -> None:
+    """In the mode the modem is read in by default (PDU), or in text mode as --modem-mode or the inventory say."""
     vendor, proc = vendor_emulator
     sender, body, code = MESSAGES["ucs2-2part"]
     with ControlClient.for_endpoints(proc.endpoints) as control:
         control.call("sms_send", to=proc.endpoints["modem_number"], sender=sender, body=body)
-    run = [sys.executable, "-m", "harness", "sms", "--port", proc.endpoints["modem"]]
-    out = subprocess.run(run, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
+        run = [sys.executable, "-m", "harness", "sms", "--port", proc.endpoints["modem"]]
+        if how == "text-by-flag":
+            run += ["--modem-mode", "text"]
+        elif how == "text-by-inventory":
+            rack = tmp_path / "rack.toml"
+            rack.write_text(f'[[handset]]\nname = "bench-1"\nprofile = "lumia-520"\nuri = "adb-tcp://127.0.0.1:9"\n'
+                            f'modem = "{proc.endpoints["modem"]}"\nmodem_mode = "text"\nmodem_profile = "{vendor}"\n',
+                            encoding="utf-8")
+            run = [sys.executable, "-m", "harness", "sms", "--device", "bench-1", "--inventory", str(rack)]
+        out = subprocess.run(run, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert control.call("modem_state")["cmgf"][0] == (0 if how == "auto" else 1)  # the mode it was read in
     masked = body.replace(code, "•" * len(code))
     (line,) = [line for line in out.stdout.splitlines() if "Microsoft" in line]
     assert "[2 parts]" in line and line.endswith(masked) and code not in out.stdout + out.stderr
@@ -116,3 +128,4 @@ def test_harness_sms_shows_a_two_part_message_joined_with_its_code_masked(vendor
     assert out.returncode == 0 and out.stdout.rstrip().endswith(body)
     out = subprocess.run(run, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "Microsoft" not in out.stdout, out.stdout
+

@@ -42,9 +42,9 @@ class Raw:
 def modem_for(tmp_path):
     started: list[tuple[EmulatorProcess, Raw]] = []
 
-    def start(vendor: str) -> tuple[EmulatorProcess, Raw]:
-        proc = EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.5", "--modem-vendor", vendor],
-                               log_path=tmp_path / f"emulator-{vendor}.log")
+    def start(vendor: str, *more: str) -> tuple[EmulatorProcess, Raw]:
+        proc = EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.5", "--modem-vendor", vendor,
+                                             *more], log_path=tmp_path / f"emulator-{vendor}-{len(started)}.log")
         proc.start()
         raw = Raw(proc.endpoints["modem"])
         started.append((proc, raw))
@@ -171,3 +171,35 @@ def test_network_delay_holds_a_message_back(modem_for) -> None:
         assert control.call("modem_inbox")["messages"] == []          # on its way, not there yet
         m.until(b'+CMTI: "SM",1\r\n', 5)
         assert time.monotonic() - sent >= 1.0
+
+
+@pytest.mark.parametrize("vendor", ["generic", "cinterion"])
+def test_emulator_options_delivery_by_cmt_and_a_port_that_goes_away_on_restart(modem_for, vendor: str) -> None:
+    """``--modem-delivery cmt``: a message comes as +CMT with no +CNMI from the client; ``--modem-reenumerate``:
+    AT+CFUN=1,1 takes the port (a stable name) away, and it comes back under the same name, booting."""
+    proc, m = modem_for(vendor, "--modem-delivery", "cmt", "--modem-reenumerate")
+    path = proc.endpoints["modem"]
+    m.ask("AT+CMGF=1")
+    with ControlClient.for_endpoints(proc.endpoints) as control:
+        control.call("sms_send", to=proc.endpoints["modem_number"], sender="69525", body="Use 1234 as code")
+        assert m.until(b"Use 1234 as code\r\n").count(b"+CMT: ") == 1
+        m.port.write(b"AT+CFUN=1,1\r")  # its OK may or may not be read before the port goes: either is right
+        deadline = time.monotonic() + 20
+        gone = False
+        while not gone:  # the port fails under its reader, and its name goes
+            assert time.monotonic() < deadline, "the port never went away"
+            try:
+                m.port.read(4096)
+            except serial.SerialException:
+                gone = True
+        m.port.close()
+        while True:
+            assert time.monotonic() < deadline, "the port never came back"
+            try:
+                m.port = serial.Serial(path, timeout=0.05)
+                break
+            except serial.SerialException:
+                control.call("modem_state")  # the emulator still answers while its modem is off the bus
+        boot = b"^SYSSTART" if vendor == "cinterion" else b"RDY"
+        m.until(boot, timeout=20)
+        assert control.call("modem_state")["plugged"] is True

@@ -34,6 +34,8 @@ class HandsetEntry:
     console: str | None = None
     modem: str | None = None
     modem_number: str | None = None
+    modem_mode: str | None = None     # auto, pdu or text (harness.modem.options)
+    modem_profile: str | None = None  # auto or a vendor profile (harness.modem.quirks)
     power: PowerSwitch | None = None
     os_version: str | None = None  # overrides the profile's
     mail: str | None = None        # a Maildir where e-mailed access codes arrive

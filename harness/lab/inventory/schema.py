@@ -17,6 +17,8 @@ A lab edits this TOML file by hand, so every mistake gets a one-line
     console = "usb-location:1-1.4:1.0"      # a pyserial URL, a path, usb-location:, usb-serial: or @name
     modem = "rfc2217://rack7:4001?ign_set_control&timeout=3"
     modem_number = "+15550100"
+    modem_mode = "auto"                     # optional: auto, pdu or text
+    modem_profile = "quectel"               # optional: auto, generic, quectel, huawei, simcom, cinterion
     power = { kind = "lcus", port = "@relay", channel = 1 }   # or { kind = "uhubctl", hub = "1-1", channel = 4 }
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from harness.errors import ConfigError
+from harness.modem.options import driver_options
 from harness.lab.inventory.entries import PORT_FIELDS, POWER_KINDS, HandsetEntry, PowerSwitch
 from harness.profiles import OS_VERSIONS, profile_names
 from harness.tomlfile import reject_unknown_keys
@@ -35,6 +38,7 @@ from harness.tomlfile import reject_unknown_keys
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _HANDSET_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str, "profile": str, "uri": str, "console": str, "modem": str, "modem_number": str,
+    "modem_mode": str, "modem_profile": str,
     "power": dict, "os_version": str, "mail": str, "control": str, "control_token": str, "tags": list,
 }
 _REQUIRED = ("name", "profile", "uri")
@@ -132,6 +136,12 @@ def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], know
             _check_port_spec(path, f"{where}.{key}", table[key], ports)
     if "modem_number" in table and not re.fullmatch(r"\+?[0-9]{3,15}", table["modem_number"]):
         raise ConfigError(path, f"{where}.modem_number", f"{table['modem_number']!r}: expected a phone number like +15550100")
+    for key in ("modem_mode", "modem_profile"):
+        if key in table:
+            try:
+                driver_options(**{key.removeprefix("modem_"): table[key]})
+            except ValueError as exc:
+                raise ConfigError(path, f"{where}.{key}", str(exc).split(": ", 1)[1]) from None
     if "os_version" in table and table["os_version"] not in OS_VERSIONS:
         raise ConfigError(path, f"{where}.os_version", f"must be one of {', '.join(OS_VERSIONS)}, got {table['os_version']!r}")
     tags = table.get("tags", [])
@@ -141,6 +151,7 @@ def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], know
     return HandsetEntry(
         name=table["name"], profile=table["profile"], uri=table["uri"], console=table.get("console"),
         modem=table.get("modem"), modem_number=table.get("modem_number"), power=power,
+        modem_mode=table.get("modem_mode"), modem_profile=table.get("modem_profile"),
         os_version=table.get("os_version"), mail=table.get("mail"), control=table.get("control"),
         control_token=table.get("control_token"), tags=tuple(tags),
     )

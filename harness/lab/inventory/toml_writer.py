@@ -50,7 +50,7 @@ def _toml_value(value: Any) -> str:
 def entry_table(entry: HandsetEntry) -> dict[str, Any]:
     """The ``[[handset]]`` table of an entry (only the fields that are set)."""
     table: dict[str, Any] = {"name": entry.name, "profile": entry.profile, "uri": entry.uri}
-    for key in ("os_version", "console", "modem", "modem_number", "mail", "control", "control_token"):
+    for key in ("os_version", "console", "modem", "modem_number", "modem_mode", "modem_profile", "mail", "control", "control_token"):
         if getattr(entry, key) is not None:
             table[key] = getattr(entry, key)
     if entry.power is not None:

@@ -1,0 +1,40 @@
+"""The modem settings a person gives: CLI choices, inventory fields, and the one-line errors for bad ones."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ConfigError
+from harness.lab.inventory import Inventory
+from harness.modem.options import driver_options
+
+RACK = '[[handset]]\nname = "bench-1"\nprofile = "lumia-520"\nuri = "adb-tcp://127.0.0.1:9"\nmodem = "/dev/null"\n'
+
+
+def test_auto_leaves_the_choice_to_the_driver_and_a_name_picks_it() -> None:
+    assert driver_options("auto", "auto") == {"mode": None, "vendor": None}
+    assert driver_options("text", "huawei") == {"mode": "text", "vendor": "huawei"}
+    with pytest.raises(ValueError, match="expected one of auto, pdu, text"):
+        driver_options("binary", None)
+
+
+def test_the_inventory_carries_the_modem_mode_and_profile() -> None:
+    inv = Inventory.loads(RACK + 'modem_mode = "pdu"\nmodem_profile = "cinterion"\n')
+    entry = inv.get("bench-1")
+    assert (entry.modem_mode, entry.modem_profile) == ("pdu", "cinterion")
+    with pytest.raises(ConfigError) as info:
+        Inventory.loads(RACK + 'modem_mode = "binary"\n')
+    assert "handset[1].modem_mode" in str(info.value) and "pdu" in str(info.value)
+
+
+def test_a_bad_modem_setting_in_the_inventory_is_a_one_line_error_naming_the_field(tmp_path: Path) -> None:
+    rack = tmp_path / "rack.toml"
+    rack.write_text(RACK + 'modem_profile = "nokia"\n', encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "harness", "sms", "--device", "bench-1", "--inventory", str(rack)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "handset[1].modem_profile" in out.stderr and "quectel" in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
