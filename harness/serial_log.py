@@ -41,17 +41,21 @@ def pdu_note(hex_text: str) -> str:
     return f"<pdu {len(hex_text.strip()) // 2} bytes, masked>"
 
 
-def mask(line: str, pdus: bool = False) -> str:
+def mask(line: str, pdus: bool = False, plain: bool = False) -> str:
     """``line`` with registered secrets, code-shaped digit runs and (``pdus``) PDUs masked, made one bounded line.
+
+    ``plain``: a line whose role the writer knows cannot carry a message (an IMEI answering AT+CGSN): only
+    registered secrets are masked, so harmless numbers stay readable.
 
     In a modem's log a PDU is masked whole, also when line noise glued it to a header or cut it: its
     text is packed (GSM 7-bit) or UCS2 hex, where masking digit runs alone would leave an unreadable,
     still leaky line.
     """
     line = redact(line)
-    if pdus:
+    if pdus and not plain:
         line = PDU_SHAPED.sub(lambda m: pdu_note(m.group(0)), line)
-    line = CODE_SHAPED.sub(lambda m: "#" * len(m.group(0)), line)
+    if not plain:
+        line = CODE_SHAPED.sub(lambda m: "#" * len(m.group(0)), line)
     if len(line) > MAX_LINE or not line.isprintable():
         line = quote_seen(line, MAX_LINE)
     return line
@@ -70,10 +74,11 @@ class SerialLog:
         self._lock = threading.Lock()
         self._file = open(self.path, "a", encoding=ENCODING, errors="replace", newline="\n") if self.path else None
 
-    def write(self, *parts: str, flush: bool = True) -> None:
+    def write(self, *parts: str, flush: bool = True, plain: bool = False) -> None:
         """One log line made of ``parts`` (for example a direction and the line), masked as a whole.
 
-        ``flush=False`` leaves it buffered for a reader that flushes once per chunk it read (``flush()``).
+        ``flush=False`` leaves it buffered for a reader that flushes once per chunk it read (``flush()``);
+        ``plain``: see ``mask``, for a line the writer has checked is one that holds no message.
         """
         if self._file is None:
             return
@@ -81,7 +86,7 @@ class SerialLog:
             with self._lock:
                 self.left_out += 1
             return
-        text = f"{time.strftime('%H:%M:%S')} {mask(' '.join(parts), self.pdus)}\n"
+        text = f"{time.strftime('%H:%M:%S')} {mask(' '.join(parts), self.pdus, plain)}\n"
         with self._lock:
             if self._file is None:
                 return

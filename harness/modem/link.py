@@ -10,6 +10,7 @@ keep the newest few. Every line is written to the masked serial log.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -50,6 +51,27 @@ class Exchange:
     def shown(self) -> list[str]:
         """The answer as errors may quote it: message texts replaced by their length."""
         return [f"[message text: {len(line)} chars]" if i in self.texts else line for i, line in enumerate(self.lines)]
+
+
+#: Commands whose answers name the modem or its SIM (27.007 5, 7.1; V.250 6.1): no message can be in them.
+IDENTITY_COMMANDS = ("AT+CGSN", "AT+GSN", "AT+CIMI", "AT+CCID", "AT+QCCID", "AT+ICCID", "AT^ICCID", "ATI",
+                     "AT+CGMI", "AT+CGMM", "AT+CGMR", "AT+GMI", "AT+GMM", "AT+GMR", "AT+CNUM")
+#: An identity answer line: an IMEI, IMSI or ICCID, bare or after its label ("+CGSN: ", "IMEI: "), or +CNUM's.
+_IDENTITY_LINE = re.compile(r'(?:[+^]?[A-Z][A-Za-z ]{0,11}:\s*)?"?[0-9]{9,20}F?"?'
+                            r'|\+CNUM: "[^"]{0,32}","\+?[0-9]{3,20}",1[0-9]{2}(?:,\d{1,3}){0,2}'
+                            r'|(?:Manufacturer|Model|Revision|\+GCAP): [A-Za-z0-9 ._+,-]{1,60}')
+#: A text-mode message header (27.005 3.4.2/3.4.3/3.4.1): fields only; its message text is the next line.
+_HEADER_LINE = re.compile(r'\+CMG[LR]: (?:\d{1,3},)?"[A-Z ]{8,10}","\+?[0-9A-Za-z ]{0,20}",(?:"[^"]{0,20}")?,'
+                          r'"\d\d/\d\d/\d\d,\d\d:\d\d:\d\d[+-]\d\d"(?:,\d{1,3})*(?:,"\+?\d{0,20}",\d{1,3},\d{1,3})?')
+
+
+def holds_no_message(command: str, line: str) -> bool:
+    """The line is, by its command and its shape, one that carries no message text: it may be logged as it
+    is (an IMEI, an ICCID, a sender's number stay readable). Anything else is masked by the usual rules."""
+    command = command.upper()
+    if command.startswith(IDENTITY_COMMANDS) and _IDENTITY_LINE.fullmatch(line):
+        return True
+    return command.startswith(("AT+CMGL", "AT+CMGR")) and _HEADER_LINE.fullmatch(line) is not None
 
 
 class ModemLink:
@@ -103,8 +125,8 @@ class ModemLink:
             del buf[MAX_LINE:]
         self.unfinished, self.unfinished_size = bytes(buf[:160]), len(buf) + self._cut
 
-    def _log(self, *parts: str) -> None:
-        self.log.write(*parts, flush=False)  # the read loop flushes once per chunk
+    def _log(self, *parts: str, plain: bool = False) -> None:
+        self.log.write(*parts, flush=False, plain=plain)  # the read loop flushes once per chunk
 
     def _log_body(self, line: str) -> None:
         """A message's text or PDU is never logged, only its size: it holds the code."""
@@ -146,7 +168,7 @@ class ModemLink:
         if ex is None or ex.done:
             self._log("<< stray", logged)
             return False
-        self._log("<<", logged)
+        self._log("<<", logged, plain=not cut and holds_no_message(ex.command, line))
         if line == ex.command:  # echo (ATE1)
             return False
         if is_final(line) or line.startswith(self.extra_errors):

@@ -129,3 +129,24 @@ def test_harness_sms_shows_a_two_part_message_joined_with_its_code_masked(vendor
     out = subprocess.run(run, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "Microsoft" not in out.stdout, out.stdout
 
+
+
+def test_the_log_shows_the_modems_identity_but_never_the_code(vendor_emulator: tuple, tmp_path: Path) -> None:
+    """IMEI and the like answer identity commands (no message can be in them): readable; so are the fields of a
+    text-mode message header; the code: nowhere."""
+    vendor, proc = vendor_emulator
+    sender, body, code = MESSAGES["gsm7"]
+    modem = GsmModem(SerialPort(proc.endpoints["modem"]), mode="text", log_path=tmp_path / "modem.log").open()
+    try:
+        imei = [line for line in modem.command("AT+CGSN") if line.strip()]
+        about = modem.command("ATI")
+        with ControlClient.for_endpoints(proc.endpoints) as control:
+            since = time.time()
+            control.call("sms_send", to=proc.endpoints["modem_number"], sender=sender, body=body)
+        assert modem.wait_for_access_code(since=since, timeout=20, poll=0.5).reveal() == code
+    finally:
+        modem.close()
+    log = (tmp_path / "modem.log").read_text(encoding="utf-8")
+    assert len(imei) == 1 and f"<< {imei[0]}" in log, log  # not "<pdu 7 bytes, masked>" nor "###############"
+    assert all(f"<< {line}" in log for line in about if line.startswith(("IMEI", "Revision"))), log
+    assert code not in log and f'"{sender}"' in log  # the header's fields readable, the text not
