@@ -126,17 +126,18 @@ def raise_for_final(line: str, command: str) -> None:
 
 
 def split_fields(text: str) -> list[str]:
-    """Comma-separated fields with quotes honoured ("a,b",1 -> [a,b, 1]); quotes removed."""
+    """Comma-separated fields with quotes honoured ("a,b",1 -> [a,b, 1]); quotes removed, spaces around fields
+    too (only spaces: in the GSM character set 0x1C is a letter, which str.strip would take for white space)."""
     fields, cur, quoted = [], [], False
     for ch in text:
         if ch == '"':
             quoted = not quoted
         elif ch == "," and not quoted:
-            fields.append("".join(cur).strip())
+            fields.append("".join(cur).strip(" "))
             cur = []
         else:
             cur.append(ch)
-    fields.append("".join(cur).strip())
+    fields.append("".join(cur).strip(" "))
     return fields
 
 

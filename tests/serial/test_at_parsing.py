@@ -45,7 +45,7 @@ def test_line_classification_never_crashes(line: str, pending: str | None) -> No
                 raise_for_final(line, "AT")
     fields = split_fields(line)
     if '"' not in line:
-        assert ",".join(fields) == ",".join(part.strip() for part in line.split(","))
+        assert ",".join(fields) == ",".join(part.strip(" ") for part in line.split(","))
     stamp = parse_scts(line)
     assert stamp is None or stamp.tzinfo is not None
 
