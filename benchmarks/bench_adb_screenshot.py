@@ -1,8 +1,9 @@
 """Screenshot round trip at 1080x1920: the harness's ADB driver vs Debian's `adb exec-out screencap`, at both
 ends of the maxdata range the emulated device can announce (4096, as older devices, and 1 MiB).
 
-Run: python benchmarks/bench_adb_screenshot.py [--frames 20] [--maxdata 4096,1048576] [--usb]
-For each maxdata one emulated handset serves both clients, one after the other, in the same run; both
+Run: python benchmarks/bench_adb_screenshot.py [--frames 20] [--maxdata 4096,1048576] [--usb] [--rounds 5]
+For each maxdata one emulated handset serves every client in the same run, in rounds where the clients
+take turns (a load that comes and goes on a shared machine then falls on all of them alike); all
 end with a numpy RGB array (what a test needs), decoded by the same functions, so the ratio compares
 the hosts. The maxdata each client negotiated is read from the device's own log (it logs what each
 host announces and what it then sends per message).
@@ -35,12 +36,22 @@ from harness.handsets import connect_handset  # noqa: E402
 _NEGOTIATED = re.compile(r"adb: a host connects with maxdata (\d+); this device announces (\d+) and sends at most (\d+)")
 
 
-def _fps(fn: Callable[[], object], frames: int) -> float:
-    fn()  # warm-up
-    started = time.perf_counter()
-    for _ in range(frames):
-        fn()
-    return frames / (time.perf_counter() - started)
+def _interleaved(clients: dict[str, tuple[Callable[[], object], int]], rounds: int) -> dict[str, float]:
+    """Frames per second of each client, timed in ``rounds`` rounds that take turns (each round runs every
+    client for its share of frames), so a load that comes and goes on a shared machine falls on all alike."""
+    spent = {name: 0.0 for name in clients}
+    done = {name: 0 for name in clients}
+    for name, (fn, _) in clients.items():
+        fn()  # warm-up
+    for i in range(rounds):
+        for name, (fn, frames) in clients.items():
+            share = frames // rounds + (1 if i < frames % rounds else 0)
+            started = time.perf_counter()
+            for _ in range(share):
+                fn()
+            spent[name] += time.perf_counter() - started
+            done[name] += share
+    return {name: done[name] / spent[name] for name in clients}
 
 
 def _plain_host(address: str, key_path: Path) -> Callable[[], int]:
@@ -109,32 +120,34 @@ def _negotiated(emu: EmulatorProcess, seen: int) -> tuple[str, int]:
 
 
 def run(maxdata: int, frames: int, usb: bool, keys: list[str], env: dict[str, str] | None,
-        key_path: Path) -> dict[str, tuple[float, str]]:
-    results: dict[str, tuple[float, str]] = {}
+        key_path: Path, rounds: int) -> dict[str, tuple[float, str]]:
+    clients: dict[str, tuple[Callable[[], object], int]] = {}
+    how: dict[str, str] = {}
     args_emu = ["--animation-ms", "0", "--adb-maxdata", str(maxdata)]
     for key in keys:
         args_emu += ["--adb-key", key]
     with EmulatorProcess("lumia-930", args_emu) as emu:
         handset = connect_handset(f"adb-tcp://{emu.endpoints['adb']}")
         handset.screenshot()
-        how, seen = _negotiated(emu, 0)
-        results["harness raw (TCP)"] = (_fps(handset.screenshot, frames), how)
-        results["harness png (TCP)"] = (_fps(handset.screenshot_png, frames), how)
-        handset.close()
+        negotiated, seen = _negotiated(emu, 0)
+        for name, fn in (("harness raw (TCP)", handset.screenshot), ("harness png (TCP)", handset.screenshot_png)):
+            clients[name], how[name] = (fn, frames), negotiated
         plain = _plain_host(emu.endpoints["adb"], key_path)
         plain()
-        how, seen = _negotiated(emu, seen)
-        results["plain host, raw (~ the device's ceiling)"] = (_fps(plain, frames), how)
+        name = "plain host, raw (~ the device's ceiling)"
+        negotiated, seen = _negotiated(emu, seen)
+        clients[name], how[name] = (plain, frames), negotiated
+        usb_handset = None
         if usb:
             from harness.emulator.usb_backend import EmulatedUsbBackend
 
             usb_handset = connect_handset(f"adb-usb://{emu.endpoints['serial']}",
                                           usb_backend=EmulatedUsbBackend([emu.endpoints["usb"]]))
             usb_handset.screenshot()
-            how, seen = _negotiated(emu, seen)
-            results["harness raw (emulated USB)"] = (_fps(usb_handset.screenshot, frames), how)
-            results["harness png (emulated USB)"] = (_fps(usb_handset.screenshot_png, frames), how)
-            usb_handset.close()
+            negotiated, seen = _negotiated(emu, seen)
+            for name, fn in (("harness raw (emulated USB)", usb_handset.screenshot),
+                             ("harness png (emulated USB)", usb_handset.screenshot_png)):
+                clients[name], how[name] = (fn, frames), negotiated
         if env is not None:
             serial = emu.endpoints["adb"]
             subprocess.run(["adb", "connect", serial], env=env, capture_output=True, timeout=30)
@@ -148,12 +161,19 @@ def run(maxdata: int, frames: int, usb: bool, keys: list[str], env: dict[str, st
                 return decode_png(out.stdout)
 
             adb_raw()
-            how, seen = _negotiated(emu, seen)
-            few = max(5, frames // 3)
-            results["adb exec-out screencap (raw)"] = (_fps(adb_raw, few), how)
-            results["adb exec-out screencap -p"] = (_fps(adb_png, few), how)
-            subprocess.run(["adb", "disconnect", serial], env=env, capture_output=True, timeout=30)
-    return results
+            negotiated, seen = _negotiated(emu, seen)
+            few = max(rounds, frames // 3)
+            for name, fn in (("adb exec-out screencap (raw)", adb_raw), ("adb exec-out screencap -p", adb_png)):
+                clients[name], how[name] = (fn, few), negotiated
+        try:
+            fps = _interleaved(clients, rounds)
+        finally:
+            handset.close()
+            if usb_handset is not None:
+                usb_handset.close()
+            if env is not None:
+                subprocess.run(["adb", "disconnect", emu.endpoints["adb"]], env=env, capture_output=True, timeout=30)
+    return {name: (fps[name], how[name]) for name in clients}
 
 
 def main() -> None:
@@ -161,6 +181,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--maxdata", default="4096,1048576", help="the device's maxdata values to run at")
     ap.add_argument("--usb", action="store_true", help="also time the harness over the emulated USB backend")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds in which the clients take turns")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-adb-"))
     os.environ["HARNESS_ADB_KEY"] = str(work / "harness-key")
@@ -178,7 +199,7 @@ def main() -> None:
     load = os.getloadavg()
     try:
         for maxdata in (int(v) for v in args.maxdata.split(",")):
-            results = run(maxdata, args.frames, args.usb, keys, env, work / "harness-key")
+            results = run(maxdata, args.frames, args.usb, keys, env, work / "harness-key", max(1, args.rounds))
             print(f"device maxdata {maxdata}:")
             for name, (fps, how) in results.items():
                 print(f"  {name:40s} {fps:6.1f} frames/s   (maxdata {how})")
