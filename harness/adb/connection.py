@@ -164,15 +164,16 @@ class Stream:
             parts.append(chunk)
 
     def read_all_into(self, timeout: float | None = None, hint: str = "") -> int:
-        """Wait until the device closes a stream opened with a sink; how many bytes it put there.
-
-        ``timeout`` is for the whole read. More than the sink holds ends in ``OutputTooLarge`` (``hint``
-        says how to allow more); a connection that ends first raises as ``read_all`` does.
-        """
+        """Wait until the device closes a stream opened with a sink; how many bytes it put there. ``timeout`` is
+        for it all; more than the sink holds ends in ``OutputTooLarge`` (``hint`` says how to allow more)."""
         assert self.sink is not None, "read_all_into needs a stream opened with a sink"
         total = left(timeout or self.conn.timeout)
         if not self._ended.wait(total):
-            raise AdbTimeout(f"the end of {self.service!r}", f"{self.filled} bytes so far", total or 0)
+            what = f"the end of {self.service!r}" if self.opened else f"OKAY for OPEN {self.service!r}"
+            raise AdbTimeout(what, f"{self.filled} bytes so far", total or 0)
+        if not self.opened:  # the device closed it unopened: refused, or the connection ended
+            self.conn._raise_if_dead()
+            raise StreamRefused(f"the device refused service {self.service!r}")
         if self.overflow:
             raise OutputTooLarge(f"{self.service!r}: expected at most {len(self.sink)} bytes, the device sent more "
                                  f"({self.overflow} so far){'; ' + hint if hint else ''}")
@@ -362,9 +363,8 @@ class AdbConnection:
     def open(self, service: str | SecretText, timeout: float | None = None, sink: memoryview | None = None) -> Stream:
         """Open a service; a ``SecretText`` one is revealed only into the OPEN message, never into an error.
 
-        With ``sink`` (a writable buffer) everything the service sends is put straight into it: read the
-        count with ``Stream.read_all_into``.
-        """
+        With ``sink`` (a writable buffer) what the service sends goes straight into it and this returns once
+        the OPEN is sent: ``Stream.read_all_into`` waits for OKAY (or refusal) and data in one wake-up."""
         self._raise_if_dead()
         name = str(service)  # secrets masked: this is all that errors and logs ever see
         local_id = next(self._ids)
@@ -377,6 +377,8 @@ class AdbConnection:
         self._streams[local_id] = stream
         self._send(Message(A_OPEN, local_id, 0, payload))
         del payload
+        if sink is not None:
+            return stream
         timeout = left(timeout or self.timeout)
         if not stream._ready.wait(timeout):
             self._streams.pop(local_id, None)

@@ -197,6 +197,21 @@ def test_screenshot_raw_and_png_agree(emulated, keys) -> None:
     handset.close()
 
 
+def test_a_refused_service_into_a_buffer_says_refused_and_the_connection_goes_on(emulated, keys) -> None:
+    """A stream opened with a sink returns before the device's OKAY; a refusal still reaches the caller."""
+    from harness.adb.errors import StreamRefused
+
+    handset = _connect(emulated, keys["trusted"])
+    try:
+        buf = bytearray(1024)
+        with handset.conn.open("no-such-service:", sink=memoryview(buf)) as stream:
+            with pytest.raises(StreamRefused, match="refused service 'no-such-service:'"):
+                stream.read_all_into(10)
+        assert handset.shell("echo still here").strip() == "still here"
+    finally:
+        handset.close()
+
+
 def test_ten_megabyte_push_pull_round_trip(emulated, keys) -> None:
     handset = _connect(emulated, keys["trusted"])
     data = os.urandom(10 * 1024 * 1024)
