@@ -215,10 +215,10 @@ def cache_stats() -> dict[str, int]:
 
 
 def _recognise(binary: np.ndarray, lang: str, psm: int, only: str = "") -> tuple[tuple[str, tuple[int, int, int, int], float, int], ...]:
+    api = _api(lang, psm, only)  # first: it says what to install when tesserocr is missing
     import tesserocr
     from PIL import Image
 
-    api = _api(lang, psm, only)
     api.SetImage(Image.fromarray(binary))
     api.Recognize()
     words = []
