@@ -22,6 +22,7 @@ from harness.handset import KEYCODES
 from harness.lab.chosen import ChosenHandset
 from harness.modem.modem import DEFAULT_CODE_PATTERN
 from harness.modem.options import add_modem_options, chosen_options
+from harness.profiles import Profile
 
 _ACCESS_CODE = re.compile(DEFAULT_CODE_PATTERN)  # what `harness sms` masks unless --show-codes
 
@@ -55,7 +56,8 @@ def add_desk_parsers(sub: Any) -> None:
                                   help="refuse more output than this (default 16 MiB)")
     parsers["shell"].add_argument("shell_command", nargs=argparse.REMAINDER, metavar="COMMAND")
     parsers["console"].add_argument("--port", metavar="URL", help="pyserial URL of the console (default: the inventory's)")
-    parsers["console"].add_argument("--baudrate", type=int, default=115200)
+    parsers["console"].add_argument("--baudrate", type=int,
+                                    help="line speed (default: the handset profile's [console], else 115200)")
     parsers["sms"].add_argument("--port", metavar="URL", help="pyserial URL of the modem (default: the inventory's)")
     parsers["sms"].add_argument("--show-codes", action="store_true", help="do not mask access codes")
     parsers["sms"].add_argument("--delete", action="store_true", help="delete what was listed")
@@ -162,14 +164,14 @@ def _cmd_shell(args: argparse.Namespace) -> int:
 
 def _cmd_console(args: argparse.Namespace) -> int:
     with chosen_handset(args) as chosen:
-        return _console(args, chosen.port("console", args.port))
+        return _console(args, chosen.port("console", args.port), chosen.profile())
 
 
-def _console(args: argparse.Namespace, url: str) -> int:
+def _console(args: argparse.Namespace, url: str, profile: Profile | None = None) -> int:
+    from harness.console import console_port
     from harness.console.terminal import run_terminal
-    from harness.serial_port import SerialPort
 
-    return run_terminal(SerialPort(url, baudrate=args.baudrate))
+    return run_terminal(console_port(url, profile, args.baudrate))
 
 
 def _cmd_sms(args: argparse.Namespace) -> int:

@@ -185,10 +185,9 @@ def console_log(opened: Any, run_dir: Path) -> Any:
     url = opened.endpoints.get("console")
     if not url:
         return None
-    from harness.console import SerialConsole
-    from harness.serial_port import SerialPort
+    from harness.console import SerialConsole, console_port
 
-    return SerialConsole(SerialPort(url), log_path=run_dir / "console.log").open()
+    return SerialConsole(console_port(url, opened.profile), log_path=run_dir / "console.log").open()
 
 
 def show_step(step: Any) -> None:

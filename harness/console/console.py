@@ -19,6 +19,7 @@ from typing import Callable
 import serial
 
 from harness.errors import DeviceUnavailable, HarnessTimeout
+from harness.profiles import Profile
 from harness.serial_log import SerialLog, mask
 from harness.serial_port import SerialPort
 from harness.serial_reader import PortDriver, PortReader, open_port_by
@@ -30,6 +31,18 @@ KEEP_TEXT = 256 * 1024
 KEEP_LINES = 2000
 #: Longest line: a console that never ends its line is logged in pieces this long.
 MAX_LINE = 4096
+
+
+def console_port(url: str, profile: Profile | None = None, baudrate: int | None = None) -> SerialPort:
+    """The console's port: ``url`` with the line settings the handset's profile gives its console (``[console]``).
+
+    ``baudrate`` (a person's ``--baudrate``) wins over the profile's; without a profile, 115200 8N1.
+    """
+    if profile is None:
+        return SerialPort(url) if baudrate is None else SerialPort(url, baudrate=baudrate)
+    wired = profile.console
+    return SerialPort(url, baudrate=baudrate or wired.baudrate, bytesize=wired.bytesize, parity=wired.parity,
+                      stopbits=wired.stopbits)
 
 
 class ConsoleTimeout(HarnessTimeout):

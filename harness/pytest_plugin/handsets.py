@@ -88,10 +88,10 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
             if version and version != os_marker.args[0]:
                 pytest.skip(f"needs OS {os_marker.args[0]}, handset runs {version}")
         if "console" in opened.endpoints:
-            from harness.console import SerialConsole
-            from harness.serial_port import SerialPort
+            from harness.console import SerialConsole, console_port
 
-            console = SerialConsole(SerialPort(opened.endpoints["console"]), log_path=artifacts.claim("console.log"))
+            console = SerialConsole(console_port(opened.endpoints["console"], opened.profile),
+                                    log_path=artifacts.claim("console.log"))
             console.open()
             request.node.stash[stash.CONSOLE] = console
         yield opened

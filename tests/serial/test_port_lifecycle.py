@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import termios
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Iterator
 
 import pytest
 
-from harness.console import SerialConsole
+from harness.console import SerialConsole, console_port
 from harness.errors import DeviceUnavailable
 from harness.modem import GsmModem
 from harness.serial_port import SerialPort
@@ -136,6 +137,31 @@ def test_a_console_opens_when_asked_logs_what_it_read_and_closes_once(pty: tuple
     while _readers(path) and time.monotonic() < deadline:
         threading.Event().wait(0.05)
     assert not _readers(path), "close() ends the reader thread"
+
+
+def test_a_console_port_takes_the_line_settings_of_its_handset_profile(tmp_path: Path,
+                                                                      pty: tuple[int, Path]) -> None:
+    # a profile whose console is wired 9600 7E2 (as some debug UARTs are); a person's --baudrate wins
+    shipped = (Path(__file__).resolve().parents[2] / "device_profiles" / "lumia-930.toml").read_text()
+    assert "baudrate = 115200" in shipped and 'parity = "N"' in shipped
+    wired = tmp_path / "uart-7e2.toml"
+    wired.write_text(shipped.replace("baudrate = 115200", "baudrate = 9600").replace('parity = "N"', 'parity = "E"')
+                     .replace("bytesize = 8", "bytesize = 7").replace("stopbits = 1", "stopbits = 2"))
+    from harness.profiles import load_profile
+
+    profile = load_profile(str(wired))
+    assert console_port("/dev/ttyACM0", profile) == SerialPort("/dev/ttyACM0", 9600, 7, "E", 2)
+    _, path = pty
+    with SerialConsole(console_port(str(path), profile)):  # the settings reach the port the OS gives us
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        try:
+            _, _, cflag, _, _, ospeed, _ = termios.tcgetattr(fd)
+        finally:
+            os.close(fd)
+    # (a Linux pty keeps 8 bits without parity whatever is asked: speed and stop bits show what was set)
+    assert (ospeed, bool(cflag & termios.CSTOPB)) == (termios.B9600, True)
+    assert console_port("/dev/ttyACM0", profile, baudrate=115200).baudrate == 115200
+    assert console_port("/dev/ttyACM0") == SerialPort("/dev/ttyACM0")
 
 
 def test_a_resource_is_only_a_description() -> None:
