@@ -200,6 +200,8 @@ class EmulatorHost:
                 str(req["to"]), str(req.get("sender", "+15550199")), str(req["body"]), **_sms_options(req))}),
             "sms_delay": ("seconds", lambda req: (setattr(self.sms, "delay", max(0.0, float(req["seconds"]))),
                                                   {"sms_delay": self.sms.delay})[1]),
+            "mail_deliver": ("to from subject [body]", lambda req: {"delivered": self.service.receive_mail(
+                str(req["to"]), str(req["from"]), str(req["subject"]), str(req.get("body", ""))).subject}),
             "toasts": ("[enabled=true] [interval]", toasts),
             "animation": ("ms", animation),
         }

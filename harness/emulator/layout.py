@@ -218,3 +218,23 @@ class PageBuilder:
     def logo(self, text: str) -> None:
         """The boot splash: a logo in the middle of a black screen."""
         self._add(Widget("logo", Rect(VIEW_WIDTH / 2 - 90, self.view_height / 2 - 90, 180, 180), text, size=TITLE_SIZE))
+
+    def app_bar(self, buttons: tuple[tuple[str, str], ...], expanded: bool = False) -> None:
+        """Windows Phone's application bar: a band at the bottom, round icon buttons centred, '...' at the right;
+        '...' opens it a little taller, with each button's label under it."""
+        height = 72 + (28 if expanded else 0)
+        top = self.view_height - height
+        self._add(Widget("appbar", Rect(0, top, VIEW_WIDTH, height)))
+        n = len(buttons)
+        for i, (wid, icon) in enumerate(buttons):
+            x = VIEW_WIDTH / 2 - n * 40 + i * 80 + 16
+            self._add(Widget("round", Rect(x, top + 12, 48, 48), icon, id=wid))
+            if expanded:
+                w = text_width(icon, 16)
+                self._add(Widget("text", Rect(x + 24 - w / 2, top + 66, w + 2, 22), icon, lines=(icon,), size=16))
+        self._add(Widget("dots", Rect(VIEW_WIDTH - 64, top, 56, 36), "...", id="app_bar_more"))
+
+    def avatar(self, wid: str) -> None:
+        """An Xbox avatar: a figure in a circle, 160 view pixels across."""
+        self._add(Widget("avatar", Rect(MARGIN, self.y, 160, 160), "", id=wid))
+        self.y += 160 + 16

@@ -117,6 +117,16 @@ class Arrow:
 
 
 @dataclass(frozen=True)
+class AppBar:
+    """The application bar at the bottom: round icon buttons (widget id, icon) and the '...' that opens labels."""
+
+    buttons: tuple[tuple[str, str], ...]
+
+    def draw(self, b: PageBuilder, state: PageState) -> None:
+        b.app_bar(self.buttons, expanded=bool(getattr(state, "app_bar_open", False)))
+
+
+@dataclass(frozen=True)
 class Gap:
     """Extra space above the next part, in view pixels."""
 
@@ -149,7 +159,7 @@ class When:
             part.draw(b, state)
 
 
-Part = Union[Text, Field, Item, Buttons, InlineButton, Logo, Tiles, Arrow, Gap, Section, When]
+Part = Union[Text, Field, Item, Buttons, InlineButton, Logo, Tiles, Arrow, AppBar, Gap, Section, When]
 
 
 # ---------------------------------------------------------------------- where a tap goes
@@ -207,7 +217,7 @@ def draw(spec: PageSpec, b: PageBuilder, state: PageState) -> None:
     if spec.header is not None:
         b.header(spec.header)
     if spec.title is not None:
-        b.title(spec.title)
+        b.title(spec.title.format_map(state.values()) if "{" in spec.title else spec.title)
     for part in spec.parts:
         part.draw(b, state)
 

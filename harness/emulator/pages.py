@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harness.emulator import app_pages, web_pages
 from harness.emulator.accounts import mask_email, mask_phone
+from harness.emulator.app_pages import scrolled
 from harness.emulator.layout import PageBuilder
 from harness.emulator.page_parts import (
     Arrow, Buttons, Do, Field, Gap, InlineButton, Item, Logo, PageSpec, Section, Text, Tiles, When, go,
@@ -20,8 +22,8 @@ if TYPE_CHECKING:
     from harness.emulator.ui import PhoneUI
 
 #: The apps every phone has (the app list adds the user's).
-SYSTEM_APPS = ("alarms", "calculator", "calendar", "camera", "internet explorer", "messaging",
-               "outlook", "people", "phone", "photos", "settings", "store")
+SYSTEM_APPS = ("alarms", "calculator", "calendar", "camera", "games", "internet explorer", "messaging", "music",
+               "outlook", "people", "phone", "photos", "settings", "store", "video")
 #: What a Microsoft account syncs to the phone.
 SYNC_CATEGORIES = ("email", "contacts", "calendar")
 
@@ -37,9 +39,9 @@ def code_destinations(ui: PhoneUI, b: PageBuilder) -> None:
 
 
 def apps(ui: PhoneUI, b: PageBuilder) -> None:
-    """The app list: system and user apps, alphabetically."""
-    for app in sorted(set(SYSTEM_APPS) | set(ui.model.apps)):
-        b.item("settings" if app == "settings" else f"app:{app}", app, size=24)
+    """The app list: system and user apps, alphabetically (it scrolls when they do not fit)."""
+    scrolled(ui, b, [("settings" if app == "settings" else f"app:{app}", app, "")
+                     for app in sorted(set(SYSTEM_APPS) | set(ui.model.apps))], 24)
 
 
 def accounts(ui: PhoneUI, b: PageBuilder) -> None:
@@ -154,8 +156,10 @@ PAGES: dict[str, PageSpec] = {
                Tiles((("phone", "Phone"), ("people", "People"), ("messaging", "Messaging"), ("outlook", "Outlook"),
                       ("calendar", "Calendar"), ("store", "Store"), ("photos", "Photos"), ("settings", "Settings"))),
                Arrow("all_apps")),
-        taps={"all_apps": go("app_list"), "settings": go("settings")}, back=False),
-    "app_list": PageSpec(parts=(Gap(6), Section(apps)), taps={"settings": go("settings")}),
+        taps={"all_apps": go("app_list"), "settings": go("settings"),
+              **{tile: Do("open_tile") for tile in ("people", "messaging", "outlook", "calendar", "store")}},
+        back=False),
+    "app_list": PageSpec(parts=(Gap(6), Section(apps)), taps={"settings": go("settings"), "app:*": Do("open_app")}),
     "settings": PageSpec(
         header="settings", title="system",
         parts=(Item("ringtones", "ringtones+sounds", size=30), Item("email_accounts", "email+accounts", size=30),
@@ -215,3 +219,6 @@ PAGES: dict[str, PageSpec] = {
                Text("{ms_account}", dim=True), Buttons((("sign_in", "sign in"),))),
         taps={"sign_in": Do("sign_in_again")}, back=False),
 }
+#: The apps and the browser (what a Microsoft account unlocks, the Reset your password page).
+PAGES.update(app_pages.pages())
+PAGES.update(web_pages.pages())

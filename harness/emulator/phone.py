@@ -15,6 +15,8 @@ from typing import Any, Callable
 from PIL import Image
 
 from harness.emulator.accounts import AccountService
+from harness.emulator.app_pages import pages as _app_pages
+from harness.emulator.web_pages import pages as _web_pages
 from harness.emulator.display import TOAST_HEIGHT_VIEW, Display, Frame
 from harness.emulator.filesystem import FileSystem
 from harness.emulator.phone_log import PhoneLog
@@ -26,10 +28,10 @@ from harness.profiles import ACCENTS, Profile, hex_rgb
 
 #: Android key codes the phone understands (what ``input keyevent`` sends).
 KEY_BACK, KEY_HOME, KEY_SEARCH, KEY_POWER, KEY_ENTER, KEY_DEL = 4, 3, 84, 26, 66, 67
+APP_SCREENS = (*_app_pages(), *_web_pages())
 _AFTER_SETUP = {"start", "app_list", "settings", "email_accounts", "add_account", "one_account_only",
                 "outlook_signin", "account_settings", "backup", "about", "reset_confirm", "phone_update",
-                "sign_in_again"}
-
+                "sign_in_again"} | set(APP_SCREENS)
 
 __all__ = ["EmulatedPhone", "PhoneOptions", "KEY_BACK", "KEY_HOME", "KEY_SEARCH", "KEY_POWER", "KEY_ENTER", "KEY_DEL"]
 

@@ -190,6 +190,39 @@ class Renderer:
         draw.line([(self._px(cx + 2), self._px(cy - 10)), (self._px(cx + 12), self._px(cy)),
                    (self._px(cx + 2), self._px(cy + 10))], fill=fg, width=max(2, round(3 * self.scale)))
 
+    def _w_appbar(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        band = (33, 33, 33) if self.theme == "dark" else (223, 223, 223)
+        draw.rectangle(self._box(w.rect.x, w.rect.y, w.rect.w, w.rect.h), fill=band)
+
+    def _w_round(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        """A round application-bar button with its icon drawn in lines (the bundled font has no icon glyphs)."""
+        r, fg = w.rect, self.palette.foreground
+        line = max(2, round(2 * self.scale))
+        draw.ellipse(self._box(r.x, r.y, r.w, r.h), outline=fg, width=line)
+        cx, cy = r.center
+        if w.text == "sync":  # two arcs with arrow heads
+            box = self._box(cx - 12, cy - 12, 24, 24)
+            draw.arc(box, 200, 340, fill=fg, width=line)
+            draw.arc(box, 20, 160, fill=fg, width=line)
+            draw.line([(self._px(cx + 11), self._px(cy - 8)), (self._px(cx + 12), self._px(cy - 1)),
+                       (self._px(cx + 5), self._px(cy - 2))], fill=fg, width=line)
+        else:  # add: a plus
+            draw.line([(self._px(cx - 11), self._px(cy)), (self._px(cx + 11), self._px(cy))], fill=fg, width=line)
+            draw.line([(self._px(cx), self._px(cy - 11)), (self._px(cx), self._px(cy + 11))], fill=fg, width=line)
+
+    def _w_dots(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        cx, cy = w.rect.center
+        for i in (-1, 0, 1):
+            x = cx + i * 8
+            draw.ellipse(self._box(x - 2, cy - 2, 4, 4), fill=self.palette.foreground)
+
+    def _w_avatar(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        r, p = w.rect, self.palette
+        draw.ellipse(self._box(r.x, r.y, r.w, r.h), fill=p.accent)
+        cx = r.x + r.w / 2
+        draw.ellipse(self._box(cx - 24, r.y + 28, 48, 48), fill=(255, 255, 255))  # head
+        draw.chord(self._box(cx - 50, r.y + 86, 100, 110), 180, 360, fill=(255, 255, 255))  # shoulders
+
     def _w_logo(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
         r = w.rect
         pane = (r.w - 12) / 2

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.emulator.accounts import AccountService, Backup, mask_email
+from harness.emulator.accounts import AccountService, mask_email
 from harness.emulator.filesystem import FileSystem
 from harness.emulator.layout import Page, PageBuilder
 from harness.emulator.page_parts import Do, Go, check_table, draw
 from harness.emulator.pages import PAGES, SYNC_CATEGORIES
+from harness.emulator.ui_apps import AppActions
 
 #: Every screen the emulator can show, in flow order. These names are the
 #: screen library's names too.
@@ -42,6 +43,8 @@ class PhoneModel:
     apps: list[str] = field(default_factory=lambda: list(DEFAULT_USER_APPS))
     network_up: bool = True
     last_backup: float | None = None
+    synced: dict[str, list] = field(default_factory=dict)  # what the last sync brought: mail, contacts, events, feeds
+    feeds_connected: bool = False
 
 
 Scheduler = Callable[[float, Callable[[], None]], None]
@@ -55,8 +58,8 @@ class _Blank(dict):
         return ""
 
 
-class PhoneUI:
-    """Screens and transitions; pure logic, no pixels, no clock of its own."""
+class PhoneUI(AppActions):
+    """Screens and transitions; pure logic, no pixels, no clock of its own (the apps' actions: ``ui_apps``)."""
 
     def __init__(self, model: PhoneModel, service: AccountService, fs: FileSystem,
                  schedule: Scheduler, log: Logger, signin_delay: float = 0.8, sync_delay: float = 1.5) -> None:
@@ -88,6 +91,7 @@ class PhoneUI:
         self.screen = screen
         self.ctx.update(ctx)
         self.fields, self.choice, self.error = {}, None, None
+        self.scroll, self.scroll_limits, self.app_bar_open = 0, (1, 0), False
         self.focus = PAGES[screen].focus
         if screen == "outlook_signin" and self.ctx.get("prefill"):
             self.fields["email"] = self.ctx["prefill"]
@@ -104,6 +108,8 @@ class PhoneUI:
             self.go("sign_in_again", push=False)
         else:
             self.go("start", push=False)
+        if self.model.ms_account or self.model.outlook:
+            self.start_sync_loop()
 
     def back(self) -> None:
         if not PAGES[self.screen].back or not self.history:
@@ -116,6 +122,9 @@ class PhoneUI:
         """A tap landed on widget ``wid`` of the current page: it goes where the page table says."""
         if wid.startswith("field:"):
             self.focus = wid.split(":", 1)[1]
+            return
+        if wid == "app_bar_more":
+            self.app_bar_open = not self.app_bar_open
             return
         target = PAGES[self.screen].tap(wid)
         if isinstance(target, Go):
@@ -149,6 +158,8 @@ class PhoneUI:
             self.go("app_list")
         elif self.screen == "app_list" and dx > 100 and abs(dx) > abs(dy):
             self.back()
+        elif abs(dy) > 100 and abs(dy) > abs(dx):
+            self.scroll_by(dy)
 
     # ----------------------------------------------------------------- actions: setup
     def _on_sign_in_from_sync(self, wid: str) -> None:
@@ -164,17 +175,6 @@ class PhoneUI:
         self.model.setup_complete = True
         self.log("setup: complete")
         self.home()
-
-    def _on_restore_backup(self, wid: str) -> None:
-        backup = self.service.backup_for(self.model.ms_account or "", self.model.serial)
-        if backup is not None:
-            for app in backup.apps:
-                if app not in self.model.apps:
-                    self.model.apps.append(app)
-            for path, data in backup.files.items():
-                self.fs.write(path, data)
-            self.log(f"backup: restored {len(backup.apps)} apps and {len(backup.files)} files")
-        self.go("setup_done", push=False)
 
     # ----------------------------------------------------------------- actions: account screens
     def _on_submit_email(self, wid: str) -> None:
@@ -259,6 +259,8 @@ class PhoneUI:
         self.history.clear()
         if purpose == "outlook":
             self.model.outlook[address] = False
+            self.sync_now()
+            self.start_sync_loop()
             self.go("email_accounts", push=False)
             return
         if purpose == "reauth":
@@ -283,7 +285,9 @@ class PhoneUI:
         def done() -> None:
             if self.model.ms_account:
                 self.model.sync = {c: "synced" for c in SYNC_CATEGORIES}
+                self.sync_now()
                 self.log("sync: email, contacts and calendar synced")
+                self.start_sync_loop()
         self.schedule(self.sync_delay, done)
 
     # ----------------------------------------------------------------- actions: after setup
@@ -321,18 +325,6 @@ class PhoneUI:
         self.ctx["address"] = address
         self._signing_in(lambda: self._after_password(address, password, "outlook_signin"))
 
-    def _on_back_up(self, wid: str) -> None:
-        if not self.model.ms_account:
-            self.error = "Sign in with a Microsoft account to back up."
-            return
-        files = {}
-        for d in USER_DIRS[:3]:
-            files.update(self.fs.files_under(d))
-        backup = Backup(apps=list(self.model.apps), files=files, serial=self.model.serial)
-        self.service.store_backup(self.model.ms_account, backup)
-        self.model.last_backup = backup.taken_at
-        self.log(f"backup: backed up {len(backup.apps)} apps and {len(files)} files")
-
     def _on_factory_reset(self, wid: str) -> None:
         self.factory_reset()
 
@@ -354,6 +346,7 @@ class PhoneUI:
         m = self.model
         m.setup_complete, m.ms_account, m.ms_needs_reauth = False, None, False
         m.outlook, m.sync, m.apps, m.last_backup = {}, {}, [], None
+        m.synced, m.feeds_connected = {}, False
         for d in USER_DIRS:
             if self.fs.stat(d) is not None:
                 self.fs.remove(d)

@@ -43,6 +43,14 @@ def show_screen(phone, screen: str) -> None:  # type: ignore[no-untyped-def]
         m.outlook = {"dave@outlook.com": True}
     if screen == "phone_update":
         m.os_version = "8.0"  # so that the install button is there to record
+    from harness.emulator.phone import APP_SCREENS
+
+    if screen in APP_SCREENS:  # the apps: signed in and synced, or (``*_no_account``) not
+        m.ms_account = None if screen.endswith("_no_account") else "alice@outlook.com"
+        m.feeds_connected = False  # so that 'connect' is there to record
+        phone.ui.sync_now()
+        if screen == "store_app":
+            phone.ui.ctx["app"] = "netflix"
     phone.goto(screen)
 
 
@@ -102,11 +110,12 @@ def record_all(out: Path) -> list[Path]:
                     rect = Rect(x, w.rect.y + w.size + 10, text_width("attention required", SUB_SIZE) + 4, SUB_SIZE + 6)
                     targets.append(("attention_required", _box(rect, s, W, H, pad=1), (0, 0), search))
                 elif w.kind == "item":
-                    if w.id.startswith(("app:", "sync:")) or w.id == "language":
+                    if w.id.startswith(("app:", "sync:", "mail:", "contact:", "event:", "post:", "store_app:")) \
+                            or w.id == "language":  # the phone's data, not the screen's
                         continue
                     rect = Rect(w.rect.x, w.rect.y, text_width(w.text, w.size) + 6, w.size + 14)
                     targets.append((w.id, _box(rect, s, W, H), (0, 0), search))
-                elif w.kind in ("button", "tile", "arrow"):
+                elif w.kind in ("button", "tile", "arrow", "round"):
                     if w.kind == "tile" and w.id != "settings":
                         continue
                     targets.append((w.id, _box(w.rect, s, W, H, pad=1), (0, 0), None))

@@ -43,12 +43,17 @@ def test_every_screen_renders_where_the_layout_says(profile, theme) -> None:
     ui = _ui()
     s = profile.scale
     for screen in SCREENS:
-        ui.go(screen, push=False, address="alice@outlook.com", sent_to="••••00")
+        ui.go(screen, push=False, address="alice@outlook.com", sent_to="••••00", app="netflix")
         page = ui.page(profile.view_height)
         image = np.asarray(renderer.page(page))
         assert image.shape == (profile.height, profile.width, 3), screen
         background = (0, 0, 0) if screen == "booting" else palette.background
-        assert _px(image, s, 2, profile.view_height - 2) == background, screen
+        bar = next((w.rect for w in page.widgets if w.kind == "appbar"), None)
+        if bar is None:
+            assert _px(image, s, 2, profile.view_height - 2) == background, screen
+        else:  # an application bar: a band of its own colour at the bottom, the page's background above it
+            assert _px(image, s, 2, bar.y - 2) == background, screen
+            assert _px(image, s, 2, profile.view_height - 2) not in (background, palette.foreground), screen
         for w in page.widgets:
             r = w.rect
             assert 0 <= r.x and r.x + r.w <= 480 and r.y + r.h <= profile.view_height, (screen, w)
