@@ -118,11 +118,7 @@ class DeviceStream:
             self._cond.notify_all()
 
     def on_okay(self) -> None:
-        with self._cond:
-            self._okay = True
-            if self._pending is None:  # mid-write the waiting service is not woken per message: only at its end
-                self._cond.notify_all()
-        self._send_next()
+        self._send_next(acknowledged=True)
 
     def on_close(self) -> None:
         with self._cond:
@@ -164,9 +160,15 @@ class DeviceStream:
                 self._cond.wait(rest)
             return self._sent_all
 
-    def _send_next(self) -> None:
-        """Send the next pending WRTE if the host has acknowledged the last one (either thread calls this)."""
+    def _send_next(self, acknowledged: bool = False) -> None:
+        """Send the next pending WRTE if the host has acknowledged the last one (either thread calls this);
+        ``acknowledged``: the host's OKAY just came (taken in the same hold of the lock)."""
         with self._cond:
+            if acknowledged:
+                self._okay = True
+                if self._pending is None:  # mid-write the waiting service is not woken per message: only at its end
+                    self._cond.notify_all()
+                    return
             if not self._okay or self.closed or self._pending is None:
                 return
             chunk = next(self._pending, None)
@@ -269,6 +271,11 @@ class DeviceSession:
 
     # ------------------------------------------------------------------ messages
     def handle(self, msg: Message) -> None:
+        if msg.command == A_OKAY and self.online:  # first: a stream's output is one OKAY per WRTE
+            stream = self.streams.get(msg.arg1)
+            if stream is not None:
+                stream.on_okay()
+            return
         if msg.command == A_CNXN:
             for stream in list(self.streams.values()):
                 stream.on_close()
@@ -292,10 +299,6 @@ class DeviceSession:
             if stream is not None:
                 stream.feed(msg.data)
                 self.send(Message(A_OKAY, stream.local_id, stream.remote_id))
-        elif msg.command == A_OKAY:
-            stream = self.streams.get(msg.arg1)
-            if stream is not None:
-                stream.on_okay()
         elif msg.command == A_CLSE:
             # adbd answers a host's CLSE with its own (hosts such as adb-shell wait for it); a stream
             # the device already closed is gone from the table, so its echo is not answered again.
