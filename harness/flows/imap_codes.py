@@ -40,6 +40,9 @@ ARRIVAL_SLACK = 1.0
 IDLE_SLICE = 60.0
 #: Seconds a command begun before the deadline may still take to be answered (a loaded machine, a slow server).
 COMMAND_GRACE = 2.0
+#: Most seconds a connection may take to greet (TCP connect, TLS, the server's "* OK"): a server that accepts
+#: and says nothing counts as unavailable, not as a wait for mail.
+CONNECT_LIMIT = 20.0
 #: Times a dropped connection is opened again within one wait before the server counts as gone.
 RECONNECTS = 2
 
@@ -219,7 +222,7 @@ class ImapCodeSource:
         why = f" (after the connection dropped: {after})" if after else ""
         try:
             client = IMAPClient(self.url.host, self.url.port, ssl=self.url.tls, ssl_context=self._context,
-                                timeout=SocketTimeout(connect=budget, read=budget))
+                                timeout=SocketTimeout(connect=min(budget, CONNECT_LIMIT), read=budget))
         except ssl.SSLCertVerificationError as exc:
             raise UntrustedServer(str(self.url), str(exc.verify_message)) from None
         except (OSError, imaplib.IMAP4.error) as exc:
