@@ -16,7 +16,6 @@ import datetime
 import email
 import imaplib
 import re
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -178,18 +177,24 @@ class ImapCodeSource:
 
     def check_reaches(self, account: object = None, timeout: float = 30.0) -> None:
         """Log in once before the code is asked for: a wrong password or a server that is down fails now."""
-        self._close(self._connect(time.monotonic() + timeout))
+        try:
+            self._close(self._connect(time.monotonic() + timeout))
+        except _Deadline as late:
+            raise HarnessTimeout(f"a login to {self.url}", str(late), timeout) from None
 
     # ------------------------------------------------------------------ the wait
     def wait_for_code(self, since: float, timeout: float) -> Secret:
         """The code of the newest message that reached the inbox after ``since`` (epoch seconds)."""
         deadline = time.monotonic() + timeout
-        client = self._connect(deadline)
+        client: Any = None
+        after: str | None = None
         reconnects = 0
         seen = "nothing yet"
         try:
             while True:
                 try:
+                    if client is None:
+                        client = self._connect(deadline, after)
                     found, seen = self._scan(client, since, deadline)
                     if found is not None:
                         uid, code = found
@@ -199,18 +204,18 @@ class ImapCodeSource:
                     if time.monotonic() >= deadline:
                         raise HarnessTimeout(f"an access-code e-mail in {self.url}", seen, timeout)
                     self._wait_for_news(client, deadline)
-                except _Deadline:
-                    raise HarnessTimeout(f"an access-code e-mail in {self.url}", f"{seen} (then no answer from the server)",
-                                         timeout) from None
+                except _Deadline as late:
+                    raise HarnessTimeout(f"an access-code e-mail in {self.url}", f"{seen} (then {late})", timeout) from None
                 except _Lost as lost:
                     self._close(client)
+                    client, after = None, str(lost)
                     reconnects += 1
                     if reconnects > RECONNECTS or time.monotonic() >= deadline:
                         raise InboxUnavailable(f"{self.url}: the server went away while waiting for an access code "
                                                f"({lost}); saw {seen}") from None
-                    client = self._connect(deadline, after=str(lost))
         finally:
-            self._close(client)
+            if client is not None:
+                self._close(client)
 
     def _connect(self, deadline: float, after: str | None = None) -> Any:
         """Connect, log in and select the folder, all within the deadline."""
@@ -226,6 +231,7 @@ class ImapCodeSource:
         except ssl.SSLCertVerificationError as exc:
             raise UntrustedServer(str(self.url), str(exc.verify_message)) from None
         except (OSError, imaplib.IMAP4.error) as exc:
+            _late(deadline, "no greeting from the server yet")
             raise InboxUnavailable(f"{self.url}: cannot connect{why}: {_reason(exc)}") from None
         client._imap.debug = 0  # imaplib's DEBUG wire trace shows the password and every message body (the code)
         client.normalise_times = False  # INTERNALDATE with its zone, so arrival compares with epoch time
@@ -238,12 +244,14 @@ class ImapCodeSource:
                                    f"{quote_seen(said, 160)}") from None
         except (OSError, imaplib.IMAP4.abort) as exc:
             self._close(client)
+            _late(deadline, "no answer to the login yet")
             raise InboxUnavailable(f"{self.url}: the connection dropped during the login{why}: {_reason(exc)}") from None
         try:
             self._budget(client, deadline)
             client.select_folder(self.url.folder, readonly=self.keep)
         except (OSError, imaplib.IMAP4.abort) as exc:
             self._close(client)
+            _late(deadline, f"no answer to opening {self.url.folder} yet")
             raise InboxUnavailable(f"{self.url}: the connection dropped opening {self.url.folder}: {_reason(exc)}") from None
         except imaplib.IMAP4.error as exc:
             self._close(client)
@@ -336,13 +344,18 @@ class _guard:
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
         if exc is None:
             return False
-        if isinstance(exc, (socket.timeout, TimeoutError)) and time.monotonic() >= self.deadline:
-            raise _Deadline() from None
         if isinstance(exc, (OSError, imaplib.IMAP4.abort)):
+            _late(self.deadline, "no answer from the server")
             raise _Lost(_reason(exc)) from None
         if isinstance(exc, imaplib.IMAP4.error):
             raise InboxError(f"{self.source.url}: the server answered with an error: {quote_seen(str(exc), 160)}") from None
         return False
+
+
+def _late(deadline: float, what: str) -> None:
+    """A failed read past the deadline is the deadline's doing (a timed-out socket): raise ``_Deadline``."""
+    if time.monotonic() >= deadline - 0.05:
+        raise _Deadline(what)
 
 
 def _unbytes(text: str) -> str:

@@ -138,7 +138,7 @@ def test_codes_that_arrived_before_the_request_are_ignored(server) -> None:
     append_arrived(server, CODES[2], since - 3600)  # yesterday's sign-in
     append_arrived(server, CODES[3], since - 30)    # half a minute before this one asked
     with pytest.raises(HarnessTimeout) as caught:
-        source(server).wait_for_code(since=since, timeout=3)
+        source(server).wait_for_code(since=since, timeout=10)  # room to connect and log in on a loaded machine
     message = str(caught.value)
     assert "2 older than the request" in message and "\n" not in message, message
     assert CODES[2] not in message and CODES[3] not in message
@@ -226,3 +226,19 @@ def test_inbox_urls_name_user_host_port_and_folder() -> None:
     url = parse_inbox_url("imaps://alice.backup%40example.com@127.0.0.1/Codes/2fa")
     assert (url.tls, url.user, url.host, url.port, url.folder) == (True, USER, "127.0.0.1", 993, "Codes/2fa")
     assert parse_inbox_url("imap://bob@mail").port == 143 and parse_inbox_url("imap://bob@mail").folder == "INBOX"
+
+
+def test_a_server_that_never_greets_ends_in_a_timeout_at_the_deadline() -> None:
+    """Something listens but never speaks (a hung server): the wait still ends at its deadline, saying so."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # connections wait in the backlog; nobody ever accepts or greets
+        started = time.monotonic()
+        with pytest.raises(HarnessTimeout) as caught:
+            ImapCodeSource(f"imap://{USER.replace('@', '%40')}@127.0.0.1:{silent.getsockname()[1]}/INBOX",
+                           PASSWORD).wait_for_code(since=time.time(), timeout=4)
+        elapsed = time.monotonic() - started
+    assert "no greeting from the server" in str(caught.value) and PASSWORD not in str(caught.value)
+    assert 3.5 <= elapsed < 20, elapsed
