@@ -55,6 +55,10 @@ def _slices(parts: tuple[bytes | memoryview, ...], step: int) -> Iterator[bytes 
         yield carry
 
 
+def _idle_job() -> None:
+    """What an idle worker holds instead of the service it ran last."""
+
+
 class _Workers:
     """Threads that run services, kept for the next OPEN once one ends.
 
@@ -77,12 +81,15 @@ class _Workers:
                 self._idle -= 1
                 self._jobs.put((name, job, args))
         if not reuse:
-            threading.Thread(target=self._work, args=(job, args), daemon=True, name=name).start()
+            # handed over in a list the worker empties: a Thread keeps its own args as long as it runs
+            threading.Thread(target=self._work, args=([(job, args)],), daemon=True, name=name).start()
 
-    def _work(self, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def _work(self, first: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
         """Run jobs until idle for ``IDLE_S`` (a job that raises ends this worker, as it would its own thread)."""
+        job, args = first.pop()
         while True:
             job(*args)  # the thread is named for the service it runs (its stack dumps say which)
+            job, args = _idle_job, ()  # an idle worker keeps no finished stream (or its session) alive
             with self._lock:
                 self._idle += 1
             try:

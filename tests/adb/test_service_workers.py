@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 
 from harness.emulator.adb_device import _Workers
 
@@ -55,3 +57,21 @@ def test_an_idle_worker_ends() -> None:
     _wait_until(lambda: not any(t.name == "adbd idle-test" for t in threading.enumerate()),
                 "the idle worker thread gone")
     assert workers._idle == 0
+
+
+def test_an_idle_worker_keeps_nothing_of_the_service_it_ran() -> None:
+    """A finished stream (and through it its session and the frame it sent) is not held by an idle thread."""
+
+    class Stream:
+        pass
+
+    workers = _Workers()
+    stream = Stream()
+    gone = weakref.ref(stream)
+    ran = threading.Event()
+    workers.run("adbd keep-test", lambda s: ran.set(), stream)
+    assert ran.wait(WAIT_S)
+    _wait_until(lambda: workers._idle == 1, "the worker back in the idle set")
+    del stream
+    gc.collect()
+    assert gone() is None, "an idle worker still holds the stream of the service it ran"
