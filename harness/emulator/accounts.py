@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 
 from harness.emulator.account_data import DATA_KEYS, Contact, Event, Feed, Mail, parse_data
+from harness.emulator.mail_out import compose
 from harness.emulator.sms import SmsNetwork
 from harness.errors import ConfigError
 from harness.tomlfile import read_toml, reject_unknown_keys
@@ -204,6 +205,8 @@ class AccountService:
         mail = Mail.arriving(sender, subject, body)
         with self._lock:
             account.mail.append(mail)
+        if self.mail_to is not None:  # the account's mailbox is on a mail server too (mail_out): hand it the message
+            self.mail_to(account.address, compose(sender, account.address, subject, body))
         return mail
 
     def mail_for(self, address: str) -> list[Mail]:

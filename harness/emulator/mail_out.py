@@ -4,6 +4,9 @@ A real account service does not write into anyone's mailbox; it hands each
 message to the recipient's mail server. ``harness emulate --mail-to
 lmtp://HOST:PORT`` does the same (Dovecot's LMTP listener in the tests), so
 the harness reads the code where a lab reads it: in the inbox, over IMAP.
+Mail that arrives later for a Microsoft account (the control socket's
+``mail_deliver``, what the phone's Outlook app syncs) is handed to the server
+too, to the account's own address.
 Without it the service writes into a local Maildir folder (``--mail-dir``).
 
 Delivery happens on a thread of its own, as an outgoing mail queue does: the
@@ -24,6 +27,16 @@ from urllib.parse import urlsplit
 
 #: Seconds one delivery may take (connect, LHLO, MAIL, RCPT, DATA).
 DELIVERY_TIMEOUT = 15.0
+
+
+def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """One plain-text e-mail, as the service hands it on."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body + "\n")
+    return message
 
 
 def parse_mail_to(text: str) -> tuple[str, int]:

@@ -22,17 +22,21 @@ INBOX = "alice.backup@example.com"  # alice's e-mail on file in the demo account
 PASSWORD = "pw-mail-out-4711"
 
 
-def _inbox_bodies(server: MailServer) -> list[str]:
+def _inbox_bodies(server: MailServer, user: str = INBOX, password: str = PASSWORD) -> list[str]:
+    return [m.get_payload(decode=True).decode() for m in _inbox(server, user, password)]
+
+
+def _inbox(server: MailServer, user: str = INBOX, password: str = PASSWORD) -> list[email.message.Message]:
     box = imaplib.IMAP4_SSL("127.0.0.1", server.imaps_port, ssl_context=ssl.create_default_context(cafile=server.ca_file),
                             timeout=30)
     try:
-        box.login(INBOX, PASSWORD)
+        box.login(user, password)
         box.select("INBOX", readonly=True)
         _, data = box.search(None, "ALL")
         bodies = []
         for num in data[0].split():
             _, parts = box.fetch(num, "(RFC822)")
-            bodies.append(email.message_from_bytes(parts[0][1]).get_payload(decode=True).decode())
+            bodies.append(email.message_from_bytes(parts[0][1]))
         return bodies
     finally:
         box.logout()
@@ -70,6 +74,23 @@ def test_codes_by_email_reach_the_inbox_on_file_and_a_refused_recipient_is_logge
     assert any("delivered" in line and INBOX in line for line in lines), lines
     assert any("refused carol.recovery@example.com: 550" in line for line in lines), lines
     assert all(code not in line for line in lines), "a delivery log line shows the code"
+
+
+@pytest.mark.skipif(dovecot_binary() is None, reason="dovecot is not installed: apt-get install dovecot-imapd")
+def test_mail_that_arrives_for_an_account_reaches_its_mailbox_on_the_server() -> None:
+    lines: list[str] = []
+    with MailServer({"bob@outlook.com": PASSWORD}) as server:
+        sender = LmtpSender(server.lmtp_url, log=lines.append)
+        service = AccountService(load_accounts(DEMO_ACCOUNTS), SmsNetwork(), mail_to=sender)
+        try:
+            service.receive_mail("bob@outlook.com", "Dana <dana@example.com>", "Lunch on Friday?", "At noon.")
+            _wait_until(lambda: lines, 60, "the delivery to be logged")
+        finally:
+            sender.close()
+        (message,) = _inbox(server, "bob@outlook.com")
+    assert (message["From"], message["Subject"]) == ("Dana <dana@example.com>", "Lunch on Friday?")
+    assert message.get_payload(decode=True).decode().strip() == "At noon."
+    assert service.mail_for("bob@outlook.com")[0].subject == "Lunch on Friday?"  # and the phone still syncs it
 
 
 @pytest.mark.parametrize("url, says", [
