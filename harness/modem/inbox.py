@@ -54,9 +54,8 @@ def _text_message(header: TextHeader, index: int, data: str, final: bool,
         if could_be_hex(header, data) or header.length is None:
             return Sms(index, header.status, header.sender, header.timestamp, data,
                        sources=(source,) if source else ())
-    deliver = text_deliver(header, data)
-    assert deliver is not None  # <fo>/<dcs> known, or the data cannot be hex
-    return Part(deliver, index, header.status, source)
+    deliver = text_deliver(header, data)  # <fo>/<dcs> known, or data that cannot be hex: never None here
+    return Part(deliver, index, header.status, source) if deliver is not None else None
 
 
 class Inbox:
@@ -155,7 +154,10 @@ class Inbox:
             try:
                 if length is None:
                     got = _text_message(parse_text_header(d.header), -1, d.body, final=True, source=d)
-                    (parts if isinstance(got, Part) else texts).append(got)  # type: ignore[arg-type]
+                    if isinstance(got, Part):
+                        parts.append(got)
+                    elif got is not None:
+                        texts.append(got)
                 else:
                     parts.append(Part(decode_deliver(d.body, length), source=d))
             except ModemError as exc:
