@@ -51,12 +51,17 @@ def screens(pytestconfig: pytest.Config) -> Any:
 def modem(request: pytest.FixtureRequest, device: Any, artifacts: Any) -> Iterator[Any]:
     """The GSM modem whose SIM receives access codes (--modem URL, or the emulated handset's modem)."""
     from harness.modem import GsmModem
+    from harness.modem.options import driver_options
     from harness.serial_port import SerialPort
 
     url = option(request.config, "modem") or device.endpoints.get("modem")
     if not url:
         pytest.skip("no modem: give --modem URL (or set modem = ... in the ini file)")
-    with GsmModem(SerialPort(url), log_path=artifacts.claim("modem.log")) as m:
+    try:
+        settings = driver_options(option(request.config, "modem-mode"), option(request.config, "modem-profile"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    with GsmModem(SerialPort(url), log_path=artifacts.claim("modem.log"), **settings) as m:
         yield m
 
 

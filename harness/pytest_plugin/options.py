@@ -26,6 +26,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--handset", action="append", default=None, metavar="URI",
                     help=f"handset to test (repeatable): {usages()}")
     group.addoption("--modem", default=None, metavar="URL", help="pyserial URL of the modem that receives access codes")
+    group.addoption("--modem-mode", default=None, choices=("auto", "pdu", "text"),
+                    help="read the modem in PDU or text mode (default auto: PDU mode where it offers it)")
+    group.addoption("--modem-profile", default=None, metavar="VENDOR",
+                    help="the modem's vendor profile: auto (from AT+CGMI/ATI), generic, quectel, huawei, simcom, cinterion")
     group.addoption("--screens", default=None, metavar="DIR", help="screen library folder (default: the library shipped with the package)")
     group.addoption("--artifacts", default=None, metavar="DIR", help="where screenshots, logs and traces go (default: artifacts)")
     group.addoption("--inbox", default=None, metavar="MAILDIR", help="Maildir that receives e-mailed access codes")
@@ -36,6 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="default emulator:// option for every emulated handset (e.g. toasts=1)")
     parser.addini("handsets", "handset URIs", type="linelist", default=[])
     parser.addini("modem", "pyserial URL of the access-code modem", default="")
+    parser.addini("modem_mode", "auto, pdu or text", default="")
+    parser.addini("modem_profile", "auto or a modem vendor profile", default="")
     parser.addini("screens", "screen library folder", default="")
     parser.addini("artifacts", "artifacts folder", default="")
     parser.addini("inbox", "Maildir for e-mailed access codes", default="")
@@ -44,7 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("emulator_options", "default emulator:// options (KEY=VALUE per line)", type="linelist", default=[])
 
 
-_INI = {"handset": "handsets", "modem": "modem", "screens": "screens", "artifacts": "artifacts", "inbox": "inbox",
+_INI = {"handset": "handsets", "modem": "modem", "modem-mode": "modem_mode", "modem-profile": "modem_profile",
+        "screens": "screens", "artifacts": "artifacts", "inbox": "inbox",
         "secrets": "secrets", "inventory": "inventory"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,19 @@ def test_a_bad_modem_setting_in_the_inventory_is_a_one_line_error_naming_the_fie
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "handset[1].modem_profile" in out.stderr and "quectel" in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_the_pytest_modem_fixture_takes_the_mode_and_profile_given(tmp_path: Path) -> None:
+    """``--modem-mode``/``--modem-profile`` (or the ini's modem_mode/modem_profile) reach the ``modem`` fixture."""
+    test_file = tmp_path / "test_modem_settings.py"
+    test_file.write_text("def test_settings(modem):\n"
+                         "    assert (modem.mode, modem.profile.name) == ('text', 'huawei')\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    run = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
+           f"--artifacts={tmp_path / 'artifacts'}", "--emulator-option=animation_ms=0", "--modem-mode", "text"]
+    out = subprocess.run(run + ["--modem-profile", "huawei"], capture_output=True, text=True, timeout=180,
+                         env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    out = subprocess.run(run + ["--modem-profile", "nokia"], capture_output=True, text=True, timeout=180,
+                         env=env, cwd=tmp_path)
+    assert out.returncode != 0 and "modem profile 'nokia': expected one of auto, generic" in out.stdout + out.stderr
