@@ -25,7 +25,8 @@ from harness.tomlfile import read_toml, reject_unknown_keys
 
 #: The shipped screen library, found through the package (see harness.resources).
 DEFAULT_LIBRARY = SCREENS_DIR
-_TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore"}
+_TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore", "title"}
+_TITLE_KEYS = {"text", "region"}
 _RECORDED_KEYS = {"width", "height", "profile", "theme"}
 _ANCHOR_KEYS = {"image", "region", "align"}
 ALIGNS = ("top", "center", "bottom")
@@ -88,6 +89,14 @@ class Target:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class Title:
+    """A page's title as a person reads it ("backup") and where it is (recorded pixels)."""
+
+    text: str
+    region: Box
+
+
 @dataclass
 class ScreenDefinition:
     name: str
@@ -98,6 +107,7 @@ class ScreenDefinition:
     ignore: list[Box] = field(default_factory=list)
     path: str = ""
     description: str = ""
+    title: Title | None = None  # the page title's words and place: what OCR tells look-alike screens apart by
 
     @property
     def scale(self) -> float:
@@ -193,7 +203,15 @@ def load_definition(path: str | Path) -> ScreenDefinition:
         targets.append(Target(tname, image, box, (offset[0], offset[1]), search, t.get("image", ""), label))
     ignore = [_box(path, f"ignore[{i}].region", g.get("region") if isinstance(g, dict) else None, width, height)
               for i, g in enumerate(data.get("ignore", []))]
-    return ScreenDefinition(name, width, height, anchors, targets, ignore, str(path), str(data.get("description", "")))
+    title = None
+    if "title" in data:
+        t = data["title"]
+        if not isinstance(t, dict):
+            raise ConfigError(path, "title", 'expected [title] with text = "..." and region = [x, y, w, h]')
+        reject_unknown_keys(path, t, sorted(_TITLE_KEYS), "title")
+        title = Title(check_label(path, "title.text", t.get("text")), _box(path, "title.region", t.get("region"), width, height))
+    return ScreenDefinition(name, width, height, anchors, targets, ignore, str(path), str(data.get("description", "")),
+                            title)
 
 
 class NameTaken(ConfigError):
@@ -224,15 +242,26 @@ def check_free_name(folder: str | Path, name: str, replace: bool = False) -> Non
             raise NameTaken(path, name)
 
 
-def _labels_on_file(path: Path) -> dict[str, str]:
-    """The labels an existing definition gives its targets, by target name (none when there is no good file)."""
+def _kept_on_file(path: Path, width: int, height: int) -> tuple[dict[str, str], str]:
+    """What a lab wrote by hand in an existing definition: its targets' labels (by target name) and its [title]
+    table, its region scaled to a recording ``width`` x ``height`` (a title that would not fit is dropped)."""
     try:
         data = read_toml(path) if path.is_file() else {}
     except ConfigError:
-        return {}
+        return {}, ""
     targets = data.get("target", [])
-    return {t["name"]: t["label"] for t in targets if isinstance(t, dict) and isinstance(t.get("name"), str)
+    kept = {t["name"]: t["label"] for t in targets if isinstance(t, dict) and isinstance(t.get("name"), str)
             and isinstance(t.get("label"), str)} if isinstance(targets, list) else {}
+    title, old = data.get("title"), data.get("recorded")
+    try:
+        k = width / int(old["width"])  # type: ignore[index]
+        region = [round(int(v) * k) for v in title["region"]]  # type: ignore[index]
+        text = str(title["text"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return kept, ""
+    if len(region) != 4 or region[0] + region[2] > width or region[1] + region[3] > height:
+        return kept, ""
+    return kept, f"\n[title]\ntext = {json.dumps(text, ensure_ascii=False)}\nregion = {json.dumps(region)}"
 
 
 def write_definition(folder: str | Path, definition_name: str, screenshot: np.ndarray, anchors: list[Box | tuple[Box, str]],
@@ -245,7 +274,7 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
     of the same name (a lab writes labels by hand; re-recording must not lose them).
     """
     folder = Path(folder)
-    kept = _labels_on_file(folder / f"{definition_name}.toml")
+    kept, kept_title = _kept_on_file(folder / f"{definition_name}.toml", screenshot.shape[1], screenshot.shape[0])
     check_name(folder / f"{definition_name}.toml", "name", definition_name)  # it becomes a file name: no escape
     names = [t[0] for t in targets]
     for i, tname in enumerate(names):
@@ -288,6 +317,8 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
             lines.append(f"search = {search.as_list()}")
     for box in ignore:
         lines += ["", "[[ignore]]", f"region = {box.as_list()}"]
+    if kept_title:
+        lines.append(kept_title)
     path = folder / f"{definition_name}.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

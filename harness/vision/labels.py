@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from harness.vision.definitions import Box, ScreenDefinition, Target
-from harness.vision.ocr import SAME_TEXT, Word, normalise, read_region, similarity
+from harness.vision.ocr import SAME_TEXT, Word, normalise, read_region, read_title, similarity
 
 
 @dataclass(frozen=True)
@@ -129,3 +129,32 @@ def locate_labelled(recognition: Any, name: str) -> tuple[float, float] | None:
     cx, cy = found.centre
     k = recognition.scale / definition.scale
     return (round(cx + target.offset[0] * k, 1), round(cy + target.offset[1] * k, 1))
+
+
+def title_region(definition: ScreenDefinition, frame_width: int, frame_height: int, scale: float) -> Box | None:
+    """Where a definition's title is on a frame (device pixels), padded a little; None when it records no title."""
+    if definition.title is None:
+        return None
+    r, k, pad = definition.title.region, scale / definition.scale, 8 * scale
+    return _clip_box(round(r.x * k - pad), round(r.y * k - pad), round((r.x + r.w) * k + pad),
+                     round((r.y + r.h) * k + pad), frame_width, frame_height)
+
+
+def title_score(image: np.ndarray, definition: ScreenDefinition, scale: float | None = None) -> float | None:
+    """How well the frame's title says ``definition``'s title (0..1), by OCR; None when it records no title.
+
+    For the matcher, when two screens of one layout score alike (backup and
+    about under another font): the one whose title the frame says wins.
+    """
+    scale = scale or image.shape[1] / 480
+    region = title_region(definition, image.shape[1], image.shape[0], scale)
+    if region is None or definition.title is None:
+        return None
+    return round(similarity(read_title(image, region, scale=scale), definition.title.text), 3)
+
+
+def tell_apart(image: np.ndarray, definitions: Iterable[ScreenDefinition], scale: float | None = None) -> str | None:
+    """Of screens alike in layout, the one whose title the frame says (``SAME_TEXT`` or better, and alone); else None."""
+    scores = {d.name: s for d in definitions if (s := title_score(image, d, scale)) is not None}
+    said = [name for name, s in scores.items() if s >= SAME_TEXT]
+    return said[0] if len(said) == 1 else None

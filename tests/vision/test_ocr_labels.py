@@ -8,7 +8,7 @@ library's labels: a library label that drifts from the screen fails ``test_the_l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pytest
 
@@ -21,7 +21,7 @@ try:
     import tesserocr  # noqa: F401
 except (ocr.OcrUnavailable, ImportError) as exc:  # pragma: no cover - scripts/setup installs both
     pytest.skip(f"needs Tesseract (apt-get install tesseract-ocr-eng; pip install tesserocr): {exc}", allow_module_level=True)
-from harness.vision.labels import find_label, label_region  # noqa: E402
+from harness.vision.labels import find_label, label_region, tell_apart, title_score  # noqa: E402
 
 FONTS = {
     "dejavu": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -43,7 +43,7 @@ NOT_SHOWN = ("sign out", "cancel", "microsoft store", "delete")
 LIBRARY = ScreenLibrary.load_default()
 
 
-def _frames(font: str, profile: str, theme: str) -> Iterator[tuple[str, object, float]]:
+def _frames(font: str, profile: str, theme: str, screens: Iterable[str] = SAYS) -> Iterator[tuple[str, object, float]]:
     """Each screen of SAYS on an emulated handset drawn with ``font``, as a screenshot taken over ADB."""
     from harness.emulator.control import ControlClient
     from harness.handsets.registry import open_handset
@@ -54,7 +54,7 @@ def _frames(font: str, profile: str, theme: str) -> Iterator[tuple[str, object, 
     opened = open_handset(f"emulator://{profile}?font={font}&theme={theme}&animation_ms=0")
     control = ControlClient.for_endpoints(opened.endpoints)
     try:
-        for screen in SAYS:
+        for screen in screens:
             control.call("goto", screen=screen)  # lab set-up: put the page up; what it says is read over ADB
             yield screen, opened.handset.screenshot(), opened.profile.scale
     finally:
@@ -101,3 +101,27 @@ def test_the_library_labels_say_what_the_screen_shows() -> None:
         labels = {t.name: t.label for t in LIBRARY.definitions[screen].targets if t.label}
         for name, words in says.items():
             assert ocr.same_text(labels.get(name, ""), words), f"{screen}.{name}: library label {labels.get(name)!r}, screen says {words!r}"
+
+
+#: Screens of one layout (a SETTINGS header, a title, a list or a paragraph) and the title each shows.
+TITLED = {"settings": "system", "backup": "backup", "about": "about", "phone_update": "phone update",
+          "email_accounts": "email+accounts"}
+
+
+@pytest.mark.parametrize("font", sorted(FONTS))
+def test_look_alike_screens_are_told_apart_by_their_titles(font: str) -> None:
+    alike = [LIBRARY.definitions[name] for name in TITLED]
+    wrong = []
+    for screen, frame, scale in _frames(FONTS[font], "lumia-520", "light", TITLED):
+        scores = {d.name: title_score(frame, d, scale) for d in alike}
+        if not scores[screen] >= 0.8 or any(s >= 0.8 for name, s in scores.items() if name != screen):
+            wrong.append(f"{screen} ({TITLED[screen]!r}): {scores}")
+        elif tell_apart(frame, alike, scale) != screen:
+            wrong.append(f"{screen}: tell_apart said {tell_apart(frame, alike, scale)}")
+    assert not wrong, f"{font}: {wrong}"
+
+
+def test_the_library_titles_are_what_the_screens_show() -> None:
+    for screen, title in TITLED.items():
+        recorded = LIBRARY.definitions[screen].title
+        assert recorded is not None and ocr.same_text(recorded.text, title), f"{screen}: {recorded}"

@@ -97,8 +97,27 @@ def test_recording_again_keeps_the_labels_a_lab_wrote(tmp_path: Path, shots: dic
     path = write_definition(folder, "keep_your_life_in_sync", image, [Box(49, 99, 981, 67)],
                             [("sign_in", Box(51, 1737, 477, 130), (0, 0), None),
                              ("sign_in_later", Box(551, 1737, 477, 130), (0, 0), None, "not now")], [])
-    labels = {t.name: t.label for t in load_definition(path).targets}
-    assert labels == {"sign_in": "sign in", "sign_in_later": "not now"}
+    definition = load_definition(path)
+    assert {t.name: t.label for t in definition.targets} == {"sign_in": "sign in", "sign_in_later": "not now"}
+    assert definition.title is not None and definition.title.text == "keep your life in sync"
+    assert definition.title.region == Box(45, 175, 981, 122)
+
+
+@pytest.mark.parametrize("title,field,problem", [
+    ('"backup"', "title", "expected [title] with text"),
+    ('{ text = "backup" }', "title.region", "expected [x, y, w, h]"),
+    ('{ text = "backup", region = [0, 0, 2000, 10] }', "title.region", "off the recorded 1080x1920 screen"),
+    ('{ text = "", region = [45, 175, 981, 122] }', "title.text", "expected the words"),
+    ('{ text = "backup", region = [45, 175, 981, 122], font = "x" }', "title", "font"),
+])
+def test_a_bad_title_is_refused_naming_the_field(tmp_path: Path, title: str, field: str, problem: str) -> None:
+    path = _library_copy(tmp_path) / "backup.toml"
+    text = path.read_text()
+    text = text[:text.index("[title]")].replace("\n[[anchor]]", f"title = {title}\n\n[[anchor]]", 1)
+    path.write_text(text)
+    with pytest.raises(ConfigError) as failed:
+        load_definition(path)
+    assert str(failed.value).startswith(f"{path}: {field}") and problem in str(failed.value), str(failed.value)
 
 
 # --------------------------------------------------------------------------- targets by label
