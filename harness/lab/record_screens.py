@@ -116,8 +116,6 @@ def record_all(out: Path) -> list[Path]:
                     rect = Rect(w.rect.x, w.rect.y, text_width(w.text, w.size) + 6, w.size + 14)
                     targets.append((w.id, _box(rect, s, W, H), (0, 0), search))
                 elif w.kind in ("button", "tile", "arrow", "round"):
-                    if w.kind == "tile" and w.id != "settings":
-                        continue
                     targets.append((w.id, _box(w.rect, s, W, H, pad=1), (0, 0), None))
             ignore = [Box(0, 0, W, int(32 * s))]
             written.append(write_definition(out, screen, frame, anchors, targets, ignore, PROFILE, THEME,
