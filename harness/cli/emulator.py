@@ -52,6 +52,10 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--modem-reenumerate", action="store_true",
                    help="every modem restart takes its port away and brings it back, as a USB modem's does "
                         "(the endpoint is a stable name, like /dev/serial/by-id)")
+    p.add_argument("--robot", action="store_true",
+                   help="add an emulated GRBL 1.1 tapping robot on a pty (the 'robot' endpoint)")
+    p.add_argument("--robot-time-scale", type=_positive, default=1.0, metavar="X",
+                   help="the emulated robot's clock runs X times real time (moves and dwells take 1/X as long)")
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
     p.add_argument("--mail-to", type=_mail_to, metavar="lmtp://HOST:PORT",
                    help="hand e-mail (access codes) to this mail server over LMTP instead of a Maildir")
@@ -72,6 +76,17 @@ def _adb_maxdata(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
     if not 4096 <= value <= 1024 * 1024:
         raise argparse.ArgumentTypeError(f"must be 4096 to 1048576, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
 
 
@@ -120,7 +135,8 @@ def _host_options(args: argparse.Namespace) -> Any:
                        mail_to=args.mail_to,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
                        modem_number=args.modem_number, modem_vendor=args.modem_vendor,
-                       extra={"modem_delivery": args.modem_delivery, "modem_reenumerate": args.modem_reenumerate},
+                       extra={"modem_delivery": args.modem_delivery, "modem_reenumerate": args.modem_reenumerate,
+                              "robot": args.robot, "robot_time_scale": args.robot_time_scale},
                        trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
 
 

@@ -24,13 +24,14 @@ from harness.emulator.ui import SCREENS
 from harness.profiles import Profile, load_profile
 
 #: Services attached to every handset: (module, factory). A factory takes
-#: (phone, options) and returns a TransportService.
+#: (phone, options) and returns a TransportService (or None when the options leave it out).
 PHONE_SERVICES: list[tuple[str, str]] = [
     ("harness.emulator.adb_tcp", "adb_tcp_service"),
     ("harness.emulator.usb_gadget", "usb_gadget_service"),
     ("harness.emulator.modem_device", "modem_service"),
     ("harness.emulator.console_device", "console_service"),
     ("harness.emulator.relay_device", "relay_service"),
+    ("harness.emulator.grbl_device", "robot_service"),  # only with --robot (None otherwise)
 ]
 
 
@@ -114,6 +115,8 @@ class EmulatorHost:
                                      "control_token": str(token_file)}
         for module, name in PHONE_SERVICES:
             service = _load_factory(module, name)(phone, self.options.service_options())
+            if service is None:  # a service the options did not ask for
+                continue
             endpoints.update(service.start())
             for cmd, handler in service.commands().items():
                 control.register(cmd, handler)

@@ -1,0 +1,10 @@
+"""The tapping robot: a GRBL 1.1 controller over a serial port, its limits and its gestures."""
+
+from harness.robot.gestures import Feeds, Gestures
+from harness.robot.grbl import MoveRefused, RobotAlarm, RobotCommandError, RobotError, RobotTimeout
+from harness.robot.limits import Box, Limits
+from harness.robot.robot import GrblRobot
+from harness.robot.status import Status, parse_status
+
+__all__ = ["Box", "Feeds", "Gestures", "GrblRobot", "Limits", "MoveRefused", "RobotAlarm", "RobotCommandError",
+           "RobotError", "RobotTimeout", "Status", "parse_status"]

@@ -1,0 +1,203 @@
+"""The robot driver against the emulated GRBL 1.1 controller, over a real pty.
+
+The expected positions and codes come from GRBL's documentation (homing
+leaves MPos at minus the pull-off, ``$27`` = 1 mm; error:22 is a feed never
+set; ALARM:2 a soft limit), not from the driver.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+import pytest
+
+from harness.deadline import within
+from harness.emulator.grbl_device import EmulatedGrbl
+from harness.emulator.grbl_motion import Contact
+from harness.errors import DeviceUnavailable
+from harness.robot import (Box, Feeds, Gestures, GrblRobot, Limits, MoveRefused, RobotAlarm, RobotCommandError,
+                           RobotTimeout)
+from harness.serial_port import SerialPort
+
+#: The emulated controller's travel ($130-$132) and the glass's height on its bed.
+TRAVEL = (150.0, 200.0, 50.0)
+SURFACE = -40.0
+LIMITS = Limits(Box.from_travel(*TRAVEL), touch_z=-40.5, hover_z=-30.0).with_area((-120.0, -20.0), (-180.0, -20.0))
+#: Generous: the machine running the tests may be loaded.
+ANSWER = 15.0
+
+
+@pytest.fixture
+def device() -> Iterator[EmulatedGrbl]:
+    dev = EmulatedGrbl(start_at=(-75.0, -100.0, -10.0), surface_z=SURFACE)
+    dev.start()
+    try:
+        yield dev
+    finally:
+        dev.stop()
+
+
+@pytest.fixture
+def contacts(device: EmulatedGrbl) -> list[Contact]:
+    heard: list[Contact] = []
+    device.add_contact_listener(heard.append)
+    return heard
+
+
+@pytest.fixture
+def robot(device: EmulatedGrbl) -> Iterator[GrblRobot]:
+    with GrblRobot(SerialPort(device.port.path), LIMITS, answer_timeout=ANSWER) as bot:
+        yield bot
+
+
+def _wait(condition, what: str, timeout: float = ANSWER) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.01)  # polling a condition, bounded by the deadline above
+
+
+def test_nothing_is_opened_when_built_and_a_missing_port_is_named(tmp_path) -> None:
+    bot = GrblRobot(SerialPort(str(tmp_path / "ttyNONE")), LIMITS)
+    assert not bot.is_open
+    with pytest.raises(DeviceUnavailable, match="ttyNONE"):
+        bot.open()
+    bot.close()
+
+
+def test_it_starts_locked_and_homing_unlocks_it_at_the_pull_off(robot: GrblRobot, device: EmulatedGrbl) -> None:
+    assert robot.status().state == "Alarm"
+    with pytest.raises(RobotCommandError) as locked:
+        robot.send("G53 G0 X-10")
+    assert locked.value.code == 9 and "G53 G0 X-10" in str(locked.value) and "alarm" in str(locked.value)
+    status = robot.home()
+    assert status.state == "Idle" and status.mpos == (-1.0, -1.0, -1.0)
+    assert robot.settings()[130] == TRAVEL[0]
+
+
+def test_a_tap_touches_the_glass_where_asked_and_ends_idle_above_it(robot: GrblRobot, contacts: list[Contact]) -> None:
+    robot.home()
+    status = Gestures(robot).tap(-60.0, -80.0)
+    assert status.state == "Idle" and status.mpos == (-60.0, -80.0, -30.0)
+    assert [(c.kind, round(c.x, 3), round(c.y, 3)) for c in contacts] == [("down", -60.0, -80.0), ("up", -60.0, -80.0)]
+
+
+def test_a_double_tap_touches_twice(robot: GrblRobot, contacts: list[Contact]) -> None:
+    robot.home()
+    Gestures(robot).double_tap(-50.0, -50.0)
+    assert [c.kind for c in contacts] == ["down", "up", "down", "up"]
+
+
+def test_a_long_press_holds_by_the_robots_dwell(robot: GrblRobot, device: EmulatedGrbl, contacts: list[Contact]) -> None:
+    robot.home()
+    Gestures(robot).long_press(-40.0, -60.0, seconds=0.8)
+    down, up = contacts
+    assert (down.kind, up.kind) == ("down", "up")
+    assert up.at - down.at >= 0.8  # in the controller's own time
+    assert "G4P0.8" in device.lines
+
+
+def test_a_swipe_drags_from_start_to_end_at_its_feed(robot: GrblRobot, contacts: list[Contact]) -> None:
+    robot.home()
+    status = Gestures(robot, Feeds(swipe=3000.0)).swipe(-30.0, -40.0, -90.0, -120.0)
+    assert status.mpos == (-90.0, -120.0, -30.0)
+    assert contacts[0].kind == "down" and (contacts[0].x, contacts[0].y) == pytest.approx((-30.0, -40.0))
+    assert contacts[-1].kind == "up" and (contacts[-1].x, contacts[-1].y) == pytest.approx((-90.0, -120.0))
+    moves = [c for c in contacts if c.kind == "move"]
+    assert len(moves) >= 3 and all(-90.0 - 1e-6 <= c.x <= -30.0 + 1e-6 for c in moves)
+    # 100 mm at 3000 mm/min takes 2 s of the controller's time
+    assert contacts[-1].at - contacts[0].at == pytest.approx(2.0, abs=0.15)
+
+
+def test_status_shows_run_while_moving_and_idle_at_the_target(robot: GrblRobot) -> None:
+    robot.home()
+    robot.move_to(x=-100.0, y=-100.0, feed=3000.0)  # 140 mm: nearly 3 s
+    assert robot.status().state == "Run"
+    assert robot.wait_idle(ANSWER).mpos == (-100.0, -100.0, -1.0)
+
+
+@pytest.mark.parametrize("move", [dict(x=-130.0, z=-35.0), dict(y=5.0), dict(z=-41.0), dict(x=-160.0)])
+def test_a_move_outside_the_limits_is_refused_before_it_is_sent(robot: GrblRobot, device: EmulatedGrbl,
+                                                                move: dict) -> None:
+    robot.home()
+    robot.move_to(x=-50.0, y=-50.0)
+    robot.wait_idle(ANSWER)
+    sent = list(device.lines)
+    with pytest.raises(MoveRefused):
+        robot.move_to(**move)
+    robot.status()  # the controller has answered everything sent before this
+    assert device.lines == sent
+
+
+def test_a_gesture_leaving_the_phone_is_refused_whole(robot: GrblRobot, device: EmulatedGrbl,
+                                                      contacts: list[Contact]) -> None:
+    robot.home()
+    sent = list(device.lines)
+    with pytest.raises(MoveRefused, match="phone's area"):
+        Gestures(robot).swipe(-50.0, -50.0, -50.0, -190.0)
+    robot.status()
+    assert device.lines == sent and contacts == []
+
+
+def test_an_error_answer_is_typed_with_the_line_asked(robot: GrblRobot) -> None:
+    robot.home()
+    with pytest.raises(RobotCommandError) as no_feed:
+        robot.send("G1 X-10")
+    assert no_feed.value.code == 22 and "G1 X-10" in str(no_feed.value)
+    with pytest.raises(RobotCommandError) as unknown:
+        robot.send("G5 X1")
+    assert unknown.value.code == 20
+
+
+def _beyond_the_controller(device: EmulatedGrbl) -> GrblRobot:
+    """A driver told the bed is larger than the controller's travel: the controller's soft limit must catch it."""
+    wide = Limits(Box.from_travel(300.0, 300.0, 50.0), touch_z=-40.5, hover_z=-30.0)
+    return GrblRobot(SerialPort(device.port.path), wide, answer_timeout=ANSWER)
+
+
+def test_a_soft_limit_alarm_is_typed_and_re_homing_recovers(device: EmulatedGrbl) -> None:
+    with _beyond_the_controller(device) as robot:
+        robot.home()
+        with pytest.raises(RobotAlarm) as alarm:
+            robot.move_to(x=-200.0)
+        assert alarm.value.code == 2 and "X-200" in str(alarm.value) and "soft limit" in str(alarm.value)
+        with pytest.raises(RobotAlarm, match="not sent"):  # locked until recovered
+            robot.move_to(x=-20.0)
+        assert robot.recover().state == "Idle"
+        robot.move_to(x=-20.0, y=-30.0)
+        assert robot.wait_idle(ANSWER).mpos == (-20.0, -30.0, -1.0)
+
+
+def test_an_alarm_that_comes_back_after_re_homing_fails_clearly(device: EmulatedGrbl) -> None:
+    with _beyond_the_controller(device) as robot:
+        robot.home()
+        with pytest.raises(RobotAlarm, match="again after re-homing") as alarm:
+            robot.recovering(lambda: robot.move_to(x=-250.0))
+        assert alarm.value.code == 2
+    assert device.lines.count("$H") == 2
+
+
+def test_a_gesture_after_a_limit_alarm_recovers_and_is_done(robot: GrblRobot, device: EmulatedGrbl,
+                                                            contacts: list[Contact]) -> None:
+    robot.home()
+    device.commands()["robot_fault"]({"kind": "limit"})  # a limit switch trips while the robot stands
+    _wait(lambda: robot.status().state == "Alarm", "the Alarm state")
+    assert robot.alarm == 1
+    status = Gestures(robot).tap(-60.0, -60.0)
+    assert status.mpos == (-60.0, -60.0, -30.0) and [c.kind for c in contacts] == ["down", "up"]
+    assert device.lines.count("$H") == 2 and robot.alarm is None
+
+
+def test_a_controller_that_stops_answering_ends_in_a_typed_timeout_at_the_deadline(robot: GrblRobot,
+                                                                                   device: EmulatedGrbl) -> None:
+    robot.home()
+    device.muted = True
+    started = time.monotonic()
+    with pytest.raises(RobotTimeout, match="G4 P0"):
+        robot.send("G4 P0", timeout=1.0)
+    assert 1.0 <= time.monotonic() - started < 1.0 + ANSWER
+    started = time.monotonic()
+    with pytest.raises(RobotTimeout, match="status report"), within(0.5):
+        robot.status(timeout=30.0)  # the enclosing deadline wins
+    assert 0.5 <= time.monotonic() - started < 0.5 + ANSWER
