@@ -102,7 +102,31 @@ def inbox(request: pytest.FixtureRequest, device: Any) -> Path:
     folder = option(request.config, "inbox") or device.endpoints.get("mail")
     if not folder:
         pytest.skip("no inbox: give --inbox MAILDIR")
+    from harness.flows.imap_codes import is_inbox_url
+
+    if is_inbox_url(folder):
+        pytest.skip("--inbox is an IMAP inbox, not a Maildir: this test reads a folder (email_codes reads either)")
     return Path(folder)
+
+
+@pytest.fixture
+def email_codes(request: pytest.FixtureRequest, device: Any, account: Any) -> Any:
+    """Access codes by e-mail for ``account``: the IMAP inbox of ``--inbox imaps://...`` (its password in
+    $HARNESS_INBOX_PASSWORD, ``--inbox-ca`` to trust a CA), else the Maildir of its e-mail on file."""
+    from harness.flows import MaildirCodeSource
+    from harness.flows.imap_codes import DEFAULT_PASSWORD_ENV, ImapCodeSource, is_inbox_url
+
+    where = option(request.config, "inbox") or device.endpoints.get("mail")
+    if where and is_inbox_url(where):
+        password = os.environ.get(DEFAULT_PASSWORD_ENV)
+        if password is None:
+            pytest.skip(f"--inbox is an IMAP inbox but ${DEFAULT_PASSWORD_ENV} (its password) is not set")
+        return ImapCodeSource(where, password, ca_file=option(request.config, "inbox_ca") or None)
+    if not where:
+        pytest.skip("no inbox: give --inbox imaps://USER@HOST/INBOX or --inbox MAILDIR")
+    if not account.email:
+        pytest.skip(f"the secrets file gives no e-mail on file for {account.address}: add email = ... to its role")
+    return MaildirCodeSource(Path(where) / account.email)
 
 
 @pytest.fixture

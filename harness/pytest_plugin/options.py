@@ -32,7 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the modem's vendor profile: auto (from AT+CGMI/ATI), generic, quectel, huawei, simcom, cinterion")
     group.addoption("--screens", default=None, metavar="DIR", help="screen library folder (default: the library shipped with the package)")
     group.addoption("--artifacts", default=None, metavar="DIR", help="where screenshots, logs and traces go (default: artifacts)")
-    group.addoption("--inbox", default=None, metavar="MAILDIR", help="Maildir that receives e-mailed access codes")
+    group.addoption("--inbox", default=None, metavar="MAILDIR|URL", help="where e-mailed access codes arrive: "
+                    "imaps://USER@HOST[:PORT]/FOLDER (password in $HARNESS_INBOX_PASSWORD) or a Maildir")
+    group.addoption("--inbox-ca", default=None, metavar="FILE", help="CA certificate to trust for an imaps:// inbox")
     group.addoption("--secrets", default=None, metavar="FILE", help="TOML file of test accounts by role")
     group.addoption("--inventory", default=None, metavar="FILE",
                     help="rack inventory (TOML): each test leases a matching handset from it (one per xdist worker)")
@@ -44,14 +46,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("modem_profile", "auto or a modem vendor profile", default="")
     parser.addini("screens", "screen library folder", default="")
     parser.addini("artifacts", "artifacts folder", default="")
-    parser.addini("inbox", "Maildir for e-mailed access codes", default="")
+    parser.addini("inbox", "IMAP inbox URL or Maildir for e-mailed access codes", default="")
+    parser.addini("inbox_ca", "CA certificate to trust for an imaps:// inbox", default="")
     parser.addini("secrets", "TOML file of test accounts by role", default="")
     parser.addini("inventory", "rack inventory file", default="")
     parser.addini("emulator_options", "default emulator:// options (KEY=VALUE per line)", type="linelist", default=[])
 
 
 _INI = {"handset": "handsets", "modem": "modem", "modem-mode": "modem_mode", "modem-profile": "modem_profile",
-        "screens": "screens", "artifacts": "artifacts", "inbox": "inbox",
+        "screens": "screens", "artifacts": "artifacts", "inbox": "inbox", "inbox_ca": "inbox_ca",
         "secrets": "secrets", "inventory": "inventory"}
 
 

@@ -120,3 +120,28 @@ def test_harness_signin_refuses_an_inbox_password_in_the_url(tmp_path) -> None:
     assert "a password in the URL is refused" in done.stderr and "HARNESS_INBOX_PASSWORD" in done.stderr
     assert INBOX_PASSWORD not in done.stdout + done.stderr
     assert not (tmp_path / "artifacts").exists() or not any((tmp_path / "artifacts").iterdir())
+
+
+def test_the_pytest_plugin_reads_the_code_from_an_imap_inbox(mail_server, tmp_path) -> None:
+    """A lab's pytest run: --inbox imaps://... (its password in the environment), the email_codes fixture."""
+    test_file = tmp_path / "test_lab_inbox.py"
+    test_file.write_text(
+        "from harness.flows import sign_in_during_setup\n\n"
+        "def test_email_code(flow, account, email_codes):\n"
+        "    assert type(email_codes).__name__ == 'ImapCodeSource'\n"
+        "    result = sign_in_during_setup(flow, account, email_codes)\n"
+        "    assert result.two_step and result.final_screen == 'start'\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env["HARNESS_INBOX_PASSWORD"] = INBOX_PASSWORD
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(test_file),
+                           "--handset", "emulator://lumia-520", "--emulator-option=animation_ms=0",
+                           "--emulator-option=signin_delay=0.2", f"--emulator-option=mail_to={mail_server.lmtp_url}",
+                           f"--inbox={mail_server.inbox_url(INBOX_USER).replace(INBOX_USER, 'alice.backup%40example.com')}",
+                           f"--inbox-ca={mail_server.ca_file}", f"--artifacts={tmp_path / 'artifacts'}"],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout
+    assert inbox_count(mail_server) == 0
+    assert INBOX_PASSWORD not in done.stdout + done.stderr
+    for path, data in texts_of(tmp_path / "artifacts"):
+        assert INBOX_PASSWORD.encode() not in data, path
