@@ -183,8 +183,9 @@ class Stream:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            try:
-                self.conn._send(Message(A_CLSE, self.local_id, self.remote_id))
+            try:  # a stream the device never said OKAY to (a sink stream that timed out) has nothing to close there
+                if self.opened:
+                    self.conn._send(Message(A_CLSE, self.local_id, self.remote_id))
             except DeviceOffline:
                 pass
         self.conn._streams.pop(self.local_id, None)
