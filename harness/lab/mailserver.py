@@ -103,7 +103,7 @@ class MailServer:
     Use as a context manager, or call ``start()`` and ``stop()``.
     """
 
-    def __init__(self, users: dict[str, str], idle: bool = True, startup_timeout: float = 30.0) -> None:
+    def __init__(self, users: dict[str, str], idle: bool = True, startup_timeout: float = 60.0) -> None:
         for user in users:
             if not user or any(ch in user for ch in ":\n\r\t /"):
                 raise MailServerError(f"mail user {user!r}: a login may not be empty or hold ':', '/', spaces or newlines")
