@@ -10,6 +10,7 @@ Without Tesseract the check is skipped and the step log says so.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from harness.accounts import Credentials
 from harness.flows.codes import CodeSource, CodeUnreachable
@@ -45,7 +46,8 @@ def masked_number(rec: Recognition) -> str:
     return read_masked_digits(image, line, scale=rec.scale)
 
 
-def check_text_destination(run: FlowRunner, rec: Recognition, code: CodeSource) -> str:
+def check_text_destination(run: FlowRunner, rec: Recognition, code: CodeSource,
+                           account: Credentials | None = None) -> str:
     """Before a code is sent by text: the number the phone shows must end as one the modem holds.
 
     Raises ``CodeUnreachable`` naming both; returns the digits read ("" when
@@ -63,9 +65,14 @@ def check_text_destination(run: FlowRunner, rec: Recognition, code: CodeSource) 
         run.note(f"the number the code goes to could not be read on {rec.screen} (see its screenshot)")
         return ""
     if held and not any(_digits(n).endswith(shown) for n in held):
+        again = masked_number(replace(rec, image=run.handset.screenshot()))  # a misread must not stop a sign-in
+        if again != shown:
+            run.note(f"the number the code goes to read as ending {shown}, then {again}: not checked")
+            return ""
         where = getattr(getattr(code, "modem", None), "url", None) or "the modem"
-        raise CodeUnreachable(f"the handset sends the access code by text to a number ending {shown}, but {where} "
-                              f"holds {', '.join(held)}: give the modem of that SIM")
+        whose = f" (on file for {account.address})" if account is not None else ""
+        raise CodeUnreachable(f"the handset sends the access code by text to a number ending {shown}{whose}, but "
+                              f"{where} holds {', '.join(held)}: give the modem of that SIM")
     return shown
 
 

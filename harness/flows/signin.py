@@ -53,12 +53,13 @@ def _credentials(run: FlowRunner, account: Credentials, code: CodeSource | None,
     if code is None:
         raise CodeUnreachable(f"{account.address} has two-step verification on, but no code source (modem or inbox) "
                               "was given")
-    if code.method == "text":
-        check_text_destination(run, rec, code)  # the number the phone shows is the modem's (OCR)
+    shown = rec
     rec = _choose(run, rec, code.method)
     check = getattr(code, "check_reaches", None)
     if callable(check):
         check(account)  # before the code is sent: a code that goes elsewhere fails now, not at the deadline
+    if code.method == "text":
+        check_text_destination(run, shown, code, account)  # and the number the phone shows is the modem's (OCR)
     rec = run.advance("two_step_choose", "next", ["two_step_code"])
     secret = code.wait_for_code(since=since, timeout=run.timeout)
     run.type_into(rec, "field:code", secret)

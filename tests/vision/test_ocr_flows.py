@@ -59,5 +59,5 @@ def test_a_code_that_the_screen_says_goes_to_another_number_fails_before_it_is_s
     with pytest.raises(CodeUnreachable) as failed:
         sign_in_after_setup(flow, unknown_number, sms_codes)
     message = str(failed.value)
-    assert f"ending {''.join(c for c in account.phone if c.isdigit())[-2:]}" in message and "+15550187" in message, message
+    assert f"ending {''.join(c for c in account.phone if c.isdigit())[-2:]} (on file for {account.address})" in message and "+15550187" in message, message
     assert "two_step_code" not in [s.screen for s in flow.steps]  # no code was asked for
