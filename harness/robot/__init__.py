@@ -1,5 +1,6 @@
 """The tapping robot: a GRBL 1.1 controller over a serial port, its limits and its gestures."""
 
+from harness.robot.config import load_robot_settings, robot_settings
 from harness.robot.gestures import Feeds, Gestures
 from harness.robot.grbl import MoveRefused, RobotAlarm, RobotCommandError, RobotError, RobotTimeout
 from harness.robot.limits import Box, Limits
@@ -7,4 +8,4 @@ from harness.robot.robot import GrblRobot
 from harness.robot.status import Status, parse_status
 
 __all__ = ["Box", "Feeds", "Gestures", "GrblRobot", "Limits", "MoveRefused", "RobotAlarm", "RobotCommandError",
-           "RobotError", "RobotTimeout", "Status", "parse_status"]
+           "RobotError", "RobotTimeout", "Status", "load_robot_settings", "parse_status", "robot_settings"]

@@ -246,11 +246,12 @@ class GrblRobot(PortDriver):
         self.send(f"G4 P{_fmt(seconds)}", timeout)
 
     def wait_idle(self, timeout: float = 30.0) -> Status:
-        """Wait (polling ``?``) until the robot is Idle where it was sent; RobotAlarm or RobotTimeout otherwise."""
+        """Wait until the robot is Idle where it was sent (a ``G4`` sync, then polling ``?``); RobotAlarm or RobotTimeout."""
         at = deadline_of(timeout)
         mark = self.inbox.count
         try:
-            self.send("G4 P0", until(at))  # answered once the planner is empty: every queued move is done
+            # GRBL's documented synchronisation (interface.md): a dwell is answered once the planner is empty
+            self.send("G4 P0.01", until(at))
         except RobotAlarm as alarm:  # raised during the moves before it: they are what was asked
             raise RobotAlarm(self.url, self.last_motion, alarm.code) from None
         while True:

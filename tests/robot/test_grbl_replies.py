@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.errors import ConfigError
+from harness.robot.config import load_robot_settings
 from harness.robot.grbl import RobotAlarm, RobotCommandError, classify
 from harness.robot.inbox import Inbox
 from harness.robot.limits import Box, Limits
@@ -111,3 +113,29 @@ def test_the_bed_comes_from_the_controllers_max_travel_settings() -> None:
     assert Box.from_settings({130: 150.0, 131: 200.0, 132: 50.0}) == Box((-150.0, 0.0), (-200.0, 0.0), (-50.0, 0.0))
     with pytest.raises(ValueError, match=r"\$132"):
         Box.from_settings({130: 150.0, 131: 200.0})
+
+
+def test_a_robot_table_gives_its_limits_and_feeds(tmp_path) -> None:
+    path = tmp_path / "slot.toml"
+    path.write_text("[robot]\ntravel = [150, 200, 50]\ntouch_z = -40.5\nhover_z = -30\n"
+                    "area = [[-120, -20], [-180, -20]]\nswipe_feed = 4000\n", encoding="utf-8")
+    limits, feeds = load_robot_settings(path)
+    assert limits.bed == Box((-150.0, 0.0), (-200.0, 0.0), (-50.0, 0.0))
+    assert (limits.touch_z, limits.hover_z, limits.area) == (-40.5, -30.0, ((-120.0, -20.0), (-180.0, -20.0)))
+    assert (feeds.press, feeds.swipe) == (3000.0, 4000.0)
+
+
+@pytest.mark.parametrize("body, field", [("travel = [150, 200]\ntouch_z = -40\nhover_z = -30", "robot.travel"),
+                                         ("travel = [150, 200, 50]\ntouch_z = -60\nhover_z = -30", "robot"),
+                                         ("travel = [150, 200, 50]\ntouch_z = -40\nhover_z = -45", "robot"),
+                                         ("travel = [150, 200, 50]\ntouch_z = -40", "robot.hover_z"),
+                                         ("travel = [150, 200, 50]\ntouch_z = 'low'\nhover_z = -30", "robot.touch_z"),
+                                         ("travel = [150, 200, 50]\ntouch_z = -40\nhover_z = -30\ntuch = 1", "robot.tuch"),
+                                         ("travel = [150, 200, 50]\ntouch_z = -40\nhover_z = -30\n"
+                                          "area = [[-20, -120], [-180, -20]]", "robot.area")])
+def test_a_wrong_robot_table_is_one_line_naming_the_field(tmp_path, body: str, field: str) -> None:
+    path = tmp_path / "slot.toml"
+    path.write_text("[robot]\n" + body + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_robot_settings(path)
+    assert error.value.field == field and str(path) in str(error.value) and "\n" not in str(error.value)

@@ -106,13 +106,13 @@ def test_a_swipe_drags_from_start_to_end_at_its_feed(robot: GrblRobot, contacts:
     assert contacts[-1].kind == "up" and (contacts[-1].x, contacts[-1].y) == pytest.approx((-90.0, -120.0))
     moves = [c for c in contacts if c.kind == "move"]
     assert len(moves) >= 3 and all(-90.0 - 1e-6 <= c.x <= -30.0 + 1e-6 for c in moves)
-    # 100 mm at 3000 mm/min takes 2 s of the controller's time
-    assert contacts[-1].at - contacts[0].at == pytest.approx(2.0, abs=0.15)
+    # 100 mm at 3000 mm/min takes 2 s of the controller's time (plus any delay of the lines on a loaded machine)
+    assert 2.0 - 0.05 <= contacts[-1].at - contacts[0].at < 2.0 + 1.0
 
 
 def test_status_shows_run_while_moving_and_idle_at_the_target(robot: GrblRobot) -> None:
     robot.home()
-    robot.move_to(x=-100.0, y=-100.0, feed=3000.0)  # 140 mm: nearly 3 s
+    robot.move_to(x=-100.0, y=-100.0, feed=1500.0)  # 140 mm: nearly 6 s
     assert robot.status().state == "Run"
     assert robot.wait_idle(ANSWER).mpos == (-100.0, -100.0, -1.0)
 
@@ -201,3 +201,14 @@ def test_a_controller_that_stops_answering_ends_in_a_typed_timeout_at_the_deadli
     with pytest.raises(RobotTimeout, match="status report"), within(0.5):
         robot.status(timeout=30.0)  # the enclosing deadline wins
     assert 0.5 <= time.monotonic() - started < 0.5 + ANSWER
+
+
+def test_a_contact_lasts_from_the_stylus_meeting_the_glass_to_it_leaving_it(device: EmulatedGrbl,
+                                                                             contacts: list[Contact]) -> None:
+    # a touch height 5 mm under the glass at 600 mm/min: 0.5 s from meeting the glass to the bottom, and back
+    deep = Limits(Box.from_travel(*TRAVEL), touch_z=SURFACE - 5.0, hover_z=-30.0)
+    with GrblRobot(SerialPort(device.port.path), deep, answer_timeout=ANSWER) as robot:
+        robot.home()
+        Gestures(robot, Feeds(press=600.0)).long_press(-50.0, -50.0, seconds=0.8)
+    down, up = contacts
+    assert 0.8 + 2 * 0.5 - 0.05 <= up.at - down.at < 0.8 + 2 * 0.5 + 1.0  # the lift may be late on a loaded machine
