@@ -57,6 +57,7 @@ def show_screen(phone, screen: str) -> None:  # type: ignore[no-untyped-def]
 def record_all(out: Path) -> list[Path]:
     from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
     from harness.emulator.layout import SUB_SIZE, Rect, text_width
+    from harness.emulator.pages import SYSTEM_APPS
     from harness.emulator.phone import EmulatedPhone, PhoneOptions
     from harness.emulator.sms import SmsNetwork
     from harness.emulator.ui import SCREENS
@@ -110,11 +111,12 @@ def record_all(out: Path) -> list[Path]:
                     rect = Rect(x, w.rect.y + w.size + 10, text_width("attention required", SUB_SIZE) + 4, SUB_SIZE + 6)
                     targets.append(("attention_required", _box(rect, s, W, H, pad=1), (0, 0), search))
                 elif w.kind == "item":
-                    if w.id.startswith(("app:", "sync:", "mail:", "contact:", "event:", "post:", "store_app:")) \
-                            or w.id == "language":  # the phone's data, not the screen's
+                    if w.id.startswith(("sync:", "mail:", "contact:", "event:", "post:", "store_app:")) \
+                            or w.id == "language" or (w.id.startswith("app:") and w.text not in SYSTEM_APPS):
+                        # the phone's data, not the screen's (the apps every phone has are targets)
                         continue
                     rect = Rect(w.rect.x, w.rect.y, text_width(w.text, w.size) + 6, w.size + 14)
-                    targets.append((w.id, _box(rect, s, W, H), (0, 0), search))
+                    targets.append((w.id.replace(" ", "_"), _box(rect, s, W, H), (0, 0), search))  # app:internet_explorer
                 elif w.kind in ("button", "tile", "arrow", "round"):
                     targets.append((w.id, _box(w.rect, s, W, H, pad=1), (0, 0), None))
             ignore = [Box(0, 0, W, int(32 * s))]

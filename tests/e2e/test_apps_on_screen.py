@@ -98,3 +98,17 @@ def test_signed_out_store_then_mail_after_sign_in_scrolls_to_every_subject_and_n
     while not _shows("Regatta starts at noon", _lines(handset, ocr)[:6], ocr):
         assert time.monotonic() < deadline, f"the new mail never showed at the top: {_lines(handset, ocr)}"
     assert flow.expect("mail").screen == "mail"
+
+
+def test_reset_password_in_internet_explorer_then_the_old_one_fails_and_the_new_one_signs_in(
+        flow, sms_codes) -> None:
+    from harness.flows import SignInFailed
+    from harness.flows.help_page import reset_password
+
+    hank = tomllib.loads(ACCOUNTS.read_text())["account"][1]
+    new = Credentials.of(hank["address"], "hank-new-pass-2")
+    assert reset_password(flow, new, sms_codes).screen == "reset_done"
+    with pytest.raises(SignInFailed) as info:
+        sign_in_after_setup(flow, Credentials.of(hank["address"], hank["password"]))
+    assert info.value.screen == "wrong_password"
+    assert sign_in_after_setup(flow, new).final_screen == "account_settings"
