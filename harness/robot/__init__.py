@@ -2,10 +2,10 @@
 
 from harness.robot.config import load_robot_settings, robot_settings
 from harness.robot.gestures import Feeds, Gestures
-from harness.robot.grbl import MoveRefused, RobotAlarm, RobotCommandError, RobotError, RobotTimeout
+from harness.robot.grbl import MoveRefused, RobotAlarm, RobotCommandError, RobotError, RobotGone, RobotTimeout
 from harness.robot.limits import Box, Limits
 from harness.robot.robot import GrblRobot
 from harness.robot.status import Status, parse_status
 
 __all__ = ["Box", "Feeds", "Gestures", "GrblRobot", "Limits", "MoveRefused", "RobotAlarm", "RobotCommandError",
-           "RobotError", "RobotTimeout", "Status", "load_robot_settings", "parse_status", "robot_settings"]
+           "RobotError", "RobotGone", "RobotTimeout", "Status", "load_robot_settings", "parse_status", "robot_settings"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.errors import HarnessError, HarnessTimeout, quote_seen
+from harness.errors import DeviceUnavailable, HarnessError, HarnessTimeout, quote_seen
 
 #: GRBL 1.1's ``error:N`` codes, in our words.
 ERRORS: dict[int, str] = {
@@ -112,3 +112,7 @@ class RobotAlarm(RobotError):
 
 class RobotTimeout(HarnessTimeout, RobotError):
     """The controller did not answer in time (it says what was asked and the last lines seen)."""
+
+
+class RobotGone(RobotError, DeviceUnavailable):
+    """The robot's port went away (unplugged, powered off) while the driver waited for it."""

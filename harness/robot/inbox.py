@@ -29,6 +29,7 @@ class Inbox:
         self._partial = b""
         self.count = 0
         self.overlong = 0  # lines longer than MAX_LINE, cut
+        self.gone: str | None = None  # why the port stopped giving lines (set by the reader on a read error)
 
     def feed(self, data: bytes) -> None:
         """Bytes from the port: each complete line is classified and kept; a line past MAX_LINE is cut there."""
@@ -52,6 +53,12 @@ class Inbox:
             self.count += 1
             self._cond.notify_all()
 
+    def close(self, why: str) -> None:
+        """No more lines will come (the port failed): every wait returns now."""
+        with self._cond:
+            self.gone = why
+            self._cond.notify_all()
+
     def since(self, mark: int) -> list[Reply]:
         """The lines numbered ``mark`` and later that are still held."""
         with self._cond:
@@ -64,7 +71,8 @@ class Inbox:
 
     def wait(self, found: Callable[[list[Reply]], T | None], mark: int, deadline: float | None,
              poll: float | None = None) -> T | None:
-        """The first non-None ``found(lines since mark)``; None when ``deadline`` (or, with ``poll``, that long) passes."""
+        """The first non-None ``found(lines since mark)``; None when ``deadline`` (or, with ``poll``, that long)
+        passes or the port is gone (``gone`` says why)."""
         stop = time.monotonic() + poll if poll is not None else None
         if deadline is not None and stop is not None:
             stop = min(stop, deadline)
@@ -73,7 +81,7 @@ class Inbox:
         with self._cond:
             while True:
                 result = found([reply for number, reply in self._lines if number >= mark])
-                if result is not None:
+                if result is not None or self.gone is not None:
                     return result
                 rest = until(stop)
                 if rest is not None and rest <= 0:

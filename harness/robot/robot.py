@@ -21,7 +21,8 @@ from typing import Callable, TypeVar
 import serial
 
 from harness.deadline import deadline_of, until
-from harness.robot.grbl import MAX_LINE, Reply, RobotAlarm, RobotCommandError, RobotError, RobotTimeout
+from harness.errors import quote_seen
+from harness.robot.grbl import MAX_LINE, Reply, RobotAlarm, RobotCommandError, RobotError, RobotGone, RobotTimeout
 from harness.robot.inbox import Inbox
 from harness.robot.limits import Limits, Point
 from harness.robot.status import Position, Status, StatusFormatError, parse_status
@@ -68,9 +69,13 @@ class GrblRobot(PortDriver):
     # ---------------------------------------------------------------- lifecycle
     def _start(self) -> None:
         self._port = self._open_port()
-        self._reader = PortReader(lambda: self._port, self.inbox.feed, lambda exc: False,  # type: ignore[arg-type, return-value]
+        self._reader = PortReader(lambda: self._port, self.inbox.feed, self._read_failed,  # type: ignore[arg-type, return-value]
                                   name=f"robot {self.url}").start()
         self.status()  # a controller that does not answer '?' is no GRBL robot: fail at open, by a deadline
+
+    def _read_failed(self, exc: Exception) -> bool:
+        self.inbox.close(f"{type(exc).__name__}: {exc}")
+        return False  # a robot's port that went away is not waited for: the waits say so at once
 
     def _stop(self) -> None:
         if self._reader is not None:
@@ -89,9 +94,12 @@ class GrblRobot(PortDriver):
                 port.write(data)
                 port.flush()
             except (serial.SerialException, OSError) as exc:
-                raise RobotError(f"robot {self.url}: writing {data[:MAX_COMMAND]!r} failed: {exc}") from None
+                raise RobotGone(f"robot {self.url}: writing {data[:MAX_COMMAND]!r} failed: {exc}") from None
 
-    def _timeout(self, expected: str, timeout: float | None, seen: str = "") -> RobotTimeout:
+    def _timeout(self, expected: str, timeout: float | None, seen: str = "") -> RobotError:
+        if self.inbox.gone is not None:
+            return RobotGone(f"robot {self.url}: the port went away while waiting for {expected} "
+                             f"({quote_seen(self.inbox.gone)})")
         lines = " / ".join(self.inbox.last()) or "nothing"
         return RobotTimeout(f"{expected} from robot {self.url}", f"{seen}last lines: {lines}", timeout or 0.0)
 

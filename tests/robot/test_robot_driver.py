@@ -7,6 +7,7 @@ set; ALARM:2 a soft limit), not from the driver.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Iterator
 
@@ -17,7 +18,7 @@ from harness.emulator.grbl_device import EmulatedGrbl
 from harness.emulator.grbl_motion import Contact
 from harness.errors import DeviceUnavailable
 from harness.robot import (Box, Feeds, Gestures, GrblRobot, Limits, MoveRefused, RobotAlarm, RobotCommandError,
-                           RobotTimeout)
+                           RobotGone, RobotTimeout)
 from harness.serial_port import SerialPort
 
 #: The emulated controller's travel ($130-$132) and the glass's height on its bed.
@@ -212,3 +213,26 @@ def test_a_contact_lasts_from_the_stylus_meeting_the_glass_to_it_leaving_it(devi
         Gestures(robot, Feeds(press=600.0)).long_press(-50.0, -50.0, seconds=0.8)
     down, up = contacts
     assert 0.8 + 2 * 0.5 - 0.05 <= up.at - down.at < 0.8 + 2 * 0.5 + 1.0  # the lift may be late on a loaded machine
+
+
+def test_a_robot_unplugged_mid_wait_is_said_at_once_not_at_the_deadline(robot: GrblRobot, device: EmulatedGrbl) -> None:
+    robot.home()
+    outcome: list[BaseException] = []
+
+    def dwell() -> None:
+        try:
+            robot.send("G4 P20", timeout=60.0)  # answered only after twenty seconds
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=dwell)
+    started = time.monotonic()
+    waiter.start()
+    _wait(lambda: "G4P20" in device.lines, "the dwell to reach the controller")
+    device.port.stop()  # the USB cable comes out while the driver waits for the answer
+    waiter.join(timeout=60.0)
+    assert not waiter.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], RobotGone) and "went away" in str(outcome[0])
+    assert time.monotonic() - started < 15.0
+    with pytest.raises(RobotGone):
+        robot.status()
