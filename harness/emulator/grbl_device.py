@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from typing import Any, Callable
 
 from harness.emulator.grbl_gcode import GcodeError, Modal, parse_block
@@ -26,6 +27,8 @@ from harness.emulator.transport_service import CommandHandler, takes
 BANNER = "\r\nGrbl 1.1h ['$' for help]\r\n"
 LOCKED = "[MSG:'$H'|'$X' to unlock]\r\n"
 LINE_BUFFER = 80
+#: Contacts of the stylus with the glass kept for ``robot_contacts``.
+CONTACT_LOG = 512
 #: A desk tapping robot's settings: mm/rev, rates (mm/min), accelerations, max travel (mm).
 DEFAULT_SETTINGS: dict[int, float] = {
     0: 10, 1: 25, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 10: 1, 11: 0.010, 12: 0.002, 13: 0, 20: 1, 21: 1, 22: 1, 23: 0,
@@ -63,6 +66,8 @@ class EmulatedGrbl:
         self._halted = threading.Event()  # a critical alarm: only a reset gets out
         self._reports = 0
         self._worker = threading.Thread(target=self._work, name="grbl lines", daemon=True)
+        self.contacts: deque[Contact] = deque(maxlen=CONTACT_LOG)  # the latest, for the control socket
+        self.motion.add_listener(self.contacts.append)
 
     # ---------------------------------------------------------------- transport service
     def start(self) -> dict[str, Any]:
@@ -90,7 +95,10 @@ class EmulatedGrbl:
         return {"robot_state": takes("")(lambda req: {"state": self.state, "mpos": self.machine_position(),
                                                       "stylus": self.motion.position(), "alarms": self.alarms,
                                                       "lowest_z": self.motion.lowest_z}),
-                "robot_fault": takes("kind=mute|limit|clear")(fault)}
+                "robot_fault": takes("kind=mute|limit|clear")(fault),
+                "robot_contacts": takes("[n=100]")(lambda req: {"contacts": [
+                    {"kind": c.kind, "x": round(c.x, 3), "y": round(c.y, 3), "at": round(c.at, 3)}
+                    for c in list(self.contacts)[-int(req.get("n", 100)):]]})}
 
     def add_contact_listener(self, listener: Callable[[Contact], None]) -> None:
         """Hear the stylus touch, move on and leave the glass (for the emulated phone's touch screen)."""

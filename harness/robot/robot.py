@@ -15,7 +15,6 @@ controller's EEPROM cannot shift them.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from typing import Callable, TypeVar
 
 import serial
@@ -73,8 +72,12 @@ class GrblRobot(PortDriver):
                                   name=f"robot {self.url}").start()
         self.status()  # a controller that does not answer '?' is no GRBL robot: fail at open, by a deadline
 
+    def _said(self, exc: Exception) -> str:
+        """What pyserial said, without the URL's credentials (it may quote the URL)."""
+        return str(exc).replace(self.resource.url, self.url)
+
     def _read_failed(self, exc: Exception) -> bool:
-        self.inbox.close(f"{type(exc).__name__}: {exc}")
+        self.inbox.close(f"{type(exc).__name__}: {self._said(exc)}")
         return False  # a robot's port that went away is not waited for: the waits say so at once
 
     def _stop(self) -> None:
@@ -94,7 +97,7 @@ class GrblRobot(PortDriver):
                 port.write(data)
                 port.flush()
             except (serial.SerialException, OSError) as exc:
-                raise RobotGone(f"robot {self.url}: writing {data[:MAX_COMMAND]!r} failed: {exc}") from None
+                raise RobotGone(f"robot {self.url}: writing {data[:MAX_COMMAND]!r} failed: {self._said(exc)}") from None
 
     def _timeout(self, expected: str, timeout: float | None, seen: str = "") -> RobotError:
         if self.inbox.gone is not None:
@@ -286,4 +289,4 @@ class GrblRobot(PortDriver):
 
     def with_limits(self, limits: Limits) -> None:
         """Replace the limits (calibration sets the phone's area and the touch height)."""
-        self.limits = replace(limits)
+        self.limits = limits

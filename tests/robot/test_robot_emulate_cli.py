@@ -25,15 +25,18 @@ def test_emulate_with_robot_announces_a_grbl_pty_the_driver_taps_through() -> No
             pytest.fail(f"harness emulate printed nothing; stderr: {proc.stderr.read() if proc.stderr else ''}")
         endpoints = json.loads(line)
         assert endpoints["robot"].startswith("/dev/pts/")
-        limits = Limits(Box.from_travel(150, 200, 50), touch_z=-30.0, hover_z=-20.0)
+        # the emulated glass is at z -40 on the bed
+        limits = Limits(Box.from_travel(150, 200, 50), touch_z=-40.5, hover_z=-30.0)
         with GrblRobot(SerialPort(endpoints["robot"]), limits, answer_timeout=15.0) as robot:
             assert robot.status().state == "Alarm"
             robot.home()
             Gestures(robot).tap(-40.0, -50.0)
         with ControlClient.for_endpoints(endpoints) as control:
             state = control.call("robot_state")
-        assert state["state"] == "Idle" and state["mpos"] == [-40.0, -50.0, -20.0]
-        assert state["lowest_z"] == pytest.approx(-30.0)
+            contacts = control.call("robot_contacts")["contacts"]
+        assert state["state"] == "Idle" and state["mpos"] == [-40.0, -50.0, -30.0]
+        assert state["lowest_z"] == pytest.approx(-40.5)
+        assert [(c["kind"], c["x"], c["y"]) for c in contacts] == [("down", -40.0, -50.0), ("up", -40.0, -50.0)]
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
