@@ -219,6 +219,8 @@ class EmulatedGrbl:
         while self.motion.pending() >= 15 and not cancelled():  # the planner holds 16 blocks: ok waits for room
             with self.motion.cond:
                 self.motion.cond.wait(0.05)
+        if cancelled():
+            return None  # a reset while the line waited for room: it is dropped with the rest
         here = self._planned_mpos()
         target = tuple((here[i] + axes[a]) if (self.modal.incremental and not machine and a in axes)
                        else axes.get(a, here[i]) for i, a in enumerate("XYZ"))

@@ -76,7 +76,7 @@ def parse_block(line: str, modal: Modal) -> Block:
     for letter, value, digits in words:
         if letter in "GM":
             if "." in digits or value < 0:
-                raise GcodeError(20 if letter == "G" else 20)
+                raise GcodeError(20)  # G53.1, G-1 and the like: no such command here
             number = int(value)
             if letter == "M":
                 if number not in _PROGRAM_END:

@@ -34,6 +34,8 @@ T = TypeVar("T")
 MAX_COMMAND = 80
 #: Soft reset, a real-time byte: stops motion, clears the planner, prints the banner again.
 SOFT_RESET = b"\x18"
+#: Characters GRBL acts on at once wherever they appear in a line (status, feed hold, cycle start).
+REALTIME = "?!~"
 #: How close (mm) an idle robot must be to where it was sent (GRBL reports three decimals).
 POSITION_TOLERANCE = 0.005
 
@@ -116,9 +118,10 @@ class GrblRobot(PortDriver):
     def send(self, line: str, timeout: float | None = None) -> list[str]:
         """Send one line; the messages (``[MSG:..]``, ``$N=..``) before its ``ok``. Typed error on anything else."""
         line = line.strip()
-        if not line or "\n" in line or "\r" in line or len(line) > MAX_COMMAND or not line.isascii():
+        # GRBL picks its real-time commands (? ! ~ and control bytes) out of the stream wherever they are
+        if not line or len(line) > MAX_COMMAND or not line.isascii() or any(c in REALTIME or c < " " for c in line):
             raise RobotError(f"robot {self.url}: {line[:MAX_LINE]!r} is not one GRBL line of at most {MAX_COMMAND} "
-                             "ASCII characters")
+                             "printable ASCII characters without ? ! ~")
         timeout = self.answer_timeout if timeout is None else timeout
         pending = self.alarm
         if pending is not None and not line.startswith("$"):  # g-code is locked out: say why, do not send it

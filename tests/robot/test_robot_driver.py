@@ -18,7 +18,7 @@ from harness.emulator.grbl_device import EmulatedGrbl
 from harness.emulator.grbl_motion import Contact
 from harness.errors import DeviceUnavailable
 from harness.robot import (Box, Feeds, Gestures, GrblRobot, Limits, MoveRefused, RobotAlarm, RobotCommandError,
-                           RobotGone, RobotTimeout)
+                           RobotError, RobotGone, RobotTimeout)
 from harness.serial_port import SerialPort
 
 #: The emulated controller's travel ($130-$132) and the glass's height on its bed.
@@ -149,6 +149,16 @@ def test_an_error_answer_is_typed_with_the_line_asked(robot: GrblRobot) -> None:
     with pytest.raises(RobotCommandError) as unknown:
         robot.send("G5 X1")
     assert unknown.value.code == 20
+
+
+@pytest.mark.parametrize("line", ["G4 P1 ?", "G0 X-1 !", "G0\nX-1", "G0 X-1\x18", "G0 " + "X-1 " * 30, "G0 X\u00e9"])
+def test_what_the_controller_would_not_take_as_one_line_is_not_sent(robot: GrblRobot, device: EmulatedGrbl,
+                                                                    line: str) -> None:
+    robot.home()
+    sent = list(device.lines)
+    with pytest.raises(RobotError, match="not one GRBL line"):
+        robot.send(line)
+    assert robot.status().state == "Idle" and device.lines == sent  # no feed hold, no reset, nothing run
 
 
 def _beyond_the_controller(device: EmulatedGrbl) -> GrblRobot:
