@@ -37,18 +37,22 @@ def test_a_screen_wait_ends_at_its_deadline_when_the_handset_goes_silent(tmp_pat
 
     from harness.handsets import connect_handset
     from harness.errors import HarnessTimeout
+    from harness.vision.matcher import ScreenLibrary
     from harness.vision.wait import SCREENSHOT_GRACE, wait_for_screen
 
     def silent(sock: socket.socket, seen: Seen) -> None:
         handshake(sock)
         hold(sock)
 
+    # Loaded before the clock starts: on a loaded machine compiling the library alone can take
+    # longer than this wait's 2 s (5.5 s seen at load 25); what is timed here is the silent handset.
+    library = ScreenLibrary.load_default()
     with HostileDevice(silent) as device:
         handset = connect_handset(device.uri, timeout=30, key_path=str(tmp_path / "adbkey"))
         started = time.monotonic()
         try:
             with pytest.raises(HarnessTimeout, match="OKAY for OPEN"):
-                wait_for_screen(handset, "keep_your_life_in_sync", timeout=2)
+                wait_for_screen(handset, "keep_your_life_in_sync", timeout=2, library=library)
         finally:
             handset.close()
         elapsed = time.monotonic() - started

@@ -343,7 +343,7 @@ def test_when_the_emulator_dies_first_its_parent_removes_its_temp_folders(tmp_pa
         runtime = Path(emulator.runtime_dir or "")
         assert runtime.parent == tmp_path and Path(endpoints["control_token"]).is_relative_to(runtime)
         made = sorted(p.name.rsplit("-", 1)[0] for p in runtime.iterdir())
-        assert made == ["harness-console-" + endpoints["serial"], "harness-control", "harness-mail"], made
+        assert made == ["harness-console-" + endpoints["serial"], "harness-control", "harness-mail", "harness-modem"], made
         assert emulator.proc is not None
         emulator.proc.kill()  # SIGKILL: it cannot clean up after itself
         emulator.proc.wait(10)
