@@ -169,6 +169,19 @@ class PageBuilder:
         self._add(Widget("title", Rect(MARGIN - 2, self.y, CONTENT_WIDTH, h), text, lines=tuple(lines), size=size))
         self.y += h + 22
 
+    def pivot(self, active: str, others: tuple[str, ...]) -> None:
+        """A pivot's headers in one line at title size: the one shown, then the others dimmed (a tap opens one)."""
+        h = TITLE_SIZE + 6
+        w = text_width(active, TITLE_SIZE) + 8
+        self._add(Widget("title", Rect(MARGIN - 2, self.y, w, h), active, lines=(active,), size=TITLE_SIZE))
+        x = MARGIN - 2 + w + 20
+        for other in others:
+            ow = min(text_width(other, TITLE_SIZE) + 8, VIEW_WIDTH - x)
+            self._add(Widget("pivot", Rect(x, self.y, ow, h), other, id=f"pivot:{other}", lines=(other,),
+                             size=TITLE_SIZE))
+            x += ow + 20
+        self.y += h + 22
+
     def text(self, text: str, size: int = BODY_SIZE, dim: bool = False, error: bool = False) -> None:
         lines = wrap(text, size, CONTENT_WIDTH)
         h = len(lines) * (size + 8)

@@ -127,6 +127,17 @@ class AppBar:
 
 
 @dataclass(frozen=True)
+class Pivot:
+    """Pivot headers in place of a title ("system | applications" in Settings): ``active`` and the others dimmed."""
+
+    active: str
+    others: tuple[str, ...]
+
+    def draw(self, b: PageBuilder, state: PageState) -> None:
+        b.pivot(self.active, self.others)
+
+
+@dataclass(frozen=True)
 class Gap:
     """Extra space above the next part, in view pixels."""
 
@@ -159,7 +170,7 @@ class When:
             part.draw(b, state)
 
 
-Part = Union[Text, Field, Item, Buttons, InlineButton, Logo, Tiles, Arrow, AppBar, Gap, Section, When]
+Part = Union[Text, Field, Item, Buttons, InlineButton, Logo, Tiles, Arrow, AppBar, Pivot, Gap, Section, When]
 
 
 # ---------------------------------------------------------------------- where a tap goes

@@ -15,7 +15,7 @@ from harness.emulator.accounts import mask_email, mask_phone
 from harness.emulator.app_pages import scrolled
 from harness.emulator.layout import PageBuilder
 from harness.emulator.page_parts import (
-    Arrow, Buttons, Do, Field, Gap, InlineButton, Item, Logo, PageSpec, Section, Text, Tiles, When, go,
+    Arrow, Buttons, Do, Field, Gap, InlineButton, Item, Logo, PageSpec, Pivot, Section, Text, Tiles, When, go,
 )
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 #: The apps every phone has (the app list adds the user's).
 SYSTEM_APPS = ("alarms", "calculator", "calendar", "camera", "games", "internet explorer", "messaging", "music",
                "outlook", "people", "phone", "photos", "settings", "store", "video")
+#: Pivots a horizontal swipe moves between.
+PIVOTS = {"settings": "settings_applications", "settings_applications": "settings"}
 #: What a Microsoft account syncs to the phone.
 SYNC_CATEGORIES = ("email", "contacts", "calendar")
 
@@ -161,11 +163,19 @@ PAGES: dict[str, PageSpec] = {
         back=False),
     "app_list": PageSpec(parts=(Gap(6), Section(apps)), taps={"settings": go("settings"), "app:*": Do("open_app")}),
     "settings": PageSpec(
-        header="settings", title="system",
-        parts=(Item("ringtones", "ringtones+sounds", size=30), Item("email_accounts", "email+accounts", size=30),
+        header="settings",
+        parts=(Pivot("system", ("applications",)),
+               Item("ringtones", "ringtones+sounds", size=30), Item("email_accounts", "email+accounts", size=30),
                Item("backup", "backup", size=30), Item("phone_update", "phone update", size=30),
                Item("about", "about", size=30)),
-        taps={screen: go(screen) for screen in ("email_accounts", "backup", "about", "phone_update")}),
+        taps={**{screen: go(screen) for screen in ("email_accounts", "backup", "about", "phone_update")},
+              "pivot:applications": go("settings_applications", push=False)}),
+    "settings_applications": PageSpec(
+        header="settings",
+        parts=(Pivot("applications", ("system",)),
+               *(Item("app_settings:" + app.replace(" ", "_").replace("+", "_"), app, size=30) for app in ("games", "internet explorer", "messaging",
+                                                                        "music+videos", "people", "store"))),
+        taps={"pivot:system": go("settings", push=False)}),
     "email_accounts": PageSpec(
         header="settings", title="email+accounts",
         parts=(Section(accounts), Item("add_account", "add an account", size=28)),

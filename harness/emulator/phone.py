@@ -29,7 +29,7 @@ from harness.profiles import ACCENTS, Profile, hex_rgb
 #: Android key codes the phone understands (what ``input keyevent`` sends).
 KEY_BACK, KEY_HOME, KEY_SEARCH, KEY_POWER, KEY_ENTER, KEY_DEL = 4, 3, 84, 26, 66, 67
 APP_SCREENS = (*_app_pages(), *_web_pages())
-_AFTER_SETUP = {"start", "app_list", "settings", "email_accounts", "add_account", "one_account_only",
+_AFTER_SETUP = {"start", "app_list", "settings", "settings_applications", "email_accounts", "add_account", "one_account_only",
                 "outlook_signin", "account_settings", "backup", "about", "reset_confirm", "phone_update",
                 "sign_in_again"} | set(APP_SCREENS)
 

@@ -139,6 +139,9 @@ class Renderer:
         for i, line in enumerate(w.lines):
             self._text(draw, w.rect.x, w.rect.y + i * (w.size + 6), line, w.size, self.palette.foreground)
 
+    def _w_pivot(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        self._text(draw, w.rect.x, w.rect.y, w.text, w.size, self.palette.dim)
+
     def _w_text(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
         p = self.palette
         colour = p.error if w.error else (p.dim if w.dim else p.foreground)

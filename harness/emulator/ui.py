@@ -18,7 +18,7 @@ from harness.emulator.accounts import AccountService, mask_email
 from harness.emulator.filesystem import FileSystem
 from harness.emulator.layout import Page, PageBuilder
 from harness.emulator.page_parts import Do, Go, check_table, draw
-from harness.emulator.pages import PAGES, SYNC_CATEGORIES
+from harness.emulator.pages import PAGES, PIVOTS, SYNC_CATEGORIES
 from harness.emulator.ui_apps import AppActions
 
 #: Every screen the emulator can show, in flow order. These names are the
@@ -158,6 +158,8 @@ class PhoneUI(AppActions):
             self.go("app_list")
         elif self.screen == "app_list" and dx > 100 and abs(dx) > abs(dy):
             self.back()
+        elif self.screen in PIVOTS and abs(dx) > 100 and abs(dx) > abs(dy):
+            self.go(PIVOTS[self.screen], push=False)
         elif abs(dy) > 100 and abs(dy) > abs(dx):
             self.scroll_by(dy)
 

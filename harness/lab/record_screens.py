@@ -117,7 +117,7 @@ def record_all(out: Path) -> list[Path]:
                         continue
                     rect = Rect(w.rect.x, w.rect.y, text_width(w.text, w.size) + 6, w.size + 14)
                     targets.append((w.id.replace(" ", "_"), _box(rect, s, W, H), (0, 0), search))  # app:internet_explorer
-                elif w.kind in ("button", "tile", "arrow", "round"):
+                elif w.kind in ("button", "tile", "arrow", "round", "pivot"):
                     targets.append((w.id, _box(w.rect, s, W, H, pad=1), (0, 0), None))
             ignore = [Box(0, 0, W, int(32 * s))]
             written.append(write_definition(out, screen, frame, anchors, targets, ignore, PROFILE, THEME,

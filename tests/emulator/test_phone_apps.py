@@ -203,3 +203,37 @@ def test_reset_password_in_internet_explorer_then_old_fails_and_new_signs_in(rig
     rig.run_timers()
     assert rig.screen == "two_step_choose"
     assert re.search("password", " ".join(rig.log)) is not None and "brand-new-pass-9" not in " ".join(rig.log)
+
+
+def test_settings_is_a_pivot_of_system_and_applications(rig) -> None:
+    rig.through_setup_to_sync()
+    rig.tap("sign_in_later")
+    rig.finish_setup()
+    rig.tap("settings")
+    page = rig.ui.page(853)
+    title = next(w for w in page.widgets if w.kind == "title")
+    other = page.widget("pivot:applications")
+    assert title.text == "system" and other is not None and other.rect.x > title.rect.x + title.rect.w
+    assert other.rect.y == title.rect.y   # one line of headers
+    rig.ui.swipe(-300, 0)
+    assert rig.screen == "settings_applications"
+    assert "store" in _texts(rig)
+    rig.ui.swipe(300, 0)
+    assert rig.screen == "settings"
+    rig.tap("pivot:applications")
+    assert rig.screen == "settings_applications"
+    rig.tap("pivot:system")
+    assert rig.screen == "settings"
+
+
+def test_the_mail_app_bar_has_a_round_sync_button_and_dots_that_open_its_labels(rig) -> None:
+    _signed_in(rig)
+    rig.tap("outlook")
+    page = rig.ui.page(853)
+    bar = next(w for w in page.widgets if w.kind == "appbar")
+    sync, dots = page.widget("sync"), page.widget("app_bar_more")
+    assert sync.kind == "round" and sync.rect.w == sync.rect.h and bar.rect.y <= sync.rect.y
+    assert dots.kind == "dots" and dots.rect.x > sync.rect.x
+    assert not any(w.kind == "text" and w.text == "sync" for w in page.widgets)
+    rig.tap("app_bar_more")
+    assert any(w.kind == "text" and w.text == "sync" for w in rig.ui.page(853).widgets)
