@@ -145,6 +145,12 @@ class FlowRunner:
         self.tap(again, target)
         return self.expect(*then, timeout=timeout, failures=failures, action=f"tapped {target} again on {again.screen}")
 
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
+        """Swipe in device pixels (scroll a list, turn a pivot); the next ``expect`` looks again."""
+        self.artifacts.record("swipe", x1=x1, y1=y1, x2=x2, y2=y2)
+        self._touched_since_seen = True
+        self.handset.swipe(x1, y1, x2, y2, duration_ms)
+
     def press(self, key: str) -> None:
         """Press a hardware key (back, start, search, power)."""
         self.artifacts.record("key", key=key)

@@ -112,3 +112,16 @@ def test_reset_password_in_internet_explorer_then_the_old_one_fails_and_the_new_
         sign_in_after_setup(flow, Credentials.of(hank["address"], hank["password"]))
     assert info.value.screen == "wrong_password"
     assert sign_in_after_setup(flow, new).final_screen == "account_settings"
+
+
+def test_what_an_account_unlocks_before_and_after_sign_in(flow) -> None:
+    from harness.flows.help_page import unlocks
+
+    finish_setup_without_account(flow)
+    before = unlocks(flow)
+    assert before == {"store": False, "xbox": False, "music": False, "video": False, "facebook_chat": False,
+                      "feeds": False}, before
+    sign_in_after_setup(flow, Credentials.of(GINA["address"], GINA["password"]))
+    after = unlocks(flow)
+    assert after == {"store": True, "xbox": True, "music": True, "video": True, "facebook_chat": True,
+                     "feeds": True}, after
