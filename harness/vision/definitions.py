@@ -25,8 +25,10 @@ from harness.tomlfile import read_toml, reject_unknown_keys
 
 #: The shipped screen library, found through the package (see harness.resources).
 DEFAULT_LIBRARY = SCREENS_DIR
-_TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore", "title"}
+_TOP_KEYS = {"name", "description", "recorded", "anchor", "target", "ignore", "title", "layout"}
 _TITLE_KEYS = {"text", "region"}
+#: View pixels per pixel of the layout picture: the whole recorded screen, small (see ``layout`` below).
+LAYOUT_SCALE = 0.5
 _RECORDED_KEYS = {"width", "height", "profile", "theme"}
 _ANCHOR_KEYS = {"image", "region", "align"}
 ALIGNS = ("top", "center", "bottom")
@@ -108,6 +110,9 @@ class ScreenDefinition:
     path: str = ""
     description: str = ""
     title: Title | None = None  # the page title's words and place: what OCR tells look-alike screens apart by
+    #: the whole recorded screen, grey, at LAYOUT_SCALE pixels per view pixel: where the page has text lines,
+    #: boxes and blank space (optional; the matcher then also compares whole pages, not only the anchors)
+    layout: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def scale(self) -> float:
@@ -210,8 +215,12 @@ def load_definition(path: str | Path) -> ScreenDefinition:
             raise ConfigError(path, "title", 'expected [title] with text = "..." and region = [x, y, w, h]')
         reject_unknown_keys(path, t, sorted(_TITLE_KEYS), "title")
         title = Title(check_label(path, "title.text", t.get("text")), _box(path, "title.region", t.get("region"), width, height))
+    layout = None
+    if "layout" in data:
+        size = Box(0, 0, round(width / (width / 480) * LAYOUT_SCALE), round(height / (width / 480) * LAYOUT_SCALE))
+        layout = _crop(path, "layout", data["layout"], size)[:, :, 0]
     return ScreenDefinition(name, width, height, anchors, targets, ignore, str(path), str(data.get("description", "")),
-                            title)
+                            title, layout)
 
 
 class NameTaken(ConfigError):
@@ -262,6 +271,15 @@ def _kept_on_file(path: Path, width: int, height: int) -> tuple[dict[str, str], 
     if len(region) != 4 or region[0] + region[2] > width or region[1] + region[3] > height:
         return kept, ""
     return kept, f"\n[title]\ntext = {json.dumps(text, ensure_ascii=False)}\nregion = {json.dumps(region)}"
+
+
+def layout_picture(screenshot: np.ndarray) -> np.ndarray:
+    """The layout picture of a screenshot: grey, LAYOUT_SCALE pixels per view pixel (480 view pixels across)."""
+    h, w = screenshot.shape[:2]
+    k = LAYOUT_SCALE * 480 / w
+    small = np.asarray(Image.fromarray(np.ascontiguousarray(screenshot[:, :, :3])).convert("L").resize(
+        (round(w * k), round(h * k)), Image.Resampling.BOX))
+    return small
 
 
 def write_definition(folder: str | Path, definition_name: str, screenshot: np.ndarray, anchors: list[Box | tuple[Box, str]],
@@ -317,6 +335,10 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
             lines.append(f"search = {search.as_list()}")
     for box in ignore:
         lines += ["", "[[ignore]]", f"region = {box.as_list()}"]
+    layout_name = f"{definition_name}.layout.png"
+    Image.fromarray(layout_picture(screenshot)).save(folder / layout_name)
+    at = next(i for i, line in enumerate(lines) if line.startswith("recorded = ")) + 1
+    lines.insert(at, f'layout = "{layout_name}"')
     if kept_title:
         lines.append(kept_title)
     path = folder / f"{definition_name}.toml"

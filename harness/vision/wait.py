@@ -12,7 +12,7 @@ from PIL import Image
 
 from harness.deadline import within
 from harness.errors import HarnessTimeout
-from harness.vision.features import WORKING_SCALE, Frame
+from harness.vision.features import Frame
 from harness.vision.matcher import Guess, Recognition, ScreenLibrary
 
 #: Mean grey difference (0..255, working pixels) under which two frames count as the same.
@@ -68,7 +68,7 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, deadline: f
         image = handset.screenshot()
         frame = Frame(image, scale)
         small = frame.gray.astype(np.int16)
-        top = int(34 * WORKING_SCALE)  # the status bar clock may tick; it never decides stability
+        top = int(34 * frame.working_scale)  # the status bar clock may tick; it never decides stability
         stable = previous is not None and previous.shape == small.shape and \
             float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
         previous = small

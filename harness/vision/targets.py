@@ -1,0 +1,99 @@
+"""Finding a recognised screen's tap targets in a frame: near where they were recorded, or searched over a
+region (a list) and checked where found at DETAIL_SCALE, where glyphs count."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from harness.vision.compiled import Screen, Template
+from harness.vision.features import DETAIL_SCALE, Frame, detail
+
+TARGET_SCORE = 0.72         # a target searched over a wide region (a list) must correlate this well ...
+TARGET_NEAR_SCORE = 0.55    # ... one looked for near where it was recorded, this well
+TARGET_CLOSE_SCORE = 0.40   # ... or this well within TARGET_CLOSE_VIEW view pixels of its place
+TARGET_CLOSE_VIEW = 8
+DETAIL_SCORE = 0.78         # ... and (searched over a region) this well where it was found, at DETAIL_SCALE
+TARGET_BAND_VIEW = 90       # view pixels above and below its recorded place a target is looked for
+DRIFT_PENALTY = 0.01       # correlation a target near its place loses per view pixel away from it
+CANDIDATES = 4              # places a target searched over a region may be checked at (best first)
+
+
+def find_targets(frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
+    """Where each target of the recognised screen ``c`` is in the frame (device pixels); absent ones left out."""
+    d = c.definition
+    ws = frame.working_scale
+    out: dict[str, tuple[float, float]] = {}
+    fh = frame.ink.shape[0]
+    for target, t, search in c.targets:
+        if search is not None:
+            k = ws / d.scale
+            x0, y0 = round(search.x * k), round(search.y * k)
+            x1, y1 = round((search.x + search.w) * k) - t.w, round((search.y + search.h) * k) - t.h
+            if search.y + search.h >= d.height - 2:
+                y1 = fh - t.h  # a search down to the bottom follows the frame's own bottom
+            found = _search(frame, t.ink, t.std, c.details[target.name], (x0, y0, x1, y1))
+        else:
+            y = t.expected_y(frame.view_height, c.rec_view_h, ws)
+            band = round(TARGET_BAND_VIEW * ws)
+            found = _near(frame, t, t.x, y, band)
+        if found is None:
+            continue
+        x, y = found
+        to_device = frame.scale / ws
+        cx = (x + t.w / 2) * to_device + target.offset[0] / d.scale * frame.scale
+        cy = (y + t.h / 2) * to_device + target.offset[1] / d.scale * frame.scale
+        out[target.name] = (round(cx, 1), round(cy, 1))
+    return out
+
+
+def _near(frame: Frame, t: Template, x: int, y: int, band: int) -> tuple[int, int] | None:
+    """A target looked for within ``band`` of where it should be: the best correlation, less a little for each
+    view pixel away (at the working level a label looks like the line above it; the place it was recorded
+    decides between two alike). A weaker match counts only at the very place it was recorded."""
+    result, ox, oy = frame.scores(t.ink, t.std, x - band, y - band, x + band, y + band)
+    if result.size == 0:
+        return None
+    ys, xs = np.ogrid[oy:oy + result.shape[0], ox:ox + result.shape[1]]
+    away = np.sqrt((xs - x) ** 2 + (ys - y) ** 2) / frame.working_scale
+    iy, ix = np.unravel_index(np.argmax(result - DRIFT_PENALTY * away), result.shape)
+    found = ox + int(ix), oy + int(iy)
+    if result[iy, ix] >= TARGET_NEAR_SCORE:
+        return found
+    # at its very place (a small label rendered at another resolution correlates less well)
+    close = np.where(away <= TARGET_CLOSE_VIEW, result, -1.0)
+    iy, ix = np.unravel_index(np.argmax(close), close.shape)
+    return (ox + int(ix), oy + int(iy)) if close[iy, ix] >= TARGET_CLOSE_SCORE else None
+
+
+def _search(frame: Frame, tpl: np.ndarray, std: float, fine: np.ndarray, box: tuple[int, int, int, int]
+            ) -> tuple[int, int] | None:
+    """A target searched over a region (a list): the best places on the working level, best first, each
+    checked at DETAIL_SCALE where its glyphs count (a list holds many lines alike at the working level)."""
+    result, ox, oy = frame.scores(tpl, std, *box)
+    if result.size == 0:
+        return None
+    th, tw = tpl.shape
+    for _ in range(CANDIDATES):
+        _, best, _, loc = cv2.minMaxLoc(result)
+        if not best >= TARGET_SCORE:
+            return None
+        x, y = ox + loc[0], oy + loc[1]
+        if _check_detail(frame, fine, x, y):
+            return x, y
+        result[max(0, loc[1] - th // 2):loc[1] + th // 2 + 1, max(0, loc[0] - tw // 2):loc[0] + tw // 2 + 1] = -1.0
+    return None
+
+
+def _check_detail(frame: Frame, tpl: np.ndarray, x: int, y: int) -> bool:
+    """A target found on the working level, checked where it was found at DETAIL_SCALE, where its glyphs
+    count: at the working level "attention required" and "up to date" are both a short grey line."""
+    pad = 6  # view pixels around the place found (and the working level's rounding)
+    ws = frame.working_scale
+    vx, vy = x / ws - pad, y / ws - pad
+    th, tw = tpl.shape
+    window = detail(frame.image, frame.scale, vx, vy, tw / DETAIL_SCALE + 2 * pad, th / DETAIL_SCALE + 2 * pad)
+    if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
+        return True  # at the frame's edge: the working level's answer stands
+    result = cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)
+    return float(np.nan_to_num(result).max()) >= DETAIL_SCORE
