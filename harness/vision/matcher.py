@@ -291,17 +291,42 @@ class ScreenLibrary:
                        for i in best.failed)
         guess = Guess(best.compiled.definition.name, best.score, second.compiled.definition.name if second else "",
                       second.score if second else 0.0, failed, best.shown)
-        if not best.enough or best.score < ACCEPT_SCORE or best.score - guess.runner_up_score < ACCEPT_MARGIN:
+        if not best.enough or best.score < ACCEPT_SCORE:
             return None, guess
+        runner_up = (guess.runner_up, guess.runner_up_score)
+        if best.score - guess.runner_up_score < ACCEPT_MARGIN:
+            told = _by_title(frame, verdicts)
+            if told is None:
+                return None, guess
+            best = told
+            other = next(v for v in verdicts if v is not told)
+            runner_up = (other.compiled.definition.name, other.score)
         targets = self._targets(frame, best.compiled)
-        return Recognition(guess.screen, best.score, targets, (guess.runner_up, guess.runner_up_score), frame.image,
-                           frame.scale, failed, (time.perf_counter() - started) * 1000, best.compiled.definition), guess
+        return Recognition(best.compiled.definition.name, best.score, targets, runner_up, frame.image, frame.scale,
+                           failed, (time.perf_counter() - started) * 1000, best.compiled.definition), guess
 
     def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> Guess:
         return self.classify(image, scale)[1]
 
     def _targets(self, frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
         return find_targets(frame, c)
+
+
+def _by_title(frame: Frame, verdicts: list[_Verdict]) -> _Verdict | None:
+    """Of screens alike in layout that score within ACCEPT_MARGIN of each other (titles of other words under
+    another font), the one whose title the frame says, read by OCR (only here, only the title regions); None
+    when one of them records no title, OCR is not installed, or not exactly one title is said."""
+    close = [v for v in verdicts if v.enough and v.score >= ACCEPT_SCORE and v.score > verdicts[0].score - ACCEPT_MARGIN]
+    if len(close) < 2 or any(v.compiled.definition.title is None for v in close):
+        return None
+    from harness.vision.labels import tell_apart
+    from harness.vision.ocr import OcrUnavailable
+
+    try:
+        name = tell_apart(frame.image, [v.compiled.definition for v in close], frame.scale)
+    except OcrUnavailable:
+        return None
+    return next((v for v in close if v.compiled.definition.name == name), None)
 
 
 def find_target(recognition: Recognition, name: str) -> tuple[float, float]:
