@@ -36,7 +36,7 @@ def find_targets(frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
         else:
             y = t.expected_y(frame.view_height, c.rec_view_h, ws)
             band = round(TARGET_BAND_VIEW * ws)
-            found = _near(frame, t, t.x, y, band)
+            found = _near(frame, t, t.x, y, band) or _near_detail(frame, c.details[target.name], t.x, y, band)
         if found is None:
             continue
         x, y = found
@@ -64,6 +64,28 @@ def _near(frame: Frame, t: Template, x: int, y: int, band: int) -> tuple[int, in
     close = np.where(away <= TARGET_CLOSE_VIEW, result, -1.0)
     iy, ix = np.unravel_index(np.argmax(close), close.shape)
     return (ox + int(ix), oy + int(iy)) if close[iy, ix] >= TARGET_CLOSE_SCORE else None
+
+
+def _near_detail(frame: Frame, fine: np.ndarray, x: int, y: int, band: int) -> tuple[int, int] | None:
+    """The same look near its place at DETAIL_SCALE, for a small target (a field's label) that the working level
+    shrinks to a few pixels, on a profile whose layout puts it a little off its recorded place (480x800 vs
+    1080x1920: "Password" sits 15 view pixels higher). Only asked when the working level found nothing."""
+    ws = frame.working_scale
+    th, tw = fine.shape
+    if th < 4 or tw < 4 or float(fine.std()) < 1e-6:
+        return None
+    vx, vy = max(0.0, (x - band) / ws), max(0.0, (y - band) / ws)
+    span = 2 * band / ws
+    window = detail(frame.image, frame.scale, vx, vy, tw / DETAIL_SCALE + span, th / DETAIL_SCALE + span)
+    if window.shape[0] < th or window.shape[1] < tw:
+        return None
+    result = np.nan_to_num(cv2.matchTemplate(window, fine, cv2.TM_CCOEFF_NORMED))
+    ys, xs = np.ogrid[:result.shape[0], :result.shape[1]]
+    away = np.sqrt((vx + xs / DETAIL_SCALE - x / ws) ** 2 + (vy + ys / DETAIL_SCALE - y / ws) ** 2)
+    iy, ix = np.unravel_index(np.argmax(result - DRIFT_PENALTY * away), result.shape)
+    if result[iy, ix] < DETAIL_SCORE:
+        return None
+    return round((vx + ix / DETAIL_SCALE) * ws), round((vy + iy / DETAIL_SCALE) * ws)
 
 
 def _search(frame: Frame, tpl: np.ndarray, std: float, fine: np.ndarray, box: tuple[int, int, int, int]

@@ -87,8 +87,8 @@ def test_a_recorded_screen_lands_in_the_library_and_loads(fault: FaultLab, tmp_p
     run = fault.run("screens", "record", "my_screen", "--from-image", str(frame), "--anchor", "10,10,40,40",
                     "--target", "ok=60,60,30,30", "--screens", str(library), deadline=60)
     assert run.rc == 0, run.describe()
-    assert sorted(p.name for p in library.iterdir()) == ["my_screen.anchor0.png", "my_screen.target-ok.png",
-                                                          "my_screen.toml"]
+    assert sorted(p.name for p in library.iterdir()) == ["my_screen.anchor0.png", "my_screen.layout.png",
+                                                          "my_screen.target-ok.png", "my_screen.toml"]
 
 
 def test_screens_record_never_makes_a_second_definition_of_a_name(fault: FaultLab, library: Path, frame: Path) -> None:
