@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -61,29 +61,36 @@ def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_
     return True
 
 
-def _cmd_match(args: argparse.Namespace) -> int:
-    library = screen_library(args.screens)
+def _frames(args: argparse.Namespace, command: str) -> Iterator[tuple[str, np.ndarray, float | None]]:
+    """(label, frame, scale) for each IMAGE file, then one screenshot of the chosen handset: what ``match`` and
+    ``read-text`` both look at (the handset is opened for the one screenshot and closed again)."""
     scale = None
     if args.profile:
         from harness.profiles import load_profile
 
         scale = load_profile(args.profile).scale
     if not args.images and not args.handset and not args.device:
-        raise HarnessError("match: give IMAGE files, --handset URI or --device NAME")
-    found = True
+        raise HarnessError(f"{command}: give IMAGE files, --handset URI or --device NAME")
     for path in args.images:
-        image = load_rgb(path)
-        found &= _print(path, image, library, scale, args.json)
+        yield path, load_rgb(path), scale
     if args.handset or args.device:
         with chosen_handset(args) as chosen:
             args.stage(f"connecting to {chosen.uri}")
             opened = open_chosen(chosen, one_shot=True)
             try:
                 args.stage(f"taking a screenshot from {chosen.uri}")
-                found &= _print(args.device or chosen.require_uri(), opened.handset.screenshot(), library,
-                                scale or (opened.profile.scale if opened.profile else None), args.json)
+                image = opened.handset.screenshot()
+                yield (args.device or chosen.require_uri(), image,
+                       scale or (opened.profile.scale if opened.profile else None))
             finally:
                 opened.close()
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    library = screen_library(args.screens)
+    found = True
+    for label, image, scale in _frames(args, "match"):
+        found &= _print(label, image, library, scale, args.json)
     return 0 if found else 1
 
 
@@ -183,26 +190,8 @@ def _read_one(label: str, image: np.ndarray, args: argparse.Namespace, scale: fl
 
 
 def _cmd_read_text(args: argparse.Namespace) -> int:
-    scale = None
-    if args.profile:
-        from harness.profiles import load_profile
-
-        scale = load_profile(args.profile).scale
-    if not args.images and not args.handset and not args.device:
-        raise HarnessError("read-text: give IMAGE files, --handset URI or --device NAME")
     read = True
-    for path in args.images:
-        read &= _read_one(path, load_rgb(path), args, scale)
-    if args.handset or args.device:
-        with chosen_handset(args) as chosen:
-            args.stage(f"connecting to {chosen.uri}")
-            opened = open_chosen(chosen, one_shot=True)
-            try:
-                args.stage(f"taking a screenshot from {chosen.uri}")
-                image = opened.handset.screenshot()
-                args.stage("reading the screen (OCR)")
-                read &= _read_one(args.device or chosen.require_uri(), image, args,
-                                  scale or (opened.profile.scale if opened.profile else None))
-            finally:
-                opened.close()
+    for label, image, scale in _frames(args, "read-text"):
+        args.stage("reading the screen (OCR)")
+        read &= _read_one(label, image, args, scale)
     return 0 if read else 1
