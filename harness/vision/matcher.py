@@ -147,6 +147,16 @@ class _Verdict:
         return self.shown >= MIN_SHOWN or self.has_layout
 
 
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every file of a library folder: what says it changed."""
+    return tuple(sorted((f.name, st.st_size, st.st_mtime_ns) for f in folder.iterdir()
+                        if f.suffix in (".toml", ".png") for st in [f.stat()]))
+
+
+#: folder -> (its stamp, its library): the libraries ScreenLibrary.shared() loaded in this process
+_SHARED: dict[Path, tuple[tuple[tuple[str, int, int], ...], "ScreenLibrary"]] = {}
+
+
 class ScreenLibrary:
     """The screen definitions of a folder, compiled for matching (once per working scale met)."""
 
@@ -180,6 +190,22 @@ class ScreenLibrary:
     @classmethod
     def load_default(cls) -> "ScreenLibrary":
         return cls.load(DEFAULT_LIBRARY)
+
+    @classmethod
+    def shared(cls, folder: str | Path | None = None) -> "ScreenLibrary":
+        """The library of ``folder`` (default: the shipped one), loaded once per process and kept with what it
+        compiled: a wait without a library of its own must not pay for loading and compiling it every time.
+        Loaded again when a file of the folder was added, removed or edited (a lab re-recording a screen)."""
+        folder = Path(folder or DEFAULT_LIBRARY).resolve()
+        stamp = _stamp(folder)
+        kept = _SHARED.get(folder)
+        if kept is None or kept[0] != stamp:
+            kept = _SHARED[folder] = (stamp, cls.load(folder))
+        return kept[1]
+
+    def is_compiled(self, working_scale: float) -> bool:
+        """Whether the library is compiled for ``working_scale`` already (a first frame of a new size is not)."""
+        return round(working_scale, 4) in self._compiled
 
     @property
     def names(self) -> list[str]:

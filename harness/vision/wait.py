@@ -48,25 +48,34 @@ def _save(image: np.ndarray, folder: str | Path | None, label: str) -> Path:
 
 def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 20.0, library: ScreenLibrary | None = None,
                     artifacts_dir: str | Path | None = None, scale: float | None = None, interval: float = 0.08) -> Recognition:
-    """Screenshots until two in a row match and the frame is one of ``names``; ScreenTimeout otherwise."""
+    """Screenshots until two in a row match and the frame is one of ``names``; ScreenTimeout otherwise.
+
+    ``timeout`` is the handset's: loading the library (without ``library``, the shipped one, kept per process)
+    and compiling it for a resolution met for the first time happen off its clock (at load 25 that alone took
+    longer than a 2 s wait)."""
     expected = [names] if isinstance(names, str) else list(names)
-    deadline = time.monotonic() + timeout  # from the call: loading the library counts too
-    with within(timeout + SCREENSHOT_GRACE):  # a handset that stops answering ends the wait too, not a minute later
-        library = library or ScreenLibrary.load_default()
-        return _wait(handset, expected, library, deadline, timeout, artifacts_dir, scale, interval)
+    library = library or ScreenLibrary.shared()
+    return _wait(handset, expected, library, timeout, artifacts_dir, scale, interval)
 
 
 #: time a wait allows past its deadline for the screenshot under way (the frame that decides it)
 SCREENSHOT_GRACE = 2.0
 
 
-def _wait(handset: Any, expected: list[str], library: ScreenLibrary, deadline: float, timeout: float,
+def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: float,
           artifacts_dir: str | Path | None, scale: float | None, interval: float) -> Recognition:
+    deadline = time.monotonic() + timeout
     previous: np.ndarray | None = None
     guess: Guess | None = None
     while True:
-        image = handset.screenshot()
+        # a handset that stops answering ends the wait too, not a minute later
+        with within(max(0.0, deadline - time.monotonic()) + SCREENSHOT_GRACE):
+            image = handset.screenshot()
         frame = Frame(image, scale)
+        if not library.is_compiled(frame.working_scale):  # a one-off per resolution: not the handset's time
+            started = time.monotonic()
+            library.compiled(frame.working_scale)
+            deadline += time.monotonic() - started
         small = frame.gray.astype(np.int16)
         top = int(34 * frame.working_scale)  # the status bar clock may tick; it never decides stability
         stable = previous is not None and previous.shape == small.shape and \
