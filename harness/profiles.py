@@ -13,6 +13,7 @@ from typing import Any
 
 
 from harness.errors import ConfigError
+from harness.phone_body import PhoneBody, parse_body
 from harness.resources import PROFILES_DIR  # the shipped profiles, found through the package
 from harness.tomlfile import read_toml, reject_unknown_keys
 
@@ -62,6 +63,8 @@ class Profile:
     accent: str
     console: ConsoleSettings
     path: str = ""
+    #: The phone's body in mm (``[body]``, optional): what a camera-and-robot slot needs.
+    body: PhoneBody | None = None
 
     @property
     def view_width(self) -> int:
@@ -116,7 +119,7 @@ def _check_type(path: Path, field: str, value: Any, expected: type | tuple[type,
 
 def parse_profile(data: dict[str, Any], path: Path, name: str) -> Profile:
     """Validate a decoded profile; raise ``ConfigError`` on the first mistake."""
-    reject_unknown_keys(path, data, sorted(set(_TOP_KEYS) | set(_SECTIONS)))
+    reject_unknown_keys(path, data, sorted(set(_TOP_KEYS) | set(_SECTIONS) | {"body"}))
     for key, typ in _TOP_KEYS.items():
         if key not in data:
             raise ConfigError(path, key, "missing")
@@ -176,6 +179,7 @@ def parse_profile(data: dict[str, Any], path: Path, name: str) -> Profile:
         name=name, model=data["model"], manufacturer=data["manufacturer"], os_version=data["os_version"],
         width=width, height=height, scale=scale, usb_vendor_id=usb["vendor_id"], usb_product_id=usb["product_id"],
         serial_pattern=pattern, theme=theme["default"], accent=theme["accent"], console=console, path=str(path),
+        body=parse_body(path, data["body"], width, height) if "body" in data else None,
     )
 
 

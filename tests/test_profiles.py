@@ -57,6 +57,11 @@ def _mutate(tmp_path: Path, old: str, new: str) -> Path:
         ("vendor_id = 0x0421", "vendor_id = 0x10000", "usb.vendor_id", "0xFFFF"),
         ('parity = "N"', 'parity = "X"', "console.parity", "must be one of"),
         ("[usb]", "[usbx]", "usbx", "unknown key"),
+        ("width_mm = 71.0", "width_mm = 60.0", "body.width_mm", "narrower than the screen"),
+        ("height_mm = 137.0", "height_mm = 120.0", "body.height_mm", "cannot hold"),
+        ("thickness_mm = 9.8", "thickness_mm = -1", "body.thickness_mm", "positive number"),
+        ("key_row_mm = 7.5", "key_row_mm = 7.5\nkeys = 3", "body.keys", "unknown field"),
+        ("top_mm = 11.0\n", "", "body.top_mm", "missing"),
     ],
 )
 def test_each_mistake_names_file_and_field(tmp_path: Path, old: str, new: str, field: str, words: str) -> None:

@@ -56,6 +56,9 @@ def add_emulate_parser(sub: Any) -> None:
                    help="add an emulated GRBL 1.1 tapping robot on a pty (the 'robot' endpoint)")
     p.add_argument("--robot-time-scale", type=_positive, default=1.0, metavar="X",
                    help="the emulated robot's clock runs X times real time (moves and dwells take 1/X as long)")
+    p.add_argument("--bench-seed", type=int, metavar="N",
+                   help="with --robot/--camera: the seed of the phone's placement on the robot's bed (offset, "
+                        "rotation, glass height; random when not given; told only through the control socket)")
     p.add_argument("--mail-dir", help="Maildir root where e-mailed access codes are delivered")
     p.add_argument("--mail-to", type=_mail_to, metavar="lmtp://HOST:PORT",
                    help="hand e-mail (access codes) to this mail server over LMTP instead of a Maildir")
@@ -136,7 +139,8 @@ def _host_options(args: argparse.Namespace) -> Any:
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
                        modem_number=args.modem_number, modem_vendor=args.modem_vendor,
                        extra={"modem_delivery": args.modem_delivery, "modem_reenumerate": args.modem_reenumerate,
-                              "robot": args.robot, "robot_time_scale": args.robot_time_scale},
+                              "robot": args.robot, "robot_time_scale": args.robot_time_scale,
+                              "bench_seed": args.bench_seed},
                        trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
 
 

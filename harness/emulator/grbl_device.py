@@ -19,6 +19,7 @@ import threading
 from collections import deque
 from typing import Any, Callable
 
+from harness.emulator.bench import bench_of
 from harness.emulator.grbl_gcode import GcodeError, Modal, parse_block
 from harness.emulator.grbl_motion import Contact, Motion, Point
 from harness.emulator.pty_port import PtyPort
@@ -328,7 +329,11 @@ def _fraction_inside(start: tuple[float, ...], end: tuple[float, ...], travel: l
 
 
 def robot_service(phone: Any, options: dict[str, Any]) -> EmulatedGrbl | None:
-    """The robot, when ``harness emulate --robot`` asks for one (options ``robot``, ``robot_time_scale``)."""
+    """The robot, when ``harness emulate --robot`` asks for one (options ``robot``, ``robot_time_scale``), over the
+    phone's bench (``bench_seed``): the glass is where the phone lies, and the camera sees the stylus."""
     if not options.get("robot"):
         return None
-    return EmulatedGrbl(time_scale=float(options.get("robot_time_scale", 1.0)))
+    bench = bench_of(phone, options)
+    robot = EmulatedGrbl(surface_z=bench.glass_z, time_scale=float(options.get("robot_time_scale", 1.0)))
+    bench.stylus = robot.motion.position
+    return robot

@@ -31,6 +31,7 @@ PHONE_SERVICES: list[tuple[str, str]] = [
     ("harness.emulator.modem_device", "modem_service"),
     ("harness.emulator.console_device", "console_service"),
     ("harness.emulator.relay_device", "relay_service"),
+    ("harness.emulator.bench", "bench_service"),  # the phone on a robot's bed: only with --robot or --camera
     ("harness.emulator.grbl_device", "robot_service"),  # only with --robot (None otherwise)
 ]
 

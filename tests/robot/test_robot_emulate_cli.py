@@ -25,7 +25,7 @@ def test_emulate_with_robot_announces_a_grbl_pty_the_driver_taps_through() -> No
             pytest.fail(f"harness emulate printed nothing; stderr: {proc.stderr.read() if proc.stderr else ''}")
         endpoints = json.loads(line)
         assert endpoints["robot"].startswith("/dev/pts/")
-        # the emulated glass is at z -40 on the bed
+        # the emulated glass lies above z -40.5 (a phone of 9.9 mm on the holder plate at z -48)
         limits = Limits(Box.from_travel(150, 200, 50), touch_z=-40.5, hover_z=-30.0)
         with GrblRobot(SerialPort(endpoints["robot"]), limits, answer_timeout=15.0) as robot:
             assert robot.status().state == "Alarm"
