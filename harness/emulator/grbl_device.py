@@ -23,6 +23,7 @@ from harness.emulator.bench import bench_of
 from harness.emulator.grbl_gcode import GcodeError, Modal, parse_block
 from harness.emulator.grbl_motion import Contact, Motion, Point
 from harness.emulator.pty_port import PtyPort
+from harness.emulator.stylus_touch import StylusTouches
 from harness.emulator.transport_service import CommandHandler, takes
 
 BANNER = "\r\nGrbl 1.1h ['$' for help]\r\n"
@@ -69,6 +70,7 @@ class EmulatedGrbl:
         self._worker = threading.Thread(target=self._work, name="grbl lines", daemon=True)
         self.contacts: deque[Contact] = deque(maxlen=CONTACT_LOG)  # the latest, for the control socket
         self.motion.add_listener(self.contacts.append)
+        self.extra_commands: dict[str, CommandHandler] = {}  # what listeners of its contacts add (robot_touches)
 
     # ---------------------------------------------------------------- transport service
     def start(self) -> dict[str, Any]:
@@ -99,7 +101,7 @@ class EmulatedGrbl:
                 "robot_fault": takes("kind=mute|limit|clear")(fault),
                 "robot_contacts": takes("[n=100]")(lambda req: {"contacts": [
                     {"kind": c.kind, "x": round(c.x, 3), "y": round(c.y, 3), "at": round(c.at, 3)}
-                    for c in list(self.contacts)[-int(req.get("n", 100)):]]})}
+                    for c in list(self.contacts)[-int(req.get("n", 100)):]]}), **self.extra_commands}
 
     def add_contact_listener(self, listener: Callable[[Contact], None]) -> None:
         """Hear the stylus touch, move on and leave the glass (for the emulated phone's touch screen)."""
@@ -336,4 +338,7 @@ def robot_service(phone: Any, options: dict[str, Any]) -> EmulatedGrbl | None:
     bench = bench_of(phone, options)
     robot = EmulatedGrbl(surface_z=bench.glass_z, time_scale=float(options.get("robot_time_scale", 1.0)))
     bench.stylus = robot.motion.position
+    touches = StylusTouches(phone, bench)  # the stylus on the glass or a key is the phone's own touch
+    robot.add_contact_listener(touches.on_contact)
+    robot.extra_commands.update(touches.commands())
     return robot
