@@ -154,9 +154,9 @@ def test_python_dash_m_harness_cli_runs_the_command_too() -> None:
 
 
 @pytest.mark.parametrize("args, line", [
-    (["tap", "1", "1"], "harness tap: say which handset: --handset URI or --device NAME"),
+    (["tap", "1", "1"], "harness tap: say which handset: --handset URI, --device NAME or --place NAME"),
     (["tap", "1", "1", "--handset", "adb-tcp://127.0.0.1:5555", "--device", "lumia-930-01"],
-     "harness tap: give --handset URI or --device NAME, not both"),
+     "harness tap: give one of --handset URI, --device NAME and --place NAME"),
     (["console", "--handset", "adb-tcp://127.0.0.1:5555"],
      "harness console: no console port: give --port URL (or use --device NAME with an inventory that lists one)"),
     (["sms", "--handset", "adb-tcp://127.0.0.1:5555"],

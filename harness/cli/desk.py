@@ -1,7 +1,8 @@
 """The desk CLI: drive one handset by hand (screenshot, tap, swipe, text, key, shell, console, sms, power).
 
-Every command takes ``--handset URI`` or ``--device NAME`` (a handset of the
-rack inventory given by ``--inventory FILE`` or ``$HARNESS_INVENTORY``), and
+Every command takes ``--handset URI``, ``--device NAME`` (a handset of the
+rack inventory given by ``--inventory FILE`` or ``$HARNESS_INVENTORY``) or
+``--place NAME --coordinator HOST:PORT`` (a labgrid place), and
 every one but ``console`` takes ``--timeout SECONDS``, an upper bound for the
 whole command (connecting, retries and reading included).
 """
@@ -76,7 +77,8 @@ def add_desk_parsers(sub: Any) -> None:
 
 
 def _with_handset(args: argparse.Namespace, fn: Any) -> int:
-    args.stage("waiting for the handset's lease" if args.device else "starting")
+    args.stage("waiting for the handset's lease" if args.device else
+               "waiting for the labgrid place" if args.place or os.environ.get("LG_PLACE") else "starting")
     with chosen_handset(args) as chosen:
         args.stage(f"connecting to {chosen.uri}")
         opened = open_chosen(chosen, one_shot=True)

@@ -259,7 +259,7 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
                          scale=opened.profile.scale if opened.profile else None)
         ctx = FlowContext(account, additional, previous, codes, dict(getattr(args, "param", None) or {}))
         who = f" {account.address}" if account else ""
-        print(f"{label}{who} on {args.device or uri} (access code by {codes.method})", flush=True)
+        print(f"{label}{who} on {args.device or chosen.place or uri} (access code by {codes.method})", flush=True)
         started = time.monotonic()
         try:
             result = flow(run, ctx)

@@ -1,4 +1,5 @@
-"""Options every command that drives one handset shares: which handset (``--handset``/``--device``), ``--timeout``.
+"""Options every command that drives one handset shares: which handset (``--handset``/``--device``/``--place``),
+``--timeout``.
 
 Kept in one place so ``screenshot``, ``match`` and ``signin`` read the same
 options the same way and open the chosen handset with the same notes on stderr.
@@ -7,6 +8,7 @@ options the same way and open the chosen handset with the same notes on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -26,18 +28,36 @@ def add_target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--handset", metavar="URI", help=usages())
     p.add_argument("--device", metavar="NAME", help="a handset of the rack inventory (driven under its lease)")
     p.add_argument("--inventory", metavar="FILE", help="rack inventory (default: $HARNESS_INVENTORY)")
+    p.add_argument("--place", metavar="NAME",
+                   help="a labgrid place holding the handset (default: $LG_PLACE); acquired for the command and "
+                        "released after it")
+    p.add_argument("--coordinator", metavar="HOST:PORT",
+                   help="the labgrid coordinator that holds --place (default: $LG_COORDINATOR)")
     p.add_argument("--no-wait", action="store_true",
-                   help="for an inventory handset: fail at once, naming the holder, when someone else has it leased")
+                   help="for an inventory handset or a place: fail at once, naming the holder, when someone else "
+                        "has it")
     p.add_argument("--lease-timeout", type=float, metavar="SECONDS", default=DEFAULT_LEASE_WAIT,
-                   help=f"for an inventory handset: how long to wait for its lease (default {DEFAULT_LEASE_WAIT:g};"
+                   help=f"for an inventory handset or a place: how long to wait for it (default {DEFAULT_LEASE_WAIT:g};"
                         " a command's --timeout bounds it too)")
 
 
 def chosen_handset(args: argparse.Namespace) -> ChosenHandset:
-    """The handset the target options name; a context manager that holds its lease (an inventory handset's)."""
+    """The handset the target options name; a context manager that holds its lease (an inventory handset's) or
+    its labgrid place. ``$LG_PLACE`` names the place only when no --handset or --device is given."""
+    place = getattr(args, "place", None)
+    if place is None and not args.handset and not getattr(args, "device", None):
+        place = os.environ.get("LG_PLACE") or None
+    coordinator = getattr(args, "coordinator", None) or os.environ.get("LG_COORDINATOR") or None
     return ChosenHandset(args.handset, getattr(args, "device", None), getattr(args, "inventory", None),
                          wait=not getattr(args, "no_wait", False), lease_timeout=getattr(args, "lease_timeout", None),
-                         command=f"harness {getattr(args, 'command', '') or ''}".strip())
+                         command=f"harness {getattr(args, 'command', '') or ''}".strip(),
+                         place=place, coordinator=coordinator)
+
+
+def handset_named(args: argparse.Namespace, lg_place: bool = True) -> bool:
+    """True when the options name a handset: --handset, --device, --place (or, with ``lg_place``, $LG_PLACE)."""
+    return bool(args.handset or getattr(args, "device", None) or getattr(args, "place", None)
+                or (lg_place and os.environ.get("LG_PLACE")))
 
 
 def open_chosen(chosen: ChosenHandset, log_dir: str | Path | None = None, one_shot: bool = False) -> OpenedHandset:

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from harness.cli.options import (add_target_options, add_timeout_option, bounded, chosen_handset,
-                                 open_chosen, screen_library)
+                                 handset_named, open_chosen, screen_library)
 from harness.cli.wording import worded
 from harness.errors import ConfigError, HarnessError
 from harness.images import load_rgb
@@ -69,18 +69,18 @@ def _frames(args: argparse.Namespace, command: str) -> Iterator[tuple[str, np.nd
         from harness.profiles import load_profile
 
         scale = load_profile(args.profile).scale
-    if not args.images and not args.handset and not args.device:
-        raise HarnessError(f"{command}: give IMAGE files, --handset URI or --device NAME")
+    if not args.images and not handset_named(args):
+        raise HarnessError(f"{command}: give IMAGE files, --handset URI, --device NAME or --place NAME")
     for path in args.images:
         yield path, load_rgb(path), scale
-    if args.handset or args.device:
+    if handset_named(args, lg_place=not args.images):
         with chosen_handset(args) as chosen:
             args.stage(f"connecting to {chosen.uri}")
             opened = open_chosen(chosen, one_shot=True)
             try:
                 args.stage(f"taking a screenshot from {chosen.uri}")
                 image = opened.handset.screenshot()
-                yield (args.device or chosen.require_uri(), image,
+                yield (args.device or chosen.place or chosen.require_uri(), image,
                        scale or (opened.profile.scale if opened.profile else None))
             finally:
                 opened.close()

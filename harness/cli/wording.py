@@ -16,9 +16,10 @@ from harness.lab.chosen import HandsetChoiceError, PortUnknown
 from harness.vision.definitions import NameTaken
 
 _CHOICE = {
-    HandsetChoiceError.BOTH: "give --handset URI or --device NAME, not both",
-    HandsetChoiceError.NONE: "say which handset: --handset URI or --device NAME",
+    HandsetChoiceError.BOTH: "give one of --handset URI, --device NAME and --place NAME",
+    HandsetChoiceError.NONE: "say which handset: --handset URI, --device NAME or --place NAME",
     HandsetChoiceError.NO_INVENTORY: "--device needs --inventory FILE (or $HARNESS_INVENTORY)",
+    HandsetChoiceError.NO_COORDINATOR: "--place needs --coordinator HOST:PORT (or $LG_COORDINATOR)",
 }
 #: The option of each input of an IMAP inbox (``InboxError.parameter``).
 _INBOX = {"url": ("inbox", "--inbox"), "ca_file": ("CA file", "--inbox-ca")}

@@ -6,12 +6,18 @@ the desk and a test run never drive one phone at once. A URI that is an
 inventory handset's URI is leased the same way as its name. This module takes
 no argparse: the front doors build a ``ChosenHandset`` from their options, and
 word its errors (``HandsetChoiceError``, ``PortUnknown``) with their option names.
+
+A third way to name a handset is a labgrid place (``place`` at ``coordinator``):
+the place is acquired instead of a lease, and its resources become a
+one-handset inventory (``harness.lab.labgrid``), so everything below reads the
+same fields for it.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from harness.errors import HarnessError
 from harness.handsets import OpenedHandset, starts_handset
@@ -27,13 +33,16 @@ DEFAULT_LEASE_WAIT = 600.0
 class HandsetChoiceError(HarnessError):
     """The handset to drive was not said clearly; ``problem`` says how, for a front door to word with its options.
 
-    ``BOTH``: a URI and an inventory name; ``NONE``: neither; ``NO_INVENTORY``: a name but no inventory to find it in.
+    ``BOTH``: more than one of a URI, an inventory name and a place; ``NONE``: none of them; ``NO_INVENTORY``: a
+    name but no inventory to find it in; ``NO_COORDINATOR``: a place but no coordinator to ask for it.
     """
 
-    BOTH, NONE, NO_INVENTORY = "both", "none", "no inventory"
-    _SAID = {BOTH: "a handset URI and an inventory handset name were both given; one handset is driven at a time",
-             NONE: "no handset chosen: a handset URI or an inventory handset name is needed",
-             NO_INVENTORY: "a handset named by its inventory name needs an inventory file (or $HARNESS_INVENTORY)"}
+    BOTH, NONE, NO_INVENTORY, NO_COORDINATOR = "both", "none", "no inventory", "no coordinator"
+    _SAID = {BOTH: "more than one of a handset URI, an inventory handset name and a labgrid place were given; "
+                   "one handset is driven at a time",
+             NONE: "no handset chosen: a handset URI, an inventory handset name or a labgrid place is needed",
+             NO_INVENTORY: "a handset named by its inventory name needs an inventory file (or $HARNESS_INVENTORY)",
+             NO_COORDINATOR: "a labgrid place needs the coordinator that holds it (HOST:PORT, or $LG_COORDINATOR)"}
 
     def __init__(self, problem: str) -> None:
         self.problem = problem
@@ -65,8 +74,11 @@ class ChosenHandset:
     """
 
     def __init__(self, uri: str | None = None, device: str | None = None, inventory: str | Path | None = None, *,
-                 wait: bool = True, lease_timeout: float | None = None, command: str = "harness") -> None:
+                 wait: bool = True, lease_timeout: float | None = None, command: str = "harness",
+                 place: str | None = None, coordinator: str | None = None) -> None:
         self.uri: str | None = uri
+        self.place, self.coordinator = place, coordinator
+        self.held: Any = None  # the HeldPlace while a place is held
         self.inventory: Inventory | None = None
         self.entry: HandsetEntry | None = None
         self.command = command
@@ -74,7 +86,12 @@ class ChosenHandset:
         self.lease_timeout: float = lease_timeout or DEFAULT_LEASE_WAIT
         self.lease: Lease | None = None
         path = inventory or os.environ.get("HARNESS_INVENTORY")
-        if device:
+        if place:
+            if uri or device:
+                raise HandsetChoiceError(HandsetChoiceError.BOTH)
+            if not coordinator:
+                raise HandsetChoiceError(HandsetChoiceError.NO_COORDINATOR)
+        elif device:
             if uri:
                 raise HandsetChoiceError(HandsetChoiceError.BOTH)
             if not path:
@@ -91,6 +108,8 @@ class ChosenHandset:
         """The handset URI, checked: a one-line error for a missing or malformed one, before anything opens."""
         from harness.handsets import parse_uri
 
+        if self.place and not self.uri:
+            self.take_lease()  # a place's handset is known once the place is held
         if not self.uri:
             raise HandsetChoiceError(HandsetChoiceError.NONE)
         parse_uri(self.uri)
@@ -109,8 +128,10 @@ class ChosenHandset:
         return opened
 
     def take_lease(self) -> Lease | None:
-        """Lease the inventory handset (no-op for a bare URI); kept until ``release``."""
-        if self.entry is not None and self.inventory is not None and self.lease is None:
+        """Lease the inventory handset, or acquire the labgrid place (no-op for a bare URI); kept until ``release``."""
+        if self.place and self.held is None:
+            self._hold_place()
+        elif self.entry is not None and self.inventory is not None and self.lease is None:
             from harness.deadline import left
             from harness.lab.leases import lease
 
@@ -119,18 +140,38 @@ class ChosenHandset:
             self.lease = lease(self.inventory, self.entry.name, wait=self.wait, timeout=timeout, command=self.command)
         return self.lease
 
-    def release(self) -> None:
-        """Give the lease back (no-op when none is held)."""
+    def _hold_place(self) -> None:
+        from harness.deadline import left
+        from harness.lab.labgrid.places import HeldPlace
+
+        assert self.place and self.coordinator
+        timeout = round(left(self.lease_timeout) or 0.0, 1)
+        held = HeldPlace(self.coordinator, self.place, wait=self.wait, timeout=timeout, command=self.command)
+        self.inventory = held.acquire()
+        self.held = held
+        self.entry = self.inventory.handsets[0]
+        self.uri = self.entry.uri
+
+    def release(self, failing: bool = False) -> None:
+        """Give the lease or the place back (no-op when none is held); a place lost while held is a PlaceLost
+        error here, unless the command is ``failing`` already."""
         if self.lease is not None:
             self.lease.release()
             self.lease = None
+        held, self.held = self.held, None
+        if held is not None:
+            try:
+                if not failing:
+                    held.check()
+            finally:
+                held.release()
 
     def __enter__(self) -> "ChosenHandset":
         self.take_lease()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        self.release(failing=exc[0] is not None)
 
     def port(self, field: str, override: str | None) -> str:
         """The pyserial URL of this handset's ``field`` port (console, modem): ``override``, else the inventory's."""
@@ -155,4 +196,4 @@ class ChosenHandset:
         return open_switch(power.kind, where, power.channel), power.channel
 
     def __repr__(self) -> str:
-        return f"ChosenHandset({self.entry.name if self.entry is not None else self.uri!r})"
+        return f"ChosenHandset({self.entry.name if self.entry is not None else self.place or self.uri!r})"

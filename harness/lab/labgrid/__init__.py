@@ -4,6 +4,12 @@ Needs the ``labgrid`` extra (``pip install 'handset-harness[labgrid]'``); the
 rest of the harness never imports this package. docs/rack.md says how the
 pieces fit: the coordinator, ``harness lab export`` (the exporter of one rack
 host), and the places a run acquires.
+
+Using places: ``session.py`` runs labgrid's own client on a thread of its own;
+``holder.py`` acquires (waiting, naming the holder), beats and releases;
+``endpoints.py`` reads a place's resources back as a one-handset inventory;
+``places.py`` is a command's place (``--coordinator``/``--place``);
+``janitor.py`` frees the places of runs whose heartbeat stopped.
 """
 
 from __future__ import annotations
