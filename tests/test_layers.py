@@ -46,6 +46,7 @@ def test_the_graph_is_read_from_the_source() -> None:
 
 
 @pytest.mark.parametrize("driver", ["harness.adb", "harness.transport", "harness.modem", "harness.console", "harness.robot",
+                                    "harness.camera",
                                     "harness.vision", "harness.handsets"])
 def test_the_emulator_imports_no_driver_code(driver: str) -> None:
     assert _imports_from("harness.emulator", [driver]) == []

@@ -1,0 +1,202 @@
+"""Finding the phone's screen in a camera frame: its four corners, in the screen's own order.
+
+A camera over a robot's bed sees a dark phone body on a lighter desk. The
+body is the largest dark region (its outline kept convex, so a glare spot
+or the stylus's shadow across its edge does not bite into it); its four
+edges are straight-line fits that skip the rounded corners, which holds
+under a camera tilted by 15 degrees and mild lens distortion. Inside the
+body, seen square-on, the screen's edges are the first steps in
+brightness from each side inwards, taken as the median over many rows or
+columns: the bezel is unlit and the panel is lit, even where a dark theme
+shows black (an LCD's black is lighter than the bezel), and neither text,
+tiles, a glare spot nor uneven light moves a median of whole columns. The
+profile's aspect ratio checks the result; the screen's top is the side
+with the narrower bezel (the capacitive keys lie below the screen), unless
+the caller says where it points.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from harness.camera.errors import ScreenNotFound
+
+#: The frame is searched at most this many pixels on its longer side (corners are scaled back).
+WORK_SIDE = 960
+#: The body seen square-on, this many pixels along its long side.
+BODY_SIDE = 800
+#: The phone body must cover at least this share of the frame.
+MIN_BODY_SHARE = 0.03
+#: The screen's aspect ratio may differ from the profile's by this much.
+ASPECT_TOLERANCE = 0.08
+TOPS = ("auto", "up", "down", "left", "right")
+
+
+def order_quad(points: np.ndarray) -> np.ndarray:
+    """Four points in clockwise image order starting at the one nearest the top-left (x + y smallest)."""
+    pts = np.asarray(points, np.float64).reshape(4, 2)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # clockwise on screen (y down)
+    start = int(np.argmin(pts.sum(axis=1)))
+    return np.roll(pts, -start, axis=0)
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where two lines (vx, vy, x0, y0) meet."""
+    (vx1, vy1, x1, y1), (vx2, vy2, x2, y2) = a, b
+    m = np.array([[vx1, -vx2], [vy1, -vy2]])
+    if abs(np.linalg.det(m)) < 1e-9:
+        raise ScreenNotFound("the phone's outline has two parallel neighbouring edges")
+    t = np.linalg.solve(m, np.array([x2 - x1, y2 - y1]))
+    return np.array([x1 + vx1 * t[0], y1 + vy1 * t[0]])
+
+
+def _body_outline(gray: np.ndarray) -> np.ndarray:
+    """The largest dark region's convex outline (points, work pixels)."""
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    # halfway between the body's black and the darkest of the desk around the frame's edge (a white screen
+    # is lighter than the desk, so a two-class split of the whole frame would cut between those two)
+    h, w = blurred.shape
+    m = max(2, int(min(h, w) * 0.04))
+    ring = np.concatenate([blurred[:m].ravel(), blurred[-m:].ravel(), blurred[:, :m].ravel(), blurred[:, -m:].ravel()])
+    black, desk = float(np.percentile(blurred, 1)), float(np.percentile(ring, 10))
+    if desk - black < 20:
+        raise ScreenNotFound(f"no dark phone body against a lighter desk: the desk at the frame's edge is "
+                             f"{desk:.0f} grey, the darkest part {black:.0f}")
+    _, dark = cv2.threshold(blurred, (black + desk) / 2, 255, cv2.THRESH_BINARY_INV)
+    dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    contours, _ = cv2.findContours(dark, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        raise ScreenNotFound("no dark phone body against a lighter desk in the camera frame")
+    biggest = max(contours, key=cv2.contourArea)
+    share = cv2.contourArea(cv2.convexHull(biggest)) / gray.size
+    if share < MIN_BODY_SHARE:
+        raise ScreenNotFound(f"no phone body in the camera frame: the largest dark region covers {share:.1%} "
+                             f"of it, expected at least {MIN_BODY_SHARE:.0%}")
+    return cv2.convexHull(biggest).reshape(-1, 2).astype(np.float64)
+
+
+def _quad(hull: np.ndarray) -> np.ndarray:
+    """Four corners of a convex outline: a polygon fit, then each edge a line fitted to its middle part."""
+    contour = hull.reshape(-1, 1, 2).astype(np.float32)
+    perimeter = cv2.arcLength(contour, True)
+    approx = None
+    for eps in np.linspace(0.01, 0.12, 23):
+        poly = cv2.approxPolyDP(contour, eps * perimeter, True)
+        if len(poly) == 4:
+            approx = poly.reshape(4, 2).astype(np.float64)
+            break
+    if approx is None:
+        rect = cv2.minAreaRect(contour)
+        approx = cv2.boxPoints(rect).astype(np.float64)
+    corners = order_quad(approx)
+    # densify the hull's edges: a convex hull keeps only its vertices
+    dense = []
+    for p, q in zip(hull, np.roll(hull, -1, axis=0)):
+        n = max(1, int(np.hypot(*(q - p))))
+        dense.append(p + (q - p) * np.arange(n)[:, None] / n)
+    pts = np.concatenate(dense)
+    lines = []
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        d = b - a
+        length = float(np.hypot(*d))
+        t = ((pts - a) @ d) / (length ** 2)
+        off = np.abs((pts - a) @ np.array([-d[1], d[0]]) / length)
+        near = pts[(t > 0.15) & (t < 0.85) & (off < max(3.0, 0.03 * length))]
+        if len(near) < 8:
+            lines.append(np.array([d[0] / length, d[1] / length, a[0], a[1]]))
+        else:
+            lines.append(cv2.fitLine(near.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel().astype(np.float64))
+    return np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
+
+
+def _first_step(profile: np.ndarray, lo: int, hi: int, sign: float) -> float | None:
+    """The first position from ``lo`` towards ``hi`` where the profile (brightness rising inwards, times
+    ``sign``) rises well above its level in the range, refined to the peak of that step (sub-pixel)."""
+    step = 1 if hi > lo else -1
+    seg = np.maximum(0.0, profile[lo:hi:step] * sign * step)
+    if seg.size < 5:
+        return None
+    noise = float(np.median(seg))
+    threshold = max(3.0, 6.0 * noise, 0.25 * float(seg.max()) if seg.max() < 12 else 3.0)
+    above = np.nonzero(seg > threshold)[0]
+    if above.size == 0:
+        return None
+    i = int(above[0])
+    while i + 1 < seg.size and seg[i + 1] >= seg[i]:
+        i += 1
+    frac = 0.0
+    if 0 < i < seg.size - 1:
+        a, b, c = seg[i - 1], seg[i], seg[i + 1]
+        den = a - 2 * b + c
+        frac = 0.5 * (a - c) / den if den != 0 else 0.0
+    return lo + step * (i + frac)
+
+
+def _screen_in_body(body: np.ndarray) -> tuple[float, float, float, float]:
+    """Left, top, right, bottom of the lit screen in the body seen square-on (pixels)."""
+    g = cv2.GaussianBlur(body.astype(np.float32), (3, 3), 0)
+    h, w = g.shape
+    dx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 4
+    dy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 4
+    cols = np.median(dx[int(h * 0.3):int(h * 0.7)], axis=0)
+    rows = np.median(dy[:, int(w * 0.3):int(w * 0.7)], axis=1)
+    skip_x, skip_y = max(3, int(w * 0.015)), max(3, int(h * 0.015))
+    # a black phone's lit panel is lighter than its bezel, a white phone's dark panel darker
+    ring = np.concatenate([g[int(h * 0.3):int(h * 0.7), skip_x:skip_x * 3].ravel(),
+                           g[int(h * 0.3):int(h * 0.7), w - 3 * skip_x:w - skip_x].ravel()])
+    sign = 1.0 if np.median(g[int(h * 0.3):int(h * 0.7), int(w * 0.3):int(w * 0.7)]) >= np.median(ring) else -1.0
+    left = _first_step(cols, skip_x, int(w * 0.4), sign)
+    right = _first_step(cols, w - 1 - skip_x, int(w * 0.6), sign)
+    top = _first_step(rows, skip_y, int(h * 0.4), sign)
+    bottom = _first_step(rows, h - 1 - skip_y, int(h * 0.6), sign)
+    missing = [n for n, v in (("left", left), ("top", top), ("right", right), ("bottom", bottom)) if v is None]
+    if missing:
+        raise ScreenNotFound(f"no lit screen inside the phone body: no edge found on its {', '.join(missing)} side")
+    return left, top, right, bottom  # type: ignore[return-value]
+
+
+def find_screen(image: np.ndarray, aspect: float, top: str = "auto") -> np.ndarray:
+    """The screen's corners in ``image`` (camera pixels): top-left, top-right, bottom-right, bottom-left of the
+    screen as the phone shows it. ``aspect`` is the screen's width / height in portrait (the profile's);
+    ``top`` says where the screen's top points in the frame, or ``auto`` (the side with the narrower bezel)."""
+    if top not in TOPS:
+        raise ValueError(f"top: expected one of {', '.join(TOPS)}, got {top!r}")
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    k = min(1.0, WORK_SIDE / max(gray.shape))
+    small = cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else gray
+    body = _quad(_body_outline(small)) / k
+    # the body square-on, portrait: its long edges vertical (a first corner on a short edge)
+    sides = [np.hypot(*(body[(i + 1) % 4] - body[i])) for i in range(4)]
+    if sides[0] + sides[2] > sides[1] + sides[3]:
+        body = np.roll(body, -1, axis=0)  # start so that edge 0 (corner 0 -> 1) is a short one
+        sides = sides[1:] + sides[:1]
+    long_side, short_side = (sides[1] + sides[3]) / 2, (sides[0] + sides[2]) / 2
+    bh = BODY_SIDE
+    bw = max(16, round(BODY_SIDE * short_side / long_side))
+    square = np.array([[0, 0], [bw, 0], [bw, bh], [0, bh]], np.float64)
+    to_body = cv2.getPerspectiveTransform(body.astype(np.float32), square.astype(np.float32))
+    seen = cv2.warpPerspective(gray, to_body, (bw, bh), flags=cv2.INTER_AREA)
+    left, top_y, right, bottom = _screen_in_body(seen)
+    found = (right - left) / max(1e-6, bottom - top_y)
+    if abs(found / aspect - 1) > ASPECT_TOLERANCE:
+        raise ScreenNotFound(f"the lit area inside the phone body is {right - left:.0f}x{bottom - top_y:.0f} "
+                             f"(aspect {found:.3f}), expected the profile's aspect {aspect:.3f}")
+    rect = np.array([[left, top_y], [right, top_y], [right, bottom], [left, bottom]], np.float64)
+    back = cv2.perspectiveTransform(rect.reshape(1, 4, 2), np.linalg.inv(to_body)).reshape(4, 2)
+    if top == "auto":
+        upside_down = (bh - bottom) < top_y  # the wider bezel (the keys) is at the screen's bottom
+        return np.roll(back, 2, axis=0) if upside_down else back
+    return _with_top(back, top)
+
+
+def _with_top(corners: np.ndarray, top: str) -> np.ndarray:
+    """Corners reordered so that the screen's top edge (corner 0 -> 1) is the one facing ``top`` in the frame."""
+    outward = {"up": (0, -1), "down": (0, 1), "left": (-1, 0), "right": (1, 0)}[top]
+    centre = corners.mean(axis=0)
+    # the top is one of the two short edges (0 -> 1 and 2 -> 3): the screen is portrait
+    best = max((0, 2), key=lambda i: float(((corners[i] + corners[(i + 1) % 4]) / 2 - centre) @ np.array(outward)))
+    return np.roll(corners, -best, axis=0)

@@ -1,0 +1,108 @@
+"""A phone's screen through a camera: what a camera-and-robot handset takes its screenshots from.
+
+``CameraScreen(url, profile)`` opens the camera, finds the screen's corners
+in the first frame it needs (or takes them from a calibration), and gives
+each screenshot as the profile's own size and orientation, RGB, like an
+ADB screenshot: rectified, light and glare evened out. Every screenshot is
+a frame that arrived after it was asked for, so it shows the effect of the
+last tap; the homography from camera pixels to screen pixels is there for
+calibration (where is the stylus tip on the screen?).
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+
+from harness.camera.capture import READ_TIMEOUT, Capture
+from harness.camera.finder import find_screen
+from harness.camera.rectify import homography, normalise, rectify, to_screen
+from harness.deadline import left
+from harness.profiles import Profile, load_profile
+
+
+class CameraScreen:
+    """The screen of ``profile``'s phone in the camera at ``url``; ``open()``/``close()`` or ``with``.
+
+    ``screen_corners`` (TL, TR, BR, BL in camera pixels, e.g. from a calibration) skips the search; ``top``
+    says where the screen's top points in the frame when the search cannot tell (``auto``: the narrower bezel).
+    """
+
+    def __init__(self, url: str, profile: Profile | str, screen_corners: np.ndarray | list | None = None,
+                 top: str = "auto", timeout: float = READ_TIMEOUT, capture: Capture | None = None) -> None:
+        self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
+        self.capture = capture or Capture(url)
+        self.timeout = timeout
+        self.top = top
+        self._corners = None if screen_corners is None else np.asarray(screen_corners, np.float64).reshape(4, 2)
+        self._h: np.ndarray | None = None if self._corners is None else self._homography(self._corners)
+
+    # ------------------------------------------------------------------ lifecycle
+    def open(self) -> "CameraScreen":
+        self.capture.open()
+        return self
+
+    def close(self) -> None:
+        self.capture.close()
+
+    def __enter__(self) -> "CameraScreen":
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def size(self) -> tuple[int, int]:
+        """The screenshot's width and height: the profile's, portrait."""
+        return self.profile.width, self.profile.height
+
+    def _homography(self, corners: np.ndarray) -> np.ndarray:
+        return homography(corners, *self.size)
+
+    def find(self, frame: np.ndarray | None = None) -> np.ndarray:
+        """Look for the screen again (in ``frame``, RGB, or a fresh one) and keep its corners."""
+        image = self.frame() if frame is None else frame
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        self._corners = find_screen(gray, self.profile.width / self.profile.height, self.top)
+        self._h = self._homography(self._corners)
+        return self._corners
+
+    @property
+    def corners(self) -> np.ndarray:
+        """The screen's corners in camera pixels (TL, TR, BR, BL of the screen as the phone shows it)."""
+        if self._corners is None:
+            self.find()
+        assert self._corners is not None
+        return self._corners.copy()
+
+    @property
+    def homography(self) -> np.ndarray:
+        """The 3x3 map from camera pixels to screen pixels."""
+        if self._h is None:
+            self.find()
+        assert self._h is not None
+        return self._h.copy()
+
+    def to_screen(self, points: np.ndarray | list) -> np.ndarray:
+        """Camera pixels (N x 2) to screen pixels."""
+        return to_screen(self.homography, np.asarray(points, np.float64))
+
+    # ------------------------------------------------------------------ frames
+    def frame(self) -> np.ndarray:
+        """The first raw camera frame (RGB) that arrived after this call, within ``timeout``."""
+        snap = self.capture.after(time.monotonic(), left(self.timeout) or 0.0)
+        return cv2.cvtColor(snap.image, cv2.COLOR_BGR2RGB)
+
+    def screenshot(self) -> np.ndarray:
+        """The screen now: an RGB array of the profile's size, rectified and with light and glare evened out."""
+        return self.rectified(self.frame())
+
+    def rectified(self, frame: np.ndarray) -> np.ndarray:
+        """``frame`` (RGB camera pixels) as a screenshot, through the corners found (or given)."""
+        if self._h is None:
+            self.find(frame)
+        assert self._h is not None
+        return normalise(rectify(frame, self._h, *self.size))
