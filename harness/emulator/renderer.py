@@ -209,9 +209,58 @@ class Renderer:
             draw.arc(box, 20, 160, fill=fg, width=line)
             draw.line([(self._px(cx + 11), self._px(cy - 8)), (self._px(cx + 12), self._px(cy - 1)),
                        (self._px(cx + 5), self._px(cy - 2))], fill=fg, width=line)
+        elif w.text == "search":  # a magnifier: a ring and its handle
+            draw.ellipse(self._box(cx - 10, cy - 12, 16, 16), outline=fg, width=line)
+            draw.line([(self._px(cx + 3), self._px(cy + 2)), (self._px(cx + 11), self._px(cy + 11))], fill=fg,
+                      width=line)
+        elif w.text == "today":  # a calendar page: a box, its top band and a day in it
+            draw.rectangle(self._box(cx - 12, cy - 11, 24, 22), outline=fg, width=line)
+            draw.rectangle(self._box(cx - 12, cy - 11, 24, 6), fill=fg)
+            draw.rectangle(self._box(cx - 4, cy, 8, 6), fill=fg)
         else:  # add: a plus
             draw.line([(self._px(cx - 11), self._px(cy)), (self._px(cx + 11), self._px(cy))], fill=fg, width=line)
             draw.line([(self._px(cx), self._px(cy - 11)), (self._px(cx), self._px(cy + 11))], fill=fg, width=line)
+
+    def _w_backdrop(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        """The page under the keyboard: nothing to draw (it only catches taps that close the keyboard)."""
+
+    def _w_keyboard(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        band = (31, 31, 31) if self.theme == "dark" else (210, 210, 210)
+        draw.rectangle(self._box(w.rect.x, w.rect.y, w.rect.w, w.rect.h), fill=band)
+
+    def _w_key(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
+        """A key of the on-screen keyboard: letter keys lighter than the band, shift, backspace, the page key and
+        enter a shade between; shift in the accent colour while it holds. Icons are drawn in lines."""
+        r, dark = w.rect, self.theme == "dark"
+        fill = self.palette.accent if w.selected else (
+            ((56, 56, 56) if dark else (255, 255, 255)) if not w.dim else ((44, 44, 44) if dark else (236, 236, 236)))
+        ink = (255, 255, 255) if dark or w.selected else (0, 0, 0)
+        draw.rectangle(self._box(r.x, r.y, r.w, r.h), fill=fill)
+        cx, cy = r.center
+        line = max(2, round(2 * self.scale))
+        if w.text:
+            tw = self._width(w.text, w.size)
+            self._text(draw, cx - tw / 2, cy - w.size * 0.62, w.text, w.size, ink)
+        elif w.sub == "shift":  # an upward arrow outline
+            pts = [(cx, cy - 14), (cx + 13, cy), (cx + 6, cy), (cx + 6, cy + 12), (cx - 6, cy + 12), (cx - 6, cy),
+                   (cx - 13, cy), (cx, cy - 14)]
+            draw.line([(self._px(x), self._px(y)) for x, y in pts], fill=ink, width=line)
+        elif w.sub == "backspace":  # a key cap pointing left with an x in it
+            pts = [(cx - 20, cy), (cx - 10, cy - 11), (cx + 16, cy - 11), (cx + 16, cy + 11), (cx - 10, cy + 11),
+                   (cx - 20, cy)]
+            draw.line([(self._px(x), self._px(y)) for x, y in pts], fill=ink, width=line)
+            for a, b in (((-4, -5), (6, 5)), ((-4, 5), (6, -5))):
+                draw.line([(self._px(cx + a[0]), self._px(cy + a[1])), (self._px(cx + b[0]), self._px(cy + b[1]))],
+                          fill=ink, width=line)
+        elif w.sub == "enter":  # a return arrow: down from the top right, then left to a head
+            pts = [(cx + 12, cy - 12), (cx + 12, cy + 4), (cx - 12, cy + 4)]
+            draw.line([(self._px(x), self._px(y)) for x, y in pts], fill=ink, width=line)
+            draw.line([(self._px(cx - 5), self._px(cy - 3)), (self._px(cx - 12), self._px(cy + 4)),
+                       (self._px(cx - 5), self._px(cy + 11))], fill=ink, width=line)
+        elif w.sub == "space":  # a short bracket under the middle
+            draw.line([(self._px(cx - 30), self._px(cy + 4)), (self._px(cx - 30), self._px(cy + 10)),
+                       (self._px(cx + 30), self._px(cy + 10)), (self._px(cx + 30), self._px(cy + 4))], fill=ink,
+                      width=max(1, round(self.scale)))
 
     def _w_dots(self, draw: ImageDraw.ImageDraw, w: Widget) -> None:
         cx, cy = w.rect.center

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from harness.emulator.accounts import AccountService, mask_email
+from harness.emulator.keyboard import KeyboardState, draw_keyboard, keyboard_tap
 from harness.emulator.filesystem import FileSystem
 from harness.emulator.layout import Page, PageBuilder
 from harness.emulator.page_parts import Do, Go, check_table, draw
@@ -78,6 +79,7 @@ class PhoneUI(AppActions):
         self.error: str | None = None
         self.ctx: dict[str, str] = {}
         self.generation = 0  # bumps on every screen change, so stale timers do nothing
+        self.keyboard = KeyboardState()
         for d in USER_DIRS:
             fs.mkdirs(d)
 
@@ -93,6 +95,7 @@ class PhoneUI(AppActions):
         self.fields, self.choice, self.error = {}, None, None
         self.scroll, self.scroll_limits, self.app_bar_open = 0, (1, 0), False
         self.focus = PAGES[screen].focus
+        self.keyboard.hide()
         if screen == "outlook_signin" and self.ctx.get("prefill"):
             self.fields["email"] = self.ctx["prefill"]
             self.focus = "password"
@@ -112,6 +115,9 @@ class PhoneUI(AppActions):
             self.start_sync_loop()
 
     def back(self) -> None:
+        """The back key: it closes the keyboard when it is up (as on an 8.1 phone), else leaves the page."""
+        if self.keyboard.up:
+            return self.keyboard.hide()
         if not PAGES[self.screen].back or not self.history:
             return
         previous = self.history.pop()
@@ -120,8 +126,7 @@ class PhoneUI(AppActions):
     # ----------------------------------------------------------------- input
     def tap(self, wid: str) -> None:
         """A tap landed on widget ``wid`` of the current page: it goes where the page table says."""
-        if wid.startswith("field:"):
-            self.focus = wid.split(":", 1)[1]
+        if keyboard_tap(self, wid):  # a text field, a key, the page outside the keyboard
             return
         if wid == "app_bar_more":
             self.app_bar_open = not self.app_bar_open
@@ -378,6 +383,7 @@ class PhoneUI(AppActions):
         draw(PAGES[self.screen], b, self)
         if self.error:
             b.text(self.error, error=True)
+        draw_keyboard(b, self.keyboard)
         return b.page
 
     def values(self) -> _Blank:

@@ -11,6 +11,7 @@ from harness.errors import HarnessError
 from harness.handset import Handset
 from harness.secrets import Secret
 from harness.vision import Recognition, ScreenLibrary, ScreenTimeout, find_target, wait_for_screen
+from harness.vision.keyboard import keyboard_shown
 
 #: Screens that end a sign-in with a failure the handset explains.
 FAILURE_SCREENS = ("wrong_password", "unknown_account", "no_network")
@@ -167,3 +168,21 @@ class FlowRunner:
         self.handset.text(value)  # a Secret stays one down to the transport, so no error can show it
         self.artifacts.record("type", screen=rec.screen, field=field, chars=len(value.reveal()) if secret else len(value),
                               value="[secret]" if secret else value)
+        self.close_keyboard(rec.screen)
+
+    def close_keyboard(self, screen: str, timeout: float = 10.0) -> None:
+        """Close the on-screen keyboard when a fresh frame shows it, as a person does with the back key.
+
+        An 8.1 phone's keyboard rises when a field is tapped and covers the lower part of the page, a page's
+        next button among it; a tap there would type a letter. No keyboard shown: nothing is pressed.
+        """
+        if not keyboard_shown(self.handset.screenshot()):
+            return
+        self.press("back")
+        self.artifacts.record("keyboard", screen=screen, action="closed with the back key")
+        deadline = time.monotonic() + timeout
+        while keyboard_shown(frame := self.handset.screenshot()):
+            if time.monotonic() > deadline:
+                path = self.artifacts.save_screenshot(frame, f"{screen}-keyboard")
+                raise FlowError(f"the on-screen keyboard still covers {screen} {timeout:.0f} s after the back key",
+                                screen, None, str(path))
