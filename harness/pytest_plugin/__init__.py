@@ -9,7 +9,8 @@ It is three plugins that pytest registers together through ``pytest_plugins``:
 ``options`` (command line, ini settings, markers), ``handsets`` (one test per
 handset URI and the opened handset), ``fixtures`` (artifacts, screens, modem,
 accounts, codes, flow, the emulator's control) and ``report`` (what a failed
-test leaves in its report).
+test leaves in its report); ``places`` (handsets from labgrid places, with
+``--lg-coordinator``).
 """
 
 pytest_plugins = [
@@ -17,4 +18,5 @@ pytest_plugins = [
     "harness.pytest_plugin.handsets",
     "harness.pytest_plugin.fixtures",
     "harness.pytest_plugin.report",
+    "harness.pytest_plugin.places",
 ]

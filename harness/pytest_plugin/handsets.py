@@ -18,6 +18,10 @@ from harness.pytest_plugin.options import emulator_options, option
 
 
 def _handset_uris(config: pytest.Config) -> list[str]:
+    from harness.pytest_plugin.places import coordinator
+
+    if coordinator(config) and not option(config, "handset"):
+        return ["place://any"]  # labgrid's --lg-coordinator: places reserved by tags
     if option(config, "inventory") and not option(config, "handset"):
         return ["inventory://any"]
     return list(option(config, "handset") or ["emulator://lumia-930"])
@@ -31,10 +35,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     themes = [a for m in metafunc.definition.iter_markers("theme") for a in m.args]
     params, ids = [], []
     for uri in uris:
-        if uri.startswith("inventory://"):
+        if uri.startswith(("inventory://", "place://")):
+            scheme = uri.split(":", 1)[0]
             for profile in profiles or ["any"]:
                 for theme in themes or [None]:
-                    params.append(f"inventory://{profile}" + (f"?theme={theme}" if theme else ""))
+                    params.append(f"{scheme}://{profile}" + (f"?theme={theme}" if theme else ""))
                     ids.append(f"{profile}" + (f"-{theme}" if theme else ""))
         elif starts_handset(uri):  # an emulator: one handset per profile and theme the markers ask for
             for profile in profiles or [None]:
@@ -55,7 +60,13 @@ def device(request: pytest.FixtureRequest, handset_uri: str, artifacts: Any) -> 
     from harness.lab.leased_handset import open_inventory_handset
 
     uri = handset_uri
-    if uri.startswith("inventory://"):
+    if uri.startswith("place://"):
+        from harness.pytest_plugin.places import open_place_handset
+
+        wanted = uri[len("place://"):].split("?", 1)[0]
+        opened = open_place_handset(request, None if wanted == "any" else wanted,
+                                    emulator_options(request).get("os_version"))
+    elif uri.startswith("inventory://"):
         from urllib.parse import parse_qsl, urlsplit
 
         from harness.lab.leases import NoMatchingHandset

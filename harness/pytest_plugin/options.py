@@ -38,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--secrets", default=None, metavar="FILE", help="TOML file of test accounts by role")
     group.addoption("--inventory", default=None, metavar="FILE",
                     help="rack inventory (TOML): each test leases a matching handset from it (one per xdist worker)")
+    group.addoption("--lg-place-wait", type=float, default=600.0, metavar="SECONDS",
+                    help="with labgrid's --lg-coordinator: how long a test waits for a free place with its tags "
+                         "before it is skipped (default 600)")
     group.addoption("--emulator-option", action="append", default=[], metavar="KEY=VALUE",
                     help="default emulator:// option for every emulated handset (e.g. toasts=1)")
     parser.addini("handsets", "handset URIs", type="linelist", default=[])

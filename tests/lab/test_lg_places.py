@@ -26,7 +26,7 @@ pytest.importorskip("labgrid")
 
 from lgplace_bench import Bench, wait_for  # noqa: E402
 
-PLACE = "lumia-520-01"
+PLACE, OTHER = "lumia-520-01", "lumia-520-02"
 #: the janitor's limit and the runs' heartbeat in these tests (production: 60 s and 10 s)
 LIMIT, BEAT = 2.0, 0.4
 
@@ -56,18 +56,22 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bench, dic
     load_or_create_key(key)
     env = {"HARNESS_ADB_KEY": str(key), "HARNESS_LG_HEARTBEAT": str(BEAT), "TMPDIR": str(folder)}
     bench = Bench(folder, env)
-    handset = None
+    handsets = []
     try:
         bench.start_coordinator()
-        handset = start_emulated_handset(["--profile", "lumia-520", "--animation-ms", "0", "--boot-time", "0.5",
-                                          "--adb-key", str(key) + ".pub"], "lgplaces", env=env)
-        host, port = handset.endpoints["adb"].rsplit(":", 1)
-        bench.start_exporter("rack-a", {PLACE: {"adb": {"cls": "NetworkService", "address": host,
+        for rack, place in (("rack-a", PLACE), ("rack-b", OTHER)):  # two "rack hosts", one handset behind each
+            handset = start_emulated_handset(["--profile", "lumia-520", "--os-version", "8.1", "--animation-ms", "0",
+                                              "--boot-time", "0.5", "--adb-key", str(key) + ".pub"], "lgplaces",
+                                             env=env)
+            handsets.append(handset)
+            host, port = handset.endpoints["adb"].rsplit(":", 1)
+            bench.start_exporter(rack, {place: {"adb": {"cls": "NetworkService", "address": host,
                                                         "port": int(port), "username": ""}}})
-        bench.add_place(PLACE, [f"rack-a/{PLACE}/NetworkService/adb"], {"profile": "lumia-520", "os_version": "8.1"})
+            bench.add_place(place, [f"{rack}/{place}/NetworkService/adb"], {"profile": "lumia-520",
+                                                                            "os_version": "8.1"})
         yield bench, {**bench.env, "HARNESS_ADB_KEY": str(key)}
     finally:
-        if handset is not None:
+        for handset in handsets:
             handset.stop()
         bench.close()
 
@@ -77,13 +81,15 @@ def harness(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess
                           timeout=timeout)
 
 
-def start_holder(bench: Bench, env: dict[str, str], place: str = PLACE) -> subprocess.Popen[str]:
+def start_holder(bench: Bench, env: dict[str, str], place: str = PLACE, stderr: Path | None = None) \
+        -> subprocess.Popen[str]:
+    err = open(stderr, "w") if stderr else subprocess.PIPE
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, bench.address, place], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
     bench.others.append(proc)
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    assert line.startswith("held adb-tcp://127.0.0.1:"), f"holder: {line!r} {proc.stderr.read() if proc.poll() else ''}"
+    assert line.startswith("held adb-tcp://127.0.0.1:"), f"holder: {line!r}"
     return proc
 
 
@@ -179,3 +185,79 @@ def test_the_janitor_frees_the_place_of_a_run_killed_with_minus_9(bench: tuple[B
     print(f"\nrelease time of a killed run's place (limit {LIMIT:g}s, beat {BEAT:g}s): "
           + ", ".join(f"{t:.2f}s" for t in times))
     assert all(t <= LIMIT + 10 for t in times), times
+
+
+INNER = textwrap.dedent('''
+    import json, os, time
+    from pathlib import Path
+
+    import pytest
+
+
+    @pytest.mark.profile("lumia-520")
+    @pytest.mark.os_version("8.1")
+    @pytest.mark.parametrize("n", [1, 2])
+    def test_on_a_reserved_place(device, n):
+        out = Path(os.environ["LGP_OUT"])
+        said = device.handset.shell_result("echo on-a-place").stdout.decode().strip()
+        (out / f"{n}.json").write_text(json.dumps({"worker": os.environ.get("PYTEST_XDIST_WORKER"),
+                                                  "place": device.endpoints["place"], "uri": device.uri,
+                                                  "said": said}))
+        deadline = time.monotonic() + 120  # both tests hold their places at once
+        while len(list(out.glob("*.json"))) < 2:
+            assert time.monotonic() < deadline, "the other worker never got a place"
+            time.sleep(0.05)
+
+
+    @pytest.mark.profile("lumia-930")
+    def test_on_a_profile_no_place_has(device):
+        raise AssertionError("no place has lumia-930: this test must be skipped")
+''')
+
+
+def test_pytest_workers_reserve_places_by_tags_across_two_exporters(bench: tuple[Bench, dict[str, str]],
+                                                                   tmp_path: Path) -> None:
+    import json
+
+    lab, env = bench
+    (tmp_path / "test_inner.py").write_text(INNER)
+    out = tmp_path / "out"
+    out.mkdir()
+    run = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-rs",
+                          "--lg-coordinator", lab.address, "--artifacts", str(tmp_path / "art"), "test_inner.py"],
+                         cwd=tmp_path, env={**env, "LGP_OUT": str(out)}, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "2 passed, 1 skipped" in run.stdout, run.stdout[-2000:]
+    assert "no place at " in run.stdout and "has profile=lumia-930" in run.stdout, run.stdout[-2000:]
+    got = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+    assert {g["place"] for g in got} == {PLACE, OTHER}, got  # one place on each exporter
+    assert len({g["worker"] for g in got}) == 2 and len({g["uri"] for g in got}) == 2, got
+    assert all(g["said"] == "on-a-place" for g in got), got
+    places = lab.places()
+    assert places[PLACE]["acquired"] is None and places[OTHER]["acquired"] is None, places  # given back
+    assert lab.client("reservations", check=True).stdout.strip() == ""  # and the reservations cancelled
+
+
+def test_a_run_whose_coordinator_restarts_acquires_its_place_again_and_says_so(bench: tuple[Bench, dict[str, str]],
+                                                                               tmp_path: Path) -> None:
+    lab, env = bench
+    saved = lab.folder / "coordinator" / "places.yaml"  # the coordinator saves its places every 15 s
+    wait_for(lambda: saved.exists() and PLACE in saved.read_text(), 60, "the coordinator to save its places")
+    said = tmp_path / "holder.err"
+    holder = start_holder(lab, env, stderr=said)
+    try:
+        port = int(lab.address.rsplit(":", 1)[1])
+        lab.stop_coordinator()
+        lab.start_coordinator(port)  # the same address: a restart, as systemd does it
+        for rack in list(lab.exporters):
+            lab.restart_exporter(rack)  # labgrid-exporter exits when its coordinator goes; systemd restarts it
+        wait_for(lambda: f"came back; place {PLACE} acquired again" in said.read_text(), 90,
+                 "the run to say it acquired its place again", said.read_text)
+        seen = lab.places()[PLACE]
+        assert seen["acquired"] and f"pid {holder.pid} (lgtest holder)" in seen["tags"].get("harness_holder", ""), seen
+        holder.stdin.close()  # type: ignore[union-attr]
+        assert holder.wait(60) == 0, said.read_text()  # check() found nothing lost; released
+        assert lab.places()[PLACE]["acquired"] is None
+    finally:
+        if holder.poll() is None:
+            holder.kill()
