@@ -4,8 +4,9 @@
 in the first frame it needs (or takes them from a calibration), and gives
 each screenshot as the profile's own size and orientation, RGB, like an
 ADB screenshot: rectified, light and glare evened out. Every screenshot is
-a frame that arrived after it was asked for, so it shows the effect of the
-last tap; the homography from camera pixels to screen pixels is there for
+a frame that arrived at least the camera's ``latency`` after it was asked
+for (a camera's picture reaches the host some tenths of a second after it
+was exposed), so it shows the effect of the last tap; the homography from camera pixels to screen pixels is there for
 calibration (where is the stylus tip on the screen?).
 """
 
@@ -22,19 +23,25 @@ from harness.camera.rectify import homography, normalise, rectify, to_screen
 from harness.deadline import left
 from harness.profiles import Profile, load_profile
 
+#: How long after its exposure a frame arrives, by default: a USB or IP camera's pipeline, with room to spare.
+LATENCY = 0.25
+
 
 class CameraScreen:
     """The screen of ``profile``'s phone in the camera at ``url``; ``open()``/``close()`` or ``with``.
 
     ``screen_corners`` (TL, TR, BR, BL in camera pixels, e.g. from a calibration) skips the search; ``top``
-    says where the screen's top points in the frame when the search cannot tell (``auto``: the narrower bezel).
+    says where the screen's top points in the frame when the search cannot tell (``auto``: the narrower bezel);
+    ``latency`` is how long after it is exposed a frame arrives (a screenshot waits that long past its request).
     """
 
     def __init__(self, url: str, profile: Profile | str, screen_corners: np.ndarray | list | None = None,
-                 top: str = "auto", timeout: float = READ_TIMEOUT, capture: Capture | None = None) -> None:
+                 top: str = "auto", timeout: float = READ_TIMEOUT, latency: float = LATENCY,
+                 capture: Capture | None = None) -> None:
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         self.capture = capture or Capture(url)
         self.timeout = timeout
+        self.latency = latency
         self.top = top
         self._corners = None if screen_corners is None else np.asarray(screen_corners, np.float64).reshape(4, 2)
         self._h: np.ndarray | None = None if self._corners is None else self._homography(self._corners)
@@ -92,8 +99,9 @@ class CameraScreen:
 
     # ------------------------------------------------------------------ frames
     def frame(self) -> np.ndarray:
-        """The first raw camera frame (RGB) that arrived after this call, within ``timeout``."""
-        snap = self.capture.after(time.monotonic(), left(self.timeout) or 0.0)
+        """The first raw camera frame (RGB) exposed after this call (arrived ``latency`` after it), within
+        ``timeout``."""
+        snap = self.capture.after(time.monotonic() + self.latency, left(self.timeout) or 0.0)
         return cv2.cvtColor(snap.image, cv2.COLOR_BGR2RGB)
 
     def screenshot(self) -> np.ndarray:

@@ -56,6 +56,13 @@ def add_emulate_parser(sub: Any) -> None:
                    help="add an emulated GRBL 1.1 tapping robot on a pty (the 'robot' endpoint)")
     p.add_argument("--robot-time-scale", type=_positive, default=1.0, metavar="X",
                    help="the emulated robot's clock runs X times real time (moves and dwells take 1/X as long)")
+    p.add_argument("--camera", action="store_true",
+                   help="add an emulated camera over the phone on the robot's bed: MJPEG over HTTP on 127.0.0.1 "
+                        "(the 'camera' endpoint, http://127.0.0.1:PORT/stream.mjpg)")
+    p.add_argument("--camera-size", choices=("1280x720", "1920x1080"), default="1280x720",
+                   help="the emulated camera's frame size")
+    p.add_argument("--camera-fps", type=_positive, default=20.0, metavar="FPS",
+                   help="the emulated camera's frame rate (while anyone watches)")
     p.add_argument("--bench-seed", type=int, metavar="N",
                    help="with --robot/--camera: the seed of the phone's placement on the robot's bed (offset, "
                         "rotation, glass height; random when not given; told only through the control socket)")
@@ -140,7 +147,8 @@ def _host_options(args: argparse.Namespace) -> Any:
                        modem_number=args.modem_number, modem_vendor=args.modem_vendor,
                        extra={"modem_delivery": args.modem_delivery, "modem_reenumerate": args.modem_reenumerate,
                               "robot": args.robot, "robot_time_scale": args.robot_time_scale,
-                              "bench_seed": args.bench_seed},
+                              "bench_seed": args.bench_seed, "camera": args.camera,
+                              "camera_size": args.camera_size, "camera_fps": args.camera_fps},
                        trust_user_keys=not args.no_user_keys, log=_log_to_stderr)
 
 

@@ -258,25 +258,3 @@ class CameraView:
         cv2.circle(drawn, p0, rr, (40, 40, 44), -1, cv2.LINE_AA)
         cv2.circle(drawn, (p0[0] - rr // 3, p0[1] - rr // 3), max(1, rr // 4), (110, 110, 115), -1, cv2.LINE_AA)
         roi[:] = cv2.GaussianBlur(drawn, (5, 5), self._blur)
-
-
-def default_placement(width_px: int, height_px: int, centre: Point = (-75.0, -100.0), angle_deg: float = 0.0,
-                      glass_z: float = -38.0, screen_width_mm: float = 62.0) -> Placement:
-    """A phone whose screen is ``screen_width_mm`` wide lying at ``centre`` (top towards +Y, turned by
-    ``angle_deg``): the placement when no bench says where the phone lies."""
-    k = screen_width_mm / width_px
-    sw, sh = width_px * k, height_px * k
-    side, top, bottom = 4.5, 11.0, 15.5
-    bw, bh = sw + 2 * side, sh + top + bottom
-    a = math.radians(angle_deg)
-
-    def bed(u: float, v: float) -> Point:  # body mm (centre origin, v down the screen) to bed mm
-        x, y = u, -v
-        return (centre[0] + x * math.cos(a) - y * math.sin(a), centre[1] + x * math.sin(a) + y * math.cos(a))
-
-    sx0, sy0 = -bw / 2 + side, -bh / 2 + top
-    screen = [bed(sx0, sy0), bed(sx0 + sw, sy0), bed(sx0 + sw, sy0 + sh), bed(sx0, sy0 + sh)]
-    body = [bed(-bw / 2, -bh / 2), bed(bw / 2, -bh / 2), bed(bw / 2, bh / 2), bed(-bw / 2, bh / 2)]
-    ky = sy0 + sh + bottom / 2
-    keys = {"back": bed(-sw / 3, ky), "start": bed(0, ky), "search": bed(sw / 3, ky)}
-    return Placement(screen, body, glass_z, 9.8, keys)

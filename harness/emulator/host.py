@@ -33,6 +33,7 @@ PHONE_SERVICES: list[tuple[str, str]] = [
     ("harness.emulator.relay_device", "relay_service"),
     ("harness.emulator.bench", "bench_service"),  # the phone on a robot's bed: only with --robot or --camera
     ("harness.emulator.grbl_device", "robot_service"),  # only with --robot (None otherwise)
+    ("harness.emulator.camera_device", "camera_service"),  # only with --camera: the bench seen from above, as MJPEG
 ]
 
 

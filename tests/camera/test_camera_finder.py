@@ -17,8 +17,9 @@ import pytest
 
 from harness.camera import CameraScreen, ScreenNotFound, find_screen
 from harness.camera.rectify import homography, normalise, rectify
-from harness.emulator.camera_pose import camera_pose
-from harness.emulator.camera_view import CameraView, Placement, default_placement
+from harness.emulator.bench import place
+from harness.emulator.camera_device import placement_of, view_of
+from harness.emulator.camera_view import CameraView, Placement
 from harness.lab.frames import screen_frames
 from harness.profiles import load_profile
 from harness.vision import ScreenLibrary
@@ -45,19 +46,15 @@ def _library() -> ScreenLibrary:
     return ScreenLibrary.load_default()
 
 
-def _view(seed: int, angle: float) -> tuple[CameraView, Placement]:
-    placement = default_placement(1080, 1920, centre=(-75.0 + seed, -100.0 - seed), angle_deg=angle)
-    centre = np.mean(placement.body, axis=0)
-    top = np.subtract(placement.screen[0], placement.screen[3])
-    top /= np.linalg.norm(top)
-    pose = camera_pose(seed, (centre[0], centre[1], placement.glass_z), 137.0, (float(top[0]), float(top[1])))
-    return CameraView(pose, placement, seed), placement
+def _view(seed: int) -> tuple[CameraView, Placement]:
+    placement = placement_of(place(load_profile("lumia-930"), seed))
+    return view_of(placement, seed), placement
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_screen_is_found_and_its_rectified_frame_recognised(theme: str, seed: int) -> None:
-    view, placement = _view(seed, angle=4.0 if seed % 2 else -4.0)
+    view, placement = _view(seed)
     assert view.pose.tilt_deg > 10  # the cases this test is for
     truth = view.screen_corners()
     centre = np.mean(placement.body, axis=0)
@@ -75,7 +72,7 @@ def test_the_screen_is_found_and_its_rectified_frame_recognised(theme: str, seed
 
 
 def test_the_caller_can_say_where_the_top_points_and_a_camera_screen_uses_given_corners() -> None:
-    view, placement = _view(7, angle=0.0)
+    view, placement = _view(7)
     truth = view.screen_corners()
     rgb = cv2.cvtColor(view.frame(_screens("dark")["settings"]), cv2.COLOR_BGR2RGB)
     # seed 7 puts the phone's top to the frame's left: saying "right" turns the screen upside down
@@ -98,7 +95,7 @@ def test_a_frame_without_a_phone_is_a_one_line_error() -> None:
         find_screen(desk, 1080 / 1920)
     assert "\n" not in str(err.value) and "desk" in str(err.value)
     # a phone whose lit area has another shape than the profile's screen
-    view, _ = _view(6, angle=0.0)
+    view, _ = _view(6)
     rgb = cv2.cvtColor(view.frame(_screens("light")["settings"]), cv2.COLOR_BGR2RGB)
     with pytest.raises(ScreenNotFound, match="aspect"):
         find_screen(rgb, 480 / 1000)

@@ -1,0 +1,135 @@
+"""The camera driver reads ``harness emulate --camera`` over real HTTP: newest frames, the screen recognised in
+both themes for seeds chosen at random (and reported), a stalled stream, a server gone, a size limit.
+
+The expected corners come from the emulator's control socket (``camera_state``: the placement projected through
+its camera), and the expected screen is the one the test put the phone on (``goto``): neither from the driver.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pytest
+
+from harness.camera import CameraScreen, CameraUnavailable, Capture, FrameTooLarge, StaleFrame
+from harness.emulator.control import ControlClient
+from harness.vision import ScreenLibrary
+
+SCREENS = ("setup_welcome", "settings", "account_email")
+CORNER_TOLERANCE = 6.0  # camera pixels
+SEEDS = random.SystemRandom().sample(range(10_000), 2)
+
+
+def _emulator(seed: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--profile", "lumia-930", "--camera",
+                             "--bench-seed", str(seed), "--animation-ms", "0", "--boot-time", "0.3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        pytest.fail(f"harness emulate --camera --bench-seed {seed} printed nothing (rc {proc.wait(10)})")
+    return proc, json.loads(line)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def emulators() -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    started = []
+    try:
+        for seed in SEEDS:
+            proc, endpoints = _emulator(seed)
+            started.append((proc, seed, endpoints))
+        yield [(seed, endpoints) for _, seed, endpoints in started]
+    finally:
+        for proc, _, _ in started:
+            _stop(proc)
+
+
+def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll ``condition`` until it returns something true; fail naming ``what`` after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = condition()
+        if got:
+            return got
+        time.sleep(0.05)
+    pytest.fail(f"{what} did not happen within {timeout}s")
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_the_rectified_camera_frame_is_the_handsets_screen_in_both_themes(
+        emulators: list[tuple[int, dict[str, Any]]], which: int) -> None:
+    seed, endpoints = emulators[which]
+    library = ScreenLibrary.load_default()
+    with ControlClient.for_endpoints(endpoints) as control, CameraScreen(endpoints["camera"], "lumia-930") as camera:
+        state = control.call("camera_state")
+        assert state["size"] == [1280, 720]
+        truth = np.array(state["screen_corners"])
+        error = np.linalg.norm(camera.corners - truth, axis=1)
+        assert error.max() < CORNER_TOLERANCE, f"--bench-seed {seed}: corner errors {np.round(error, 1)} px"
+        for theme in ("light", "dark"):
+            control.call("theme", theme=theme)
+            for screen in SCREENS:
+                control.call("goto", screen=screen)
+                shot = camera.screenshot()
+                assert shot.shape == (1920, 1080, 3)
+                recognition, guess = library.classify(shot)
+                assert recognition is not None and recognition.screen == screen, \
+                    f"--bench-seed {seed}, {theme}: {screen} seen as {guess.why()}"
+
+
+def test_newest_frames_a_stalled_stream_a_server_gone_and_a_size_limit(
+        emulators: list[tuple[int, dict[str, Any]]]) -> None:
+    seed, endpoints = emulators[1]
+    url = endpoints["camera"]
+    with pytest.raises(FrameTooLarge, match="1280x720"):
+        Capture(url, max_pixels=640 * 480).open()
+    with ControlClient.for_endpoints(endpoints) as control, Capture(url, read_timeout=3.0) as capture:
+        first = capture.after(0.0, timeout=20)
+        assert first.image.shape == (720, 1280, 3)
+        later = capture.after(first.at, timeout=20)
+        assert later.index > first.index
+        assert capture.latest(max_age=30).index >= later.index  # the newest, not a queued older one
+        # the camera stops sending but keeps the connection: the newest frame grows old
+        control.call("camera_fault", kind="stall")
+
+        def stale() -> bool:
+            try:
+                capture.latest(max_age=0.5)
+            except StaleFrame as exc:
+                assert "\n" not in str(exc) and "old" in str(exc)
+                return True
+            return False
+
+        _until(stale, 20, f"a StaleFrame from the stalled camera (--bench-seed {seed})")
+        control.call("camera_fault", kind="resume")
+        capture.after(time.monotonic(), timeout=20)
+        control.call("camera_fault", kind="stop")  # the camera's server goes away
+
+        def gone() -> bool:
+            try:
+                capture.latest(max_age=30)
+            except CameraUnavailable as exc:
+                assert "\n" not in str(exc) and url in str(exc)
+                return True
+            return False
+
+        _until(gone, 20, "a CameraUnavailable once the camera's server stopped")
+        with pytest.raises(CameraUnavailable):
+            capture.after(time.monotonic(), timeout=5)
