@@ -25,9 +25,12 @@ class LcusRelay(PowerSwitch):
         self.url = url
         self.channels = channels
         self._state: dict[int, bool] = {}
+        # pyserial's RFC 2217 client refuses a write timeout (NotImplementedError); a 4-byte frame to a socket
+        # does not block there, and a relay served by ser2net (a rack on labgrid) is reached that way
+        write_timeout = None if url.startswith("rfc2217://") else 2
         try:
             self.port = serial.serial_for_url(url, baudrate=9600, bytesize=8, parity="N", stopbits=1, timeout=1,
-                                              write_timeout=2)
+                                              write_timeout=write_timeout)
         except (serial.SerialException, ValueError) as exc:
             raise PowerSwitchError(f"relay {url}: cannot open: {exc}") from None
 

@@ -16,9 +16,11 @@ from harness.lab.labgrid.coordinator import LocalCoordinator
 def _refused(address: str) -> bool:
     host, port = address.rsplit(":", 1)
     try:
-        socket.create_connection((host, int(port)), timeout=2).close()
+        socket.create_connection((host, int(port)), timeout=5).close()
     except ConnectionRefusedError:
         return True
+    except OSError:  # a loaded machine: the connect timed out, neither answer; ask again
+        return False
     return False
 
 

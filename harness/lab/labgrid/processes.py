@@ -38,6 +38,16 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
+def die_with_parent(sig: int = signal.SIGTERM) -> bool:
+    """Ask the kernel to send this process ``sig`` when its parent (thread) dies (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def start(argv: Sequence[str], cwd: str | None = None, env: dict[str, str] | None = None,
           log: str | None = None) -> subprocess.Popen:
     """Start ``argv`` with its stdout on a pipe (to wait for its ready line) and stderr to ``log`` (else the pipe)."""
