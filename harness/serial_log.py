@@ -32,6 +32,13 @@ MAX_BYTES = 16 << 20
 PDU_SHAPED = re.compile(r"[0-9A-Fa-f]{12,}")
 
 
+def stamp(t: float | None = None) -> str:
+    """The local time of day to the millisecond (``08:01:02.345``) that starts every log line: the run's timeline
+    puts the lines on the same clock as its steps and video frames."""
+    t = time.time() if t is None else t
+    return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
+
+
 def is_pdu(line: str) -> bool:
     """A line that is one PDU in hex (the line after a PDU-mode +CMGL, +CMGR or +CMT header)."""
     return len(line.strip()) >= 24 and PDU_SHAPED.fullmatch(line.strip()) is not None
@@ -86,7 +93,7 @@ class SerialLog:
             with self._lock:
                 self.left_out += 1
             return
-        text = f"{time.strftime('%H:%M:%S')} {mask(' '.join(parts), self.pdus, plain)}\n"
+        text = f"{stamp()} {mask(' '.join(parts), self.pdus, plain)}\n"
         with self._lock:
             if self._file is None:
                 return
@@ -109,7 +116,7 @@ class SerialLog:
             if self._file is None:
                 return
             if self.left_out:
-                self._file.write(f"{time.strftime('%H:%M:%S')} --- log full at {self.written} bytes; "
+                self._file.write(f"{stamp()} --- log full at {self.written} bytes; "
                                  f"{self.left_out} more line(s) left out ---\n")
             self._file.close()
             self._file = None

@@ -78,6 +78,14 @@ def add_run_arguments(p: argparse.ArgumentParser, account_required: bool) -> Non
     p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="most seconds any one wait may take: a screen or the access code (a reboot adds 30)")
+    add_record_option(p)
+
+
+def add_record_option(p: argparse.ArgumentParser) -> None:
+    """``--record``: which runs keep a video of the frames the flow took (every run gets timeline.html)."""
+    p.add_argument("--record", choices=("always", "failures", "never"), default="failures",
+                   help="keep ARTIFACTS/.../video.webm of every frame the flow took: always, failures (default: "
+                        "only when the run does not end in success) or never; timeline.html is written either way")
 
 
 def _inbox_arg(text: str) -> str:
@@ -238,6 +246,7 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
     from harness.handsets import parse_uri, starts_handset
     from harness.flows.library import FlowContext
     from harness.flows.runner import FlowRunner, SignInFailed
+    from harness.timeline.run import RunRecording
 
     artifacts = Artifacts(run_dir)
     uri = chosen.require_uri()
@@ -252,10 +261,12 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
         if chosen.entry.modem_number:
             opened.endpoints["modem_number"] = chosen.entry.modem_number
     modem = console = None
+    recording = RunRecording(artifacts, args.record, title=f"harness {args.command} {run_dir.name}")
+    succeeded = False
     try:
         console = console_log(opened, run_dir)
         codes, modem = _code_sources(args, opened, run_dir, chosen.entry)
-        run = FlowRunner(opened.handset, screen_library(args.screens), artifacts, timeout=args.timeout, on_step=show_step, on_note=_note,
+        run = FlowRunner(recording.handset(opened.handset), screen_library(args.screens), artifacts, timeout=args.timeout, on_step=show_step, on_note=_note,
                          scale=opened.profile.scale if opened.profile else None)
         ctx = FlowContext(account, additional, previous, codes, dict(getattr(args, "param", None) or {}))
         who = f" {account.address}" if account else ""
@@ -283,9 +294,13 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
             print(redact(f"done: {result!r}; artifacts: {run_dir}") if result is not None else f"done; artifacts: {run_dir}")
         for line in getattr(result, "notes", []) or []:
             print(f"  {line}")
+        succeeded = True
         return EXIT_OK
     finally:
-        for port in (modem, console):
-            if port is not None:
-                port.close()
-        opened.close()
+        try:
+            for port in (modem, console):
+                if port is not None:
+                    port.close()
+            opened.close()
+        finally:
+            recording.close(failed=not succeeded)  # after the ports: their last lines are on the timeline too

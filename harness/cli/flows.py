@@ -57,6 +57,8 @@ def _param(text: str) -> tuple[str, str]:
 
 def add_demo_parser(sub: Any) -> None:
     """Register ``harness demo``: a sign-in with two-step by text on an emulated handset, no phone needed."""
+    from harness.cli.flow_run import add_record_option
+
     p = sub.add_parser("demo", help="sign in with two-step verification by text on an emulated handset",
                        description="Start an emulated handset (no phone needed), sign the demo account "
                                    "alice@outlook.com in during setup with its access code read from the emulated "
@@ -65,17 +67,17 @@ def add_demo_parser(sub: Any) -> None:
     p.add_argument("--profile", default="lumia-930", help="device profile of the emulated handset")
     p.add_argument("--theme", choices=("dark", "light"), help="theme of the emulated handset")
     p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
+    add_record_option(p)
     p.set_defaults(func=_cmd_demo)
 
 
-def _demo_sign_in(opened: Any, credentials: Any, code: Any, artifacts_dir: Path) -> Any:
+def _demo_sign_in(opened: Any, credentials: Any, code: Any, recording: Any) -> Any:
     """The demo's sign-in: during setup, with the shipped screen library and 20 s for any one screen."""
-    from harness.artifacts import Artifacts
     from harness.cli.flow_run import show_step
     from harness.flows import FlowRunner, sign_in_during_setup
     from harness.vision import ScreenLibrary
 
-    run = FlowRunner(opened.handset, ScreenLibrary.load_default(), Artifacts(artifacts_dir), timeout=20.0,
+    run = FlowRunner(recording.handset(opened.handset), ScreenLibrary.load_default(), recording.artifacts, timeout=20.0,
                      on_step=show_step, scale=opened.profile.scale if opened.profile else None)
     return sign_in_during_setup(run, credentials, code)
 
@@ -103,6 +105,8 @@ def _cmd_run_flow(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from harness.cli.flow_run import console_log
     from harness.accounts import DEMO_SECRETS, load_secrets_file
+    from harness.artifacts import Artifacts
+    from harness.timeline.run import RunRecording
     from harness.handsets import open_handset
     from harness.flows import SmsCodeSource
     from harness.modem import GsmModem
@@ -114,6 +118,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"starting an emulated {args.profile} handset ...", flush=True)
     opened = open_handset(uri, log_dir=run_dir)
     modem = console = None
+    recording = RunRecording(Artifacts(run_dir), args.record, title=f"harness demo {run_dir.name}")
+    succeeded = False
     try:
         console = console_log(opened, run_dir)
         print(f"  handset {opened.handset.info.model} serial {opened.handset.info.serial} "
@@ -121,12 +127,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         modem = GsmModem(SerialPort(opened.endpoints["modem"]), log_path=run_dir / "modem.log").open()
         print(f"  modem on {opened.endpoints['modem']}; signing in {account.address} during setup "
               f"with two-step verification by text", flush=True)
-        result = _demo_sign_in(opened, account, SmsCodeSource(modem), run_dir)
+        result = _demo_sign_in(opened, account, SmsCodeSource(modem), recording)
         print(f"signed in as {result.account} in {result.seconds:.1f}s (two-step: {result.two_step})")
-        print(f"screenshots, step log and serial logs: {run_dir}")
+        print(f"screenshots, step log, serial logs and timeline.html: {run_dir}")
+        succeeded = True
         return 0
     finally:
-        for port in (modem, console):
-            if port is not None:
-                port.close()
-        opened.close()
+        try:
+            for port in (modem, console):
+                if port is not None:
+                    port.close()
+            opened.close()
+        finally:
+            recording.close(failed=not succeeded)

@@ -8,9 +8,9 @@ plugin costs nothing in test runs that do not use it.
 It is three plugins that pytest registers together through ``pytest_plugins``:
 ``options`` (command line, ini settings, markers), ``handsets`` (one test per
 handset URI and the opened handset), ``fixtures`` (artifacts, screens, modem,
-accounts, codes, flow, the emulator's control) and ``report`` (what a failed
-test leaves in its report); ``places`` (handsets from labgrid places, with
-``--lg-coordinator``).
+accounts, codes, flow, the emulator's control), ``report`` (what a failed
+test leaves in its report), ``places`` (handsets from labgrid places, with
+``--lg-coordinator``) and ``recording`` (each test's video and timeline).
 """
 
 pytest_plugins = [
@@ -19,4 +19,5 @@ pytest_plugins = [
     "harness.pytest_plugin.fixtures",
     "harness.pytest_plugin.report",
     "harness.pytest_plugin.places",
+    "harness.pytest_plugin.recording",
 ]

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from harness.pytest_plugin import stash
+from harness.pytest_plugin import recording, stash
 from harness.pytest_plugin.options import option
 
 
@@ -26,16 +26,22 @@ def artifacts_root(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture
-def artifacts(request: pytest.FixtureRequest, artifacts_root: Path) -> Any:
-    """This test's artifacts folder (screenshots, steps.jsonl, console and modem logs, emulator log).
+def artifacts(request: pytest.FixtureRequest, artifacts_root: Path) -> Iterator[Any]:
+    """This test's artifacts folder (screenshots, steps.jsonl, console and modem logs, emulator log,
+    timeline.html and, under ``--record``, video.webm).
 
     Named after the test id, parameters included, and always new: a re-run gets ``NAME.2``.
+    The timeline is written when the test is over (after the handset, modem and console are closed).
     """
     from harness.artifacts import Artifacts
 
     art = Artifacts(artifacts_root, request.node.nodeid.replace("/", "_").replace("::", "__"))
     request.node.stash[stash.ARTIFACTS] = art
-    return art
+    recording.start(request.node, art)
+    try:
+        yield art
+    finally:
+        recording.finish(request.node)
 
 
 @pytest.fixture(scope="session")
@@ -149,9 +155,12 @@ def emulator_control(device: Any) -> Any:
 
 @pytest.fixture
 def flow(request: pytest.FixtureRequest, handset: Any, screens: Any, artifacts: Any, device: Any) -> Any:
-    """A FlowRunner for this test: steps logged with screen, timing and screenshot."""
+    """A FlowRunner for this test: steps logged with screen, timing and screenshot; every frame it takes recorded."""
     from harness.flows import FlowRunner
 
+    run_recording = request.node.stash.get(stash.RECORDING, None)
+    if run_recording is not None:
+        handset = run_recording.handset(handset)
     runner = FlowRunner(handset, screens, artifacts, scale=device.profile.scale if device.profile else None)
     request.node.stash[stash.FLOW] = runner
     return runner

@@ -41,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lg-place-wait", type=float, default=600.0, metavar="SECONDS",
                     help="with labgrid's --lg-coordinator: how long a test waits for a free place with its tags "
                          "before it is skipped (default 600)")
+    group.addoption("--record", default=None, choices=("always", "failures", "never"),
+                    help="keep a video of the frames each test took (video.webm beside its timeline.html): always, "
+                         "failures (default: only of failing tests) or never")
     group.addoption("--emulator-option", action="append", default=[], metavar="KEY=VALUE",
                     help="default emulator:// option for every emulated handset (e.g. toasts=1)")
     parser.addini("handsets", "handset URIs", type="linelist", default=[])
@@ -53,12 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("inbox_ca", "CA certificate to trust for an imaps:// inbox", default="")
     parser.addini("secrets", "TOML file of test accounts by role", default="")
     parser.addini("inventory", "rack inventory file", default="")
+    parser.addini("record", "always, failures or never: which tests keep a video", default="")
     parser.addini("emulator_options", "default emulator:// options (KEY=VALUE per line)", type="linelist", default=[])
 
 
 _INI = {"handset": "handsets", "modem": "modem", "modem-mode": "modem_mode", "modem-profile": "modem_profile",
         "screens": "screens", "artifacts": "artifacts", "inbox": "inbox", "inbox_ca": "inbox_ca",
-        "secrets": "secrets", "inventory": "inventory"}
+        "secrets": "secrets", "inventory": "inventory", "record": "record"}
 
 
 def option(config: pytest.Config, name: str) -> Any:

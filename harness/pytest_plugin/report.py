@@ -55,7 +55,11 @@ def _last_screenshot(item: pytest.Item, art: Any) -> Path | None:
     if device is not None:
         try:
             with within(EVIDENCE_SECONDS):
-                return art.save_screenshot(device.handset.screenshot(), "at-failure")
+                image = device.handset.screenshot()
+            recording = item.stash.get(stash.RECORDING, None)
+            if recording is not None:  # the last frame of the test's video too
+                recording.add_frame(image)
+            return art.save_screenshot(image, "at-failure")
         except Exception:
             pass
     return art.last_screenshot

@@ -10,3 +10,5 @@ ARTIFACTS = pytest.StashKey[Any]()
 DEVICE = pytest.StashKey[Any]()
 FLOW = pytest.StashKey[Any]()
 CONSOLE = pytest.StashKey[Any]()
+RECORDING = pytest.StashKey[Any]()  # the test's RunRecording: its video recorder and timeline.html
+FAILED = pytest.StashKey[bool]()  # setup or call failed: --record failures keeps the video

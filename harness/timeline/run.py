@@ -1,0 +1,55 @@
+"""The recording of one run (a test, a ``harness signin``/``demo``), from its first frame to its timeline.
+
+Both front doors use it the same way: ``handset()`` wraps the handset the
+flow drives, ``close(failed)`` keeps or drops the video and writes
+``timeline.html``. Closing never raises over the run's own outcome: a video
+that cannot be written is noted in the step log (and so on the timeline),
+and its spooled frames stay in the folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.artifacts import Artifacts
+from harness.handset import Handset
+from harness.timeline.page import TIMELINE_NAME, write_timeline
+from harness.timeline.recorded import RecordedHandset
+from harness.timeline.video import RecordingError, RecordMode, VideoRecorder
+
+
+class RunRecording:
+    """The video recorder (None under ``never``) and the claimed ``timeline.html`` of one artifacts folder."""
+
+    def __init__(self, artifacts: Artifacts, mode: RecordMode | str = "failures", title: str | None = None) -> None:
+        self.artifacts = artifacts
+        self.title = title
+        self.recorder = None if mode == "never" else VideoRecorder(artifacts.dir, mode)  # type: ignore[arg-type]
+        self.timeline: Path = artifacts.claim(TIMELINE_NAME)  # claimed now: its path is known before it is written
+        self.closed = False
+
+    def handset(self, handset: Handset) -> Handset:
+        """``handset`` with every screenshot also a frame of the video (itself under ``never``)."""
+        if self.recorder is None or isinstance(handset, RecordedHandset):
+            return handset
+        return RecordedHandset(handset, self.recorder, self.artifacts)
+
+    def add_frame(self, image: Any) -> None:
+        """A frame taken outside the flow (the screenshot at a failure)."""
+        if self.recorder is not None:
+            self.recorder.add(image)
+
+    def close(self, failed: bool) -> Path:
+        """Keep the video if ``failed`` (or always), drop it otherwise; write the timeline; return its path."""
+        if self.closed:
+            return self.timeline
+        self.closed = True
+        try:
+            if self.recorder is not None:
+                self.recorder.finish(keep=failed)
+        except (RecordingError, OSError) as exc:
+            self.artifacts.record("failure", error=f"video not kept: {exc}")
+        finally:
+            write_timeline(self.artifacts.dir, self.timeline, self.title)
+        return self.timeline

@@ -1,0 +1,162 @@
+"""A video of every frame the harness took during a run, written as the frames come.
+
+Frames are spooled to Motion-JPEG in an AVI (cheap: a resize and a JPEG per
+frame, nothing held in memory) together with one line per frame in
+``video-frames.jsonl`` (its index and wall-clock time). When the run ends the
+spool is either dropped (``--record failures`` and the run passed) or turned
+into ``video.webm``: VP8 in WebM, which Chromium and Firefox play and which
+opencv-python-headless's FFmpeg can write. (Motion-JPEG AVI and MPEG-4 part 2
+in MP4, the other formats its ``VideoWriter`` writes, do not play in a
+browser; its wheels carry no H.264 encoder.)
+
+Each frame of the video carries its time in a band below the screen, and the
+frame index maps a moment of the run to a frame: frame ``i`` is shown from
+``i / FPS`` seconds into the video.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import numpy as np
+
+from harness.artifacts import new_file
+from harness.errors import HarnessError
+
+#: What ``--record`` takes: keep a video of every run, only of failing ones, or record nothing.
+RecordMode = Literal["always", "failures", "never"]
+RECORD_MODES: tuple[str, ...] = ("always", "failures", "never")
+#: Frames per second of the video: one frame the harness took per tenth of a second of video.
+FPS = 10
+#: A frame is shrunk until its longer side is at most this (a 1080x1920 screen: 405x720): VP8 costs about
+#: 8 ms of CPU a frame at that size, 15-25 ms at 540x960; the step's full screenshot is beside it on the timeline.
+MAX_SIDE = 720
+#: Height of the band under each frame that shows its time.
+BAND = 24
+VIDEO_NAME = "video.webm"
+INDEX_NAME = "video-frames.jsonl"
+SPOOL_NAME = "video-spool.avi"
+
+
+class RecordingError(HarnessError):
+    """The video of a run cannot be written; names the file and why."""
+
+
+def _even(n: int) -> int:
+    return max(2, n - n % 2)
+
+
+class VideoRecorder:
+    """Takes the frames of one run (``add``) and, at ``finish``, keeps them as ``video.webm`` or drops them."""
+
+    def __init__(self, folder: str | Path, mode: RecordMode = "failures") -> None:
+        if mode not in RECORD_MODES:
+            raise ValueError(f"record mode {mode!r}: expected one of {', '.join(RECORD_MODES)}")
+        self.folder = Path(folder)
+        self.mode = mode
+        self.frames = 0
+        self.video: Path | None = None
+        self._lock = threading.Lock()
+        self._writer: Any = None  # a cv2.VideoWriter once the first frame came (OpenCV is imported then)
+        self._size: tuple[int, int] | None = None  # (width, height) of the screen part of a video frame
+        self._spool: Path | None = None
+        self._index: Path | None = None
+        self._index_file: IO[str] | None = None
+        self._closed = mode == "never"
+
+    # ------------------------------------------------------------------ frames in
+    def add(self, image: np.ndarray, t: float | None = None) -> None:
+        """One frame the harness took (RGB or RGBA, any size), at wall-clock time ``t`` (now by default)."""
+        t = time.time() if t is None else t
+        with self._lock:
+            if self._closed:
+                return
+            if self._writer is None:
+                self._open(image)
+            frame = self._frame(image, t)
+            assert self._writer is not None and self._index_file is not None
+            self._writer.write(frame)
+            self._index_file.write(json.dumps({"i": self.frames, "t": round(t, 3)}) + "\n")
+            self._index_file.flush()
+            self.frames += 1
+
+    def _open(self, image: np.ndarray) -> None:
+        import cv2
+
+        height, width = image.shape[:2]
+        scale = min(1.0, MAX_SIDE / max(height, width))
+        self._size = (_even(round(width * scale)), _even(round(height * scale)))
+        self._spool = new_file(self.folder, SPOOL_NAME)
+        self._index = new_file(self.folder, INDEX_NAME)
+        self._index_file = open(self._index, "a", encoding="utf-8")
+        self._index_file.write(json.dumps({"fps": FPS, "width": self._size[0], "height": self._size[1] + BAND}) + "\n")
+        self._writer = cv2.VideoWriter(str(self._spool), cv2.VideoWriter_fourcc(*"MJPG"), FPS,
+                                       (self._size[0], self._size[1] + BAND))
+
+    def _frame(self, image: np.ndarray, t: float) -> np.ndarray:
+        """The screen fitted into the video's size (aspect kept), BGR, with its time in the band below."""
+        import cv2
+
+        assert self._size is not None
+        width, height = self._size
+        rgb = image[:, :, :3]
+        scale = min(width / rgb.shape[1], height / rgb.shape[0])
+        fitted = (max(1, min(width, round(rgb.shape[1] * scale))), max(1, min(height, round(rgb.shape[0] * scale))))
+        out = np.zeros((height + BAND, width, 3), np.uint8)
+        small = rgb if fitted == (rgb.shape[1], rgb.shape[0]) else cv2.resize(rgb, fitted, interpolation=cv2.INTER_AREA)
+        x, y = (width - fitted[0]) // 2, (height - fitted[1]) // 2
+        out[y:y + fitted[1], x:x + fitted[0]] = small[:, :, ::-1]
+        stamp = time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}  #{self.frames}"
+        cv2.putText(out, stamp, (6, height + BAND - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+        return out
+
+    # ------------------------------------------------------------------ the end of the run
+    def finish(self, keep: bool) -> Path | None:
+        """Close the spool; keep it as ``video.webm`` (returns its path) or drop it and its index.
+
+        ``keep`` is whether the run failed; under ``--record always`` every video is kept.
+        """
+        with self._lock:
+            if self._closed:
+                return self.video
+            self._closed = True
+            if self._writer is None:
+                return None
+            self._writer.release()
+            assert self._index_file is not None and self._spool is not None and self._index is not None
+            try:
+                if keep or self.mode == "always":
+                    self.video = self._transcode(self._spool)  # on an error the spool stays: no frame is lost
+                    self._spool.unlink(missing_ok=True)
+                    self._index_file.write(json.dumps({"video": self.video.name}) + "\n")  # the timeline finds it here
+                else:
+                    self._spool.unlink(missing_ok=True)
+                    self._index.unlink(missing_ok=True)
+            finally:
+                self._index_file.close()
+            return self.video
+
+    def _transcode(self, spool: Path) -> Path:
+        """The spooled Motion-JPEG as VP8 in WebM, frame for frame (a browser plays it)."""
+        import cv2
+
+        assert self._size is not None
+        target = new_file(self.folder, VIDEO_NAME)
+        reader = cv2.VideoCapture(str(spool))
+        writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"VP80"), FPS, (self._size[0], self._size[1] + BAND))
+        try:
+            if not writer.isOpened():
+                raise RecordingError(f"cannot write {target}: this OpenCV's FFmpeg has no VP8 (libvpx) encoder")
+            while True:
+                ok, frame = reader.read()
+                if not ok:
+                    break
+                writer.write(frame)
+        finally:
+            reader.release()
+            writer.release()
+        return target
