@@ -2,9 +2,9 @@
 
 Every request needs the view's token (``?token=`` once, then a cookie the page
 gets with it): the view drives phones, so nobody else on the host may. Frames
-go out one at a time per viewer: the page says ``next`` when it has shown a
-frame and gets the newest one then, so a slow viewer skips frames instead of
-falling behind, and its latency stays one frame.
+go out at most two at a time per viewer (the page says ``next`` when it has
+shown one): sending the next overlaps showing this one, and a slow viewer
+skips frames instead of falling behind.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from harness.view.station import NotDriving, Station
 MAX_MESSAGE = 4096
 #: Most a request body may hold (typed text, a tap).
 MAX_BODY = 64 * 1024
+#: Frames a viewer may have on the way at once: two, so sending the next overlaps showing this one; no more, so
+#: a slow viewer's newest frame is never more than one frame old when it is sent.
+IN_FLIGHT = 2
 #: How long a snapshot waits for a fresh frame.
 SNAPSHOT_TIMEOUT = 20.0
 
@@ -122,6 +125,7 @@ class ViewServer:
         await ws.prepare(request)
         loop = asyncio.get_running_loop()
         arrived, wanted = asyncio.Event(), asyncio.Event()
+        credit = [IN_FLIGHT]   # frames this viewer may be sent before it says "next"
         wanted.set()
 
         def listener(_: Frame) -> None:
@@ -134,12 +138,15 @@ class ViewServer:
             last = 0
             while not ws.closed:
                 await wanted.wait()
-                frame = station.frames.latest
-                while frame is None or frame.seq <= last:
-                    arrived.clear()
-                    await arrived.wait()
+                while True:
+                    arrived.clear()   # before looking, so a frame that comes meanwhile sets it again
                     frame = station.frames.latest
-                wanted.clear()
+                    if frame is not None and frame.seq > last:
+                        break
+                    await arrived.wait()
+                credit[0] -= 1
+                if credit[0] <= 0:
+                    wanted.clear()
                 last = frame.seq
                 await ws.send_str(json.dumps({"seq": frame.seq, "changes": frame.changes, "taken": frame.taken,
                                               "width": frame.width, "height": frame.height}))
@@ -150,6 +157,7 @@ class ViewServer:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT and msg.data == "next":
+                    credit[0] = min(IN_FLIGHT, credit[0] + 1)
                     wanted.set()
                 elif msg.type == WSMsgType.ERROR:
                     break

@@ -24,9 +24,9 @@
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "ws");
     ws.binaryType = "blob";
-    ws.onmessage = (ev) => {
-      if (typeof ev.data === "string") { meta = JSON.parse(ev.data); return; }
-      const url = URL.createObjectURL(ev.data), m = meta;
+    let loading = false, pending = null;           // a frame being decoded, and the newest one waiting for it
+    function show(url, m) {
+      loading = true;
       img.onload = () => {
         if (shownUrl) URL.revokeObjectURL(shownUrl);
         shownUrl = url;
@@ -37,8 +37,26 @@
         if (stats.arrivals.length > 2000) stats.arrivals.splice(0, 1000);
         img.dataset.seq = m.seq; img.dataset.changes = m.changes;
         if (ws.readyState === WebSocket.OPEN) ws.send("next");
+        loading = false;
+        if (pending) { const p = pending; pending = null; show(p.url, p.m); }
+      };
+      img.onerror = () => {                            // a frame that did not decode: ask for the next all the same
+        URL.revokeObjectURL(url);
+        if (ws.readyState === WebSocket.OPEN) ws.send("next");
+        loading = false;
+        if (pending) { const p = pending; pending = null; show(p.url, p.m); }
       };
       img.src = url;
+    }
+    ws.onmessage = (ev) => {
+      if (typeof ev.data === "string") { meta = JSON.parse(ev.data); return; }
+      const url = URL.createObjectURL(ev.data), m = meta;
+      if (!loading) { show(url, m); return; }
+      if (pending) {                                  // overtaken before it was shown: skip it, ask for another
+        URL.revokeObjectURL(pending.url);
+        if (ws.readyState === WebSocket.OPEN) ws.send("next");
+      }
+      pending = { url, m };
     };
     ws.onclose = () => { say("frames stopped; reconnecting"); setTimeout(connect, 1000); };
   }

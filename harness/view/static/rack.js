@@ -27,7 +27,7 @@
       const r = await (await fetch("/rack.json")).json();
       for (const h of r.handsets) {
         const c = cards[h.name] || (cards[h.name] = card(h));
-        c.querySelector(".screen").textContent = h.seen ? `screen: ${h.seen.screen || "unknown"} ${h.seen.score.toFixed(2)}` : (h.error || "screen: ?");
+        c.querySelector(".screen").textContent = h.seen ? `screen: ${h.seen.screen || "unknown"} ${h.seen.score.toFixed(2)}` : (h.error ? `no picture: ${h.error}` : "looking ...");
         c.querySelector(".holder").textContent = h.driving ? "driven from this view" : h.holder ? `lease: ${h.holder}` : "lease: free";
       }
     } catch (e) { /* the next poll tries again */ }
