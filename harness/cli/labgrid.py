@@ -31,7 +31,20 @@ def add_lab_parser(sub: Any) -> None:
     e.add_argument("--hostname", default="127.0.0.1", metavar="ADDRESS",
                    help="address other hosts reach this one at: ser2net listens there and resources name it "
                         "(default 127.0.0.1, this host only)")
+    e.add_argument("--janitor-limit", type=float, default=60.0, metavar="SECONDS",
+                   help="beside the export, free a place whose holder's heartbeat is older than this (default 60; "
+                        "0: run no janitor here)")
     e.set_defaults(func=_cmd_export)
+    j = lab.add_parser("janitor", help="free labgrid places whose holder stopped beating (a killed run)",
+                       description="Watch every place at the coordinator and release one whose harness holder's "
+                                   "heartbeat is older than --limit, logging which place it freed from whom. "
+                                   "Runs until Ctrl-C or SIGTERM. harness lab export runs one beside itself.")
+    j.add_argument("--coordinator", type=_address, default=os.environ.get("LG_COORDINATOR"), metavar="HOST:PORT",
+                   required=not os.environ.get("LG_COORDINATOR"),
+                   help="the labgrid coordinator (default: $LG_COORDINATOR)")
+    j.add_argument("--limit", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds without a heartbeat before a place is freed (default 60)")
+    j.set_defaults(func=_cmd_janitor)
 
 
 def _address(text: str) -> str:
@@ -51,10 +64,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"harness lab export: {line}", flush=True)
 
     export = RackExport(Inventory.load(args.inventory), args.coordinator, args.name, args.hostname, say)
+    janitor = _start_janitor(args.coordinator, args.janitor_limit, say) if args.janitor_limit > 0 else None
     try:
         places = export.start()
         say(f"ready: exporter {args.name} on {args.coordinator}, {len(export.plan.places)} handsets, "
             f"places made: {', '.join(places.made) or 'none'}")
         return export.serve()
     finally:
+        if janitor is not None:
+            janitor.set()
         export.stop()
+
+
+def _start_janitor(address: str, limit: float, say: Any) -> Any:
+    """The janitor (``harness.lab.labgrid.janitor``) in a daemon thread; set the returned event to stop it."""
+    import threading
+
+    from harness.lab.labgrid.janitor import run_janitor
+
+    stop = threading.Event()
+    threading.Thread(target=run_janitor, args=(address, limit, stop, say), name="janitor", daemon=True).start()
+    return stop
+
+
+def _cmd_janitor(args: argparse.Namespace) -> int:
+    from harness.lab.labgrid.janitor import main
+
+    return main(["--coordinator", args.coordinator, "--limit", str(args.limit)])

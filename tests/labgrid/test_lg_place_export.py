@@ -1,0 +1,116 @@
+"""Places of a real ``harness lab export`` used by the desk commands, and the janitor the export runs beside itself.
+
+An emulated rack of one handset behind ``harness lab export`` (labgrid-exporter,
+Debian's ser2net for its console, modem and relay) on a real coordinator. Through
+``--coordinator``/``--place`` only: ADB (the ``adb`` resource), the modem over
+RFC 2217 (``harness sms``) and the relay channel (``harness power state``) are
+reached from the place's resources. A run killed with -9 while it holds the
+place is freed by the export's janitor within its limit, which the export logs
+naming the place and the killed holder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from harness.adb.auth import load_or_create_key
+
+pytestmark = pytest.mark.slow
+READY = 90.0
+LIMIT = 2.0
+HOLDER = textwrap.dedent('''
+    import sys
+    from harness.lab.labgrid.places import HeldPlace
+
+    held = HeldPlace(sys.argv[1], sys.argv[2], command="lgtest holder", timeout=60)
+    held.acquire()
+    print("held", flush=True)
+    sys.stdin.read()
+''')
+
+
+@pytest.fixture(scope="module")
+def exported(lg_coordinator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("placeexport")
+    load_or_create_key(tmp / "adbkey")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("LG_", "PYTEST_"))},
+           "HARNESS_ADB_KEY": str(tmp / "adbkey"), "HARNESS_LEASE_DIR": str(tmp / "leases"),
+           "HARNESS_LG_HEARTBEAT": "0.4"}
+    inventory = tmp / "rack.toml"
+    rack = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--rack", "1", "--rack-profiles", "lumia-520",
+                             "--animation-ms", "0", "--boot-time", "0.3", "--inventory-out", str(inventory)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    export = None
+    try:
+        assert rack.stdout is not None and rack.stdout.readline(), "the emulated rack did not start"
+        export = subprocess.Popen([sys.executable, "-m", "harness", "lab", "export", "--inventory", str(inventory),
+                                   "--coordinator", lg_coordinator.address, "--name", "rack-p",
+                                   "--janitor-limit", str(LIMIT)],
+                                  stdout=open(tmp / "export.out", "w"), stderr=subprocess.STDOUT, text=True, env=env)
+        out = tmp / "export.out"
+        end = time.monotonic() + READY
+        while "ready:" not in out.read_text():
+            assert export.poll() is None, f"the export ended: {out.read_text()}"
+            assert time.monotonic() < end, f"the export was not ready within {READY:g}s: {out.read_text()}"
+            time.sleep(0.1)
+        yield {"address": lg_coordinator.address, "env": env, "out": out, "place": "lumia-520-01"}
+    finally:
+        if export is not None and export.poll() is None:
+            export.terminate()
+            export.wait(30)
+        rack.terminate()
+        rack.wait(30)
+
+
+def harness(lab: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    command, *rest = args  # the place options before the command's own words (shell takes the rest as its command)
+    return subprocess.run([sys.executable, "-m", "harness", command, "--coordinator", lab["address"], "--place",
+                           lab["place"], *rest], env=lab["env"], capture_output=True, text=True, timeout=120)
+
+
+def test_desk_commands_reach_adb_the_modem_and_the_relay_through_an_exported_place(exported: dict[str, Any],
+                                                                                  lg_client: Any) -> None:
+    shell = harness(exported, "shell", "getprop", "ro.serialno")
+    assert shell.returncode == 0 and shell.stdout.strip(), shell.stderr
+    sms = harness(exported, "sms")
+    assert sms.returncode == 0, sms.stderr
+    assert sms.stdout.strip() == "no messages" or sms.stdout.strip(), sms.stdout
+    off = harness(exported, "power", "off")  # the relay channel through ser2net
+    assert off.returncode == 0, off.stderr
+    dark = harness(exported, "shell", "--timeout", "5", "echo", "x")
+    assert dark.returncode != 0, dark.stdout  # the handset went off with its channel
+    on = harness(exported, "power", "on", "--wait", "60")
+    assert on.returncode == 0 and "answers after" in on.stderr, on.stderr
+    who = lg_client("who")
+    assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # each released after its command
+
+
+def test_the_exports_janitor_frees_the_place_of_a_run_killed_with_minus_9(exported: dict[str, Any],
+                                                                          lg_client: Any) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, exported["address"], exported["place"]],
+                              env=exported["env"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().startswith("held")
+        busy = harness(exported, "tap", "--no-wait", "1", "1")
+        assert busy.returncode == 2 and f"pid {holder.pid} (lgtest holder)" in busy.stderr, busy.stderr
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+    killed = time.monotonic()
+    freed = f"janitor: freed place {exported['place']} from "
+    while not any(freed in line and f"pid {holder.pid} " in line for line in exported["out"].read_text().splitlines()):
+        assert time.monotonic() - killed < LIMIT * 3 + 30, exported["out"].read_text()[-3000:]
+        time.sleep(0.1)
+    took = time.monotonic() - killed
+    assert harness(exported, "key", "back").returncode == 0  # the place is free again
+    print(f"\nthe export's janitor freed a killed run's place {took:.2f}s after the kill (limit {LIMIT:g}s)")
