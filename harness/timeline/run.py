@@ -40,6 +40,12 @@ class RunRecording:
         if self.recorder is not None:
             self.recorder.add(image)
 
+    def _note(self, text: str) -> None:
+        try:
+            self.artifacts.record("note", text=text)
+        except OSError:  # the step log cannot be written either: nothing more to keep
+            pass
+
     def close(self, failed: bool) -> Path:
         """Keep the video if ``failed`` (or always), drop it otherwise; write the timeline; return its path."""
         if self.closed:
@@ -47,9 +53,14 @@ class RunRecording:
         self.closed = True
         try:
             if self.recorder is not None:
+                if self.recorder.stopped:
+                    self._note(f"the video stopped early at {self.recorder.stopped}")
                 self.recorder.finish(keep=failed)
         except (RecordingError, OSError) as exc:
-            self.artifacts.record("failure", error=f"video not kept: {exc}")
+            self._note(f"video not kept: {exc}")
         finally:
-            write_timeline(self.artifacts.dir, self.timeline, self.title)
+            try:
+                write_timeline(self.artifacts.dir, self.timeline, self.title)
+            except OSError as exc:  # a full disk: the run's own outcome still stands
+                self._note(f"timeline not written: {exc}")
         return self.timeline

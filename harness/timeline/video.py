@@ -67,22 +67,31 @@ class VideoRecorder:
         self._index: Path | None = None
         self._index_file: IO[str] | None = None
         self._closed = mode == "never"
+        #: why recording stopped early (a full disk, a frame OpenCV refused): the run goes on without it
+        self.stopped: str | None = None
 
     # ------------------------------------------------------------------ frames in
     def add(self, image: np.ndarray, t: float | None = None) -> None:
-        """One frame the harness took (RGB or RGBA, any size), at wall-clock time ``t`` (now by default)."""
+        """One frame the harness took (RGB or RGBA, any size), at wall-clock time ``t`` (now by default).
+
+        Never raises: the video serves the run, so a frame that cannot be written stops the recording
+        (``stopped`` says why, and ``finish`` keeps what was written) instead of the flow.
+        """
         t = time.time() if t is None else t
         with self._lock:
-            if self._closed:
+            if self._closed or self.stopped:
                 return
-            if self._writer is None:
-                self._open(image)
-            frame = self._frame(image, t)
-            assert self._writer is not None and self._index_file is not None
-            self._writer.write(frame)
-            self._index_file.write(json.dumps({"i": self.frames, "t": round(t, 3)}) + "\n")
-            self._index_file.flush()
-            self.frames += 1
+            try:
+                if self._writer is None:
+                    self._open(image)
+                frame = self._frame(image, t)
+                assert self._writer is not None and self._index_file is not None
+                self._writer.write(frame)
+                self._index_file.write(json.dumps({"i": self.frames, "t": round(t, 3)}) + "\n")
+                self._index_file.flush()
+                self.frames += 1
+            except Exception as exc:  # OSError, cv2.error, a frame of no known shape
+                self.stopped = f"frame {self.frames}: {type(exc).__name__}: {exc}"
 
     def _open(self, image: np.ndarray) -> None:
         import cv2
@@ -94,8 +103,11 @@ class VideoRecorder:
         self._index = new_file(self.folder, INDEX_NAME)
         self._index_file = open(self._index, "a", encoding="utf-8")
         self._index_file.write(json.dumps({"fps": FPS, "width": self._size[0], "height": self._size[1] + BAND}) + "\n")
-        self._writer = cv2.VideoWriter(str(self._spool), cv2.VideoWriter_fourcc(*"MJPG"), FPS,
-                                       (self._size[0], self._size[1] + BAND))
+        writer = cv2.VideoWriter(str(self._spool), cv2.VideoWriter_fourcc(*"MJPG"), FPS,
+                                 (self._size[0], self._size[1] + BAND))
+        if not writer.isOpened():
+            raise RecordingError(f"cannot write {self._spool}: OpenCV's VideoWriter refused Motion-JPEG")
+        self._writer = writer
 
     def _frame(self, image: np.ndarray, t: float) -> np.ndarray:
         """The screen fitted into the video's size (aspect kept), BGR, with its time in the band below."""
@@ -124,7 +136,9 @@ class VideoRecorder:
             if self._closed:
                 return self.video
             self._closed = True
-            if self._writer is None:
+            if self._writer is None:  # no frame came (or the first could not be written)
+                if self._index_file is not None:
+                    self._index_file.close()
                 return None
             self._writer.release()
             assert self._index_file is not None and self._spool is not None and self._index is not None

@@ -207,3 +207,97 @@ def test_a_failing_flow_keeps_a_video_and_a_timeline_a_browser_shows(plugin_run:
         assert secret not in page
         for path in failed.iterdir():
             assert secret.encode() not in path.read_bytes(), f"{secret!r} leaked into {path.name}"
+
+
+def _colour_frame(k: int, size: tuple[int, int]) -> np.ndarray:
+    """A frame of one flat colour per index (told apart after JPEG and VP8), ``size`` = (width, height)."""
+    rng = np.random.default_rng(k)
+    colour = rng.integers(30, 226, 3, dtype=np.uint8)
+    return np.broadcast_to(colour, (size[1], size[0], 3)).copy()
+
+
+def test_the_page_shows_text_as_text_masks_codes_and_maps_steps_to_frames(served: tuple[Path, str], browser: Any) -> None:
+    """A folder made as a run makes it, frames of two sizes: a browser plays the video, a click on a step shows the
+    frame taken with it; markup in a log line stays text; a secret registered after a line was written and a
+    code-shaped number in a raw log line never reach the page."""
+    from selenium.webdriver.common.by import By
+
+    from harness.artifacts import Artifacts
+    from harness.secrets import Secret
+    from harness.serial_log import stamp
+    from harness.timeline.run import RunRecording
+
+    art = Artifacts(served[0], "crafted")
+    recording = RunRecording(art, "failures", title="crafted run")
+    base = time.time() - 30
+    sizes = [(1080, 1920), (1080, 1920), (480, 800), (480, 800), (1080, 1920)]
+    for k, size in enumerate(sizes):
+        image = _colour_frame(k, size)
+        for repeat in range(2):  # a wait takes a frame twice before it trusts it
+            recording.recorder.add(image, t=base + 2 * k + 0.4 * repeat)
+        shot = art.save_screenshot(image, f"screen{k}")
+        art.append_text("steps.jsonl", json.dumps({"t": base + 2 * k + 1, "kind": "step", "index": k + 1,
+                                                   "screen": f"screen{k}", "score": 0.9, "action": f"saw screen{k}",
+                                                   "seconds": 0.5, "screenshot": str(shot)}) + "\n")
+    late_secret = "late-secret-" + os.urandom(4).hex()
+    art.append_text("steps.jsonl", json.dumps({"t": base + 11, "kind": "note", "text": f"typed {late_secret}"}) + "\n")
+    Secret(late_secret)  # registered only after it was written
+    with open(art.dir / "console.log", "a", encoding="utf-8") as log:  # as a log written by another tool
+        log.write(f"{stamp(base + 3)} </script><script>document.title = 'injected'</script>\n")
+        log.write(f"{stamp(base + 4)} your code is 7364519\n")
+    recording.close(failed=True)
+
+    rows = _open(browser, recording.timeline, served)
+    assert len(rows) == len(sizes) and all(f"step {k + 1}: screen{k} (score" in r.text for k, r in enumerate(rows))
+    assert browser.title == "timeline: crafted run"
+    assert any("</script><script>document.title" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "#rows tr"))
+    page = recording.timeline.read_text(encoding="utf-8")
+    assert late_secret not in page and "7364519" not in page
+    duration = _wait(browser, "const v = document.getElementById('video'); return v.readyState >= 2 && v.duration;",
+                     "the video to load")
+    assert abs(duration - 2 * len(sizes) / 10) < 0.11  # two frames a step, ten frames a second of video
+    for k in (3, 0, 4):
+        rows[k].click()
+        _wait(browser, "const v = document.getElementById('video'); return v.dataset.time !== undefined && "
+                       "Math.abs(v.currentTime - Number(v.dataset.time)) < 0.001 && !v.seeking && v.readyState >= 2;",
+              "the video to seek")
+        frame = _video_frame(browser)
+        centre = frame[frame.shape[0] // 2 - 20:frame.shape[0] // 2 + 20, frame.shape[1] // 2 - 20:frame.shape[1] // 2 + 20]
+        seen = centre.reshape(-1, 3).mean(axis=0)
+        wanted = _colour_frame(k, (8, 8))[0, 0].astype(float)
+        assert np.abs(seen - wanted).max() < 12, (k, seen, wanted)
+
+
+@pytest.mark.parametrize("mode, failed, kept", [("failures", False, False), ("never", True, False), ("always", False, True)])
+def test_record_mode_decides_whether_a_video_is_kept(tmp_path: Path, mode: str, failed: bool, kept: bool) -> None:
+    from harness.artifacts import Artifacts
+    from harness.timeline.run import RunRecording
+
+    art = Artifacts(tmp_path, "run")
+    recording = RunRecording(art, mode)
+    for k in range(3):
+        recording.add_frame(_colour_frame(k, (480, 800)))
+    recording.close(failed=failed)
+    names = sorted(p.name for p in art.dir.iterdir())
+    assert names == (["timeline.html", "video-frames.jsonl", "video.webm"] if kept else ["timeline.html"]), names
+
+
+def test_a_failed_signin_from_the_command_line_keeps_its_video_and_timeline(served: tuple[Path, str], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    root = served[0] / "cli"
+    wrong = "not-the-password-" + os.urandom(3).hex()
+    done = subprocess.run([sys.executable, "-m", "harness", "signin", "--handset",
+                           "emulator://lumia-520?animation_ms=0&signin_delay=0.2", "--account", "bob@outlook.com",
+                           "--password-env", "LAB_PW", "--artifacts", str(root)],
+                          capture_output=True, text=True, timeout=240, env={**os.environ, "LAB_PW": wrong})
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    (run,) = [p for p in root.iterdir() if p.is_dir()]
+    rows = _open(browser, run / "timeline.html", served)
+    assert len(rows) == len(_steps(run)) >= 3 and "wrong_password" in rows[-1].text
+    failure = browser.find_element(By.CSS_SELECTOR, "#rows tr[data-lane=failure]").text
+    assert "wrong_password" in failure, failure
+    _wait(browser, "const v = document.getElementById('video'); return v.readyState >= 2 && v.duration > 0;",
+          "the video to load")
+    for path in run.iterdir():
+        assert wrong.encode() not in path.read_bytes(), f"the password leaked into {path.name}"
