@@ -5,7 +5,7 @@ back (by resource name: the place's match ``rename`` or the resource's own name)
 
 | name | labgrid class | becomes |
 | --- | --- | --- |
-| ``adb`` | ``NetworkService`` (labgrid has no ADB class; any class with ``address``/``host`` and ``port``) | ``adb-tcp://ADDRESS:PORT`` |
+| ``adb`` | ``AndroidNetFastboot`` as the export publishes it (labgrid has no ADB class; any class with ``address``/``host`` and ``port``) | ``adb-tcp://ADDRESS:PORT`` |
 | ``console``, ``modem`` | ``NetworkSerialPort`` (``host``, ``port``, ``speed``, ``protocol``) | ``rfc2217://HOST:PORT?ign_set_control`` (``raw``: ``socket://``) |
 | ``power`` | ``NetworkSerialPort`` of an LCUS relay (channel: ``index`` or the place tag ``power_channel``), or ``NetworkPowerPort``/``NetworkUSBPowerPort`` (``model``/``path``, ``index``) | the inventory's ``power`` |
 
