@@ -97,3 +97,33 @@ def test_rack_overview_shows_every_handset_and_leases_only_to_drive(rack: dict[s
     holder = wait_until("the view to hold the lease after 'drive'", lambda: _holder(rack, name))
     assert holder.pid == view.proc.pid and "view" in holder.command, holder
     assert _holder(rack, names[0]) is None, "driving one handset leased another"
+
+    # driving: the console's tail and the modem's messages appear beside the screen, codes masked
+    from harness.emulator.control import ControlClient
+
+    entry = handsets[name]
+    with ControlClient.for_endpoints({"control": entry.control, "control_token": entry.control_token}) as control:
+        control.call("sms_send", to=entry.modem_number, body="Microsoft account security code: 739152")
+    browser.find_element(By.CSS_SELECTOR, "#keys button[data-key=start]").click()
+    wait_until("the console's tail in the page", lambda: "ui: screen" in browser.find_element(By.ID, "console").text)
+
+    def messages() -> str:
+        browser.find_element(By.ID, "load-messages").click()
+        return wait_until("the modem's messages in the page", lambda: browser.find_element(By.ID, "messages").text)
+    text = wait_until("the text message in the page", lambda: "security code" in (t := messages()) and t, every=1.0)
+    assert "739152" not in text and "••••••" in text, text
+
+
+def test_view_of_one_rack_handset_holds_its_lease(rack: dict[str, Any]) -> None:
+    from harness.lab.inventory import Inventory
+
+    name = Inventory.load(rack["inventory"]).handsets[0].name
+    view = ViewProcess("--device", name, "--inventory", str(rack["inventory"]), env=rack["env"])
+    try:
+        holder = _holder(rack, name)
+        assert holder is not None and holder.pid == view.proc.pid, holder
+        status, body = view.get("/snapshot.jpg")
+        assert status == 200 and body[:2] == b"\xff\xd8", (status, body[:40])
+    finally:
+        view.stop()
+    assert _holder(rack, name) is None, "the lease outlived harness view --device"
