@@ -55,6 +55,7 @@ INNER_TESTS = textwrap.dedent("""
         finally:  # the code as the emulator sent it, for the outer test to look for (never into the artifacts)
             bodies = [m["body"] for m in emulator_control.call("outbox")["messages"]]
             Path(os.environ["CODE_FILE"]).write_text(" ".join(re.findall(r"\\d{6,8}", " ".join(bodies))))
+        flow.press("power")  # the display goes off: a power event on the timeline
         flow.expect("no_network", timeout=2, failures=False)  # never comes: the flow fails here
 """)
 
@@ -196,6 +197,8 @@ def test_a_failing_flow_keeps_a_video_and_a_timeline_a_browser_shows(plugin_run:
     assert {"step", "action", "screenshot", "console", "modem", "power", "failure"} <= lanes, lanes
     failure = browser.find_element(By.CSS_SELECTOR, "#rows tr[data-lane=failure]").text
     assert "no_network" in failure, failure
+    power = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#rows tr[data-lane=power]")]
+    assert any("power key pressed" in p for p in power) and any("display off" in p for p in power), power
     messages = browser.find_elements(By.CSS_SELECTOR, "#rows tr[data-lane=modem]")
     assert any("+CMTI" in m.text or "+CMGR" in m.text or "+CMGL" in m.text for m in messages)
     browser.save_screenshot(str(artifacts.claim("timeline-page.png")))  # a picture of the page, for people
