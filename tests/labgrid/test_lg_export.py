@@ -86,7 +86,9 @@ class Export:
 def lab(lg_coordinator, tmp_path_factory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("lab")
     load_or_create_key(tmp / "adbkey")
-    env = {**os.environ, "HARNESS_ADB_KEY": str(tmp / "adbkey"), "HARNESS_LEASE_DIR": str(tmp / "leases")}
+    # TMPDIR: the folder of an export killed with -9 (its ser2net and exporter configuration) goes with pytest's
+    env = {**os.environ, "HARNESS_ADB_KEY": str(tmp / "adbkey"), "HARNESS_LEASE_DIR": str(tmp / "leases"),
+           "TMPDIR": str(tmp)}
     racks, exports = [], []
     try:
         rack_a, inv_a = _start_rack(tmp, env, "lumia-520,lumia-630", 2, "rack-a")
