@@ -119,9 +119,14 @@ class VideoRecorder:
         scale = min(width / rgb.shape[1], height / rgb.shape[0])
         fitted = (max(1, min(width, round(rgb.shape[1] * scale))), max(1, min(height, round(rgb.shape[0] * scale))))
         out = np.zeros((height + BAND, width, 3), np.uint8)
-        small = rgb if fitted == (rgb.shape[1], rgb.shape[0]) else cv2.resize(rgb, fitted, interpolation=cv2.INTER_AREA)
+        small = rgb
+        factor = min(rgb.shape[1] // fitted[0], rgb.shape[0] // fitted[1])
+        if factor >= 2:  # INTER_AREA by a whole factor is fast (0.7 ms for 1080x1920); by 0.375 it costs 8 ms
+            small = cv2.resize(small, (rgb.shape[1] // factor, rgb.shape[0] // factor), interpolation=cv2.INTER_AREA)
+        if (small.shape[1], small.shape[0]) != fitted:
+            small = cv2.resize(small, fitted, interpolation=cv2.INTER_LINEAR)
         x, y = (width - fitted[0]) // 2, (height - fitted[1]) // 2
-        out[y:y + fitted[1], x:x + fitted[0]] = small[:, :, ::-1]
+        out[y:y + fitted[1], x:x + fitted[0]] = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2BGR)
         stamp = time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}  #{self.frames}"
         cv2.putText(out, stamp, (6, height + BAND - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
         return out
