@@ -17,10 +17,13 @@ frame index maps a moment of the run to a frame: frame ``i`` is shown from
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Iterator, Literal
 
 import numpy as np
 
@@ -44,6 +47,26 @@ SPOOL_NAME = "video-spool.avi"
 
 class RecordingError(HarnessError):
     """The video of a run cannot be written; names the file and why."""
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for a moment: OpenCV's FFmpeg prints "tag 'VP80' is not supported with codec
+    id 139 and format 'webm'" there when it opens a WebM writer, then writes VP8 all the same; at the end of a
+    failed ``harness signin`` that line would read as a second error."""
+    sys.stderr.flush()
+    try:
+        saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def _even(n: int) -> int:
@@ -166,7 +189,8 @@ class VideoRecorder:
         assert self._size is not None
         target = new_file(self.folder, VIDEO_NAME)
         reader = cv2.VideoCapture(str(spool))
-        writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"VP80"), FPS, (self._size[0], self._size[1] + BAND))
+        with _quiet_stderr():
+            writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"VP80"), FPS, (self._size[0], self._size[1] + BAND))
         try:
             if not writer.isOpened():
                 raise RecordingError(f"cannot write {target}: this OpenCV's FFmpeg has no VP8 (libvpx) encoder")
