@@ -1,7 +1,7 @@
 """One screenshot stream per handset, fanned out to every viewer: the grabber behind ``harness view``.
 
 A grabber thread takes screenshots while anyone watches and an encoder thread
-turns the newest one into a JPEG, so grabbing the next frame overlaps encoding
+turns the newest one into a JPEG (as high as the largest viewer shows it), so grabbing the next frame overlaps encoding
 this one (at 1080x1920 each takes tens of milliseconds). Viewers never take
 screenshots themselves: ten viewers of a handset cost it what one does. With
 nobody watching the grabber waits and the handset is left alone.
@@ -33,8 +33,9 @@ class Frame:
     taken: float
     width: int
     height: int
-    jpeg: bytes
-    image: np.ndarray
+    jpeg: bytes          # at ``shown`` pixels high: the largest any viewer shows
+    image: np.ndarray    # the screenshot at full size (vision, /snapshot.jpg)
+    shown: int = 0
 
 
 class FrameSource:
@@ -52,7 +53,7 @@ class FrameSource:
         self._viewers = 0
         self._raw: tuple[int, float, np.ndarray] | None = None   # newest screenshot not yet encoded
         self._frame: Frame | None = None
-        self._listeners: list[Callable[[Frame], None]] = []
+        self._listeners: list[tuple[Callable[[Frame], None], int | None]] = []   # (listener, height it shows)
         self._grabs = 0
         self._changes = 0
         self.error: str | None = None     # why the last screenshot failed (None: it did not)
@@ -71,10 +72,16 @@ class FrameSource:
     def latest(self) -> Frame | None:
         return self._frame
 
-    def watch(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
-        """Start streaming to ``listener`` (the grabber runs while anyone watches); returns the call that stops it."""
+    def watch(self, listener: Callable[[Frame], None], height: int | None = None) -> Callable[[], None]:
+        """Start streaming to ``listener`` (the grabber runs while anyone watches); returns the call that stops it.
+
+        ``height``: the most pixels high the viewer shows the screen (None: full size). Frames are encoded
+        once, at the largest height any viewer shows, so a page in a small window does not pay for pixels
+        it scales away.
+        """
+        entry = (listener, height)
         with self._cond:
-            self._listeners.append(listener)
+            self._listeners.append(entry)
             self._viewers += 1
             self._cond.notify_all()
         done = threading.Event()
@@ -84,7 +91,7 @@ class FrameSource:
                 return
             done.set()
             with self._cond:
-                self._listeners.remove(listener)
+                self._listeners.remove(entry)
                 self._viewers -= 1
         return unwatch
 
@@ -155,18 +162,33 @@ class FrameSource:
                     return
                 seq, taken, image = self._raw  # type: ignore[misc]
                 self._raw = None
-            if previous is not None and previous.image.shape == image.shape and np.array_equal(previous.image, image):
+                heights = [h for _, h in self._listeners]
+            shown = image.shape[0] if not heights or None in heights else min(image.shape[0], max(heights))
+            same = previous is not None and previous.image.shape == image.shape and np.array_equal(previous.image, image)
+            if not same:
+                self._changes += 1
+            if same and previous is not None and previous.shown == shown:
                 jpeg = previous.jpeg   # the screen did not change: no second encoding of the same picture
             else:
-                self._changes += 1
-                ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-                if not ok:
-                    self.error = f"JPEG encoding of a {image.shape[1]}x{image.shape[0]} frame failed"
+                try:
+                    jpeg = encode_jpeg(image, shown)
+                except ValueError as exc:
+                    self.error = str(exc)
                     continue
-                jpeg = buf.tobytes()
-            frame = Frame(seq, self._changes, taken, image.shape[1], image.shape[0], jpeg, image)
+            frame = Frame(seq, self._changes, taken, image.shape[1], image.shape[0], jpeg, image, shown)
             previous = self._frame = frame
             with self._cond:
-                listeners = list(self._listeners)
+                listeners = [listener for listener, _ in self._listeners]
             for listener in listeners:
                 listener(frame)
+
+
+def encode_jpeg(image: np.ndarray, height: int | None = None) -> bytes:
+    """An RGB frame as JPEG bytes, shrunk (keeping its aspect) to ``height`` pixels when that is smaller."""
+    if height is not None and height < image.shape[0]:
+        width = max(1, round(image.shape[1] * height / image.shape[0]))
+        image = cv2.resize(image, (width, max(1, height)), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ValueError(f"JPEG encoding of a {image.shape[1]}x{image.shape[0]} frame failed")
+    return buf.tobytes()

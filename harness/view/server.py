@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import WSMsgType, web
 
 from harness.errors import HarnessError
-from harness.view.frames import Frame
+from harness.view.frames import Frame, encode_jpeg
 from harness.view.station import NotDriving, Station
 
 #: Most a viewer may send in one WebSocket message (it sends only "next").
@@ -152,7 +152,11 @@ class ViewServer:
                                               "width": frame.width, "height": frame.height}))
                 await ws.send_bytes(frame.jpeg)
 
-        unwatch = station.frames.watch(listener)
+        try:   # how high the page shows the screen, in device pixels of its display; full size when it does not say
+            height: int | None = max(64, min(8192, int(request.query["height"])))
+        except (KeyError, ValueError):
+            height = None
+        unwatch = station.frames.watch(listener, height)
         sender = asyncio.create_task(send())
         try:
             async for msg in ws:
@@ -178,7 +182,8 @@ class ViewServer:
             frame = await asyncio.to_thread(station.frames.fresh, max_age, SNAPSHOT_TIMEOUT)
         except TimeoutError as exc:
             raise web.HTTPServiceUnavailable(text=f"{exc}\n") from None
-        return web.Response(body=frame.jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        jpeg = frame.jpeg if frame.shown == frame.height else await asyncio.to_thread(encode_jpeg, frame.image)
+        return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     # -- state and input -------------------------------------------------------------------------------------------
     async def _state(self, request: web.Request) -> web.StreamResponse:

@@ -22,7 +22,9 @@
 
   // frames: a text message with the frame's numbers, then its JPEG; "next" asks for the newest once it is shown
   function connect() {
-    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "ws");
+    // frames as high as this window can show them (on this display's pixels): the server shrinks them once for all
+    const height = Math.ceil(Math.max(window.screen.height, window.innerHeight) * (window.devicePixelRatio || 1));
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "ws?height=" + height);
     ws.binaryType = "blob";
     let loading = false, pending = null;           // a frame being decoded, and the newest one waiting for it
     function show(url, m) {
@@ -92,9 +94,8 @@
   $("drive").addEventListener("click", () => post("drive").then(poll));
   $("show-targets").addEventListener("click", () => { showTargets = !showTargets; drawTargets(); });
   $("shot").addEventListener("click", () => {
-    if (!shownUrl) return;
-    const a = document.createElement("a");
-    a.href = shownUrl; a.download = `${$("name").textContent || "handset"}-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`;
+    const a = document.createElement("a");     // the newest frame at the handset's full size
+    a.href = base + "snapshot.jpg?max_age=0"; a.download = `${$("name").textContent || "handset"}-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`;
     document.body.appendChild(a); a.click(); a.remove();
   });
   $("load-messages").addEventListener("click", async () => {
