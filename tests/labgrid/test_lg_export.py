@@ -221,3 +221,14 @@ def test_a_stopped_export_started_again_finds_its_places(lab, lg_coordinator, lg
     assert again.wait_for("harness lab export: ready:", 1).endswith("places made: none")
     _wait(lambda: set(_show(lg_client, "lumia-630-01")[1]) == {"adb", "console", "modem", "power"},
           "rack-a's resources back on its places", 60)
+
+
+def test_the_export_outlives_a_coordinator_restart(lab, lg_coordinator, lg_client) -> None:
+    """labgrid's exporter exits (status 100) when it loses the coordinator; the export starts it again."""
+    export = lab["a"]
+    lg_coordinator.restart()
+    export.wait_for("harness lab export: labgrid-exporter lost the coordinator at ", 60)
+    export.wait_for("harness lab export: labgrid-exporter rack-a is back on ", 90)
+    assert export.proc.poll() is None
+    _wait(lambda: set(_show(lg_client, "lumia-520-01")[1]) == {"adb", "console", "modem", "power"},
+          "rack-a's resources on its places (kept by the restarted coordinator) again", 60)

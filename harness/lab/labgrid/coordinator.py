@@ -30,8 +30,18 @@ class LocalCoordinator:
 
     def start(self, timeout: float = START_TIMEOUT) -> "LocalCoordinator":
         """Start it and wait until it listens; ``LabgridError``/``HarnessTimeout`` with what it said if not."""
+        return self._launch("127.0.0.1:0", timeout)
+
+    def restart(self, timeout: float = START_TIMEOUT) -> "LocalCoordinator":
+        """Stop it and start it again on the same port in the same folder (its places kept), as a lab's
+        coordinator restarts: clients and exporters lose their connection and must come back."""
+        processes.stop(self.proc)
+        self.proc = None
+        return self._launch(self.address, timeout)
+
+    def _launch(self, listen: str, timeout: float) -> "LocalCoordinator":
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.proc = processes.start([program("labgrid-coordinator"), "--listen", "127.0.0.1:0"],
+        self.proc = processes.start([program("labgrid-coordinator"), "--listen", listen],
                                     cwd=str(self.folder), log=str(self.folder / "coordinator.log"))
         try:
             found = processes.wait_for_line(self.proc, r"listening on (127\.0\.0\.1:\d+)", timeout,
