@@ -4,7 +4,7 @@ The homography maps camera pixels to screen pixels (calibration uses it to
 place the stylus tip on the screen). After the warp, what the camera adds
 to the panel's own light is smooth: a brighter side of the room, a glare
 spot on the glass. For a dark page (mostly black) that light is added: it
-is measured as a smooth floor (a minimum over a wide window, then blurred)
+is measured as a smooth floor (an opening over a window wider than text, then blurred)
 and taken away. For a light page the panel is mostly white and the camera's
 uneven exposure scales it: it is measured as a smooth ceiling and divided
 out. Either way the levels are then stretched to the full range, so a dark
@@ -16,10 +16,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+#: The page's side margins, as a share of its width (Windows Phone keeps 24 of 480 view pixels free).
+MARGIN = 0.03
 #: The light field is measured on the screen shrunk to this many pixels across.
-FIELD_WIDTH = 96
+FIELD_WIDTH = 192
 #: The window of the floor/ceiling, as a share of the screen's width (wider than a line of text).
-FIELD_WINDOW = 0.18
+FIELD_WINDOW = 0.15
 
 
 def homography(corners: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -59,15 +61,20 @@ def _field(gray: np.ndarray, dark: bool) -> np.ndarray:
     small = cv2.resize(gray, (FIELD_WIDTH, max(2, round(h * k))), interpolation=cv2.INTER_AREA)
     size = max(3, int(FIELD_WIDTH * FIELD_WINDOW) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-    field = cv2.erode(small, kernel) if dark else cv2.dilate(small, kernel)
-    field = cv2.GaussianBlur(field.astype(np.float32), (0, 0), size)
+    # an opening (closing) follows a glare spot larger than a line of text but not the text itself
+    field = cv2.morphologyEx(small, cv2.MORPH_OPEN if dark else cv2.MORPH_CLOSE, kernel)
+    field = cv2.GaussianBlur(field.astype(np.float32), (0, 0), size / 3)
     return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def normalise(image: np.ndarray) -> np.ndarray:
     """``image`` (RGB or BGR, uint8) with the camera's uneven light and glare evened out and levels stretched."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    dark = float(np.median(gray)) < 110
+    # the page's background shows in its side margins (pages keep them free): dark or light theme
+    h, w = gray.shape
+    m = max(2, int(w * MARGIN))
+    margins = np.concatenate([gray[h // 8:-h // 8, :m].ravel(), gray[h // 8:-h // 8, -m:].ravel()])
+    dark = float(np.median(margins)) < 110
     field = _field(gray, dark)[:, :, None]
     img = image.astype(np.float32)
     if dark:

@@ -61,7 +61,7 @@ def emulators() -> Iterator[list[tuple[int, dict[str, Any]]]]:
             _stop(proc)
 
 
-def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+def _until(condition: Callable[[], Any], timeout: float, what: str | Callable[[], str]) -> Any:
     """Poll ``condition`` until it returns something true; fail naming ``what`` after ``timeout`` seconds."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -69,7 +69,7 @@ def _until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
         if got:
             return got
         time.sleep(0.05)
-    pytest.fail(f"{what} did not happen within {timeout}s")
+    pytest.fail(f"{what if isinstance(what, str) else what()} did not happen within {timeout}s")
 
 
 @pytest.mark.parametrize("which", [0, 1])
@@ -83,15 +83,25 @@ def test_the_rectified_camera_frame_is_the_handsets_screen_in_both_themes(
         truth = np.array(state["screen_corners"])
         error = np.linalg.norm(camera.corners - truth, axis=1)
         assert error.max() < CORNER_TOLERANCE, f"--bench-seed {seed}: corner errors {np.round(error, 1)} px"
+        # what the phone showed before: a camera frame may still show it for a moment, never another screen
+        shown = _until(lambda: (r := library.recognize(camera.screenshot())) and r.screen, 30,
+                       f"--bench-seed {seed}: the screen the phone starts on recognised")
         for theme in ("light", "dark"):
             control.call("theme", theme=theme)
             for screen in SCREENS:
                 control.call("goto", screen=screen)
-                shot = camera.screenshot()
-                assert shot.shape == (1920, 1080, 3)
-                recognition, guess = library.classify(shot)
-                assert recognition is not None and recognition.screen == screen, \
-                    f"--bench-seed {seed}, {theme}: {screen} seen as {guess.why()}"
+                seen: list[str | None] = []
+
+                def recognised() -> bool:
+                    shot = camera.screenshot()
+                    assert shot.shape == (1920, 1080, 3)
+                    recognition, guess = library.classify(shot)
+                    seen.append(recognition.screen if recognition else f"unknown ({guess.why()})")
+                    return seen[-1] == screen
+
+                _until(recognised, 30, lambda: f"--bench-seed {seed}, {theme}: {screen} recognised (seen: {seen})")
+                assert set(seen[:-1]) <= {shown}, f"--bench-seed {seed}, {theme}: {screen} after {shown}: {seen}"
+                shown = screen
 
 
 def test_newest_frames_a_stalled_stream_a_server_gone_and_a_size_limit(
