@@ -6,6 +6,7 @@ resource classes; the emulated racks are ``test_lg_export.py``'s, end to end.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -111,3 +112,17 @@ def test_what_cannot_be_exported_is_one_line(tmp_path) -> None:
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip().splitlines() == [
         "harness lab: ftp://rackc/1: a serial port on the network must be rfc2217://HOST:PORT or socket://HOST:PORT"]
+
+    # a coordinator nobody answers at: labgrid's exporter gives up, and the export says why in one line
+    bad.write_text('[[handset]]\nname = "x1"\nprofile = "lumia-930"\nuri = "adb-tcp://10.0.0.9:5555"\n')
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nobody = f"127.0.0.1:{closed.getsockname()[1]}"
+    out = subprocess.run([sys.executable, "-m", "harness", "lab", "export", "--inventory", str(bad),
+                          "--coordinator", nobody, "--name", "rackb", "--janitor-limit", "0"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith(f"harness lab: labgrid-exporter rackb ended (status 100) before it reached the "
+                           f"coordinator at {nobody}: ERROR:"), line
+    assert "Connection refused" in line, line

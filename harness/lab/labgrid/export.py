@@ -88,6 +88,11 @@ class RackExport:
         try:
             processes.wait_for_line(self.exporter, r"^Exporter ready", READY_TIMEOUT,
                                     f"labgrid-exporter {self.name} to reach the coordinator at {self.coordinator}")
+        except LabgridError:  # it ended first: what it logged (stderr) says why, not what it printed
+            code = processes.stop(self.exporter)
+            self.exporter = None
+            raise LabgridError(f"labgrid-exporter {self.name} ended (status {code}) before it reached the coordinator "
+                               f"at {self.coordinator}: {self._exporter_said()}") from None
         except BaseException:
             processes.stop(self.exporter)
             self.exporter = None
@@ -141,7 +146,8 @@ class RackExport:
             lines = (self.folder / "exporter.log").read_text(errors="replace").strip().splitlines()
         except OSError:
             return "no log"
-        return " | ".join(lines[-3:])[-300:] or "it logged nothing"
+        errors = [ln for ln in lines if ln.startswith(("ERROR", "CRITICAL"))]
+        return " | ".join((errors or lines)[-3:])[-300:] or "it logged nothing"
 
     def stop(self) -> None:
         """Stop the exporter (its resources leave the coordinator; the places stay) and ser2net; remove the folder."""

@@ -104,6 +104,8 @@ def plan_export(inventory: Inventory, exporter: str) -> ExportPlan:
         for name in entry.ports():
             port = inventory.resolve_port(entry, name)
             resolved[name] = port
+            if "://" in port and name != "power":
+                _serial_resource(port, 0)  # one it cannot publish is refused now, before anything starts
             if "://" not in port:
                 speed = RELAY_SPEED if name == "power" else plan._speed(entry, name)
                 shared = sum(port == p for h in inventory.handsets for p in _raw_ports(inventory, h)) > 1
