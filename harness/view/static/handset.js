@@ -109,9 +109,13 @@
     }
   });
 
+  let drawn = "";
   function drawTargets() {
+    const key = showTargets && lastSeen && stats.width ? JSON.stringify([lastSeen.targets, stats.width, stats.height]) : "";
+    if (key === drawn) return;                      // unchanged: the boxes a person may be clicking stay where they are
+    drawn = key;
     overlay.textContent = "";
-    if (!showTargets || !lastSeen || !stats.width) return;
+    if (!key) return;
     for (const t of lastSeen.targets) {
       const d = document.createElement("div"), [x, y, w, h] = t.box;
       d.className = "target"; d.dataset.name = t.name; d.title = `tap ${t.name}`;
