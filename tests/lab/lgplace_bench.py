@@ -72,7 +72,7 @@ class Bench:
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.exporters[name] = (proc, config)
         wait_for(lambda: f"{name}/" in self.client("resources").stdout, 60, f"exporter {name}'s resources",
-                 lambda: (self.folder / f"exporter-{name}.log").read_text()[-1500:])
+                 lambda: (self.folder / f"exporter-{name}.log").read_text()[-1500:], interval=0.5)
 
     def stop_exporter(self, name: str) -> None:
         proc, _ = self.exporters.pop(name)

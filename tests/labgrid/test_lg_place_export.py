@@ -94,8 +94,27 @@ def test_desk_commands_reach_adb_the_modem_and_the_relay_through_an_exported_pla
     assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # each released after its command
 
 
-def test_the_exports_janitor_frees_the_place_of_a_run_killed_with_minus_9(exported: dict[str, Any],
-                                                                          lg_client: Any) -> None:
+def test_sigterm_releases_a_commands_place(exported: dict[str, Any], lg_client: Any) -> None:
+    cycle = subprocess.Popen([sys.executable, "-m", "harness", "power", "cycle", "--coordinator", exported["address"],
+                              "--place", exported["place"], "--off-seconds", "60", "--timeout", "120"],
+                             env=exported["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert cycle.stderr is not None
+        seen = cycle.stderr.read(len("\rpower off, on again in"))  # the place is held: it counts down
+        assert seen.strip() == "power off, on again in", seen
+        cycle.terminate()
+        _, err = cycle.communicate(timeout=60)
+        assert cycle.returncode == 143, err
+    finally:
+        if cycle.poll() is None:
+            cycle.kill()
+    who = lg_client("who")
+    assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # released on the way out
+    on = harness(exported, "power", "on", "--wait", "60")
+    assert on.returncode == 0, on.stderr
+
+
+def test_the_exports_janitor_frees_a_killed_runs_place_and_never_a_live_ones(exported: dict[str, Any]) -> None:
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, exported["address"], exported["place"]],
                               env=exported["env"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True, start_new_session=True)
@@ -103,6 +122,13 @@ def test_the_exports_janitor_frees_the_place_of_a_run_killed_with_minus_9(export
         assert holder.stdout is not None and holder.stdout.readline().startswith("held")
         busy = harness(exported, "tap", "--no-wait", "1", "1")
         assert busy.returncode == 2 and f"pid {holder.pid} (lgtest holder)" in busy.stderr, busy.stderr
+        # alive (it beats on its own thread while its main thread sits in a read), it keeps the place over
+        # several of the janitor's limits
+        until = time.monotonic() + 3 * LIMIT
+        while time.monotonic() < until:
+            assert f"pid {holder.pid} " not in exported["out"].read_text(), exported["out"].read_text()[-2000:]
+            time.sleep(0.2)
+        assert harness(exported, "tap", "--no-wait", "1", "1").returncode == 2  # still held
     finally:
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait(10)
