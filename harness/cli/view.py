@@ -93,6 +93,10 @@ def _cmd_view(args: argparse.Namespace) -> int:
     if not ipaddress.ip_address(args.host).is_loopback:
         print(f"note: listening on {args.host}: anyone who can reach it and has the URL's token can drive the handsets",
               file=sys.stderr, flush=True)
+    try:
+        import aiohttp  # noqa: F401  (the server's library, an extra: say so before anything starts)
+    except ImportError:
+        raise HarnessError("the live view needs aiohttp: pip install 'handset-harness[view]'") from None
     stations = _stations(args, _Library(args.screens))
     try:
         asyncio.run(_serve(stations, args.host, args.port))
