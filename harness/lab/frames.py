@@ -45,10 +45,15 @@ def font_file(name: str) -> str | None:
                             "(scripts/setup installs fonts-liberation, fonts-dejavu-core, fonts-open-sans)")
 
 
-def screen_frames(profile: str, theme: str, font: str = "bundled", seed: int = 0) -> Iterator[tuple[str, np.ndarray]]:
-    """(screen, RGB frame) for every emulator screen on ``profile`` in ``theme``, drawn with face ``font``,
-    in an accent colour picked with ``seed``."""
+def screen_frames(profile: str, theme: str, font: str = "bundled", seed: int = 0, accounts: str | Path | None = None,
+                  account: str | None = None, outlook: tuple[str, ...] = (), installed: tuple[str, ...] = (),
+                  screens: tuple[str, ...] | None = None) -> Iterator[tuple[str, np.ndarray]]:
+    """(screen, RGB frame) for every emulator screen (or ``screens``) on ``profile`` in ``theme``, drawn with face
+    ``font``, in an accent colour picked with ``seed``. With ``accounts`` (an accounts file, as ``harness emulate
+    --accounts`` takes) the pages that show an account show ``account``'s data (its first account by default),
+    with ``outlook`` accounts beside it and the apps ``installed`` on the phone."""
     from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
+    from harness.lab.record_screens import ACCOUNT, OUTLOOK
     from harness.emulator.phone import EmulatedPhone, PhoneOptions
     from harness.emulator.sms import SmsNetwork
     from harness.emulator.ui import SCREENS
@@ -56,12 +61,17 @@ def screen_frames(profile: str, theme: str, font: str = "bundled", seed: int = 0
 
     accent = random.Random(f"{profile}/{theme}/{font}/{seed}").choice(sorted(ACCENTS))
     sms = SmsNetwork()
-    phone = EmulatedPhone(load_profile(profile), AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
+    known = load_accounts(accounts or DEMO_ACCOUNTS)
+    if accounts is None:
+        account, outlook = ACCOUNT, OUTLOOK
+    phone = EmulatedPhone(load_profile(profile), AccountService(known, sms), sms,
                           PhoneOptions(animation_ms=0, theme=theme, accent=accent, font=font_file(font)))
     phone.start(instant=True)
+    for app in installed:
+        phone.install_app(app)
     try:
-        for screen in SCREENS:
-            show_screen(phone, screen)
+        for screen in screens or SCREENS:
+            show_screen(phone, screen, account or known[0].address, outlook)
             yield screen, np.asarray(phone.frame().convert("RGB"))
     finally:
         phone.close()

@@ -251,26 +251,62 @@ def check_free_name(folder: str | Path, name: str, replace: bool = False) -> Non
             raise NameTaken(path, name)
 
 
-def _kept_on_file(path: Path, width: int, height: int) -> tuple[dict[str, str], str]:
-    """What a lab wrote by hand in an existing definition: its targets' labels (by target name) and its [title]
-    table, its region scaled to a recording ``width`` x ``height`` (a title that would not fit is dropped)."""
+@dataclass
+class _Kept:
+    """What a lab wrote by hand in an existing definition, for a re-recording to keep (scaled to its size)."""
+
+    labels: dict[str, str] = field(default_factory=dict)   # target name -> label
+    title: str = ""                                        # the [title] table, as TOML lines
+    ignore: list[Box] = field(default_factory=list)        # every [[ignore]] region
+    anchors: list[str] = field(default_factory=list)       # [[anchor]] tables whose crop the recorder does not cut
+    targets: dict[str, str] = field(default_factory=dict)  # target name -> its [[target]] table
+
+
+def _kept_on_file(path: Path, width: int, height: int) -> _Kept:
+    """What a lab wrote by hand in an existing definition: its targets' labels (by target name), its [title]
+    table and its [[ignore]] regions, scaled to a recording ``width`` x ``height`` (one that would not fit is
+    dropped), and, recorded at the same size, the anchors it added with crops of its own (not NAME.anchorN.png)
+    and its targets (those the recording has are recorded again)."""
     try:
         data = read_toml(path) if path.is_file() else {}
-    except ConfigError:
-        return {}, ""
+        old = data.get("recorded", {})
+        k = width / int(old["width"])
+        same = (int(old["width"]), int(old["height"])) == (width, height)
+    except (ConfigError, KeyError, TypeError, ValueError, ZeroDivisionError):
+        return _Kept()
+    kept = _Kept()
     targets = data.get("target", [])
-    kept = {t["name"]: t["label"] for t in targets if isinstance(t, dict) and isinstance(t.get("name"), str)
-            and isinstance(t.get("label"), str)} if isinstance(targets, list) else {}
-    title, old = data.get("title"), data.get("recorded")
-    try:
-        k = width / int(old["width"])  # type: ignore[index]
-        region = [round(int(v) * k) for v in title["region"]]  # type: ignore[index]
-        text = str(title["text"])  # type: ignore[index]
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        return kept, ""
-    if len(region) != 4 or region[0] + region[2] > width or region[1] + region[3] > height:
-        return kept, ""
-    return kept, f"\n[title]\ntext = {json.dumps(text, ensure_ascii=False)}\nregion = {json.dumps(region)}"
+    kept.labels = {t["name"]: t["label"] for t in targets if isinstance(t, dict) and isinstance(t.get("name"), str)
+                   and isinstance(t.get("label"), str)} if isinstance(targets, list) else {}
+
+    def scaled(region: Any) -> list[int] | None:
+        try:
+            box = [round(int(v) * k) for v in region]
+        except (TypeError, ValueError):
+            return None
+        ok = len(box) == 4 and min(box) >= 0 and box[2] > 0 and box[3] > 0
+        return box if ok and box[0] + box[2] <= width and box[1] + box[3] <= height else None
+
+    title = data.get("title")
+    region = scaled(title.get("region")) if isinstance(title, dict) else None
+    if region is not None and isinstance(title.get("text"), str):  # type: ignore[union-attr]
+        kept.title = f"\n[title]\ntext = {json.dumps(title['text'], ensure_ascii=False)}\nregion = {json.dumps(region)}"  # type: ignore[index]
+    for g in data.get("ignore", []) if isinstance(data.get("ignore"), list) else []:
+        box = scaled(g.get("region")) if isinstance(g, dict) else None
+        if box is not None:
+            kept.ignore.append(Box(*box))
+    own = re.compile(re.escape(str(data.get("name", path.stem))) + r"\.anchor\d+\.png")
+    for a in data.get("anchor", []) if same and isinstance(data.get("anchor"), list) else []:
+        if isinstance(a, dict) and isinstance(a.get("image"), str) and not own.fullmatch(a["image"]) \
+                and scaled(a.get("region")) is not None:
+            kept.anchors.append("\n".join(["", "[[anchor]]", f"image = {json.dumps(a['image'])}",
+                                            f"region = {json.dumps(scaled(a['region']))}"]
+                                           + ([f"align = {json.dumps(a['align'])}"] if isinstance(a.get("align"), str) else [])))
+    for t in targets if same and isinstance(targets, list) else []:
+        if isinstance(t, dict) and isinstance(t.get("name"), str) and all(isinstance(v, (str, list)) for v in t.values()):
+            kept.targets[t["name"]] = "\n".join(["", "[[target]]"] + [f"{key} = {json.dumps(v, ensure_ascii=False)}"
+                                                                    for key, v in t.items()])
+    return kept
 
 
 def layout_picture(screenshot: np.ndarray) -> np.ndarray:
@@ -288,11 +324,14 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
     """Cut the crops out of ``screenshot`` and write NAME.toml beside them (what ``harness screens record`` does).
 
     A target is ``(name, region, offset, search)`` or with a fifth item, its
-    label. Recording over a definition keeps the labels its file gave targets
-    of the same name (a lab writes labels by hand; re-recording must not lose them).
+    label. Recording over a definition keeps what a lab wrote in its file by
+    hand (re-recording must not lose it): the labels of targets of the same
+    name, the [title], every [[ignore]] region beside those recorded now,
+    anchors whose crop is not one the recorder cuts (NAME.anchorN.png), and
+    targets the recording does not have (one recorded from a list scrolled).
     """
     folder = Path(folder)
-    kept, kept_title = _kept_on_file(folder / f"{definition_name}.toml", screenshot.shape[1], screenshot.shape[0])
+    kept = _kept_on_file(folder / f"{definition_name}.toml", screenshot.shape[1], screenshot.shape[0])
     check_name(folder / f"{definition_name}.toml", "name", definition_name)  # it becomes a file name: no escape
     names = [t[0] for t in targets]
     for i, tname in enumerate(names):
@@ -321,9 +360,10 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
         lines += ["", "[[anchor]]", f'image = "{cut(box, f"anchor{i}")}"', f"region = {box.as_list()}"]
         if align:
             lines.append(f'align = "{align}"')
+    lines += kept.anchors
     for target in targets:
         name, box, offset, search = target[:4]
-        label = str(target[4]) if len(target) > 4 else kept.get(name, "")  # type: ignore[misc]
+        label = str(target[4]) if len(target) > 4 else kept.labels.get(name, "")  # type: ignore[misc]
         safe = name.replace(":", "_")
         lines += ["", "[[target]]", f"name = {json.dumps(name)}"]
         if label:
@@ -333,14 +373,15 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
             lines.append(f"offset = [{offset[0]}, {offset[1]}]")
         if search is not None:
             lines.append(f"search = {search.as_list()}")
-    for box in ignore:
+    lines += [table for name, table in kept.targets.items() if name not in names]  # added by hand (a list scrolled)
+    for box in dict.fromkeys([*ignore, *kept.ignore]):  # the regions recorded now and those the file had
         lines += ["", "[[ignore]]", f"region = {box.as_list()}"]
     layout_name = f"{definition_name}.layout.png"
     Image.fromarray(layout_picture(screenshot)).save(folder / layout_name)
     at = next(i for i, line in enumerate(lines) if line.startswith("recorded = ")) + 1
     lines.insert(at, f'layout = "{layout_name}"')
-    if kept_title:
-        lines.append(kept_title)
+    if kept.title:
+        lines.append(kept.title)
     path = folder / f"{definition_name}.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
