@@ -24,6 +24,7 @@ SUBCOMMAND_PROVIDERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("harness.cli.vision", "add_read_text_parser", ("read-text",)),
     ("harness.cli.lab", "add_devices_parser", ("devices",)),
     ("harness.cli.view", "add_view_parser", ("view",)),
+    ("harness.cli.timeline", "add_timeline_parser", ("timeline",)),
     ("harness.cli.labgrid", "add_lab_parser", ("lab",)),
     ("harness.cli.desk", "add_desk_parsers", ("screenshot", "tap", "swipe", "text", "key", "shell", "console",
                                                "sms", "power")),

@@ -1,13 +1,16 @@
 """A video of every frame the harness took during a run, written as the frames come.
 
-Frames are spooled to Motion-JPEG in an AVI (cheap: a resize and a JPEG per
-frame, nothing held in memory) together with one line per frame in
-``video-frames.jsonl`` (its index and wall-clock time). When the run ends the
-spool is either dropped (``--record failures`` and the run passed) or turned
-into ``video.webm``: VP8 in WebM, which Chromium and Firefox play and which
-opencv-python-headless's FFmpeg can write. (Motion-JPEG AVI and MPEG-4 part 2
-in MP4, the other formats its ``VideoWriter`` writes, do not play in a
-browser; its wheels carry no H.264 encoder.)
+Frames are spooled as a Motion-JPEG stream (``video-spool.mjpeg``: one JPEG
+after another, each flushed as it is written, so nothing is held in memory
+and a killed run leaves every frame it took), together with one line per
+frame in ``video-frames.jsonl`` (its index and wall-clock time). When the run
+ends the spool is either dropped (``--record failures`` and the run passed)
+or turned into ``video.webm`` with OpenCV's ``VideoWriter``: VP8 in WebM,
+which Chromium and Firefox play and which opencv-python-headless's FFmpeg
+can write. (Motion-JPEG AVI and MPEG-4 part 2 in MP4, the other formats its
+``VideoWriter`` writes, do not play in a browser; its wheels carry no H.264
+encoder. Its own AVI writer buffers, so a killed run would leave an empty
+file.) ``salvage`` turns the spool a killed run left into its video.
 
 Each frame of the video carries its time in a band below the screen, and the
 frame index maps a moment of the run to a frame: frame ``i`` is shown from
@@ -23,7 +26,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator, Literal
+from typing import IO, Iterator, Literal
 
 import numpy as np
 
@@ -42,7 +45,9 @@ MAX_SIDE = 720
 BAND = 24
 VIDEO_NAME = "video.webm"
 INDEX_NAME = "video-frames.jsonl"
-SPOOL_NAME = "video-spool.avi"
+SPOOL_NAME = "video-spool.mjpeg"
+#: JPEG quality of the spooled frames (the video is encoded again from them)
+SPOOL_QUALITY = 90
 
 
 class RecordingError(HarnessError):
@@ -84,7 +89,7 @@ class VideoRecorder:
         self.frames = 0
         self.video: Path | None = None
         self._lock = threading.Lock()
-        self._writer: Any = None  # a cv2.VideoWriter once the first frame came (OpenCV is imported then)
+        self._writer: IO[bytes] | None = None  # the spool, once the first frame came
         self._size: tuple[int, int] | None = None  # (width, height) of the screen part of a video frame
         self._spool: Path | None = None
         self._index: Path | None = None
@@ -100,6 +105,8 @@ class VideoRecorder:
         Never raises: the video serves the run, so a frame that cannot be written stops the recording
         (``stopped`` says why, and ``finish`` keeps what was written) instead of the flow.
         """
+        import cv2
+
         t = time.time() if t is None else t
         with self._lock:
             if self._closed or self.stopped:
@@ -109,7 +116,11 @@ class VideoRecorder:
                     self._open(image)
                 frame = self._frame(image, t)
                 assert self._writer is not None and self._index_file is not None
-                self._writer.write(frame)
+                ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, SPOOL_QUALITY])
+                if not ok:
+                    raise RecordingError(f"OpenCV could not encode frame {self.frames} as JPEG")
+                self._writer.write(jpeg.tobytes())
+                self._writer.flush()
                 self._index_file.write(json.dumps({"i": self.frames, "t": round(t, 3)}) + "\n")
                 self._index_file.flush()
                 self.frames += 1
@@ -117,8 +128,6 @@ class VideoRecorder:
                 self.stopped = f"frame {self.frames}: {type(exc).__name__}: {exc}"
 
     def _open(self, image: np.ndarray) -> None:
-        import cv2
-
         height, width = image.shape[:2]
         scale = min(1.0, MAX_SIDE / max(height, width))
         self._size = (_even(round(width * scale)), _even(round(height * scale)))
@@ -126,11 +135,7 @@ class VideoRecorder:
         self._index = new_file(self.folder, INDEX_NAME)
         self._index_file = open(self._index, "a", encoding="utf-8")
         self._index_file.write(json.dumps({"fps": FPS, "width": self._size[0], "height": self._size[1] + BAND}) + "\n")
-        writer = cv2.VideoWriter(str(self._spool), cv2.VideoWriter_fourcc(*"MJPG"), FPS,
-                                 (self._size[0], self._size[1] + BAND))
-        if not writer.isOpened():
-            raise RecordingError(f"cannot write {self._spool}: OpenCV's VideoWriter refused Motion-JPEG")
-        self._writer = writer
+        self._writer = open(self._spool, "wb")
 
     def _frame(self, image: np.ndarray, t: float) -> np.ndarray:
         """The screen fitted into the video's size (aspect kept), BGR, with its time in the band below."""
@@ -168,11 +173,11 @@ class VideoRecorder:
                 if self._index_file is not None:
                     self._index_file.close()
                 return None
-            self._writer.release()
+            self._writer.close()
             assert self._index_file is not None and self._spool is not None and self._index is not None
             try:
                 if keep or self.mode == "always":
-                    self.video = self._transcode(self._spool)  # on an error the spool stays: no frame is lost
+                    self.video = transcode(self._spool, self.folder)  # on an error the spool stays: no frame is lost
                     self._spool.unlink(missing_ok=True)
                     self._index_file.write(json.dumps({"video": self.video.name}) + "\n")  # the timeline finds it here
                 else:
@@ -182,24 +187,42 @@ class VideoRecorder:
                 self._index_file.close()
             return self.video
 
-    def _transcode(self, spool: Path) -> Path:
-        """The spooled Motion-JPEG as VP8 in WebM, frame for frame (a browser plays it)."""
-        import cv2
 
-        assert self._size is not None
-        target = new_file(self.folder, VIDEO_NAME)
-        reader = cv2.VideoCapture(str(spool))
+
+def transcode(spool: Path, folder: Path) -> Path:
+    """A spooled Motion-JPEG stream as ``video.webm`` (VP8), frame for frame, through OpenCV's VideoWriter."""
+    import cv2
+
+    reader = cv2.VideoCapture(str(spool), cv2.CAP_FFMPEG)
+    writer = None
+    try:
+        ok, frame = reader.read()
+        if not ok:
+            raise RecordingError(f"{spool}: no frame to read")
+        target = new_file(folder, VIDEO_NAME)
         with _quiet_stderr():
-            writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"VP80"), FPS, (self._size[0], self._size[1] + BAND))
-        try:
-            if not writer.isOpened():
-                raise RecordingError(f"cannot write {target}: this OpenCV's FFmpeg has no VP8 (libvpx) encoder")
-            while True:
-                ok, frame = reader.read()
-                if not ok:
-                    break
-                writer.write(frame)
-        finally:
-            reader.release()
+            writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"VP80"), FPS, (frame.shape[1], frame.shape[0]))
+        if not writer.isOpened():
+            raise RecordingError(f"cannot write {target}: this OpenCV's FFmpeg has no VP8 (libvpx) encoder")
+        while ok:
+            writer.write(frame)
+            ok, frame = reader.read()
+    finally:
+        reader.release()
+        if writer is not None:
             writer.release()
-        return target
+    return target
+
+
+def salvage(folder: str | Path) -> list[Path]:
+    """The videos of spools a killed run left in ``folder`` (its frames index says which video is its own)."""
+    folder = Path(folder)
+    made = []
+    for spool in sorted(folder.glob("video-spool*.mjpeg")):
+        number = spool.name[len("video-spool"):-len(".mjpeg")]  # "" or ".2" (a second recorder's files)
+        video = transcode(spool, folder)
+        with open(folder / f"video-frames{number}.jsonl", "a", encoding="utf-8") as index:
+            index.write(json.dumps({"video": video.name}) + "\n")
+        spool.unlink()
+        made.append(video)
+    return made

@@ -305,3 +305,53 @@ def test_a_failed_signin_from_the_command_line_keeps_its_video_and_timeline(serv
           "the video to load")
     for path in run.iterdir():
         assert wrong.encode() not in path.read_bytes(), f"the password leaked into {path.name}"
+
+
+KILLED_RUN = textwrap.dedent("""
+    import os, signal, sys
+    import numpy as np
+    from harness.artifacts import Artifacts
+    from harness.timeline.run import RunRecording
+
+    art = Artifacts(sys.argv[1], "killed")
+    recording = RunRecording(art, "failures")
+    for k, colour in enumerate(COLOURS):
+        image = np.broadcast_to(np.array(colour, np.uint8), (800, 480, 3)).copy()
+        recording.recorder.add(image)
+        shot = art.save_screenshot(image, f"screen{k}")
+        art.record("step", index=k + 1, screen=f"screen{k}", score=0.9, action="saw", seconds=0.1, screenshot=str(shot))
+    print(art.dir, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no clean-up, no finally: as a CI job's hard timeout ends a run
+""")
+
+
+def test_a_killed_run_keeps_its_frames_and_harness_timeline_makes_its_video_and_page(tmp_path: Path) -> None:
+    import cv2
+
+    colours = [[int(c) for c in np.random.default_rng(k).integers(30, 226, 3)] for k in range(6)]
+    script = tmp_path / "killed_run.py"
+    script.write_text(KILLED_RUN.replace("COLOURS", repr(colours)))
+    run = subprocess.run([sys.executable, str(script), str(tmp_path / "art")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == -9, run.stderr[-2000:]
+    folder = Path(run.stdout.strip())
+    assert not (folder / "timeline.html").read_text() and not (folder / "video.webm").exists()  # claimed, never written
+
+    done = subprocess.run([sys.executable, "-m", "harness", "timeline", str(folder)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "timeline.2.html" in done.stdout and "video.webm" in done.stdout, done.stdout
+    reader = cv2.VideoCapture(str(folder / "video.webm"))
+    seen = []
+    while True:
+        ok, frame = reader.read()
+        if not ok:
+            break
+        centre = frame[frame.shape[0] // 2, frame.shape[1] // 2][::-1].astype(int)  # BGR -> RGB
+        seen.append(centre)
+    reader.release()
+    assert len(seen) == len(colours)
+    assert all(np.abs(s - c).max() < 12 for s, c in zip(seen, colours)), (seen, colours)
+    page = (folder / "timeline.2.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script id="timeline-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert [e["text"] for e in data["events"] if e["lane"] == "step"] == [f"screen{k} (score 0.90): saw" for k in range(6)]
+    assert data["video"] == "video.webm" and len(data["frames"]) == len(colours)
