@@ -14,6 +14,7 @@ export: tests/labgrid/test_lg_place_export.py.)
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -102,6 +103,11 @@ def test_a_desk_command_through_a_place_waits_for_a_holder_and_releases_it(bench
     assert run.stdout.strip() == "through-a-place"
     seen = lab.places()[PLACE]
     assert seen["acquired"] is None and "harness_holder" not in seen["tags"], seen  # released, untagged
+
+    unknown = harness(env, "tap", "--coordinator", lab.address, "--place", "nope", "1", "1")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == f"harness tap: labgrid coordinator {lab.address}: no place 'nope' (it has: " \
+                                     f"{PLACE}, {OTHER})", unknown.stderr
 
     # LG_COORDINATOR / LG_PLACE as labgrid users set them
     run = harness({**env, "LG_COORDINATOR": lab.address, "LG_PLACE": PLACE}, "key", "back")
@@ -223,3 +229,22 @@ def test_a_run_whose_coordinator_restarts_acquires_its_place_again_and_says_so(b
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+@pytest.mark.parametrize("args, line", [
+    (["--place", "p1"], "harness tap: --place needs --coordinator HOST:PORT (or $LG_COORDINATOR)"),
+    (["--place", "p1", "--coordinator", "127.0.0.1:5", "--handset", "adb-tcp://127.0.0.1:5555"],
+     "harness tap: give one of --handset URI, --device NAME and --place NAME"),
+    (["--place", "p1", "--coordinator", "REFUSED"],
+     "harness tap: labgrid coordinator REFUSED: no answer while connecting (Could not connect to coordinator)"),
+])
+def test_a_place_wrongly_named_or_unreachable_is_one_line(args: list[str], line: str) -> None:
+    import socket
+
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{closed.getsockname()[1]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LG_", "HARNESS_INVENTORY"))}
+        run = harness(env, "tap", *[a.replace("REFUSED", address) for a in args], "1", "1", timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip() == line.replace("REFUSED", address), run.stderr

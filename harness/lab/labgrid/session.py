@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import os
 import threading
 from getpass import getuser
@@ -60,7 +61,16 @@ def _labgrid() -> Any:
         from labgrid.remote import client
     except ImportError:
         raise LabgridMissing() from None
+    root = logging.getLogger()
+    if _quiet_labgrid not in root.filters:
+        root.addFilter(_quiet_labgrid)
     return client
+
+
+def _quiet_labgrid(record: logging.LogRecord) -> bool:
+    """Keep labgrid's client from logging on the root logger ('coordinator is unavailable: ...'): what it says
+    reaches the user once, as our typed one-line error (CoordinatorUnavailable)."""
+    return "/labgrid/remote/" not in record.pathname.replace("\\", "/")
 
 
 class CoordinatorSession:
