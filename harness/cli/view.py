@@ -1,7 +1,7 @@
 """``harness view``: the handset's screen live in a browser (click to tap), or an overview of a whole rack.
 
-``--handset URI`` / ``--device NAME`` serve one handset's page, driven from
-the start (a ``--device`` under its lease); ``--inventory FILE`` alone serves
+``--handset URI`` / ``--device NAME`` / ``--place NAME`` serve one handset's
+page, driven from the start (a ``--device`` under its lease, a place acquired); ``--inventory FILE`` alone serves
 the rack's overview, which watches every handset and leases one only when a
 person chooses to drive it. One line on stdout: the URL with its token.
 """
@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from harness.cli.options import add_target_options, chosen_handset, open_chosen, screen_library
+from harness.cli.options import add_target_options, chosen_handset, handset_named, open_chosen, screen_library
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class _Library:
 def _stations(args: argparse.Namespace, library: _Library) -> list["Station"]:
     from harness.view.station import Station
 
-    if args.handset or args.device:
+    if handset_named(args, lg_place=not args.inventory):   # --handset, --device, --place: that handset's page
         chosen = chosen_handset(args)
         opened = open_chosen(chosen)   # leases a --device first, waiting as every desk command does
         name = chosen.entry.name if chosen.entry is not None else opened.handset.info.serial or "handset"
