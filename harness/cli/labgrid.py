@@ -1,4 +1,4 @@
-"""``harness lab ...``: racks across hosts on labgrid (``harness lab export``: this host's handsets on a coordinator)."""
+"""``harness lab ...``: racks across hosts on labgrid (``export``: this host's handsets on a coordinator)."""
 
 from __future__ import annotations
 

@@ -166,8 +166,8 @@ def test_places_and_resources_as_labgrid_client_shows_them(lab, lg_client) -> No
     assert adb["protocol"] == "tcp"
     handset = f"adb-tcp://{adb['address']}:{adb['port']}"
     env = lab["env"]
-    out = subprocess.run([sys.executable, "-m", "harness", "shell", "--handset", handset, "getprop", "ro.product.model"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    out = subprocess.run([sys.executable, "-m", "harness", "shell", "--handset", handset, "getprop",
+                          "ro.product.model"], capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0 and out.stdout == "Lumia 930\n", out.stderr
     modem = res["modem"]["params"]
     assert modem["protocol"] == "rfc2217"

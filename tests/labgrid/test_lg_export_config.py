@@ -6,6 +6,7 @@ resource classes; the emulated racks are ``test_lg_export.py``'s, end to end.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -103,12 +104,13 @@ def test_what_cannot_be_exported_is_one_line(tmp_path) -> None:
                                            r"demand, nothing stays to export"):
         plan_export(Inventory.loads('[[handset]]\nname = "e1"\nprofile = "lumia-930"\nuri = "emulator://lumia-930"\n',
                                     "rack.toml"), "rackb")
+    (tmp_path / "tmp").mkdir()
     bad = tmp_path / "rack.toml"
     bad.write_text('[[handset]]\nname = "x1"\nprofile = "lumia-930"\nuri = "adb-tcp://10.0.0.9:5555"\n'
                    'console = "ftp://rackc/1"\n')
     out = subprocess.run([sys.executable, "-m", "harness", "lab", "export", "--inventory", str(bad),
                           "--coordinator", "127.0.0.1:1", "--name", "rackb"], capture_output=True, text=True,
-                         timeout=60)
+                         timeout=60, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip().splitlines() == [
         "harness lab: ftp://rackc/1: a serial port on the network must be rfc2217://HOST:PORT or socket://HOST:PORT"]
@@ -120,9 +122,11 @@ def test_what_cannot_be_exported_is_one_line(tmp_path) -> None:
         nobody = f"127.0.0.1:{closed.getsockname()[1]}"
     out = subprocess.run([sys.executable, "-m", "harness", "lab", "export", "--inventory", str(bad),
                           "--coordinator", nobody, "--name", "rackb", "--janitor-limit", "0"],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
     assert out.returncode == 2, out.stderr
     [line] = out.stderr.strip().splitlines()
     assert line.startswith(f"harness lab: labgrid-exporter rackb ended (status 100) before it reached the "
                            f"coordinator at {nobody}: ERROR:"), line
     assert "Connection refused" in line, line
+    assert list((tmp_path / "tmp").iterdir()) == []  # the export's folder went with it, also when planning refused

@@ -46,8 +46,8 @@ class RackExport:
         self.name = name
         self.hostname = hostname
         self.say = say
+        self.plan: ExportPlan = plan_export(inventory, name)  # first: a plan refused leaves no folder behind
         self.folder = Path(tempfile.mkdtemp(prefix=f"lg-export-{name}-"))
-        self.plan: ExportPlan = plan_export(inventory, name)
         self.ser2net = Ser2net(self.plan.local_ports, hostname, self.folder)
         self.exporter: subprocess.Popen | None = None
         self.places: PlacesMade | None = None

@@ -80,7 +80,8 @@ class ExportPlan:
                 else:
                     group[name] = _serial_resource(url, self._speed(entry, name))
             if entry.power is not None and entry.power.kind == "uhubctl":
-                group["power"] = {"cls": "NetworkPowerPort", "model": "uhubctl", "host": f"{hostname}:{entry.power.hub}",
+                group["power"] = {"cls": "NetworkPowerPort", "model": "uhubctl",
+                                  "host": f"{hostname}:{entry.power.hub}",
                                   "index": str(entry.power.channel)}
             out[entry.name] = group
         return out
@@ -97,7 +98,8 @@ def plan_export(inventory: Inventory, exporter: str) -> ExportPlan:
     for entry in inventory.handsets:
         if entry.emulated:
             raise LabgridError(f"{inventory.path}: handset {entry.name}: {entry.uri} starts a handset on demand, "
-                               "nothing stays to export; export the inventory a running emulated rack writes (docs/rack.md)")
+                               "nothing stays to export; export the inventory a running emulated rack writes "
+                               "(docs/rack.md)")
         if _adb_resource(entry) is None:
             plan.notes.append(f"{entry.name}: {entry.uri} is not ADB over TCP; exported without an adb resource")
         resolved: dict[str, str] = {}
