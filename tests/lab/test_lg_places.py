@@ -248,3 +248,31 @@ def test_a_place_wrongly_named_or_unreachable_is_one_line(args: list[str], line:
         run = harness(env, "tap", *[a.replace("REFUSED", address) for a in args], "1", "1", timeout=60)
     assert run.returncode == 2
     assert run.stderr.strip() == line.replace("REFUSED", address), run.stderr
+
+
+def test_a_holder_beats_on_each_place_it_holds_in_turn(bench: tuple[Bench, dict[str, str]]) -> None:
+    # a pytest worker gives one place back and takes another: the second one must beat too (else the janitor
+    # frees a live run's place)
+    from harness.lab.labgrid.holder import BEAT_TAG, PlaceHolder
+    from harness.lab.labgrid.session import CoordinatorSession
+
+    lab, _ = bench
+
+    async def beat_of(session: CoordinatorSession) -> str:
+        return session.session.places[OTHER].tags.get(BEAT_TAG, "")
+
+    # what the coordinator sends back about the place (grpc.aio serves one event loop per process: one session)
+    with CoordinatorSession(lab.address) as session:
+        watcher = session
+        holder = PlaceHolder(session, "lgtest turns", beat=0.3)
+        try:
+            holder.acquire(PLACE, wait=False)
+            holder.release(PLACE)
+            wait_for(lambda: watcher.run(beat_of(watcher), "reading") == "", 30, "the first place's beat to stop")
+            holder.acquire(OTHER, wait=False)
+            first = wait_for(lambda: watcher.run(beat_of(watcher), "reading"), 30, "a beat on the second place")
+            wait_for(lambda: watcher.run(beat_of(watcher), "reading") not in ("", first), 30,
+                     "the second place's beat to change", lambda: first)
+            holder.check()
+        finally:
+            holder.release_all()

@@ -101,7 +101,7 @@ class PlaceHolder:
         budget = timeout + self.session.request_timeout
         self.session.run(self._acquire(name, wait, timeout, reservation), f"acquiring place {name}", budget)
         self.held.append(name)
-        if self._beating is None:
+        if self._beating is None:  # one beat loop for the holder's life (release_all ends it)
             self._beating = self.session.call_soon(self._heartbeat)
 
     async def _acquire(self, name: str, wait: bool, timeout: float, reservation: str | None) -> None:
@@ -140,10 +140,12 @@ class PlaceHolder:
 
     # ------------------------------------------------------------------ heartbeat
     async def _heartbeat(self) -> None:
-        while self.held:
+        while True:  # also while nothing is held: a pytest worker holds one place after another
             await asyncio.sleep(self.beat)
             try:
                 for name in list(self.held):
+                    if name not in self.held:
+                        continue  # released while an earlier place's beat was on its way
                     place = self.session.session.places.get(name)
                     if place is None or place.acquired != self.session.name or \
                             place.tags.get(HOLDER_TAG) != self.tag:
@@ -185,8 +187,9 @@ class PlaceHolder:
                 self._lose(name, f"could not acquire it again after the coordinator came back ({again})")
 
     def _lose(self, name: str, why: str) -> None:
-        if name in self.held:
-            self.held.remove(name)
+        if name not in self.held:
+            return  # given back meanwhile: not lost
+        self.held.remove(name)
         self.lost[name] = why
         self.note(f"place {name} lost: {why}")
 
