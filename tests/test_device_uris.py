@@ -37,7 +37,7 @@ def test_each_scheme_parses_its_own_address() -> None:
 
 
 @pytest.mark.parametrize("uri, says", [
-    ("ssh://phone", "scheme must be emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL"),
+    ("ssh://phone", "scheme must be emulator://PROFILE, adb-tcp://HOST:PORT, adb-usb://SERIAL or robot://PORT?camera=URL&calibration=FILE&profile=NAME"),
     ("lumia-930", "expected SCHEME://..."),
     ("adb-tcp://10.0.0.5", "expected adb-tcp://HOST:PORT: no port"),
     ("adb-tcp://10.0.0.5:99999", "expected adb-tcp://HOST:PORT: port 99999 is out of range 1..65535"),

@@ -26,6 +26,7 @@ SUBCOMMAND_PROVIDERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("harness.cli.view", "add_view_parser", ("view",)),
     ("harness.cli.timeline", "add_timeline_parser", ("timeline",)),
     ("harness.cli.labgrid", "add_lab_parser", ("lab",)),
+    ("harness.cli.robot", "add_calibrate_parser", ("calibrate",)),
     ("harness.cli.desk", "add_desk_parsers", ("screenshot", "tap", "swipe", "text", "key", "shell", "console",
                                                "sms", "power")),
 ]

@@ -25,6 +25,7 @@ SCHEMES: dict[str, str] = {
     "emulator": "harness.handsets.emulator",
     "adb-tcp": "harness.handsets.adb_tcp",
     "adb-usb": "harness.handsets.adb_usb",
+    "robot": "harness.handsets.robot",
 }
 
 

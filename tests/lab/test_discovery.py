@@ -230,7 +230,8 @@ def test_harness_devices_text_and_bad_inventory(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [f"harness devices: {bad}: handset[1].uri: 'serial://x': scheme must be "
-                                               "emulator://PROFILE, adb-tcp://HOST:PORT or adb-usb://SERIAL"]
+                                               "emulator://PROFILE, adb-tcp://HOST:PORT, adb-usb://SERIAL or "
+                                               "robot://PORT?camera=URL&calibration=FILE&profile=NAME"]
 
 
 def test_without_any_libusb_discovery_says_so_and_still_lists_serial_ports(monkeypatch: pytest.MonkeyPatch,

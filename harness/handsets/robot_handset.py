@@ -1,0 +1,161 @@
+"""The camera-and-robot handset behind ``robot://``: the Handset API over a calibrated slot.
+
+Pixels become bed millimetres through the slot's calibration; every move is
+checked against its limits (the touch height, the phone's area) before the
+robot gets it, so a tap off the phone is refused, not made. Typed text is a
+``Secret`` down to the keys: an error names how many keys were tapped,
+never which.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.handset import Handset, HandsetInfo
+from harness.profiles import Profile, load_profile
+from harness.robot.gestures import Gestures
+from harness.robot.mapping import Calibration, load_calibration
+from harness.robot.robot import GrblRobot
+from harness.secrets import Secret
+from harness.serial_port import SerialPort
+
+#: Keys the robot presses on the phone's body (the capacitive row below the screen).
+BODY_KEYS = ("back", "start", "search")
+
+
+class RobotHandsetError(HarnessError):
+    """Something this slot cannot do (a key it has no place for, no keyboard on screen, no power switch)."""
+
+
+class RobotHandset(Handset):
+    """A phone on a robot's bed: camera screenshots, stylus taps; open robot and camera handed in, closed here."""
+
+    def __init__(self, robot: GrblRobot, screen: Any, calibration: Calibration, profile: Profile,
+                 power: Any = None, power_channel: int = 0, name: str = "robot://") -> None:
+        if profile.body is None:
+            raise RobotHandsetError(f"profile {profile.name} has no [body] table: where are its keys?")
+        self.robot, self.screen, self.calibration, self.profile = robot, screen, calibration, profile
+        self.power, self.power_channel, self.name = power, power_channel, name
+        robot.with_limits(calibration.limits)
+        self.gestures = Gestures(robot, calibration.feeds)
+        self.keys_px = profile.body.keys_px()
+
+    @property
+    def info(self) -> HandsetInfo:
+        return HandsetInfo(serial=self.name, model=self.profile.model, width=self.profile.width,
+                           height=self.profile.height, os_version=self.profile.os_version)
+
+    def screenshot(self) -> np.ndarray:
+        """The first camera frame after this call, rectified to the profile's size (RGB)."""
+        return self.screen.screenshot()
+
+    def _mm(self, x: float, y: float) -> tuple[float, float]:
+        return self.calibration.to_mm(x, y)
+
+    def tap(self, x: int, y: int) -> None:
+        self.gestures.tap(*self._mm(x, y))
+
+    def long_press(self, x: int, y: int, seconds: float = 1.0) -> None:
+        self.gestures.long_press(*self._mm(x, y), seconds=seconds)
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
+        """Drag the stylus at the speed that takes ``duration_ms`` (at most the calibration's swipe feed)."""
+        (ax, ay), (bx, by) = self._mm(x1, y1), self._mm(x2, y2)
+        distance = math.hypot(bx - ax, by - ay)
+        feed = self.calibration.feeds.swipe
+        if duration_ms > 0 and distance > 0:
+            feed = min(feed, distance / (duration_ms / 60000.0))
+        self.gestures.swipe(ax, ay, bx, by, feed=feed)
+
+    def key(self, name: str) -> None:
+        """back/start/search: the capacitive keys; enter/delete: the on-screen keyboard's; power: the switch."""
+        if name in BODY_KEYS:
+            self.gestures.tap(*self._mm(*self.keys_px[name]))
+        elif name in ("enter", "delete"):
+            board = self._keyboard()
+            self._tap_key(board.key("enter" if name == "enter" else "backspace"))
+        elif name == "power":
+            if self.power is None:
+                raise RobotHandsetError(f"{self.name}: no power switch for this slot (add power=KIND:WHERE#CHANNEL)")
+            self.power.cycle(self.power_channel)
+        else:
+            raise RobotHandsetError(f"{self.name}: no key {name!r} (back, start, search, enter, delete, power)")
+
+    def _keyboard(self) -> Any:
+        from harness.vision.keyboard import find_keyboard
+
+        board = find_keyboard(self.screenshot())
+        if board is None:
+            raise RobotHandsetError(f"{self.name}: no on-screen keyboard shown (tap a text field first)")
+        return board
+
+    def _tap_key(self, key: Any) -> None:
+        x, y = key.center
+        self.tap(x, y)
+
+    def text(self, text: "str | Secret") -> None:
+        """Type on the on-screen keyboard: the keys found on the screen now, in the order its pages need."""
+        from harness.vision.keyboard import KeyboardUnknown
+
+        plain = text.reveal() if isinstance(text, Secret) else text
+        board = self._keyboard()
+        try:
+            keys = board.plan(plain)
+        except KeyboardUnknown:
+            shown = "a secret" if isinstance(text, Secret) else repr(plain)
+            raise RobotHandsetError(f"{self.name}: the keyboard has no key for a character of {shown}") from None
+        for done, key in enumerate(keys):
+            try:
+                self._tap_key(key)
+            except HarnessError as exc:
+                raise RobotHandsetError(f"{self.name}: typing stopped after {done} of {len(keys)} keys: "
+                                        f"{str(exc).splitlines()[0]}") from None
+
+    def reboot(self) -> None:
+        if self.power is None:
+            raise RobotHandsetError(f"{self.name}: cannot reboot without a power switch (power=KIND:WHERE#CHANNEL)")
+        self.power.cycle(self.power_channel)
+
+    def close(self) -> None:
+        try:
+            self.screen.close()
+        finally:
+            try:
+                self.robot.close()
+            finally:
+                if self.power is not None:
+                    self.power.close()
+
+
+def open_robot_handset(port: str, camera: str, calibration: str | Path, profile: str, power: str | None = None,
+                       timeout: float = 30.0, name: str = "robot://") -> RobotHandset:
+    """Read the calibration (it must be for ``profile``), open the robot (homing it when it starts in alarm)
+    and the camera (through the calibration's screen corners), and the power switch when named."""
+    from harness.camera import CameraScreen
+
+    prof = load_profile(profile)
+    cal = load_calibration(calibration)
+    if cal.profile != prof.name:
+        raise RobotHandsetError(f"{calibration}: calibrated for profile {cal.profile}, not {prof.name}")
+    robot = GrblRobot(SerialPort(port), cal.limits, answer_timeout=min(timeout, 15.0))
+    robot.open()
+    try:
+        if robot.status().state == "Alarm":
+            robot.home()
+        screen = CameraScreen(camera, prof, screen_corners=cal.screen_corners or None, timeout=timeout)
+        screen.open()
+    except BaseException:
+        robot.close()
+        raise
+    switch, channel = None, 0
+    if power:
+        from harness.power.spec import open_switch, parse_switch_spec
+
+        kind, where, channel = parse_switch_spec(power)
+        switch = open_switch(kind, where, channel)
+    return RobotHandset(robot, screen, cal, prof, switch, channel, name)

@@ -1,0 +1,357 @@
+"""Calibrating a camera-and-robot slot: where the phone's screen lies for the robot and how low a touch goes.
+
+The steps, as a lab would do them by hand: find the screen in the camera;
+move the stylus over the phone and see its tip in the camera (a rough map
+from a few points at the hover height); recognise the screen and, over one of
+its targets, lower the stylus in small steps, tapping, until the screen
+changes (the touch height; the back key brings the screen back); then see
+the tip over a grid of points just above the glass (the map, fitted, its
+residual in pixels); then tap the target again through that map to verify.
+Every failure is one line (``CalibrationError``, or the robot's or camera's
+own typed error): the screen not found, the robot silent or in alarm, the
+stylus not seen, a tap that never registers, a residual over the limit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+from harness.deadline import deadline_of, until
+from harness.errors import HarnessError
+from harness.profiles import Profile
+from harness.robot.gestures import Feeds, Gestures
+from harness.robot.limits import Box, Limits
+from harness.robot.mapping import BedMap, Calibration
+from harness.robot.parallax import unscaled
+from harness.robot.robot import GrblRobot
+from harness.robot.screen_change import looks_changed
+from harness.robot.tip import TipNotFound, find_tip
+
+
+class CalibrationError(HarnessError):
+    """Calibration could not finish; the message says which step and what was seen."""
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """``hover_z``: a height clear of the phone and its holder (machine mm); ``near``: roughly where the phone
+    lies (bed mm; default the middle of the travel); ``target``: the screen target to tap (default its first)."""
+
+    hover_z: float = -20.0
+    near: tuple[float, float] | None = None
+    target: str | None = None
+    step_mm: float = 0.5
+    press_mm: float = 0.5
+    raise_mm: float = 5.0
+    settle_s: float = 1.0
+    settle_frames: int = 1
+    search_above_mm: float = 8.0
+    max_residual_px: float = 12.0
+    grid: int = 4
+    timeout: float = 300.0
+
+
+class Calibrator:
+    """One calibration run over an open robot and camera screen (``harness.camera.CameraScreen``)."""
+
+    def __init__(self, robot: GrblRobot, screen: Any, profile: Profile, library: Any,
+                 options: CalibrationOptions | None = None, say: Callable[[str], None] | None = None) -> None:
+        if profile.body is None:
+            raise CalibrationError(f"profile {profile.name} has no [body] table (the phone's size and keys)")
+        self.robot, self.screen, self.profile, self.library = robot, screen, profile, library
+        self.options = options or CalibrationOptions()
+        self.say = say or (lambda line: None)
+        self.keys_px = profile.body.keys_px()
+        self.at = deadline_of(self.options.timeout)
+        self.region: np.ndarray | None = None
+        self.reference: np.ndarray | None = None
+
+    # ---------------------------------------------------------------- small steps
+    def _left(self) -> float:
+        left = until(self.at)
+        if left == 0:
+            raise CalibrationError(f"calibration took longer than {self.options.timeout:g}s")
+        return left
+
+    def _go(self, x: float | None = None, y: float | None = None, z: float | None = None, feed: float | None = None) -> None:
+        self.robot.move_to(x, y, z, feed=feed, timeout=self._left())
+        self.robot.wait_idle(self._left())
+
+    def _hover_at(self, x: float, y: float, z: float | None = None) -> None:
+        if self.robot.where()[2] < self.options.hover_z:
+            self._go(z=self.options.hover_z)
+        self._go(x, y)
+        self._go(z=self.options.hover_z if z is None else z)
+
+    def _frame(self) -> np.ndarray:
+        """A camera frame exposed after this call: a frame that arrives now may have been exposed before the
+        robot stopped, so the ``settle_frames``-th frame after the call is taken."""
+        frame = self.screen.frame()
+        for _ in range(self.options.settle_frames - 1):
+            frame = self.screen.frame()
+        return frame
+
+    def _background(self, box: Box) -> np.ndarray:
+        """The scene without the stylus: the median of frames with the stylus at three far corners of the bed
+        (a parked stylus may still be in view; in at most one of the three at any pixel)."""
+        frames = []
+        for x, y in ((box.x[1], box.y[1]), (box.x[0], box.y[1]), (box.x[1], box.y[0])):
+            self._go(z=self.options.hover_z)
+            self._go(min(max(x, box.x[0] + 1), box.x[1] - 1), min(max(y, box.y[0] + 1), box.y[1] - 1))
+            frames.append(self._frame())
+        return np.median(np.stack(frames), axis=0).astype(np.uint8)
+
+    def _shot(self) -> np.ndarray:
+        return self.screen.rectified(self._frame())
+
+    def _tip(self, x: float, y: float, z: float, what: str) -> Any:
+        """The tip over bed (x, y) at height z, seen in the camera (``TipView``, camera pixels)."""
+        self._hover_at(x, y, z + self.options.raise_mm)
+        high = self._frame()
+        self._go(z=z)
+        low = self._frame()
+        try:
+            return find_tip(low, high, self.reference, self.options.raise_mm, self.region, what)
+        except TipNotFound as exc:
+            raise CalibrationError(str(exc)) from None
+
+    def _wait_change(self, before: np.ndarray, changed: bool) -> np.ndarray | None:
+        """The first screenshot that differs from ``before`` (``changed``) or matches it again, within settle_s."""
+        end = deadline_of(min(self.options.settle_s, self._left()))
+        while True:
+            shot = self.screen.screenshot()
+            if looks_changed(before, shot) == changed:
+                return shot
+            if until(end) == 0:
+                return None
+
+    def _tap(self, gestures: Gestures, x: float, y: float) -> None:
+        gestures.timeout = self._left()
+        gestures.tap(x, y)
+
+    # ---------------------------------------------------------------- the run
+    def run(self) -> Calibration:
+        robot, opts = self.robot, self.options
+        if robot.status().state == "Alarm":
+            self.say("homing the robot")
+            robot.home()
+        box = Box.from_settings(robot.settings())
+        park = robot.where()
+        robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
+        self._go(z=opts.hover_z)
+        corners = np.asarray(self.screen.find(), np.float64)
+        self.say(f"screen found in the camera at {np.round(corners).astype(int).tolist()}")
+        self.region = _grown_quad(self._frame().shape, corners, 1.6)
+        self.reference = self._background(box)
+
+        # 1. a rough map from points at two heights over the phone, scaled back to the glass (parallax.py)
+        near = opts.near or ((box.x[0] + box.x[1]) / 2, (box.y[0] + box.y[1]) / 2)
+        rough_mm = [(near[0] + dx, near[1] + dy) for dx, dy in ((0, 0), (12, 20), (-12, 20), (12, -20), (-12, -20),
+                                                                 (0, 28), (0, -28))]
+        seen_mm, low, high, missed = [], [], [], []
+        for x, y in rough_mm:
+            try:
+                view = self._tip(x, y, opts.hover_z, f"at ({x:g}, {y:g})")
+            except CalibrationError as exc:
+                missed.append(str(exc))  # a tip hidden by glare or the frame's edge: the other points carry on
+                continue
+            seen_mm.append((x, y))
+            low.append(self._to_px((view.x, view.y)))
+            high.append(self._to_px(view.raised))
+        if len(seen_mm) < 4:
+            raise CalibrationError(f"the stylus was seen at {len(seen_mm)} of {len(rough_mm)} points over the phone "
+                                   f"(need 4): {missed[0]}")
+        _, _, out_low = _robust_fit(seen_mm, low, "rough map", 4, 15.0)
+        _, _, out_high = _robust_fit(seen_mm, high, "rough map", 4, 15.0)
+        keep = [i for i in range(len(seen_mm)) if i not in out_low and i not in out_high]
+        if len(keep) < 4:
+            keep = list(range(len(seen_mm)))
+        assert self.profile.body is not None
+        true_scale = self.profile.width / self.profile.body.screen_mm[0]
+        rough, height = _unscaled([seen_mm[i] for i in keep], [low[i] for i in keep], [high[i] for i in keep],
+                                  opts.raise_mm, true_scale)
+        if height is None or not 0 < height < opts.hover_z - box.z[0]:
+            self.say("the glass height cannot be told from the camera; searching from the hover height")
+            top, guess = opts.hover_z, None
+        else:
+            guess = opts.hover_z - height
+            top = min(opts.hover_z, guess + opts.search_above_mm)
+            self.say(f"the glass looks about {height:.1f} mm under the hover height (z {guess:.1f})")
+
+        # 2. the touch height, over a target of the screen it shows, aimed by the tip seen near the glass
+        self._go(park[0], park[1])
+        name, target = self._target()
+        tx, ty = rough.to_mm(*target)
+        if guess is not None:
+            for _ in range(2):
+                view = self._tip(tx, ty, top, f"over target {name!r}")
+                seen = self._to_px(view.at_height(guess - top))
+                self.say(f"aiming at {name!r} ({target[0]:.0f}, {target[1]:.0f}): the tip would touch "
+                         f"({seen[0]:.0f}, {seen[1]:.0f})")
+                (ax, ay), (bx, by) = rough.to_mm(*target), rough.to_mm(*seen)
+                tx, ty = tx + ax - bx, ty + ay - by
+            rough = _shifted(rough, np.subtract((tx, ty), rough.to_mm(*target)))
+        gestures = Gestures(robot, Feeds(), recover=False)
+        self._hover_at(tx, ty)
+        before = self._shot()
+        glass = self._touch_height(tx, ty, top, before, box)
+        touch_z = max(box.z[0], glass - opts.press_mm)
+        robot.with_limits(Limits(box, touch_z=touch_z, hover_z=opts.hover_z))
+        self.say(f"the glass is at z {glass:g}; touching at z {touch_z:g}")
+        self._back(gestures, rough, before, (tx, ty))
+
+        # 3. the map, from a grid just above the glass
+        self.reference = self._background(box)
+        fractions = [0.2 + 0.6 * i / (opts.grid - 1) for i in range(opts.grid)]
+        grid_px = [(fx * self.profile.width, fy * self.profile.height) for fy in fractions for fx in fractions]
+        mm, px = [], []
+        for gx, gy in grid_px:
+            x, y = rough.to_mm(gx, gy)
+            view = self._tip(x, y, glass + 1.0, f"over screen pixel ({gx:.0f}, {gy:.0f})")
+            mm.append((x, y))
+            px.append(self._to_px(view.at_height(-1.0)))
+            self.say(f"over ({x:.2f}, {y:.2f}) mm the tip is at screen ({px[-1][0]:.0f}, {px[-1][1]:.0f})")
+        bed, errors, dropped = _robust_fit(mm, px, "map", min_points=6, floor_px=opts.max_residual_px)
+        if dropped:
+            self.say(f"left out {len(dropped)} point(s) where the tip was seen far from the rest's map: "
+                     + ", ".join(f"({gx:.0f}, {gy:.0f})" for gx, gy in (grid_px[i] for i in dropped)))
+        residual = float(np.sqrt(np.mean(np.square(errors))))
+        self.say(f"map from {len(errors)} points: residual {residual:.2f} px (worst {max(errors):.2f} px)")
+        if residual > opts.max_residual_px:
+            raise CalibrationError(f"residual {residual:.1f} px over {len(errors)} points is over the limit "
+                                   f"{opts.max_residual_px:g} px (worst {max(errors):.1f} px): the camera or the "
+                                   f"phone moved, or the stylus was not seen well")
+
+        # 4. verify: the target again, through the map
+        vx, vy = bed.to_mm(*target)
+        self._hover_at(vx, vy)
+        before = self._shot()
+        self._tap(gestures, vx, vy)
+        if self._wait_change(before, True) is None:
+            raise CalibrationError(f"verification: a tap on {name!r} at screen ({target[0]:.0f}, {target[1]:.0f}) "
+                                   f"through the map changed nothing on the screen")
+        self._back(gestures, bed, before, (vx, vy))
+        self._go(park[0], park[1])
+        limits = Limits(box, touch_z=touch_z, hover_z=opts.hover_z, area=self._area(bed))
+        return Calibration(profile=self.profile.name, bed_map=bed, limits=limits, feeds=Feeds(),
+                           residual_px=residual, worst_px=max(errors), points=len(errors),
+                           screen_corners=[(float(x), float(y)) for x, y in corners],
+                           meta={"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+
+    def _to_px(self, camera_point: tuple[float, float]) -> tuple[float, float]:
+        x, y = self.screen.to_screen(np.asarray([camera_point], np.float64))[0]
+        return float(x), float(y)
+
+    def _target(self) -> tuple[str, tuple[float, float]]:
+        from harness.vision.matcher import find_target
+
+        shot = self._shot()
+        rec, guess = self.library.classify(shot, self.profile.scale)
+        if rec is None:
+            raise CalibrationError(f"the phone shows no screen of the library to tap ({guess.why()}); "
+                                   f"put it on one with a button (e.g. set-up's welcome)")
+        names = [self.options.target] if self.options.target else _by_size(rec)
+        for name in names:
+            try:
+                return name, find_target(rec, name)
+            except KeyError:
+                continue
+        raise CalibrationError(f"screen {rec.screen} shows no target {names[0] if names else ''!r} to tap "
+                               f"(found: {', '.join(sorted(rec.targets)) or 'none'})")
+
+    def _touch_height(self, x: float, y: float, top: float, before: np.ndarray, box: Box) -> float:
+        """Lower the stylus over (x, y) step by step from ``top``, each step a touch, until the screen changes."""
+        opts = self.options
+        z = top
+        while z - opts.step_mm >= box.z[0]:
+            z -= opts.step_mm
+            self._go(z=z, feed=Feeds.press)
+            self._go(z=opts.hover_z, feed=Feeds.press)
+            if self._wait_change(before, True) is not None:
+                return z
+        raise CalibrationError(f"no tap registered lowering the stylus from z {top:g} to {z:g} over "
+                               f"({x:.1f}, {y:.1f}): the screen never changed (phone off or locked, or not under it)")
+
+    def _back(self, gestures: Gestures, bed: BedMap, before: np.ndarray, seen_from: tuple[float, float]) -> None:
+        """Press the back key (through ``bed``) and wait for the screen ``before`` to show again (the stylus back
+        where it was when ``before`` was taken, so only the screen can differ)."""
+        self._tap(gestures, *bed.to_mm(*self.keys_px["back"]))
+        self._hover_at(*seen_from)
+        if self._wait_change(before, False) is None:
+            raise CalibrationError("the back key did not bring the screen back after a test tap")
+
+    def _area(self, bed: BedMap) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The phone's screen and keys on the bed, with the keys' pads (the stylus may go low only there)."""
+        w, h = self.profile.width, self.profile.height
+        pad = self.profile.body.key_radius_px if self.profile.body else 0.0
+        px = [(0, 0), (w, 0), (0, h), (w, h)] + [(kx + dx, ky + dy) for kx, ky in self.keys_px.values()
+                                                  for dx in (-pad, pad) for dy in (-pad, pad)]
+        mm = np.asarray([bed.to_mm(*p) for p in px])
+        return (float(mm[:, 0].min()), float(mm[:, 0].max())), (float(mm[:, 1].min()), float(mm[:, 1].max()))
+
+
+def _by_size(rec: Any) -> list[str]:
+    """The recognised screen's targets, the largest first (the easiest to hit with a rough map)."""
+    sizes = {t.name: t.region.w * t.region.h for t in getattr(rec.definition, "targets", [])}
+    return sorted(rec.targets, key=lambda name: (-sizes.get(name, 0), name))
+
+
+def _robust_fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], what: str, min_points: int,
+                floor_px: float) -> tuple[BedMap, list[float], list[int]]:
+    """The map from the points that agree (RANSAC, within ``2 * floor_px``), then fitted on them by least squares:
+    a tip hidden by glare or cut by the frame's edge is left out while ``min_points`` agree; the indices left out."""
+    _, inliers = cv2.estimateAffine2D(np.asarray(mm, np.float64), np.asarray(px, np.float64), method=cv2.RANSAC,
+                                      ransacReprojThreshold=2 * floor_px, maxIters=2000, confidence=0.999)
+    keep = [i for i in range(len(mm)) if inliers is not None and inliers[i]]
+    if len(keep) < min_points:
+        keep = list(range(len(mm)))  # no consensus: fit them all, and let the residual say how bad it is
+    bed, errors = _fit([mm[i] for i in keep], [px[i] for i in keep], what)
+    return bed, errors, sorted(set(range(len(mm))) - set(keep))
+
+
+def _shifted(bed: BedMap, by_mm: np.ndarray) -> BedMap:
+    """``bed`` moved on the bed by ``by_mm`` (the same pixels ``by_mm`` further along)."""
+    (a, b, c), (d, e, f) = bed.matrix
+    dx, dy = float(by_mm[0]), float(by_mm[1])
+    return BedMap(((a, b, c - a * dx - b * dy), (d, e, f - d * dx - e * dy)))
+
+
+def _unscaled(mm: list[tuple[float, float]], low: list[tuple[float, float]], high: list[tuple[float, float]],
+              raised: float, true_scale: float) -> tuple[BedMap, float | None]:
+    try:
+        return unscaled(mm, low, high, raised, true_scale)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise CalibrationError(f"rough map: {exc}") from None
+
+
+def _fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], what: str) -> tuple[BedMap, list[float]]:
+    """The map and each point's error from the tips seen."""
+    try:
+        return BedMap.fit(mm, px)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise CalibrationError(f"{what}: {exc}") from None
+
+
+def _grown_quad(shape: tuple[int, ...], corners: np.ndarray, factor: float) -> np.ndarray:
+    """A 0/1 mask of the screen's quadrilateral grown by ``factor`` about its centre (where the stylus may show)."""
+    centre = corners.mean(axis=0)
+    grown = centre + (corners - centre) * factor
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(grown).astype(np.int32)], 1)
+    return mask
+
+
+def calibrate(robot: GrblRobot, screen: Any, profile: Profile, library: Any,
+              options: CalibrationOptions | None = None, say: Callable[[str], None] | None = None) -> Calibration:
+    """Calibrate the slot (robot and camera open); the result is not written anywhere (``write_calibration``)."""
+    started = time.monotonic()
+    cal = Calibrator(robot, screen, profile, library, options, say).run()
+    if say:
+        say(f"calibrated in {time.monotonic() - started:.1f}s")
+    return cal

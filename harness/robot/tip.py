@@ -1,0 +1,129 @@
+"""Where the stylus tip is in a camera frame, without knowing what the stylus looks like.
+
+The stylus is what changed against a frame taken with it parked away from
+the phone. Seen from a camera above, its shaft rises from the tip along the
+image's "up" at that point, so the same stylus raised a few millimetres
+moves along its own shaft: the shift between the two views gives that
+direction (and how many pixels one millimetre of height moves it), the tip
+is the changed region's end opposite the shaft, its centre where the region
+is widest near that end, and the point on the glass is where the tip would
+be at the glass's height (extrapolated along the shift). A stylus right
+under the camera shows no shaft; then its changed region is the tip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from harness.errors import HarnessError
+
+#: Grey levels (of 255) a pixel must change by to count as the stylus, above the frame's noise.
+MIN_CHANGE = 28
+#: Grey levels a pixel next to the stylus may change by and still be part of it (a faint tip, its rim).
+FAINT_CHANGE = 8
+#: Fewest changed pixels a stylus makes (smaller: noise, or the stylus out of view).
+MIN_PIXELS = 12
+
+
+class TipNotFound(HarnessError):
+    """The stylus was not seen where it was expected (out of view, hidden by glare, the camera moved)."""
+
+
+@dataclass(frozen=True)
+class TipView:
+    """The tip in camera pixels at the lower height (``x``, ``y``) and the raised one (``raised``), and the
+    image shift per millimetre of height between them."""
+
+    x: float
+    y: float
+    per_mm: tuple[float, float]
+    raised: tuple[float, float] = (0.0, 0.0)
+
+    def at_height(self, dz: float) -> tuple[float, float]:
+        """The tip as it would look ``dz`` mm higher (negative: lower, e.g. down to the glass)."""
+        return self.x + self.per_mm[0] * dz, self.y + self.per_mm[1] * dz
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    return cv2.GaussianBlur(g, (5, 5), 0)
+
+
+def changed(frame: np.ndarray, reference: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
+    """The largest region that differs from ``reference`` (uint8 0/1), inside ``region`` when given: pixels that
+    changed clearly, grown into the faintly changed pixels they touch (a dark tip on a dark screen)."""
+    diff = cv2.absdiff(_gray(frame), _gray(reference))
+    strong = (diff >= MIN_CHANGE).astype(np.uint8)
+    weak = (diff >= FAINT_CHANGE).astype(np.uint8)
+    if region is not None:
+        strong &= region
+        weak &= region
+    strong = cv2.morphologyEx(strong, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    weak = cv2.morphologyEx(weak, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) | strong
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
+    if count <= 1:
+        return np.zeros_like(strong)
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    _, grown = cv2.connectedComponents(weak, connectivity=8)
+    keep = np.unique(grown[labels == best])
+    return np.isin(grown, keep[keep > 0]).astype(np.uint8)
+
+
+def _pixels(mask: np.ndarray, what: str) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    if len(xs) < MIN_PIXELS:
+        raise TipNotFound(f"stylus not seen {what}: {len(xs)} changed pixels (need {MIN_PIXELS}); "
+                          f"is it in the camera's view and the light steady?")
+    return np.column_stack([xs, ys]).astype(np.float64)
+
+
+def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm: float,
+             region: np.ndarray | None = None, what: str = "") -> TipView:
+    """The tip in ``low`` (stylus at some height), given ``high`` (the same spot, ``raised_mm`` higher)."""
+    lo = _pixels(changed(low, reference, region), f"{what} (lower view)")
+    hi = _pixels(changed(high, reference, region), f"{what} (raised view)")
+    values, vectors = np.linalg.eigh(np.cov(lo.T))
+    axis = vectors[:, int(np.argmax(values))]
+    if values.max() < 4.0 * max(values.min(), 1e-9):  # a round blob: the stylus straight under the lens, no shaft
+        cx, cy = lo.mean(axis=0)
+        rx, ry = hi.mean(axis=0)
+        return TipView(float(cx), float(cy), (float((rx - cx) / raised_mm), float((ry - cy) / raised_mm)),
+                       (float(rx), float(ry)))
+    # the raise slides the stylus along its shaft; its far end may be cut off by the frame or the region, so the
+    # end that moved more is the one that is all there: the tip's end, the other side of the slide's direction
+    a_lo, a_hi = lo @ axis, hi @ axis
+    d_min, d_max = a_hi.min() - a_lo.min(), a_hi.max() - a_lo.max()
+    slide = d_min if abs(d_min) >= abs(d_max) else d_max
+    if abs(slide) < 0.5:
+        raise TipNotFound(f"stylus seen {what} did not move when raised {raised_mm:g} mm: is the camera's view "
+                          f"of it blocked, or is it not the stylus?")
+    up = axis if slide > 0 else -axis
+    (x, y), (rx, ry) = _end_centre(lo, up), _end_centre(hi, up)
+    per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
+    return TipView(x, y, per_mm, (rx, ry))
+
+
+def _end_centre(points: np.ndarray, up: np.ndarray) -> tuple[float, float]:
+    """The centre of the round tip at the end of ``points`` opposite ``up``: where the region is widest near
+    that end (a disc is widest a radius in; a shaft with a round end, its width's half in)."""
+    across = np.array([-up[1], up[0]])
+    along = points @ up
+    side = points @ across
+    start = along.min()
+    widths = []
+    for t in range(int(np.ceil(along.max() - start)) + 1):
+        sel = side[(along >= start + t - 0.5) & (along < start + t + 0.5)]
+        widths.append((sel.max() - sel.min() + 1.0) if len(sel) else 0.0)
+    widths_a = np.asarray(widths)
+    reach = max(2, min(len(widths_a), int(np.ceil(widths_a[: max(3, len(widths_a) // 2)].max())) + 1))
+    head = widths_a[:reach]
+    wide = np.nonzero(head >= 0.95 * head.max())[0]
+    c = start + (wide[0] + wide[-1]) / 2.0
+    near = np.abs(along - c) <= 1.0
+    sides = side[near] if near.any() else side
+    s = float((sides.min() + sides.max()) / 2)
+    x, y = up * c + across * s
+    return float(x), float(y)
