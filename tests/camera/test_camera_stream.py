@@ -15,11 +15,14 @@ import sys
 import time
 from typing import Any, Callable, Iterator
 
+import cv2
 import numpy as np
 import pytest
 
 from harness.camera import CameraScreen, CameraUnavailable, Capture, FrameTooLarge, StaleFrame
 from harness.emulator.control import ControlClient
+from harness.robot import Box, GrblRobot, Limits
+from harness.serial_port import SerialPort
 from harness.vision import ScreenLibrary
 
 SCREENS = ("setup_welcome", "settings", "account_email")
@@ -27,9 +30,9 @@ CORNER_TOLERANCE = 6.0  # camera pixels
 SEEDS = random.SystemRandom().sample(range(10_000), 2)
 
 
-def _emulator(seed: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def _emulator(seed: int, *extra: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--profile", "lumia-930", "--camera",
-                             "--bench-seed", str(seed), "--animation-ms", "0", "--boot-time", "0.3"],
+                             "--bench-seed", str(seed), "--animation-ms", "0", "--boot-time", "0.3", *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -52,8 +55,8 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 def emulators() -> Iterator[list[tuple[int, dict[str, Any]]]]:
     started = []
     try:
-        for seed in SEEDS:
-            proc, endpoints = _emulator(seed)
+        for i, seed in enumerate(SEEDS):
+            proc, endpoints = _emulator(seed, *(["--robot"] if i == 0 else []))
             started.append((proc, seed, endpoints))
         yield [(seed, endpoints) for _, seed, endpoints in started]
     finally:
@@ -143,3 +146,38 @@ def test_newest_frames_a_stalled_stream_a_server_gone_and_a_size_limit(
         _until(gone, 20, "a CameraUnavailable once the camera's server stopped")
         with pytest.raises(CameraUnavailable):
             capture.after(time.monotonic(), timeout=5)
+
+
+def test_the_camera_shows_the_stylus_where_the_robot_holds_it(emulators: list[tuple[int, dict[str, Any]]]) -> None:
+    seed, endpoints = emulators[0]
+    with ControlClient.for_endpoints(endpoints) as control, CameraScreen(endpoints["camera"], "lumia-930") as camera:
+        control.call("theme", theme="light")
+        control.call("goto", screen="settings")
+        library = ScreenLibrary.load_default()
+
+        def light_settings() -> bool:
+            shot = camera.screenshot()
+            recognition = library.recognize(shot)
+            return recognition is not None and recognition.screen == "settings" and float(np.median(shot)) > 128
+
+        _until(light_settings, 30, f"--bench-seed {seed}: the light settings page in the camera")
+        bench = control.call("bench")
+        glass = float(bench["glass_z"])
+        corners = np.array(bench["screen_corners"])  # bed mm of the screen's corners: its middle is pixel (540, 960)
+        x, y = corners.mean(axis=0)
+        limits = Limits(Box.from_travel(150, 200, 50), touch_z=glass, hover_z=glass + 10)
+        with GrblRobot(SerialPort(endpoints["robot"]), limits, answer_timeout=15.0) as robot:
+            robot.home()  # the stylus parks at the travel's corner, off the phone
+            camera.find()
+            before = camera.frame().astype(np.int16)
+            robot.move_to(x, y, glass + 2.0)
+            robot.wait_idle()
+            after = camera.frame().astype(np.int16)
+        # the rubber tip and its shadow: the largest patch much darker than the light page was
+        darker = ((before - after).min(axis=2) > 100).astype(np.uint8)  # the grey shaft is not as dark
+        count, labels, stats, centroids = cv2.connectedComponentsWithStats(darker)
+        assert count > 1, f"--bench-seed {seed}: no stylus in the camera frame"
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        assert stats[biggest, cv2.CC_STAT_AREA] > 50, f"--bench-seed {seed}: no stylus in the camera frame"
+        where = camera.to_screen(centroids[biggest:biggest + 1])[0]
+        assert np.hypot(*(where - (540, 960))) < 60, f"--bench-seed {seed}: stylus seen at screen pixel {where}"
