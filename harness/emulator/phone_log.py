@@ -29,7 +29,8 @@ class PhoneLog:
         self._listeners.append(cb)
 
     def __call__(self, line: str) -> None:
-        stamped = f"{time.strftime('%H:%M:%S')} {line}"
+        now = time.time()  # to the millisecond: a run's timeline puts these lines among its steps and frames
+        stamped = f"{time.strftime('%H:%M:%S', time.localtime(now))}.{int(now * 1000) % 1000:03d} {line}"
         self.lines.append(stamped)
         del self.lines[:-KEPT_LINES]
         self._queue.put(stamped)
