@@ -80,6 +80,12 @@ class Capture:
         self.frames = 0
 
     @property
+    def ended(self) -> str | None:
+        """Why the stream ended (the server went away, no frame within the read timeout), or None while it runs."""
+        with self._cond:
+            return self._ended
+
+    @property
     def name(self) -> str:
         return redact(self.url)
 

@@ -18,9 +18,10 @@ import cv2
 import numpy as np
 
 from harness.camera.capture import READ_TIMEOUT, Capture
+from harness.camera.errors import CameraUnavailable
 from harness.camera.finder import find_screen
 from harness.camera.rectify import homography, normalise, rectify, to_screen
-from harness.deadline import left
+from harness.deadline import left, within
 from harness.profiles import Profile, load_profile
 
 #: How long after its exposure a frame arrives, by default: a USB or IP camera's pipeline, with room to spare.
@@ -101,7 +102,15 @@ class CameraScreen:
     def frame(self) -> np.ndarray:
         """The first raw camera frame (RGB) exposed after this call (arrived ``latency`` after it), within
         ``timeout``."""
-        snap = self.capture.after(time.monotonic() + self.latency, left(self.timeout) or 0.0)
+        end = time.monotonic() + (left(self.timeout) or 0.0)
+        try:
+            snap = self.capture.after(time.monotonic() + self.latency, max(0.0, end - time.monotonic()))
+        except CameraUnavailable:
+            # the stream ended (a camera that restarted, a dropped connection): open it again, once, in the time left
+            self.capture.close()
+            with within(max(0.0, end - time.monotonic())):
+                self.capture.open()
+            snap = self.capture.after(time.monotonic() + self.latency, max(0.0, end - time.monotonic()))
         return cv2.cvtColor(snap.image, cv2.COLOR_BGR2RGB)
 
     def screenshot(self) -> np.ndarray:

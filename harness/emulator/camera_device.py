@@ -7,8 +7,8 @@ anyone watches (``camera_view``: the phone's current screen on its glass,
 the stylus where the emulated robot holds it) and every viewer gets the
 newest; a viewer that reads slowly skips frames rather than queueing them.
 The control socket's ``camera_state`` tells the screen's true corners in
-the camera (for tests of accuracy) and ``camera_fault`` stalls or drops
-the stream (for tests of a camera that stops sending).
+the camera (for tests of accuracy) and ``camera_fault`` stalls the stream,
+drops its connections (a camera that restarts) or stops its server.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class EmulatedCamera:
         self._index = 0
         self._viewers = 0
         self._stalled = False
+        self._generation = 0  # bumped by a dropped stream: connections of an older generation close
         self._stopping = False
         self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
@@ -88,10 +89,14 @@ class EmulatedCamera:
     def commands(self) -> dict[str, CommandHandler]:
         def fault(req: dict[str, Any]) -> dict[str, Any]:
             kind = str(req["kind"])
-            if kind not in ("stall", "resume", "stop"):
-                raise ValueError(f"unknown camera fault {kind!r} (stall, resume, stop)")
+            if kind not in ("stall", "resume", "drop", "stop"):
+                raise ValueError(f"unknown camera fault {kind!r} (stall, resume, drop, stop)")
             if kind == "stop":
                 self.stop()
+            elif kind == "drop":  # every viewer's connection closes; the server takes new ones (a camera restart)
+                with self._cond:
+                    self._generation += 1
+                    self._cond.notify_all()
             else:
                 with self._cond:
                     self._stalled = kind == "stall"
@@ -107,7 +112,7 @@ class EmulatedCamera:
                     "distance_mm": round(self.view.pose.distance_mm, 2),
                     "screen_corners": [[round(float(v), 3) for v in p] for p in self.view.screen_corners()]}
 
-        return {"camera_state": takes("")(state), "camera_fault": takes("kind=stall|resume|stop")(fault)}
+        return {"camera_state": takes("")(state), "camera_fault": takes("kind=stall|resume|drop|stop")(fault)}
 
     # ---------------------------------------------------------------- drawing
     def _draw(self) -> None:
@@ -136,12 +141,12 @@ class EmulatedCamera:
                 next_at = max(next_at + period, now)
                 self._cond.wait_for(lambda: self._stopping, timeout=max(0.0, next_at - now))
 
-    def _next(self, after: int) -> tuple[bytes, int] | None:
-        """The first frame newer than ``after``, waiting for it (None once the camera stops)."""
+    def _next(self, after: int, generation: int) -> tuple[bytes, int] | None:
+        """The first frame newer than ``after``, waiting for it (None once the camera stops or drops the stream)."""
         with self._cond:
-            while not self._stopping and self._index <= after:
+            while not self._stopping and self._generation == generation and self._index <= after:
                 self._cond.wait(1.0)
-            return None if self._stopping else (self._jpeg, self._index)
+            return None if self._stopping or self._generation != generation else (self._jpeg, self._index)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         camera = self
@@ -161,11 +166,12 @@ class EmulatedCamera:
                 self.end_headers()
                 with camera._cond:
                     camera._viewers += 1
+                    generation = camera._generation
                     camera._cond.notify_all()
                 try:
                     index = 0
                     while True:
-                        got = camera._next(index)
+                        got = camera._next(index, generation)
                         if got is None:
                             return
                         jpeg, index = got

@@ -133,6 +133,14 @@ def test_newest_frames_a_stalled_stream_a_server_gone_and_a_size_limit(
         _until(stale, 20, f"a StaleFrame from the stalled camera (--bench-seed {seed})")
         control.call("camera_fault", kind="resume")
         capture.after(time.monotonic(), timeout=20)
+        # the camera drops its connections and takes new ones (it restarted): a camera screen opens it again
+        screen = CameraScreen(url, "lumia-930", screen_corners=np.array(control.call("camera_state")["screen_corners"]),
+                              timeout=20, capture=Capture(url, read_timeout=3.0))
+        with screen:
+            screen.frame()
+            control.call("camera_fault", kind="drop")
+            _until(lambda: screen.capture.ended is not None, 20, "the dropped stream seen as ended")
+            assert screen.screenshot().shape == (1920, 1080, 3)  # from the stream opened again
         control.call("camera_fault", kind="stop")  # the camera's server goes away
 
         def gone() -> bool:
