@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.deadline import deadline_of, until
 from harness.errors import HarnessError
 from harness.handset import Handset, HandsetInfo
 from harness.profiles import Profile, load_profile
@@ -26,6 +27,8 @@ from harness.serial_port import SerialPort
 
 #: Keys the robot presses on the phone's body (the capacitive row below the screen).
 BODY_KEYS = ("back", "start", "search")
+#: How long the on-screen keyboard may take to show after a field is tapped (its animation, the camera's delay).
+KEYBOARD_TIMEOUT = 5.0
 
 
 class RobotHandsetError(HarnessError):
@@ -86,13 +89,18 @@ class RobotHandset(Handset):
         else:
             raise RobotHandsetError(f"{self.name}: no key {name!r} (back, start, search, enter, delete, power)")
 
-    def _keyboard(self) -> Any:
+    def _keyboard(self, timeout: float = KEYBOARD_TIMEOUT) -> Any:
+        """The on-screen keyboard in the newest frame; it rises after a field is tapped, so it is waited for."""
         from harness.vision.keyboard import find_keyboard
 
-        board = find_keyboard(self.screenshot())
-        if board is None:
-            raise RobotHandsetError(f"{self.name}: no on-screen keyboard shown (tap a text field first)")
-        return board
+        at = deadline_of(timeout)
+        while True:
+            board = find_keyboard(self.screenshot())
+            if board is not None:
+                return board
+            if until(at) == 0:
+                raise RobotHandsetError(f"{self.name}: no on-screen keyboard shown within {timeout:g}s "
+                                        f"(tap a text field first)")
 
     def _tap_key(self, key: Any) -> None:
         x, y = key.center
