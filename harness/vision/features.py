@@ -30,6 +30,20 @@ def working_factor(scale: float) -> int:
     return max(1, round(scale / WORKING_SCALE))
 
 
+#: Working scales are steps of 1/SCALE_STEPS working px per view px. The usual profiles' integer factors land on
+#: steps already (1080 and 720 wide: 0.375; 480: 1/3; 768: 0.4); a frame of any other size (a scaled photo, a
+#: cropped screenshot) is shrunk to the nearest step, so frames of many sizes share a few compiled libraries
+#: instead of compiling one each (a second of CPU per compile).
+SCALE_STEPS = 120
+
+
+def working_scale_of(scale: float) -> float:
+    """Working pixels per view pixel for a frame of ``scale`` device pixels per view pixel."""
+    exact = scale / working_factor(scale)
+    stepped = round(exact * SCALE_STEPS) / SCALE_STEPS
+    return exact if abs(stepped - exact) < 1e-9 else stepped
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
     """One grey channel (a grey image passes through)."""
     if image.ndim == 2:
@@ -79,9 +93,14 @@ class Frame:
         self.view_height = self.height / self.scale
         k = working_factor(self.scale)
         self.factor = k
-        self.working_scale = self.scale / k  # working pixels per view pixel, for this frame
+        self.working_scale = working_scale_of(self.scale)  # working pixels per view pixel, for this frame
         h, w = self.height // k, self.width // k
-        small = cv2.resize(image[:h * k, :w * k], (w, h), interpolation=cv2.INTER_AREA)
+        if self.working_scale == self.scale / k:
+            small = cv2.resize(image[:h * k, :w * k], (w, h), interpolation=cv2.INTER_AREA)
+        else:  # a frame of an unusual size is shrunk to the nearest step, so the library it needs is one compiled before
+            w = max(1, round(self.width * self.working_scale / self.scale))
+            h = max(1, round(self.height * self.working_scale / self.scale))
+            small = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         self.gray = to_gray(small)
         self.ink = ink(self.gray)
         self.sums, self.squares = cv2.integral2(self.ink, sdepth=cv2.CV_64F)

@@ -25,7 +25,7 @@ import numpy as np
 
 from harness.vision.compiled import Compiled, Screen
 from harness.vision.definitions import DEFAULT_LIBRARY, ScreenDefinition, load_definition
-from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, detail, working_factor
+from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, detail, working_scale_of
 from harness.vision.targets import find_targets
 
 ANCHOR_MARGIN_VIEW = 13     # view pixels searched around an anchor's recorded place
@@ -226,7 +226,7 @@ class ScreenLibrary:
         """Compile the library for frames ``width`` device pixels wide ahead of the first one (a one-off cost
         per resolution, not part of recognising a frame)."""
         scale = scale or width / VIEW_WIDTH
-        self.compiled(scale / working_factor(scale))
+        self.compiled(working_scale_of(scale))
 
     # ------------------------------------------------------------------ matching
     @staticmethod
