@@ -253,6 +253,7 @@ def test_a_place_wrongly_named_or_unreachable_is_one_line(args: list[str], line:
 def test_a_holder_beats_on_each_place_it_holds_in_turn(bench: tuple[Bench, dict[str, str]]) -> None:
     # a pytest worker gives one place back and takes another: the second one must beat too (else the janitor
     # frees a live run's place)
+    from harness.errors import HarnessError
     from harness.lab.labgrid.holder import BEAT_TAG, PlaceHolder
     from harness.lab.labgrid.session import CoordinatorSession
 
@@ -261,9 +262,12 @@ def test_a_holder_beats_on_each_place_it_holds_in_turn(bench: tuple[Bench, dict[
     async def beat_of(session: CoordinatorSession) -> str:
         return session.session.places[OTHER].tags.get(BEAT_TAG, "")
 
-    # what the coordinator sends back about the place (grpc.aio serves one event loop per process: one session)
+    # what the coordinator sends back about the place, on the holder's own session (one per coordinator and
+    # process: a second one to the same address is refused with the reason)
     with CoordinatorSession(lab.address) as session:
         watcher = session
+        with pytest.raises(HarnessError, match="has a session with it already"):
+            CoordinatorSession(lab.address).start()
         holder = PlaceHolder(session, "lgtest turns", beat=0.3)
         try:
             holder.acquire(PLACE, wait=False)

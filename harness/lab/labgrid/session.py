@@ -1,8 +1,9 @@
 """A connection to a labgrid coordinator through labgrid's own client (``labgrid.remote.client.ClientSession``).
 
 labgrid's client is asyncio code; a harness command or a pytest run is not, and
-it may keep its main thread busy for minutes (a flow, a slow screenshot). So the
-session runs labgrid's client on an event loop in a daemon thread of its own:
+it may keep its main thread busy for minutes (a flow, a slow screenshot). So
+sessions run labgrid's client on one event loop in a daemon thread (one per
+process: gRPC's asyncio binds itself to one loop):
 the coordinator's stream of place updates is read, and a heartbeat is sent,
 whatever the caller is doing. Callers hand coroutines over with ``run``, each
 with a deadline. Nothing here is a copy of labgrid's client: the gRPC requests
@@ -73,6 +74,26 @@ def _quiet_labgrid(record: logging.LogRecord) -> bool:
     return "/labgrid/remote/" not in record.pathname.replace("\\", "/")
 
 
+_SHARED: list[asyncio.AbstractEventLoop] = []
+_LIVE: set[str] = set()  # addresses this process has a session with
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_loop() -> asyncio.AbstractEventLoop:
+    """The process's one loop for labgrid's client, on a daemon thread, started on first use and kept.
+
+    gRPC's asyncio support binds itself to the first event loop that uses it: a second loop in the same
+    process (two sessions at once, or one after another after the first loop closed) fails ('Event loop
+    is closed', 'Could not connect'). So every session of a process shares this one.
+    """
+    with _SHARED_LOCK:
+        if not _SHARED:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="labgrid client", daemon=True).start()
+            _SHARED.append(loop)
+        return _SHARED[0]
+
+
 class CoordinatorSession:
     """labgrid's ``ClientSession`` to ``address`` (HOST:PORT), on its own loop thread, started by ``start()``.
 
@@ -87,18 +108,24 @@ class CoordinatorSession:
         self.session: Any = None
         self.changed: asyncio.Event | None = None  # set by every place update (waits wake on it)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float | None = None) -> "CoordinatorSession":
         """Connect and read every place and resource once; CoordinatorUnavailable when nobody answers in time."""
         _labgrid()
         if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-            self._thread = threading.Thread(target=self._loop.run_forever, name=f"labgrid {self.address}",
-                                            daemon=True)
-            self._thread.start()
-        self.run(self._connect(), "connecting", timeout)
+            with _SHARED_LOCK:
+                if self.address in _LIVE:
+                    raise HarnessError(f"labgrid coordinator {self.address}: this process has a session with it "
+                                       "already; share that one (the coordinator tells clients apart by their "
+                                       "connection, and gRPC gives two channels to one address the same one)")
+                _LIVE.add(self.address)
+            self._loop = _shared_loop()
+        try:
+            self.run(self._connect(), "connecting", timeout)
+        except BaseException:
+            self.close()
+            raise
         return self
 
     async def _connect(self) -> None:
@@ -136,19 +163,16 @@ class CoordinatorSession:
             pass
 
     def close(self) -> None:
-        """Stop labgrid's stream, close the channel and end the loop thread (idempotent)."""
+        """Stop labgrid's stream and close the channel (idempotent); the shared loop stays for other sessions."""
         loop, self._loop = self._loop, None
         if loop is None:
             return
+        with _SHARED_LOCK:
+            _LIVE.discard(self.address)
         try:
             asyncio.run_coroutine_threadsafe(self._drop(), loop).result(12)
         except Exception:  # noqa: BLE001 - closing must not hide the error that made us close
             pass
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
-        if not loop.is_running():
-            loop.close()
 
     def __enter__(self) -> "CoordinatorSession":
         return self.start()
