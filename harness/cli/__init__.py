@@ -27,6 +27,7 @@ SUBCOMMAND_PROVIDERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("harness.cli.timeline", "add_timeline_parser", ("timeline",)),
     ("harness.cli.labgrid", "add_lab_parser", ("lab",)),
     ("harness.cli.robot", "add_calibrate_parser", ("calibrate",)),
+    ("harness.cli.apps", "add_apps_parsers", ("sync", "unlocks")),
     ("harness.cli.desk", "add_desk_parsers", ("screenshot", "tap", "swipe", "text", "key", "shell", "console",
                                                "sms", "power")),
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-from harness.emulator.layout import SUB_SIZE, PageBuilder
+from harness.emulator.layout import CONTENT_WIDTH, MARGIN, SUB_SIZE, PageBuilder, Rect, Widget
 from harness.emulator.page_parts import (
     AppBar, Do, InlineButton, Item, PageSpec, Section, Text, When,
 )
@@ -56,7 +56,12 @@ def _no_account(header: str, title: str, what: str, before: tuple[Any, ...] = ()
 
 # ---------------------------------------------------------------------- lists from the phone's state
 def mail(ui: PhoneUI, b: PageBuilder) -> None:
-    messages = ui.model.synced.get("mail", [])
+    address, messages = ui.inbox()
+    if len(ui.model.synced.get("inboxes", {})) > 1:  # whose inbox this is; a tap shows the next account's
+        h = SUB_SIZE + 8
+        b.page.widgets.append(Widget("text", Rect(MARGIN, b.y - 12, CONTENT_WIDTH, h), address, id="next_inbox",
+                                     lines=(address,), size=SUB_SIZE, dim=True))
+        b.y += h - 4
     if not messages:
         b.text("No email. Add an account in Settings > email+accounts." if not ui.model.ms_account else
                "Nothing in your inbox yet.", dim=True)
@@ -70,7 +75,7 @@ def contacts(ui: PhoneUI, b: PageBuilder) -> None:
     if not people:
         b.text("No contacts yet. Sign in with a Microsoft account to sync your contacts.", dim=True)
         return
-    scrolled(ui, b, [(f"contact:{i}", c.name, c.phone) for i, c in enumerate(people)], 28)
+    scrolled(ui, b, [(f"contact:{i}", c.name, c.phone) for i, c in enumerate(people)], 28, bottom=APP_BAR_HEIGHT + 8)
 
 
 def whats_new(ui: PhoneUI, b: PageBuilder) -> None:
@@ -86,7 +91,7 @@ def agenda(ui: PhoneUI, b: PageBuilder) -> None:
     if not events:
         b.text("No events. Sign in with a Microsoft account to sync your calendar.", dim=True)
         return
-    scrolled(ui, b, [(f"event:{i}", e.title, e.label()) for i, e in enumerate(events)], 28)
+    scrolled(ui, b, [(f"event:{i}", e.title, e.label()) for i, e in enumerate(events)], 28, bottom=APP_BAR_HEIGHT + 8)
 
 
 def store_apps(ui: PhoneUI, b: PageBuilder) -> None:
@@ -121,10 +126,12 @@ def pages() -> dict[str, PageSpec]:
     return {
         "mail": PageSpec(
             header="outlook", title="inbox", parts=(Section(mail), AppBar((("sync", "sync"),))),
-            taps={"sync": Do("sync_now")}),
+            taps={"sync": Do("sync_now"), "next_inbox": Do("next_inbox")}),
         "people": PageSpec(
-            header="people", title="all", parts=(Item("whats_new", "what's new", size=28), Section(contacts)),
-            taps={"whats_new": Do("open_page")}),
+            header="people", title="all",
+            parts=(Item("whats_new", "what's new", size=28), Section(contacts),
+                   AppBar((("search", "search"), ("add", "add")))),
+            taps={"whats_new": Do("open_page"), "search": Do("not_modelled"), "add": Do("not_modelled")}),
         "whats_new": PageSpec(
             header="people", title="what's new",
             parts=(When(lambda ui: ui.model.feeds_connected, then=(Section(whats_new),),
@@ -132,7 +139,8 @@ def pages() -> dict[str, PageSpec]:
                                    InlineButton("connect", "connect", primary=True))),),
             taps={"connect": Do("connect_feeds")}),
         "whats_new_no_account": _no_account("people", "social", "get Twitter and LinkedIn feeds in your People Hub"),
-        "calendar": PageSpec(header="calendar", title="agenda", parts=(Section(agenda),)),
+        "calendar": PageSpec(header="calendar", title="agenda", parts=(Section(agenda), AppBar((("today", "today"), ("add", "add")))),
+                             taps={"today": Do("scroll_to_top"), "add": Do("not_modelled")}),
         "store": PageSpec(header="store", title="apps", parts=(Text("Top free apps for your phone."), Section(store_apps)),
                           taps={"store_app:*": Do("open_store_app")}),
         "store_no_account": _no_account("store", "store", "get apps from the Store"),

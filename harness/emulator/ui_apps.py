@@ -45,9 +45,9 @@ class AppActions(_Base):
         m = self.model
         accounts = ([m.ms_account] if m.ms_account and not m.ms_needs_reauth else []) + \
                    [a for a, needs in m.outlook.items() if not needs]
-        mail = sorted((msg for a in accounts for msg in self.service.mail_for(a)), key=lambda msg: -msg.seq)
+        inboxes = {a: sorted(self.service.mail_for(a), key=lambda msg: -msg.seq) for a in accounts}
         main = self.service.find(m.ms_account) if m.ms_account else None
-        m.synced = {"mail": mail, "contacts": list(main.contacts) if main else [],
+        m.synced = {"inboxes": inboxes, "contacts": list(main.contacts) if main else [],
                     "events": list(main.events) if main else [], "feeds": list(main.feeds) if main else []}
 
     def start_sync_loop(self) -> None:
@@ -62,6 +62,23 @@ class AppActions(_Base):
                 self.sync_now()
             self.schedule(self.sync_interval, tick)
         self.schedule(self.sync_interval, tick)
+
+    def inbox(self) -> tuple[str, list]:
+        """The account whose inbox Outlook shows (the one last switched to, else the first synced) and its mail,
+        newest first. Each account keeps its own inbox, as on an 8.1 phone (no merged list)."""
+        inboxes = self.model.synced.get("inboxes", {})
+        address = self.ctx.get("inbox", "")
+        if address not in inboxes:
+            address = next(iter(inboxes), "")
+        return address, inboxes.get(address, [])
+
+    def _on_next_inbox(self, wid: str) -> None:
+        """A tap on the account line of Outlook: the next account's inbox."""
+        accounts = list(self.model.synced.get("inboxes", {}))
+        if len(accounts) > 1:
+            current, _ = self.inbox()
+            self.ctx["inbox"] = accounts[(accounts.index(current) + 1) % len(accounts)]
+            self.scroll = 0
 
     def _on_sync_now(self, wid: str) -> None:
         self.sync_now()
@@ -100,6 +117,14 @@ class AppActions(_Base):
             return False
         self.scroll = min(last, self.scroll + fit) if dy < 0 else max(0, self.scroll - fit)
         return True
+
+    def _on_scroll_to_top(self, wid: str) -> None:
+        """Calendar's 'today': the agenda from its first (the next) event again."""
+        self.scroll = 0
+
+    def _on_not_modelled(self, wid: str) -> None:
+        """An application-bar button whose page this handset does not draw (a new contact, a search)."""
+        self.log(f"apps: {self.screen} {wid} (not modelled)")
 
     # ----------------------------------------------------------------- what an account unlocks
     def owned_apps(self) -> list[str]:

@@ -64,9 +64,11 @@ class FlowRunner:
         self._touched_since_seen = True  # a tap, key or text went to the handset after the last recognition
 
     # ------------------------------------------------------------------ waiting
-    def expect(self, *names: str, timeout: float | None = None, failures: bool = True, action: str = "") -> Recognition:
-        """Wait until the handset shows one of ``names``; a failure screen raises ``SignInFailed``."""
-        if not self._touched_since_seen and self.last is not None and self.last.screen in names:
+    def expect(self, *names: str, timeout: float | None = None, failures: bool = True, action: str = "",
+               fresh: bool = False) -> Recognition:
+        """Wait until the handset shows one of ``names``; a failure screen raises ``SignInFailed``.
+        ``fresh``: look at a new frame even when nothing touched the handset since the last one (a list settling)."""
+        if not fresh and not self._touched_since_seen and self.last is not None and self.last.screen in names:
             return self.last  # nothing touched the phone since we saw this screen
         wanted = list(names) + ([s for s in FAILURE_SCREENS if s not in names] if failures else [])
         started = time.monotonic()
@@ -120,6 +122,13 @@ class FlowRunner:
         self.artifacts.record("tap", screen=rec.screen, target=target, x=x, y=y)
         self._touched_since_seen = True
         self.handset.tap(int(round(x)), int(round(y)))
+
+    def tap_at(self, rec: Recognition, point: tuple[float, float], what: str) -> None:
+        """Tap a point read from the screen rather than a library target (an entry OCR found in a list)."""
+        x, y = (int(round(v)) for v in point)
+        self.artifacts.record("tap", screen=rec.screen, target=what, x=x, y=y)
+        self._touched_since_seen = True
+        self.handset.tap(x, y)
 
     def advance(self, screen: str | Iterable[str], target: str, then: Iterable[str], timeout: float | None = None,
                 failures: bool = True, retry_after: float = 6.0) -> Recognition:

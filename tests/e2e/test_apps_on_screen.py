@@ -5,6 +5,9 @@ The control socket is used only for what a lab does (deliver a mail to the accou
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -16,8 +19,10 @@ from harness.accounts import Credentials
 from harness.flows.signin import finish_setup_without_account, sign_in_after_setup
 
 ACCOUNTS = Path(__file__).with_name("apps_accounts.toml")
-GINA = tomllib.loads(ACCOUNTS.read_text())["account"][0]
+GINA, HANK, IDA = tomllib.loads(ACCOUNTS.read_text())["account"]
 SUBJECTS = [m["subject"] for m in GINA["mail"]]
+#: What `harness unlocks` reports, as the issue names them.
+UNLOCK_KEYS = ("store", "xbox", "music", "video", "facebook_chat", "feeds", "backup")
 
 pytestmark = [pytest.mark.profile("lumia-930"), pytest.mark.theme("dark"),
               pytest.mark.emulator(accounts=str(ACCOUNTS), animation_ms=0, signin_delay=0.3, boot_time=0.6)]
@@ -32,72 +37,77 @@ def _ocr():  # type: ignore[no-untyped-def]
     return ocr
 
 
-def _lines(handset, ocr) -> list[str]:  # type: ignore[no-untyped-def]
-    """What the screen says below the status bar, one normalised line each."""
-    image = handset.screenshot()
-    return [ocr.normalise(line) for line in ocr.read_text(image[80:]).splitlines() if line.strip()]
+def _harness_json(*args: str) -> dict:
+    """``harness ARGS --json`` as a user runs it; its stdout is one JSON object."""
+    done = subprocess.run([sys.executable, "-m", "harness", *args, "--json"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, f"harness {args[0]} exited {done.returncode}: {done.stderr[-2000:]}"
+    return json.loads(done.stdout)
 
 
-def _shows(subject: str, lines: list[str], ocr) -> bool:  # type: ignore[no-untyped-def]
-    want = ocr.normalise(subject)
-    return any(want in line or ocr.similarity(want, line) >= 0.85 for line in lines)
+def _says(got: list[str], want: list[str], ocr) -> bool:  # type: ignore[no-untyped-def]
+    """The lists read from the screen say the expected ones, in order (OCR may misread a letter)."""
+    return len(got) == len(want) and all(ocr.similarity(g, w) >= 0.85 for g, w in zip(got, want))
 
 
-def _settled(handset, deadline: float) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """A screenshot once two in a row agree below the status bar (its clock may tick)."""
-    before = handset.screenshot()
-    while True:
-        now = handset.screenshot()
-        if np.array_equal(now[80:], before[80:]):
-            return now
-        assert time.monotonic() < deadline, "the screen never settled"
-        before = now
+def _screen_says(handset, words: str, ocr) -> bool:  # type: ignore[no-untyped-def]
+    return ocr.normalise(words) in ocr.normalise(ocr.read_text(handset.screenshot()[80:]))
 
 
-def _swipe_until_still(handset, up: bool, on_page, deadline: float) -> None:  # type: ignore[no-untyped-def]
-    """Swipe the list (finger up: further down the list) until a swipe changes nothing; ``on_page`` sees each page."""
-    w, h = handset.info.width, handset.info.height
-    frame = _settled(handset, deadline)
-    on_page()
-    for _ in range(12):
-        y1, y2 = (int(h * 0.75), int(h * 0.3)) if up else (int(h * 0.3), int(h * 0.75))
-        handset.swipe(w // 2, y1, w // 2, y2, 200)
-        after = _settled(handset, deadline)
-        if np.array_equal(after[80:], frame[80:]):
-            return
-        frame = after
-        on_page()
-    raise AssertionError("the list kept moving after 12 swipes")
+def test_the_help_page_on_one_phone_unlocks_sync_new_mail_store_games_feeds_one_account_and_reset(
+        flow, handset, device, emulator_control) -> None:
+    """Along one phone's life, everything read from its screen: unlocks before sign-in (all false), sign-in from
+    Settings, `harness unlocks`/`harness sync` (all true; mail, contacts and calendar of this file), new mail at the
+    top, a Store install in the app list, gamerscore and avatar, feeds once connected, a second Microsoft account
+    refused, then a factory reset and a setup sign-in with another account that gets nothing of the first."""
+    from harness.flows import FlowError
+    from harness.flows.app_lists import find_entry
+    from harness.flows.help_page import connect_feeds, open_games, store_get_app, synced_lists, unlocks
+    from harness.flows.signin import back_up, factory_reset, sign_in_during_setup
 
-
-def test_signed_out_store_then_mail_after_sign_in_scrolls_to_every_subject_and_new_mail_arrives(
-        flow, handset, emulator_control) -> None:
     ocr = _ocr()
-    deadline = time.monotonic() + 240
+    adb = ("--handset", f"adb-tcp://{device.endpoints['adb']}", "--timeout", "500")
     finish_setup_without_account(flow)
-    flow.advance("start", "store", ["store_no_account"])
-    assert any("microsoft account" in line for line in _lines(handset, ocr))
+    assert unlocks(flow) == dict.fromkeys(UNLOCK_KEYS, False)
+    assert store_get_app(flow, "netflix") is False and _screen_says(handset, "need a Microsoft account", ocr)
+
     sign_in_after_setup(flow, Credentials.of(GINA["address"], GINA["password"]))
-    flow.press("start")
-    flow.advance("start", "outlook", ["mail"])
-
-    seen: list[str] = []
-
-    def read() -> None:
-        lines = _lines(handset, ocr)
-        seen.extend(s for s in SUBJECTS if s not in seen and _shows(s, lines, ocr))
-    _swipe_until_still(handset, True, read, deadline)   # sync may still be under way: read again below
-    while len(seen) < len(SUBJECTS) and time.monotonic() < deadline:
-        _swipe_until_still(handset, False, read, deadline)
-        _swipe_until_still(handset, True, read, deadline)
-    assert sorted(seen) == sorted(SUBJECTS), f"read {seen}"
+    assert _harness_json("unlocks", *adb) == dict.fromkeys(UNLOCK_KEYS, True)
+    shown = _harness_json("sync", *adb)
+    assert _says(shown["mail"], SUBJECTS[::-1], ocr), shown["mail"]   # newest first
+    assert _says(shown["contacts"], sorted(c["name"] for c in GINA["contacts"]), ocr), shown["contacts"]
+    assert _says(shown["calendar"], [e["title"] for e in sorted(GINA["events"], key=lambda e: e["when"])], ocr), \
+        shown["calendar"]
 
     emulator_control.call("mail_deliver", to=GINA["address"], subject="Regatta starts at noon",
                           **{"from": "Sailing Club"})
-    _swipe_until_still(handset, False, lambda: None, deadline)   # back to the top: newest first
-    while not _shows("Regatta starts at noon", _lines(handset, ocr)[:6], ocr):
-        assert time.monotonic() < deadline, f"the new mail never showed at the top: {_lines(handset, ocr)}"
-    assert flow.expect("mail").screen == "mail"
+    deadline = time.monotonic() + 60
+    while not ocr.same_text((synced_lists(flow)["mail"] or [""])[0], "Regatta starts at noon"):
+        assert time.monotonic() < deadline, "the new mail never showed at the top of the inbox"
+
+    assert store_get_app(flow, "netflix") is True          # installed: the app list shows it
+    games = open_games(flow)
+    assert games == {"xbox": True, "gamerscore": GINA["gamerscore"], "avatar": True}, games
+    posts = connect_feeds(flow)
+    assert posts is not None and len(posts) == len(GINA["feeds"])
+    for feed, post in zip(GINA["feeds"], posts):
+        assert ocr.similarity(post, f"{feed['author']} · {feed['network']}: {feed['text']}") >= 0.8, posts
+    with pytest.raises(FlowError) as refused:
+        sign_in_after_setup(flow, Credentials.of(IDA["address"], IDA["password"]))
+    assert refused.value.screen == "one_account_only" and _screen_says(handset, "only have one Microsoft account", ocr)
+
+    back_up(flow)
+    factory_reset(flow)
+    result = sign_in_during_setup(flow, Credentials.of(IDA["address"], IDA["password"]))
+    assert not result.restored, "the phone offered Gina's backup to Ida"
+    shown = _harness_json("sync", *adb)
+    assert _says(shown["mail"], [IDA["mail"][0]["subject"]], ocr), shown
+    assert _says(shown["contacts"], [IDA["contacts"][0]["name"]], ocr), shown
+    assert _says(shown["calendar"], [IDA["events"][0]["title"]], ocr), shown
+    flow.press("start")
+    flow.advance("start", "all_apps", ["app_list"])
+    with pytest.raises(FlowError, match="no 'netflix'"):
+        find_entry(flow, "app_list", "netflix")
 
 
 def test_reset_password_in_internet_explorer_then_the_old_one_fails_and_the_new_one_signs_in(
@@ -105,23 +115,9 @@ def test_reset_password_in_internet_explorer_then_the_old_one_fails_and_the_new_
     from harness.flows import SignInFailed
     from harness.flows.help_page import reset_password
 
-    hank = tomllib.loads(ACCOUNTS.read_text())["account"][1]
-    new = Credentials.of(hank["address"], "hank-new-pass-2")
+    new = Credentials.of(HANK["address"], "hank-new-pass-2")
     assert reset_password(flow, new, sms_codes).screen == "reset_done"
     with pytest.raises(SignInFailed) as info:
-        sign_in_after_setup(flow, Credentials.of(hank["address"], hank["password"]))
+        sign_in_after_setup(flow, Credentials.of(HANK["address"], HANK["password"]))
     assert info.value.screen == "wrong_password"
     assert sign_in_after_setup(flow, new).final_screen == "account_settings"
-
-
-def test_what_an_account_unlocks_before_and_after_sign_in(flow) -> None:
-    from harness.flows.help_page import unlocks
-
-    finish_setup_without_account(flow)
-    before = unlocks(flow)
-    assert before == {"store": False, "xbox": False, "music": False, "video": False, "facebook_chat": False,
-                      "feeds": False}, before
-    sign_in_after_setup(flow, Credentials.of(GINA["address"], GINA["password"]))
-    after = unlocks(flow)
-    assert after == {"store": True, "xbox": True, "music": True, "video": True, "facebook_chat": True,
-                     "feeds": True}, after

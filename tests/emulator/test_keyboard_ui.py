@@ -4,7 +4,7 @@ a tap on the page outside it, or a new page; ADB text keeps typing into the focu
 
 from __future__ import annotations
 
-from test_ui import BOB, Rig
+from ui_rig import BOB, Rig
 
 
 def _ids(rig: Rig) -> set[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from harness.emulator.accounts import AccountService, load_accounts
 
-from test_ui import Rig
+from ui_rig import Rig
 
 ERIN, ERIN_PW = "erin@outlook.com", "erin-pass-1"
 FRED, FRED_PW = "fred@outlook.com", "fred-pass-2"
@@ -237,3 +237,49 @@ def test_the_mail_app_bar_has_a_round_sync_button_and_dots_that_open_its_labels(
     assert not any(w.kind == "text" and w.text == "sync" for w in page.widgets)
     rig.tap("app_bar_more")
     assert any(w.kind == "text" and w.text == "sync" for w in rig.ui.page(853).widgets)
+
+
+@pytest.mark.parametrize("tile,buttons", [("people", ("search", "add")), ("calendar", ("today", "add"))])
+def test_people_and_calendar_have_app_bars_of_round_buttons_with_dots(rig, tile: str, buttons: tuple[str, ...]) -> None:
+    _signed_in(rig)
+    rig.tap(tile)
+    page = rig.ui.page(853)
+    bar = next(w for w in page.widgets if w.kind == "appbar")
+    rounds = [page.widget(b) for b in buttons]
+    assert all(r is not None and r.kind == "round" and r.rect.w == r.rect.h and r.rect.y >= bar.rect.y for r in rounds)
+    items = [w for w in page.widgets if w.kind == "item"]
+    assert items and max(w.rect.y + w.rect.h for w in items) <= bar.rect.y, "the list runs under the app bar"
+    rig.tap("app_bar_more")
+    labels = {w.text for w in rig.ui.page(853).widgets if w.kind == "text"}
+    assert set(buttons) <= labels
+
+
+def test_an_additional_outlook_account_syncs_its_own_inbox_not_a_merged_list() -> None:
+    import tomllib
+
+    from harness.emulator.accounts import DEMO_ACCOUNTS
+    from ui_rig import ALICE, ALICE_PW, DAVE, DAVE_PW
+
+    demo = {a["address"]: a for a in tomllib.loads(DEMO_ACCOUNTS.read_text())["account"]}
+    rig = Rig()
+    rig.through_setup_to_sync()
+    rig.sign_in(ALICE, ALICE_PW)
+    rig.two_step_by_text()
+    rig.run_timers()
+    rig.finish_setup()
+    rig.to_add_account()
+    rig.tap("outlook")
+    rig.type("email", DAVE)
+    rig.type("password", DAVE_PW)
+    rig.tap("sign_in")
+    rig.run_timers()
+    rig.ui.start_key()
+    rig.tap("outlook")
+
+    def inbox() -> tuple[str, list[str]]:
+        page = rig.ui.page(4000)  # tall enough for every message
+        return page.widget("next_inbox").text, [w.sub for w in page.widgets if w.kind == "item"]
+    for address in (ALICE, DAVE, ALICE):
+        shown, subjects = inbox()
+        assert shown == address and subjects == [m["subject"] for m in demo[address]["mail"]][::-1], (shown, subjects)
+        rig.tap("next_inbox")

@@ -1,0 +1,200 @@
+"""Reading an app's list from the screen: Outlook's inbox, People's contacts, Calendar's agenda, the Store's apps.
+
+An 8.1 list entry is a line in the page's foreground colour (a sender, a
+name, an event, an app) with, under it, a dimmer line (the subject, the
+number, the time, the price). The flows read both with OCR from the part
+of the frame between the page title and the application bar, tell them
+apart by their ink (a dim line has clearly less contrast with the page than
+the title has), and scroll the list a screenful at a time to its end: the
+end is the swipe that changes nothing. Nothing here asks the handset what
+it shows; it is what a person reads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.flows.runner import FlowError, FlowRunner
+from harness.vision import Recognition
+from harness.vision.definitions import Box
+from harness.vision.labels import title_region
+from harness.vision.ocr import normalise, read_text, similarity
+
+#: A line whose ink has less than this share of the title's contrast with the page is a dim (secondary) line.
+DIM_SHARE = 0.8
+#: Half the height of the application bar's round buttons, in view pixels (the bar starts this far above them).
+APP_BAR_ABOVE_BUTTON = 36
+#: Round buttons of application bars the library knows (their place says where the list ends).
+APP_BAR_TARGETS = ("sync", "today", "add", "search")
+#: The status bar's height in view pixels (a page without a title starts its list under it).
+STATUS_BAR_VIEW = 32
+#: Lines are read this much larger than OCR's default (Tesseract is surer of a short name's capitals so).
+LINE_ZOOM = 1.8
+#: Most swipes through one list before it is an error (a list that never ends, a swipe that never lands).
+MAX_SWIPES = 40
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One list entry as read: its main line, its dim line ('' when it has none) and where it is (device pixels)."""
+
+    title: str
+    sub: str
+    box: Box
+
+    @property
+    def centre(self) -> tuple[int, int]:
+        return self.box.x + self.box.w // 2, self.box.y + self.box.h // 2
+
+
+def list_region(rec: Recognition) -> Box:
+    """The part of the frame the list is in: under the page title, above the application bar (if it has one)."""
+    assert rec.image is not None
+    height, width = rec.image.shape[:2]
+    title = title_region(rec.definition, width, height, rec.scale) if rec.definition is not None else None
+    top = title.y + title.h if title is not None else round(STATUS_BAR_VIEW * rec.scale)
+    bars = [y for name, (_, y) in rec.targets.items() if name in APP_BAR_TARGETS and y > height * 0.7]
+    bottom = round(min(bars) - APP_BAR_ABOVE_BUTTON * rec.scale) if bars else height
+    return Box(0, top, width, max(1, bottom - top))
+
+
+def _contrast(grey: np.ndarray, box: Box) -> float:
+    """How far a text's ink stands from the page around it (0..255)."""
+    crop = grey[box.y:box.y + box.h, box.x:box.x + box.w].astype(np.int16)
+    if crop.size == 0:
+        return 0.0
+    return float(np.percentile(np.abs(crop - np.median(crop)), 99))
+
+
+def _line_boxes(grey: np.ndarray, region: Box, scale: float) -> list[Box]:
+    """The lines of text in ``region``, found by their ink: runs of rows with ink, split where rows are empty."""
+    crop = grey[region.y:region.y + region.h, region.x:region.x + region.w].astype(np.int16)
+    if crop.size == 0:
+        return []
+    ink = np.abs(crop - int(np.median(crop))) > 40
+    rows = ink.any(axis=1)
+    boxes: list[Box] = []
+    y, n = 0, len(rows)
+    while y < n:
+        if not rows[y]:
+            y += 1
+            continue
+        top = y
+        while y < n and rows[y:y + max(1, round(2 * scale))].any():  # a gap of a pixel or two is inside a line
+            y += 1
+        if y - top >= 8 * scale:  # shorter is a divider or a speck, not text
+            cols = np.flatnonzero(ink[top:y].any(axis=0))
+            pad = round(4 * scale)
+            x0, x1 = max(0, cols[0] - pad), min(region.w, cols[-1] + 1 + pad)
+            y0, y1 = max(0, top - pad), min(region.h, y + pad)
+            boxes.append(Box(region.x + int(x0), region.y + int(y0), int(x1 - x0), int(y1 - y0)))
+    return boxes
+
+
+def read_entries(rec: Recognition) -> list[Entry]:
+    """The entries of the list a recognised frame shows, top to bottom."""
+    import cv2
+
+    assert rec.image is not None
+    image = rec.image
+    grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+    title = title_region(rec.definition, image.shape[1], image.shape[0], rec.scale) if rec.definition else None
+    boxes = _line_boxes(grey, list_region(rec), rec.scale)
+    if not boxes:
+        return []
+    contrasts = [_contrast(grey, box) for box in boxes]
+    reference = _contrast(grey, title) if title is not None else max(contrasts)
+    entries: list[Entry] = []
+    for box, contrast in zip(boxes, contrasts):
+        text = read_text(image, box, scale=rec.scale / LINE_ZOOM, single_line=True).strip()
+        if not text:
+            continue
+        if contrast >= DIM_SHARE * reference:
+            entries.append(Entry(text, "", box))
+        elif entries and not entries[-1].sub:
+            last = entries[-1]
+            x0, y0 = min(last.box.x, box.x), last.box.y
+            x1, y1 = max(last.box.x + last.box.w, box.x + box.w), box.y + box.h
+            entries[-1] = Entry(last.title, text, Box(x0, y0, x1 - x0, y1 - y0))
+    return entries
+
+
+def _alike(a: str, b: str) -> bool:
+    """Two readings of one line: alike, or one holds the other (OCR may drop a word it is unsure of)."""
+    na, nb = normalise(a), normalise(b)
+    return similarity(na, nb) >= 0.8 or bool(na and nb and (na in nb or nb in na))
+
+
+def _same(a: Entry, b: Entry) -> bool:
+    """Two readings of one entry (the screenful before and after a swipe overlap at a list's end)."""
+    return _alike(a.title, b.title) and _alike(a.sub, b.sub)
+
+
+def _merge(seen: list[Entry], page: list[Entry]) -> list[Entry]:
+    """``page`` after what ``seen`` already holds: the last screenful of a list overlaps the one before it."""
+    for k in range(min(len(seen), len(page)), 0, -1):
+        if all(_same(a, b) for a, b in zip(seen[-k:], page[:k])):
+            return page[k:]
+    return page
+
+
+def _settled(run: FlowRunner, screen: str, region: Box) -> Recognition:
+    """The screen once two frames in a row agree inside ``region`` (a list still moving reads wrong)."""
+    deadline = time.monotonic() + run.timeout
+    rec = run.expect(screen)
+    while True:
+        again = run.handset.screenshot()
+        assert rec.image is not None
+        r = region
+        if np.array_equal(again[r.y:r.y + r.h, r.x:r.x + r.w], rec.image[r.y:r.y + r.h, r.x:r.x + r.w]):
+            return rec
+        if time.monotonic() > deadline:
+            raise FlowError(f"the {screen} list kept moving for {run.timeout:.0f} s", screen, rec.score,
+                            run.last_screenshot)
+        rec = run.expect(screen, fresh=True, action=f"looked again: the {screen} list was still moving")
+
+
+def read_list(run: FlowRunner, screen: str, skip: tuple[str, ...] = ()) -> list[Entry]:
+    """Every entry of the list ``screen`` shows, scrolling it to its end (finger up a screenful at a time).
+
+    ``skip`` names targets of the screen that sit in the list's place but are not entries (People's
+    "what's new"): an entry over one of them is left out.
+    """
+    rec = run.expect(screen)
+    region = list_region(rec)
+    rec = _settled(run, screen, region)
+    w, h = rec.image.shape[1], rec.image.shape[0]  # type: ignore[union-attr]
+    out: list[Entry] = []
+    for _ in range(MAX_SWIPES):
+        skipped = [rec.targets[name][1] for name in skip if name in rec.targets]
+        page = [e for e in read_entries(rec) if not any(e.box.y <= y <= e.box.y + e.box.h for y in skipped)]
+        out += _merge(out, page)
+        before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
+        run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
+        rec = _settled(run, screen, region)
+        if np.array_equal(rec.image[region.y:region.y + region.h], before):  # type: ignore[index]
+            return out
+    raise FlowError(f"the {screen} list was still moving after {MAX_SWIPES} swipes", screen, rec.score,
+                    run.last_screenshot)
+
+
+def find_entry(run: FlowRunner, screen: str, title: str) -> tuple[Recognition, Entry]:
+    """Scroll the list ``screen`` shows until an entry whose main line says ``title``; FlowError at its end."""
+    rec = run.expect(screen)
+    region = list_region(rec)
+    rec = _settled(run, screen, region)
+    w = rec.image.shape[1]  # type: ignore[union-attr]
+    wanted = normalise(title)
+    for _ in range(MAX_SWIPES):
+        for entry in read_entries(rec):
+            if similarity(entry.title, wanted) >= 0.85:
+                return rec, entry
+        before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
+        run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
+        rec = _settled(run, screen, region)
+        if np.array_equal(rec.image[region.y:region.y + region.h], before):  # type: ignore[index]
+            break
+    raise FlowError(f"no {title!r} in the {screen} list (read to its end)", screen, rec.score, run.last_screenshot)
