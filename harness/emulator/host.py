@@ -23,17 +23,19 @@ from harness.emulator.sms import SmsNetwork
 from harness.emulator.ui import SCREENS
 from harness.profiles import Profile, load_profile
 
-#: Services attached to every handset: (module, factory). A factory takes
+#: Services attached to every handset: (module, factory, option). A factory takes
 #: (phone, options) and returns a TransportService (or None when the options leave it out).
-PHONE_SERVICES: list[tuple[str, str]] = [
-    ("harness.emulator.adb_tcp", "adb_tcp_service"),
-    ("harness.emulator.usb_gadget", "usb_gadget_service"),
-    ("harness.emulator.modem_device", "modem_service"),
-    ("harness.emulator.console_device", "console_service"),
-    ("harness.emulator.relay_device", "relay_service"),
-    ("harness.emulator.bench", "bench_service"),  # the phone on a robot's bed: only with --robot or --camera
-    ("harness.emulator.grbl_device", "robot_service"),  # only with --robot (None otherwise)
-    ("harness.emulator.camera_device", "camera_service"),  # only with --camera: the bench seen from above, as MJPEG
+#: A service with an option is not even imported unless that option is set: the camera
+#: needs OpenCV and numpy, which a handset without one must not carry (memory per handset).
+PHONE_SERVICES: list[tuple[str, str, str | None]] = [
+    ("harness.emulator.adb_tcp", "adb_tcp_service", None),
+    ("harness.emulator.usb_gadget", "usb_gadget_service", None),
+    ("harness.emulator.modem_device", "modem_service", None),
+    ("harness.emulator.console_device", "console_service", None),
+    ("harness.emulator.relay_device", "relay_service", None),
+    ("harness.emulator.bench", "bench_service", None),  # the phone on a robot's bed: only with --robot or --camera
+    ("harness.emulator.grbl_device", "robot_service", "robot"),
+    ("harness.emulator.camera_device", "camera_service", "camera"),  # the bench seen from above, as MJPEG
 ]
 
 
@@ -115,8 +117,11 @@ class EmulatorHost:
         services: list[TransportService] = []
         endpoints: dict[str, Any] = {"profile": profile.name, "serial": phone.serial, "control": control.address,
                                      "control_token": str(token_file)}
-        for module, name in PHONE_SERVICES:
-            service = _load_factory(module, name)(phone, self.options.service_options())
+        service_options = self.options.service_options()
+        for module, name, option in PHONE_SERVICES:
+            if option is not None and not service_options.get(option):
+                continue
+            service = _load_factory(module, name)(phone, service_options)
             if service is None:  # a service the options did not ask for
                 continue
             endpoints.update(service.start())
