@@ -28,6 +28,7 @@ SHARED_SCALE = 0.75         # pixels per view pixel at which two anchors are com
 SHARED_NEAR_VIEW = 13       # view pixels apart at most, for two anchors to be at one place
 LAYOUT_CELL_VIEW = 16       # view pixels per side of a layout cell
 LAYOUT_SPLIT = 0.55         # the layout above this share of the height keeps to the top edge, below it to the bottom
+LAYOUT_FULL = 0.5           # a layout whose ignore regions (the phone's data) leave less of the page than this weighs less
 
 
 @dataclass
@@ -78,6 +79,8 @@ class Screen:
     details: dict[str, np.ndarray]  # target crops at DETAIL_SCALE
     areas: np.ndarray = field(default_factory=lambda: np.zeros(0))
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: how much the whole-page layout weighs against the anchors: less the more of the page is the phone's data
+    layout_weight: float = 1.0
 
     def __post_init__(self) -> None:
         self.areas = np.array([float(t.w * t.h) for t in self.anchors])
@@ -147,6 +150,7 @@ class Compiled:
         self.cells = _normalised(np.array(cells))
         self._places: dict[float, tuple[np.ndarray, ...]] = {}
         self.layout = Layouts(self.screens, working_scale)
+        self.layout_weights = np.array([s.layout_weight for s in self.screens])
 
     def anchor_ys(self, view_height: float) -> np.ndarray:
         """Where every anchor should be (top edge, working pixels) on a frame ``view_height`` view pixels tall."""
@@ -215,6 +219,7 @@ class Layouts:
                 rows = (ys + c > g.y * k) & (ys < (g.y + g.h) * k)
                 xs = np.arange(cols) * c
                 keep[np.ix_(rows, (xs + c > g.x * k) & (xs < (g.x + g.w) * k))] = False
+            screens[i].layout_weight = min(1.0, float(keep.mean()) / LAYOUT_FULL)
             self.cells[i] = (np.concatenate([top, bottom]).ravel(), keep.ravel())
             geometry.setdefault((h, split, below), []).append(i)
         self.groups = [(h, split, below, members) for (h, split, below), members in geometry.items()]
@@ -237,7 +242,7 @@ class Layouts:
             for top_dy, bottom_dy in {(0, dy), (dy // 2, dy // 2), (0, 0)}:
                 ys = np.concatenate([np.arange(split) * c + top_dy, h - below * c + np.arange(below) * c + bottom_dy])
                 r, seen = _masked_corr(sums, cover_sums, hidden, ys, np.arange(cols) * c, c, tables, fh)
-                better = ~(corr[members] >= r)
+                better = ~(corr[members] >= r) & ~np.isnan(r)
                 corr[members] = np.where(better, r, corr[members])
                 shown[members] = np.where(better, seen, shown[members])
         return corr, shown
@@ -269,5 +274,6 @@ def _masked_corr(sums: np.ndarray, cover_sums: np.ndarray, hidden: float, ys: np
     var_f = keep @ (uf * f) / count - mean_f ** 2
     var_t = ktt @ u / count - mean_t ** 2
     r = cov / np.sqrt(np.maximum(var_f * var_t, 1e-12))
-    r[(var_f < 1e-6) | (var_t < 1e-6)] = 0.0
+    r[var_f < 1e-6] = 0.0  # a blank frame where the screen has a layout: not this screen
+    r[var_t < 1e-6] = np.nan  # the screen's own cells compared are blank: its layout says nothing here
     return r, n / kept

@@ -78,8 +78,9 @@ def crop_ink(crop: np.ndarray, scale: float, factor: float) -> np.ndarray:
 def box_sums(s: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
     """Sums of many boxes [y0, y1) x [x0, x1) at once from an integral image (corners clipped to it)."""
     h, w = s.shape[0] - 1, s.shape[1] - 1
-    x0, x1 = np.clip(x0, 0, w), np.clip(x1, 0, w)
-    y0, y1 = np.clip(y0, 0, h), np.clip(y1, 0, h)
+    lo, hi = np.maximum, np.minimum  # (np.clip's Python wrapper costs more than the sums, called per frame)
+    x0, x1 = hi(lo(x0, 0), w), hi(lo(x1, 0), w)
+    y0, y1 = hi(lo(y0, 0), h), hi(lo(y1, 0), h)
     return s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0]
 
 
@@ -109,9 +110,11 @@ class Frame:
 
     def covered_share(self, x: int, y: int, w: int, h: int) -> float:
         """Share of a working-pixel box that lies under a cover (a banner, a finger); off the frame counts as covered."""
-        inside = float(box_sums(self.cover_sums, np.array(x), np.array(y), np.array(x + w), np.array(y + h)))
         fh, fw = self.covered.shape
-        area_in = max(0, min(fw, x + w) - max(0, x)) * max(0, min(fh, y + h) - max(0, y))
+        x0, y0, x1, y1 = min(max(x, 0), fw), min(max(y, 0), fh), min(max(x + w, 0), fw), min(max(y + h, 0), fh)
+        s = self.cover_sums
+        inside = int(s[y1, x1]) - int(s[y0, x1]) - int(s[y1, x0]) + int(s[y0, x0])
+        area_in = (x1 - x0) * (y1 - y0)
         return (inside + (w * h - area_in)) / (w * h)
 
     def window_std(self, x0: int, y0: int, th: int, tw: int, rh: int, rw: int) -> np.ndarray:

@@ -35,6 +35,7 @@ HIDDEN_FLOOR = 0.75         # ... (every anchor, when some of the screen's ancho
 MIN_SHOWN = 0.5             # ... at least this share of a screen's anchor area must be visible ...
 ACCEPT_SCORE = 0.70         # ... and its score at least this ...
 ACCEPT_MARGIN = 0.05        # ... and this far above the runner-up
+THIN_EXTRA = 0.05           # ... (this much more for a page that is mostly the phone's data: less of it is compared)
 TIE = 0.1                   # screens within this of the best are told apart at FINE_SCALE (at most TIES of them)
 TIES = 3
 FINE_SCALE = 0.75           # pixels per view pixel where anchors of screens alike in layout are compared
@@ -133,18 +134,19 @@ class _Verdict:
             return float(anchors or 0.0)
         if self.has_layout and self.layout < LAYOUT_OTHER:  # the page is laid out otherwise
             return min(self.layout, ANCHOR_FLOOR)
-        if anchors is None:  # the layout alone (under a banner) must agree closely
-            return self.layout if self.has_layout and self.layout >= LAYOUT_ALONE else 0.0
+        weight = self.compiled.layout_weight
+        if anchors is None:  # the layout alone (under a banner) must agree closely, and be most of the page
+            return self.layout if self.has_layout and self.layout >= LAYOUT_ALONE and weight >= 1.0 else 0.0
         seen = min(1.0, self.shown / MIN_SHOWN)
         if not self.has_layout:
             return anchors * seen
         # text of the phone's state (an address) may reflow the page below it: the layout weighs, it does not veto
-        return (seen * anchors + self.layout) / (seen + 1.0)
+        return (seen * anchors + weight * self.layout) / (seen + weight)
 
     @property
     def enough(self) -> bool:
         """Enough of the screen visible to decide: most of its anchors, or most of its layout."""
-        return self.shown >= MIN_SHOWN or self.has_layout
+        return self.shown >= MIN_SHOWN or (self.has_layout and self.compiled.layout_weight >= 1.0)
 
 
 def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -280,7 +282,8 @@ class ScreenLibrary:
         seen = np.minimum(1.0, np.bincount(lib.owner, lib.areas * visible, n) / lib.area_total / MIN_SHOWN)
         layout, layout_shown = lib.layout.scores(frame.sums, frame.cover_sums, frame.view_height, HIDDEN, n)
         counts = np.isfinite(layout) & (layout_shown >= LAYOUT_MIN_SHOWN)
-        rough = np.where(counts, (seen * mean + np.nan_to_num(layout)) / (seen + 1.0), mean * seen)
+        wl = lib.layout_weights
+        rough = np.where(counts, (seen * mean + wl * np.nan_to_num(layout)) / (seen + wl), mean * seen)
         return np.argsort(-rough, kind="stable"), layout, layout_shown
 
     def _judge(self, frame: Frame, every: bool = False) -> list[_Verdict]:
@@ -291,7 +294,9 @@ class ScreenLibrary:
                     for i in (order if every else order[:SHORTLIST])]
         verdicts.sort(key=lambda v: v.score, reverse=True)
         close = [v for v in verdicts[:TIES] if v.score >= verdicts[0].score - TIE]
-        if len(close) > 1 and verdicts[0].score >= ACCEPT_SCORE:  # alike at the working level: look closer
+        # alike at the working level, or a screen with nothing but its anchors to go by (its page is the phone's
+        # data: a list): look closer, where the words of a title count
+        if (len(close) > 1 or verdicts[0].compiled.layout_weight < 1.0) and verdicts[0].score >= ACCEPT_SCORE:
             verdicts = sorted((self._fine(frame, v) for v in close), key=lambda v: v.score, reverse=True) + \
                 verdicts[len(close):]
         return verdicts
@@ -317,7 +322,9 @@ class ScreenLibrary:
                        for i in best.failed)
         guess = Guess(best.compiled.definition.name, best.score, second.compiled.definition.name if second else "",
                       second.score if second else 0.0, failed, best.shown)
-        if not best.enough or best.score < ACCEPT_SCORE:
+        # a page that is mostly the phone's data (its layout weighs less) must show more of itself to be taken
+        need = ACCEPT_SCORE + (THIN_EXTRA if best.compiled.layout_weight < 1.0 else 0.0)
+        if not best.enough or best.score < need:
             return None, guess
         runner_up = (guess.runner_up, guess.runner_up_score)
         if best.score - guess.runner_up_score < ACCEPT_MARGIN:
