@@ -4,9 +4,9 @@ The steps, as a lab would do them by hand: find the screen in the camera;
 move the stylus over the phone and see its tip in the camera (a rough map
 from a few points at the hover height); recognise the screen and, over one of
 its targets, lower the stylus in small steps, tapping, until the screen
-changes (the touch height; the back key brings the screen back); then see
-the tip over a grid of points just above the glass (the map, fitted, its
-residual in pixels); then tap the target again through that map to verify.
+changes (the touch height); then see the tip over a grid of points just above the
+glass (the map, fitted, its residual in pixels); then press the back key and
+tap the target again through that map to verify.
 Every failure is one line (``CalibrationError``, or the robot's or camera's
 own typed error): the screen not found, the robot silent or in alarm, the
 stylus not seen, a tap that never registers, a residual over the limit.
@@ -23,19 +23,23 @@ import cv2
 import numpy as np
 
 from harness.deadline import deadline_of, until
-from harness.errors import HarnessError
 from harness.profiles import Profile
 from harness.robot.gestures import Feeds, Gestures
 from harness.robot.limits import Box, Limits
 from harness.robot.mapping import BedMap, Calibration
-from harness.robot.parallax import unscaled
+from harness.robot.calibration_fit import (CalibrationError, _by_size, _disc, _grown_quad, _robust_fit,
+                                           _unscaled)
 from harness.robot.robot import GrblRobot
 from harness.robot.screen_change import looks_changed
 from harness.robot.tip import TipNotFound, find_tip
 
-
-class CalibrationError(HarnessError):
-    """Calibration could not finish; the message says which step and what was seen."""
+#: How closely (screen pixels, half RANSAC's threshold) the rough map's points must agree: a tip seen beside its
+#: shadow is off by 30-100 px, and such points share the light's direction, so a loose threshold lets them pull
+#: the map together; tips seen right agree within ~10 px at the hover height.
+ROUGH_AGREE_PX = 8.0
+#: How far (mm, along the screen's height) the touch search tries again beside a target it missed: targets are
+#: wide and short (a button ~7 mm high), and the rough map's error is largest along the screen's length.
+AIM_SPREAD_MM = 3.5
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,13 @@ class CalibrationOptions:
     target: str | None = None
     step_mm: float = 0.5
     press_mm: float = 0.5
-    raise_mm: float = 5.0
+    raise_mm: float = 12.0
     settle_s: float = 1.0
     settle_frames: int = 1
-    search_above_mm: float = 8.0
+    #: Start the touch search this far above the camera's glass estimate (None: from the hover height; the
+    #: estimate is off by up to ~10 mm where the tip is seen off at a few points, and a search that starts
+    #: under the glass finds it too low).
+    search_above_mm: float | None = None
     max_residual_px: float = 12.0
     grid: int = 4
     timeout: float = 300.0
@@ -100,6 +107,7 @@ class Calibrator:
     def _background(self, box: Box) -> np.ndarray:
         """The scene without the stylus: the median of frames with the stylus at three far corners of the bed
         (a parked stylus may still be in view; in at most one of the three at any pixel)."""
+        self._still()
         frames = []
         for x, y in ((box.x[1], box.y[1]), (box.x[0], box.y[1]), (box.x[1], box.y[0])):
             self._go(z=self.options.hover_z)
@@ -107,19 +115,51 @@ class Calibrator:
             frames.append(self._frame())
         return np.median(np.stack(frames), axis=0).astype(np.uint8)
 
+    def _still(self) -> None:
+        """Wait (within ``settle_s`` times 3) until two screenshots in a row show the same page: a page still
+        animating after a tap would otherwise be taken into the background and seen as the stylus."""
+        end = deadline_of(min(3 * self.options.settle_s, self._left()))
+        shot = self.screen.screenshot()
+        while until(end) > 0:
+            last, shot = shot, self.screen.screenshot()
+            if looks_changed(last, shot) is False:
+                return
+
     def _shot(self) -> np.ndarray:
         return self.screen.rectified(self._frame())
 
-    def _tip(self, x: float, y: float, z: float, what: str) -> Any:
-        """The tip over bed (x, y) at height z, seen in the camera (``TipView``, camera pixels)."""
+    def _tip(self, x: float, y: float, z: float, what: str, expect: tuple[float, float] | None = None) -> Any:
+        """The tip over bed (x, y) at height z, seen in the camera (``TipView``, camera pixels); with ``expect``
+        (screen pixels where a map puts it), only changes near there count (the phone's clock or an animation
+        elsewhere on the screen is not the stylus)."""
         self._hover_at(x, y, z + self.options.raise_mm)
         high = self._frame()
         self._go(z=z)
         low = self._frame()
+        region, near = self.region, None
+        if expect is not None and region is not None:
+            near = self._to_camera(expect)
+            region = region & _disc(region.shape, near, self._window_px())
         try:
-            return find_tip(low, high, self.reference, self.options.raise_mm, self.region, what)
+            return find_tip(low, high, self.reference, self.options.raise_mm, region, what, near)
         except TipNotFound as exc:
             raise CalibrationError(str(exc)) from None
+
+    def _views(self, points_mm: list[tuple[float, float]], expect: list[tuple[float, float]] | None,
+               seen_mm: list[tuple[float, float]], low: list[tuple[float, float]],
+               high: list[tuple[float, float]]) -> list[str]:
+        """The tip at the hover height and raised over each point (screen pixels, appended); why any was missed."""
+        missed = []
+        for i, (x, y) in enumerate(points_mm):
+            try:
+                view = self._tip(x, y, self.options.hover_z, f"at ({x:g}, {y:g})", expect[i] if expect else None)
+            except CalibrationError as exc:
+                missed.append(str(exc))  # a tip hidden by glare or the frame's edge: the other points carry on
+                continue
+            seen_mm.append((x, y))
+            low.append(self._to_px((view.x, view.y)))
+            high.append(self._to_px(view.raised))
+        return missed
 
     def _wait_change(self, before: np.ndarray, changed: bool) -> np.ndarray | None:
         """The first screenshot that differs from ``before`` (``changed``) or matches it again, within settle_s."""
@@ -154,21 +194,21 @@ class Calibrator:
         near = opts.near or ((box.x[0] + box.x[1]) / 2, (box.y[0] + box.y[1]) / 2)
         rough_mm = [(near[0] + dx, near[1] + dy) for dx, dy in ((0, 0), (12, 20), (-12, 20), (12, -20), (-12, -20),
                                                                  (0, 28), (0, -28))]
-        seen_mm, low, high, missed = [], [], [], []
-        for x, y in rough_mm:
-            try:
-                view = self._tip(x, y, opts.hover_z, f"at ({x:g}, {y:g})")
-            except CalibrationError as exc:
-                missed.append(str(exc))  # a tip hidden by glare or the frame's edge: the other points carry on
-                continue
-            seen_mm.append((x, y))
-            low.append(self._to_px((view.x, view.y)))
-            high.append(self._to_px(view.raised))
+        seen_mm: list[tuple[float, float]] = []
+        low: list[tuple[float, float]] = []
+        high: list[tuple[float, float]] = []
+        missed = self._views(rough_mm, None, seen_mm, low, high)
         if len(seen_mm) < 4:
             raise CalibrationError(f"the stylus was seen at {len(seen_mm)} of {len(rough_mm)} points over the phone "
                                    f"(need 4): {missed[0]}")
-        _, _, out_low = _robust_fit(seen_mm, low, "rough map", 4, 15.0)
-        _, _, out_high = _robust_fit(seen_mm, high, "rough map", 4, 15.0)
+        # then points spread over the whole screen, aimed through a first map of those (a map extrapolated far
+        # beyond its points is off by millimetres at the screen's edges, where targets and keys are)
+        first, _, _ = _robust_fit(seen_mm, low, "rough map", 4, ROUGH_AGREE_PX)
+        spread = [(fx * self.profile.width, fy * self.profile.height) for fy in (0.15, 0.5, 0.85)
+                  for fx in (0.15, 0.5, 0.85)]
+        self._views([first.to_mm(*p) for p in spread], spread, seen_mm, low, high)
+        _, _, out_low = _robust_fit(seen_mm, low, "rough map", 4, ROUGH_AGREE_PX)
+        _, _, out_high = _robust_fit(seen_mm, high, "rough map", 4, ROUGH_AGREE_PX)
         keep = [i for i in range(len(seen_mm)) if i not in out_low and i not in out_high]
         if len(keep) < 4:
             keep = list(range(len(seen_mm)))
@@ -181,39 +221,39 @@ class Calibrator:
             top, guess = opts.hover_z, None
         else:
             guess = opts.hover_z - height
-            top = min(opts.hover_z, guess + opts.search_above_mm)
+            top = opts.hover_z if opts.search_above_mm is None else min(opts.hover_z, guess + opts.search_above_mm)
             self.say(f"the glass looks about {height:.1f} mm under the hover height (z {guess:.1f})")
 
-        # 2. the touch height, over a target of the screen it shows, aimed by the tip seen near the glass
+        # 2. the touch height, over a target of the screen it shows, aimed through the rough map
         self._go(park[0], park[1])
         name, target = self._target()
-        tx, ty = rough.to_mm(*target)
-        if guess is not None:
-            for _ in range(2):
-                view = self._tip(tx, ty, top, f"over target {name!r}")
-                seen = self._to_px(view.at_height(guess - top))
-                self.say(f"aiming at {name!r} ({target[0]:.0f}, {target[1]:.0f}): the tip would touch "
-                         f"({seen[0]:.0f}, {seen[1]:.0f})")
-                (ax, ay), (bx, by) = rough.to_mm(*target), rough.to_mm(*seen)
-                tx, ty = tx + ax - bx, ty + ay - by
-            rough = _shifted(rough, np.subtract((tx, ty), rough.to_mm(*target)))
         gestures = Gestures(robot, Feeds(), recover=False)
-        self._hover_at(tx, ty)
-        before = self._shot()
-        glass = self._touch_height(tx, ty, top, before, box)
+        spread = AIM_SPREAD_MM * rough.px_per_mm
+        aims = [target, (target[0], target[1] - spread), (target[0], target[1] + spread)]
+        for i, aim in enumerate(aims):
+            tx, ty = rough.to_mm(*aim)
+            self._hover_at(tx, ty)
+            before = self._shot()
+            try:
+                glass = self._touch_height(tx, ty, top, before, box)
+                break
+            except CalibrationError:
+                if i == len(aims) - 1:
+                    raise
+                self.say(f"no tap registered over screen ({aim[0]:.0f}, {aim[1]:.0f}); the rough map may be off "
+                         f"there: trying {AIM_SPREAD_MM:g} mm to the other side")
         touch_z = max(box.z[0], glass - opts.press_mm)
         robot.with_limits(Limits(box, touch_z=touch_z, hover_z=opts.hover_z))
         self.say(f"the glass is at z {glass:g}; touching at z {touch_z:g}")
-        self._back(gestures, rough, before, (tx, ty))
 
-        # 3. the map, from a grid just above the glass
+        # 3. the map, from a grid just above the glass (whatever screen the tap led to: only the stylus moves)
         self.reference = self._background(box)
         fractions = [0.2 + 0.6 * i / (opts.grid - 1) for i in range(opts.grid)]
         grid_px = [(fx * self.profile.width, fy * self.profile.height) for fy in fractions for fx in fractions]
         mm, px = [], []
         for gx, gy in grid_px:
             x, y = rough.to_mm(gx, gy)
-            view = self._tip(x, y, glass + 1.0, f"over screen pixel ({gx:.0f}, {gy:.0f})")
+            view = self._tip(x, y, glass + 1.0, f"over screen pixel ({gx:.0f}, {gy:.0f})", expect=(gx, gy))
             mm.append((x, y))
             px.append(self._to_px(view.at_height(-1.0)))
             self.say(f"over ({x:.2f}, {y:.2f}) mm the tip is at screen ({px[-1][0]:.0f}, {px[-1][1]:.0f})")
@@ -228,7 +268,8 @@ class Calibrator:
                                    f"{opts.max_residual_px:g} px (worst {max(errors):.1f} px): the camera or the "
                                    f"phone moved, or the stylus was not seen well")
 
-        # 4. verify: the target again, through the map
+        # 4. back through the map (the keys are small: the rough map may miss them), then the target again
+        self._back(gestures, bed, before, (tx, ty))
         vx, vy = bed.to_mm(*target)
         self._hover_at(vx, vy)
         before = self._shot()
@@ -243,6 +284,17 @@ class Calibrator:
                            residual_px=residual, worst_px=max(errors), points=len(errors),
                            screen_corners=[(float(x), float(y)) for x, y in corners],
                            meta={"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+
+    def _to_camera(self, screen_point: tuple[float, float]) -> tuple[float, float]:
+        inverse = np.linalg.inv(np.asarray(self.screen.homography, np.float64))
+        x, y = cv2.perspectiveTransform(np.asarray([[screen_point]], np.float64), inverse)[0, 0]
+        return float(x), float(y)
+
+    def _window_px(self) -> float:
+        """How far (camera pixels) from where a rough map puts it the tip may be seen: a fifth of the screen's
+        long side, a margin for the rough map's error and the stylus's parallax."""
+        corners = np.asarray(self.screen.corners, np.float64)
+        return 0.2 * float(max(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[3] - corners[0])))
 
     def _to_px(self, camera_point: tuple[float, float]) -> tuple[float, float]:
         x, y = self.screen.to_screen(np.asarray([camera_point], np.float64))[0]
@@ -294,57 +346,6 @@ class Calibrator:
                                                   for dx in (-pad, pad) for dy in (-pad, pad)]
         mm = np.asarray([bed.to_mm(*p) for p in px])
         return (float(mm[:, 0].min()), float(mm[:, 0].max())), (float(mm[:, 1].min()), float(mm[:, 1].max()))
-
-
-def _by_size(rec: Any) -> list[str]:
-    """The recognised screen's targets, the largest first (the easiest to hit with a rough map)."""
-    sizes = {t.name: t.region.w * t.region.h for t in getattr(rec.definition, "targets", [])}
-    return sorted(rec.targets, key=lambda name: (-sizes.get(name, 0), name))
-
-
-def _robust_fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], what: str, min_points: int,
-                floor_px: float) -> tuple[BedMap, list[float], list[int]]:
-    """The map from the points that agree (RANSAC, within ``2 * floor_px``), then fitted on them by least squares:
-    a tip hidden by glare or cut by the frame's edge is left out while ``min_points`` agree; the indices left out."""
-    _, inliers = cv2.estimateAffine2D(np.asarray(mm, np.float64), np.asarray(px, np.float64), method=cv2.RANSAC,
-                                      ransacReprojThreshold=2 * floor_px, maxIters=2000, confidence=0.999)
-    keep = [i for i in range(len(mm)) if inliers is not None and inliers[i]]
-    if len(keep) < min_points:
-        keep = list(range(len(mm)))  # no consensus: fit them all, and let the residual say how bad it is
-    bed, errors = _fit([mm[i] for i in keep], [px[i] for i in keep], what)
-    return bed, errors, sorted(set(range(len(mm))) - set(keep))
-
-
-def _shifted(bed: BedMap, by_mm: np.ndarray) -> BedMap:
-    """``bed`` moved on the bed by ``by_mm`` (the same pixels ``by_mm`` further along)."""
-    (a, b, c), (d, e, f) = bed.matrix
-    dx, dy = float(by_mm[0]), float(by_mm[1])
-    return BedMap(((a, b, c - a * dx - b * dy), (d, e, f - d * dx - e * dy)))
-
-
-def _unscaled(mm: list[tuple[float, float]], low: list[tuple[float, float]], high: list[tuple[float, float]],
-              raised: float, true_scale: float) -> tuple[BedMap, float | None]:
-    try:
-        return unscaled(mm, low, high, raised, true_scale)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise CalibrationError(f"rough map: {exc}") from None
-
-
-def _fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], what: str) -> tuple[BedMap, list[float]]:
-    """The map and each point's error from the tips seen."""
-    try:
-        return BedMap.fit(mm, px)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise CalibrationError(f"{what}: {exc}") from None
-
-
-def _grown_quad(shape: tuple[int, ...], corners: np.ndarray, factor: float) -> np.ndarray:
-    """A 0/1 mask of the screen's quadrilateral grown by ``factor`` about its centre (where the stylus may show)."""
-    centre = corners.mean(axis=0)
-    grown = centre + (corners - centre) * factor
-    mask = np.zeros(shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(grown).astype(np.int32)], 1)
-    return mask
 
 
 def calibrate(robot: GrblRobot, screen: Any, profile: Profile, library: Any,

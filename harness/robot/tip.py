@@ -81,8 +81,9 @@ def _pixels(mask: np.ndarray, what: str) -> np.ndarray:
 
 
 def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm: float,
-             region: np.ndarray | None = None, what: str = "") -> TipView:
-    """The tip in ``low`` (stylus at some height), given ``high`` (the same spot, ``raised_mm`` higher)."""
+             region: np.ndarray | None = None, what: str = "", expect: tuple[float, float] | None = None) -> TipView:
+    """The tip in ``low`` (stylus at some height), given ``high`` (the same spot, ``raised_mm`` higher);
+    ``expect``: roughly where the tip should be (camera pixels), which tells the shaft's two ends apart."""
     lo = _pixels(changed(low, reference, region), f"{what} (lower view)")
     hi = _pixels(changed(high, reference, region), f"{what} (raised view)")
     values, vectors = np.linalg.eigh(np.cov(lo.T))
@@ -95,12 +96,18 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
     # the raise slides the stylus along its shaft; its far end may be cut off by the frame or the region, so the
     # end that moved more is the one that is all there: the tip's end, the other side of the slide's direction
     a_lo, a_hi = lo @ axis, hi @ axis
-    d_min, d_max = a_hi.min() - a_lo.min(), a_hi.max() - a_lo.max()
-    slide = d_min if abs(d_min) >= abs(d_max) else d_max
-    if abs(slide) < 0.5:
-        raise TipNotFound(f"stylus seen {what} did not move when raised {raised_mm:g} mm: is the camera's view "
-                          f"of it blocked, or is it not the stylus?")
-    up = axis if slide > 0 else -axis
+    if expect is not None:
+        # the end near where a map expects the tip is the tip's: the shaft's other end is a shaft away, and
+        # the raise's slide is not to be trusted when a shadow grows one end (it falls beside the tip)
+        near_min = np.hypot(*(lo[int(np.argmin(a_lo))] - expect)) <= np.hypot(*(lo[int(np.argmax(a_lo))] - expect))
+        up = axis if near_min else -axis
+    else:
+        d_min, d_max = a_hi.min() - a_lo.min(), a_hi.max() - a_lo.max()
+        slide = d_min if abs(d_min) >= abs(d_max) else d_max
+        if abs(slide) < 0.5:
+            raise TipNotFound(f"stylus seen {what} did not move when raised {raised_mm:g} mm: is the camera's "
+                              f"view of it blocked, or is it not the stylus?")
+        up = axis if slide > 0 else -axis
     (x, y), (rx, ry) = _end_centre(lo, up), _end_centre(hi, up)
     per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
     return TipView(x, y, per_mm, (rx, ry))

@@ -1,0 +1,72 @@
+"""The arithmetic of a calibration: robust fits of the map from the tips seen, and the masks where a tip may show.
+
+Kept apart from the steps (``calibration.py``) so each stays small; the fits
+leave out points that disagree (a tip hidden by glare or seen beside its
+shadow) while enough of them agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.robot.mapping import BedMap
+from harness.robot.parallax import unscaled
+
+
+class CalibrationError(HarnessError):
+    """Calibration could not finish; the message says which step and what was seen."""
+
+
+def _by_size(rec: Any) -> list[str]:
+    """The recognised screen's targets, the largest first (the easiest to hit with a rough map)."""
+    sizes = {t.name: t.region.w * t.region.h for t in getattr(rec.definition, "targets", [])}
+    return sorted(rec.targets, key=lambda name: (-sizes.get(name, 0), name))
+
+
+def _robust_fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], what: str, min_points: int,
+                floor_px: float) -> tuple[BedMap, list[float], list[int]]:
+    """The map from the points that agree (RANSAC, within ``2 * floor_px``), then fitted on them by least squares:
+    a tip hidden by glare or cut by the frame's edge is left out while ``min_points`` agree; the indices left out."""
+    _, inliers = cv2.estimateAffine2D(np.asarray(mm, np.float64), np.asarray(px, np.float64), method=cv2.RANSAC,
+                                      ransacReprojThreshold=2 * floor_px, maxIters=2000, confidence=0.999)
+    keep = [i for i in range(len(mm)) if inliers is not None and inliers[i]]
+    if len(keep) < min_points:
+        keep = list(range(len(mm)))  # no consensus: fit them all, and let the residual say how bad it is
+    bed, errors = _fit([mm[i] for i in keep], [px[i] for i in keep], what)
+    return bed, errors, sorted(set(range(len(mm))) - set(keep))
+
+
+def _unscaled(mm: list[tuple[float, float]], low: list[tuple[float, float]], high: list[tuple[float, float]],
+              raised: float, true_scale: float) -> tuple[BedMap, float | None]:
+    try:
+        return unscaled(mm, low, high, raised, true_scale)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise CalibrationError(f"rough map: {exc}") from None
+
+
+def _fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], what: str) -> tuple[BedMap, list[float]]:
+    """The map and each point's error from the tips seen."""
+    try:
+        return BedMap.fit(mm, px)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise CalibrationError(f"{what}: {exc}") from None
+
+
+def _disc(shape: tuple[int, ...], centre: tuple[float, float], radius: float) -> np.ndarray:
+    """A 0/1 mask of a disc (where the stylus is expected)."""
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.circle(mask, (int(round(centre[0])), int(round(centre[1]))), max(1, int(round(radius))), 1, -1)
+    return mask
+
+
+def _grown_quad(shape: tuple[int, ...], corners: np.ndarray, factor: float) -> np.ndarray:
+    """A 0/1 mask of the screen's quadrilateral grown by ``factor`` about its centre (where the stylus may show)."""
+    centre = corners.mean(axis=0)
+    grown = centre + (corners - centre) * factor
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(grown).astype(np.int32)], 1)
+    return mask
