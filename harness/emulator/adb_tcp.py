@@ -62,6 +62,7 @@ class AdbTcpService:
         self.host = host
         self.port = 0
         self._listener: socket.socket | None = None
+        self._reserved: socket.socket | None = None  # the port, bound but not listening, while the phone is off
         self._sessions: set[DeviceSession] = set()
         self._lock = threading.Lock()
         self._stopped = False
@@ -71,15 +72,20 @@ class AdbTcpService:
         self.phone.add_power_listener(self._on_power)
         return {"adb": f"{self.host}:{self.port}"}
 
+    def _bound(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        return sock
+
     def _listen(self) -> None:
         with self._lock:
             if self._listener is not None or self._stopped:
                 return
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
+            # the port kept bound while the phone was off (see _unlisten), or a new one at the first start
+            sock, self._reserved = (self._reserved or self._bound()), None
             sock.listen(16)
-            self.port = sock.getsockname()[1]
             self._listener = sock
         threading.Thread(target=self._accept_loop, args=(sock,), name="adb-tcp", daemon=True).start()
 
@@ -87,12 +93,18 @@ class AdbTcpService:
         with self._lock:
             sock, self._listener = self._listener, None
             sessions = list(self._sessions)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+                if not self._stopped:
+                    # Keep the port while the phone is off: bound but not listening, a connection is refused as
+                    # from a phone that is off, and no other program on this host can take the OS-picked port
+                    # before power on (a port freed for the off time was taken by another process's connection
+                    # in a loaded full run, and the phone never answered again).
+                    self._reserved = self._bound()
         for session in sessions:
             session.shutdown()
 
@@ -137,6 +149,10 @@ class AdbTcpService:
     def stop(self) -> None:
         self._stopped = True
         self._unlisten()
+        with self._lock:
+            reserved, self._reserved = self._reserved, None
+        if reserved is not None:
+            reserved.close()
 
     def commands(self) -> dict[str, CommandHandler]:
         def trust(req: dict[str, Any]) -> dict[str, Any]:

@@ -104,8 +104,8 @@ class EmulatedPhone:
         for cb in list(self._power_listeners):
             try:
                 cb(state)
-            except Exception:
-                pass
+            except Exception as exc:  # one transport failing must not keep the others off; say so in the log
+                self._log(f"power: a transport did not follow power {'on' if state else 'off'}: {exc}")
 
     # ------------------------------------------------------------------ time
     def _schedule_ui(self, delay: float, fn: Callable[[], None]) -> None:

@@ -6,6 +6,7 @@ port, its console, and its relay board for power.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import socket
@@ -281,6 +282,38 @@ def test_power_off_gives_device_offline_within_the_timeout(emulated, keys) -> No
         relay.on(1)
         relay.close()
         handset.close()
+
+
+def test_the_adb_port_stays_the_handsets_while_it_is_off(emulated, keys) -> None:
+    """An off phone refuses connections, but its OS-picked port is not free for another program to take meanwhile
+    (if it were, a busy host could take it and the phone would never answer at its address again)."""
+    host, port = emulated["adb"].rsplit(":", 1)
+    relay = LcusRelay(emulated["power"], channels=emulated["power_channels"])
+    try:
+        relay.off(1)
+        _wait_until_refused(emulated["adb"], within=15)
+        other = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            with pytest.raises(OSError) as taken:
+                other.bind((host, int(port)))
+            assert taken.value.errno == errno.EADDRINUSE, taken.value
+        finally:
+            other.close()
+        relay.on(1)
+        deadline = time.monotonic() + 30  # the relay's command is taken in its own time, then the phone boots
+        while True:
+            try:
+                handset = _connect(emulated, keys["trusted"], timeout=3)
+                break
+            except HarnessError as exc:
+                assert time.monotonic() < deadline, f"{emulated['adb']} does not answer 30s after power on: {exc}"
+                time.sleep(0.1)
+        handset.reconnect_timeout = 30
+        assert handset.screenshot().ndim == 3  # the same address answers after the boot
+        handset.close()
+    finally:
+        relay.on(1)
+        relay.close()
 
 
 def _console_uptime(console: SerialConsole, within: float) -> float:
