@@ -359,10 +359,19 @@ def test_real_adb_client_connect_shell_screencap_push_pull(tmp_path, debian_adb)
         assert "connected to" in adb("connect", serial).stdout
         assert adb("-s", serial, "shell", "echo", "hello", "from", "adb").stdout == "hello from adb\n"
         assert adb("-s", serial, "shell", "false").returncode == 1
-        png = adb("-s", serial, "exec-out", "screencap", "-p", binary=True).stdout
-        # our host, with adb's own key: the same still screen gives the same PNG, byte for byte
+        # our host, with adb's own key: the same still screen gives the same PNG, byte for byte. The screen is
+        # still when adb's screencaps before and after ours agree (a booting phone on a loaded machine may still
+        # be turning its first page); wait for that, with a deadline.
         ours = _connect(proc.endpoints, _private_key(adb.key), timeout=20)
-        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == exec_out(ours.conn, "screencap -p", 20, 8 * 1024 * 1024)
+        deadline = time.monotonic() + 60
+        while True:
+            png = adb("-s", serial, "exec-out", "screencap", "-p", binary=True).stdout
+            mine = exec_out(ours.conn, "screencap -p", 20, 8 * 1024 * 1024)
+            after = adb("-s", serial, "exec-out", "screencap", "-p", binary=True).stdout
+            if png == after:
+                break
+            assert time.monotonic() < deadline, "the screen never stayed still for three screencaps within 60s"
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == mine
         source = tmp_path / "payload.bin"
         source.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
         assert adb("-s", serial, "push", str(source), "/sdcard/Documents/payload.bin").returncode == 0
