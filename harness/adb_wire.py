@@ -1,7 +1,8 @@
-"""ADB's wire constants, shared by the host driver and the emulated device (AOSP protocol.txt).
+"""ADB's wire constants for the host side: the ADB driver and the USB transport (AOSP protocol.txt).
 
-Numbers only, no behaviour: each side frames, checks and authenticates in its
-own code, so a framing bug on one side shows up against the other.
+The host's own copy. The emulated device keeps a separate one written from the
+same documents (``harness/emulator/adb_words.py``) and never imports this, so a
+wrong constant here fails against the emulator and against Debian's ``adb``.
 """
 
 from __future__ import annotations

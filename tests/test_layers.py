@@ -45,7 +45,7 @@ def test_the_graph_is_read_from_the_source() -> None:
     assert len(MODULES) > 50
 
 
-@pytest.mark.parametrize("driver", ["harness.adb", "harness.transport", "harness.modem", "harness.console", "harness.robot",
+@pytest.mark.parametrize("driver", ["harness.adb", "harness.adb_wire", "harness.transport", "harness.modem", "harness.console", "harness.robot",
                                     "harness.camera",
                                     "harness.vision", "harness.handsets"])
 def test_the_emulator_imports_no_driver_code(driver: str) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import struct
 from typing import Callable, NamedTuple
 
-from harness.adb_wire import A_CNXN, COMMANDS, HEADER_SIZE, VERSION_SKIP_CHECKSUM
+from harness.emulator.adb_words import A_CNXN, COMMAND_NAMES, HEADER_FIELDS, HEADER_SIZE, VERSION_SKIP_CHECKSUM
 
-_HEADER = struct.Struct("<6I")
+_HEADER = struct.Struct(f"<{HEADER_FIELDS}I")
 assert _HEADER.size == HEADER_SIZE
 
 
@@ -47,7 +47,7 @@ class Frame(NamedTuple):
         return self.header(version) + self.data
 
     def __repr__(self) -> str:
-        name = COMMANDS.get(self.command, f"0x{self.command:08x}")
+        name = COMMAND_NAMES.get(self.command, f"0x{self.command:08x}")
         return f"{name}({self.arg0:#x}, {self.arg1:#x}, {len(self.data)} bytes)"
 
 
@@ -59,16 +59,16 @@ def read_frame(recv: Callable[[int], bytes], max_data: int, version: int) -> Fra
     """
     raw = recv(HEADER_SIZE)
     command, arg0, arg1, length, check, magic = _HEADER.unpack(raw)
-    if command not in COMMANDS:
+    if command not in COMMAND_NAMES:
         raise WireViolation(f"unknown command 0x{command:08x}")
     if magic != command ^ 0xFFFFFFFF:
-        raise WireViolation(f"magic 0x{magic:08x} does not match {COMMANDS[command]}")
+        raise WireViolation(f"magic 0x{magic:08x} does not match {COMMAND_NAMES[command]}")
     if length > max_data:
-        raise WireViolation(f"{COMMANDS[command]} carries {length} bytes, more than this device's maxdata {max_data}")
+        raise WireViolation(f"{COMMAND_NAMES[command]} carries {length} bytes, more than this device's maxdata {max_data}")
     data = recv(length) if length else b""
     if command == A_CNXN:
         version = min(arg0, VERSION_SKIP_CHECKSUM)
     if version < VERSION_SKIP_CHECKSUM and data_sum(data) != check:
-        raise WireViolation(f"{COMMANDS[command]} checksum 0x{check:08x}, data sums to 0x{data_sum(data):08x}")
+        raise WireViolation(f"{COMMAND_NAMES[command]} checksum 0x{check:08x}, data sums to 0x{data_sum(data):08x}")
     return Frame(command, arg0, arg1, data)
 

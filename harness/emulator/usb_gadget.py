@@ -17,7 +17,7 @@ import struct
 import threading
 from typing import Any
 
-from harness.adb_wire import ADB_USB_INTERFACE
+from harness.emulator.adb_words import USB_CLASS, USB_PROTOCOL, USB_SUBCLASS
 from harness.emulator.adb_device import DEFAULT_MAXDATA, DeviceSession
 from harness.emulator.transport_service import CommandHandler, takes
 from harness.emulator.trust import KeyStore, keystore_for
@@ -39,7 +39,7 @@ def _string_descriptor(text: str) -> bytes:
 def descriptors(vendor: int, product: int) -> bytes:
     """Device descriptor (18 bytes) + configuration with the ADB interface and its bulk endpoints."""
     device = struct.pack("<BBHBBBBHHHBBBB", 18, 1, 0x0200, 0, 0, 0, 64, vendor, product, 0x0100, 1, 2, 3, 1)
-    interface = struct.pack("<BBBBBBBBB", 9, 4, 0, 0, 2, *ADB_USB_INTERFACE, 4)
+    interface = struct.pack("<BBBBBBBBB", 9, 4, 0, 0, 2, USB_CLASS, USB_SUBCLASS, USB_PROTOCOL, 4)
     ep_out = struct.pack("<BBBBHB", 7, 5, EP_OUT, 2, MAX_PACKET, 0)
     ep_in = struct.pack("<BBBBHB", 7, 5, EP_IN, 2, MAX_PACKET, 0)
     total = 9 + len(interface) + len(ep_out) + len(ep_in)

@@ -1,7 +1,8 @@
 """The emulator is a device written from the protocol documents: loading all of it loads no driver code.
 
 Checked in a fresh interpreter, as a user's ``harness emulate`` starts: a framing or auth bug in the host
-driver must not be the emulator's bug too (the two sides share only ``harness/adb_wire.py``'s constants).
+driver must not be the emulator's bug too: the two sides share no code, not even ADB's constants
+(``harness/adb_wire.py`` is the host's, ``harness/emulator/adb_words.py`` the device's).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import harness.emulator
 
-DRIVERS = ("harness.adb", "harness.transport", "harness.modem", "harness.console", "harness.vision")
+DRIVERS = ("harness.adb", "harness.adb_wire", "harness.transport", "harness.modem", "harness.console", "harness.vision")
 
 
 def test_loading_every_emulator_module_loads_no_driver_module() -> None:
