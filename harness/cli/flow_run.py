@@ -198,6 +198,18 @@ def console_log(opened: Any, run_dir: Path) -> Any:
     return SerialConsole(console_port(url, opened.profile), log_path=run_dir / "console.log").open()
 
 
+def close_run(opened: Any, recording: Any, ports: tuple[Any, ...], succeeded: bool) -> None:
+    """End a run: its serial ports, then the handset, then the recording, which goes last so the ports' final
+    lines are on the timeline too and is written even when closing a port or the handset fails."""
+    try:
+        for port in ports:
+            if port is not None:
+                port.close()
+        opened.close()
+    finally:
+        recording.close(failed=not succeeded)
+
+
 def show_step(step: Any) -> None:
     """One line per flow step as it happens, so a person sees where a sign-in is (and where it stopped)."""
     bar = "#" * min(step.index, 30)
@@ -297,10 +309,4 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
         succeeded = True
         return EXIT_OK
     finally:
-        try:
-            for port in (modem, console):
-                if port is not None:
-                    port.close()
-            opened.close()
-        finally:
-            recording.close(failed=not succeeded)  # after the ports: their last lines are on the timeline too
+        close_run(opened, recording, (modem, console), succeeded)

@@ -103,7 +103,7 @@ def _cmd_run_flow(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from harness.cli.flow_run import console_log
+    from harness.cli.flow_run import close_run, console_log
     from harness.accounts import DEMO_SECRETS, load_secrets_file
     from harness.artifacts import Artifacts
     from harness.timeline.run import RunRecording
@@ -133,10 +133,4 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         succeeded = True
         return 0
     finally:
-        try:
-            for port in (modem, console):
-                if port is not None:
-                    port.close()
-            opened.close()
-        finally:
-            recording.close(failed=not succeeded)
+        close_run(opened, recording, (modem, console), succeeded)
