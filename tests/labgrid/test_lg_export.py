@@ -192,6 +192,8 @@ def test_a_killed_export_takes_its_resources_and_ser2net_with_it(lab, lg_client)
     lab["b"].proc.wait(30)
     _wait(lambda: not any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in children),
           "the export's ser2net and labgrid-exporter to end with it")
+    # killed with -9 it could not remove its working folder: the next export on the host does (next test)
+    assert len(list(lab["tmp"].glob("lg-export-rack-b-*"))) == 1, list(lab["tmp"].iterdir())
     assert _refused(console["host"], console["port"])
 
     def unavailable() -> bool:
@@ -215,8 +217,14 @@ def _state(pid: int) -> str:
 def test_a_stopped_export_started_again_finds_its_places(lab, lg_coordinator, lg_client) -> None:
     assert lab["a"].stop() == 143  # SIGTERM: it stops what it started and says so
     _wait(lambda: _show(lg_client, "lumia-520-01")[1] == {}, "rack-a's resources to leave the coordinator", 60)
+    stale = list(lab["tmp"].glob("lg-export-rack-b-*"))  # left by the export killed with -9 (test above)
     again = Export(lab["inv_a"], lg_coordinator.address, "rack-a", lab["env"], "--janitor-limit", "0")
     lab["a"] = again
+    for folder in stale:
+        assert not folder.exists()
+        assert any(ln.startswith(f"harness lab export: removed {folder}, left by an export (pid ")
+                   for ln in again.lines), again.lines
+    assert len(list(lab["tmp"].glob("lg-export-rack-a-*"))) == 1  # the new export's, kept while it runs
     assert "harness lab export: place lumia-520-01 exists (matches rack-a/lumia-520-01/*); left as it is" in again.lines
     assert again.wait_for("harness lab export: ready:", 1).endswith("places made: none")
     _wait(lambda: set(_show(lg_client, "lumia-630-01")[1]) == {"adb", "console", "modem", "power"},

@@ -7,16 +7,15 @@ watches its children. labgrid's exporter exits with status 100 when it loses
 the coordinator, expecting to be started again: the export starts it again
 (the coordinator keeps its places across its own restarts). Everything it
 started goes when it ends, however it ends: stop() on the way out, and the
-kernel's parent-death signal when it is killed.
+kernel's parent-death signal when it is killed; the folder of an export killed
+with -9 is removed by the next export on the host (``workdir``).
 """
 
 from __future__ import annotations
 
 import os
 import select
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -27,6 +26,7 @@ from harness.lab.labgrid import LabgridError, processes, program
 from harness.lab.labgrid.export_config import ExportPlan, plan_export
 from harness.lab.labgrid.made_places import PlacesMade, ensure_places
 from harness.lab.labgrid.ser2net import Ser2net
+from harness.lab.labgrid.workdir import ExportFolder, remove_stale
 
 #: Seconds the exporter gets to reach the coordinator ("Exporter ready").
 READY_TIMEOUT = 60.0
@@ -47,7 +47,9 @@ class RackExport:
         self.hostname = hostname
         self.say = say
         self.plan: ExportPlan = plan_export(inventory, name)  # first: a plan refused leaves no folder behind
-        self.folder = Path(tempfile.mkdtemp(prefix=f"lg-export-{name}-"))
+        remove_stale(say)  # the folders of exports killed with -9 on this host
+        self.workdir = ExportFolder(name)
+        self.folder = self.workdir.path
         self.ser2net = Ser2net(self.plan.local_ports, hostname, self.folder)
         self.exporter: subprocess.Popen | None = None
         self.places: PlacesMade | None = None
@@ -154,4 +156,4 @@ class RackExport:
         processes.stop(self.exporter)
         self.exporter = None
         self.ser2net.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.workdir.remove()

@@ -232,5 +232,19 @@ class PlaceHolder:
             raise errors[0]
 
 
+def let_go(holder: "PlaceHolder | None", session: CoordinatorSession | None) -> None:
+    """Release every place ``holder`` still holds, then close ``session``, also when releasing fails.
+
+    The one way a command (``places.HeldPlace``) and a pytest worker (``reservations.PlacePool``) end their
+    hold: the session must close even when the coordinator refuses a release, or the process keeps a stream.
+    """
+    try:
+        if holder is not None:
+            holder.release_all()
+    finally:
+        if session is not None:
+            session.close()
+
+
 def _beat_value() -> str:
     return f"{time.time():.3f}".replace(".", "_")

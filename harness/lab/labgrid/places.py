@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from harness.lab.inventory import Inventory
 from harness.lab.labgrid.endpoints import place_inventory
-from harness.lab.labgrid.holder import PlaceHolder
+from harness.lab.labgrid.holder import PlaceHolder, let_go
 from harness.lab.labgrid.session import CoordinatorSession
 
 
@@ -66,12 +66,7 @@ class HeldPlace:
         """Release the place (if held) and disconnect; idempotent."""
         holder, session = self.holder, self.session
         self.holder = self.session = None
-        try:
-            if holder is not None:
-                holder.release_all()
-        finally:
-            if session is not None:
-                session.close()
+        let_go(holder, session)
 
     def __enter__(self) -> "HeldPlace":
         self.acquire()

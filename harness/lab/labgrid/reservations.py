@@ -20,7 +20,7 @@ from typing import Any, Callable
 from harness.errors import HarnessError
 from harness.lab.inventory import Inventory
 from harness.lab.labgrid.endpoints import place_inventory
-from harness.lab.labgrid.holder import PlaceHolder, holder_of
+from harness.lab.labgrid.holder import PlaceHolder, holder_of, let_go
 from harness.lab.labgrid.session import CoordinatorSession
 
 
@@ -138,9 +138,4 @@ class PlacePool:
         finally:
             holder, session = self.holder, self.session
             self.holder = self.session = None
-            try:
-                if holder is not None:
-                    holder.release_all()
-            finally:
-                if session is not None:
-                    session.close()
+            let_go(holder, session)
