@@ -43,7 +43,10 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--parent-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--parent-death-signal", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--runtime-dir", help=argparse.SUPPRESS)
-    p.add_argument("--modem-number", help="the emulated modem's SIM number (default: first two-step demo account's)")
+    p.add_argument("--modem-number", metavar="NUMBER[,NUMBER...]",
+                   help="the emulated modem's SIM number (default: the first two-step account's phone on file); with "
+                        "--rack, one per handset in order, all different, as real SIMs are (codes reach a handset "
+                        "for the accounts whose phone on file is its number)")
     p.add_argument("--modem-vendor", default="generic", choices=("generic", "quectel", "huawei", "simcom", "cinterion"),
                    help="whose modem the emulated one behaves like (identification, storages, URC port, error words)")
     p.add_argument("--modem-delivery", default="vendor", choices=("vendor", "cmti", "cmt"),
@@ -216,6 +219,25 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def _rack_numbers(args: argparse.Namespace) -> list[str]:
+    """``--modem-number`` of a rack: one SIM number per handset, each different (none: every handset the default)."""
+    import re
+
+    if not args.modem_number:
+        return []
+    numbers = [n.strip() for n in args.modem_number.split(",")]
+    if len(numbers) != args.rack:
+        raise HarnessError(f"--modem-number {args.modem_number!r}: a rack of {args.rack} handsets needs {args.rack} "
+                           f"numbers, one per SIM (got {len(numbers)})")
+    for number in numbers:
+        if not re.fullmatch(r"\+?[0-9]{3,15}", number):
+            raise HarnessError(f"--modem-number: {number!r} is not a phone number like +15550100")
+    twice = sorted({n for n in numbers if numbers.count(n) > 1})
+    if twice:
+        raise HarnessError(f"--modem-number: {', '.join(twice)} given twice; two SIMs never share a number")
+    return numbers
+
+
 def _run_rack(args: argparse.Namespace) -> int:
     from harness.emulator.lifeline import wait_for_stop
     from harness.emulator.rack import EmulatedRack
@@ -230,7 +252,7 @@ def _run_rack(args: argparse.Namespace) -> int:
             load_profile(name)
         except ConfigError as exc:
             raise HarnessError(f"--rack-profiles: {exc.problem if exc.field == '(name)' else exc}") from None
-    rack = EmulatedRack(args.rack, profiles, _rack_child_args(args))
+    rack = EmulatedRack(args.rack, profiles, _rack_child_args(args), modem_numbers=_rack_numbers(args))
     try:
         endpoints = rack.start()
         if args.inventory_out:

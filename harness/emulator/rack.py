@@ -46,6 +46,8 @@ class EmulatedRack:
     count: int
     profiles: list[str]
     child_args: list[str] = field(default_factory=list)
+    #: One SIM number per handset (``--modem-number``); empty: every modem the emulator's default.
+    modem_numbers: list[str] = field(default_factory=list)
     log_dir: Path | None = None
     children: list[EmulatorProcess] = field(default_factory=list)
     relay: Any = None
@@ -57,8 +59,11 @@ class EmulatedRack:
             for i in range(self.count):
                 profile = next(profiles)
                 # Each emulated handset has its own account service and mobile network (its own
-                # little world), so every modem can hold the demo number that the accounts list.
+                # little world), so every modem can hold the demo number that the accounts list, unless
+                # each is given a SIM number of its own (modem_numbers).
                 args = list(self.child_args) + ["--serial-index", str(i)]
+                if self.modem_numbers:  # a SIM of its own: an account's codes reach the handset holding its number
+                    args += ["--modem-number", self.modem_numbers[i]]
                 child = EmulatorProcess(profile, args,
                                         log_path=(self.log_dir / f"handset-{i + 1:02d}.log") if self.log_dir else None)
                 handsets.append(child.start())

@@ -34,10 +34,12 @@ pytestmark = pytest.mark.slow
 READY = 90.0
 
 
-def _start_rack(tmp: Path, env: dict[str, str], profiles: str, count: int, name: str) -> tuple[subprocess.Popen, Path]:
+def _start_rack(tmp: Path, env: dict[str, str], profiles: str, count: int, name: str,
+                *more: str) -> tuple[subprocess.Popen, Path]:
     inventory = tmp / f"{name}.toml"
     proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--rack", str(count), "--rack-profiles",
-                             profiles, "--animation-ms", "0", "--boot-time", "0.3", "--inventory-out", str(inventory)],
+                             profiles, "--animation-ms", "0", "--boot-time", "0.3", "--inventory-out", str(inventory),
+                             *more],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     assert proc.stdout.readline(), f"emulated rack {name} did not start"
     return proc, inventory
@@ -91,7 +93,9 @@ def lab(lg_coordinator, tmp_path_factory) -> Iterator[dict[str, Any]]:
            "TMPDIR": str(tmp)}
     racks, exports = [], []
     try:
-        rack_a, inv_a = _start_rack(tmp, env, "lumia-520,lumia-630", 2, "rack-a")
+        # a SIM of its own in each handset (alice's and carol's numbers on file): the modem_number tags differ
+        rack_a, inv_a = _start_rack(tmp, env, "lumia-520,lumia-630", 2, "rack-a", "--modem-number",
+                                    "+15550100,+15550142")
         racks.append(rack_a)
         rack_b, inv_b = _start_rack(tmp, env, "lumia-930", 1, "rack-b")
         racks.append(rack_b)
@@ -158,7 +162,9 @@ def test_places_and_resources_as_labgrid_client_shows_them(lab, lg_client) -> No
     assert "tags: emulated=yes, modem_number=+15550100, os_version=8.1, profile=lumia-930" in text, text
     assert "    rack-b/lumia-930-01/*" in text
     text_520, _ = _show(lg_client, "lumia-520-01")
-    assert "os_version=8.0, profile=lumia-520" in text_520
+    assert "modem_number=+15550100, os_version=8.0, profile=lumia-520" in text_520, text_520
+    text_630, _ = _show(lg_client, "lumia-630-01")
+    assert "modem_number=+15550142, " in text_630, text_630
     assert set(res) == {"adb", "console", "modem", "power"} and all(r["avail"] for r in res.values())
 
     # the published endpoints lead to the handset: ADB, the modem through ser2net, the relay channel through ser2net
@@ -217,7 +223,9 @@ def _state(pid: int) -> str:
 def test_a_stopped_export_started_again_finds_its_places(lab, lg_coordinator, lg_client) -> None:
     assert lab["a"].stop() == 143  # SIGTERM: it stops what it started and says so
     _wait(lambda: _show(lg_client, "lumia-520-01")[1] == {}, "rack-a's resources to leave the coordinator", 60)
-    stale = list(lab["tmp"].glob("lg-export-rack-b-*"))  # left by the export killed with -9 (test above)
+    b_folders = list(lab["tmp"].glob("lg-export-rack-b-*"))
+    b_killed = lab["b"].proc.poll() is not None  # by the test above (kill -9): its folder was left behind
+    stale = b_folders if b_killed else []
     again = Export(lab["inv_a"], lg_coordinator.address, "rack-a", lab["env"], "--janitor-limit", "0")
     lab["a"] = again
     for folder in stale:
@@ -225,6 +233,8 @@ def test_a_stopped_export_started_again_finds_its_places(lab, lg_coordinator, lg
         assert any(ln.startswith(f"harness lab export: removed {folder}, left by an export (pid ")
                    for ln in again.lines), again.lines
     assert len(list(lab["tmp"].glob("lg-export-rack-a-*"))) == 1  # the new export's, kept while it runs
+    if not b_killed:
+        assert b_folders and all(folder.exists() for folder in b_folders)  # a live export's folder is kept
     assert "harness lab export: place lumia-520-01 exists (matches rack-a/lumia-520-01/*); left as it is" in again.lines
     assert again.wait_for("harness lab export: ready:", 1).endswith("places made: none")
     _wait(lambda: set(_show(lg_client, "lumia-630-01")[1]) == {"adb", "console", "modem", "power"},

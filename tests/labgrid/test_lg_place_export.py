@@ -28,6 +28,8 @@ from harness.adb.auth import load_or_create_key
 pytestmark = pytest.mark.slow
 READY = 90.0
 LIMIT = 2.0
+#: carol@hotmail.com in harness/emulator/demo_accounts.toml (two-step on, codes by text to this number)
+CAROL, CAROL_PASSWORD, CAROL_PHONE = "carol@hotmail.com", "tr0ub4dor&3", "+15550142"
 HOLDER = textwrap.dedent('''
     import sys
     from harness.lab.labgrid.places import HeldPlace
@@ -47,8 +49,10 @@ def exported(lg_coordinator: Any, tmp_path_factory: pytest.TempPathFactory) -> I
            "HARNESS_ADB_KEY": str(tmp / "adbkey"), "HARNESS_LEASE_DIR": str(tmp / "leases"),
            "HARNESS_LG_HEARTBEAT": "0.4"}
     inventory = tmp / "rack.toml"
+    # its SIM holds carol's number on file (not the emulator's default, alice's): her codes reach this handset
     rack = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--rack", "1", "--rack-profiles", "lumia-520",
-                             "--animation-ms", "0", "--boot-time", "0.3", "--inventory-out", str(inventory)],
+                             "--animation-ms", "0", "--boot-time", "0.3", "--signin-delay", "0.2",
+                             "--modem-number", CAROL_PHONE, "--inventory-out", str(inventory)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     export = None
     try:
@@ -65,8 +69,10 @@ def exported(lg_coordinator: Any, tmp_path_factory: pytest.TempPathFactory) -> I
             time.sleep(0.1)
         from harness.lab.inventory import Inventory
 
-        adb = Inventory.load(inventory).get("lumia-520-01").uri.split("://", 1)[1]
-        yield {"address": lg_coordinator.address, "env": env, "out": out, "place": "lumia-520-01", "adb": adb}
+        entry = Inventory.load(inventory).get("lumia-520-01")
+        yield {"address": lg_coordinator.address, "env": env, "out": out, "place": "lumia-520-01",
+               "adb": entry.uri.split("://", 1)[1], "control": {"control": entry.control,
+                                                                "control_token": entry.control_token}}
     finally:
         if export is not None and export.poll() is None:
             export.terminate()
@@ -75,10 +81,11 @@ def exported(lg_coordinator: Any, tmp_path_factory: pytest.TempPathFactory) -> I
         rack.wait(30)
 
 
-def harness(lab: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+def harness(lab: dict[str, Any], *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     command, *rest = args  # the place options before the command's own words (shell takes the rest as its command)
     return subprocess.run([sys.executable, "-m", "harness", command, "--coordinator", lab["address"], "--place",
-                           lab["place"], *rest], env=lab["env"], capture_output=True, text=True, timeout=120)
+                           lab["place"], *rest], env={**lab["env"], **(env or {})}, capture_output=True, text=True,
+                          timeout=180)
 
 
 def _refused(host: str, port: int) -> bool:
@@ -157,3 +164,42 @@ def test_the_exports_janitor_frees_a_killed_runs_place_and_never_a_live_ones(exp
     took = time.monotonic() - killed
     assert harness(exported, "key", "back").returncode == 0  # the place is free again
     print(f"\nthe export's janitor freed a killed run's place {took:.2f}s after the kill (limit {LIMIT:g}s)")
+
+
+def test_match_and_signin_through_an_exported_place(exported: dict[str, Any], lg_client: Any, tmp_path: Path) -> None:
+    """``harness match`` and ``harness signin`` reach the handset, its modem and its number only through the place."""
+    from harness.emulator.control import ControlClient
+
+    def shown() -> dict[str, Any]:  # what the emulated handset itself says it shows (its control socket)
+        with ControlClient.for_endpoints(exported["control"], timeout=10) as control:
+            return control.call("state")["state"]
+
+    until = time.monotonic() + 60  # booted after the power cycles of the tests above
+    while not shown()["booted"]:
+        assert time.monotonic() < until, "the handset did not boot within 60s"
+        time.sleep(0.1)
+    before = shown()
+    assert before["ms_account"] in (None, ""), before
+    match = harness(exported, "match")
+    assert match.returncode == 0, match.stderr
+    assert match.stdout.startswith(f"{exported['place']}: {before['screen']} (score "), (match.stdout, before["screen"])
+
+    # carol's access code goes by text to her number on file; the place's modem resource (ser2net) and its
+    # modem_number tag are the only way the run knows that modem
+    art = tmp_path / "art"
+    run = harness(exported, "signin", "--account", CAROL, "--phone-on-file", CAROL_PHONE, "--code", "text",
+                  "--artifacts", str(art), "--timeout", "60", env={"HARNESS_PASSWORD": CAROL_PASSWORD})
+    assert run.returncode == 0, run.stdout[-1500:] + run.stderr[-1500:]
+    after = shown()
+    assert after["ms_account"] == CAROL, after
+    modem_logs = list(art.rglob("modem.log"))
+    assert modem_logs and any("+CMGL" in p.read_text(errors="replace") or "+CMGR" in p.read_text(errors="replace")
+                              or "+CMT" in p.read_text(errors="replace") for p in modem_logs), modem_logs
+    for text in (run.stdout, run.stderr, *(p.read_text(errors="replace") for p in art.rglob("*.log"))):
+        assert CAROL_PASSWORD not in text
+
+    match = harness(exported, "match")
+    assert match.returncode == 0, match.stderr
+    assert match.stdout.startswith(f"{exported['place']}: {shown()['screen']} (score "), match.stdout
+    who = lg_client("who")
+    assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # released after each command
