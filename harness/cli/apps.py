@@ -1,7 +1,8 @@
 """``harness sync`` and ``harness unlocks``: what the handset's apps show, read from its screen.
 
-``sync`` opens Outlook, People and Calendar and prints what sync brought
-(mail subjects, contact names, event titles, each list scrolled to its end);
+``sync`` reads the accounts in Settings, opens Outlook (every account's
+inbox), People and Calendar and prints what sync brought (mail subjects per
+account, contact names, event titles, each list scrolled to its end);
 ``unlocks`` visits the Store, Games, Music, Video, Messaging, People's What's
 new and Backup and prints which of them a Microsoft account has unlocked.
 Both work as a person does, through the screen (vision and OCR), so they
@@ -27,7 +28,9 @@ def add_apps_parsers(sub: Any) -> None:
     """Register ``harness sync`` and ``harness unlocks`` on the ``harness`` command's subparsers."""
     specs = {
         "sync": ("print the mail subjects, contact names and calendar titles the handset's apps show",
-                 '{"mail": [subject, ...], "contacts": [name, ...], "calendar": [title, ...]}'),
+                 '{"mail": [subject, ...], "contacts": [name, ...], "calendar": [title, ...], '
+                 '"inboxes": {address: [subject, ...], ...}} ("mail" is the Microsoft account\'s inbox, "inboxes" '
+                 'every inbox Outlook shows)'),
         "unlocks": ("print what a Microsoft account unlocks on the handset, as its apps show it",
                     '{"store", "xbox", "music", "video", "feeds", "facebook_chat", "backup": true|false}'),
     }
@@ -76,7 +79,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
     else:
-        for what, items in shown.items():
+        lists = {k: v for k, v in shown.items() if k != "inboxes"}
+        lists.update({f"inbox of {address}": items for address, items in shown["inboxes"].items()})
+        for what, items in lists.items():
             print(f"{what} ({len(items)}):")
             for item in items:
                 print(f"  {item}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.flows.runner import FlowError, FlowRunner
+from harness.flows.signin import SETUP_SCREENS, finish_setup_without_account
 from harness.vision import Recognition
 from harness.vision.definitions import Box
 from harness.vision.labels import title_region
@@ -35,6 +36,8 @@ STATUS_BAR_VIEW = 32
 LINE_ZOOM = 1.8
 #: Most swipes through one list before it is an error (a list that never ends, a swipe that never lands).
 MAX_SWIPES = 40
+#: Most swipes through the app list before an app not found there is an error.
+APP_LIST_SWIPES = 4
 
 
 @dataclass(frozen=True)
@@ -94,25 +97,48 @@ def _line_boxes(grey: np.ndarray, region: Box, scale: float) -> list[Box]:
     return boxes
 
 
-def read_entries(rec: Recognition) -> list[Entry]:
-    """The entries of the list a recognised frame shows, top to bottom."""
+@dataclass(frozen=True)
+class Line:
+    """One line of text in a list's region as read: its words, whether it is dim, where it is (device pixels)."""
+
+    text: str
+    dim: bool
+    box: Box
+
+    @property
+    def centre(self) -> tuple[int, int]:
+        return self.box.x + self.box.w // 2, self.box.y + self.box.h // 2
+
+
+def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
+    """The lines of text in the list region of a recognised frame, top to bottom, each bright or dim (only the
+    first ``limit`` lines when given: OCR is the cost)."""
     import cv2
 
     assert rec.image is not None
     image = rec.image
     grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
     title = title_region(rec.definition, image.shape[1], image.shape[0], rec.scale) if rec.definition else None
-    boxes = _line_boxes(grey, list_region(rec), rec.scale)
+    boxes = _line_boxes(grey, list_region(rec), rec.scale)[:limit]
     if not boxes:
         return []
     contrasts = [_contrast(grey, box) for box in boxes]
     reference = _contrast(grey, title) if title is not None else max(contrasts)
-    entries: list[Entry] = []
+    lines = []
     for box, contrast in zip(boxes, contrasts):
         text = read_text(image, box, scale=rec.scale / LINE_ZOOM, single_line=True).strip()
-        if not text:
-            continue
-        if contrast >= DIM_SHARE * reference:
+        if text:
+            lines.append(Line(text, contrast < DIM_SHARE * reference, box))
+    return lines
+
+
+def read_entries(rec: Recognition) -> list[Entry]:
+    """The entries of the list a recognised frame shows, top to bottom (a dim line before any entry, such as
+    Outlook's account line, is not one)."""
+    entries: list[Entry] = []
+    for line in read_lines(rec):
+        box, text = line.box, line.text
+        if not line.dim:
             entries.append(Entry(text, "", box))
         elif entries and not entries[-1].sub:
             last = entries[-1]
@@ -141,7 +167,7 @@ def _merge(seen: list[Entry], page: list[Entry]) -> list[Entry]:
     return page
 
 
-def _settled(run: FlowRunner, screen: str, region: Box) -> Recognition:
+def settled(run: FlowRunner, screen: str, region: Box) -> Recognition:
     """The screen once two frames in a row agree inside ``region`` (a list still moving reads wrong)."""
     deadline = time.monotonic() + run.timeout
     rec = run.expect(screen)
@@ -165,7 +191,7 @@ def read_list(run: FlowRunner, screen: str, skip: tuple[str, ...] = ()) -> list[
     """
     rec = run.expect(screen)
     region = list_region(rec)
-    rec = _settled(run, screen, region)
+    rec = settled(run, screen, region)
     w, h = rec.image.shape[1], rec.image.shape[0]  # type: ignore[union-attr]
     out: list[Entry] = []
     for _ in range(MAX_SWIPES):
@@ -174,7 +200,7 @@ def read_list(run: FlowRunner, screen: str, skip: tuple[str, ...] = ()) -> list[
         out += _merge(out, page)
         before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
         run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
-        rec = _settled(run, screen, region)
+        rec = settled(run, screen, region)
         if np.array_equal(rec.image[region.y:region.y + region.h], before):  # type: ignore[index]
             return out
     raise FlowError(f"the {screen} list was still moving after {MAX_SWIPES} swipes", screen, rec.score,
@@ -185,7 +211,7 @@ def find_entry(run: FlowRunner, screen: str, title: str) -> tuple[Recognition, E
     """Scroll the list ``screen`` shows until an entry whose main line says ``title``; FlowError at its end."""
     rec = run.expect(screen)
     region = list_region(rec)
-    rec = _settled(run, screen, region)
+    rec = settled(run, screen, region)
     w = rec.image.shape[1]  # type: ignore[union-attr]
     wanted = normalise(title)
     for _ in range(MAX_SWIPES):
@@ -194,7 +220,24 @@ def find_entry(run: FlowRunner, screen: str, title: str) -> tuple[Recognition, E
                 return rec, entry
         before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
         run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
-        rec = _settled(run, screen, region)
+        rec = settled(run, screen, region)
         if np.array_equal(rec.image[region.y:region.y + region.h], before):  # type: ignore[index]
             break
     raise FlowError(f"no {title!r} in the {screen} list (read to its end)", screen, rec.score, run.last_screenshot)
+
+
+def open_app(run: FlowRunner, target: str, then: list[str]) -> Recognition:
+    """Start -> app list -> ``target`` (an app list target such as ``app:internet_explorer``) -> one of ``then``."""
+    run.press("start")
+    rec = run.expect("start", *SETUP_SCREENS)
+    if rec.screen != "start":
+        run.note(f"the phone shows {rec.screen}: set-up is not finished; finishing it without an account")
+        finish_setup_without_account(run)
+    rec = run.advance("start", "all_apps", ["app_list"])
+    w, h = run.handset.info.width, run.handset.info.height
+    for _ in range(APP_LIST_SWIPES):  # further down the list: swipe up until vision finds the app
+        if target in rec.targets:
+            break
+        run.swipe(w // 2, int(h * 0.75), w // 2, int(h * 0.3), 200)
+        rec = run.expect("app_list")
+    return run.advance("app_list", target, then)

@@ -10,39 +10,21 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import numpy as np
 
 from harness.accounts import Credentials
-from harness.flows.app_lists import find_entry, list_region, read_list
+from harness.flows.app_lists import find_entry, list_region, open_app, read_list
 from harness.flows.codes import CodeSource
+from harness.flows.inboxes import accounts_on_phone, read_inboxes
 from harness.flows.runner import FlowError, FlowRunner
-from harness.flows.signin import SETUP_SCREENS, finish_setup_without_account
 from harness.vision import Recognition
 from harness.vision.definitions import Box
 from harness.vision.ocr import normalise, read_text
 
 #: Where the Microsoft account's "Reset your password" page lives.
 RESET_ADDRESS = "account.live.com/password/reset"
-#: Most swipes through the app list before an app not found there is an error.
-APP_LIST_SWIPES = 4
-
-
-def open_app(run: FlowRunner, target: str, then: list[str]) -> Recognition:
-    """Start -> app list -> ``target`` (an app list target such as ``app:internet_explorer``) -> one of ``then``."""
-    run.press("start")
-    rec = run.expect("start", *SETUP_SCREENS)
-    if rec.screen != "start":
-        run.note(f"the phone shows {rec.screen}: set-up is not finished; finishing it without an account")
-        finish_setup_without_account(run)
-    rec = run.advance("start", "all_apps", ["app_list"])
-    w, h = run.handset.info.width, run.handset.info.height
-    for _ in range(APP_LIST_SWIPES):  # further down the list: swipe up until vision finds the app
-        if target in rec.targets:
-            break
-        run.swipe(w // 2, int(h * 0.75), w // 2, int(h * 0.3), 200)
-        rec = run.expect("app_list")
-    return run.advance("app_list", target, then)
 
 
 def reset_password(run: FlowRunner, account: Credentials, code: CodeSource) -> Recognition:
@@ -185,13 +167,16 @@ def connect_feeds(run: FlowRunner) -> list[str] | None:
     return [f"{e.title}: {e.sub}" if e.sub else e.title for e in read_list(run, "whats_new")]
 
 
-def synced_lists(run: FlowRunner) -> dict[str, list[str]]:
-    """What sync brought, read from the screen: ``{"mail": [subject ...], "contacts": [name ...],
-    "calendar": [title ...]}``, each list read to its end (Outlook, People and Calendar from the app list)."""
-    open_app(run, "app:outlook", ["mail"])
-    mail = [e.sub for e in read_list(run, "mail") if e.sub]
+def synced_lists(run: FlowRunner) -> dict[str, Any]:
+    """What sync brought, read from the screen: ``{"mail": [subject ...], "contacts": [name ...], "calendar":
+    [title ...], "inboxes": {address: [subject ...]}}``, each list read to its end. ``mail`` is the Microsoft
+    account's inbox ([] without one); ``inboxes`` holds every inbox Outlook shows, that one and each additional
+    account's (Settings > email+accounts says which accounts there are)."""
+    accounts = accounts_on_phone(run)
+    inboxes = read_inboxes(run, accounts.syncing)
     open_app(run, "app:people", ["people"])
     contacts = [e.title for e in read_list(run, "people", skip=("whats_new",))]
     open_app(run, "app:calendar", ["calendar"])
     calendar = [e.title for e in read_list(run, "calendar")]
-    return {"mail": mail, "contacts": contacts, "calendar": calendar}
+    return {"mail": inboxes.get(accounts.microsoft, []) if accounts.microsoft else [], "contacts": contacts,
+            "calendar": calendar, "inboxes": inboxes}

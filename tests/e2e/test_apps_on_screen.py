@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from harness.accounts import Credentials
-from harness.flows.signin import finish_setup_without_account, sign_in_after_setup
+from harness.flows.signin import add_outlook_account, finish_setup_without_account, sign_in_after_setup
 
 ACCOUNTS = Path(__file__).with_name("apps_accounts.toml")
-GINA, HANK, IDA = tomllib.loads(ACCOUNTS.read_text())["account"]
+GINA, HANK, IDA, JULES = tomllib.loads(ACCOUNTS.read_text())["account"]
 SUBJECTS = [m["subject"] for m in GINA["mail"]]
 #: What `harness unlocks` reports, as the issue names them.
 UNLOCK_KEYS = ("store", "xbox", "music", "video", "facebook_chat", "feeds", "backup")
@@ -50,16 +50,26 @@ def _says(got: list[str], want: list[str], ocr) -> bool:  # type: ignore[no-unty
     return len(got) == len(want) and all(ocr.similarity(g, w) >= 0.85 for g, w in zip(got, want))
 
 
+def _inboxes_say(shown: dict, want: dict[str, list[str]], ocr) -> bool:  # type: ignore[no-untyped-def]
+    """``harness sync``'s inboxes are the expected accounts' (addresses as OCR read them), each with its own mail."""
+    got = shown["inboxes"]
+    return len(got) == len(want) and all(
+        ocr.similarity(address, wanted) >= 0.9 and _says(subjects, want[wanted], ocr)
+        for (address, subjects), wanted in zip(got.items(), want))
+
+
 def _screen_says(handset, words: str, ocr) -> bool:  # type: ignore[no-untyped-def]
     return ocr.normalise(words) in ocr.normalise(ocr.read_text(handset.screenshot()[80:]))
 
 
-def test_the_help_page_on_one_phone_unlocks_sync_new_mail_store_games_feeds_one_account_and_reset(
+def test_the_help_page_on_one_phone_unlocks_sync_new_mail_store_games_feeds_one_account_restore_and_reset(
         flow, handset, device, emulator_control) -> None:
     """Along one phone's life, everything read from its screen: unlocks before sign-in (all false), sign-in from
-    Settings, `harness unlocks`/`harness sync` (all true; mail, contacts and calendar of this file), new mail at the
+    Settings and an additional Outlook.com account, `harness unlocks`/`harness sync` (all true; mail of each
+    account's own inbox, contacts and calendar of this file), new mail at the
     top, a Store install in the app list, gamerscore and avatar, feeds once connected, a second Microsoft account
-    refused, then a factory reset and a setup sign-in with another account that gets nothing of the first."""
+    refused, a backup + factory reset + setup sign-in with the same account that brings the Store app back, then a
+    reset and a setup sign-in with another account that gets nothing of the first."""
     from harness.flows import FlowError
     from harness.flows.app_lists import find_entry
     from harness.flows.help_page import connect_feeds, open_games, store_get_app, synced_lists, unlocks
@@ -72,9 +82,12 @@ def test_the_help_page_on_one_phone_unlocks_sync_new_mail_store_games_feeds_one_
     assert store_get_app(flow, "netflix") is False and _screen_says(handset, "need a Microsoft account", ocr)
 
     sign_in_after_setup(flow, Credentials.of(GINA["address"], GINA["password"]))
+    add_outlook_account(flow, Credentials.of(JULES["address"], JULES["password"]))
     assert _harness_json("unlocks", *adb) == dict.fromkeys(UNLOCK_KEYS, True)
     shown = _harness_json("sync", *adb)
-    assert _says(shown["mail"], SUBJECTS[::-1], ocr), shown["mail"]   # newest first
+    assert _says(shown["mail"], SUBJECTS[::-1], ocr), shown["mail"]   # newest first: the Microsoft account's
+    assert _inboxes_say(shown, {GINA["address"]: SUBJECTS[::-1],   # and each account's own inbox
+                                JULES["address"]: [m["subject"] for m in JULES["mail"]][::-1]}, ocr), shown["inboxes"]
     assert _says(shown["contacts"], sorted(c["name"] for c in GINA["contacts"]), ocr), shown["contacts"]
     assert _says(shown["calendar"], [e["title"] for e in sorted(GINA["events"], key=lambda e: e["when"])], ocr), \
         shown["calendar"]
@@ -97,11 +110,19 @@ def test_the_help_page_on_one_phone_unlocks_sync_new_mail_store_games_feeds_one_
     assert refused.value.screen == "one_account_only" and _screen_says(handset, "only have one Microsoft account", ocr)
 
     back_up(flow)
-    factory_reset(flow)
+    factory_reset(flow)  # the same account again in set-up: its backup brings the Store app back
+    result = sign_in_during_setup(flow, Credentials.of(GINA["address"], GINA["password"]))
+    assert result.restored, "the phone offered Gina no restore of her own backup"
+    flow.press("start")
+    flow.advance("start", "all_apps", ["app_list"])
+    find_entry(flow, "app_list", "netflix")  # FlowError "no 'netflix' in the app_list list" when it did not come back
+
+    factory_reset(flow)  # then another account: nothing of Gina's
     result = sign_in_during_setup(flow, Credentials.of(IDA["address"], IDA["password"]))
     assert not result.restored, "the phone offered Gina's backup to Ida"
     shown = _harness_json("sync", *adb)
     assert _says(shown["mail"], [IDA["mail"][0]["subject"]], ocr), shown
+    assert _inboxes_say(shown, {IDA["address"]: [IDA["mail"][0]["subject"]]}, ocr), shown  # Jules's went too
     assert _says(shown["contacts"], [IDA["contacts"][0]["name"]], ocr), shown
     assert _says(shown["calendar"], [IDA["events"][0]["title"]], ocr), shown
     flow.press("start")
