@@ -27,12 +27,23 @@ from harness.serial_port import SerialPort
 
 #: Keys the robot presses on the phone's body (the capacitive row below the screen).
 BODY_KEYS = ("back", "start", "search")
-#: How long the on-screen keyboard may take to show after a field is tapped (its animation, the camera's delay).
-KEYBOARD_TIMEOUT = 5.0
+#: How long the on-screen keyboard may take to show after a field is tapped (its animation, the camera's delay,
+#: frames where the stylus hides a key).
+KEYBOARD_TIMEOUT = 15.0
+#: How long the field may take to show what was typed (the camera's delay, frames OCR misreads).
+TYPED_TIMEOUT = 15.0
 
 
 class RobotHandsetError(HarnessError):
     """Something this slot cannot do (a key it has no place for, no keyboard on screen, no power switch)."""
+
+
+class KeyboardNotFound(RobotHandsetError):
+    """No on-screen keyboard (all keys of one of its pages) in the frames of its deadline."""
+
+
+class TextNotTyped(RobotHandsetError):
+    """The field does not show what was typed (a key the phone missed or took twice), or there is no field."""
 
 
 class RobotHandset(Handset):
@@ -47,6 +58,7 @@ class RobotHandset(Handset):
         robot.with_limits(calibration.limits)
         self.gestures = Gestures(robot, calibration.feeds)
         self.keys_px = profile.body.keys_px()
+        self.last_tap: tuple[int, int] | None = None  # where the field that gets typed text was tapped
 
     @property
     def info(self) -> HandsetInfo:
@@ -62,6 +74,7 @@ class RobotHandset(Handset):
 
     def tap(self, x: int, y: int) -> None:
         self.gestures.tap(*self._mm(x, y))
+        self.last_tap = (x, y)
 
     def long_press(self, x: int, y: int, seconds: float = 1.0) -> None:
         self.gestures.long_press(*self._mm(x, y), seconds=seconds)
@@ -91,38 +104,97 @@ class RobotHandset(Handset):
 
     def _keyboard(self, timeout: float = KEYBOARD_TIMEOUT) -> Any:
         """The on-screen keyboard in the newest frame; it rises after a field is tapped, so it is waited for."""
-        from harness.vision.keyboard import find_keyboard
+        from harness.vision.keyboard import find_keyboard, keyboard_shown
 
         at = deadline_of(timeout)
         while True:
-            board = find_keyboard(self.screenshot())
+            frame = self.screenshot()
+            board = find_keyboard(frame)
             if board is not None:
                 return board
             if until(at) == 0:
-                raise RobotHandsetError(f"{self.name}: no on-screen keyboard shown within {timeout:g}s "
-                                        f"(tap a text field first)")
+                seen = "keys, but not all of them or not one of its pages" if keyboard_shown(frame) else "none"
+                raise KeyboardNotFound(f"{self.name}: no on-screen keyboard found within {timeout:g}s "
+                                       f"(expected one after a field was tapped; seen: {seen})")
 
     def _tap_key(self, key: Any) -> None:
         x, y = key.center
-        self.tap(x, y)
+        self.gestures.tap(*self._mm(x, y))
+
+    def _hover(self, x: int, y: int) -> None:
+        """Hold the stylus at the hover height over pixel (x, y), touching nothing."""
+        bx, by = self._mm(x, y)
+        limits = self.robot.limits
+        if self.robot.where()[2] < limits.hover_z:
+            self.robot.move_to(z=limits.hover_z, feed=self.calibration.feeds.press)
+        self.robot.move_to(x=bx, y=by, z=limits.hover_z)
+        self.robot.wait_idle()
+
+    def _field_shows(self, field: tuple[int, int], timeout: float) -> tuple[Any, str, int]:
+        """(box, text read, marks counted) of the field tapped at ``field`` in the newest frame that shows it."""
+        from harness.vision.field_text import count_marks, field_box, read_field
+
+        at = deadline_of(timeout)
+        while True:
+            frame = self.screenshot()
+            box = field_box(frame, field)
+            if box is not None:
+                return box, read_field(frame, box), count_marks(frame, box)
+            if until(at) == 0:
+                raise TextNotTyped(f"{self.name}: no text field at {field} within {timeout:g}s "
+                                   f"(expected the field the flow tapped before typing)")
 
     def text(self, text: "str | Secret") -> None:
-        """Type on the on-screen keyboard: the keys found on the screen now, in the order its pages need."""
+        """Type on the on-screen keyboard: the keys found on the screen now, in the order its pages need; then
+        wait until the field shows what it held before and the text typed (a secret: as many marks)."""
+        from harness.vision.field_text import count_marks, field_box, read_field, same_typed
         from harness.vision.keyboard import KeyboardUnknown
 
+        secret = isinstance(text, Secret)
         plain = text.reveal() if isinstance(text, Secret) else text
+        shown = "a secret" if secret else repr(plain)
+        field = self.last_tap
+        if field is None:
+            raise TextNotTyped(f"{self.name}: no field to type {shown} into (tap a text field first)")
         board = self._keyboard()
         try:
             keys = board.plan(plain)
         except KeyboardUnknown:
-            shown = "a secret" if isinstance(text, Secret) else repr(plain)
             raise RobotHandsetError(f"{self.name}: the keyboard has no key for a character of {shown}") from None
+        if keys:
+            self._hover(*keys[0].center)  # the stylus off the field it tapped, so the camera sees what it holds
+        _, before, marks_before = self._field_shows(field, TYPED_TIMEOUT)
         for done, key in enumerate(keys):
             try:
                 self._tap_key(key)
             except HarnessError as exc:
                 raise RobotHandsetError(f"{self.name}: typing stopped after {done} of {len(keys)} keys: "
                                         f"{str(exc).splitlines()[0]}") from None
+        want_marks = marks_before + len(plain)
+        at = deadline_of(TYPED_TIMEOUT)
+        read, marks = "", -1
+        while True:
+            frame = self.screenshot()
+            box = field_box(frame, field)
+            if box is not None:
+                if secret:
+                    marks = count_marks(frame, box)
+                    if marks == want_marks:
+                        return
+                else:
+                    read = read_field(frame, box)
+                    if same_typed(read, before + plain):
+                        return
+            if until(at) == 0:
+                break
+        if box is None:
+            seen = "no field there"
+        elif secret:
+            seen = f"{marks} marks, not {want_marks}"
+        else:
+            seen = f"{read!r}"
+        raise TextNotTyped(f"{self.name}: typed {len(keys)} keys for {shown}, but the field at {field} "
+                           f"shows {seen} after {TYPED_TIMEOUT:g}s")
 
     def reboot(self) -> None:
         if self.power is None:

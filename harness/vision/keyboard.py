@@ -32,8 +32,20 @@ PAGES = {"letters": ("qwertyuiop", "asdfghjkl", "zxcvbnm"), "symbols": ("1234567
 BOTTOM_ROW = ("mode", ",", "space", ".", "enter")
 #: Work at this width (the 8.1 layout's view pixels) to find the keys: fast, the same at every resolution.
 WORK_WIDTH = 480
-#: Grey levels within this of the band's count as the band (camera noise, resampling).
+#: How far (work pixels) the band's level is looked for around a pixel: past a key's half width to either side
+#: (8.1 keys are 48 view pixels apart), and past a row's height below (74 apart; never above: the page is there).
+_REACH_X, _REACH_Y = 28, 90
+_BAND_WINDOW = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * _REACH_X + 1, _REACH_Y + 1))
+#: Grey levels within this of the band's count as the band in a frame drawn without a camera (one band level).
 BAND_TOLERANCE = 10
+#: Keys found per row, top to bottom, on each page (the letter page, the symbol page).
+ROW_COUNTS = ((10, 9, 9, 5), (10, 10, 9, 5))
+#: Keys stand at least this many grey levels off the band (a dim key in the dark theme, through a camera).
+MIN_KEY_CONTRAST = 6
+#: A label's ink this far on the other side of the band than its key's fill (black letters on a light key).
+INK_CONTRAST = 24
+#: Contrasts (shares of the keys' usual one) at which keys are cut from the band and from each other.
+CONTRAST_SHARES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 #: How alike OCR's reading of a row and a page's row must be (0..1) to say the keyboard shows that page.
 SAME_ROW = 0.6
 
@@ -151,19 +163,22 @@ def _grey(frame: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.medianBlur(grey, 3), factor
 
 
-def _rows_against(grey: np.ndarray, band: int, top: int) -> list[list[tuple[int, int, int, int]]]:
-    """Rows of key-like boxes (x, y, w, h in work pixels) standing apart from grey level ``band`` below ``top``."""
-    part = grey[top:]
-    mask = (np.abs(part.astype(np.int16) - band) > BAND_TOLERANCE).astype(np.uint8)
+def _key_boxes(mask: np.ndarray, top: int, shape: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """Key-like boxes (x, y, w, h in work pixels): components of ``mask`` (which starts at row ``top``) of a key's
+    size, mostly filled (a key's label makes holes in it)."""
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
-    w_all, h_all = grey.shape[1], grey.shape[0]
-    boxes = [(int(x), int(y) + top, int(w), int(h)) for x, y, w, h, area in stats[1:count]
-             if 0.04 * w_all <= w <= 0.7 * w_all and 0.035 * h_all <= h <= 0.15 * h_all and area >= 0.7 * w * h]
+    w_all, h_all = shape[1], shape[0]
+    return [(int(x), int(y) + top, int(w), int(h)) for x, y, w, h, area in stats[1:count]
+            if 0.04 * w_all <= w <= 0.7 * w_all and 0.035 * h_all <= h <= 0.15 * h_all and area >= 0.7 * w * h]
+
+
+def _rows_of(boxes: list[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
+    """Boxes grouped into rows (tops and heights alike), each left to right; rows of fewer than four dropped."""
     rows: list[list[tuple[int, int, int, int]]] = []
     for box in sorted(boxes, key=lambda b: (b[1], b[0])):
         for row in rows:
             first = row[0]
-            if abs(box[1] - first[1]) <= 0.25 * first[3] and abs(box[3] - first[3]) <= 0.2 * first[3]:
+            if abs(box[1] - first[1]) <= 0.25 * first[3] and abs(box[3] - first[3]) <= 0.25 * first[3]:
                 row.append(box)
                 break
         else:
@@ -171,8 +186,54 @@ def _rows_against(grey: np.ndarray, band: int, top: int) -> list[list[tuple[int,
     return [sorted(row) for row in rows if len(row) >= 4]
 
 
+def _rows_against(grey: np.ndarray, band: int, top: int) -> list[list[tuple[int, int, int, int]]]:
+    """Rows of key-like boxes standing apart from one grey level ``band`` below ``top`` (a frame drawn without a
+    camera: the band is one colour)."""
+    mask = (np.abs(grey[top:].astype(np.int16) - band) > BAND_TOLERANCE).astype(np.uint8)
+    return _rows_of(_key_boxes(mask, top, grey.shape))
+
+
+def _holds_centre(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
+    cx, cy = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
+    return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
+
+
+def _rows_by_contrast(grey: np.ndarray, top: int, lighter: bool) -> list[list[tuple[int, int, int, int]]]:
+    """Rows of keys standing out from a band whose level changes across the keyboard (a camera's uneven light
+    and glare): keys ``lighter`` than the band (an 8.1 phone's own keyboard, in both themes) or darker.
+
+    The band's level at a pixel is the darkest (lightest) grey within a key pitch to either side and a row
+    pitch below it, which reaches a gap between keys or the band's lower edge, and never the page above the
+    keyboard. A camera's blur narrows the gaps and dim keys (shift, the page key) differ less from the band
+    than letter keys, so no one contrast cuts every key: keys are cut at several, and each is kept from the
+    contrast that parts it from its neighbours (the smallest box wins over one that holds its centre: two keys
+    merged at a low contrast).
+    """
+    part = grey[top:]
+    if lighter:
+        band = cv2.erode(part, _BAND_WINDOW, anchor=(_REACH_X, 0))
+    else:
+        band = cv2.dilate(part, _BAND_WINDOW, anchor=(_REACH_X, 0))
+    off = part.astype(np.int16) - band.astype(np.int16)
+    if not lighter:
+        off = -off
+    keys_level = float(np.percentile(off, 90))
+    if keys_level < MIN_KEY_CONTRAST:
+        return []
+    ink = off < -INK_CONTRAST  # a label drawn on the far side of the band from its key is part of the key
+    found: list[tuple[int, int, int, int]] = []
+    for share in CONTRAST_SHARES:
+        cut = ((off > max(MIN_KEY_CONTRAST / 2, share * keys_level)) | ink).astype(np.uint8)
+        found += _key_boxes(cut, top, grey.shape)
+    kept: list[tuple[int, int, int, int]] = []
+    for box in sorted(found, key=lambda b: b[2] * b[3]):
+        if not any(_holds_centre(box, k) or _holds_centre(k, box) for k in kept):
+            kept.append(box)
+    return _rows_of(kept)
+
+
 def _stack(rows: list[list[tuple[int, int, int, int]]]) -> list[list[tuple[int, int, int, int]]] | None:
-    """The bottom four rows if they make an 8.1 keyboard: equal heights, even pitch, 10/9-10/8-9/5 keys."""
+    """The bottom four rows if they make an 8.1 keyboard: equal heights, even pitch, the keys of one of its pages."""
     if len(rows) < 4:
         return None
     rows = sorted(rows, key=lambda r: r[0][1])[-4:]
@@ -182,24 +243,28 @@ def _stack(rows: list[list[tuple[int, int, int, int]]]) -> list[list[tuple[int, 
         return None
     if min(pitches) < max(heights):
         return None
-    counts = [len(r) for r in rows]
-    if counts[0] != 10 or counts[1] not in (9, 10) or counts[2] not in (8, 9) or counts[3] != 5:
+    if tuple(len(r) for r in rows) not in ROW_COUNTS:  # a key missed (a stylus over it) names the rest wrongly
         return None
     return rows
 
 
 def _find_rows(frame: np.ndarray) -> tuple[list[list[tuple[int, int, int, int]]], float] | None:
+    """The keyboard's rows of keys: against one band level (a screenshot: the band is one of the most common
+    grey levels down there), else against the band's level where each key is (a camera frame)."""
     grey, factor = _grey(frame)
     top = grey.shape[0] * 2 // 5  # the keyboard covers the lower part of the screen
-    part = grey[top:]
-    levels = np.bincount(part.ravel(), minlength=256)
+    levels = np.bincount(grey[top:].ravel(), minlength=256)
     tried: set[int] = set()
-    for level in np.argsort(levels)[::-1][:6]:  # the band is one of the most common grey levels down there
+    for level in np.argsort(levels)[::-1][:6]:
         level = int(level)
         if any(abs(level - t) <= BAND_TOLERANCE // 2 for t in tried):
             continue
         tried.add(level)
         rows = _stack(_rows_against(grey, level, top))
+        if rows is not None:
+            return rows, factor
+    for lighter in (True, False):
+        rows = _stack(_rows_by_contrast(grey, top, lighter))
         if rows is not None:
             return rows, factor
     return None
@@ -261,8 +326,8 @@ def find_keyboard(frame: np.ndarray) -> Keyboard | None:
             score = (_cased_similarity(first, want1) + _cased_similarity(second, want2)) / 2
             if best is None or score > best[0]:
                 best = (score, page, shifted)
-    if best is None or best[0] < SAME_ROW or len(boxes[1]) != len(PAGES[best[1]][1]):
-        return None
+    if best is None or best[0] < SAME_ROW or [len(row) for row in boxes] != [len(row) for row in _names(best[1])]:
+        return None  # a key not found (a stylus over it, a glare spot) would name every key after it wrongly
     x0, y0 = min(b.x for b in boxes[0] + boxes[3]), boxes[0][0].y
     x1 = max(b.x + b.w for row in boxes for b in row)
     y1 = boxes[3][0].y + boxes[3][0].h

@@ -1,0 +1,110 @@
+"""What a text field shows, read from a frame: for a handset that types by tapping keys, the check that the taps
+all landed (a tap a phone missed is a letter missing; one it took twice, a letter doubled).
+
+The field is found from a point inside it (where the flow tapped it to give it focus): the box of even fill
+around that point, the size of a one-line field. Its text is read with OCR; a masked field (a password) is
+counted, not read: each mark is one blob of ink, and the count is all a check of a secret may look at.
+Nothing here knows where the frame came from (a screenshot or a rectified camera frame).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from harness.vision.definitions import Box
+
+#: The fill of a field's box varies by less than this many grey levels (camera light, noise) between neighbours.
+FILL_STEP = 6
+#: A one-line field, in view pixels (an 8.1 page is 480 across): at least this wide, this tall, at most this tall.
+MIN_WIDTH_VIEW, MIN_HEIGHT_VIEW, MAX_HEIGHT_VIEW = 120, 24, 90
+#: Ink differs from the field's fill by at least this many grey levels.
+INK_CONTRAST = 60
+#: Where ink is cut from the fill, as a share of the way from the fill to the darkest ink.
+INK_SHARE = 0.6
+#: Device pixels per view pixel a field's text is read at (its letters some 40 px tall).
+READ_PX_PER_VIEW = 3.4
+#: Marks a few pixels across that OCR drops or invents (not compared).
+_SMALL = ".,'`\""
+#: Letters OCR mixes up in a field's face, folded together before typed and read text are compared.
+_CONFUSED = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "8": "b", "2": "z", "6": "b"})
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    return frame if frame.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(frame[..., :3]), cv2.COLOR_RGB2GRAY)
+
+
+def field_box(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
+    """The box of the one-line text field holding ``point`` (frame pixels), or None when none is there.
+
+    The field is grown from a seed of its fill: ``point`` itself, or just above or below it when a glyph
+    of the text already typed sits there."""
+    grey = cv2.medianBlur(_grey(frame), 3)
+    h, w = grey.shape
+    view = w / 480
+    x0, y0 = int(point[0]), int(point[1])
+    best: Box | None = None
+    for dy in (0, -round(12 * view), round(12 * view), -round(20 * view), round(20 * view)):
+        seed = (min(w - 1, max(0, x0)), min(h - 1, max(0, y0 + dy)))
+        mask = np.zeros((h + 2, w + 2), np.uint8)
+        flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+        cv2.floodFill(grey, mask, seed, 0, FILL_STEP, FILL_STEP, flags)
+        ys, xs = np.nonzero(mask[1:-1, 1:-1])
+        if xs.size == 0:
+            continue
+        box = Box(int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+        if (box.w >= MIN_WIDTH_VIEW * view and MIN_HEIGHT_VIEW * view <= box.h <= MAX_HEIGHT_VIEW * view
+                and xs.size >= 0.6 * box.w * box.h and box.x <= x0 <= box.x + box.w):
+            if best is None or box.w * box.h > best.w * best.h:
+                best = box
+    return best
+
+
+def _inside(box: Box, frame: np.ndarray) -> Box:
+    """The box less a margin (its border, the fill's anti-aliased edge)."""
+    m = max(2, round(3 * frame.shape[1] / 480))
+    return Box(box.x + m, box.y + m, max(1, box.w - 2 * m), max(1, box.h - 2 * m))
+
+
+def count_marks(frame: np.ndarray, box: Box) -> int:
+    """How many separate blobs of ink the field ``box`` holds (a masked field: one per character typed)."""
+    inner = _inside(box, frame)
+    crop = _grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w]
+    fill = float(np.median(crop))
+    ink = (np.abs(crop.astype(np.int16) - fill) > INK_CONTRAST).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    least = max(2, round(frame.shape[1] / 480 * 2)) ** 2  # camera noise is smaller than a mark
+    return int(sum(1 for area in stats[1:count, cv2.CC_STAT_AREA] if area >= least))
+
+
+def read_field(frame: np.ndarray, box: Box) -> str:
+    """The text the field ``box`` shows, read as one line.
+
+    Cut at a grey level between the field's fill and its darkest ink, not by Otsu: through a camera the
+    letters are blurred and their halo would join them up; upscaled so letters are some 40 px tall."""
+    from harness.vision import ocr
+
+    inner = _inside(box, frame)
+    grey = _grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w]
+    fill, darkest = float(np.median(grey)), float(np.percentile(grey, 1))
+    if fill < 128:  # light text on a dark field
+        grey, fill, darkest = 255 - grey, 255 - fill, 255 - float(np.percentile(grey, 99))
+    if fill - darkest < INK_CONTRAST:
+        return ""  # no ink: an empty field
+    factor = max(1.0, READ_PX_PER_VIEW / (frame.shape[1] / 480))
+    if factor > 1.05:
+        grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    line = np.where(grey < fill - INK_SHARE * (fill - darkest), 0, 255).astype(np.uint8)
+    line = cv2.copyMakeBorder(line, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
+    words = ocr._cached(line, ("eng", 7, "field"), lambda: ocr._recognise(line, "eng", 7))
+    return " ".join(text for text, _, _, _ in words)
+
+
+def same_typed(read: str, typed: str) -> bool:
+    """Whether OCR's reading of a field is the text typed into it: every character, in order (none missing,
+    none doubled), letters OCR confuses in this face (l/1/i, o/0) taken as one, case and spaces aside, and
+    the marks too small to read for sure (full stop, comma, quotes) left out of both."""
+    def fold(text: str) -> str:
+        return "".join(ch for ch in text.casefold().translate(_CONFUSED) if not ch.isspace() and ch not in _SMALL)
+
+    return bool(fold(typed)) and fold(read) == fold(typed)
