@@ -1,19 +1,24 @@
 """Calibration over many bench seeds: ``harness calibrate`` residual and tap error in screen pixels.
 
-Usage: bench_calibration.py [--seeds N | --seed S ...] [--timeout SECONDS]
+Usage: bench_calibration.py [--seeds N | --seed S ...] [--timeout SECONDS] [--before DIR]
 
 For each seed: ``harness emulate --camera --robot --bench-seed S``, then
-``harness calibrate`` through the CLI, then a tap on setup's 'next' through
-``robot://`` with the written calibration; where it landed comes from the
-emulator's ``robot_touches`` (the ground truth the harness never reads).
-Prints one line per seed and the median and worst residual and tap error, and
-how many seeds failed to calibrate (with their one-line error).
+``harness calibrate`` through the CLI (timed), then taps through ``robot://``
+with the written calibration at points spread over the screen, each one's
+landing read from the emulator's ``robot_touches`` (the ground truth the
+harness never reads). Prints one line per seed (residual, wall time, tap error
+median and worst over its taps) and, over the seeds, the median and worst of
+each, and how many seeds failed to calibrate (with their one-line error).
+``--before DIR``: a checkout of another version of the harness (e.g. ``git
+worktree add DIR main``); each seed is then calibrated by it too, on a fresh
+emulator of the same seed in the same run, for a before/after comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import signal
@@ -21,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,10 +36,13 @@ from harness.handsets import open_handset
 
 #: setup_welcome's 'next' button, the centre of its region in fixtures/screens/setup_welcome.toml (1080x1920)
 NEXT = (51 + 977 / 2, 1737 + 130 / 2)
+#: Where the taps go (lumia-930's 1080x1920 pixels): the corners' regions, the middle and 'next'.
+TAPS = [(150, 250), (930, 250), (540, 960), (150, 1500), (930, 1500), (round(NEXT[0]), round(NEXT[1]))]
 
 
-def one_seed(seed: int, folder: Path, timeout: float) -> dict[str, Any]:
-    """Calibrate the emulated slot of ``seed`` and tap 'next' through it: residual, tap error, or the error."""
+def one_seed(seed: int, folder: Path, timeout: float, before: Path | None = None) -> dict[str, Any]:
+    """Calibrate the emulated slot of ``seed`` (with the harness in ``before`` when given) and tap through it:
+    residual, wall time, tap errors, or the error."""
     proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--profile", "lumia-930", "--camera", "--robot",
                              "--bench-seed", str(seed), "--robot-time-scale", "4", "--animation-ms", "0",
                              "--boot-time", "0.3"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -43,26 +52,33 @@ def one_seed(seed: int, folder: Path, timeout: float) -> dict[str, Any]:
         with ControlClient.for_endpoints(endpoints) as control:
             control.call("goto", screen="setup_welcome")
             path = folder / f"calibration-{seed}.toml"
+            env = {**os.environ, "PYTHONPATH": str(before)} if before else None
+            started = time.monotonic()
             out = subprocess.run([sys.executable, "-m", "harness", "calibrate", "--camera", endpoints["camera"],
                                   "--robot", endpoints["robot"], "--profile", "lumia-930", "-o", str(path),
-                                  "--timeout", str(timeout)], capture_output=True, text=True, timeout=timeout + 60)
+                                  "--timeout", str(timeout)], capture_output=True, text=True, timeout=timeout + 60,
+                                 env=env, cwd=str(before) if before else None)
+            wall = round(time.monotonic() - started, 1)
             found = re.search(r"residual ([0-9.]+) px", out.stdout)
             if out.returncode != 0 or not found:
-                return {"seed": seed, "error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
-            control.call("goto", screen="setup_welcome")
-            before = len(control.call("robot_touches")["touches"])
+                return {"seed": seed, "wall_s": wall, "error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
+            result: dict[str, Any] = {"seed": seed, "wall_s": wall, "residual": float(found.group(1))}
             uri = (f"robot://{quote(endpoints['robot'], safe='')}?camera={quote(endpoints['camera'], safe='')}"
                    f"&calibration={quote(str(path), safe='')}&profile=lumia-930")
+            errors = []
             opened = open_handset(uri)
             try:
-                opened.handset.tap(*(round(v) for v in NEXT))
+                for aim in TAPS:
+                    control.call("goto", screen="setup_welcome")
+                    count = len(control.call("robot_touches")["touches"])
+                    opened.handset.tap(*aim)
+                    taps = [t for t in control.call("robot_touches")["touches"][count:] if t["kind"] == "tap"]
+                    if not taps:
+                        return {**result, "error": f"the tap at {aim} did not touch the screen"}
+                    errors.append(((taps[0]["x"] - aim[0]) ** 2 + (taps[0]["y"] - aim[1]) ** 2) ** 0.5)
             finally:
                 opened.close()
-            taps = [t for t in control.call("robot_touches")["touches"][before:] if t["kind"] == "tap"]
-            if not taps:
-                return {"seed": seed, "residual": float(found.group(1)), "error": "the tap did not touch the screen"}
-            tap = ((taps[0]["x"] - NEXT[0]) ** 2 + (taps[0]["y"] - NEXT[1]) ** 2) ** 0.5
-            return {"seed": seed, "residual": float(found.group(1)), "tap": tap}
+            return {**result, "tap_median": round(statistics.median(errors), 1), "tap_worst": round(max(errors), 1)}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -77,21 +93,30 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=5, help="how many random seeds (default 5)")
     parser.add_argument("--seed", type=int, action="append", help="a seed to run (repeatable; instead of --seeds)")
     parser.add_argument("--timeout", type=float, default=400.0, help="per calibration, seconds (default 400)")
+    parser.add_argument("--before", type=Path, metavar="DIR", help="a checkout of another harness version to compare")
     args = parser.parse_args()
     seeds = args.seed or [random.SystemRandom().randrange(10**6) for _ in range(args.seeds)]
-    results = []
+    runs: dict[str, list[dict[str, Any]]] = {"after": []}
+    if args.before:
+        runs["before"] = []
     with tempfile.TemporaryDirectory() as folder:
         for seed in seeds:
-            result = one_seed(seed, Path(folder), args.timeout)
-            results.append(result)
-            print(json.dumps(result), flush=True)
-    ok = [r for r in results if "tap" in r]
-    for key in ("residual", "tap"):
-        values = [r[key] for r in ok]
-        if values:
-            print(f"{key}: median {statistics.median(values):.1f} px, worst {max(values):.1f} px over {len(values)} seeds")
-    print(f"failed: {len(results) - len(ok)} of {len(results)} seeds")
-    return 0 if len(ok) == len(results) else 1
+            for label in runs:
+                result = one_seed(seed, Path(folder), args.timeout, args.before if label == "before" else None)
+                runs[label].append(result)
+                print(json.dumps({"run": label, **result}), flush=True)
+    failed = 0
+    for label, results in runs.items():
+        ok = [r for r in results if "tap_worst" in r]
+        for key, unit in (("residual", "px"), ("tap_median", "px"), ("tap_worst", "px"), ("wall_s", "s")):
+            values = [r[key] for r in (ok if key != "wall_s" else results) if key in r]
+            if values:
+                print(f"{label} {key}: median {statistics.median(values):.1f} {unit}, worst {max(values):.1f} {unit} "
+                      f"over {len(values)} seeds")
+        print(f"{label} failed: {len(results) - len(ok)} of {len(results)} seeds"
+              + "".join(f"\n  seed {r['seed']}: {r['error']}" for r in results if "error" in r))
+        failed += len(results) - len(ok) if label == "after" else 0
+    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 The stylus is what changed against a frame taken with it parked away from
 the phone. Seen from a camera above, its shaft rises from the tip along the
 image's "up" at that point, so the same stylus raised a few millimetres
-moves along its own shaft: the shift between the two views gives that
-direction (and how many pixels one millimetre of height moves it), the tip
-is the changed region's end opposite the shaft, its centre where the region
-is widest near that end, and the point on the glass is where the tip would
-be at the glass's height (extrapolated along the shift). A stylus right
-under the camera shows no shaft; then its changed region is the tip.
+slides along its own shaft. First the tip is looked for along the shaft's
+line (``stylus_axis``: the shaft seen in both views, the tip the run of its
+own colour that follows the shaft; its shadow falls off that line and a dark
+screen under it does not hide where its colour ends); the tip's end is the
+one the raise moved away from. When no shaft is seen (the stylus right under
+the camera), the changed region's end opposite the slide is the tip, its
+centre where the region is widest near that end. The shift between the two
+views gives how many pixels one millimetre of height moves the tip, so the
+point on the glass is where the tip would be at the glass's height.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import cv2
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.robot import stylus_axis
+from harness.robot.stylus_axis import shaft_axis, shaft_grey, tip_along
 
 #: Grey levels (of 255) a pixel must change by to count as the stylus, above the frame's noise.
 MIN_CHANGE = 28
@@ -84,6 +89,9 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
              region: np.ndarray | None = None, what: str = "", expect: tuple[float, float] | None = None) -> TipView:
     """The tip in ``low`` (stylus at some height), given ``high`` (the same spot, ``raised_mm`` higher);
     ``expect``: roughly where the tip should be (camera pixels), which tells the shaft's two ends apart."""
+    along = _along_shaft(low, high, reference, raised_mm, region, expect)
+    if along is not None:
+        return along
     lo = _pixels(changed(low, reference, region), f"{what} (lower view)")
     hi = _pixels(changed(high, reference, region), f"{what} (raised view)")
     values, vectors = np.linalg.eigh(np.cov(lo.T))
@@ -109,6 +117,45 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
                               f"view of it blocked, or is it not the stylus?")
         up = axis if slide > 0 else -axis
     (x, y), (rx, ry) = _end_centre(lo, up), _end_centre(hi, up)
+    per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
+    return TipView(x, y, per_mm, (rx, ry))
+
+
+def _strong(frame: np.ndarray, reference: np.ndarray, region: np.ndarray | None) -> np.ndarray:
+    strong = (cv2.absdiff(_gray(frame), _gray(reference)) >= MIN_CHANGE).astype(np.uint8)
+    if region is not None:
+        strong &= region
+    return cv2.morphologyEx(strong, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+
+
+def _along_shaft(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm: float,
+                 region: np.ndarray | None, expect: tuple[float, float] | None) -> TipView | None:
+    """The tip found along the shaft's line (``stylus_axis``), or None when no shaft is seen (the stylus under
+    the lens) or no tip at its end. Of the line's two ends the tip's is the one the raise moved away from (the
+    stylus rises towards the lens, so it slides away from the point under it), inside the region where the tip
+    may be, and the nearer ``expect`` when both are."""
+    lo_gray, hi_gray = _gray(low), _gray(high)
+    axis = shaft_axis(_strong(low, reference, region) & _strong(high, reference, region))
+    if axis is None:
+        return None
+    h, w = lo_gray.shape
+    reach = float(np.hypot(h, w))
+    found = []
+    for sign in (1.0, -1.0):
+        a = stylus_axis.flipped(axis, sign)
+        grey = shaft_grey(lo_gray, a)
+        lo, hi = tip_along(lo_gray, a, reach, grey), tip_along(hi_gray, a, reach, grey)
+        if lo is None or hi is None:
+            continue
+        ix, iy = int(round(lo[0])), int(round(lo[1]))
+        if not (0 <= ix < w and 0 <= iy < h) or (region is not None and not region[iy, ix]):
+            continue
+        slide = float((np.asarray(lo) - np.asarray(hi)) @ a.direction)  # > 0: the raised view is behind
+        far = float(np.hypot(lo[0] - expect[0], lo[1] - expect[1])) if expect is not None else 0.0
+        found.append((slide < -0.5, far, lo, hi))
+    if not found:
+        return None
+    _, _, (x, y), (rx, ry) = min(found, key=lambda f: (f[0], f[1]))
     per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
     return TipView(x, y, per_mm, (rx, ry))
 
