@@ -1,6 +1,6 @@
 """Handsets through labgrid places, against a real labgrid-coordinator and labgrid-exporter on loopback (no mock).
 
-One bench for the module: a coordinator, two emulated handsets whose ADB ports
+One bench for the module: a coordinator, four emulated handsets whose ADB ports
 two exporters publish (``NetworkService``, a class other than the export's, so
 the resource is found by its name), and a place for each made with ``labgrid-client``.
 What a user sees is checked through the ``harness`` command line and
@@ -28,6 +28,9 @@ pytest.importorskip("labgrid")
 from lgplace_bench import Bench, wait_for  # noqa: E402
 
 PLACE, OTHER = "lumia-520-01", "lumia-520-02"
+#: every place and the exporter ("rack host") whose handset it matches: two handsets behind each of two exporters
+RACKS = {"rack-a": [PLACE, "lumia-520-03"], "rack-b": [OTHER, "lumia-520-04"]}
+ALL = sorted(p for places in RACKS.values() for p in places)
 #: the runs' heartbeat in these tests (production: 10 s)
 BEAT = 0.4
 
@@ -60,16 +63,19 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bench, dic
     handsets = []
     try:
         bench.start_coordinator()
-        for rack, place in (("rack-a", PLACE), ("rack-b", OTHER)):  # two "rack hosts", one handset behind each
-            handset = start_emulated_handset(["--profile", "lumia-520", "--os-version", "8.1", "--animation-ms", "0",
-                                              "--boot-time", "0.5", "--adb-key", str(key) + ".pub"], "lgplaces",
-                                             env=env)
-            handsets.append(handset)
-            host, port = handset.endpoints["adb"].rsplit(":", 1)
-            bench.start_exporter(rack, {place: {"adb": {"cls": "NetworkService", "address": host,
-                                                        "port": int(port), "username": ""}}})
-            bench.add_place(place, [f"{rack}/{place}/NetworkService/adb"], {"profile": "lumia-520",
-                                                                            "os_version": "8.1"})
+        for rack, places in RACKS.items():  # two "rack hosts", two handsets behind each
+            groups = {}
+            for place in places:
+                handset = start_emulated_handset(["--profile", "lumia-520", "--os-version", "8.1", "--animation-ms",
+                                                  "0", "--boot-time", "0.5", "--adb-key", str(key) + ".pub"],
+                                                 "lgplaces", env=env)
+                handsets.append(handset)
+                host, port = handset.endpoints["adb"].rsplit(":", 1)
+                groups[place] = {"adb": {"cls": "NetworkService", "address": host, "port": int(port), "username": ""}}
+            bench.start_exporter(rack, groups)
+            for place in places:
+                bench.add_place(place, [f"{rack}/{place}/NetworkService/adb"], {"profile": "lumia-520",
+                                                                                "os_version": "8.1"})
         yield bench, {**bench.env, "HARNESS_ADB_KEY": str(key)}
     finally:
         for handset in handsets:
@@ -107,7 +113,7 @@ def test_a_desk_command_through_a_place_waits_for_a_holder_and_releases_it(bench
     unknown = harness(env, "tap", "--coordinator", lab.address, "--place", "nope", "1", "1")
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == f"harness tap: labgrid coordinator {lab.address}: no place 'nope' (it has: " \
-                                     f"{PLACE}, {OTHER})", unknown.stderr
+                                     f"{', '.join(ALL)})", unknown.stderr
 
     # LG_COORDINATOR / LG_PLACE as labgrid users set them
     run = harness({**env, "LG_COORDINATOR": lab.address, "LG_PLACE": PLACE}, "key", "back")
@@ -164,16 +170,16 @@ INNER = textwrap.dedent('''
 
     @pytest.mark.profile("lumia-520")
     @pytest.mark.os_version("8.1")
-    @pytest.mark.parametrize("n", [1, 2])
+    @pytest.mark.parametrize("n", [1, 2, 3, 4])
     def test_on_a_reserved_place(device, n):
         out = Path(os.environ["LGP_OUT"])
         said = device.handset.shell_result("echo on-a-place").stdout.decode().strip()
         (out / f"{n}.json").write_text(json.dumps({"worker": os.environ.get("PYTEST_XDIST_WORKER"),
                                                   "place": device.endpoints["place"], "uri": device.uri,
                                                   "said": said}))
-        deadline = time.monotonic() + 120  # both tests hold their places at once
-        while len(list(out.glob("*.json"))) < 2:
-            assert time.monotonic() < deadline, "the other worker never got a place"
+        deadline = time.monotonic() + 180  # the four tests hold their places at once
+        while len(list(out.glob("*.json"))) < 4:
+            assert time.monotonic() < deadline, "another worker never got a place"
             time.sleep(0.05)
 
 
@@ -183,26 +189,29 @@ INNER = textwrap.dedent('''
 ''')
 
 
-def test_pytest_workers_reserve_places_by_tags_across_two_exporters(bench: tuple[Bench, dict[str, str]],
-                                                                   tmp_path: Path) -> None:
+def test_pytest_n_4_reserves_a_place_per_worker_by_tags_across_two_exporters(bench: tuple[Bench, dict[str, str]],
+                                                                          tmp_path: Path) -> None:
     import json
 
     lab, env = bench
     (tmp_path / "test_inner.py").write_text(INNER)
     out = tmp_path / "out"
     out.mkdir()
-    run = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-rs",
+    run = subprocess.run([sys.executable, "-m", "pytest", "-n", "4", "-p", "no:cacheprovider", "-rs",
                           "--lg-coordinator", lab.address, "--artifacts", str(tmp_path / "art"), "test_inner.py"],
-                         cwd=tmp_path, env={**env, "LGP_OUT": str(out)}, capture_output=True, text=True, timeout=300)
+                         cwd=tmp_path, env={**env, "LGP_OUT": str(out)}, capture_output=True, text=True, timeout=400)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "2 passed, 1 skipped" in run.stdout, run.stdout[-2000:]
-    assert "no place at " in run.stdout and "has profile=lumia-930" in run.stdout, run.stdout[-2000:]
+    assert "4 passed, 1 skipped" in run.stdout, run.stdout[-2000:]
+    skipped = [ln for ln in run.stdout.splitlines() if ln.startswith("SKIPPED")]
+    assert len(skipped) == 1 and "no place at " in skipped[0] and "has profile=lumia-930" in skipped[0], \
+        run.stdout[-2000:]  # skipped with the reason
     got = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
-    assert {g["place"] for g in got} == {PLACE, OTHER}, got  # one place on each exporter
-    assert len({g["worker"] for g in got}) == 2 and len({g["uri"] for g in got}) == 2, got
+    # four workers at once, each on a place of its own, two behind each exporter, each its own handset
+    assert sorted(g["place"] for g in got) == ALL, got
+    assert len({g["worker"] for g in got}) == 4 and len({g["uri"] for g in got}) == 4, got
     assert all(g["said"] == "on-a-place" for g in got), got
     places = lab.places()
-    assert places[PLACE]["acquired"] is None and places[OTHER]["acquired"] is None, places  # given back
+    assert all(places[p]["acquired"] is None for p in ALL), places  # given back
     assert lab.client("reservations", check=True).stdout.strip() == ""  # and the reservations cancelled
 
 
