@@ -139,7 +139,7 @@ class RobotHandset(Handset):
             frame = self.screenshot()
             box = field_box(frame, field)
             if box is not None:
-                return box, read_field(frame, box), count_marks(frame, box)
+                return box, read_field(frame, box)[0], count_marks(frame, box)
             if until(at) == 0:
                 raise TextNotTyped(f"{self.name}: no text field at {field} within {timeout:g}s "
                                    f"(expected the field the flow tapped before typing)")
@@ -177,14 +177,16 @@ class RobotHandset(Handset):
             frame = self.screenshot()
             box = field_box(frame, field)
             if box is not None:
-                if secret:
+                if secret:  # a password shows marks; an access code its digits, compared but never shown
                     marks = count_marks(frame, box)
-                    if marks == want_marks:
+                    if marks == want_marks or any(same_typed(r, before + plain)
+                                                  for r in read_field(frame, box, every_way=True)):
                         return
                 else:
-                    read = read_field(frame, box)
-                    if same_typed(read, before + plain):
+                    readings = read_field(frame, box, every_way=True)
+                    if any(same_typed(r, before + plain) for r in readings):
                         return
+                    read = readings[0]
             if until(at) == 0:
                 break
         if box is None:

@@ -20,8 +20,8 @@ FILL_STEP = 6
 MIN_WIDTH_VIEW, MIN_HEIGHT_VIEW, MAX_HEIGHT_VIEW = 120, 24, 90
 #: Ink differs from the field's fill by at least this many grey levels.
 INK_CONTRAST = 60
-#: Where ink is cut from the fill, as a share of the way from the fill to the darkest ink.
-INK_SHARE = 0.6
+#: Where ink is cut from the fill, as shares of the way from the fill to the darkest ink (glare moves the best).
+INK_SHARES = (0.6, 0.45, 0.75)
 #: Device pixels per view pixel a field's text is read at (its letters some 40 px tall).
 READ_PX_PER_VIEW = 3.4
 #: Marks a few pixels across that OCR drops or invents (not compared).
@@ -39,8 +39,8 @@ def field_box(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
 
     The field is grown from a seed of its fill: ``point`` itself, or just above or below it when a glyph
     of the text already typed sits there."""
-    grey = cv2.medianBlur(_grey(frame), 3)
-    h, w = grey.shape
+    image = cv2.medianBlur(np.ascontiguousarray(frame[..., :3]) if frame.ndim == 3 else frame, 3)
+    h, w = image.shape[:2]
     view = w / 480
     x0, y0 = int(point[0]), int(point[1])
     best: Box | None = None
@@ -48,7 +48,8 @@ def field_box(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
         seed = (min(w - 1, max(0, x0)), min(h - 1, max(0, y0 + dy)))
         mask = np.zeros((h + 2, w + 2), np.uint8)
         flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
-        cv2.floodFill(grey, mask, seed, 0, FILL_STEP, FILL_STEP, flags)
+        step = (FILL_STEP,) * 3 if image.ndim == 3 else FILL_STEP  # in colour: an accent border light as the
+        cv2.floodFill(image, mask, seed, 0, step, step, flags)          # page around it still parts them
         ys, xs = np.nonzero(mask[1:-1, 1:-1])
         if xs.size == 0:
             continue
@@ -77,27 +78,35 @@ def count_marks(frame: np.ndarray, box: Box) -> int:
     return int(sum(1 for area in stats[1:count, cv2.CC_STAT_AREA] if area >= least))
 
 
-def read_field(frame: np.ndarray, box: Box) -> str:
-    """The text the field ``box`` shows, read as one line.
-
-    Cut at a grey level between the field's fill and its darkest ink, not by Otsu: through a camera the
-    letters are blurred and their halo would join them up; upscaled so letters are some 40 px tall."""
+def read_field(frame: np.ndarray, box: Box, every_way: bool = False) -> list[str]:
+    """The text the field ``box`` shows, read as one line: as Tesseract reads the grey field itself (upscaled
+    so letters are some 40 px tall), and with ``every_way`` also sharpened and cut at several grey levels
+    between the fill and the darkest ink: through a camera the letters are blurred and glare moves the level
+    that parts them best, so a caller that knows what it looks for may try each (readings differ by a letter)."""
     from harness.vision import ocr
 
     inner = _inside(box, frame)
     grey = _grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w]
+    if float(np.median(grey)) < 128:  # light text on a dark field
+        grey = 255 - grey
     fill, darkest = float(np.median(grey)), float(np.percentile(grey, 1))
-    if fill < 128:  # light text on a dark field
-        grey, fill, darkest = 255 - grey, 255 - fill, 255 - float(np.percentile(grey, 99))
     if fill - darkest < INK_CONTRAST:
-        return ""  # no ink: an empty field
+        return [""]  # no ink: an empty field
     factor = max(1.0, READ_PX_PER_VIEW / (frame.shape[1] / 480))
     if factor > 1.05:
         grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-    line = np.where(grey < fill - INK_SHARE * (fill - darkest), 0, 255).astype(np.uint8)
-    line = cv2.copyMakeBorder(line, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
-    words = ocr._cached(line, ("eng", 7, "field"), lambda: ocr._recognise(line, "eng", 7))
-    return " ".join(text for text, _, _, _ in words)
+    lines = [cv2.copyMakeBorder(grey, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=round(fill))]
+    if every_way:
+        soft = grey.astype(np.float32)
+        sharp = np.clip(soft + (soft - cv2.GaussianBlur(soft, (0, 0), 2 * factor)), 0, 255)
+        for share in INK_SHARES:
+            cut = np.where(sharp < fill - share * (fill - darkest), 0, 255).astype(np.uint8)
+            lines.append(cv2.copyMakeBorder(cut, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255))
+    readings = []
+    for line in lines:
+        words = ocr._cached(line, ("eng", 7, "field"), lambda: ocr._recognise(line, "eng", 7))  # noqa: B023
+        readings.append(" ".join(text for text, _, _, _ in words))
+    return readings
 
 
 def same_typed(read: str, typed: str) -> bool:

@@ -4,8 +4,10 @@ A handset reached through a camera and a tapping robot has no text input
 but its keyboard: the robot types by tapping keys. Nothing here knows where
 a keyboard is drawn: its keys are found as a stack of rows of filled
 rectangles set apart from the keyboard's band (any resolution, either
-theme, a rectified camera frame), and which page it shows (letters,
-shifted letters, symbols) is read from the keys' labels with OCR. What is
+theme), or, on a rectified camera frame where the band is no one grey
+level, from the gaps between them (``harness.vision.keyboard_grid``); which
+page it shows (letters, shifted letters, symbols) is read from the keys'
+labels with OCR. What is
 fixed is what every 8.1 phone's English keyboard has: the rows of each page
 and where shift, backspace, the page key (``&123``/``abcd``), space and
 enter sit among the keys found.
@@ -24,6 +26,7 @@ import cv2
 import numpy as np
 
 from harness.vision.definitions import Box
+from harness.vision.keyboard_grid import rows_by_grid
 
 #: The two pages of an 8.1 phone's English keyboard: the keys of the rows above the bottom one, left to right
 #: (the letter page's third row sits between shift and backspace; the symbol page's before backspace).
@@ -32,20 +35,10 @@ PAGES = {"letters": ("qwertyuiop", "asdfghjkl", "zxcvbnm"), "symbols": ("1234567
 BOTTOM_ROW = ("mode", ",", "space", ".", "enter")
 #: Work at this width (the 8.1 layout's view pixels) to find the keys: fast, the same at every resolution.
 WORK_WIDTH = 480
-#: How far (work pixels) the band's level is looked for around a pixel: past a key's half width to either side
-#: (8.1 keys are 48 view pixels apart), and past a row's height below (74 apart; never above: the page is there).
-_REACH_X, _REACH_Y = 28, 90
-_BAND_WINDOW = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * _REACH_X + 1, _REACH_Y + 1))
 #: Grey levels within this of the band's count as the band in a frame drawn without a camera (one band level).
 BAND_TOLERANCE = 10
 #: Keys found per row, top to bottom, on each page (the letter page, the symbol page).
 ROW_COUNTS = ((10, 9, 9, 5), (10, 10, 9, 5))
-#: Keys stand at least this many grey levels off the band (a dim key in the dark theme, through a camera).
-MIN_KEY_CONTRAST = 6
-#: A label's ink this far on the other side of the band than its key's fill (black letters on a light key).
-INK_CONTRAST = 24
-#: Contrasts (shares of the keys' usual one) at which keys are cut from the band and from each other.
-CONTRAST_SHARES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 #: How alike OCR's reading of a row and a page's row must be (0..1) to say the keyboard shows that page.
 SAME_ROW = 0.6
 
@@ -193,45 +186,6 @@ def _rows_against(grey: np.ndarray, band: int, top: int) -> list[list[tuple[int,
     return _rows_of(_key_boxes(mask, top, grey.shape))
 
 
-def _holds_centre(outer: tuple[int, int, int, int], inner: tuple[int, int, int, int]) -> bool:
-    cx, cy = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
-    return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
-
-
-def _rows_by_contrast(grey: np.ndarray, top: int, lighter: bool) -> list[list[tuple[int, int, int, int]]]:
-    """Rows of keys standing out from a band whose level changes across the keyboard (a camera's uneven light
-    and glare): keys ``lighter`` than the band (an 8.1 phone's own keyboard, in both themes) or darker.
-
-    The band's level at a pixel is the darkest (lightest) grey within a key pitch to either side and a row
-    pitch below it, which reaches a gap between keys or the band's lower edge, and never the page above the
-    keyboard. A camera's blur narrows the gaps and dim keys (shift, the page key) differ less from the band
-    than letter keys, so no one contrast cuts every key: keys are cut at several, and each is kept from the
-    contrast that parts it from its neighbours (the smallest box wins over one that holds its centre: two keys
-    merged at a low contrast).
-    """
-    part = grey[top:]
-    if lighter:
-        band = cv2.erode(part, _BAND_WINDOW, anchor=(_REACH_X, 0))
-    else:
-        band = cv2.dilate(part, _BAND_WINDOW, anchor=(_REACH_X, 0))
-    off = part.astype(np.int16) - band.astype(np.int16)
-    if not lighter:
-        off = -off
-    keys_level = float(np.percentile(off, 90))
-    if keys_level < MIN_KEY_CONTRAST:
-        return []
-    ink = off < -INK_CONTRAST  # a label drawn on the far side of the band from its key is part of the key
-    found: list[tuple[int, int, int, int]] = []
-    for share in CONTRAST_SHARES:
-        cut = ((off > max(MIN_KEY_CONTRAST / 2, share * keys_level)) | ink).astype(np.uint8)
-        found += _key_boxes(cut, top, grey.shape)
-    kept: list[tuple[int, int, int, int]] = []
-    for box in sorted(found, key=lambda b: b[2] * b[3]):
-        if not any(_holds_centre(box, k) or _holds_centre(k, box) for k in kept):
-            kept.append(box)
-    return _rows_of(kept)
-
-
 def _stack(rows: list[list[tuple[int, int, int, int]]]) -> list[list[tuple[int, int, int, int]]] | None:
     """The bottom four rows if they make an 8.1 keyboard: equal heights, even pitch, the keys of one of its pages."""
     if len(rows) < 4:
@@ -250,7 +204,7 @@ def _stack(rows: list[list[tuple[int, int, int, int]]]) -> list[list[tuple[int, 
 
 def _find_rows(frame: np.ndarray) -> tuple[list[list[tuple[int, int, int, int]]], float] | None:
     """The keyboard's rows of keys: against one band level (a screenshot: the band is one of the most common
-    grey levels down there), else against the band's level where each key is (a camera frame)."""
+    grey levels down there), else from the gaps between keys (a camera frame: ``harness.vision.keyboard_grid``)."""
     grey, factor = _grey(frame)
     top = grey.shape[0] * 2 // 5  # the keyboard covers the lower part of the screen
     levels = np.bincount(grey[top:].ravel(), minlength=256)
@@ -264,7 +218,7 @@ def _find_rows(frame: np.ndarray) -> tuple[list[list[tuple[int, int, int, int]]]
         if rows is not None:
             return rows, factor
     for lighter in (True, False):
-        rows = _stack(_rows_by_contrast(grey, top, lighter))
+        rows = _stack(rows_by_grid(grey, top, lighter))
         if rows is not None:
             return rows, factor
     return None

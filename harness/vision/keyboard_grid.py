@@ -1,0 +1,155 @@
+"""The keys of an on-screen keyboard found from the gaps between them, for frames where no one grey level is
+the keyboard's band: a camera's uneven light, glare, blur and noise.
+
+A keyboard's keys stand in rows parted by thin gaps of the band's colour: a gap between two rows runs the
+whole width, a gap between two keys the height of its row. Along such a line the gap is a valley (darker
+than the keys on both sides) however the light falls, and the median along the line keeps it while a
+label's strokes, the stylus's tip or a glare spot, each covering a small part of the line, fall out. So rows
+are found as three evenly spaced valleys of the median across the width, and each row's keys as the valleys
+of the median along the row's height; the outer keys of a row end where the band begins. Keys lighter than
+the band (an 8.1 keyboard in both themes) and, by the same code on the inverted frame, darker ones.
+
+Works in work pixels (the frame at 480 across, as ``harness.vision.keyboard``): a box is (x, y, w, h).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+RowBoxes = list[list[tuple[int, int, int, int]]]
+
+#: Wider than a gap between keys or rows (with a camera's blur), narrower than a key (work pixels).
+VALLEY_SPAN = 15
+#: The pitch of a keyboard's rows may be this short or long (work pixels; an 8.1 keyboard's is 74).
+ROW_PITCH = (45, 110)
+#: Rows of one keyboard are evenly spaced to this share of their pitch.
+EVEN = 0.15
+#: A gap between keys is a valley at every height of its row, a label's strokes make one at some: this
+#: percentile of a column's valley depth over the row's height is high at a gap only.
+KEY_GAP_PERCENTILE = 25
+#: A gap between rows runs the whole width, where glare has not washed it out: this percentile across it.
+ROW_GAP_PERCENTILE = 70
+#: A valley counts when it is at least this share of the deepest one along the line, and this deep.
+VALLEY_SHARE, MIN_VALLEY = 0.35, 1.5
+#: ... and this many times the row's typical column (noise, a photo: valleys everywhere, none a gap).
+ABOVE_FLOOR = 3.0
+#: Share of each row's gaps that must be found where the layout puts them.
+MATCHED = 0.5
+#: A gap's width, as a share of a key's pitch (8.1: 6 of 48 view pixels).
+GAP_SHARE = 0.125
+
+
+def _peaks(profile: np.ndarray, least: float, apart: int) -> list[int]:
+    """Indices of the local maxima of ``profile`` over ``least``, at least ``apart`` from a higher one."""
+    order = np.argsort(profile)[::-1]
+    taken: list[int] = []
+    for i in order:
+        if profile[i] < least:
+            break
+        if all(abs(int(i) - t) >= apart for t in taken):
+            taken.append(int(i))
+    return sorted(taken)
+
+
+def _smooth(profile: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(profile.astype(np.float32).reshape(1, -1), (0, 0), 1.2).ravel()
+
+
+def _row_gaps(across: np.ndarray, y0: int, y1: int, pitch: float) -> list[int]:
+    """Where the valleys along the row between lines y0 and y1 are: the gaps between its keys, and maybe a
+    valley a label or the band's edge makes (the layout's fit leaves those out)."""
+    part = across[y0 + (y1 - y0) // 10:y1 - (y1 - y0) // 10]
+    profile = _smooth(np.percentile(part, KEY_GAP_PERCENTILE, axis=0))
+    edge = VALLEY_SPAN // 2 + 1
+    profile[:edge] = profile[-edge:] = 0  # a closing next to the frame's edge sees half a valley
+    floor = float(np.median(profile))  # a key's fill is flat: along a row of keys most columns are no valley
+    least = max(MIN_VALLEY, VALLEY_SHARE * float(profile.max()), ABOVE_FLOOR * floor)
+    return _peaks(profile, least, apart=max(8, round(0.4 * pitch)))
+
+
+#: Where each row's gaps lie, in key widths from the keyboard's middle, on each page of an 8.1 keyboard
+#: (rows of ten one-wide keys, nine, shift and backspace one and a half wide, a space bar five wide).
+LAYOUT_GAPS = {
+    "letters": ((-4, -3, -2, -1, 0, 1, 2, 3, 4), (-3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5),
+                (-3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5), (-3.5, -2.5, 2.5, 3.5)),
+    "symbols": ((-4, -3, -2, -1, 0, 1, 2, 3, 4), (-4, -3, -2, -1, 0, 1, 2, 3, 4),
+                (-4, -3, -2, -1, 0, 1, 2, 3), (-3.5, -2.5, 2.5, 3.5)),
+}
+#: A gap found this close to where the layout puts one (in key widths) is that gap.
+FIT = 0.15
+
+
+def _fit(found: list[list[int]], width: int) -> tuple[float, float] | None:
+    """(middle, key width) of the keyboard from the gaps found in its top row (ten keys on every page)."""
+    top = found[0]
+    if len(top) < 4:
+        return None
+    unit, middle = float(np.median(np.diff(top))), width / 2  # an 8.1 keyboard spans the screen, centred
+    if unit <= 0:
+        return None
+    for _ in range(3):  # give each gap its place, then solve x = middle + place * unit
+        places = np.round((np.array(top) - middle) / unit)
+        if len(set(places.tolist())) < 3:
+            return None
+        unit, middle = (float(v) for v in np.polyfit(places, np.array(top, float), 1))
+    return middle, unit
+
+
+def _matched(gaps: list[int], places: tuple[float, ...], middle: float, unit: float) -> int:
+    return sum(1 for p in places if any(abs(g - (middle + p * unit)) <= FIT * unit for g in gaps))
+
+
+def _laid_out(gaps: tuple[float, ...], middle: float, unit: float, y: int, h: int) -> list[tuple[int, int, int, int]]:
+    """The boxes of one row's keys: between its gaps, its outer keys out to the keyboard's edges (5 keys wide
+    to either side of the middle), less half a gap each side."""
+    edges = [-5.0, *gaps, 5.0]
+    trim = GAP_SHARE * unit / 2
+    return [(round(middle + a * unit + trim), y, round((b - a) * unit - 2 * trim), h) for a, b in zip(edges, edges[1:])]
+
+
+def _evenly_spaced(lines: list[int], profile: np.ndarray) -> list[tuple[int, int, int]]:
+    """Triples of lines a row pitch apart, the lowest first (the keyboard is at the bottom of the screen), the
+    deeper valleys first among triples ending on one line."""
+    triples = []
+    for c in lines:
+        for b in lines:
+            step = c - b
+            if not ROW_PITCH[0] <= step <= ROW_PITCH[1]:
+                continue
+            for a in lines:
+                if abs((b - a) - step) <= EVEN * step:
+                    triples.append((a, b, c))
+    return sorted(triples, key=lambda t: (-t[2], -float(profile[list(t)].sum())))
+
+
+def rows_by_grid(grey: np.ndarray, top: int, lighter: bool = True) -> RowBoxes:
+    """Candidate rows of keys (four, top to bottom) below line ``top`` of ``grey`` (work pixels), from the
+    lowest three evenly spaced row gaps that part rows of keys; [] when there are none."""
+    part = grey[top:] if lighter else 255 - grey[top:]
+    part = cv2.GaussianBlur(part, (0, 0), 1.0)
+    down = cv2.morphologyEx(part, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, VALLEY_SPAN)))
+    along = cv2.morphologyEx(part, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (VALLEY_SPAN, 1)))
+    row_valleys = cv2.subtract(down, part)
+    key_valleys = cv2.subtract(along, part).astype(np.float32)
+    profile = _smooth(np.percentile(row_valleys, ROW_GAP_PERCENTILE, axis=1))
+    lines = _peaks(profile, MIN_VALLEY, apart=ROW_PITCH[0] // 2)
+    for a, b, c in _evenly_spaced(lines, profile):
+        pitch = (c - a) / 2
+        gap = max(2, round(0.08 * pitch))
+        spans = [(round(a - pitch) + gap, a - gap), (a + gap, b - gap), (b + gap, c - gap),
+                 (c + gap, round(c + pitch) - gap)]
+        if spans[0][0] < 0 or spans[-1][1] > part.shape[0]:
+            continue
+        found = [_row_gaps(key_valleys, y0, y1, pitch) for y0, y1 in spans]
+        fitted = _fit(found, part.shape[1])
+        if fitted is None:
+            continue
+        middle, unit = fitted
+        best = max(LAYOUT_GAPS, key=lambda page: sum(_matched(g, p, middle, unit)
+                                                     for g, p in zip(found[1:3], LAYOUT_GAPS[page][1:3])))
+        layout = LAYOUT_GAPS[best]
+        if any(_matched(g, p, middle, unit) < MATCHED * len(p) for g, p in zip(found, layout)):
+            continue
+        return [_laid_out(places, middle, unit, y0 + top, y1 - y0 + 1) for places, (y0, y1) in zip(layout, spans)]
+    return []
