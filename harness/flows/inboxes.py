@@ -20,6 +20,8 @@ from harness.flows.signin import open_settings
 from harness.vision import Recognition
 from harness.vision.ocr import normalise, similarity
 
+#: The kinds of account email+accounts lists with an address under them (normalised as OCR reads them).
+ACCOUNT_KINDS = ("microsoft account", "outlook")
 #: What email+accounts says under an account whose mail does not sync until it is signed in again.
 NOT_SYNCING = ("sign in again", "attention required")
 #: How alike an address read on screen must be to one Settings listed to be taken for it (OCR may misread a letter).
@@ -44,17 +46,29 @@ def accounts_on_phone(run: FlowRunner) -> PhoneAccounts:
     run.advance("settings", "email_accounts", ["email_accounts"])
     microsoft, syncing = "", []
     for entry in read_list(run, "email_accounts"):
-        found = ADDRESS.search(entry.sub)
-        if found is None:
+        kind = next((k for k in ACCOUNT_KINDS if similarity(normalise(entry.title), k) >= 0.8), None)
+        if kind is None:  # "add an account" and the like
             continue
-        address = found.group(0)
-        if similarity(normalise(entry.title), "microsoft account") >= 0.8:
+        address = _address(entry.sub)
+        if not address:
+            raise FlowError(f"email+accounts lists a {entry.title!r} account whose address is not readable (read: "
+                            f"{entry.sub!r})", "email_accounts", None, run.last_screenshot)
+        if kind == "microsoft account":
             microsoft = address
         if not any(normalise(s) in normalise(entry.sub) for s in NOT_SYNCING):
             syncing.append(address)
     run.note(f"email+accounts lists {len(syncing)} syncing account(s)"
              + (", a Microsoft account among them" if microsoft else ", no Microsoft account"))
     return PhoneAccounts(microsoft, tuple(syncing))
+
+
+def _address(sub: str) -> str:
+    """The address an account's second line starts with ("address · state"): its first word, else any address
+    in it (so a status OCR glued to it does not join the address)."""
+    words = sub.split()
+    found = ADDRESS.fullmatch(words[0].rstrip(".,;:")) if words else None
+    found = found or ADDRESS.search(sub)
+    return found.group(0) if found else ""
 
 
 def _owner_line(rec: Recognition) -> Line | None:
