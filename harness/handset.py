@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from harness.errors import HarnessError
 from harness.secrets import Secret
 
 #: Hardware keys of a Windows Phone, mapped to Android key codes (what ADB's
 #: ``input keyevent`` takes). ``start`` is the Windows key, i.e. HOME;
 #: ``delete`` and ``enter`` are the soft keyboard's backspace and enter.
 KEYCODES: dict[str, int] = {"back": 4, "start": 3, "search": 84, "power": 26, "delete": 67, "enter": 66}
+
+
+class NoScreenStream(HarnessError):
+    """The phone gives no frame stream (no ``screenrecord``, or not one that gives frames): take screenshots."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,11 @@ class Handset(ABC):
     @abstractmethod
     def reboot(self) -> None:
         """Restart the phone and return once it is reachable again."""
+
+    def screen_stream(self, height: int | None = None) -> Any:
+        """The screen as it changes, pushed by the phone (``next_frame``, ``ended``, ``close``), at most ``height``
+        pixels high; None (the default) when this kind of handset cannot push frames: take screenshots."""
+        return None
 
     def close(self) -> None:
         """Release the connection (no-op by default)."""

@@ -13,6 +13,7 @@ import numpy as np
 
 from harness.adb import services
 from harness.adb.connection import AdbConnection
+from harness.adb.screen_stream import ScreenStream, fit
 from harness.adb.errors import AdbError, AdbTimeout, DeviceOffline, ShortFrame
 from harness.deadline import left
 from harness.errors import HarnessError, quote_seen
@@ -136,6 +137,12 @@ class AdbHandset(Handset):
     def screenshot_png(self) -> np.ndarray:
         size = (self.info.width, self.info.height)
         return self._call(lambda: services.screencap_png(self.conn, size, self.timeout))
+
+    def screen_stream(self, height: int | None = None) -> ScreenStream:
+        """The screen as it changes (``screenrecord`` frames, a frame only when the screen changed), scaled on
+        the device to at most ``height`` pixels high; it shares this connection and ends with it."""
+        size = fit((self.info.width, self.info.height), height)
+        return self._call(lambda: ScreenStream(self.conn, size, self.timeout))
 
     # ------------------------------------------------------------------ input
     def _input(self, action: str, *args: str | SecretText) -> None:

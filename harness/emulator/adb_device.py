@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import queue
 import secrets
-import struct
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -377,21 +376,16 @@ class DeviceSession:
     # ------------------------------------------------------------------ shell and exec
     def _shell_v2(self, stream: DeviceStream, command: str) -> Any:
         out = adb_shell.run(self.phone, command)
-        packets: list[bytes | memoryview] = []
-        if out.stdout:
-            packets += [struct.pack("<BI", 1, out.stdout_size), *out.stdout]
-        if out.stderr:
-            packets += [struct.pack("<BI", 2, len(out.stderr)), out.stderr]
-        packets.append(struct.pack("<BI", 3, 1) + bytes([out.exit_code & 0xFF]))
-        stream.write(*packets)
+        adb_shell.deliver(out, stream, v2=True)
         return out.after
 
     def _shell_v1(self, stream: DeviceStream, command: str) -> Any:
         out = adb_shell.run(self.phone, command)
-        stream.write(*out.stdout, out.stderr)
+        adb_shell.deliver(out, stream)
         return out.after
 
     def _exec(self, stream: DeviceStream, command: str) -> Any:
         out = adb_shell.run(self.phone, command)
-        stream.write(*out.stdout)
+        out.stderr.clear()  # exec: carries stdout only
+        adb_shell.deliver(out, stream)
         return out.after

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shlex
 import struct
-from typing import Any
+from typing import Any, Callable
+
+from harness.emulator import screenrecord
 
 #: Android key names ``input keyevent`` accepts besides numbers.
 KEY_NAMES = {"KEYCODE_BACK": 4, "KEYCODE_HOME": 3, "KEYCODE_SEARCH": 84, "KEYCODE_POWER": 26,
@@ -20,6 +22,9 @@ class ShellOutput:
         self.stderr = bytearray()
         self.exit_code = 0
         self.after: Any = None  # something to do once the reply is sent (reboot)
+        #: A command that streams (screenrecord): called with ``write(*parts) -> bool`` and ``closed() -> bool``
+        #: once whatever it printed first is sent; it returns when it is done.
+        self.streamer: Callable[[Callable[..., bool], Callable[[], bool]], None] | None = None
 
     def out(self, data: str | bytes | memoryview) -> None:
         self.stdout.append(data.encode() if isinstance(data, str) else data)
@@ -91,6 +96,27 @@ def _screencap(phone: Any, args: list[str], out: ShellOutput) -> None:
         out.out(part)
 
 
+def _screenrecord(phone: Any, args: list[str], out: ShellOutput) -> None:
+    rec = screenrecord.parse(args)
+    out.streamer = lambda write, closed: screenrecord.stream(phone, rec, write, closed)
+
+
+def deliver(out: ShellOutput, stream: Any, v2: bool = False) -> None:
+    """Send a command's output on a device stream: stdout and stderr (shell v2: in packets, then the exit code);
+    a streaming command's output as it comes, until it ends or the host closes the stream."""
+    def write(*parts: bytes | memoryview, channel: int = 1) -> bool:
+        if v2 and parts:
+            parts = (struct.pack("<BI", channel, sum(len(p) for p in parts)), *parts)
+        return stream.write(*parts) if parts else True
+    write(*out.stdout)
+    if out.streamer is not None and not stream.closed:
+        out.streamer(write, lambda: bool(stream.closed))
+    if out.stderr:
+        write(bytes(out.stderr), channel=2)
+    if v2:
+        stream.write(struct.pack("<BI", 3, 1) + bytes([out.exit_code & 0xFF]))
+
+
 def _getprop(phone: Any, args: list[str], out: ShellOutput) -> None:
     props = phone.getprop()
     if args:
@@ -146,7 +172,7 @@ def _reboot(phone: Any, args: list[str], out: ShellOutput) -> None:
 
 
 _COMMANDS = {
-    "input": _input, "screencap": _screencap, "getprop": _getprop, "wm": _wm, "pm": _pm,
+    "input": _input, "screencap": _screencap, "screenrecord": _screenrecord, "getprop": _getprop, "wm": _wm, "pm": _pm,
     "echo": lambda phone, args, out: out.out(" ".join(args) + "\n"),
     "dumpsys": lambda phone, args, out: out.out(phone.dumpsys(args[0] if args else "")),
     "ls": _ls, "cat": _cat, "rm": _rm, "reboot": _reboot,

@@ -328,6 +328,11 @@ class EmulatedPhone:
         frame = self._frame()
         return frame.width, frame.height, frame.parts
 
+    def panel(self) -> Frame:
+        """The panel's current frame object: the same object while the screen stays still (screenrecord
+        sends a frame only when this changes)."""
+        return self._frame()
+
     def frame_png(self) -> bytes:
         """The current frame as PNG (what ``screencap -p`` sends)."""
         return self._frame().png()

@@ -20,7 +20,8 @@ from typing import Any, Awaitable, Callable
 from aiohttp import WSMsgType, web
 
 from harness.errors import HarnessError
-from harness.view.frames import Frame, encode_jpeg
+from harness.deadline import within
+from harness.view.frames import Frame, encode_jpeg, encode_png
 from harness.view.station import NotDriving, Station
 
 #: Most a viewer may send in one WebSocket message (it sends only "next").
@@ -30,7 +31,7 @@ MAX_BODY = 64 * 1024
 #: Frames a viewer may have on the way at once: two, so sending the next overlaps showing this one; no more, so
 #: a slow viewer's newest frame is never more than one frame old when it is sent.
 IN_FLIGHT = 2
-#: How long a snapshot waits for a fresh frame.
+#: How long a snapshot may take (a screenshot, when no recent full-size frame is at hand).
 SNAPSHOT_TIMEOUT = 20.0
 
 STATIC = resources.files("harness.view") / "static"
@@ -54,6 +55,8 @@ class ViewServer:
         r.add_get("/h/{name}/", self._handset_page)
         r.add_get("/h/{name}/ws", self._ws)
         r.add_get("/h/{name}/snapshot.jpg", self._snapshot)
+        r.add_get("/snapshot.png", self._snapshot)
+        r.add_get("/h/{name}/snapshot.png", self._snapshot)
         r.add_get("/h/{name}/state", self._state)
         r.add_get("/h/{name}/messages", self._messages)
         for action in ("tap", "swipe", "text", "key", "drive"):
@@ -172,18 +175,25 @@ class ViewServer:
         return ws
 
     async def _snapshot(self, request: web.Request) -> web.StreamResponse:
-        """The newest frame as a JPEG (one taken for the asker when nobody watches and the newest is old)."""
+        """The screen at full size as a JPEG (``snapshot.jpg``) or a PNG (``snapshot.png``, what the screenshot
+        button saves): the newest frame when it is full size and recent enough, else a screenshot taken now."""
         station = self._station(request)
         try:
             max_age = min(60.0, max(0.0, float(request.query.get("max_age", "1"))))
         except ValueError:
             raise web.HTTPBadRequest(text="max_age: expected seconds\n") from None
+        png = request.path.endswith(".png")
+
+        def take() -> bytes:
+            with within(SNAPSHOT_TIMEOUT):
+                image = station.snapshot(max_age)
+            return encode_png(image) if png else encode_jpeg(image)
         try:
-            frame = await asyncio.to_thread(station.frames.fresh, max_age, SNAPSHOT_TIMEOUT)
-        except TimeoutError as exc:
-            raise web.HTTPServiceUnavailable(text=f"{exc}\n") from None
-        jpeg = frame.jpeg if frame.shown == frame.height else await asyncio.to_thread(encode_jpeg, frame.image)
-        return web.Response(body=jpeg, content_type="image/jpeg", headers={"Cache-Control": "no-store"})
+            body = await asyncio.to_thread(take)
+        except (HarnessError, TimeoutError, ValueError) as exc:
+            raise web.HTTPServiceUnavailable(text=f"no screenshot of {station.name}: {exc}\n") from None
+        return web.Response(body=body, content_type="image/png" if png else "image/jpeg",
+                            headers={"Cache-Control": "no-store"})
 
     # -- state and input -------------------------------------------------------------------------------------------
     async def _state(self, request: web.Request) -> web.StreamResponse:

@@ -51,7 +51,7 @@ class Station:
         self._open_lock = threading.Lock()
         self._seen_lock = threading.Lock()
         self.opened: "OpenedHandset | None" = None
-        self.frames = FrameSource(self._screenshot, name)
+        self.frames = FrameSource(self._screenshot, name, stream=self._stream)
         self._seen: tuple[int, dict[str, Any]] = (-1, {})   # (frame changes, what vision said of that frame)
         self.console: Any = None
         self.console_note = ""
@@ -70,6 +70,23 @@ class Station:
         opened = self.open()
         with self._lock:
             return opened.handset.screenshot().copy()  # the driver may reuse its buffer for the next screenshot
+
+    def _stream(self, height: int | None) -> tuple[Any, tuple[int, int]] | None:
+        """The handset's own frame stream at most ``height`` pixels high, with its screen size (None: it has none)."""
+        handset = self.open().handset
+        with self._lock:
+            stream = handset.screen_stream(height)
+            return None if stream is None else (stream, (handset.info.width, handset.info.height))
+
+    def snapshot(self, max_age: float) -> Any:
+        """The screen at its own size, seen no longer than ``max_age`` seconds ago: the newest live frame when it is
+        full size and that recent (a live stream vouches for a still screen), else a screenshot taken now."""
+        frame = self.frames.latest
+        if frame is not None and frame.full and time.time() - max(frame.taken, self.frames.confirmed) <= max_age:
+            return frame.image
+        image = self._screenshot()
+        self.frames.offer(image)   # the newest frame when nobody watches (the rack's thumbnails and vision)
+        return image
 
     def close(self) -> None:
         """Stop the grabber, the console, the handset (and an emulator the view started), and give back the lease."""
@@ -144,7 +161,9 @@ class Station:
                 return self._seen[1]
             library = self._library()
             scale = self.opened.profile.scale if self.opened is not None and self.opened.profile is not None else None
-            rec, guess = library.classify(frame.image, scale)
+            # vision needs the screen's own pixels: a frame the phone scaled down is looked at again, full size
+            image = frame.image if frame.full else self._screenshot()
+            rec, guess = library.classify(image, scale)
             if rec is None:
                 said: dict[str, Any] = {"screen": None, "score": round(guess.score, 3), "targets": [], "why": guess.why()}
             else:
@@ -203,6 +222,7 @@ class Station:
         return {"name": self.name, "uri": self.uri, "driving": self.driving, "holder": self.holder(),
                 "frame": frame.seq if frame else 0, "width": frame.width if frame else 0,
                 "height": frame.height if frame else 0, "grabs": self.frames.grabs, "error": self.frames.error,
+                "source": self.frames.mode,
                 "console": self.console_tail(), "console_note": self.console_note, "seen": self.seen(frame),
                 "time": time.time()}
 

@@ -57,7 +57,7 @@ def test_two_browsers_show_the_screen_live_from_one_stream(view: ViewProcess, br
     second = browser_factory()
     for driver in (browser, second):
         driver.get(view.url)
-    wait_until("frames in both pages", lambda: frames_shown(browser) >= 3 and frames_shown(second) >= 3)
+    wait_until("frames in both pages", lambda: frames_shown(browser) >= 1 and frames_shown(second) >= 1)
     screen, crop, rect, rec = wait_until(f"the page's image to show {START}",
                                          lambda: (s := seen_in_page(browser, library))[0] == START and s)
     Image.fromarray(crop).save(tmp_path / "page-image.png")
@@ -75,10 +75,11 @@ def test_two_browsers_show_the_screen_live_from_one_stream(view: ViewProcess, br
     # 'back' beside the screen in the second page; the first shows it
     second.find_element(By.CSS_SELECTOR, "#keys button[data-key=back]").click()
     wait_until(f"the first page to show {START} after 'back' in the second", lambda: seen_in_page(browser, library)[0] == START)
-    # one screenshot stream fanned out: both pages are shown the very same frames (numbered by the grabber)
+    # one frame stream fanned out: both pages are shown the very same frames (numbered by the grabber): the
+    # screen they both opened on, the e-mail screen and the screen after 'back' at least
     seqs = "return window.viewStats.arrivals.map(a => a.seq);"
     wait_until("both pages to have shown frames of one stream",
-               lambda: len(set(browser.execute_script(seqs)) & set(second.execute_script(seqs))) >= 5)
+               lambda: len(set(browser.execute_script(seqs)) & set(second.execute_script(seqs))) >= 3)
 
 
 def test_a_click_taps_where_it_lands_and_typing_types(view: ViewProcess, browser: Any, library: Any) -> None:

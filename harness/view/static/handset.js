@@ -94,8 +94,8 @@
   $("drive").addEventListener("click", () => post("drive").then(poll));
   $("show-targets").addEventListener("click", () => { showTargets = !showTargets; drawTargets(); });
   $("shot").addEventListener("click", () => {
-    const a = document.createElement("a");     // the newest frame at the handset's full size
-    a.href = base + "snapshot.jpg?max_age=0"; a.download = `${$("name").textContent || "handset"}-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`;
+    const a = document.createElement("a");     // the screen now, at the handset's full size, as a PNG
+    a.href = base + "snapshot.png?max_age=0"; a.download = `${$("name").textContent || "handset"}-${new Date().toISOString().replace(/[:.]/g, "-")}.png`;
     document.body.appendChild(a); a.click(); a.remove();
   });
   $("load-messages").addEventListener("click", async () => {
@@ -142,8 +142,9 @@
       $("drive").hidden = s.driving;
       $("console").textContent = s.console.length ? s.console.join("\n") : (s.console_note || "");
       if (s.error) say(`screenshot: ${s.error}`);
-      const secs = (stats.last - stats.first) / 1000;
-      $("fps").textContent = secs > 0 ? `${(stats.frames / secs).toFixed(1)} fps` : "";
+      // frames come when the screen changes: the rate over the last second, "still" when nothing changed
+      const recent = stats.arrivals.filter((a) => a.shown > Date.now() - 1000).length;
+      $("fps").textContent = stats.frames ? (recent ? `${recent} fps` : "still") : "";
       drawTargets();
     } catch (e) { say(String(e)); }
   }
