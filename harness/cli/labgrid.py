@@ -32,8 +32,8 @@ def add_lab_parser(sub: Any) -> None:
                    help="address other hosts reach this one at: ser2net listens there and resources name it "
                         "(default 127.0.0.1, this host only)")
     e.add_argument("--janitor-limit", type=float, default=60.0, metavar="SECONDS",
-                   help="beside the export, free a place whose holder's heartbeat is older than this (default 60; "
-                        "0: run no janitor here)")
+                   help="beside the export, free a place of this exporter whose holder's heartbeat is older than "
+                        "this (default 60; 0: run no janitor here)")
     e.set_defaults(func=_cmd_export)
     j = lab.add_parser("janitor", help="free labgrid places whose holder stopped beating (a killed run)",
                        description="Watch every place at the coordinator and release one whose harness holder's "
@@ -44,6 +44,9 @@ def add_lab_parser(sub: Any) -> None:
                    help="the labgrid coordinator (default: $LG_COORDINATOR)")
     j.add_argument("--limit", type=float, default=60.0, metavar="SECONDS",
                    help="seconds without a heartbeat before a place is freed (default 60)")
+    j.add_argument("--exporter", action="append", default=[], metavar="NAME",
+                   help="free only the places whose first match names this exporter (repeatable; default: every "
+                        "place, so run one such janitor per lab and give the exports --janitor-limit 0)")
     j.set_defaults(func=_cmd_janitor)
 
 
@@ -64,7 +67,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"harness lab export: {line}", flush=True)
 
     export = RackExport(Inventory.load(args.inventory), args.coordinator, args.name, args.hostname, say)
-    janitor = _start_janitor(args.coordinator, args.janitor_limit, say) if args.janitor_limit > 0 else None
+    janitor = _start_janitor(args.coordinator, args.janitor_limit, say, args.name) \
+        if args.janitor_limit > 0 else None
     try:
         places = export.start()
         say(f"ready: exporter {args.name} on {args.coordinator}, {len(export.plan.places)} handsets, "
@@ -76,18 +80,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
         export.stop()
 
 
-def _start_janitor(address: str, limit: float, say: Any) -> Any:
-    """The janitor (``harness.lab.labgrid.janitor``) in a daemon thread; set the returned event to stop it."""
+def _start_janitor(address: str, limit: float, say: Any, exporter: str) -> Any:
+    """The janitor of this exporter's places (``harness.lab.labgrid.janitor``) in a daemon thread; set the
+    returned event to stop it. Another export's janitor frees that export's places, never these."""
     import threading
 
     from harness.lab.labgrid.janitor import run_janitor
 
     stop = threading.Event()
-    threading.Thread(target=run_janitor, args=(address, limit, stop, say), name="janitor", daemon=True).start()
+    threading.Thread(target=run_janitor, args=(address, limit, stop, say), kwargs={"owners": [exporter]},
+                     name="janitor", daemon=True).start()
     return stop
 
 
 def _cmd_janitor(args: argparse.Namespace) -> int:
     from harness.lab.labgrid.janitor import main
 
-    return main(["--coordinator", args.coordinator, "--limit", str(args.limit)])
+    return main(["--coordinator", args.coordinator, "--limit", str(args.limit),
+                 *(f"--exporter={name}" for name in args.exporter)])

@@ -138,7 +138,27 @@ def test_sigterm_releases_a_commands_place(exported: dict[str, Any], lg_client: 
     assert on.returncode == 0, on.stderr
 
 
-def test_the_exports_janitor_frees_a_killed_runs_place_and_never_a_live_ones(exported: dict[str, Any]) -> None:
+def test_the_exports_janitor_frees_a_killed_runs_place_and_never_a_live_ones(exported: dict[str, Any],
+                                                                           tmp_path: Path) -> None:
+    # the janitor of another rack host, quicker than ours: it must leave rack-p's place to rack-p's janitor (two
+    # janitors freeing one place could free it twice, the second time from the next run of the same user)
+    other_said = tmp_path / "other-janitor.err"
+    other = subprocess.Popen([sys.executable, "-m", "harness", "lab", "janitor", "--coordinator", exported["address"],
+                              "--limit", str(LIMIT / 2), "--exporter", "rack-q"], env=exported["env"],
+                             stdout=subprocess.DEVNULL, stderr=open(other_said, "w"), start_new_session=True)
+    try:
+        until = time.monotonic() + 60
+        while "janitor: watching the places of exporter rack-q at " not in other_said.read_text():
+            assert other.poll() is None and time.monotonic() < until, other_said.read_text()
+            time.sleep(0.1)
+        _the_exports_janitor_frees_a_killed_runs_place(exported)
+    finally:
+        other.terminate()
+        other.wait(30)
+    assert exported["place"] not in other_said.read_text(), other_said.read_text()
+
+
+def _the_exports_janitor_frees_a_killed_runs_place(exported: dict[str, Any]) -> None:
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, exported["address"], exported["place"]],
                               env=exported["env"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True, start_new_session=True)
@@ -203,3 +223,37 @@ def test_match_and_signin_through_an_exported_place(exported: dict[str, Any], lg
     assert match.stdout.startswith(f"{exported['place']}: {shown()['screen']} (score "), match.stdout
     who = lg_client("who")
     assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # released after each command
+
+
+def test_a_coordinator_that_forgot_the_places_gets_them_again_from_the_export(exported: dict[str, Any],
+                                                                              lg_coordinator: Any, lg_client: Any,
+                                                                              tmp_path: Path) -> None:
+    """labgrid's coordinator saves its places every 15 s: restarted before that, it comes back without them. The
+    export makes them again when its exporter is back, and a run that held one acquires it again."""
+    said = tmp_path / "holder.err"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER + "held.check()\nheld.release()\nprint('released')\n",
+                               exported["address"], exported["place"]], env=exported["env"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=open(said, "w"), text=True, start_new_session=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().startswith("held"), said.read_text()
+        lg_coordinator.restart(keep_places=False)  # as if it went down before saving this place
+        again = f"harness lab export: made place {exported['place']} again: the coordinator at "
+        until = time.monotonic() + 90
+        while not any(line.startswith(again) for line in exported["out"].read_text().splitlines()):
+            assert time.monotonic() < until, exported["out"].read_text()[-3000:]
+            time.sleep(0.1)
+        until = time.monotonic() + 90
+        while f"came back; place {exported['place']} acquired again" not in said.read_text():
+            assert holder.poll() is None and time.monotonic() < until, said.read_text()
+            time.sleep(0.1)
+        show = lg_client("-p", exported["place"], "show")
+        assert show.returncode == 0 and "profile=lumia-520" in show.stdout and "modem_number=" + CAROL_PHONE \
+            in show.stdout, show.stdout + show.stderr  # made again with its tags
+        assert f"pid {holder.pid} (lgtest holder)" in show.stdout, show.stdout  # and held by the run again
+        holder.stdin.close()  # type: ignore[union-attr]
+        assert holder.wait(60) == 0, said.read_text()  # nothing lost; released
+        assert holder.stdout.read().strip() == "released"
+    finally:
+        if holder.poll() is None:
+            os.killpg(holder.pid, signal.SIGKILL)
+            holder.wait(10)

@@ -32,11 +32,16 @@ class LocalCoordinator:
         """Start it and wait until it listens; ``LabgridError``/``HarnessTimeout`` with what it said if not."""
         return self._launch("127.0.0.1:0", timeout)
 
-    def restart(self, timeout: float = START_TIMEOUT) -> "LocalCoordinator":
+    def restart(self, timeout: float = START_TIMEOUT, keep_places: bool = True) -> "LocalCoordinator":
         """Stop it and start it again on the same port in the same folder (its places kept), as a lab's
-        coordinator restarts: clients and exporters lose their connection and must come back."""
+        coordinator restarts: clients and exporters lose their connection and must come back.
+
+        ``keep_places=False`` starts it without its saved places, as after a restart that came before its
+        next save (labgrid's coordinator writes ``places.yaml`` every 15 s, not on the way out)."""
         processes.stop(self.proc)
         self.proc = None
+        if not keep_places:
+            (self.folder / "places.yaml").unlink(missing_ok=True)
         return self._launch(self.address, timeout)
 
     def _launch(self, listen: str, timeout: float) -> "LocalCoordinator":

@@ -4,8 +4,9 @@ It resolves the inventory's ports, serves the local ones through ser2net,
 writes the exporter configuration (``export_config``), runs a real
 ``labgrid-exporter`` on it, makes the places the coordinator lacks, and then
 watches its children. labgrid's exporter exits with status 100 when it loses
-the coordinator, expecting to be started again: the export starts it again
-(the coordinator keeps its places across its own restarts). Everything it
+the coordinator, expecting to be started again: the export starts it again,
+and makes again any of its places the coordinator came back without (it saves
+its places every 15 s, so ones made shortly before it went are lost). Everything it
 started goes when it ends, however it ends: stop() on the way out, and the
 kernel's parent-death signal when it is killed; the folder of an export killed
 with -9 is removed by the next export on the host (``workdir``).
@@ -130,6 +131,19 @@ class RackExport:
                 raise LabgridError(f"labgrid-exporter {self.name} exited with status {code}: {self._exporter_said()}")
             self.say(f"labgrid-exporter lost the coordinator at {self.coordinator}; starting it again")
             self._restart_exporter()
+            self._make_lost_places()
+
+    def _make_lost_places(self) -> None:
+        """Make again the places a restarted coordinator came back without: it saves them every 15 s, so
+        places made (by us or anyone) shortly before it went are gone after it comes back."""
+        try:
+            again = ensure_places(self.coordinator, self.plan.places)
+        except LabgridError as exc:  # gone again: its exporter exits too, and we come back here
+            self.say(f"could not check the places after the coordinator came back: {exc}")
+            return
+        for name in again.made:
+            self.say(f"made place {name} again: the coordinator at {self.coordinator} came back without it "
+                     "(labgrid saves its places every 15 s)")
 
     def _restart_exporter(self) -> None:
         """Start the exporter again until it reaches the coordinator (labgrid's exporter wants a supervisor)."""

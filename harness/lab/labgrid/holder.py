@@ -173,6 +173,9 @@ class PlaceHolder:
             return
         for name in list(self.held):
             place = self.session.session.places.get(name)
+            while place is None and time.monotonic() < until:  # its export makes it again if the coordinator
+                await self.session.wait_changed(min(1.0, max(0.0, until - time.monotonic())))  # lost it
+                place = self.session.session.places.get(name)
             if place is not None and place.acquired == self.session.name and place.tags.get(HOLDER_TAG) == self.tag:
                 continue  # the coordinator kept it (the connection dropped, the coordinator did not restart)
             if place is None or place.acquired:

@@ -11,8 +11,20 @@ tags, logging which place it freed from whom. Clocks of other hosts never
 matter: only changes are watched. A place acquired without our tags (a person
 with ``labgrid-client acquire``) is left alone.
 
-Run it beside an export: ``run_janitor(address, limit, stop)`` in a thread, or
-``python -m harness.lab.labgrid.janitor --coordinator HOST:PORT [--limit SECONDS]``.
+Several janitors in one lab (one beside every export) never act on the same
+place: a janitor given exporter names (``owners``) frees only the places whose
+first match (in sorted order) names one of them, so each place has one janitor,
+the one beside the export that publishes its handset. labgrid's ``ReleasePlace``
+releases from a user (HOST/USER), not from one process, and has no
+compare-and-release: two janitors freeing one place could free it twice, the
+second time from a new run of the same user that took it in between. A janitor
+also syncs with the coordinator and checks the beat once more right before it
+releases, and clears the tags only while they are still the freed holder's.
+
+Run it beside an export: ``run_janitor(address, limit, stop, owners=[NAME])`` in
+a thread, or ``harness lab janitor --coordinator HOST:PORT [--limit SECONDS]
+[--exporter NAME ...]`` (without ``--exporter`` it frees every place: run one
+such janitor per lab, and its exports with ``--janitor-limit 0``).
 """
 
 from __future__ import annotations
@@ -38,9 +50,10 @@ class Janitor:
     """Watches the places of one coordinator session; ``sweep()`` frees the stale ones (call it every second)."""
 
     def __init__(self, session: CoordinatorSession, limit: float = DEFAULT_LIMIT,
-                 report: Callable[[str], None] | None = None) -> None:
+                 report: Callable[[str], None] | None = None, owners: list[str] | None = None) -> None:
         self.session = session
         self.limit = limit
+        self.owners = set(owners or ())  # empty: every place
         self.report = report or log.warning
         self.seen: dict[str, tuple[tuple[str, str, str], float]] = {}  # place -> (holder, tag, beat), since
         self.freed: list[tuple[str, str, float]] = []  # (place, holder, seconds without a beat)
@@ -53,6 +66,9 @@ class Janitor:
             if name not in places:
                 del self.seen[name]
         for name, place in list(places.items()):
+            if self.owners and owner_of(place) not in self.owners:
+                self.seen.pop(name, None)  # another export's janitor frees it
+                continue
             tag = place.tags.get(HOLDER_TAG, "")
             if not place.acquired or tag.split(" ", 1)[0] != place.acquired:
                 self.seen.pop(name, None)  # free, or not held by a harness run: nothing to watch
@@ -67,23 +83,35 @@ class Janitor:
             allowed = max(self.limit, 3 * _seconds(place.tags.get(EVERY_TAG)))
             quiet = now - last[1]
             if quiet >= allowed:
-                await self._free(name, place, quiet, allowed)
+                await self._free(name, key, quiet, allowed)
 
-    async def _free(self, name: str, place: Any, quiet: float, allowed: float) -> None:
+    async def _free(self, name: str, key: tuple[str, str, str], quiet: float, allowed: float) -> None:
+        lg = self.session.session
+        await lg.sync_with_coordinator()  # every update the coordinator sent so far is in our view now
+        place = lg.places.get(name)
+        if place is None or (place.acquired, place.tags.get(HOLDER_TAG, ""), place.tags.get(BEAT_TAG, "")) != key:
+            self.seen.pop(name, None)  # it beat, was released or changed hands meanwhile: watch afresh
+            return
         holder = holder_of(place)
-        await self.session.request("ReleasePlace", f"releasing place {name}", placename=name,
-                                   fromuser=place.acquired)
-        await self._untag(name)
+        await self.session.request("ReleasePlace", f"releasing place {name}", placename=name, fromuser=key[0])
+        await self._untag(name, key[1])
         self.seen.pop(name, None)
         self.freed.append((name, holder, quiet))
         self.report(f"janitor: freed place {name} from {holder}: no heartbeat for {quiet:.1f}s "
                     f"(limit {allowed:g}s)")
 
-    async def _untag(self, name: str) -> None:
+    async def _untag(self, name: str, tag: str | None = None) -> None:
+        """Clear our tags from a free place; with ``tag``, only while they are still that holder's."""
         place = self.session.session.places.get(name)
-        if place is not None and not place.acquired:
+        if place is not None and not place.acquired and (tag is None or place.tags.get(HOLDER_TAG) == tag):
             await self.session.request("SetPlaceTags", f"untagging place {name}", placename=name,
                                        tags={HOLDER_TAG: "", EVERY_TAG: "", BEAT_TAG: ""})
+
+
+def owner_of(place: Any) -> str | None:
+    """The exporter whose janitor frees ``place``: the one its first match (sorted) names; None for a pattern."""
+    exporters = sorted(str(m.exporter) for m in place.matches)
+    return exporters[0] if exporters and not any(c in exporters[0] for c in "*?[") else None
 
 
 def _seconds(text: str | None) -> float:
@@ -94,14 +122,16 @@ def _seconds(text: str | None) -> float:
 
 
 def run_janitor(address: str, limit: float = DEFAULT_LIMIT, stop: threading.Event | None = None,
-                report: Callable[[str], None] | None = None, period: float | None = None) -> None:
-    """Free stale places at ``address`` until ``stop`` is set; a coordinator that goes away is reconnected to
-    (the janitor says so). Meant for a thread beside ``harness lab export``, or the main thread."""
+                report: Callable[[str], None] | None = None, period: float | None = None,
+                owners: list[str] | None = None) -> None:
+    """Free stale places at ``address`` (only those of the exporters ``owners``, when given) until ``stop`` is
+    set; a coordinator that goes away is reconnected to (the janitor says so). Meant for a thread beside
+    ``harness lab export``, or the main thread."""
     stop = stop or threading.Event()
     say = report or log.warning
     period = period or min(1.0, limit / 4)
     session = CoordinatorSession(address)
-    janitor = Janitor(session, limit, say)
+    janitor = Janitor(session, limit, say, owners)
     connected = ever = False
     try:
         while not stop.is_set():
@@ -109,8 +139,9 @@ def run_janitor(address: str, limit: float = DEFAULT_LIMIT, stop: threading.Even
                 if not session.alive:
                     session.start()
                     janitor.seen.clear()  # a restarted coordinator: watch afresh
+                    whose = f" of exporter {', '.join(sorted(owners))}" if owners else ""
                     say(f"janitor: {address} is back; watching again" if ever else
-                        f"janitor: watching the places of {address} (limit {limit:g}s)")
+                        f"janitor: watching the places{whose} at {address} (limit {limit:g}s)")
                     connected = ever = True
                 session.run(janitor.sweep(), "looking at places")
             except (CoordinatorUnavailable, HarnessError) as exc:
@@ -130,11 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--coordinator", metavar="HOST:PORT", required=True)
     parser.add_argument("--limit", type=float, default=DEFAULT_LIMIT, metavar="SECONDS",
                         help=f"free a place after this long without a heartbeat (default {DEFAULT_LIMIT:g})")
+    parser.add_argument("--exporter", action="append", default=[], metavar="NAME",
+                        help="free only the places of this exporter (repeatable; default: every place)")
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_janitor(args.coordinator, args.limit, stop, report=lambda line: print(line, file=sys.stderr, flush=True))
+    run_janitor(args.coordinator, args.limit, stop, report=lambda line: print(line, file=sys.stderr, flush=True),
+                owners=args.exporter or None)
     return 0
 
 
