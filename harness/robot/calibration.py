@@ -22,6 +22,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from harness.camera.errors import ScreenNotFound
 from harness.deadline import deadline_of, until
 from harness.profiles import Profile
 from harness.robot.gestures import Feeds, Gestures
@@ -40,6 +41,8 @@ ROUGH_AGREE_PX = 8.0
 #: How far (mm, along the screen's height) the touch search tries again beside a target it missed: targets are
 #: wide and short (a button ~7 mm high), and the rough map's error is largest along the screen's length.
 AIM_SPREAD_MM = 3.5
+#: The map's grid reaches this share of the screen's width and height from its edges.
+GRID_EDGE = 0.1
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,11 @@ class CalibrationOptions:
     raise_mm: float = 12.0
     settle_s: float = 1.0
     settle_frames: int = 1
-    #: Start the touch search this far above the camera's glass estimate (None: from the hover height; the
-    #: estimate is off by up to ~10 mm where the tip is seen off at a few points, and a search that starts
-    #: under the glass finds it too low).
-    search_above_mm: float | None = None
+    #: Start the touch search this far above the camera's glass estimate (None: from the hover height; a
+    #: search that starts under the glass is seen by its first step registering, and starts again from hover)
+    search_above_mm: float | None = 4.0
+    #: ... and go at most this far under it before searching from the hover height instead.
+    search_below_mm: float = 4.0
     max_residual_px: float = 12.0
     grid: int = 4
     timeout: float = 300.0
@@ -179,13 +183,16 @@ class Calibrator:
     def run(self) -> Calibration:
         robot, opts = self.robot, self.options
         if robot.status().state == "Alarm":
-            self.say("homing the robot")
-            robot.home()
+            self.say("the robot is in alarm: resetting and homing it")
+            robot.recover()  # a limit alarm holds everything but a soft reset; then home, the position may be lost
         box = Box.from_settings(robot.settings())
         park = robot.where()
         robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
         self._go(z=opts.hover_z)
-        corners = np.asarray(self.screen.find(), np.float64)
+        try:
+            corners = np.asarray(self.screen.find(), np.float64)
+        except ScreenNotFound as exc:
+            raise CalibrationError(f"the phone's screen is not in the camera's picture: {exc}") from None
         self.say(f"screen found in the camera at {np.round(corners).astype(int).tolist()}")
         self.region = _grown_quad(self._frame().shape, corners, 1.6)
         self.reference = self._background(box)
@@ -230,25 +237,32 @@ class Calibrator:
         gestures = Gestures(robot, Feeds(), recover=False)
         spread = AIM_SPREAD_MM * rough.px_per_mm
         aims = [target, (target[0], target[1] - spread), (target[0], target[1] + spread)]
-        for i, aim in enumerate(aims):
+        # first near where the camera puts the glass (a few steps), then, when no tap registers there, from the
+        # hover height down (the camera's estimate off: the slow way, but sure)
+        windows = [(top, max(box.z[0], guess - opts.search_below_mm))] if guess is not None else []
+        windows.append((opts.hover_z, box.z[0]))
+        tries = [(aim, window) for window in windows for aim in aims]
+        for i, (aim, (start, bottom)) in enumerate(tries):
             tx, ty = rough.to_mm(*aim)
             self._hover_at(tx, ty)
             before = self._shot()
             try:
-                glass = self._touch_height(tx, ty, top, before, box)
+                glass = self._touch_height(tx, ty, start, bottom, box, rough)
                 break
             except CalibrationError:
-                if i == len(aims) - 1:
+                if i == len(tries) - 1:
                     raise
-                self.say(f"no tap registered over screen ({aim[0]:.0f}, {aim[1]:.0f}); the rough map may be off "
-                         f"there: trying {AIM_SPREAD_MM:g} mm to the other side")
+                self.say(f"no tap registered over screen ({aim[0]:.0f}, {aim[1]:.0f}) from z {start:g} to "
+                         f"{bottom:g}; trying " + ("from the hover height" if tries[i + 1][1] != (start, bottom)
+                                                    else f"{AIM_SPREAD_MM:g} mm to the other side"))
         touch_z = max(box.z[0], glass - opts.press_mm)
         robot.with_limits(Limits(box, touch_z=touch_z, hover_z=opts.hover_z))
         self.say(f"the glass is at z {glass:g}; touching at z {touch_z:g}")
 
         # 3. the map, from a grid just above the glass (whatever screen the tap led to: only the stylus moves)
         self.reference = self._background(box)
-        fractions = [0.2 + 0.6 * i / (opts.grid - 1) for i in range(opts.grid)]
+        # spread to near the screen's edges: taps there (keys, 'next', the keyboard) are then not extrapolated
+        fractions = [GRID_EDGE + (1 - 2 * GRID_EDGE) * i / (opts.grid - 1) for i in range(opts.grid)]
         grid_px = [(fx * self.profile.width, fy * self.profile.height) for fy in fractions for fx in fractions]
         mm, px = [], []
         for gx, gy in grid_px:
@@ -317,24 +331,40 @@ class Calibrator:
         raise CalibrationError(f"screen {rec.screen} shows no target {names[0] if names else ''!r} to tap "
                                f"(found: {', '.join(sorted(rec.targets)) or 'none'})")
 
-    def _touch_height(self, x: float, y: float, top: float, before: np.ndarray, box: Box) -> float:
-        """Lower the stylus over (x, y) step by step from ``top``, each step a touch, until the screen changes."""
+    def _touch_height(self, x: float, y: float, top: float, bottom: float, box: Box, rough: BedMap) -> float:
+        """Lower the stylus over (x, y) step by step from ``top`` down to ``bottom``, each step a touch from just
+        above ``top`` (short moves), until the screen changes: the first height that registers. A touch that
+        registers at the first step started under the glass: the page is brought back (the back key, through
+        ``rough``) and the search starts again from the hover height."""
         opts = self.options
+        self._go(z=top, feed=Feeds.press)
+        before = self._shot()  # the stylus where it returns between steps: only the screen can differ
         z = top
-        while z - opts.step_mm >= box.z[0]:
+        while z - opts.step_mm >= bottom - 1e-9:
             z -= opts.step_mm
             self._go(z=z, feed=Feeds.press)
-            self._go(z=opts.hover_z, feed=Feeds.press)
+            self._go(z=top, feed=Feeds.press)
             if self._wait_change(before, True) is not None:
-                return z
+                if z < top - opts.step_mm - 1e-9 or top >= opts.hover_z:
+                    return z
+                self.say(f"a tap registered at the first step under z {top:g}: the glass is higher than the camera "
+                         "suggested; bringing the page back and searching from the hover height")
+                self._go(z=opts.hover_z)
+                self.robot.with_limits(Limits(box, touch_z=z, hover_z=opts.hover_z))
+                try:
+                    self._back(Gestures(self.robot, Feeds(), recover=False), rough, before, (x, y), top)
+                finally:
+                    self.robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
+                return self._touch_height(x, y, opts.hover_z, box.z[0], box, rough)
         raise CalibrationError(f"no tap registered lowering the stylus from z {top:g} to {z:g} over "
                                f"({x:.1f}, {y:.1f}): the screen never changed (phone off or locked, or not under it)")
 
-    def _back(self, gestures: Gestures, bed: BedMap, before: np.ndarray, seen_from: tuple[float, float]) -> None:
+    def _back(self, gestures: Gestures, bed: BedMap, before: np.ndarray, seen_from: tuple[float, float],
+              z: float | None = None) -> None:
         """Press the back key (through ``bed``) and wait for the screen ``before`` to show again (the stylus back
-        where it was when ``before`` was taken, so only the screen can differ)."""
+        where it was when ``before`` was taken, at height ``z`` (default hover), so only the screen can differ)."""
         self._tap(gestures, *bed.to_mm(*self.keys_px["back"]))
-        self._hover_at(*seen_from)
+        self._hover_at(*seen_from, z)
         if self._wait_change(before, False) is None:
             raise CalibrationError("the back key did not bring the screen back after a test tap")
 
