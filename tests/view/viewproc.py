@@ -37,9 +37,10 @@ class ViewProcess:
         except queue.Empty:
             self.stop()
             raise AssertionError(f"harness view printed no URL within {START_TIMEOUT:g}s") from None
-        if not self.url.startswith("http://127.0.0.1:"):
+        expected = "http://" if "--host" in args else "http://127.0.0.1:"   # the default: loopback only
+        if not self.url.startswith(expected):
             self.stop()
-            raise AssertionError(f"expected a URL on 127.0.0.1 first, got {self.url!r}; stderr: {self.proc.stderr.read()}")  # type: ignore[union-attr]
+            raise AssertionError(f"expected a URL ({expected}...) first, got {self.url!r}; stderr: {self.proc.stderr.read()}")  # type: ignore[union-attr]
         self.base, _, self.token = self.url.partition("/?token=")
 
     def get(self, path: str, token: bool = True, timeout: float = 30.0) -> tuple[int, bytes]:
