@@ -56,8 +56,9 @@ def test_a_real_rack_is_planned_as_labgrid_resources_and_places() -> None:
     plan = plan_export(Inventory.loads(REAL_RACK, "rack.toml"), "rackb")
     # local devices go to ser2net (the relay once, shared by two handsets); network ports are published as they are
     assert plan.local_ports == [LocalPort("/dev/ttyUSB4", 115200, False), LocalPort("/dev/ttyUSB7", 9600, True)]
-    assert plan.notes == ["lumia-520-02: adb-usb://520D00000002 is not ADB over TCP; exported without an adb resource"]
-    groups = plan.groups("10.0.7.2", {"/dev/ttyUSB4": 4101, "/dev/ttyUSB7": 4107})
+    # the USB phone is served as ADB over TCP by the export itself (at the published address)
+    assert plan.notes == [] and plan.usb_handsets == {"lumia-520-02": "520D00000002"}
+    groups = plan.groups("10.0.7.2", {"/dev/ttyUSB4": 4101, "/dev/ttyUSB7": 4107}, {"lumia-520-02": 4120})
     assert groups["lumia-930-07"] == {
         "location": "lab-b on 10.0.7.2",
         "adb": {"cls": "AndroidNetFastboot", "address": "10.0.7.31", "port": 5555, "protocol": "tcp"},
@@ -69,6 +70,7 @@ def test_a_real_rack_is_planned_as_labgrid_resources_and_places() -> None:
     }
     assert groups["lumia-520-02"] == {
         "location": "lab-b on 10.0.7.2",
+        "adb": {"cls": "AndroidNetFastboot", "address": "10.0.7.2", "port": 4120, "protocol": "tcp"},
         "console": {"cls": "NetworkSerialPort", "host": "rackc", "port": 5001, "speed": 115200, "protocol": "raw"},
         "power": {"cls": "NetworkPowerPort", "model": "uhubctl", "host": "10.0.7.2:1-1", "index": "4"},
     }

@@ -19,7 +19,7 @@ import select
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from harness.errors import HarnessTimeout
 from harness.lab.inventory import Inventory
@@ -27,6 +27,7 @@ from harness.lab.labgrid import LabgridError, processes, program
 from harness.lab.labgrid.export_config import ExportPlan, plan_export
 from harness.lab.labgrid.made_places import PlacesMade, ensure_places
 from harness.lab.labgrid.ser2net import Ser2net
+from harness.lab.labgrid.usb_bridge import UsbBridge
 from harness.lab.labgrid.workdir import ExportFolder, remove_stale
 
 #: Seconds the exporter gets to reach the coordinator ("Exporter ready").
@@ -41,7 +42,7 @@ class RackExport:
     """The ser2net, exporter and places of one inventory under one exporter name."""
 
     def __init__(self, inventory: Inventory, coordinator: str, name: str, hostname: str = "127.0.0.1",
-                 say: Callable[[str], None] = print) -> None:
+                 say: Callable[[str], None] = print, usb_backend: Any = None) -> None:
         self.inventory = inventory
         self.coordinator = coordinator
         self.name = name
@@ -52,6 +53,8 @@ class RackExport:
         self.workdir = ExportFolder(name)
         self.folder = self.workdir.path
         self.ser2net = Ser2net(self.plan.local_ports, hostname, self.folder)
+        self.bridges = {handset: UsbBridge(serial, hostname, usb_backend, say)
+                        for handset, serial in self.plan.usb_handsets.items()}
         self.exporter: subprocess.Popen | None = None
         self.places: PlacesMade | None = None
 
@@ -62,6 +65,9 @@ class RackExport:
         self.ser2net.start()
         for port in self.plan.local_ports:
             self.say(f"ser2net: {port.path} at rfc2217://{self.hostname}:{self.ser2net.tcp_port[port.path]}")
+        for handset, bridge in self.bridges.items():
+            bridge.start()
+            self.say(f"adb-usb: {handset} (adb-usb://{bridge.serial}) as ADB over TCP at {self.hostname}:{bridge.port}")
         self._write_config()
         self._start_exporter()
         self.places = ensure_places(self.coordinator, self.plan.places)
@@ -76,7 +82,8 @@ class RackExport:
     def _write_config(self) -> None:
         import yaml  # labgrid's own dependency (PyYAML)
 
-        groups = self.plan.groups(self.hostname, self.ser2net.tcp_port)
+        groups = self.plan.groups(self.hostname, self.ser2net.tcp_port,
+                                  {handset: bridge.port for handset, bridge in self.bridges.items()})
         (self.folder / "exporter.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
 
     @property
@@ -170,4 +177,6 @@ class RackExport:
         processes.stop(self.exporter)
         self.exporter = None
         self.ser2net.stop()
+        for bridge in self.bridges.values():
+            bridge.stop()
         self.workdir.remove()

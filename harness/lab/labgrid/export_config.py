@@ -2,7 +2,9 @@
 
 One resource group per handset, named like its inventory entry:
 
-* ``adb``: ``AndroidNetFastboot`` (``address``, ``port``, ``protocol: tcp``). labgrid
+* ``adb``: ``AndroidNetFastboot`` (``address``, ``port``, ``protocol: tcp``): the
+  handset's own for ``adb-tcp://``; for ``adb-usb://`` the export's ADB-over-TCP
+  service of that phone (``usb_bridge``) at the published address. labgrid
   26.0.1 has no ADB class; this is its only resource for an Android device
   reached at an IP address and TCP port, with nothing that means something else
   (``NetworkService`` is an SSH login and requires a user name). labgrid's own
@@ -53,18 +55,25 @@ class ExportPlan:
     """What one ``harness lab export`` publishes: ser2net's ports, the exporter's groups, the places, and notes."""
 
     local_ports: list[LocalPort] = field(default_factory=list)
+    #: ``adb-usb://`` handsets (name -> USB serial) the export serves as ADB over TCP (``usb_bridge``).
+    usb_handsets: dict[str, str] = field(default_factory=dict)
     places: list[PlaceSpec] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _inventory: Inventory | None = None
     _ports: dict[str, dict[str, str]] = field(default_factory=dict)  # handset -> field -> resolved port
 
-    def groups(self, hostname: str, served: Mapping[str, int]) -> dict[str, Any]:
-        """The exporter configuration (YAML-ready), given where ser2net serves each local port."""
+    def groups(self, hostname: str, served: Mapping[str, int],
+               bridged: Mapping[str, int] | None = None) -> dict[str, Any]:
+        """The exporter configuration (YAML-ready), given where ser2net serves each local port and where the
+        export serves each ``adb-usb://`` handset as ADB over TCP (``bridged``: handset name -> port)."""
         assert self._inventory is not None
         out: dict[str, Any] = {}
         for entry in self._inventory.handsets:
             group: dict[str, Any] = {"location": f"{self._inventory.rack or 'rack'} on {hostname}"}
             adb = _adb_resource(entry)
+            if entry.name in (bridged or {}):
+                adb = {"cls": "AndroidNetFastboot", "address": hostname, "port": bridged[entry.name],  # type: ignore
+                       "protocol": "tcp"}
             if adb:
                 group["adb"] = adb
             for name, port in self._ports[entry.name].items():
@@ -100,8 +109,11 @@ def plan_export(inventory: Inventory, exporter: str) -> ExportPlan:
             raise LabgridError(f"{inventory.path}: handset {entry.name}: {entry.uri} starts a handset on demand, "
                                "nothing stays to export; export the inventory a running emulated rack writes "
                                "(docs/rack.md)")
-        if _adb_resource(entry) is None:
-            plan.notes.append(f"{entry.name}: {entry.uri} is not ADB over TCP; exported without an adb resource")
+        if entry.scheme == "adb-usb":
+            plan.usb_handsets[entry.name] = urlsplit(entry.uri).netloc  # served as ADB over TCP by the export
+        elif _adb_resource(entry) is None:
+            plan.notes.append(f"{entry.name}: {entry.uri} is neither ADB over TCP nor over USB; exported without an "
+                              "adb resource")
         resolved: dict[str, str] = {}
         for name in entry.ports():
             port = inventory.resolve_port(entry, name)
