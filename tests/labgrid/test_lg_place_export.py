@@ -138,6 +138,40 @@ def test_sigterm_releases_a_commands_place(exported: dict[str, Any], lg_client: 
     assert on.returncode == 0, on.stderr
 
 
+def test_the_live_view_of_a_place_holds_it_while_it_runs(exported: dict[str, Any], lg_client: Any, browser: Any) -> None:
+    """``harness view --coordinator --place``: the place's handset in the browser, the place held until SIGTERM."""
+    import urllib.request
+
+    view = subprocess.Popen([sys.executable, "-m", "harness", "view", "--coordinator", exported["address"], "--place",
+                             exported["place"]], env=exported["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert view.stdout is not None
+        url = view.stdout.readline().strip()   # printed once the place is held and its handset open
+        assert url.startswith("http://127.0.0.1:") and "?token=" in url, (url, view.poll())
+        base, _, token = url.partition("/?token=")
+        with urllib.request.urlopen(f"{base}/snapshot.png?token={token}", timeout=60) as r:
+            assert r.status == 200 and r.read(8) == b"\x89PNG\r\n\x1a\n"
+        browser.get(url)
+        until = time.monotonic() + 60
+        while not browser.execute_script("return window.viewStats ? window.viewStats.frames : 0;"):
+            assert time.monotonic() < until, "no frame in the place's page within 60s"
+            time.sleep(0.1)
+        busy = harness(exported, "tap", "--no-wait", "1", "1")   # the view holds the place: nobody else drives it
+        assert busy.returncode == 2 and f"pid {view.pid} " in busy.stderr, busy.stderr
+        view.terminate()
+        view.communicate(timeout=60)
+        assert view.returncode in (0, 143, -signal.SIGTERM), view.returncode
+    finally:
+        if view.poll() is None:
+            view.kill()
+            view.wait(30)
+    who = lg_client("who")
+    assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # given back on SIGTERM ...
+    freed = [line for line in exported["out"].read_text().splitlines() if f"pid {view.pid} " in line]
+    assert not freed, f"the export's janitor had to free the view's place: {freed}"   # ... by the view itself
+
+
 def test_the_exports_janitor_frees_a_killed_runs_place_and_never_a_live_ones(exported: dict[str, Any],
                                                                            tmp_path: Path) -> None:
     # the janitor of another rack host, quicker than ours: it must leave rack-p's place to rack-p's janitor (two
