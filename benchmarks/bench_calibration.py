@@ -40,7 +40,8 @@ NEXT = (51 + 977 / 2, 1737 + 130 / 2)
 TAPS = [(150, 250), (930, 250), (540, 960), (150, 1500), (930, 1500), (round(NEXT[0]), round(NEXT[1]))]
 
 
-def one_seed(seed: int, folder: Path, timeout: float, before: Path | None = None) -> dict[str, Any]:
+def one_seed(seed: int, folder: Path, timeout: float, before: Path | None = None,
+             logs: Path | None = None) -> dict[str, Any]:
     """Calibrate the emulated slot of ``seed`` (with the harness in ``before`` when given) and tap through it:
     residual, wall time, tap errors, or the error."""
     proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--profile", "lumia-930", "--camera", "--robot",
@@ -59,6 +60,9 @@ def one_seed(seed: int, folder: Path, timeout: float, before: Path | None = None
                                   "--timeout", str(timeout)], capture_output=True, text=True, timeout=timeout + 60,
                                  env=env, cwd=str(before) if before else None)
             wall = round(time.monotonic() - started, 1)
+            if logs is not None:  # what calibrate said, kept per seed and version (never overwritten)
+                (logs / f"calibrate-{seed}-{'before' if before else 'after'}-{int(time.time())}.log").write_text(
+                    out.stderr)
             found = re.search(r"residual ([0-9.]+) px", out.stdout)
             if out.returncode != 0 or not found:
                 return {"seed": seed, "wall_s": wall, "error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
@@ -94,6 +98,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, action="append", help="a seed to run (repeatable; instead of --seeds)")
     parser.add_argument("--timeout", type=float, default=400.0, help="per calibration, seconds (default 400)")
     parser.add_argument("--before", type=Path, metavar="DIR", help="a checkout of another harness version to compare")
+    parser.add_argument("--logs", type=Path, metavar="DIR", help="keep each calibration's progress lines here")
     args = parser.parse_args()
     seeds = args.seed or [random.SystemRandom().randrange(10**6) for _ in range(args.seeds)]
     runs: dict[str, list[dict[str, Any]]] = {"after": []}
@@ -102,7 +107,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         for seed in seeds:
             for label in runs:
-                result = one_seed(seed, Path(folder), args.timeout, args.before if label == "before" else None)
+                result = one_seed(seed, Path(folder), args.timeout, args.before if label == "before" else None,
+                                  args.logs)
                 runs[label].append(result)
                 print(json.dumps({"run": label, **result}), flush=True)
     failed = 0

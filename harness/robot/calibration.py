@@ -57,6 +57,9 @@ class CalibrationOptions:
     press_mm: float = 0.5
     raise_mm: float = 12.0
     settle_s: float = 1.0
+    #: How long a change that must come (the verifying tap, the back key) may take to show in the camera: a
+    #: loaded host or a slow phone is not a failed calibration (the touch search waits only ``settle_s`` a step).
+    expect_s: float = 8.0
     settle_frames: int = 1
     #: Start the touch search this far above the camera's glass estimate (None: from the hover height; a
     #: search that starts under the glass is seen by its first step registering, and starts again from hover)
@@ -165,9 +168,10 @@ class Calibrator:
             high.append(self._to_px(view.raised))
         return missed
 
-    def _wait_change(self, before: np.ndarray, changed: bool) -> np.ndarray | None:
-        """The first screenshot that differs from ``before`` (``changed``) or matches it again, within settle_s."""
-        end = deadline_of(min(self.options.settle_s, self._left()))
+    def _wait_change(self, before: np.ndarray, changed: bool, within: float | None = None) -> np.ndarray | None:
+        """The first screenshot that differs from ``before`` (``changed``) or matches it again, within ``within``
+        seconds (default settle_s)."""
+        end = deadline_of(min(self.options.settle_s if within is None else within, self._left()))
         while True:
             shot = self.screen.screenshot()
             if looks_changed(before, shot) == changed:
@@ -288,9 +292,9 @@ class Calibrator:
         self._hover_at(vx, vy)
         before = self._shot()
         self._tap(gestures, vx, vy)
-        if self._wait_change(before, True) is None:
+        if self._wait_change(before, True, self.options.expect_s) is None:
             raise CalibrationError(f"verification: a tap on {name!r} at screen ({target[0]:.0f}, {target[1]:.0f}) "
-                                   f"through the map changed nothing on the screen")
+                                   f"through the map changed nothing on the screen within {self.options.expect_s:g}s")
         self._back(gestures, bed, before, (vx, vy))
         self._go(park[0], park[1])
         limits = Limits(box, touch_z=touch_z, hover_z=opts.hover_z, area=self._area(bed))
@@ -365,8 +369,9 @@ class Calibrator:
         where it was when ``before`` was taken, at height ``z`` (default hover), so only the screen can differ)."""
         self._tap(gestures, *bed.to_mm(*self.keys_px["back"]))
         self._hover_at(*seen_from, z)
-        if self._wait_change(before, False) is None:
-            raise CalibrationError("the back key did not bring the screen back after a test tap")
+        if self._wait_change(before, False, self.options.expect_s) is None:
+            raise CalibrationError(f"the back key did not bring the screen back within {self.options.expect_s:g}s "
+                                   "after a test tap")
 
     def _area(self, bed: BedMap) -> tuple[tuple[float, float], tuple[float, float]]:
         """The phone's screen and keys on the bed, with the keys' pads (the stylus may go low only there)."""
