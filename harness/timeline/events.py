@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.serial_log import mask
-from harness.timeline.video import INDEX_NAME
+from harness.timeline.video import INDEX_NAME, video_slots
 
 #: Lanes of the time axis, top to bottom.
 LANES = ("step", "action", "screenshot", "console", "modem", "power", "failure")
@@ -64,6 +64,8 @@ class Timeline:
     fps: float
     left_out: dict[str, int]
     outcome: str
+    #: the video frame each frame taken starts at (``video_slots`` for a real-time video, else one each)
+    slots: list[int] = field(default_factory=list)
 
     @property
     def start(self) -> float:
@@ -183,9 +185,9 @@ def _log_events(folder: Path, name: str, lane: str, ref: float, left_out: dict[s
     return events
 
 
-def _frames(folder: Path) -> tuple[list[float], str | None, float]:
+def _frames(folder: Path) -> tuple[list[float], str | None, float, bool]:
     frames: list[float] = []
-    video, fps = None, 10.0
+    video, fps, real = None, 10.0, False
     for line in _tail_lines(folder / INDEX_NAME):
         try:
             entry = json.loads(line)
@@ -197,7 +199,8 @@ def _frames(folder: Path) -> tuple[list[float], str | None, float]:
             fps = float(entry["fps"])
         elif "video" in entry:
             video = _name(entry["video"])
-    return frames, video if video and (folder / video).exists() else None, fps
+            real = entry.get("timing") == "real"
+    return frames, video if video and (folder / video).exists() else None, fps, real
 
 
 def _screenshots(folder: Path, named: set[str]) -> list[Event]:
@@ -217,7 +220,7 @@ def collect(folder: str | Path) -> Timeline:
     """The timeline of one artifacts folder (whatever it holds: a crashed run leaves part of it)."""
     folder = Path(folder)
     events, outcome = _step_events(folder)
-    frames, video, fps = _frames(folder)
+    frames, video, fps, real = _frames(folder)
     known = [e.t for e in events] + frames[:1]
     ref = min(known) if known else (folder.stat().st_mtime if folder.exists() else 0.0)
     left_out: dict[str, int] = {}
@@ -227,4 +230,5 @@ def collect(folder: str | Path) -> Timeline:
     events += [Event(e.t, "screenshot", e.screenshot or "", "steps.jsonl", "screenshot", e.screenshot, e.step) for e in shots]
     events += _screenshots(folder, {e.screenshot for e in shots if e.screenshot})
     events.sort(key=lambda e: (e.t, LANES.index(e.lane) if e.lane in LANES else len(LANES)))
-    return Timeline(folder, events, frames, video, fps, left_out, outcome)
+    slots = video_slots(frames, fps) if real else list(range(len(frames)))
+    return Timeline(folder, events, frames, video, fps, left_out, outcome, slots)

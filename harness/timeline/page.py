@@ -40,6 +40,7 @@ def render(timeline: Timeline, title: str | None = None) -> str:
         "video": timeline.video,
         "fps": timeline.fps,
         "frames": [round(t, 3) for t in timeline.frames],
+        "slots": timeline.slots,
         "left_out": timeline.left_out,
         "events": [e.as_dict() for e in timeline.events],
     }

@@ -12,9 +12,15 @@ can write. (Motion-JPEG AVI and MPEG-4 part 2 in MP4, the other formats its
 encoder. Its own AVI writer buffers, so a killed run would leave an empty
 file.) ``salvage`` turns the spool a killed run left into its video.
 
-Each frame of the video carries its time in a band below the screen, and the
-frame index maps a moment of the run to a frame: frame ``i`` is shown from
-``i / FPS`` seconds into the video.
+The video plays at real time: each frame the harness took is held until the
+next one was taken (``video_slots``: the video frame each starts at, from its
+time since the first), except that every frame is shown for at least one video
+frame (frames taken closer together than 1/FPS put the video briefly behind the
+run, and it catches up at the next pause) and none is held longer than
+``MAX_HOLD`` (a run that waited ten minutes is not ten minutes of one picture).
+Each frame carries its time in a band below the screen, and the index line
+``{"video": ..., "timing": "real"}`` tells the timeline to map a moment of the
+run to its video frame through ``video_slots``.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ FPS = 10
 #: A frame is shrunk until its longer side is at most this (a 1080x1920 screen: 405x720): VP8 costs about
 #: 8 ms of CPU a frame at that size, 15-25 ms at 540x960; the step's full screenshot is beside it on the timeline.
 MAX_SIDE = 720
+#: The longest one frame is held in the video, in seconds (the band under it still says when the next came).
+MAX_HOLD = 60.0
 #: Height of the band under each frame that shows its time.
 BAND = 24
 VIDEO_NAME = "video.webm"
@@ -74,6 +82,26 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(null)
 
 
+def video_slots(times: list[float], fps: float = FPS, max_hold: float = MAX_HOLD) -> list[int]:
+    """The video frame each frame taken at ``times`` (epoch seconds, in order) starts at, so that the video plays
+    at real time: its time since the first frame, in frames of ``fps``; never before the video frame after its
+    predecessor's (every frame is shown), and no frame held longer than ``max_hold`` seconds (the time cut
+    from a long pause is taken off every later frame too)."""
+    slots: list[int] = []
+    longest = max(1, round(max_hold * fps))
+    cut = 0
+    for t in times:
+        if not slots:
+            slots.append(0)
+            continue
+        target = round((t - times[0]) * fps) - cut
+        if target > slots[-1] + longest:
+            cut += target - (slots[-1] + longest)
+            target = slots[-1] + longest
+        slots.append(max(slots[-1] + 1, target))
+    return slots
+
+
 def _even(n: int) -> int:
     return max(2, n - n % 2)
 
@@ -94,6 +122,7 @@ class VideoRecorder:
         self._spool: Path | None = None
         self._index: Path | None = None
         self._index_file: IO[str] | None = None
+        self._times: list[float] = []   # when each frame was taken: the video holds each until the next
         self._closed = mode == "never"
         #: why recording stopped early (a full disk, a frame OpenCV refused): the run goes on without it
         self.stopped: str | None = None
@@ -123,6 +152,7 @@ class VideoRecorder:
                 self._writer.flush()
                 self._index_file.write(json.dumps({"i": self.frames, "t": round(t, 3)}) + "\n")
                 self._index_file.flush()
+                self._times.append(t)
                 self.frames += 1
             except Exception as exc:  # OSError, cv2.error, a frame of no known shape
                 self.stopped = f"frame {self.frames}: {type(exc).__name__}: {exc}"
@@ -177,9 +207,11 @@ class VideoRecorder:
             assert self._index_file is not None and self._spool is not None and self._index is not None
             try:
                 if keep or self.mode == "always":
-                    self.video = transcode(self._spool, self.folder)  # on an error the spool stays: no frame is lost
+                    # on an error the spool stays: no frame is lost
+                    self.video = transcode(self._spool, self.folder, self._times)
                     self._spool.unlink(missing_ok=True)
-                    self._index_file.write(json.dumps({"video": self.video.name}) + "\n")  # the timeline finds it here
+                    # the timeline finds it here, and that its frames are held for their real time
+                    self._index_file.write(json.dumps({"video": self.video.name, "timing": "real"}) + "\n")
                 else:
                     self._spool.unlink(missing_ok=True)
                     self._index.unlink(missing_ok=True)
@@ -189,9 +221,12 @@ class VideoRecorder:
 
 
 
-def transcode(spool: Path, folder: Path) -> Path:
-    """A spooled Motion-JPEG stream as ``video.webm`` (VP8), frame for frame, through OpenCV's VideoWriter."""
+def transcode(spool: Path, folder: Path, times: list[float] | None = None) -> Path:
+    """A spooled Motion-JPEG stream as ``video.webm`` (VP8) through OpenCV's VideoWriter, each frame held for its real
+    time (``video_slots`` of ``times``, when each was taken; a frame past them is shown once)."""
     import cv2
+
+    slots = video_slots(times) if times else []
 
     reader = cv2.VideoCapture(str(spool), cv2.CAP_FFMPEG)
     writer = None
@@ -204,9 +239,12 @@ def transcode(spool: Path, folder: Path) -> Path:
             writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"VP80"), FPS, (frame.shape[1], frame.shape[0]))
         if not writer.isOpened():
             raise RecordingError(f"cannot write {target}: this OpenCV's FFmpeg has no VP8 (libvpx) encoder")
+        i = 0
         while ok:
-            writer.write(frame)
+            for _ in range(slots[i + 1] - slots[i] if i + 1 < len(slots) else 1):
+                writer.write(frame)
             ok, frame = reader.read()
+            i += 1
     finally:
         reader.release()
         if writer is not None:
@@ -220,9 +258,27 @@ def salvage(folder: str | Path) -> list[Path]:
     made = []
     for spool in sorted(folder.glob("video-spool*.mjpeg")):
         number = spool.name[len("video-spool"):-len(".mjpeg")]  # "" or ".2" (a second recorder's files)
-        video = transcode(spool, folder)
-        with open(folder / f"video-frames{number}.jsonl", "a", encoding="utf-8") as index:
-            index.write(json.dumps({"video": video.name}) + "\n")
+        index_path = folder / f"video-frames{number}.jsonl"
+        video = transcode(spool, folder, _times(index_path))
+        with open(index_path, "a", encoding="utf-8") as index:
+            index.write(json.dumps({"video": video.name, "timing": "real"}) + "\n")
         spool.unlink()
         made.append(video)
     return made
+
+
+def _times(index: Path) -> list[float]:
+    """When each spooled frame was taken, from a frames index (a killed run's last line may be cut short)."""
+    times: list[float] = []
+    try:
+        lines = index.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return times
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and "t" in entry:
+            times.append(float(entry["t"]))
+    return times

@@ -260,7 +260,9 @@ def test_the_page_shows_text_as_text_masks_codes_and_maps_steps_to_frames(served
     assert late_secret not in page and "7364519" not in page
     duration = _wait(browser, "const v = document.getElementById('video'); return v.readyState >= 2 && v.duration;",
                      "the video to load")
-    assert abs(duration - 2 * len(sizes) / 10) < 0.11  # two frames a step, ten frames a second of video
+    taken = [base + 2 * k + 0.4 * repeat for k in range(len(sizes)) for repeat in range(2)]
+    # real time: from the first frame to the last, which is then shown for one tenth of a second
+    assert abs(duration - (taken[-1] - taken[0] + 0.1)) < 0.11, (duration, taken[-1] - taken[0])
     for k in (3, 0, 4):
         rows[k].click()
         _wait(browser, "const v = document.getElementById('video'); return v.dataset.time !== undefined && "
@@ -351,9 +353,42 @@ def test_a_killed_run_keeps_its_frames_and_harness_timeline_makes_its_video_and_
         centre = frame[frame.shape[0] // 2, frame.shape[1] // 2][::-1].astype(int)  # BGR -> RGB
         seen.append(centre)
     reader.release()
-    assert len(seen) == len(colours)
-    assert all(np.abs(s - c).max() < 12 for s, c in zip(seen, colours)), (seen, colours)
+    # each frame held for its real time (one video frame at least): the colours in order, each there
+    shown = [seen[0]] + [s for prev, s in zip(seen, seen[1:]) if np.abs(s - prev).max() >= 12]
+    assert len(seen) >= len(colours) and len(shown) == len(colours), (len(seen), shown, colours)
+    assert all(np.abs(s - c).max() < 12 for s, c in zip(shown, colours)), (shown, colours)
     page = (folder / "timeline.2.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'<script id="timeline-data" type="application/json">(.*?)</script>', page, re.S).group(1))
     assert [e["text"] for e in data["events"] if e["lane"] == "step"] == [f"screen{k} (score 0.90): saw" for k in range(6)]
     assert data["video"] == "video.webm" and len(data["frames"]) == len(colours)
+
+
+def test_the_video_holds_each_frame_for_its_real_time(tmp_path: Path) -> None:
+    """Frames taken 0.5 s, 1.5 s, 0.3 s and 97.7 s apart: at ten video frames a second each is held that long, the
+    longest pause cut to a minute; every frame shows, in order."""
+    import cv2
+
+    from harness.timeline.video import VideoRecorder
+
+    colours = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40), (40, 200, 200)]
+    taken = [0.0, 0.5, 2.0, 2.3, 100.0]
+    recorder = VideoRecorder(tmp_path, "always")
+    start = time.time() - 200
+    for colour, t in zip(colours, taken):
+        recorder.add(np.broadcast_to(np.array(colour, np.uint8), (96, 64, 3)).copy(), t=start + t)
+    video = recorder.finish(keep=True)
+    assert video is not None and recorder.stopped is None, recorder.stopped
+    reader = cv2.VideoCapture(str(video))
+    runs: list[list[int]] = []   # [colour index, how many video frames in a row]
+    while True:
+        ok, frame = reader.read()
+        if not ok:
+            break
+        rgb = frame[frame.shape[0] // 3, frame.shape[1] // 2][::-1].astype(int)
+        nearest = int(np.argmin([np.abs(rgb - c).max() for c in colours]))
+        if runs and runs[-1][0] == nearest:
+            runs[-1][1] += 1
+        else:
+            runs.append([nearest, 1])
+    reader.release()
+    assert runs == [[0, 5], [1, 15], [2, 3], [3, 600], [4, 1]], runs
