@@ -53,7 +53,17 @@ power = { kind = "lcus", port = "@relay", channel = 4 }
 
 
 def test_a_real_rack_is_planned_as_labgrid_resources_and_places() -> None:
-    plan = plan_export(Inventory.loads(REAL_RACK, "rack.toml"), "rackb")
+    # a uhubctl hub is switched on its own host only: exported to other hosts it is refused, naming the handset
+    with pytest.raises(LabgridError, match=r"^rack\.toml: handset lumia-520-02: power is uhubctl hub 1-1 channel 4, "
+                                           r"which only this host can switch, and --hostname 10\.0\.7\.2 exports"):
+        plan_export(Inventory.loads(REAL_RACK, "rack.toml"), "rackb").groups("10.0.7.2", {}, {})
+    loopback = plan_export(Inventory.loads(REAL_RACK, "rack.toml"), "rackb").groups(
+        "127.0.0.1", {"/dev/ttyUSB4": 4101, "/dev/ttyUSB7": 4107}, {"lumia-520-02": 4120})
+    assert loopback["lumia-520-02"]["power"] == {"cls": "NetworkPowerPort", "model": "uhubctl",
+                                                 "host": "127.0.0.1:1-1", "index": "4"}
+
+    rack = REAL_RACK.replace('power = { kind = "uhubctl", hub = "1-1", channel = 4 }\n', "")
+    plan = plan_export(Inventory.loads(rack, "rack.toml"), "rackb")
     # local devices go to ser2net (the relay once, shared by two handsets); network ports are published as they are
     assert plan.local_ports == [LocalPort("/dev/ttyUSB4", 115200, False), LocalPort("/dev/ttyUSB7", 9600, True)]
     # the USB phone is served as ADB over TCP by the export itself (at the published address)
@@ -72,7 +82,6 @@ def test_a_real_rack_is_planned_as_labgrid_resources_and_places() -> None:
         "location": "lab-b on 10.0.7.2",
         "adb": {"cls": "AndroidNetFastboot", "address": "10.0.7.2", "port": 4120, "protocol": "tcp"},
         "console": {"cls": "NetworkSerialPort", "host": "rackc", "port": 5001, "speed": 115200, "protocol": "raw"},
-        "power": {"cls": "NetworkPowerPort", "model": "uhubctl", "host": "10.0.7.2:1-1", "index": "4"},
     }
     assert groups["lumia-630-02"]["adb"] == {"cls": "AndroidNetFastboot", "address": "10.0.7.32", "port": 5557,
                                              "protocol": "tcp"}
@@ -117,6 +126,17 @@ def test_what_cannot_be_exported_is_one_line(tmp_path) -> None:
     assert out.stderr.strip().splitlines() == [
         "harness lab: ftp://rackc/1: a serial port on the network must be rfc2217://HOST:PORT or socket://HOST:PORT"]
 
+    # a uhubctl channel exported to other hosts: refused before anything starts
+    bad.write_text('[[handset]]\nname = "x1"\nprofile = "lumia-930"\nuri = "adb-tcp://10.0.0.9:5555"\n'
+                   'power = { kind = "uhubctl", hub = "2-1", channel = 3 }\n')
+    out = subprocess.run([sys.executable, "-m", "harness", "lab", "export", "--inventory", str(bad),
+                          "--coordinator", "127.0.0.1:1", "--name", "rackb", "--hostname", "10.0.0.2"],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
+    assert out.returncode == 2, out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith(f"harness lab: {bad}: handset x1: power is uhubctl hub 2-1 channel 3, which only this "
+                           "host can switch, and --hostname 10.0.0.2 exports it to others; "), line
+
     # a coordinator nobody answers at: labgrid's exporter gives up, and the export says why in one line
     bad.write_text('[[handset]]\nname = "x1"\nprofile = "lumia-930"\nuri = "adb-tcp://10.0.0.9:5555"\n')
     with socket.socket() as closed:
@@ -132,3 +152,24 @@ def test_what_cannot_be_exported_is_one_line(tmp_path) -> None:
                            f"coordinator at {nobody}: ERROR:"), line
     assert "Connection refused" in line, line
     assert list((tmp_path / "tmp").iterdir()) == []  # the export's folder went with it, also when planning refused
+
+
+def test_a_uhubctl_channel_read_from_a_place_is_switched_only_on_its_own_host() -> None:
+    from labgrid.remote.common import Place, ResourceEntry, ResourceMatch
+
+    from harness.lab.inventory.entries import PowerSwitch
+    from harness.lab.labgrid.endpoints import PlaceUnusable, place_inventory
+
+    def place_with_hub(host: str) -> tuple[Place, dict]:
+        place = Place("p1", tags={"profile": "lumia-520"}, matches=[ResourceMatch("rackb", "p1", "*")])
+        group = {"adb": ResourceEntry({"cls": "AndroidNetFastboot", "avail": True,
+                                       "params": {"address": "127.0.0.1", "port": 5555}}),
+                 "power": ResourceEntry({"cls": "NetworkPowerPort", "avail": True,
+                                         "params": {"model": "uhubctl", "host": host, "index": "4"}})}
+        return place, {"rackb": {"p1": group}}
+
+    entry = place_inventory("c:1", *place_with_hub("127.0.0.1:1-1.3")).handsets[0]
+    assert entry.power == PowerSwitch("uhubctl", 4, hub="1-1.3")  # the hub's location, not HOST:HUB
+    with pytest.raises(PlaceUnusable, match=r"^place p1: power is uhubctl hub 1-1\.3 on 10\.0\.7\.2, which only "
+                                            r"that host can switch$"):
+        place_inventory("c:1", *place_with_hub("10.0.7.2:1-1.3"))

@@ -64,8 +64,15 @@ def _power(name: str, place: Any, res: Any) -> PowerSwitch:
         raise PlaceUnusable(name, f"power resource {res.cls} gives no channel (index or tag power_channel)") from None
     if res.cls == "NetworkSerialPort" or params.get("model") == "lcus":
         return PowerSwitch("lcus", channel, port=_serial_url(res) if res.cls == "NetworkSerialPort" else params["host"])
-    hub = params.get("path") or params.get("host")
-    return PowerSwitch("uhubctl", channel, hub=str(hub))
+    hub = str(params.get("path") or params.get("host") or "")
+    host, sep, location = hub.rpartition(":")
+    if sep and host:  # HOSTNAME:HUB as harness lab export publishes it: uhubctl runs on that host only
+        from harness.lab.labgrid.export_config import is_loopback
+
+        if not is_loopback(host):
+            raise PlaceUnusable(name, f"power is uhubctl hub {location} on {host}, which only that host can switch")
+        hub = location
+    return PowerSwitch("uhubctl", channel, hub=hub)
 
 
 def place_inventory(address: str, place: Any, resources: dict[str, Any]) -> Inventory:

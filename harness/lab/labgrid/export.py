@@ -24,7 +24,7 @@ from typing import Any, Callable
 from harness.errors import HarnessTimeout
 from harness.lab.inventory import Inventory
 from harness.lab.labgrid import LabgridError, processes, program
-from harness.lab.labgrid.export_config import ExportPlan, plan_export
+from harness.lab.labgrid.export_config import ExportPlan, plan_export, refuse_remote_hubs
 from harness.lab.labgrid.made_places import PlacesMade, ensure_places
 from harness.lab.labgrid.ser2net import Ser2net
 from harness.lab.labgrid.usb_bridge import UsbBridge
@@ -49,6 +49,7 @@ class RackExport:
         self.hostname = hostname
         self.say = say
         self.plan: ExportPlan = plan_export(inventory, name)  # first: a plan refused leaves no folder behind
+        refuse_remote_hubs(inventory, hostname)
         remove_stale(say)  # the folders of exports killed with -9 on this host
         self.workdir = ExportFolder(name)
         self.folder = self.workdir.path

@@ -16,7 +16,8 @@ One resource group per handset, named like its inventory entry:
   network is published as it is (``protocol`` ``rfc2217`` or ``raw``).
 * ``power``: ``NetworkPowerPort`` (``model`` lcus or uhubctl, ``host`` where the
   switch is reached, ``index`` the channel). For a relay board that is its RFC
-  2217 URL; for uhubctl, ``HOSTNAME:HUB`` (the hub is on the rack host).
+  2217 URL; for uhubctl, ``HOSTNAME:HUB``, and only for an export to this host
+  alone (``--hostname`` a loopback address): ``refuse_remote_hubs``.
 
 The place has one match, ``EXPORTER/GROUP/*``, and the tags ``profile``,
 ``os_version``, ``modem_number`` (when known) and ``<tag>=yes`` per inventory tag.
@@ -67,6 +68,7 @@ class ExportPlan:
         """The exporter configuration (YAML-ready), given where ser2net serves each local port and where the
         export serves each ``adb-usb://`` handset as ADB over TCP (``bridged``: handset name -> port)."""
         assert self._inventory is not None
+        refuse_remote_hubs(self._inventory, hostname)
         out: dict[str, Any] = {}
         for entry in self._inventory.handsets:
             group: dict[str, Any] = {"location": f"{self._inventory.rack or 'rack'} on {hostname}"}
@@ -129,6 +131,36 @@ def plan_export(inventory: Inventory, exporter: str) -> ExportPlan:
                                      f"handset-harness: {entry.profile} on {exporter}"))
     plan.local_ports = list(local.values())
     return plan
+
+
+def is_loopback(hostname: str) -> bool:
+    """True for an address only this host reaches (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_remote_hubs(inventory: Inventory, hostname: str) -> None:
+    """LabgridError when a handset's power is a uhubctl hub and the export is for other hosts (``hostname``).
+
+    uhubctl switches a hub of the host it runs on. labgrid reaches a USB hub of another host only by running
+    uhubctl there over ssh (its ``NetworkUSBPowerPort``), which the harness does not do, so such a channel
+    would be published and then fail on every other host: refused here, before anything starts.
+    """
+    if is_loopback(hostname):
+        return
+    for entry in inventory.handsets:
+        if entry.power is not None and entry.power.kind == "uhubctl":
+            raise LabgridError(f"{inventory.path}: handset {entry.name}: power is uhubctl hub {entry.power.hub} "
+                               f"channel {entry.power.channel}, which only this host can switch, and --hostname "
+                               f"{hostname} exports it to others; wire its power to a relay board (kind lcus, "
+                               "served by ser2net), leave power out of its entry, or export with --hostname "
+                               "127.0.0.1 for this host alone")
 
 
 def _raw_ports(inventory: Inventory, entry: HandsetEntry) -> list[str]:
