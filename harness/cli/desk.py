@@ -202,8 +202,9 @@ def _sms(args: argparse.Namespace, url: str, options: dict[str, Any]) -> int:
     return 0
 
 
-def _switch(args: argparse.Namespace, chosen: ChosenHandset) -> tuple[Any, int]:
-    """The power switch of --switch, else the inventory's, opened, and its channel."""
+def _switch(args: argparse.Namespace, chosen: ChosenHandset) -> tuple[Any, int, str]:
+    """The power switch of --switch, else the inventory's, opened; its channel and the channel's journal name."""
+    from harness.lab.power_journal import channel_key
     from harness.power import PowerSwitchError, open_switch, parse_switch_spec
 
     if args.switch:
@@ -211,11 +212,12 @@ def _switch(args: argparse.Namespace, chosen: ChosenHandset) -> tuple[Any, int]:
             kind, where, channel = parse_switch_spec(args.switch)
         except PowerSwitchError as exc:
             raise HarnessError(f"--switch {exc}") from None
-        return open_switch(kind, where, channel), channel
-    found = chosen.power_switch()
-    if found is None:
-        raise HarnessError("no power switch: give --switch lcus:PORT#CHANNEL (or use --device with an inventory)")
-    return found
+    else:
+        found = chosen.power_channel()
+        if found is None:
+            raise HarnessError("no power switch: give --switch lcus:PORT#CHANNEL (or use --device with an inventory)")
+        kind, where, channel = found
+    return open_switch(kind, where, channel), channel, channel_key(kind, where, channel)
 
 
 def _cmd_power(args: argparse.Namespace) -> int:
@@ -225,19 +227,26 @@ def _cmd_power(args: argparse.Namespace) -> int:
 
 def _power(args: argparse.Namespace, chosen: ChosenHandset) -> int:
     args.stage(f"switching power {args.action}")
-    switch, channel = _switch(args, chosen)
+    from harness.lab import power_journal
+
+    switch, channel, key = _switch(args, chosen)
+    by = f"harness power {args.action} (pid {os.getpid()})"
+
+    def switched(on: bool) -> None:   # each action into the host's journal: the timelines of runs show it
+        (switch.on if on else switch.off)(channel)
+        power_journal.note(key, "on" if on else "off", by)
     try:
         if args.action == "on":
-            switch.on(channel)
+            switched(True)
         elif args.action == "off":
-            switch.off(channel)
+            switched(False)
         elif args.action == "cycle":
-            switch.off(channel)
+            switched(False)
             for left in range(int(args.off_seconds), 0, -1):
                 print(f"\rpower off, on again in {left}s ", end="", file=sys.stderr, flush=True)
                 time.sleep(1)
             time.sleep(args.off_seconds - int(args.off_seconds))
-            switch.on(channel)
+            switched(True)
             print("\rpower on again           ", file=sys.stderr)
         state = switch.state(channel)
         print(f"channel {channel}: {'on' if state else 'off' if state is False else 'unknown (the switch cannot tell)'}")

@@ -274,6 +274,7 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
             opened.endpoints["modem_number"] = chosen.entry.modem_number
     modem = console = None
     recording = RunRecording(artifacts, args.record, title=f"harness {args.command} {run_dir.name}")
+    recording.power_channels = _power_channels(opened, chosen)
     succeeded = False
     try:
         console = console_log(opened, run_dir)
@@ -310,3 +311,14 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
         return EXIT_OK
     finally:
         close_run(opened, recording, (modem, console), succeeded)
+
+
+def _power_channels(opened: Any, chosen: Any) -> set[str]:
+    """The journal names of the handset's power channels (its inventory entry's, its emulated relay's)."""
+    from harness.lab.power_journal import channels_of
+
+    try:
+        channel = chosen.power_channel()
+    except (HarnessError, OSError):   # a port the inventory names but this host cannot resolve: its endpoints still
+        channel = None
+    return channels_of(opened.endpoints, channel)

@@ -189,11 +189,16 @@ class ChosenHandset:
 
     def power_switch(self) -> tuple[PowerSwitch, int] | None:
         """The inventory's power switch of this handset, opened, and its channel (None: the inventory names none)."""
+        found = self.power_channel()
+        return None if found is None else (open_switch(*found), found[2])
+
+    def power_channel(self) -> tuple[str, str, int] | None:
+        """The inventory's power switch channel of this handset as (kind, resolved port or hub, channel)."""
         if self.inventory is None or self.entry is None or self.entry.power is None:
             return None
         power = self.entry.power
         where = self.inventory.resolve_port(self.entry, "power") if power.kind == "lcus" else power.hub or ""
-        return open_switch(power.kind, where, power.channel), power.channel
+        return power.kind, where, power.channel
 
     def __repr__(self) -> str:
         return f"ChosenHandset({self.entry.name if self.entry is not None else self.place or self.uri!r})"

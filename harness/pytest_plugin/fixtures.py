@@ -160,7 +160,10 @@ def flow(request: pytest.FixtureRequest, handset: Any, screens: Any, artifacts: 
 
     run_recording = request.node.stash.get(stash.RECORDING, None)
     if run_recording is not None:
+        from harness.lab.power_journal import channels_of
+
         handset = run_recording.handset(handset)
+        run_recording.power_channels = channels_of(device.endpoints)   # `harness power` on them joins the timeline
     runner = FlowRunner(handset, screens, artifacts, scale=device.profile.scale if device.profile else None)
     request.node.stash[stash.FLOW] = runner
     return runner

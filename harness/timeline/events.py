@@ -22,6 +22,8 @@ from typing import Any, Iterator
 from harness.serial_log import mask
 from harness.timeline.video import INDEX_NAME, video_slots
 
+#: The power actions on the run's handset that the host's power journal saw during the run (``harness power``).
+POWER_EVENTS = "power-events.jsonl"
 #: Lanes of the time axis, top to bottom.
 LANES = ("step", "action", "screenshot", "console", "modem", "power", "failure")
 #: At most this many lines of one log become events (the newest; the page says how many were left out).
@@ -203,6 +205,20 @@ def _frames(folder: Path) -> tuple[list[float], str | None, float, bool]:
     return frames, video if video and (folder / video).exists() else None, fps, real
 
 
+def _power_events(folder: Path) -> list[Event]:
+    """What was switched on the handset's power channels while the run ran: ``power off lcus:/dev/ttyUSB0#2 by ...``."""
+    events = []
+    for line in _tail_lines(folder / POWER_EVENTS):
+        try:
+            e = json.loads(line)
+            t = float(e["t"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        text = f"power {e.get('action', '?')} on {e.get('channel', '?')} by {e.get('by', '?')}"
+        events.append(Event(t, "power", _clean(text), POWER_EVENTS, "power"))
+    return events
+
+
 def _screenshots(folder: Path, named: set[str]) -> list[Event]:
     """PNGs of the folder that no step names (taken at a failure, at a wait's timeout), at their file time."""
     events = []
@@ -226,6 +242,7 @@ def collect(folder: str | Path) -> Timeline:
     left_out: dict[str, int] = {}
     for name, lane in (("console.log", "console"), ("modem.log", "modem"), ("emulator.log", "emulator")):
         events += _log_events(folder, name, lane, ref, left_out)
+    events += _power_events(folder)
     shots = [e for e in events if e.lane == "step" and e.screenshot]
     events += [Event(e.t, "screenshot", e.screenshot or "", "steps.jsonl", "screenshot", e.screenshot, e.step) for e in shots]
     events += _screenshots(folder, {e.screenshot for e in shots if e.screenshot})

@@ -9,11 +9,14 @@ and its spooled frames stay in the folder.
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
 from harness.artifacts import Artifacts
 from harness.handset import Handset
+from harness.timeline.events import POWER_EVENTS
 from harness.timeline.page import TIMELINE_NAME, write_timeline
 from harness.timeline.recorded import RecordedHandset
 from harness.timeline.video import RecordingError, RecordMode, VideoRecorder
@@ -28,6 +31,10 @@ class RunRecording:
         self.recorder = None if mode == "never" else VideoRecorder(artifacts.dir, mode)  # type: ignore[arg-type]
         self.timeline: Path = artifacts.claim(TIMELINE_NAME)  # claimed now: its path is known before it is written
         self.closed = False
+        self.started = time.time()
+        #: The journal names of the handset's power channels (``harness.lab.power_journal``): at the end, what was
+        #: switched on them while the run ran (``harness power`` from anywhere on this host) joins its timeline.
+        self.power_channels: set[str] = set()
 
     def handset(self, handset: Handset) -> Handset:
         """``handset`` with every screenshot also a frame of the video (itself under ``never``)."""
@@ -46,6 +53,15 @@ class RunRecording:
         except OSError:  # the step log cannot be written either: nothing more to keep
             pass
 
+    def _power_events(self) -> None:
+        """The power actions on this handset's channels during the run, into the folder's ``power-events.jsonl``."""
+        if not self.power_channels:
+            return
+        from harness.lab import power_journal
+
+        for e in power_journal.events(self.power_channels, self.started, time.time()):
+            self.artifacts.append_text(POWER_EVENTS, json.dumps(e) + "\n")
+
     def close(self, failed: bool) -> Path:
         """Keep the video if ``failed`` (or always), drop it otherwise; write the timeline; return its path."""
         if self.closed:
@@ -60,6 +76,7 @@ class RunRecording:
             self._note(f"video not kept: {exc}")
         finally:
             try:
+                self._power_events()
                 write_timeline(self.artifacts.dir, self.timeline, self.title)
             except OSError as exc:  # a full disk: the run's own outcome still stands
                 self._note(f"timeline not written: {exc}")
