@@ -63,7 +63,7 @@ class CalibrationOptions:
     settle_frames: int = 1
     #: Start the touch search this far above the camera's glass estimate (None: from the hover height; a
     #: search that starts under the glass is seen by its first step registering, and starts again from hover)
-    search_above_mm: float | None = 4.0
+    search_above_mm: float | None = 6.0
     #: ... and go at most this far under it before searching from the hover height instead.
     search_below_mm: float = 4.0
     max_residual_px: float = 12.0
@@ -251,7 +251,7 @@ class Calibrator:
             self._hover_at(tx, ty)
             before = self._shot()
             try:
-                glass = self._touch_height(tx, ty, start, bottom, box, rough)
+                glass = self._touch_height(tx, ty, start, bottom, box, rough, before)
                 break
             except CalibrationError:
                 if i == len(tries) - 1:
@@ -275,7 +275,9 @@ class Calibrator:
             mm.append((x, y))
             px.append(self._to_px(view.at_height(-1.0)))
             self.say(f"over ({x:.2f}, {y:.2f}) mm the tip is at screen ({px[-1][0]:.0f}, {px[-1][1]:.0f})")
-        bed, errors, dropped = _robust_fit(mm, px, "map", min_points=6, floor_px=opts.max_residual_px)
+        # points that agree within the residual limit (RANSAC's threshold is twice the floor): a view a dozen
+        # pixels off is left out rather than let it pull the map and the residual
+        bed, errors, dropped = _robust_fit(mm, px, "map", min_points=6, floor_px=opts.max_residual_px / 2)
         if dropped:
             self.say(f"left out {len(dropped)} point(s) where the tip was seen far from the rest's map: "
                      + ", ".join(f"({gx:.0f}, {gy:.0f})" for gx, gy in (grid_px[i] for i in dropped)))
@@ -335,40 +337,37 @@ class Calibrator:
         raise CalibrationError(f"screen {rec.screen} shows no target {names[0] if names else ''!r} to tap "
                                f"(found: {', '.join(sorted(rec.targets)) or 'none'})")
 
-    def _touch_height(self, x: float, y: float, top: float, bottom: float, box: Box, rough: BedMap) -> float:
-        """Lower the stylus over (x, y) step by step from ``top`` down to ``bottom``, each step a touch from just
-        above ``top`` (short moves), until the screen changes: the first height that registers. A touch that
-        registers at the first step started under the glass: the page is brought back (the back key, through
-        ``rough``) and the search starts again from the hover height."""
+    def _touch_height(self, x: float, y: float, top: float, bottom: float, box: Box, rough: BedMap,
+                      before: np.ndarray) -> float:
+        """Lower the stylus over (x, y) step by step from ``top`` down to ``bottom``, each step a touch from the
+        hover height (where ``before`` was taken, so only the screen can differ), until the screen changes: the
+        first height that registers. A touch that registers at the first step may have started under the glass:
+        the page is brought back (the back key, through ``rough``) and the search starts again from hover."""
         opts = self.options
-        self._go(z=top, feed=Feeds.press)
-        before = self._shot()  # the stylus where it returns between steps: only the screen can differ
         z = top
         while z - opts.step_mm >= bottom - 1e-9:
             z -= opts.step_mm
             self._go(z=z, feed=Feeds.press)
-            self._go(z=top, feed=Feeds.press)
+            self._go(z=opts.hover_z, feed=Feeds.press)
             if self._wait_change(before, True) is not None:
                 if z < top - opts.step_mm - 1e-9 or top >= opts.hover_z:
                     return z
-                self.say(f"a tap registered at the first step under z {top:g}: the glass is higher than the camera "
-                         "suggested; bringing the page back and searching from the hover height")
-                self._go(z=opts.hover_z)
+                self.say(f"a tap registered at the first step under z {top:g}: the glass may be higher than the "
+                         "camera suggested; bringing the page back and searching from the hover height")
                 self.robot.with_limits(Limits(box, touch_z=z, hover_z=opts.hover_z))
                 try:
-                    self._back(Gestures(self.robot, Feeds(), recover=False), rough, before, (x, y), top)
+                    self._back(Gestures(self.robot, Feeds(), recover=False), rough, before, (x, y))
                 finally:
                     self.robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
-                return self._touch_height(x, y, opts.hover_z, box.z[0], box, rough)
+                return self._touch_height(x, y, opts.hover_z, box.z[0], box, rough, before)
         raise CalibrationError(f"no tap registered lowering the stylus from z {top:g} to {z:g} over "
                                f"({x:.1f}, {y:.1f}): the screen never changed (phone off or locked, or not under it)")
 
-    def _back(self, gestures: Gestures, bed: BedMap, before: np.ndarray, seen_from: tuple[float, float],
-              z: float | None = None) -> None:
+    def _back(self, gestures: Gestures, bed: BedMap, before: np.ndarray, seen_from: tuple[float, float]) -> None:
         """Press the back key (through ``bed``) and wait for the screen ``before`` to show again (the stylus back
-        where it was when ``before`` was taken, at height ``z`` (default hover), so only the screen can differ)."""
+        where it was when ``before`` was taken, so only the screen can differ)."""
         self._tap(gestures, *bed.to_mm(*self.keys_px["back"]))
-        self._hover_at(*seen_from, z)
+        self._hover_at(*seen_from)
         if self._wait_change(before, False, self.options.expect_s) is None:
             raise CalibrationError(f"the back key did not bring the screen back within {self.options.expect_s:g}s "
                                    "after a test tap")
