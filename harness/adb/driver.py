@@ -46,6 +46,9 @@ class AdbHandset(Handset):
         self.gone = gone
         self.conn = open_connection()
         self._info: HandsetInfo | None = None
+        #: Times the device dropped the connection and was connected to again (a restart the harness did not
+        #: ask for: a reset, an update, a power cycle from elsewhere); a run's recording puts each on its timeline.
+        self.reconnects = 0
 
     def _reconnect(self) -> None:
         """The device went away (a reboot it started itself, a reset, a cable): connect again when it is back."""
@@ -57,6 +60,7 @@ class AdbHandset(Handset):
             self._connect_again(budget)
         except NOT_READY_ERRORS as last:
             raise DeviceOffline(f"{self.description} is offline and did not come back within {budget:g}s ({last})") from last
+        self.reconnects += 1
 
     def _attempt(self) -> AdbConnection:
         why = self.gone() if self.gone is not None else None

@@ -3,7 +3,9 @@
 It wraps whichever handset a run drives (ADB, robot, emulated), so flows and
 waits stay as they are and the video holds exactly the frames they looked at.
 Power events the harness causes (a reboot, the power key) go to the step log,
-so the timeline shows them on the same clock as the screens.
+so the timeline shows them on the same clock as the screens, and so does a
+restart it did not ask for: the handset dropping its connection and answering
+again (a backend that counts them in ``reconnects``, as the ADB driver does).
 """
 
 from __future__ import annotations
@@ -24,29 +26,52 @@ class RecordedHandset(Handset):
         self.inner = handset
         self.recorder = recorder
         self.artifacts = artifacts
+        self._reconnects = getattr(handset, "reconnects", 0)
 
     @property
     def info(self) -> HandsetInfo:
         return self.inner.info
 
     def screenshot(self) -> np.ndarray:
-        image = self.inner.screenshot()
+        try:
+            image = self.inner.screenshot()
+        finally:
+            self._came_back()
         self.recorder.add(image)
         return image
 
     def tap(self, x: int, y: int) -> None:
-        self.inner.tap(x, y)
+        try:
+            self.inner.tap(x, y)
+        finally:
+            self._came_back()
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
-        self.inner.swipe(x1, y1, x2, y2, duration_ms)
+        try:
+            self.inner.swipe(x1, y1, x2, y2, duration_ms)
+        finally:
+            self._came_back()
 
     def text(self, text: "str | Secret") -> None:
-        self.inner.text(text)
+        try:
+            self.inner.text(text)
+        finally:
+            self._came_back()
 
     def key(self, name: str) -> None:
         if name == "power":
             self._power("power key pressed")
-        self.inner.key(name)
+        try:
+            self.inner.key(name)
+        finally:
+            self._came_back()
+
+    def _came_back(self) -> None:
+        """A restart nobody here asked for: the handset dropped its connection and was connected to again."""
+        now = getattr(self.inner, "reconnects", 0)
+        if isinstance(now, int) and now > self._reconnects:
+            self._reconnects = now
+            self._power("the handset dropped its connection and answers again (it restarted, or its link did)")
 
     def reboot(self) -> None:
         self._power("reboot requested")

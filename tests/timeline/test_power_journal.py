@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from harness.deadline import within
 from harness.emulator.process import EmulatorProcess
+from harness.handsets import open_handset
 
 
 def _data(page: Path) -> dict[str, Any]:
@@ -39,8 +41,11 @@ def test_harness_power_on_the_runs_handset_is_on_its_timeline(tmp_path: Path, mo
     proc.start()
     try:
         relay = proc.endpoints["power"]
-        recording = RunRecording(Artifacts(tmp_path / "art", "powered"), "never", title="powered run")
+        recording = RunRecording(Artifacts(tmp_path / "art", "powered"), "failures", title="powered run")
         recording.power_channels = power_journal.channels_of(proc.endpoints)
+        opened = open_handset(f"adb-tcp://{proc.endpoints['adb']}")
+        handset = recording.handset(opened.handset)   # what a flow drives, as the pytest plugin wraps it
+        handset.screenshot()
         switched = []
         for action in ("off", "on"):   # as a person at another terminal does, with the relay's own spec
             before = time.time()
@@ -50,6 +55,10 @@ def test_harness_power_on_the_runs_handset_is_on_its_timeline(tmp_path: Path, mo
             assert done.returncode == 0, done.stderr
             switched.append((action, before, time.time()))
         power_journal.note("lcus:/dev/ttyUSB9#1", "off", "another handset's run")   # not this handset's channel
+        with within(60):
+            handset.screenshot()   # the handset restarted: its connection is made again, and that is noted
+        back = time.time()
+        opened.close()
         page = recording.close(failed=True)
     finally:
         proc.stop()
@@ -59,3 +68,5 @@ def test_harness_power_on_the_runs_handset_is_on_its_timeline(tmp_path: Path, mo
         assert event["text"].startswith(f"power {action} on lcus:{relay}#1 by harness power {action} "), event
         assert before <= event["t"] <= after, (event["t"], before, after)
     assert not any("ttyUSB9" in e["text"] for e in _data(page)["events"])
+    again = [e for e in _data(page)["events"] if e["lane"] == "power" and "answers again" in e["text"]]
+    assert len(again) == 1 and switched[1][1] <= again[0]["t"] <= back, (again, switched)
