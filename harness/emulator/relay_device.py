@@ -3,15 +3,28 @@
 Frames are ``A0 <channel> <0|1> <sum>``; a frame with a bad checksum or an
 unknown channel is ignored, as the real board ignores it. Off makes the
 handset unreachable on every transport; on boots it again.
+
+A real relay switches at once and in the order it is told. The emulated wire
+to a handset is a call (to its control socket, for a rack) that can be slow or
+fail on a loaded host, so each channel has one worker that switches in the
+order the frames came and tries a failed switch again for up to
+``SWITCH_DEADLINE`` seconds; a switch that never got through is kept in
+``failed`` (control verb ``relay_frames``) instead of vanishing with a thread.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
+import time
 from typing import Any, Sequence
 
 from harness.emulator.pty_port import PtyPort
 from harness.emulator.transport_service import CommandHandler, takes
+
+
+#: Seconds a channel keeps trying a switch whose wire (a handset's control socket) fails or is slow.
+SWITCH_DEADLINE = 30.0
 
 
 class EmulatedRelayBoard:
@@ -21,6 +34,10 @@ class EmulatedRelayBoard:
         self._buf = b""
         self.frames: list[bytes] = []
         self.ignored = 0
+        self.failed: list[str] = []
+        self._queues: list[queue.Queue[bool | None]] = [queue.Queue() for _ in self.outlets]
+        for outlet, pending in zip(self.outlets, self._queues):
+            threading.Thread(target=self._switch, args=(outlet, pending), name="relay channel", daemon=True).start()
 
     def start(self) -> dict[str, Any]:
         return {"power": self.port.start(), "power_channels": len(self.outlets)}
@@ -45,14 +62,33 @@ class EmulatedRelayBoard:
                 self.ignored += 4
                 continue
             self.frames.append(frame)
-            outlet = self.outlets[channel - 1]
-            threading.Thread(target=outlet.power_on if state else outlet.power_off, daemon=True).start()
+            self._queues[channel - 1].put(bool(state))
+
+    def _switch(self, outlet: Any, pending: "queue.Queue[bool | None]") -> None:
+        """One channel's switches, in order; each tried again until it gets through or its deadline passes."""
+        while True:
+            state = pending.get()
+            if state is None:
+                return
+            deadline = time.monotonic() + SWITCH_DEADLINE
+            while True:
+                try:
+                    (outlet.power_on if state else outlet.power_off)()
+                    break
+                except Exception as exc:  # noqa: BLE001 - the wire's error, whatever it is, is kept below
+                    if time.monotonic() >= deadline:
+                        self.failed.append(f"power {'on' if state else 'off'}: {exc}")
+                        break
+                    time.sleep(0.2)
 
     def stop(self) -> None:
         self.port.stop()
+        for pending in self._queues:
+            pending.put(None)
 
     def commands(self) -> dict[str, CommandHandler]:
-        return {"relay_frames": takes("")(lambda req: {"frames": [f.hex(" ") for f in self.frames], "ignored": self.ignored})}
+        return {"relay_frames": takes("")(lambda req: {"frames": [f.hex(" ") for f in self.frames],
+                                                        "ignored": self.ignored, "failed": list(self.failed)})}
 
 
 def relay_service(phones: Any, options: dict[str, Any]) -> EmulatedRelayBoard:
