@@ -94,6 +94,21 @@ def test_a_rack_of_no_handsets_is_refused(count: str) -> None:
     assert f"argument --rack: must be at least 1, got {int(count)}" in run.stderr
 
 
+@pytest.mark.parametrize("args, said", [
+    (["--rack", "2", "--modem-number", "+15550100"], "--modem-number '+15550100': a rack of 2 handsets needs 2 "
+                                                     "numbers, one per SIM (got 1)"),
+    (["--rack", "2", "--modem-number", "+15550100,+15550100"], "--modem-number: +15550100 given twice; two SIMs "
+                                                               "never share a number"),
+    (["--rack", "2", "--modem-number", "+15550100,call-me"], "--modem-number: 'call-me' is not a phone number"),
+    (["--modem-number", "+15550100,+15550142"], "--modem-number '+15550100,+15550142': one handset has one SIM "
+                                                "number (a list is for --rack N)"),
+])
+def test_a_racks_sim_numbers_are_one_per_handset_and_different(args: list[str], said: str) -> None:
+    run = harness("emulate", *args, timeout=30)
+    assert run.returncode == 2 and run.stdout == "", run  # refused before any handset starts
+    one_line_error(run, "harness emulate:", said)
+
+
 def test_key_help_lists_every_key() -> None:
     text = harness("key", "--help").stdout
     description = text.split("\n\n")[1]  # after the usage line, which argparse fills in by itself

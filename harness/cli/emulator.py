@@ -186,6 +186,9 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     with stop_on_signals(args.parent_fd, args.parent_death_signal, args.runtime_dir):
         if args.rack is not None:
             return _run_rack(args)
+        if args.modem_number and "," in args.modem_number:
+            raise HarnessError(f"--modem-number {args.modem_number!r}: one handset has one SIM number (a list is "
+                               "for --rack N)")
         give_back_large_buffers()  # this process is the handset: before its threads start (see emulator.memory)
         host = EmulatorHost(_host_options(args))
         try:
