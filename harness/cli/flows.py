@@ -67,6 +67,11 @@ def add_demo_parser(sub: Any) -> None:
     p.add_argument("--profile", default="lumia-930", help="device profile of the emulated handset")
     p.add_argument("--theme", choices=("dark", "light"), help="theme of the emulated handset")
     p.add_argument("--artifacts", metavar="DIR", help="artifacts root (default: artifacts)")
+    p.add_argument("--camera-robot", action="store_true",
+                   help="drive the handset through an emulated camera and tapping robot: calibrate the slot "
+                        "(harness calibrate), then sign in through robot:// (harness/cli/demo_robot.py)")
+    p.add_argument("--bench-seed", type=int, metavar="N",
+                   help="with --camera-robot: where the phone lies on the robot's bed (random when not given)")
     add_record_option(p)
     p.set_defaults(func=_cmd_demo)
 
@@ -114,6 +119,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     run_dir = _run_dir(args.artifacts, "demo")
     account = load_secrets_file(DEMO_SECRETS)["primary"]
+    if args.camera_robot:
+        from harness.cli.demo_robot import run_camera_robot_demo
+
+        return run_camera_robot_demo(args, run_dir, account)
+    if args.bench_seed is not None:
+        raise HarnessError("--bench-seed places the phone on the robot's bed: it needs --camera-robot")
     uri = f"emulator://{args.profile}" + (f"?theme={args.theme}" if args.theme else "")
     print(f"starting an emulated {args.profile} handset ...", flush=True)
     opened = open_handset(uri, log_dir=run_dir)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
+from pathlib import Path
+from urllib.parse import quote, unquote
 
 from harness.handsets.base import HandsetUri, OpenedHandset, OpenOptions, Probed, ProbeOptions
 
@@ -40,6 +41,12 @@ class RobotAddress:
     calibration: str
     profile: str
     power: str | None = None
+
+
+def uri_of(port: str, camera: str, calibration: str | Path, profile: str) -> str:
+    """The ``robot://`` URI of a slot: its robot's port, camera URL and calibration file, each percent-encoded."""
+    return (f"robot://{quote(port, safe='')}?camera={quote(camera, safe='')}"
+            f"&calibration={quote(str(calibration), safe='')}&profile={quote(profile, safe='')}")
 
 
 def parse(uri: HandsetUri) -> RobotAddress:

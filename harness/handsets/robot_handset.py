@@ -121,6 +121,19 @@ class RobotHandset(Handset):
         x, y = key.center
         self.gestures.tap(*self._mm(x, y))
 
+    def _focused_field(self, board: Any) -> tuple[int, int] | None:
+        """Where the field the keyboard types into is when this handset did not tap it (a desk ``harness text``
+        after ``harness tap``: another process): the nearest field above the keyboard, up the middle."""
+        from harness.vision.field_text import field_box
+
+        frame = self.screenshot()
+        x, step = frame.shape[1] // 2, max(4, frame.shape[1] // 60)
+        for y in range(board.region.y - step, frame.shape[0] // 10, -step):
+            box = field_box(frame, (x, y))
+            if box is not None:
+                return box.x + box.w // 2, box.y + box.h // 2
+        return None
+
     def _hover(self, x: int, y: int) -> None:
         """Hold the stylus at the hover height over pixel (x, y), touching nothing."""
         bx, by = self._mm(x, y)
@@ -153,9 +166,6 @@ class RobotHandset(Handset):
         secret = isinstance(text, Secret)
         plain = text.reveal() if isinstance(text, Secret) else text
         shown = "a secret" if secret else repr(plain)
-        field = self.last_tap
-        if field is None:
-            raise TextNotTyped(f"{self.name}: no field to type {shown} into (tap a text field first)")
         board = self._keyboard()
         try:
             keys = board.plan(plain)
@@ -163,6 +173,11 @@ class RobotHandset(Handset):
             raise RobotHandsetError(f"{self.name}: the keyboard has no key for a character of {shown}") from None
         if keys:
             self._hover(*keys[0].center)  # the stylus off the field it tapped, so the camera sees what it holds
+        field = self.last_tap
+        if field is None or field_box(self.screenshot(), field) is None:  # the last tap was not on a field
+            field = self._focused_field(board)
+        if field is None:
+            raise TextNotTyped(f"{self.name}: no text field above the keyboard to type {shown} into")
         _, before, marks_before = self._field_shows(field, TYPED_TIMEOUT)
         for done, key in enumerate(keys):
             try:

@@ -20,6 +20,11 @@ A lab edits this TOML file by hand, so every mistake gets a one-line
     modem_mode = "auto"                     # optional: auto, pdu or text
     modem_profile = "quectel"               # optional: auto, generic, quectel, huawei, simcom, cinterion
     power = { kind = "lcus", port = "@relay", channel = 1 }   # or { kind = "uhubctl", hub = "1-1", channel = 4 }
+
+    [[handset]]                             # a camera-and-robot slot: a robot table instead of uri
+    name = "slot3"
+    profile = "lumia-930"
+    robot = { port = "/dev/ttyUSB2", camera = "http://rack7:8080/stream.mjpg", calibration = "slot3.toml" }
 """
 
 from __future__ import annotations
@@ -40,13 +45,15 @@ _HANDSET_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str, "profile": str, "uri": str, "console": str, "modem": str, "modem_number": str,
     "modem_mode": str, "modem_profile": str,
     "power": dict, "os_version": str, "mail": str, "control": str, "control_token": str, "tags": list,
+    "robot": dict,
 }
-_REQUIRED = ("name", "profile", "uri")
+_REQUIRED = ("name", "profile")
 _POWER_KEYS: dict[str, dict[str, type]] = {
     "lcus": {"kind": str, "port": str, "channel": int},
     "uhubctl": {"kind": str, "hub": str, "channel": int},
 }
 _TOP_KEYS = ("rack", "ports", "handset")
+_ROBOT_KEYS = ("port", "camera", "calibration")
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,24 @@ def _parse_power(path: str, fld: str, table: dict[str, Any], ports: Mapping[str,
     return PowerSwitch(kind=kind, channel=table["channel"], port=table.get("port"), hub=table.get("hub"))
 
 
+def robot_slot_uri(path: str, fld: str, table: dict[str, Any], profile: str) -> str:
+    """The ``robot://`` URI of a slot's ``robot`` table: its robot port, camera and calibration file (a path
+    relative to the inventory's folder: a slot's calibration is kept beside the rack's inventory)."""
+    from harness.handsets.robot import uri_of
+
+    reject_unknown_keys(path, table, _ROBOT_KEYS, fld)
+    for key in _ROBOT_KEYS:
+        if key not in table:
+            raise ConfigError(path, f"{fld}.{key}", "missing")
+        _check(path, f"{fld}.{key}", table[key], str)
+    calibration = Path(table["calibration"]).expanduser()
+    if not calibration.is_absolute():
+        calibration = Path(path).resolve().parent / calibration
+    if not calibration.is_file():
+        raise ConfigError(path, f"{fld}.calibration", f"no calibration file {calibration} (harness calibrate -o it)")
+    return uri_of(table["port"], table["camera"], calibration, profile)
+
+
 def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], known_profiles: list[str]) -> HandsetEntry:
     where = f"handset[{i}]"
     if not isinstance(table, dict):
@@ -130,6 +155,11 @@ def _parse_handset(path: str, i: int, table: Any, ports: Mapping[str, str], know
         raise ConfigError(path, f"{where}.name", f"{table['name']!r}: use letters, digits, '.', '_' and '-'")
     if table["profile"] not in known_profiles:
         raise ConfigError(path, f"{where}.profile", f"unknown profile {table['profile']!r} (known: {', '.join(known_profiles)})")
+    if ("uri" in table) == ("robot" in table):
+        raise ConfigError(path, f"{where}.uri", "give either uri or a robot table (a camera-and-robot slot)"
+                          if "uri" in table else "missing (or a robot table for a camera-and-robot slot)")
+    if "robot" in table:
+        table = {**table, "uri": robot_slot_uri(path, f"{where}.robot", table["robot"], table["profile"])}
     _check_uri(path, f"{where}.uri", table["uri"])
     for key in PORT_FIELDS:
         if key in table:
