@@ -127,20 +127,29 @@ class RobotHandset(Handset):
         from harness.vision.field_text import field_box
 
         frame = self.screenshot()
-        x, step = frame.shape[1] // 2, max(4, frame.shape[1] // 60)
+        x, step = frame.shape[1] // 2, max(4, frame.shape[1] // 24)  # a field is taller than 20 view px
         for y in range(board.region.y - step, frame.shape[0] // 10, -step):
             box = field_box(frame, (x, y))
             if box is not None:
                 return box.x + box.w // 2, box.y + box.h // 2
         return None
 
-    def _hover(self, x: int, y: int) -> None:
-        """Hold the stylus at the hover height over pixel (x, y), touching nothing."""
-        bx, by = self._mm(x, y)
+    def _park(self) -> None:
+        """Hold the stylus at the hover height beside the phone's screen, so the camera sees all of it (the
+        stylus's shaft leans away from the camera's axis, outwards: beside the screen it hides none of it)."""
+        from harness.robot.grbl import MoveRefused
+
+        w, h = self.profile.width, self.profile.height
         limits = self.robot.limits
         if self.robot.where()[2] < limits.hover_z:
             self.robot.move_to(z=limits.hover_z, feed=self.calibration.feeds.press)
-        self.robot.move_to(x=bx, y=by, z=limits.hover_z)
+        for px, py in ((w / 2, -0.15 * h), (-0.25 * w, h / 2), (1.25 * w, h / 2), (w / 2, 1.2 * h)):
+            bx, by = self._mm(px, py)
+            try:
+                self.robot.move_to(x=bx, y=by, z=limits.hover_z)
+            except MoveRefused:  # past the bed's travel on that side
+                continue
+            break
         self.robot.wait_idle()
 
     def _field_shows(self, field: tuple[int, int], timeout: float) -> tuple[Any, str, int]:
@@ -171,8 +180,7 @@ class RobotHandset(Handset):
             keys = board.plan(plain)
         except KeyboardUnknown:
             raise RobotHandsetError(f"{self.name}: the keyboard has no key for a character of {shown}") from None
-        if keys:
-            self._hover(*keys[0].center)  # the stylus off the field it tapped, so the camera sees what it holds
+        self._park()  # the stylus off the field it tapped, so the camera sees what the field holds
         field = self.last_tap
         if field is None or field_box(self.screenshot(), field) is None:  # the last tap was not on a field
             field = self._focused_field(board)
@@ -185,6 +193,7 @@ class RobotHandset(Handset):
             except HarnessError as exc:
                 raise RobotHandsetError(f"{self.name}: typing stopped after {done} of {len(keys)} keys: "
                                         f"{str(exc).splitlines()[0]}") from None
+        self._park()
         want_marks = marks_before + len(plain)
         at = deadline_of(TYPED_TIMEOUT)
         read, marks = "", -1

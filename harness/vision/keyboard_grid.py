@@ -29,13 +29,14 @@ EVEN = 0.15
 #: percentile of a column's valley depth over the row's height is high at a gap only.
 KEY_GAP_PERCENTILE = 25
 #: A gap between rows runs the whole width, where glare has not washed it out: this percentile across it.
-ROW_GAP_PERCENTILE = 70
+ROW_GAP_PERCENTILE = 85
 #: A valley counts when it is at least this share of the deepest one along the line, and this deep.
 VALLEY_SHARE, MIN_VALLEY = 0.35, 1.5
 #: ... and this many times the row's typical column (noise, a photo: valleys everywhere, none a gap).
 ABOVE_FLOOR = 3.0
-#: Share of each row's gaps that must be found where the layout puts them.
-MATCHED = 0.5
+#: Share of all the gaps, and of each row's, that must be found where the layout puts them (glare can wash
+#: out the gaps of a third of a row).
+MATCHED, ROW_MATCHED = 0.4, 0.25
 #: A gap's width, as a share of a key's pitch (8.1: 6 of 48 view pixels).
 GAP_SHARE = 0.125
 
@@ -81,18 +82,18 @@ FIT = 0.15
 
 
 def _fit(found: list[list[int]], width: int) -> tuple[float, float] | None:
-    """(middle, key width) of the keyboard from the gaps found in its top row (ten keys on every page)."""
-    top = found[0]
-    if len(top) < 4:
-        return None
-    unit, middle = float(np.median(np.diff(top))), width / 2  # an 8.1 keyboard spans the screen, centred
-    if unit <= 0:
-        return None
-    for _ in range(3):  # give each gap its place, then solve x = middle + place * unit
-        places = np.round((np.array(top) - middle) / unit)
-        if len(set(places.tolist())) < 3:
+    """(middle, key width) of the keyboard from the gaps found in its top and bottom rows (the same on every
+    page), starting from a keyboard as wide as the screen (ten keys) and centred on it, as 8.1's is."""
+    middle, unit = width / 2, width / 10
+    places = (*LAYOUT_GAPS["letters"][0], *LAYOUT_GAPS["letters"][3])
+    for _ in range(3):  # give each gap found its place in the layout, then solve x = middle + place * unit
+        pairs = [(p, x) for row, row_places in ((found[0], places[:9]), (found[3], places[9:])) for x in row
+                 for p in row_places if abs(x - (middle + p * unit)) <= 2 * FIT * unit]
+        if len({p for p, _ in pairs}) < 3:
             return None
-        unit, middle = (float(v) for v in np.polyfit(places, np.array(top, float), 1))
+        unit, middle = (float(v) for v in np.polyfit([p for p, _ in pairs], [x for _, x in pairs], 1))
+        if not 0.05 * width <= unit <= 0.15 * width:
+            return None
     return middle, unit
 
 
@@ -133,7 +134,8 @@ def rows_by_grid(grey: np.ndarray, top: int, lighter: bool = True) -> RowBoxes:
     row_valleys = cv2.subtract(down, part)
     key_valleys = cv2.subtract(along, part).astype(np.float32)
     profile = _smooth(np.percentile(row_valleys, ROW_GAP_PERCENTILE, axis=1))
-    lines = _peaks(profile, MIN_VALLEY, apart=ROW_PITCH[0] // 2)
+    floor = float(np.median(profile))  # most lines cross keys or the page, not a gap (noise: valleys everywhere)
+    lines = _peaks(profile, max(MIN_VALLEY, ABOVE_FLOOR * floor), apart=ROW_PITCH[0] // 2)
     for a, b, c in _evenly_spaced(lines, profile):
         pitch = (c - a) / 2
         gap = max(2, round(0.08 * pitch))
@@ -149,7 +151,9 @@ def rows_by_grid(grey: np.ndarray, top: int, lighter: bool = True) -> RowBoxes:
         best = max(LAYOUT_GAPS, key=lambda page: sum(_matched(g, p, middle, unit)
                                                      for g, p in zip(found[1:3], LAYOUT_GAPS[page][1:3])))
         layout = LAYOUT_GAPS[best]
-        if any(_matched(g, p, middle, unit) < MATCHED * len(p) for g, p in zip(found, layout)):
+        matched = [_matched(g, p, middle, unit) for g, p in zip(found, layout)]
+        if sum(matched) < MATCHED * sum(map(len, layout)) or any(m < ROW_MATCHED * len(p)
+                                                                 for m, p in zip(matched, layout)):
             continue
         return [_laid_out(places, middle, unit, y0 + top, y1 - y0 + 1) for places, (y0, y1) in zip(layout, spans)]
     return []

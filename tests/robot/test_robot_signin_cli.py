@@ -99,7 +99,8 @@ robot = {{ port = "{endpoints['robot']}", camera = "{endpoints['camera']}", cali
     ok = _harness("signin", "--device", "slot1", "--inventory", str(inventory), "--account", "alice@outlook.com",
                   "--password-env", "LAB_PW", "--artifacts", str(folder / "ok"), "--timeout", "60",
                   password="correct-horse-battery")
-    assert ok.returncode == 0, f"seed {SEED}: {ok.stderr.strip()[-800:]}"
+    fields = control.call("state")["state"]["fields"]  # what the phone holds (the password and code masked)
+    assert ok.returncode == 0, f"seed {SEED}: {ok.stderr.strip()[-800:]} (the phone's fields: {fields})"
     assert "signed in as alice@outlook.com" in ok.stdout and "two-step" in ok.stdout
     assert "correct-horse-battery" not in ok.stdout + ok.stderr
     state = control.call("state")["state"]
