@@ -63,7 +63,7 @@ class CalibrationOptions:
     settle_frames: int = 1
     #: Start the touch search this far above the camera's glass estimate (None: from the hover height; a
     #: search that starts under the glass is seen by its first step registering, and starts again from hover)
-    search_above_mm: float | None = 6.0
+    search_above_mm: float | None = 10.0
     #: ... and go at most this far under it before searching from the hover height instead.
     search_below_mm: float = 4.0
     max_residual_px: float = 12.0
@@ -268,19 +268,27 @@ class Calibrator:
         # spread to near the screen's edges: taps there (keys, 'next', the keyboard) are then not extrapolated
         fractions = [GRID_EDGE + (1 - 2 * GRID_EDGE) * i / (opts.grid - 1) for i in range(opts.grid)]
         grid_px = [(fx * self.profile.width, fy * self.profile.height) for fy in fractions for fx in fractions]
-        mm, px = [], []
+        mm, px, unseen, aimed = [], [], [], []
         for gx, gy in grid_px:
             x, y = rough.to_mm(gx, gy)
-            view = self._tip(x, y, glass + 1.0, f"over screen pixel ({gx:.0f}, {gy:.0f})", expect=(gx, gy))
+            try:
+                view = self._tip(x, y, glass + 1.0, f"over screen pixel ({gx:.0f}, {gy:.0f})", expect=(gx, gy))
+            except CalibrationError as exc:  # hidden by glare or the frame's edge: the map is fitted from the rest
+                unseen.append(str(exc))
+                self.say(str(exc))
+                continue
             mm.append((x, y))
+            aimed.append((gx, gy))
             px.append(self._to_px(view.at_height(-1.0)))
             self.say(f"over ({x:.2f}, {y:.2f}) mm the tip is at screen ({px[-1][0]:.0f}, {px[-1][1]:.0f})")
-        # points that agree within the residual limit (RANSAC's threshold is twice the floor): a view a dozen
-        # pixels off is left out rather than let it pull the map and the residual
+        if len(mm) < 6:
+            raise CalibrationError(f"the stylus was seen at {len(mm)} of {len(grid_px)} points of the grid (need 6): "
+                                   f"{unseen[0]}")
+        # RANSAC within the residual limit (its threshold is twice the floor): a view a dozen px off is left out
         bed, errors, dropped = _robust_fit(mm, px, "map", min_points=6, floor_px=opts.max_residual_px / 2)
         if dropped:
             self.say(f"left out {len(dropped)} point(s) where the tip was seen far from the rest's map: "
-                     + ", ".join(f"({gx:.0f}, {gy:.0f})" for gx, gy in (grid_px[i] for i in dropped)))
+                     + ", ".join(f"({gx:.0f}, {gy:.0f})" for gx, gy in (aimed[i] for i in dropped)))
         residual = float(np.sqrt(np.mean(np.square(errors))))
         self.say(f"map from {len(errors)} points: residual {residual:.2f} px (worst {max(errors):.2f} px)")
         if residual > opts.max_residual_px:
