@@ -57,11 +57,15 @@ def _near(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
 
 
-def _quiet(phone: AdbHandset, within: float = 30.0) -> np.ndarray:
-    """The screen once the phone has sent no frame for a second and a half (a page turn has ended): a screenshot."""
+#: No frame for this long: the screen is still (a page turn on a loaded machine sends a frame far more often).
+QUIET = 3.0
+
+
+def _quiet(phone: AdbHandset, within: float = 60.0) -> np.ndarray:
+    """The screen once the phone has sent no frame for ``QUIET`` seconds (a page turn has ended): a screenshot."""
     deadline = time.monotonic() + within
     with phone.screen_stream(100) as stream:
-        while stream.next_frame(1.5) is not None:
+        while stream.next_frame(QUIET) is not None:
             assert time.monotonic() < deadline, f"the screen did not stay still within {within:g}s"
     return phone.screenshot().copy()
 
@@ -79,14 +83,14 @@ def test_frames_come_when_the_screen_changes_scaled_on_the_phone_and_none_while_
         sent = time.monotonic()
         handset.swipe(400, 400, 80, 400, 200)
         frames: list[np.ndarray] = []
-        while (frame := stream.next_frame(1.5)) is not None:
+        while (frame := stream.next_frame(QUIET)) is not None:
             frames.append(frame)
             if len(frames) == 1:
                 latency = time.monotonic() - sent
         assert len(frames) >= 4, f"a {TURN_MS} ms page turn gave {len(frames)} frames"
         assert latency < 3.0, f"the first frame of the change came {latency:.2f}s after the swipe was sent"
         assert len({f.tobytes() for f in frames}) >= 4, "the turn's frames are not different pictures"
-        after = handset.screenshot().copy()   # the turn has ended: no frame came for 1.5 s
+        after = handset.screenshot().copy()   # the turn has ended: no frame came for QUIET seconds
         assert _near(before, after) > 10, "the swipe did not change the screen"
         assert _near(frames[-1], _scaled(after, HEIGHT)) < 6, "the last frame is not the screen after the turn"
     # the recording ended with its stream; the connection goes on

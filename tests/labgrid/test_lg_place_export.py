@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -147,7 +148,11 @@ def test_the_live_view_of_a_place_holds_it_while_it_runs(exported: dict[str, Any
                             text=True)
     try:
         assert view.stdout is not None
-        url = view.stdout.readline().strip()   # printed once the place is held and its handset open
+        said: list[str] = []   # the URL, printed once the place is held and its handset open
+        reader = threading.Thread(target=lambda: said.append(view.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(READY)
+        url = said[0].strip() if said else ""
         assert url.startswith("http://127.0.0.1:") and "?token=" in url, (url, view.poll())
         base, _, token = url.partition("/?token=")
         with urllib.request.urlopen(f"{base}/snapshot.png?token={token}", timeout=60) as r:
