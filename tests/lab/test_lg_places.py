@@ -197,7 +197,9 @@ def test_pytest_n_4_reserves_a_place_per_worker_by_tags_across_two_exporters(ben
     (tmp_path / "test_inner.py").write_text(INNER)
     out = tmp_path / "out"
     out.mkdir()
-    run = subprocess.run([sys.executable, "-m", "pytest", "-n", "4", "-p", "no:cacheprovider", "-rs",
+    # xdist's load scheduling hands fewer than 2 tests per worker out round-robin: the four place tests go to
+    # four different workers, which the inner tests' barrier needs
+    run = subprocess.run([sys.executable, "-m", "pytest", "-n", "4", "--dist", "load", "-p", "no:cacheprovider", "-rs",
                           "--lg-coordinator", lab.address, "--artifacts", str(tmp_path / "art"), "test_inner.py"],
                          cwd=tmp_path, env={**env, "LGP_OUT": str(out)}, capture_output=True, text=True, timeout=400)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

@@ -131,7 +131,8 @@ def test_what_cannot_be_exported_is_one_line(tmp_path) -> None:
                    'power = { kind = "uhubctl", hub = "2-1", channel = 3 }\n')
     out = subprocess.run([sys.executable, "-m", "harness", "lab", "export", "--inventory", str(bad),
                           "--coordinator", "127.0.0.1:1", "--name", "rackb", "--hostname", "10.0.0.2"],
-                         capture_output=True, text=True, timeout=60, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
     assert out.returncode == 2, out.stderr
     [line] = out.stderr.strip().splitlines()
     assert line.startswith(f"harness lab: {bad}: handset x1: power is uhubctl hub 2-1 channel 3, which only this "
