@@ -31,6 +31,10 @@ def open_inventory_handset(inventory: Inventory, profile: str | None = None, os_
         for port in ("console", "modem"):
             if getattr(entry, port):  # usb-serial:..., usb-location:..., @name become openable pyserial URLs
                 endpoints[port] = inventory.resolve_port(entry, port)
+        if entry.power is not None:   # its power channel as --switch names it: a run's timeline shows its switching
+            p = entry.power
+            where = inventory.resolve_port(entry, "power") if p.kind == "lcus" else p.hub or ""
+            endpoints["power"] = f"{p.kind}:{where}#{p.channel}"
         if entry.control:
             with ControlClient.for_endpoints(endpoints) as control:
                 control.call("lab_reset", os_version=os_version or inventory.profile_of(entry).os_version)

@@ -83,6 +83,26 @@ def test_inventory_describes_the_rack_and_the_desk_cli_drives_it(rack) -> None:
     assert out.returncode == 2 and "nokia-3310-01" in out.stderr
 
 
+def test_harness_power_on_a_rack_handset_is_journaled_for_the_runs_that_lease_it(rack, monkeypatch) -> None:
+    """What `harness power --device` switched (the test above) is in the host's power journal under the channel
+    that a run leasing that handset (the pytest plugin's rack path) looks for."""
+    from harness.lab import power_journal
+    from harness.lab.inventory import Inventory
+    from harness.lab.leased_handset import open_inventory_handset
+
+    monkeypatch.setenv("HARNESS_LEASE_DIR", rack["env"]["HARNESS_LEASE_DIR"])
+    monkeypatch.setenv("HARNESS_ADB_KEY", rack["env"]["HARNESS_ADB_KEY"])
+    opened = open_inventory_handset(Inventory.load(rack["inventory"]), profile="lumia-520")
+    try:
+        channels = power_journal.channels_of(opened.endpoints)
+    finally:
+        opened.close()
+    assert channels == {f"lcus:{rack['endpoints']['power']}#1"}, (channels, opened.endpoints)
+    seen = power_journal.events(channels, 0, time.time())
+    assert [e["action"] for e in seen][:2] == ["off", "on"], seen
+    assert all(e["by"].startswith(f"harness power {e['action']} (pid ") for e in seen), seen
+
+
 def test_desk_sms_masks_access_codes_unless_asked_and_deletes_what_it_listed(rack) -> None:
     """An access code on the rack's modem is masked by `harness sms`; --show-codes shows it, --delete removes it."""
     from harness.emulator.control import ControlClient
