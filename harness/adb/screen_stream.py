@@ -20,7 +20,7 @@ import struct
 import numpy as np
 
 from harness.adb.connection import AdbConnection, Stream
-from harness.adb.errors import AdbTimeout
+from harness.adb.errors import AdbTimeout, StreamRefused
 from harness.adb.protocol import ProtocolViolation
 from harness.deadline import deadline_of, until
 from harness.handset import NoScreenStream
@@ -59,7 +59,10 @@ class ScreenStream:
         command = command or f"screenrecord --output-format=frames --size {size[0]}x{size[1]} -"
         self.service = f"exec:{command}"
         self.frames = 0
-        self._stream: Stream = conn.open(self.service, open_timeout)
+        try:
+            self._stream: Stream = conn.open(self.service, open_timeout)
+        except StreamRefused:   # an adbd without exec: (before Android 5): no frame stream here
+            raise NotFrames(f"the device refused {self.service!r}") from None
         self._pending = memoryview(b"")   # bytes of the last chunk not used yet
         self._ended = False
 

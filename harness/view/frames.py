@@ -151,6 +151,10 @@ class FrameSource:
         height = self._wanted_height()
         try:
             opened = self._open_stream(height)  # type: ignore[misc]
+        except NoScreenStream as exc:   # refused outright (no exec:, no screenrecord): screenshots from now on
+            self.error = f"frame stream: {exc}; taking screenshots"
+            self._open_stream = None
+            return False
         except Exception as exc:  # noqa: BLE001 - a device that is away now: say why, try again after a pause
             self.error = f"frame stream: {type(exc).__name__}: {exc}"
             with self._cond:

@@ -158,13 +158,19 @@ def test_bytes_that_are_no_frames_are_refused_and_the_view_takes_screenshots(han
         with lock:
             return ScreenStream(handset.conn, (240, 400), command="echo no frames here"), (480, 800)
 
-    source = FrameSource(grab, "lumia-520", stream=bad_stream)
-    got = threading.Event()
-    unwatch = source.watch(lambda frame: got.set())
-    try:
-        assert got.wait(30), f"no frame within 30s; error: {source.error}"
-        assert opened and source.mode == "screenshots", (opened, source.mode, source.error)
-        assert source.latest is not None and source.latest.full and source.latest.image.shape == (800, 480, 3)
-    finally:
-        unwatch()
-        source.close()
+    def refused(height: int | None) -> tuple[ScreenStream, tuple[int, int]]:
+        opened.append(height)   # as ScreenStream says when the device refuses exec: (before Android 5)
+        raise NotFrames("the device refused 'exec:screenrecord ...'")
+
+    for opener in (bad_stream, refused):
+        opened.clear()
+        source = FrameSource(grab, "lumia-520", stream=opener)
+        got = threading.Event()
+        unwatch = source.watch(lambda frame: got.set())
+        try:
+            assert got.wait(30), f"no frame within 30s; error: {source.error}"
+            assert opened == [None] and source.mode == "screenshots", (opened, source.mode, source.error)
+            assert source.latest is not None and source.latest.full and source.latest.image.shape == (800, 480, 3)
+        finally:
+            unwatch()
+            source.close()
