@@ -1,8 +1,8 @@
 """The on-screen keyboard found on rectified camera frames: random bench seeds (printed), both themes.
 
 The frames are drawn in process by the emulated camera's picture of the bench a seed makes (tilt, distance,
-lens, uneven light, glare, noise, blur, JPEG, the stylus hovering over the phone), the screen found and
-rectified as ``robot://`` does. Whether the keys found are the right ones is told by the emulated phone
+lens, uneven light, glare, noise, blur, JPEG, the stylus hovering over the phone), rectified through the
+screen's corners as ``robot://`` does through its calibration's. Whether the keys found are the right ones is told by the emulated phone
 itself: each key planned for a text is tapped at its centre on the phone, and the field must then hold the
 text (the page and shift state found are checked the same way, by what the phone does).
 """
@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 import pytest
 
-from harness.camera import find_screen
 from harness.camera.rectify import homography, normalise, rectify
 from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
 from harness.emulator.bench import place
@@ -52,15 +51,13 @@ def test_keys_found_on_camera_frames_type_a_text_on_random_benches(theme: str) -
             placement = placement_of(place(profile, seed))
             view = view_of(placement, seed)
             centre = np.mean(placement.body, axis=0)
-            corners: list[np.ndarray] = []
+            # the screen's corners as a slot's calibration holds them (robot:// rectifies through those)
+            h = homography(view.screen_corners(), profile.width, profile.height)
 
             def shot() -> np.ndarray:
                 stylus = (centre[0] + 8, centre[1] + 30, placement.glass_z + 20)  # hovering over the page
                 rgb = cv2.cvtColor(view.frame(np.asarray(phone.frame().convert("RGB")), stylus), cv2.COLOR_BGR2RGB)
-                if not corners:
-                    corners.append(find_screen(rgb, profile.width / profile.height))
-                h = homography(corners[0], profile.width, profile.height)
-                return normalise(rectify(rgb, h, profile.width, profile.height))
+                return normalise(rectify(rgb, h, profile.width, profile.height))  # noqa: B023
 
             phone.goto("account_email")
             assert not keyboard_shown(shot()), f"seed {seed}: a keyboard before a field was tapped"
