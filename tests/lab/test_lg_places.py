@@ -234,6 +234,26 @@ def test_a_run_whose_coordinator_restarts_acquires_its_place_again_and_says_so(b
                  "the run to say it acquired its place again", said.read_text)
         seen = lab.places()[PLACE]
         assert seen["acquired"] and f"pid {holder.pid} (lgtest holder)" in seen["tags"].get("harness_holder", ""), seen
+
+        # restarted before it saved its places (it writes places.yaml every 15 s): it comes back without them, the
+        # run waits, and gets its place again once it is made again (with the calls harness lab export makes)
+        lab.stop_coordinator()
+        saved.unlink()
+        lab.start_coordinator(port)
+        for rack in list(lab.exporters):
+            lab.restart_exporter(rack)
+        wait_for(lambda: f"place {PLACE} is not at the coordinator {lab.address} now; waiting up to " in
+                 said.read_text(), 90, "the run to say it waits for its place to be made again", said.read_text)
+        from harness.lab.labgrid.export_config import PlaceSpec
+        from harness.lab.labgrid.made_places import ensure_places
+
+        made = ensure_places(lab.address, [PlaceSpec(place, [f"{rack}/{place}/NetworkService/adb"],
+                                                     {"profile": "lumia-520", "os_version": "8.1"}, "")
+                                           for rack, places in RACKS.items() for place in places])
+        assert sorted(made.made) == ALL
+        wait_for(lambda: said.read_text().count(f"came back; place {PLACE} acquired again") == 2, 90,
+                 "the run to acquire its place made again", said.read_text)
+        assert f"pid {holder.pid} (lgtest holder)" in lab.places()[PLACE]["tags"].get("harness_holder", "")
         holder.stdin.close()  # type: ignore[union-attr]
         assert holder.wait(60) == 0, said.read_text()  # check() found nothing lost; released
         assert lab.places()[PLACE]["acquired"] is None

@@ -173,8 +173,11 @@ class PlaceHolder:
             return
         for name in list(self.held):
             place = self.session.session.places.get(name)
-            while place is None and time.monotonic() < until:  # its export makes it again if the coordinator
-                await self.session.wait_changed(min(1.0, max(0.0, until - time.monotonic())))  # lost it
+            if place is None:  # the coordinator came back without it (not saved yet): its export makes it again
+                self.note(f"place {name} is not at the coordinator {self.session.address} now; waiting up to "
+                          f"{max(0.0, until - time.monotonic()):.0f}s for it to be made again")
+            while place is None and time.monotonic() < until:
+                await self.session.wait_changed(min(1.0, max(0.0, until - time.monotonic())))
                 place = self.session.session.places.get(name)
             if place is not None and place.acquired == self.session.name and place.tags.get(HOLDER_TAG) == self.tag:
                 continue  # the coordinator kept it (the connection dropped, the coordinator did not restart)
