@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -109,6 +110,7 @@ def main() -> int:
         if handset is not None:
             handset.stop()
         bench.close()
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
