@@ -55,7 +55,7 @@ power = { kind = "lcus", port = "@relay", channel = 4 }
 def test_a_real_rack_is_planned_as_labgrid_resources_and_places() -> None:
     # a uhubctl hub is switched on its own host only: exported to other hosts it is refused, naming the handset
     with pytest.raises(LabgridError, match=r"^rack\.toml: handset lumia-520-02: power is uhubctl hub 1-1 channel 4, "
-                                           r"which only this host can switch, and --hostname 10\.0\.7\.2 exports"):
+                                           r"which only this host can switch, and the export as host 10\.0\.7\.2 offers"):
         plan_export(Inventory.loads(REAL_RACK, "rack.toml"), "rackb").groups("10.0.7.2", {}, {})
     loopback = plan_export(Inventory.loads(REAL_RACK, "rack.toml"), "rackb").groups(
         "127.0.0.1", {"/dev/ttyUSB4": 4101, "/dev/ttyUSB7": 4107}, {"lumia-520-02": 4120})
@@ -136,7 +136,7 @@ def test_what_cannot_be_exported_is_one_line(tmp_path) -> None:
     assert out.returncode == 2, out.stderr
     [line] = out.stderr.strip().splitlines()
     assert line.startswith(f"harness lab: {bad}: handset x1: power is uhubctl hub 2-1 channel 3, which only this "
-                           "host can switch, and --hostname 10.0.0.2 exports it to others; "), line
+                           "host can switch, and the export as host 10.0.0.2 offers it to others; "), line
 
     # a coordinator nobody answers at: labgrid's exporter gives up, and the export says why in one line
     bad.write_text('[[handset]]\nname = "x1"\nprofile = "lumia-930"\nuri = "adb-tcp://10.0.0.9:5555"\n')

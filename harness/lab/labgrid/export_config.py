@@ -157,10 +157,10 @@ def refuse_remote_hubs(inventory: Inventory, hostname: str) -> None:
     for entry in inventory.handsets:
         if entry.power is not None and entry.power.kind == "uhubctl":
             raise LabgridError(f"{inventory.path}: handset {entry.name}: power is uhubctl hub {entry.power.hub} "
-                               f"channel {entry.power.channel}, which only this host can switch, and --hostname "
-                               f"{hostname} exports it to others; wire its power to a relay board (kind lcus, "
-                               "served by ser2net), leave power out of its entry, or export with --hostname "
-                               "127.0.0.1 for this host alone")
+                               f"channel {entry.power.channel}, which only this host can switch, and the export as host "
+                               f"{hostname} offers it to others; wire its power to a relay board (kind lcus, "
+                               "served by ser2net), leave power out of its entry, or export as host 127.0.0.1 "
+                               "for this host alone")
 
 
 def _raw_ports(inventory: Inventory, entry: HandsetEntry) -> list[str]:
