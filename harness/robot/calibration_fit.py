@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.profiles import Profile
 from harness.robot.mapping import BedMap
 from harness.robot.parallax import unscaled
 
@@ -70,3 +71,14 @@ def _grown_quad(shape: tuple[int, ...], corners: np.ndarray, factor: float) -> n
     mask = np.zeros(shape[:2], np.uint8)
     cv2.fillPoly(mask, [np.round(grown).astype(np.int32)], 1)
     return mask
+
+
+def phone_area(profile: Profile, keys_px: dict[str, tuple[float, float]],
+               bed: BedMap) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The phone's screen and keys on the bed, with the keys' pads (the stylus may go low only there)."""
+    w, h = profile.width, profile.height
+    pad = profile.body.key_radius_px if profile.body else 0.0
+    px = [(0, 0), (w, 0), (0, h), (w, h)] + [(kx + dx, ky + dy) for kx, ky in keys_px.values()
+                                              for dx in (-pad, pad) for dy in (-pad, pad)]
+    mm = np.asarray([bed.to_mm(*p) for p in px])
+    return (float(mm[:, 0].min()), float(mm[:, 0].max())), (float(mm[:, 1].min()), float(mm[:, 1].max()))

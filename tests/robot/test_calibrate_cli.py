@@ -92,8 +92,8 @@ def _fails_midway(slot: dict[str, Any], output: Path, fault: tuple[str, str]) ->
             if "screen found in the camera" in line:
                 control.call(fault[0], kind=fault[1])
                 break
-        lines.extend(proc.stderr)
-        assert proc.wait(timeout=120) != 0, "".join(lines)
+        lines.append(proc.communicate(timeout=120)[1])  # the rest, within a deadline: it must end by itself
+        assert proc.returncode != 0, "".join(lines)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -190,4 +190,5 @@ def test_calibrate_then_taps_land_and_match_names_the_screen_and_failures_are_on
         line = _fails_midway(slot, tmp_path / "stalled.toml", ("camera_fault", "stall"))
     finally:
         control.call("camera_fault", kind="resume")
-    assert "camera" in line and "frame" in line, line
+    # which way it is seen depends on timing (frames stale, or the stream reopened and gone): either names it
+    assert "camera" in line and endpoints["camera"] in line, line
