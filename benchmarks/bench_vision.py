@@ -1,7 +1,7 @@
 """Screen recognition in one run: speed per resolution, accuracy, Airtest side by side, and per perturbation.
 
 Run: python benchmarks/bench_vision.py [--perturbations] [--every N] [--seed S]
-         [--airtest-python PY] [--airtest METHOD ...] [--airtest-every N] [--out DIR]
+         [--only REGEX] [--no-speed] [--airtest-python PY] [--airtest METHOD ...] [--airtest-every N] [--out DIR]
 
 Speed and accuracy: every emulator screen on a 1080x1920 (lumia-930) and a
 480x800 (lumia-520) handset in both themes, clean, recognised whole (screen
@@ -34,6 +34,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -149,20 +150,24 @@ def _print_scores(who: str, scores: dict) -> None:
               flush=True)
 
 
-def perturbation_table(every: int, seed: int) -> None:
-    """recognised / unknown / wrong per perturbation and font, and for non-screens, in one table."""
+def perturbation_table(every: int, seed: int, only: str | None = None) -> None:
+    """recognised / unknown / wrong per perturbation and font, and for non-screens, in one table (``only``: the rows
+    whose "font/perturbation" matches this regular expression, and non-screens only when "non-screens" does; each
+    row keeps its own seed, so a table run in parts is the whole table's rows)."""
     cv2.setNumThreads(1)
     library = ScreenLibrary.load_default()
     kinds = ["clean", *ORDERED, *PAIRS]
     rows = [("bundled", k) for k in kinds] + [(f, k) for f in FONTS if f != "bundled" for k in ["clean", *ORDERED]]
+    picked = [j for j, (font, kind) in enumerate(rows) if only is None or re.search(only, f"{font}/{kind}")]
     frames: dict[str, list[tuple[str, np.ndarray]]] = {}
-    for font in FONTS:
+    for font in sorted({rows[j][0] for j in picked} | {"bundled"}):
         frames[font] = [f for p in load_all() for t in THEMES for f in screen_frames(p.name, t, font)][::every]
     print(f"\nper perturbation: every {every}th of {len(load_all())} profiles x {len(THEMES)} themes x every screen "
           f"({len(frames['bundled'])} frames a row), seed {seed}; {_load()}")
     print(f"{'font':<16} {'perturbation':<22} {'recognised':>10} {'unknown':>8} {'wrong':>6} {'median ms':>10} "
           f"{'CPU ms':>7}")
-    for j, (font, kind) in enumerate(rows):
+    for j in picked:
+        font, kind = rows[j]
         rng = np.random.default_rng(seed * 1000 + j)
         right = wrong = 0
         times, cpu = [], []
@@ -178,6 +183,8 @@ def perturbation_table(every: int, seed: int) -> None:
         label = font + (" (held out)" if font == HELD_OUT else "")
         print(f"{label:<16} {kind:<22} {right / n:>10.1%} {(n - right - wrong) / n:>8.1%} {wrong:>6} "
               f"{statistics.median(times):>10.1f} {statistics.median(cpu):>7.1f}", flush=True)
+    if only is not None and not re.search(only, "non-screens"):
+        return
     rng = np.random.default_rng(seed)
     named = [library.recognize(non_screen(rng, k)) for k in range(NON_SCREENS)]
     print(f"{'non-screens':<16} {'(6 kinds, seeded)':<22} {'-':>10} {sum(r is None for r in named) / NON_SCREENS:>8.1%} "
@@ -197,11 +204,22 @@ def main() -> None:
                     help="Airtest (seconds a frame) gets every Nth frame; ours is scored on the same ones too")
     ap.add_argument("--perturbations", action="store_true", help="also the per-perturbation table (minutes)")
     ap.add_argument("--every", type=int, default=1, metavar="N", help="per-perturbation rows: every Nth frame")
+    ap.add_argument("--only", metavar="REGEX", help="per-perturbation rows whose 'font/perturbation' matches "
+                    "(e.g. '^bundled/(clean|banner)$', 'non-screens'), to run the table in parts of under a minute")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed and Airtest part")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="bench-vision-"))
     out.mkdir(parents=True, exist_ok=True)
     print(f"bench_vision: {_load()}, OpenCV {cv2.__version__}, frames in {out}", flush=True)
+    if not args.no_speed:
+        speed(args, out)
+    if args.perturbations:
+        perturbation_table(args.every, args.seed, args.only)
+
+
+def speed(args: argparse.Namespace, out: Path) -> None:
+    """Our median and p95 per resolution, and Airtest's on the same frames when its venv is there."""
     items = speed_set(out)
     ours = run_ours(items)
     _print_scores("harness", score(items, ours))
@@ -227,8 +245,6 @@ def main() -> None:
                       f"{s[resolution]['frames']}", flush=True)
     else:
         print("Airtest: not run (make .venv-airtest as the module docstring says, or give --airtest-python)")
-    if args.perturbations:
-        perturbation_table(args.every, args.seed)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.vision.definitions import LAYOUT_SCALE, Box, ScreenDefinition, Target
-from harness.vision.features import DETAIL_SCALE, box_sums, crop_ink
+from harness.vision.features import DETAIL_SCALE, Frame, box_sums, crop_ink
 
 #: Cells (rows, columns) each anchor is cut into for the signature.
 GRID = (2, 6)
@@ -225,55 +225,92 @@ class Layouts:
         self.groups = [(h, split, below, members) for (h, split, below), members in geometry.items()]
         self._cache: dict[tuple[int, int, int, int], tuple[np.ndarray, ...]] = {}
 
-    def scores(self, sums: np.ndarray, cover_sums: np.ndarray, view_height: float, hidden: float, n: int
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, frame: Frame, hidden: float, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Every screen's layout correlation with the frame over the cells not covered, and the share of its
         cells that were compared (NaN and 0 for screens without a layout)."""
         corr, shown = np.full(n, np.nan), np.zeros(n)
         c = self.cell
-        fh, fw = sums.shape[0] - 1, sums.shape[1] - 1
+        fw = frame.sums.shape[1] - 1
+        blocks: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}  # cells of the frame, made once
+
+        def block(y0: int, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+            if (y0, rows, cols) not in blocks:
+                blocks[y0, rows, cols] = _cells(frame, y0, rows, cols, c, hidden)
+            return blocks[y0, rows, cols]
+
         for h, split, below, members in self.groups:
             cols = min(len(self.cells[members[0]][0]) // (split + below), fw // c)
             tables = self._tables(h, split, below, members, cols)
-            dy = round(view_height * self.working_scale) - h
+            dy = round(frame.view_height * self.working_scale) - h
             # the bottom part follows the frame's bottom edge; on a screen of another height a page centred
             # on it (a logo) moves half as far, and one longer than the screen (tiles) is cut off at the bottom:
             # each is tried, the best counts
             for top_dy, bottom_dy in {(0, dy), (dy // 2, dy // 2), (0, 0)}:
-                ys = np.concatenate([np.arange(split) * c + top_dy, h - below * c + np.arange(below) * c + bottom_dy])
-                r, seen = _masked_corr(sums, cover_sums, hidden, ys, np.arange(cols) * c, c, tables, fh)
+                (ft, ut), (fb, ub) = block(top_dy, split, cols), block(h - below * c + bottom_dy, below, cols)
+                r, seen = _masked_corr(np.concatenate([ft, fb]), None if ut is None and ub is None else
+                                       np.concatenate([_ones(ut, ft), _ones(ub, fb)]), tables)
                 better = ~(corr[members] >= r) & ~np.isnan(r)
                 corr[members] = np.where(better, r, corr[members])
                 shown[members] = np.where(better, seen, shown[members])
         return corr, shown
 
     def _tables(self, h: int, split: int, below: int, members: list[int], cols: int) -> tuple[np.ndarray, ...]:
-        """A group's cell tables for ``cols`` columns (kept, kept*t, kept*t*t, and the kept count), made once."""
+        """A group's cell tables for ``cols`` columns (kept, kept*t, kept*t*t, and the sums of each over all
+        cells: what the products with a frame that shows every cell come to), made once."""
         key = (h, split, below, cols)
         if key not in self._cache:
             t = np.array([self.cells[i][0].reshape(split + below, -1)[:, :cols].ravel() for i in members])
             keep = np.array([self.cells[i][1].reshape(split + below, -1)[:, :cols].ravel() for i in members]).astype(float)
-            self._cache[key] = (keep, keep * t, keep * t * t, np.maximum(keep.sum(axis=1), 1.0))
+            kt, ktt = keep * t, keep * t * t
+            self._cache[key] = (keep, kt, ktt, keep.sum(axis=1), kt.sum(axis=1), ktt.sum(axis=1))
         return self._cache[key]
 
 
-def _masked_corr(sums: np.ndarray, cover_sums: np.ndarray, hidden: float, ys: np.ndarray, xs: np.ndarray, c: int,
-                 tables: tuple[np.ndarray, ...], fh: int) -> tuple[np.ndarray, np.ndarray]:
-    """Correlation of the frame's cells (corners ys x xs, side c) with each screen's cells over the cells it
-    keeps and the frame does not cover (matrix-vector products only), and the share of kept cells compared."""
-    keep, kt, ktt, kept = tables
-    y0, x0 = np.meshgrid(ys, xs, indexing="ij")
-    y0, x0 = y0.ravel(), x0.ravel()
-    f = box_sums(sums, x0, y0, x0 + c, y0 + c) / (c * c)
-    u = ((box_sums(cover_sums, x0, y0, x0 + c, y0 + c) / (c * c) <= hidden) & (y0 >= 0) & (y0 + c <= fh)).astype(float)
-    uf = u * f
-    n = keep @ u
+def _ones(u: np.ndarray | None, f: np.ndarray) -> np.ndarray:
+    return np.ones_like(f) if u is None else u
+
+
+def _cells(frame: Frame, y0: int, rows: int, cols: int, c: int, hidden: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """The mean ink of ``rows`` x ``cols`` cells of side c whose first row starts at ``y0`` (strided views of the
+    integral image, no gather), and which of them are compared: inside the frame and not covered (1.0/0.0;
+    None when all are)."""
+    fh = frame.sums.shape[0] - 1
+    i = np.arange(rows)
+    inside = np.flatnonzero((y0 + i * c >= 0) & (y0 + (i + 1) * c <= fh))
+    f = np.zeros((rows, cols))
+    if not inside.size:
+        return f.ravel(), np.zeros(rows * cols)
+    a, b = int(inside[0]), int(inside[-1]) + 1
+    top = y0 + a * c
+    d = frame.sums[top:top + (b - a) * c + 1:c, :cols * c + 1:c]
+    f[a:b] = (d[1:, 1:] - d[:-1, 1:] - d[1:, :-1] + d[:-1, :-1]) / (c * c)
+    if not frame.any_cover and b - a == rows:
+        return f.ravel(), None
+    u = np.zeros((rows, cols))
+    if frame.any_cover:
+        k = frame.cover_sums[top:top + (b - a) * c + 1:c, :cols * c + 1:c].astype(np.int64)
+        u[a:b] = (k[1:, 1:] - k[:-1, 1:] - k[1:, :-1] + k[:-1, :-1]) / (c * c) <= hidden
+    else:
+        u[a:b] = 1.0
+    return f.ravel(), u.ravel()
+
+
+def _masked_corr(f: np.ndarray, u: np.ndarray | None, tables: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation of the frame's cells ``f`` with each screen's cells over the cells it keeps and the frame
+    shows (``u``: inside, not covered; None: all of them), matrix-vector products only, and the share of kept
+    cells compared."""
+    keep, kt, ktt, kept, kt_all, ktt_all = tables
+    if u is None:  # every cell shown: the products with u are the tables' own sums
+        uf, n, kt_u, ktt_u = f, kept, kt_all, ktt_all
+    else:
+        uf = u * f
+        n, kt_u, ktt_u = keep @ u, kt @ u, ktt @ u
     count = np.maximum(n, 1.0)
-    mean_f, mean_t = keep @ uf / count, kt @ u / count
+    mean_f, mean_t = keep @ uf / count, kt_u / count
     cov = kt @ uf / count - mean_t * mean_f
     var_f = keep @ (uf * f) / count - mean_f ** 2
-    var_t = ktt @ u / count - mean_t ** 2
+    var_t = ktt_u / count - mean_t ** 2
     r = cov / np.sqrt(np.maximum(var_f * var_t, 1e-12))
     r[var_f < 1e-6] = 0.0  # a blank frame where the screen has a layout: not this screen
     r[var_t < 1e-6] = np.nan  # the screen's own cells compared are blank: its layout says nothing here
-    return r, n / kept
+    return r, n / np.maximum(kept, 1.0)

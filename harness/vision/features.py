@@ -21,6 +21,8 @@ import numpy as np
 #: Nominal working pixels per view pixel; a frame is shrunk by the integer factor nearest to it.
 WORKING_SCALE = 0.375
 VIEW_WIDTH = 480
+#: View pixels per pixel at which a target found on the working level is checked (glyphs count there).
+DETAIL_SCALE = 1.0
 #: Grey levels of gradient (after shrinking) that count as noise, not ink, and the span over which ink saturates.
 INK_FLOOR, INK_SPAN = 8.0, 28.0
 
@@ -48,6 +50,8 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     """One grey channel (a grey image passes through)."""
     if image.ndim == 2:
         return image
+    if image.shape[2] == 4:  # RGBA as a screenshot comes: converted as it is, without a copy of its colours
+        return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGBA2GRAY)
     return cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
 
 
@@ -96,24 +100,37 @@ class Frame:
         self.factor = k
         self.working_scale = working_scale_of(self.scale)  # working pixels per view pixel, for this frame
         h, w = self.height // k, self.width // k
+        #: a grey picture of the whole frame at source_scale (>= DETAIL_SCALE) pixels per view pixel: the windows
+        #: looked at closer (detail) are cut from it, not from the frame's colour pixels again
+        self.source, self.source_scale = self._prepare(image, k, h, w)
         if self.working_scale == self.scale / k:
-            small = cv2.resize(image[:h * k, :w * k], (w, h), interpolation=cv2.INTER_AREA)
+            step = round(self.source_scale / self.working_scale)
+            self.gray = cv2.resize(self.source[:h * step, :w * step], (w, h), interpolation=cv2.INTER_AREA)
         else:  # a frame of an unusual size is shrunk to the nearest step, so the library it needs is one compiled before
             w = max(1, round(self.width * self.working_scale / self.scale))
             h = max(1, round(self.height * self.working_scale / self.scale))
-            small = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-        self.gray = to_gray(small)
+            self.gray = cv2.resize(self.source, (w, h), interpolation=cv2.INTER_AREA)
         self.ink = ink(self.gray)
         self.sums, self.squares = cv2.integral2(self.ink, sdepth=cv2.CV_64F)
         self.covered = covers(self.gray, self.working_scale)
+        self.any_cover = bool(self.covered.any())
         self.cover_sums = cv2.integral(self.covered.view(np.uint8))
+
+    def _prepare(self, image: np.ndarray, k: int, h: int, w: int) -> tuple[np.ndarray, float]:
+        """The grey source and its scale. A large frame whose shrink factor is even is halved in colour first
+        (OpenCV's fast 2x2 path) and made grey at half size: a quarter of the pixels to convert, and the
+        working image comes from it by the other integer factor. Averages of averages: the same picture."""
+        if self.working_scale == self.scale / k and k % 2 == 0 and self.scale / 2 >= DETAIL_SCALE:
+            half = cv2.resize(image[:h * k, :w * k], (w * k // 2, h * k // 2), interpolation=cv2.INTER_AREA)
+            return to_gray(half), self.scale / 2
+        return to_gray(image), self.scale
 
     def covered_share(self, x: int, y: int, w: int, h: int) -> float:
         """Share of a working-pixel box that lies under a cover (a banner, a finger); off the frame counts as covered."""
         fh, fw = self.covered.shape
         x0, y0, x1, y1 = min(max(x, 0), fw), min(max(y, 0), fh), min(max(x + w, 0), fw), min(max(y + h, 0), fh)
         s = self.cover_sums
-        inside = int(s[y1, x1]) - int(s[y0, x1]) - int(s[y1, x0]) + int(s[y0, x0])
+        inside = int(s[y1, x1]) - int(s[y0, x1]) - int(s[y1, x0]) + int(s[y0, x0]) if self.any_cover else 0
         area_in = (x1 - x0) * (y1 - y0)
         return (inside + (w * h - area_in)) / (w * h)
 
@@ -143,29 +160,47 @@ class Frame:
         return result, x0, y0
 
     def correlate(self, template: np.ndarray, t_std: float, x0: int, y0: int, x1: int, y1: int) -> tuple[float, int, int]:
-        """Best normalised correlation of ``template`` with its top-left corner in the box; (score, x, y)."""
+        """Best normalised correlation of ``template`` with its top-left corner in the box; (score, x, y).
+
+        As the best of ``scores`` (flat windows count 0), but the flatness is looked up only where the best
+        places are, not for every window of the box."""
+        th, tw = template.shape
+        fh, fw = self.ink.shape
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(fw - tw, x1), min(fh - th, y1)
+        if x1 < x0 or y1 < y0 or t_std <= 1e-6:
+            return 0.0, x0, y0
+        result = cv2.matchTemplate(self.ink[y0:y1 + th, x0:x1 + tw], template, cv2.TM_CCOEFF_NORMED)
+        n, s, q = th * tw, self.sums, self.squares
+        for _ in range(4):
+            _, best, _, (lx, ly) = cv2.minMaxLoc(result)
+            if not np.isfinite(best):
+                break
+            if best < 0.0:  # flat windows would count 0, more than this: the full map decides
+                break
+            x, y = x0 + lx, y0 + ly
+            total = s[y + th, x + tw] - s[y, x + tw] - s[y + th, x] + s[y, x]
+            squares = q[y + th, x + tw] - q[y, x + tw] - q[y + th, x] + q[y, x]
+            mean = total / n
+            if np.sqrt(max(squares / n - mean * mean, 0.0)) >= t_std * 0.25:
+                return float(best), x, y
+            result[ly, lx] = 0.0  # a flat window: it counts 0 (as in scores) and the next best is looked at
         result, ox, oy = self.scores(template, t_std, x0, y0, x1, y1)
-        if result.size == 0:
-            return 0.0, ox, oy
         _, best, _, loc = cv2.minMaxLoc(result)
         if not np.isfinite(best):
             return 0.0, ox, oy
         return float(best), ox + loc[0], oy + loc[1]
 
-
-#: View pixels per pixel at which a target found on the working level is checked (glyphs count there).
-DETAIL_SCALE = 1.0
-
-
-def detail(image: np.ndarray, scale: float, x: float, y: float, w: float, h: float,
-           factor: float = DETAIL_SCALE) -> np.ndarray:
-    """The ink map at ``factor`` (DETAIL_SCALE) of a box of the frame given in view pixels (clipped to it)."""
-    fh, fw = image.shape[:2]
-    x0, y0 = max(0, int(x * scale)), max(0, int(y * scale))
-    x1, y1 = min(fw, int((x + w) * scale)), min(fh, int((y + h) * scale))
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return np.zeros((1, 1), np.float32)
-    return ink(shrink_to(image[y0:y1, x0:x1], scale, factor))
+    def detail(self, x: float, y: float, w: float, h: float, factor: float = DETAIL_SCALE) -> np.ndarray:
+        """The ink map at ``factor`` (DETAIL_SCALE) of a box of the frame given in view pixels (clipped to it)."""
+        s = self.source_scale
+        fh, fw = self.source.shape
+        x0, y0 = max(0, int(x * s)), max(0, int(y * s))
+        x1, y1 = min(fw, int((x + w) * s)), min(fh, int((y + h) * s))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            return np.zeros((1, 1), np.float32)
+        size = (max(1, round((x1 - x0) / s * factor)), max(1, round((y1 - y0) / s * factor)))
+        return ink(cv2.resize(self.source[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA))
 
 
 #: Grey levels from the page background beyond which a smooth area is something laid over the page.
@@ -187,6 +222,9 @@ def covers(gray: np.ndarray, working_scale: float = WORKING_SCALE) -> np.ndarray
     # the holes a banner's own text leaves
     k = max(2, round(5 * working_scale / 0.625))
     unlike = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    # a cover reaches the frame's edge; closing grows a shape by less than k: nothing that near it, no cover
+    if not (unlike[:k].any() or unlike[-k:].any() or unlike[:, :k].any() or unlike[:, -k:].any()):
+        return np.zeros((h, w), bool)
     unlike = cv2.morphologyEx(unlike, cv2.MORPH_CLOSE, np.ones((k, 2 * k - 1), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(unlike, connectivity=4)
     mask = np.zeros((h, w), bool)

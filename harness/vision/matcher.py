@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from harness.vision.compiled import Compiled, Screen
 from harness.vision.definitions import DEFAULT_LIBRARY, ScreenDefinition, load_definition
-from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, detail, working_scale_of
+from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
 from harness.vision.targets import find_targets
 
 ANCHOR_MARGIN_VIEW = 13     # view pixels searched around an anchor's recorded place
@@ -89,11 +90,11 @@ class _Verdict:
     layout_shown: float = 0.0
     places: list[tuple[int, int]] = field(default_factory=list)  # where each anchor was found (working pixels)
 
-    @property
+    @cached_property
     def visible(self) -> np.ndarray:
         return ~np.isnan(self.scores)
 
-    @property
+    @cached_property
     def shown(self) -> float:
         return float(self.compiled.areas[self.visible].sum() / self.compiled.areas.sum())
 
@@ -124,7 +125,7 @@ class _Verdict:
     def has_layout(self) -> bool:
         return bool(self.layout_shown >= LAYOUT_MIN_SHOWN and np.isfinite(self.layout))
 
-    @property
+    @cached_property
     def score(self) -> float:
         """The anchors' score and the layout's, each weighed by how much of it is visible: under a banner the
         page below it still says which screen this is, and a page laid out otherwise than the screen (content
@@ -263,7 +264,7 @@ class ScreenLibrary:
             tpl = self._fine_templates[key]
             th, tw = tpl.shape
             ws = frame.working_scale
-            window = detail(frame.image, frame.scale, x / ws - pad, y / ws - pad, tw / FINE_SCALE + 2 * pad,
+            window = frame.detail(x / ws - pad, y / ws - pad, tw / FINE_SCALE + 2 * pad,
                             th / FINE_SCALE + 2 * pad, FINE_SCALE)
             if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
                 continue  # at the frame's edge: the working level's score stands
@@ -280,7 +281,7 @@ class ScreenLibrary:
         total = np.bincount(lib.owner, w, n)
         mean = np.bincount(lib.owner, w * np.clip(scores, 0, 1), n) / np.maximum(total, 1e-9)
         seen = np.minimum(1.0, np.bincount(lib.owner, lib.areas * visible, n) / lib.area_total / MIN_SHOWN)
-        layout, layout_shown = lib.layout.scores(frame.sums, frame.cover_sums, frame.view_height, HIDDEN, n)
+        layout, layout_shown = lib.layout.scores(frame, HIDDEN, n)
         counts = np.isfinite(layout) & (layout_shown >= LAYOUT_MIN_SHOWN)
         wl = lib.layout_weights
         rough = np.where(counts, (seen * mean + wl * np.nan_to_num(layout)) / (seen + wl), mean * seen)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from harness.vision.compiled import Screen, Template
-from harness.vision.features import DETAIL_SCALE, Frame, detail
+from harness.vision.features import DETAIL_SCALE, Frame
 
 TARGET_SCORE = 0.72         # a target searched over a wide region (a list) must correlate this well ...
 TARGET_NEAR_SCORE = 0.55    # ... one looked for near where it was recorded, this well
@@ -76,7 +76,7 @@ def _near_detail(frame: Frame, fine: np.ndarray, x: int, y: int, band: int) -> t
         return None
     vx, vy = max(0.0, (x - band) / ws), max(0.0, (y - band) / ws)
     span = 2 * band / ws
-    window = detail(frame.image, frame.scale, vx, vy, tw / DETAIL_SCALE + span, th / DETAIL_SCALE + span)
+    window = frame.detail(vx, vy, tw / DETAIL_SCALE + span, th / DETAIL_SCALE + span)
     if window.shape[0] < th or window.shape[1] < tw:
         return None
     result = np.nan_to_num(cv2.matchTemplate(window, fine, cv2.TM_CCOEFF_NORMED))
@@ -114,7 +114,7 @@ def _check_detail(frame: Frame, tpl: np.ndarray, x: int, y: int) -> bool:
     ws = frame.working_scale
     vx, vy = x / ws - pad, y / ws - pad
     th, tw = tpl.shape
-    window = detail(frame.image, frame.scale, vx, vy, tw / DETAIL_SCALE + 2 * pad, th / DETAIL_SCALE + 2 * pad)
+    window = frame.detail(vx, vy, tw / DETAIL_SCALE + 2 * pad, th / DETAIL_SCALE + 2 * pad)
     if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
         return True  # at the frame's edge: the working level's answer stands
     result = cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)
