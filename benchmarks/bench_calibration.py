@@ -61,6 +61,7 @@ def one_seed(seed: int, folder: Path, timeout: float, before: Path | None = None
                                  env=env, cwd=str(before) if before else None)
             wall = round(time.monotonic() - started, 1)
             if logs is not None:  # what calibrate said, kept per seed and version (never overwritten)
+                logs.mkdir(parents=True, exist_ok=True)
                 (logs / f"calibrate-{seed}-{'before' if before else 'after'}-{int(time.time())}.log").write_text(
                     out.stderr)
             found = re.search(r"residual ([0-9.]+) px", out.stdout)
