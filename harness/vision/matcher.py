@@ -44,7 +44,6 @@ SHORTLIST = 5               # screens checked fully after the signature ranking
 LAYOUT_OTHER = 0.5          # a layout correlating less than this over the cells not covered rules a screen out
 LAYOUT_ALONE = 0.95         # ... and at least this well when it decides alone (the anchors are hidden)
 LAYOUT_MIN_SHOWN = 0.5      # share of a screen's layout cells that must be uncovered for the layout to count
-LAYOUT_BETTER = 0.1         # a frame whose page fits another screen's layout this much better than the best's: unknown
 COMPILED_SCALES = 8         # working scales the library is kept compiled for
 
 
@@ -57,14 +56,12 @@ class Guess(NamedTuple):
     runner_up_score: float = 0.0
     failed: tuple[str, ...] = ()   # anchors of the best screen that did not agree: "anchor[1] (x.png) 0.31" or "hidden"
     shown: float = 0.0             # share of the best screen's anchor area that was visible
-    note: str = ""                 # another reason it was not taken (another screen's page fits better)
 
     def why(self) -> str:
         """One line: the best two screens, their scores, and which anchors of the best failed."""
         failed = f"; its anchors that failed: {', '.join(self.failed)}" if self.failed else ""
-        note = f"; {self.note}" if self.note else ""
         return (f"best {self.screen} {self.score:.2f} ({self.shown:.0%} of its anchors visible), "
-                f"runner-up {self.runner_up or 'none'} {self.runner_up_score:.2f}{failed}{note}")
+                f"runner-up {self.runner_up or 'none'} {self.runner_up_score:.2f}{failed}")
 
 
 @dataclass
@@ -330,10 +327,6 @@ class ScreenLibrary:
         need = ACCEPT_SCORE + (THIN_EXTRA if best.compiled.layout_weight < 1.0 else 0.0)
         if not best.enough or best.score < need:
             return None, guess
-        better = _outfitted(best, verdicts)
-        if better is not None:
-            return None, guess._replace(note=f"{better.compiled.definition.name}'s page fits better "
-                                             f"(layout {better.layout:.2f} vs {best.layout:.2f})")
         runner_up = (guess.runner_up, guess.runner_up_score)
         if best.score - guess.runner_up_score < ACCEPT_MARGIN:
             told = _by_title(frame, verdicts)
@@ -351,16 +344,6 @@ class ScreenLibrary:
 
     def _targets(self, frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
         return find_targets(frame, c)
-
-
-def _outfitted(best: _Verdict, verdicts: list[_Verdict]) -> _Verdict | None:
-    """Whether another screen's page fits the frame clearly better than the best's (LAYOUT_BETTER more, both
-    compared over most of their cells): the best then won on what little of it is visible (one anchor beside a
-    cover) over a screen whose own anchors are hidden; that is too little to tell them apart: unknown."""
-    if not best.has_layout:
-        return None
-    return next((v for v in verdicts if v is not best and v.has_layout and v.layout >= best.layout + LAYOUT_BETTER),
-                None)
 
 
 def _by_title(frame: Frame, verdicts: list[_Verdict]) -> _Verdict | None:
