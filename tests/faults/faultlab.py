@@ -203,7 +203,12 @@ class HarnessProcess:
     def __init__(self, argv: Sequence[str], env: dict[str, str], cwd: str | Path | None, stdin: int | None) -> None:
         self.argv = list(argv)
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # Started as from a terminal, where Ctrl-C interrupts: a test run launched in the background by a shell
+        # without job control ignores SIGINT, and an ignored SIGINT is inherited, so the command would never see
+        # the Ctrl-C these tests send. The shim resets it and execs the command in the same process (same pid).
+        shim = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                                      "os.execv(sys.argv[1], sys.argv[1:])"]
+        self.proc = subprocess.Popen([*shim, *self.argv] if self.argv[0].startswith("/") else self.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env, cwd=cwd, start_new_session=True)
         self._out, self._err = _Drain(self.proc.stdout), _Drain(self.proc.stderr)
         self._out.start()
