@@ -9,22 +9,19 @@ header, then its payload as a transfer of its own, as the adb host sends them
 over USB). The phone is opened when a client connects and closed when it
 leaves, so a reboot (the phone re-enumerates) is met afresh by the next client;
 a new client replaces a stale one, as a run that takes over the place expects.
-No message over ``MAX_PAYLOAD`` is carried in either direction.
+No message over ``harness.adb.protocol.MAX_PAYLOAD``, nor a header that breaks the protocol, is carried in either direction.
 """
 
 from __future__ import annotations
 
 import select
 import socket
-import struct
 import threading
 from typing import Any, Callable
 
-from harness.adb.protocol import HEADER, MAX_PAYLOAD
+from harness.adb.protocol import HEADER, parse_header
 from harness.errors import HarnessError
 from harness.transport.base import TransportTimeout
-
-HEADER_SIZE = HEADER.size  # an ADB message's header: six little-endian 32-bit words
 
 #: Seconds each blocking step waits before it looks whether the bridge or the client is to stop.
 POLL = 0.5
@@ -43,6 +40,7 @@ class UsbBridge:
         self._stop = threading.Event()
         self._client: socket.socket | None = None
         self._lock = threading.Lock()
+        self._phone = threading.Lock()  # held by the session that has the phone open
         self._thread: threading.Thread | None = None
 
     def start(self) -> "UsbBridge":
@@ -73,6 +71,22 @@ class UsbBridge:
                              daemon=True).start()
 
     def _serve(self, client: socket.socket, peer: Any) -> None:
+        # One client at a time holds the phone's interface: a client that comes right after another left (or
+        # takes over from a stale one) waits for the previous session to let the phone go, not refused.
+        if not self._phone.acquire(timeout=OPEN_TIMEOUT + POLL * 4):
+            self.say(f"adb-usb://{self.serial}: refused a client from {peer[0]}: the previous client's session "
+                     f"did not end within {OPEN_TIMEOUT + POLL * 4:g}s")
+            _close(client)
+            return
+        try:
+            self._session(client, peer)
+        finally:
+            self._phone.release()
+            with self._lock:
+                if self._client is client:
+                    self._client = None
+
+    def _session(self, client: socket.socket, peer: Any) -> None:
         from harness.transport.usb import UsbPipe
 
         try:
@@ -88,28 +102,25 @@ class UsbBridge:
             self._to_client(client, pipe, done)
         finally:
             done.set()
-            _close(client)
             up.join(POLL * 4 + OPEN_TIMEOUT)
             pipe.close()
-            with self._lock:
-                if self._client is client:
-                    self._client = None
+            _close(client)
 
     def _to_phone(self, client: socket.socket, pipe: Any, done: threading.Event) -> None:
         """Client -> phone: each message's header, then its payload, each as one bulk transfer."""
         try:
             while not done.is_set():
-                header = _recv_exact(client, HEADER_SIZE, done)
+                header = _recv_exact(client, HEADER.size, done)
                 if header is None:
                     return
-                length = _payload_length(header)
+                length = parse_header(header)[3]  # a bad command, magic or length ends the client
                 payload = _recv_exact(client, length, done) if length else b""
                 if payload is None:
                     return
                 pipe.write(header, OPEN_TIMEOUT)
                 if payload:
                     pipe.write(payload, OPEN_TIMEOUT)
-        except (HarnessError, OSError, ValueError):
+        except (HarnessError, OSError):  # ProtocolViolation is one
             pass
         finally:
             done.set()
@@ -119,13 +130,13 @@ class UsbBridge:
         try:
             while not done.is_set() and not self._stop.is_set():
                 try:
-                    header = pipe.read_exact(HEADER_SIZE, POLL)
+                    header = pipe.read_exact(HEADER.size, POLL)
                 except TransportTimeout:
                     continue  # nothing from the phone yet (a partial header stays in the pipe's buffer)
-                length = _payload_length(header)
+                length = parse_header(header)[3]  # a bad command, magic or length ends the client
                 payload = pipe.read_exact(length, OPEN_TIMEOUT) if length else b""
                 client.sendall(header + payload)
-        except (HarnessError, OSError, ValueError):
+        except (HarnessError, OSError):  # ProtocolViolation is one
             pass
 
     def stop(self) -> None:
@@ -141,13 +152,6 @@ class UsbBridge:
         if self._thread is not None:
             self._thread.join(POLL * 4)
             self._thread = None
-
-
-def _payload_length(header: bytes) -> int:
-    length = struct.unpack_from("<I", header, 12)[0]
-    if length > MAX_PAYLOAD:
-        raise ValueError(f"an ADB message of {length} bytes (more than {MAX_PAYLOAD})")
-    return length
 
 
 def _recv_exact(sock: socket.socket, n: int, done: threading.Event) -> bytes | None:
