@@ -50,6 +50,11 @@ class ConfigError(HarnessError, ValueError):
         super().__init__(f"{self.path}: {field}: {problem}")
 
 
+def seconds(value: float) -> str:
+    """A duration as a person reads it: what is left of a deadline (4.99999) shows as 5, not to the microsecond."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
 class HarnessTimeout(HarnessError, TimeoutError):
     """A wait ran out: says what was expected, what was seen, and the evidence."""
 
@@ -58,7 +63,7 @@ class HarnessTimeout(HarnessError, TimeoutError):
         self.seen = quote_seen(seen)
         self.timeout = timeout
         self.evidence = str(evidence) if evidence is not None else None
-        msg = f"timed out after {timeout:g}s waiting for {self.expected}; saw {self.seen}"
+        msg = f"timed out after {seconds(timeout)}s waiting for {self.expected}; saw {self.seen}"
         if self.evidence:
             msg += f" (evidence: {self.evidence})"
         super().__init__(msg)

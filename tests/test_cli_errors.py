@@ -207,3 +207,11 @@ def test_the_library_says_what_is_missing_and_leaves_the_flags_to_the_front_door
     assert worded(account.value) == "this flow signs an account in: give --account ADDRESS"
     assert worded(email.value) == ("the access code of x@outlook.com goes by e-mail, but no e-mail address on "
                                    "file is known: give --email-on-file")
+
+
+@pytest.mark.parametrize("left, shown", [(4.99999, "5s"), (0.25, "0.25s"), (12.3456, "12.3s"), (119.9, "120s")])
+def test_a_timeout_shows_what_was_left_of_its_deadline_as_a_person_reads_it(left: float, shown: str) -> None:
+    from harness.errors import HarnessTimeout
+
+    said = str(HarnessTimeout("the welcome screen", "the lock screen", left))
+    assert said.startswith(f"timed out after {shown} waiting for the welcome screen"), said

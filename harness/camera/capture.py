@@ -25,6 +25,7 @@ import numpy as np
 
 from harness.camera.errors import CameraUnavailable, FrameTooLarge, StaleFrame
 from harness.deadline import left
+from harness.errors import seconds
 from harness.images import MAX_PIXELS
 
 #: How long opening a stream may take, and how long one read may wait for the next frame, by default (seconds).
@@ -100,7 +101,7 @@ class Capture:
         cap = cv2.VideoCapture(source, backend, params)
         if not cap.isOpened():
             cap.release()
-            raise CameraUnavailable(f"camera {self.name}: could not be opened (no stream within {budget:g}s)")
+            raise CameraUnavailable(f"camera {self.name}: could not be opened (no stream within {seconds(budget)}s)")
         w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         if w * h > self.max_pixels:
             cap.release()
