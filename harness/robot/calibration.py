@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from harness.camera.errors import ScreenNotFound
+from harness.camera.rectify import normalise, rectify
 from harness.deadline import deadline_of, until
 from harness.profiles import Profile
 from harness.robot.gestures import Feeds, Gestures
@@ -32,15 +33,16 @@ from harness.robot.calibration_fit import (CalibrationError, _by_size, _disc, _g
                                            _unscaled)
 from harness.robot.robot import GrblRobot
 from harness.robot.screen_change import looks_changed
+from harness.robot.frame_delay import settle_delay
 from harness.robot.tip import TipNotFound, find_tip
+from harness.robot.touch_height import find_touch_height
 
 #: How closely (screen pixels, half RANSAC's threshold) the rough map's points must agree: a tip seen beside its
 #: shadow is off by 30-100 px, and such points share the light's direction, so a loose threshold lets them pull
 #: the map together; tips seen right agree within ~10 px at the hover height.
 ROUGH_AGREE_PX = 8.0
-#: How far (mm, along the screen's height) the touch search tries again beside a target it missed: targets are
-#: wide and short (a button ~7 mm high), and the rough map's error is largest along the screen's length.
-AIM_SPREAD_MM = 3.5
+#: Screens compared for a change are rectified at 1/GLANCE of the profile's size.
+GLANCE = 4
 #: The map's grid reaches this share of the screen's width and height from its edges.
 GRID_EDGE = 0.1
 
@@ -57,6 +59,9 @@ class CalibrationOptions:
     press_mm: float = 0.5
     raise_mm: float = 12.0
     settle_s: float = 1.0
+    #: How long the phone may take to show a touch once the stylus lifts (beyond the camera's own delay): a
+    #: step of the touch search waits that long for the screen to change before going a step lower.
+    response_s: float = 0.4
     #: How long a change that must come (the verifying tap, the back key) may take to show in the camera: a
     #: loaded host or a slow phone is not a failed calibration (the touch search waits only ``settle_s`` a step).
     expect_s: float = 8.0
@@ -85,6 +90,8 @@ class Calibrator:
         self.at = deadline_of(self.options.timeout)
         self.region: np.ndarray | None = None
         self.reference: np.ndarray | None = None
+        self.latency0 = float(screen.latency)  # the configured camera delay, restored when the run ends
+        self._delay_measured = False
 
     # ---------------------------------------------------------------- small steps
     def _left(self) -> float:
@@ -97,11 +104,16 @@ class Calibrator:
         self.robot.move_to(x, y, z, feed=feed, timeout=self._left())
         self.robot.wait_idle(self._left())
 
-    def _hover_at(self, x: float, y: float, z: float | None = None) -> None:
-        if self.robot.where()[2] < self.options.hover_z:
-            self._go(z=self.options.hover_z)
-        self._go(x, y)
-        self._go(z=self.options.hover_z if z is None else z)
+    def _hover_at(self, x: float, y: float, z: float | None = None, low_z: float | None = None) -> None:
+        """To (x, y) at height ``z`` (default the hover height), travelling at ``low_z`` or higher (default the
+        hover height; never lower than where it is now): the moves streamed, one wait for Idle."""
+        floor = self.options.hover_z if low_z is None else low_z
+        robot = self.robot
+        if robot.where()[2] < floor:
+            robot.move_to(z=floor, timeout=self._left())
+        robot.move_to(x, y, timeout=self._left())
+        robot.move_to(z=self.options.hover_z if z is None else z, timeout=self._left())
+        robot.wait_idle(self._left())
 
     def _frame(self) -> np.ndarray:
         """A camera frame exposed after this call: a frame that arrives now may have been exposed before the
@@ -126,22 +138,33 @@ class Calibrator:
         """Wait (within ``settle_s`` times 3) until two screenshots in a row show the same page: a page still
         animating after a tap would otherwise be taken into the background and seen as the stylus."""
         end = deadline_of(min(3 * self.options.settle_s, self._left()))
-        shot = self.screen.screenshot()
+        shot = self._glance()
         while until(end) > 0:
-            last, shot = shot, self.screen.screenshot()
+            last, shot = shot, self._glance()
             if looks_changed(last, shot) is False:
                 return
 
     def _shot(self) -> np.ndarray:
         return self.screen.rectified(self._frame())
 
+    def _glance(self) -> np.ndarray:
+        """The screen now at a quarter of its size (rectified, light evened out): what tells a page from another
+        (``looks_changed`` shrinks it further), at a sixteenth of a screenshot's cost."""
+        w, h = self.profile.width // GLANCE, self.profile.height // GLANCE
+        scale = np.diag([w / self.profile.width, h / self.profile.height, 1.0])
+        return normalise(rectify(self._frame(), scale @ self.screen.homography, w, h))
+
     def _tip(self, x: float, y: float, z: float, what: str, expect: tuple[float, float] | None = None) -> Any:
         """The tip over bed (x, y) at height z, seen in the camera (``TipView``, camera pixels); with ``expect``
         (screen pixels where a map puts it), only changes near there count (the phone's clock or an animation
         elsewhere on the screen is not the stylus)."""
-        self._hover_at(x, y, z + self.options.raise_mm)
+        self._hover_at(x, y, z + self.options.raise_mm, low_z=z + self.options.raise_mm)
         high = self._frame()
-        self._go(z=z)
+        if self._delay_measured:
+            self._go(z=z)
+        else:
+            self._delay_measured = True
+            self._measure_delay(x, y, z)
         low = self._frame()
         region, near = self.region, None
         if expect is not None and region is not None:
@@ -168,12 +191,27 @@ class Calibrator:
             high.append(self._to_px(view.raised))
         return missed
 
+    def probe_s(self) -> float:
+        """How long a step of the touch search waits for the screen to change: the camera's delay and the
+        phone's reaction, at most ``settle_s``."""
+        return min(self.options.settle_s, self.screen.latency + self.options.response_s)
+
+    def _measure_delay(self, x: float, y: float, z: float) -> None:
+        """Measure the camera's delay (``frame_delay``) on a move of the stylus in view, down to z over (x, y),
+        and take frames that much after a request from now on (never longer than the configured latency)."""
+        self._go(z=z)
+        delay = settle_delay(self.screen.capture, time.monotonic(), max(0.6, 2 * self.latency0),
+                             self.region)
+        if delay is not None and delay < self.latency0:
+            self.screen.latency = delay
+            self.say(f"the camera shows a move {delay * 1000:.0f} ms after the robot stops")
+
     def _wait_change(self, before: np.ndarray, changed: bool, within: float | None = None) -> np.ndarray | None:
         """The first screenshot that differs from ``before`` (``changed``) or matches it again, within ``within``
         seconds (default settle_s)."""
         end = deadline_of(min(self.options.settle_s if within is None else within, self._left()))
         while True:
-            shot = self.screen.screenshot()
+            shot = self._glance()
             if looks_changed(before, shot) == changed:
                 return shot
             if until(end) == 0:
@@ -229,36 +267,16 @@ class Calibrator:
                                   opts.raise_mm, true_scale)
         if height is None or not 0 < height < opts.hover_z - box.z[0]:
             self.say("the glass height cannot be told from the camera; searching from the hover height")
-            top, guess = opts.hover_z, None
+            guess = None
         else:
             guess = opts.hover_z - height
-            top = opts.hover_z if opts.search_above_mm is None else min(opts.hover_z, guess + opts.search_above_mm)
             self.say(f"the glass looks about {height:.1f} mm under the hover height (z {guess:.1f})")
 
         # 2. the touch height, over a target of the screen it shows, aimed through the rough map
         self._go(park[0], park[1])
         name, target = self._target()
         gestures = Gestures(robot, Feeds(), recover=False)
-        spread = AIM_SPREAD_MM * rough.px_per_mm
-        aims = [target, (target[0], target[1] - spread), (target[0], target[1] + spread)]
-        # first near where the camera puts the glass (a few steps), then, when no tap registers there, from the
-        # hover height down (the camera's estimate off: the slow way, but sure)
-        windows = [(top, max(box.z[0], guess - opts.search_below_mm))] if guess is not None else []
-        windows.append((opts.hover_z, box.z[0]))
-        tries = [(aim, window) for window in windows for aim in aims]
-        for i, (aim, (start, bottom)) in enumerate(tries):
-            tx, ty = rough.to_mm(*aim)
-            self._hover_at(tx, ty)
-            before = self._shot()
-            try:
-                glass = self._touch_height(tx, ty, start, bottom, box, rough, before)
-                break
-            except CalibrationError:
-                if i == len(tries) - 1:
-                    raise
-                self.say(f"no tap registered over screen ({aim[0]:.0f}, {aim[1]:.0f}) from z {start:g} to "
-                         f"{bottom:g}; trying " + ("from the hover height" if tries[i + 1][1] != (start, bottom)
-                                                    else f"{AIM_SPREAD_MM:g} mm to the other side"))
+        glass, seen_from, before = find_touch_height(self, target, guess, box, rough)
         touch_z = max(box.z[0], glass - opts.press_mm)
         robot.with_limits(Limits(box, touch_z=touch_z, hover_z=opts.hover_z))
         self.say(f"the glass is at z {glass:g}; touching at z {touch_z:g}")
@@ -297,15 +315,15 @@ class Calibrator:
                                    f"phone moved, or the stylus was not seen well")
 
         # 4. back through the map (the keys are small: the rough map may miss them), then the target again
-        self._back(gestures, bed, before, (tx, ty))
+        self._back(gestures, bed, before, seen_from)
         vx, vy = bed.to_mm(*target)
         self._hover_at(vx, vy)
-        before = self._shot()
+        before = self._glance()
         self._tap(gestures, vx, vy)
         if self._wait_change(before, True, self.options.expect_s) is None:
             raise CalibrationError(f"verification: a tap on {name!r} at screen ({target[0]:.0f}, {target[1]:.0f}) "
                                    f"through the map changed nothing on the screen within {self.options.expect_s:g}s")
-        self._back(gestures, bed, before, (vx, vy))
+        self._back(gestures, bed, before, (vx, vy, opts.hover_z))
         self._go(park[0], park[1])
         limits = Limits(box, touch_z=touch_z, hover_z=opts.hover_z, area=phone_area(self.profile, self.keys_px, bed))
         return Calibration(profile=self.profile.name, bed_map=bed, limits=limits, feeds=Feeds(),
@@ -345,39 +363,14 @@ class Calibrator:
         raise CalibrationError(f"screen {rec.screen} shows no target {names[0] if names else ''!r} to tap "
                                f"(found: {', '.join(sorted(rec.targets)) or 'none'})")
 
-    def _touch_height(self, x: float, y: float, top: float, bottom: float, box: Box, rough: BedMap,
-                      before: np.ndarray) -> float:
-        """Lower the stylus over (x, y) step by step from ``top`` down to ``bottom``, each step a touch from the
-        hover height (where ``before`` was taken, so only the screen can differ), until the screen changes: the
-        first height that registers. A touch that registers at the first step may have started under the glass:
-        the page is brought back (the back key, through ``rough``) and the search starts again from hover."""
-        opts = self.options
-        z = top
-        while z - opts.step_mm >= bottom - 1e-9:
-            z -= opts.step_mm
-            self._go(z=z, feed=Feeds.press)
-            self._go(z=opts.hover_z, feed=Feeds.press)
-            if self._wait_change(before, True) is not None:
-                if z < top - opts.step_mm - 1e-9 or top >= opts.hover_z:
-                    return z
-                self.say(f"a tap registered at the first step under z {top:g}: the glass may be higher than the "
-                         "camera suggested; bringing the page back and searching from the hover height")
-                self.robot.with_limits(Limits(box, touch_z=z, hover_z=opts.hover_z))
-                try:
-                    self._back(Gestures(self.robot, Feeds(), recover=False), rough, before, (x, y))
-                finally:
-                    self.robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
-                return self._touch_height(x, y, opts.hover_z, box.z[0], box, rough, before)
-        raise CalibrationError(f"no tap registered lowering the stylus from z {top:g} to {z:g} over "
-                               f"({x:.1f}, {y:.1f}): the screen never changed (phone off or locked, or not under it)")
-
-    def _back(self, gestures: Gestures, bed: BedMap, before: np.ndarray, seen_from: tuple[float, float]) -> None:
+    def _back(self, gestures: Gestures, bed: BedMap, before: np.ndarray,
+              seen_from: tuple[float, float, float]) -> None:
         """Press the back key (through ``bed``) until the screen ``before`` shows again, at most 3 times (a touch
         seen late, on a loaded host, may have been followed by one more step down that touched again); the stylus
         back where it was when ``before`` was taken, so only the screen can differ."""
         for _ in range(3):
             self._tap(gestures, *bed.to_mm(*self.keys_px["back"]))
-            self._hover_at(*seen_from)
+            self._hover_at(seen_from[0], seen_from[1], seen_from[2])
             if self._wait_change(before, False, self.options.expect_s) is not None:
                 return
         raise CalibrationError(f"the back key, pressed 3 times, did not bring the screen back within "
@@ -388,7 +381,11 @@ def calibrate(robot: GrblRobot, screen: Any, profile: Profile, library: Any,
               options: CalibrationOptions | None = None, say: Callable[[str], None] | None = None) -> Calibration:
     """Calibrate the slot (robot and camera open); the result is not written anywhere (``write_calibration``)."""
     started = time.monotonic()
-    cal = Calibrator(robot, screen, profile, library, options, say).run()
+    calibrator = Calibrator(robot, screen, profile, library, options, say)
+    try:
+        cal = calibrator.run()
+    finally:
+        screen.latency = calibrator.latency0  # the delay measured served this run's views only
     if say:
         say(f"calibrated in {time.monotonic() - started:.1f}s")
     return cal
