@@ -133,6 +133,8 @@ def main() -> int:
         endpoints = json.loads(emulate.stdout.readline())  # type: ignore[union-attr]
         uri = f"adb-tcp://{endpoints['adb']}"
         direct = open_handset(uri).handset
+        direct.screenshot()
+        maxdata = getattr(getattr(direct, "conn", None), "max_write", "?")   # what the device announced to this host
         time.sleep(turn_s + 1)   # the first page's turn in
         direct.screenshot()
         n, t0 = 0, time.monotonic()
@@ -217,7 +219,7 @@ def main() -> int:
 
     med = statistics.median
     d_distinct = med(d for d, _ in direct_turns)
-    print(f"live view, lumia-930 1080x1920, emulated, over ADB/TCP on 127.0.0.1 (device maxdata 4096), frames from the "
+    print(f"live view, lumia-930 1080x1920, emulated, over ADB/TCP on 127.0.0.1 (maxdata {maxdata} both ways), frames from the "
           f"phone's {source}; page turns of {args.turn_ms} ms; load average {', '.join(f'{x:.1f}' for x in load)} "
           f"(start, middle, end) on {os.cpu_count()} CPUs")
     print(f"frame rate during page turns: page median {med(page_turns):5.1f} fps (turns: "

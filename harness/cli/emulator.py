@@ -36,9 +36,9 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--no-user-keys", action="store_true",
                    help="trust only --adb-key keys, not the keys of the user who runs the emulator")
     p.add_argument("--adb-insecure", action="store_true", help="trust any ADB key")
-    p.add_argument("--adb-maxdata", type=_adb_maxdata, default=4096, metavar="BYTES",
-                   help="the largest ADB payload the handset announces and accepts (4096, as older devices, "
-                        "up to 1048576)")
+    p.add_argument("--adb-maxdata", type=_adb_maxdata, default=256 * 1024, metavar="BYTES",
+                   help="the largest ADB payload the handset accepts and sends, announced as the smaller of it "
+                        "and the host's (default 262144, as Android 7 and 8; 4096 as older devices, up to 1048576)")
     # Set by the harness when it starts the emulator as its child (harness.emulator.lifeline).
     p.add_argument("--parent-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--parent-death-signal", action="store_true", help=argparse.SUPPRESS)

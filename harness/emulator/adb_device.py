@@ -23,8 +23,9 @@ from harness.emulator.adb_frame import WireViolation, read_frame
 from harness.emulator.adb_sync import serve_sync
 from harness.emulator.trust import KeyStore
 
-#: The maxdata an emulated handset announces unless told otherwise: 4096, as older devices (and adb's v1) do.
-DEFAULT_MAXDATA = 4096
+#: The most an emulated handset's adbd takes in one message unless told otherwise: 256 KiB, adbd's MAX_PAYLOAD
+#: on Android 7 and 8 (4096 before, 1 MiB from Android 9). It announces the smaller of this and the host's.
+DEFAULT_MAXDATA = 256 * 1024
 #: The range ``--adb-maxdata`` accepts: adb's smallest payload limit up to the largest (1 MiB).
 MIN_MAXDATA = 4096
 #: The smallest maxdata a host may announce in its CNXN (below it no service name fits).
@@ -229,9 +230,10 @@ class DeviceSession:
         self._close = close
         self._send_lock = threading.Lock()
         self.version = VERSION_SKIP_CHECKSUM
-        #: What this device announces in its CNXN and the most it accepts in one message.
+        #: The most this device accepts in one message (adbd's MAX_PAYLOAD).
         self.max_data = max_data
-        #: The most this device sends in one message: the smaller of its own maxdata and the host's.
+        #: The most this device sends in one message and announces in its CNXN: the smaller of its own maxdata
+        #: and the host's, as adbd's transport keeps min(host's maxdata, MAX_PAYLOAD) and announces that.
         self.max_write = max_data
         self.streams: dict[int, DeviceStream] = {}
         self._next_id = 1
@@ -291,7 +293,7 @@ class DeviceSession:
                 raise WireViolation(f"CNXN with maxdata {msg.arg1}, expected at least {MIN_HOST_MAXDATA}")
             self.version = min(msg.arg0, VERSION_SKIP_CHECKSUM)
             self.max_write = min(msg.arg1, self.max_data)
-            self.phone._log(f"adb: a host connects with maxdata {msg.arg1}; this device announces {self.max_data} "
+            self.phone._log(f"adb: a host connects with maxdata {msg.arg1}; this device announces {self.max_write} "
                             f"and sends at most {self.max_write} bytes a message")
             self._send_token()
         elif msg.command == A_AUTH:
@@ -334,7 +336,7 @@ class DeviceSession:
 
     def _go_online(self) -> None:
         self.online = True
-        self.send(Message(A_CNXN, self.version, self.max_data, self.banner()))
+        self.send(Message(A_CNXN, self.version, self.max_write, self.banner()))
 
     def _open(self, msg: Message) -> None:
         service = msg.data.rstrip(b"\0").decode("utf-8", "replace")

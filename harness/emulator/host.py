@@ -51,8 +51,9 @@ class HostOptions:
     mail_to: str | None = None
     adb_keys: list[str] = field(default_factory=list)
     adb_insecure: bool = False
-    #: The maxdata the handset's adbd announces (4096 as older devices, up to 1 MiB).
-    adb_maxdata: int = 4096
+    #: The handset's adbd maxdata (256 KiB as Android 7 and 8, 4096 as older devices, up to 1 MiB); it announces the
+    #: smaller of this and the host's.
+    adb_maxdata: int = 256 * 1024
     #: Trust the ADB keys of the user who runs the emulator (see ``harness.emulator.trust``), as a phone
     #: trusts its owner once "Allow USB debugging?" is accepted.
     trust_user_keys: bool = True

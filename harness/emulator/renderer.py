@@ -102,7 +102,10 @@ class Renderer:
         return (pen + text.count(BULLET) * bullet_advance(px_size)) / self.scale
 
     def _box(self, x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
-        return self._px(x), self._px(y), self._px(x + w) - 1, self._px(y + h) - 1
+        """A view-pixel box in pixels, at least one pixel each way (a renderer for a small recording draws a
+        signal bar of 4 view pixels at a scale of 1/8)."""
+        x0, y0 = self._px(x), self._px(y)
+        return x0, y0, max(x0, self._px(x + w) - 1), max(y0, self._px(y + h) - 1)
 
     def _text(self, draw: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int,
               fill: tuple[int, int, int], bold: bool = False) -> None:

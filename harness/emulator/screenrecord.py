@@ -13,7 +13,9 @@ seconds (default and most: 180), or when the host closes the stream.
 
 The panel is looked at once per refresh (60 Hz, the vsync a composer runs on)
 and a frame is converted and sent only when the panel's frame is another one
-than the last sent (the panel keeps a still frame as one object).
+than the last sent (the panel keeps a still frame as one object). A frame is
+drawn at the recording's size from the panel's layers (pages scaled once, a
+page turn blended at that size), not drawn whole and then scaled.
 """
 
 from __future__ import annotations
@@ -86,21 +88,9 @@ def parse(args: list[str]) -> Recording:
 
 
 def _rgb(frame: Any, size: tuple[int, int] | None) -> bytes:
-    """One panel frame as RGB888 rows at ``size`` (fitted, centred on black) or its own size."""
-    image: Image.Image = frame.image()
-    if size is None or size == image.size:
-        return image.tobytes("raw", "RGB")
-    k = min(size[0] / image.width, size[1] / image.height)
-    fitted = (max(1, round(image.width * k)), max(1, round(image.height * k)))
-    factor = min(image.width // fitted[0], image.height // fitted[1])
-    if factor >= 2:   # whole steps first (a box filter, a few ms at 1080x1920), then what is left
-        image = image.reduce(factor)
-    if image.size != fitted:
-        image = image.resize(fitted, Image.BILINEAR)
-    if fitted != size:
-        canvas = Image.new("RGB", size)
-        canvas.paste(image, ((size[0] - fitted[0]) // 2, (size[1] - fitted[1]) // 2))
-        image = canvas
+    """One panel frame as RGB888 rows at ``size`` (fitted, centred on black) or its own size: drawn straight at
+    ``size`` from the panel's layers, as a phone's compositor fills a virtual display (``Frame.at``)."""
+    image: Image.Image = frame.image() if size is None else frame.at(size)
     return image.tobytes("raw", "RGB")
 
 

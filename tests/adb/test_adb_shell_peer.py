@@ -220,10 +220,12 @@ def test_device_checks_checksums_as_the_hosts_version_says(handset, version, che
 
 
 @pytest.mark.parametrize("host_maxdata", [1024, MIB])
-def test_device_announces_its_maxdata_and_sends_no_more_than_the_host_allows(handset, host_maxdata) -> None:
+def test_device_announces_the_smaller_maxdata_and_sends_no_more_than_the_host_allows(handset, host_maxdata) -> None:
+    # adbd keeps min(the host's maxdata, its MAX_PAYLOAD) for the transport and announces that in its CNXN
+    # (AOSP adb transport.cpp update_version, adb.cpp send_connect)
     host = RawHost(handset.addr)
     try:
-        assert host.handshake(handset.key, host_maxdata) == handset.maxdata
+        assert host.handshake(handset.key, host_maxdata) == min(host_maxdata, handset.maxdata)
         host.send(OPEN, 7, 0, b"exec:screencap\0")
         command, device_id, host_id, _ = host.recv()
         assert (command, host_id) == (OKAY, 7)

@@ -26,12 +26,13 @@ from harness.transport.tcp import TcpPipe
 
 TURN_MS = 1000          # the page turn: a second of frames that all differ
 HEIGHT = 400            # the height the frames are asked for (the screen is 800 high)
+MODULE_KEY: dict[str, Any] = {}   # the key the module's handset trusts
 
 
 @pytest.fixture(scope="module")
 def handset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdbHandset]:
     folder = tmp_path_factory.mktemp("screen-stream")
-    key = load_or_create_key(folder / "adbkey")
+    key = MODULE_KEY["key"] = load_or_create_key(folder / "adbkey")
     proc = EmulatorProcess("lumia-520", ["--animation-ms", str(TURN_MS), "--screen", "start", "--boot-time", "0.3",
                                          "--no-user-keys", "--adb-key", str(folder / "adbkey.pub")],
                            log_path=folder / "emulator.log")
@@ -174,3 +175,20 @@ def test_bytes_that_are_no_frames_are_refused_and_the_view_takes_screenshots(han
         finally:
             unwatch()
             source.close()
+
+
+def test_the_device_announces_the_smaller_of_256_kib_and_the_hosts_maxdata(handset: AdbHandset) -> None:
+    # adbd keeps min(the host's maxdata, its MAX_PAYLOAD) and announces that in its CNXN (AOSP adb transport.cpp
+    # update_version, adb.cpp send_connect); MAX_PAYLOAD is 256 KiB on Android 7 and 8, what this handset models.
+    # Our host offers 1 MiB, as Debian's adb 29 does; a host offering 8 KiB gets 8 KiB and no larger message
+    # (its reader refuses a payload over what it announced), even for a whole screenshot.
+    assert handset.conn.max_write == 256 * 1024, f"announced {handset.conn.max_write} to a host offering 1 MiB"
+    address = handset.description.removeprefix("adb-tcp://")
+    host, port = address.rsplit(":", 1)
+    small = AdbConnection(TcpPipe(host, int(port)), MODULE_KEY["key"], timeout=20, max_payload=8192).connect()
+    try:
+        assert small.max_write == 8192, f"announced {small.max_write} to a host offering 8 KiB"
+        phone = AdbHandset(lambda: small, address, 20)
+        assert phone.screenshot().shape[:2] == (800, 480)
+    finally:
+        small.close()
