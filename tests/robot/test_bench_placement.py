@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import math
 import random
-import signal
-import subprocess
-import sys
 
 import pytest
 
 from harness.emulator.bench import place
-from harness.emulator.control import ControlClient
 from harness.profiles import load_profile
+from robot_slot import Slot
 
 SEEDS = random.Random(1717).sample(range(10**6), 40)
 
@@ -66,28 +63,14 @@ def test_pixels_and_millimetres_map_both_ways_and_the_keys_sit_below_the_screen(
     assert bench.screen_px(*keys["back"])[0] < bench.screen_px(*keys["start"])[0] < bench.screen_px(*keys["search"])[0]
 
 
-def test_the_seed_is_told_through_the_control_socket_only() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--profile", "lumia-520", "--robot",
-                             "--bench-seed", "424242", "--animation-ms", "0", "--boot-time", "0.3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            pytest.fail(f"harness emulate printed nothing; stderr: {proc.stderr.read() if proc.stderr else ''}")
-        assert "424242" not in line and "bench" not in line
-        endpoints = json.loads(line)
-        with ControlClient.for_endpoints(endpoints) as control:
-            told = control.call("bench")
-        expected = place(load_profile("lumia-520"), 424242)
-        assert told["seed"] == 424242
-        assert told["centre"] == pytest.approx(list(expected.centre), abs=1e-3)
-        assert told["glass_z"] == pytest.approx(expected.glass_z, abs=1e-3)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    assert proc.returncode == 0
+def test_the_seed_is_told_through_the_control_socket_only(slot: Slot) -> None:
+    # the worker's slot (conftest.py): lumia-930 on the run's random bench seed
+    announced = json.loads(slot.line)
+    assert not [k for k in announced if any(w in k for w in ("bench", "seed", "placement"))], announced
+    assert str(slot.seed) not in [str(v) for v in announced.values()], announced
+    told = slot.control.call("bench")
+    expected = place(load_profile("lumia-930"), slot.seed)
+    assert told["seed"] == slot.seed
+    assert told["centre"] == pytest.approx(list(expected.centre), abs=1e-3)
+    assert told["glass_z"] == pytest.approx(expected.glass_z, abs=1e-3)
+    assert told["angle_deg"] == pytest.approx(expected.angle_deg, abs=1e-3)

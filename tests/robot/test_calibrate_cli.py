@@ -1,7 +1,8 @@
 """``harness calibrate`` end to end on the emulated camera and robot, then the slot used through ``robot://``.
 
-One emulator (``--camera --robot``, a random bench seed, printed) and one test along one flow, so the suite
-starts it once: the calibration through the CLI exits 0 and writes a residual under its limit; taps through
+The worker's slot and the run's one calibration (``conftest.py``: ``--camera --robot``, a random bench seed,
+printed) and one test along one flow: the calibration through the CLI exits 0 and writes a residual under its
+limit; taps through
 ``robot://`` with that file land where they are aimed (the emulator's ``robot_touches``, which the code under
 test never reads, is the ground truth) and 'next' moves the phone on; ``harness match --handset robot://...``
 names the screen. Then the failures a lab meets, each one line naming what was expected and what was seen: a
@@ -11,26 +12,21 @@ ALARM in the middle of a calibration, and the camera's stream stopping in the mi
 
 from __future__ import annotations
 
-import json
-import random
-import signal
 import subprocess
 import sys
 import threading
 import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
-from urllib.parse import quote
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
-from harness.emulator.control import ControlClient
+from robot_slot import CalibrationRun, Slot, calibrate_command
 from harness.handsets import open_handset
 
-SEED = random.SystemRandom().randrange(10**6)
 MAX_RESIDUAL = 12.0  # the CLI's default limit, screen pixels
 #: setup_welcome's 'next' button, the centre of its region in fixtures/screens/setup_welcome.toml (1080x1920)
 NEXT = (540, 1802)
@@ -42,33 +38,6 @@ AIMS = [(150, 250), (930, 250), (540, 960), (150, 1500), (930, 1500)]
 TAP_TOLERANCE = 40.0
 
 
-@pytest.fixture(scope="module")
-def slot() -> Iterator[dict[str, Any]]:
-    print(f"bench seed {SEED}")
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--profile", "lumia-930", "--camera", "--robot",
-                             "--bench-seed", str(SEED), "--robot-time-scale", "4", "--animation-ms", "0",
-                             "--boot-time", "0.3"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, f"harness emulate --camera --robot --bench-seed {SEED} printed nothing"
-        endpoints = json.loads(line)
-        with ControlClient.for_endpoints(endpoints) as control:
-            yield {"control": control, "endpoints": endpoints}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _calibrate(camera: str, robot: str, output: Path, timeout: float = 400.0) -> list[str]:
-    return [sys.executable, "-m", "harness", "calibrate", "--camera", camera, "--robot", robot,
-            "--profile", "lumia-930", "-o", str(output), "--timeout", str(timeout)]
-
-
 def _one_line_error(stderr: str) -> str:
     """The error line of a failed command; the rest of stderr is progress lines, and no traceback."""
     assert "Traceback" not in stderr, stderr
@@ -78,19 +47,18 @@ def _one_line_error(stderr: str) -> str:
     return last
 
 
-def _fails_midway(slot: dict[str, Any], output: Path, fault: tuple[str, str]) -> str:
+def _fails_midway(slot: Slot, output: Path, fault: tuple[str, str]) -> str:
     """Run ``harness calibrate`` and, once it has found the screen, inject ``fault`` (verb, kind): its error."""
-    control, endpoints = slot["control"], slot["endpoints"]
-    control.call("goto", screen="setup_welcome")
-    proc = subprocess.Popen(_calibrate(endpoints["camera"], endpoints["robot"], output), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    slot.control.call("goto", screen="setup_welcome")
+    proc = subprocess.Popen(calibrate_command(slot.endpoints["camera"], slot.endpoints["robot"], output, 400),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     try:
         assert proc.stderr is not None
         for line in proc.stderr:  # the command's own progress: no clock in the test
             lines.append(line)
             if "screen found in the camera" in line:
-                control.call(fault[0], kind=fault[1])
+                slot.control.call(fault[0], kind=fault[1])
                 break
         lines.append(proc.communicate(timeout=120)[1])  # the rest, within a deadline: it must end by itself
         assert proc.returncode != 0, "".join(lines)
@@ -126,35 +94,29 @@ class _EmptyDesk(BaseHTTPRequestHandler):
         return
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(900)  # the run's one calibration may be made here (1-2 minutes idle, more under load)
 def test_calibrate_then_taps_land_and_match_names_the_screen_and_failures_are_one_line(
-        slot: dict[str, Any], tmp_path: Path) -> None:
-    control, endpoints = slot["control"], slot["endpoints"]
-    control.call("goto", screen="setup_welcome")
-    path = tmp_path / "calibration.toml"
-    out = subprocess.run(_calibrate(endpoints["camera"], endpoints["robot"], path), capture_output=True, text=True,
-                         timeout=460)
-    print(out.stderr)
-    assert out.returncode == 0, f"bench seed {SEED}: {out.stderr}"
-    written = tomllib.loads(path.read_text())
+        slot: Slot, calibration: CalibrationRun, tmp_path: Path) -> None:
+    control, endpoints = slot.control, slot.endpoints
+    assert calibration.returncode == 0, f"bench seed {slot.seed}: {calibration.stderr}"
+    written = tomllib.loads(calibration.path.read_text())
     residual = written["calibration"]["residual_px"]
     assert 0 <= residual < MAX_RESIDUAL, written
 
-    uri = (f"robot://{quote(endpoints['robot'], safe='')}?camera={quote(endpoints['camera'], safe='')}"
-           f"&calibration={quote(str(path), safe='')}&profile=lumia-930")
+    uri = slot.uri(calibration.path)
     opened = open_handset(uri)
     try:
         landed = []
         for aim in AIMS + [NEXT]:
             control.call("goto", screen="setup_welcome")
-            count = len(control.call("robot_touches")["touches"])
+            mark = slot.touch_mark()
             opened.handset.tap(*aim)
-            taps = [t for t in control.call("robot_touches")["touches"][count:] if t["kind"] == "tap"]
-            assert len(taps) == 1, f"bench seed {SEED}: a tap aimed at {aim} touched {taps}"
+            taps = [t for t in slot.touches_after(mark) if t["kind"] == "tap"]
+            assert len(taps) == 1, f"bench seed {slot.seed}: a tap aimed at {aim} touched {taps}"
             landed.append((aim, (taps[0]["x"], taps[0]["y"])))
         errors = [float(np.hypot(a[0] - t[0], a[1] - t[1])) for a, t in landed]
         print("tap errors (px):", [round(e, 1) for e in errors])
-        assert max(errors) <= TAP_TOLERANCE, f"bench seed {SEED}: taps landed {landed}"
+        assert max(errors) <= TAP_TOLERANCE, f"bench seed {slot.seed}: taps landed {landed}"
         assert control.call("state")["state"]["screen"] != "setup_welcome"  # 'next' was pressed
     finally:
         opened.close()
@@ -171,8 +133,8 @@ def test_calibrate_then_taps_land_and_match_names_the_screen_and_failures_are_on
     thread.start()
     try:
         empty = f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
-        out = subprocess.run(_calibrate(empty, endpoints["robot"], tmp_path / "none.toml", 120), capture_output=True,
-                             text=True, timeout=180)
+        out = subprocess.run(calibrate_command(empty, endpoints["robot"], tmp_path / "none.toml", 120),
+                             capture_output=True, text=True, timeout=180)
     finally:
         server.shutdown()
         server.server_close()
@@ -181,9 +143,12 @@ def test_calibrate_then_taps_land_and_match_names_the_screen_and_failures_are_on
     assert "phone" in line and "camera" in line, line
 
     # the robot in alarm in the middle of a calibration (a limit switch)
-    line = _fails_midway(slot, tmp_path / "alarm.toml", ("robot_fault", "limit"))
+    try:
+        line = _fails_midway(slot, tmp_path / "alarm.toml", ("robot_fault", "limit"))
+    finally:
+        control.call("robot_fault", kind="clear")
+        slot.recover_robot()
     assert "ALARM" in line, line
-    control.call("robot_fault", kind="clear")
 
     # the camera's stream stops in the middle of a calibration
     try:

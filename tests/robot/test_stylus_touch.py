@@ -1,56 +1,33 @@
 """The robot's stylus on the emulated phone: taps, long presses, swipes and the capacitive keys are the phone's own.
 
-One emulator for the module (lumia-930, a random bench seed, printed), driven
-through its pty by the real driver; where a point of the screen lies on the
+The worker's slot (``conftest.py``: lumia-930, a random bench seed, printed),
+its robot driven through its pty by the real driver; where a point of the screen lies on the
 bed is worked out here from the placement the control socket tells (the
 screen's corners), and what to tap from the screen library's recording.
 """
 
 from __future__ import annotations
 
-import json
-import random
-import signal
-import subprocess
-import sys
 from typing import Any, Iterator
 
 import pytest
 
-from harness.deadline import deadline_of, until
 from harness.emulator.control import ControlClient
 from harness.robot import Box, Gestures, GrblRobot, Limits
 from harness.serial_port import SerialPort
+from robot_slot import Slot
 
-SEED = random.SystemRandom().randrange(10**6)
 #: setup_welcome's 'next' button, the centre of its region in fixtures/screens/setup_welcome.toml (1080x1920)
 NEXT = (51 + 977 / 2, 1737 + 130 / 2)
 
 
 @pytest.fixture(scope="module")
-def bed() -> Iterator[dict[str, Any]]:
-    print(f"bench seed {SEED}")
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--profile", "lumia-930", "--robot",
-                             "--bench-seed", str(SEED), "--robot-time-scale", "4", "--animation-ms", "0",
-                             "--boot-time", "0.3"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, "harness emulate printed nothing"
-        endpoints = json.loads(line)
-        with ControlClient.for_endpoints(endpoints) as control:
-            bench = control.call("bench")
-            limits = Limits(Box.from_travel(150, 200, 50), touch_z=bench["glass_z"] - 0.5, hover_z=bench["glass_z"] + 5)
-            with GrblRobot(SerialPort(endpoints["robot"]), limits, answer_timeout=15.0) as robot:
-                robot.home()
-                yield {"control": control, "bench": bench, "gestures": Gestures(robot)}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+def bed(slot: Slot) -> Iterator[dict[str, Any]]:
+    bench = slot.bench
+    limits = Limits(Box.from_travel(150, 200, 50), touch_z=bench["glass_z"] - 0.5, hover_z=bench["glass_z"] + 5)
+    with GrblRobot(SerialPort(slot.endpoints["robot"]), limits, answer_timeout=15.0) as robot:
+        robot.recover()  # a soft reset and homing, whatever the robot went through before
+        yield {"control": slot.control, "bench": bench, "gestures": Gestures(robot), "slot": slot}
 
 
 def _bed_mm(bench: dict[str, Any], px: float, py: float) -> tuple[float, float]:
@@ -60,27 +37,18 @@ def _bed_mm(bench: dict[str, Any], px: float, py: float) -> tuple[float, float]:
     return x0 + u * (x1 - x0) + v * (x3 - x0), y0 + u * (y1 - y0) + v * (y3 - y0)
 
 
-def _screen(control: ControlClient, other_than: str | None = None, timeout: float = 15.0) -> str:
-    at = deadline_of(timeout)
-    while True:
-        screen = control.call("state")["state"]["screen"]
-        if screen != other_than or not until(at):
-            return screen
-        control.call("ping")  # one round trip between looks, no sleep
-
-
 def _touches(control: ControlClient, n: int) -> list[dict[str, Any]]:
     return control.call("robot_touches", n=n)["touches"]
 
 
 def test_a_tap_on_a_button_presses_it_and_the_back_key_goes_back(bed: dict[str, Any]) -> None:
-    control, bench, gestures = bed["control"], bed["bench"], bed["gestures"]
+    control, bench, gestures, slot = bed["control"], bed["bench"], bed["gestures"], bed["slot"]
     control.call("goto", screen="setup_welcome")
     gestures.tap(*_bed_mm(bench, *NEXT))
-    after = _screen(control, other_than="setup_welcome")
-    assert after != "setup_welcome", f"seed {SEED}: the tap on 'next' did nothing"
+    after = slot.screen(other_than="setup_welcome")
+    assert after != "setup_welcome", f"seed {slot.seed}: the tap on 'next' did nothing"
     gestures.tap(*bench["keys"]["back"])
-    assert _screen(control, other_than=after) == "setup_welcome", f"seed {SEED}"
+    assert slot.screen(other_than=after) == "setup_welcome", f"seed {slot.seed}"
     tap, key = _touches(control, 2)
     assert tap["kind"] == "tap" and (tap["x"], tap["y"]) == pytest.approx(NEXT, abs=0.5)
     assert key["kind"] == "key" and key["key"] == "back"
@@ -98,4 +66,4 @@ def test_long_press_swipe_and_a_touch_beside_the_screen_land_where_they_were_aim
     assert swipe["kind"] == "swipe"
     assert (swipe["x"], swipe["y"], swipe["to_x"], swipe["to_y"]) == pytest.approx((900, 1000, 200, 1000), abs=0.5)
     assert beside["kind"] == "none" and beside["x"] == pytest.approx(-40, abs=0.5)
-    assert _screen(control) == "setup_welcome"  # none of them was on 'next'
+    assert bed["slot"].screen() == "setup_welcome"  # none of them was on 'next'
