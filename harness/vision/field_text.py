@@ -61,6 +61,19 @@ def field_box(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
     return best
 
 
+def _flat(grey: np.ndarray) -> np.ndarray:
+    """The field's crop with its fill made even, ink dark on a light fill: through a camera the lamp falls off
+    across a field and a glare spot saturates part of it, so one fill may span 80 grey levels, more than ink
+    differs from it. The fill's light is what a closing (a max then a min filter) as tall as the crop leaves
+    (no stroke or mark is that wide and tall at once); each pixel is divided by it."""
+    if float(np.median(grey)) < 128:  # light text on a dark field
+        grey = 255 - grey
+    k = max(3, grey.shape[0] | 1)
+    light = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)),
+                             borderType=cv2.BORDER_REPLICATE)
+    return np.clip(grey.astype(np.float32) * 255.0 / np.maximum(light, 1).astype(np.float32), 0, 255).astype(np.uint8)
+
+
 def _inside(box: Box, frame: np.ndarray) -> Box:
     """The box less a margin (its border, the fill's anti-aliased edge)."""
     m = max(2, round(3 * frame.shape[1] / 480))
@@ -70,9 +83,9 @@ def _inside(box: Box, frame: np.ndarray) -> Box:
 def count_marks(frame: np.ndarray, box: Box) -> int:
     """How many separate blobs of ink the field ``box`` holds (a masked field: one per character typed)."""
     inner = _inside(box, frame)
-    crop = _grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w]
+    crop = _flat(_grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w])
     fill = float(np.median(crop))
-    ink = (np.abs(crop.astype(np.int16) - fill) > INK_CONTRAST).astype(np.uint8)
+    ink = (crop.astype(np.int16) < fill - INK_CONTRAST).astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     least = max(2, round(frame.shape[1] / 480 * 2)) ** 2  # camera noise is smaller than a mark
     return int(sum(1 for area in stats[1:count, cv2.CC_STAT_AREA] if area >= least))
@@ -86,9 +99,7 @@ def read_field(frame: np.ndarray, box: Box, every_way: bool = False) -> list[str
     from harness.vision import ocr
 
     inner = _inside(box, frame)
-    grey = _grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w]
-    if float(np.median(grey)) < 128:  # light text on a dark field
-        grey = 255 - grey
+    grey = _flat(_grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w])
     fill, darkest = float(np.median(grey)), float(np.percentile(grey, 1))
     if fill - darkest < INK_CONTRAST:
         return [""]  # no ink: an empty field
