@@ -64,6 +64,7 @@ class EmulatedCamera:
         self.drawn_at: list[float] = []
         self._parts: tuple | None = None
         self._pixels = np.zeros((1, 1, 4), np.uint8)
+        self._kept: tuple[object, Any, dict[int, bytes]] = (None, None, {})  # JPEGs of one screen and stylus
 
     # ---------------------------------------------------------------- transport service
     def start(self) -> dict[str, Any]:
@@ -130,16 +131,32 @@ class EmulatedCamera:
                 self._parts = parts
                 self._pixels = np.frombuffer(b"".join(parts), np.uint8).reshape(height, width, 4)
             tip = self.stylus() if self.stylus is not None else None
-            frame = self.view.frame(self._pixels, tip, key=parts)
-            ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+            jpeg = self._jpeg_of(parts, tip)
             now = time.monotonic()
             with self._cond:
-                self._jpeg, self._index = jpeg.tobytes(), self._index + 1
+                self._jpeg, self._index = jpeg, self._index + 1
                 self.drawn_at = [t for t in self.drawn_at if now - t <= 2.0] + [now]
                 self._cond.notify_all()
                 # the camera's own clock: the next frame is due one period on (or now, when drawing fell behind)
                 next_at = max(next_at + period, now)
                 self._cond.wait_for(lambda: self._stopping, timeout=max(0.0, next_at - now))
+
+    def _jpeg_of(self, parts: tuple, tip: tuple[float, float, float] | None) -> bytes:
+        """The next frame, JPEG-encoded. While the screen and the stylus stay put, frames repeat with the noise's
+        period, so those are drawn and encoded once each and sent again: the same bytes as drawing them anew."""
+        assert self.view is not None
+        screen, stylus, kept = self._kept
+        if screen is not parts or stylus != tip:
+            kept = {}
+            self._kept = (parts, tip, kept)
+        phase = self.view.noise_phase
+        if phase in kept:
+            self.view.skip()
+            return kept[phase]
+        frame = self.view.frame(self._pixels, tip, key=parts)
+        jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.quality])[1].tobytes()
+        kept[phase] = jpeg
+        return jpeg
 
     def _next(self, after: int, generation: int) -> tuple[bytes, int] | None:
         """The first frame newer than ``after``, waiting for it (None once the camera stops or drops the stream)."""

@@ -208,6 +208,16 @@ class CameraView:
         self._screen_cache = (key, img)
         return img
 
+    @property
+    def noise_phase(self) -> int:
+        """Which of the NOISE_FRAMES noise frames the next frame gets: frames of one screen and one stylus
+        position repeat with this period, so a camera may keep them (``skip`` then stands for drawing one)."""
+        return self._n % NOISE_FRAMES
+
+    def skip(self) -> None:
+        """Count a frame the caller had kept (the next one gets the next noise frame, as if it were drawn)."""
+        self._n += 1
+
     def frame(self, screen: np.ndarray, stylus: tuple[float, float, float] | None = None,
               key: object | None = None) -> np.ndarray:
         """One camera frame (BGR) of the phone showing ``screen`` (RGB or RGBA, the panel's pixels) and the stylus
