@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -73,6 +73,13 @@ class Handset(ABC):
         """The screen as it changes, pushed by the phone (``next_frame``, ``ended``, ``close``), at most ``height``
         pixels high; None (the default) when this kind of handset cannot push frames: take screenshots."""
         return None
+
+    def watch_reconnects(self, listener: Callable[[], None]) -> bool:
+        """Have ``listener`` called the moment this handset has dropped its link and been connected to again (a
+        restart nobody here asked for: a reset, an update, a power cycle from elsewhere), so a run that is killed
+        right after still has it in its step log. False (the default) when this kind of handset keeps no link
+        that comes back."""
+        return False
 
     def close(self) -> None:
         """Release the connection (no-op by default)."""

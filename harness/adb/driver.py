@@ -49,6 +49,7 @@ class AdbHandset(Handset):
         #: Times the device dropped the connection and was connected to again (a restart the harness did not
         #: ask for: a reset, an update, a power cycle from elsewhere); a run's recording puts each on its timeline.
         self.reconnects = 0
+        self._reconnect_listeners: list[Callable[[], None]] = []
 
     def _reconnect(self) -> None:
         """The device went away (a reboot it started itself, a reset, a cable): connect again when it is back."""
@@ -61,6 +62,12 @@ class AdbHandset(Handset):
         except NOT_READY_ERRORS as last:
             raise DeviceOffline(f"{self.description} is offline and did not come back within {budget:g}s ({last})") from last
         self.reconnects += 1
+        for listener in list(self._reconnect_listeners):
+            listener()
+
+    def watch_reconnects(self, listener: Callable[[], None]) -> bool:
+        self._reconnect_listeners.append(listener)
+        return True
 
     def _attempt(self) -> AdbConnection:
         why = self.gone() if self.gone is not None else None

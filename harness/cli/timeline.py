@@ -4,7 +4,10 @@ A run killed outright (SIGKILL, a CI job's hard timeout, a power cut) keeps
 its step log, screenshots, serial logs and spooled frames, but not the
 ``timeline.html`` and ``video.webm`` written at its end; this makes them from
 what the folder holds. It never overwrites: a folder that has a timeline gets
-``timeline.2.html``.
+``timeline.2.html``. The power actions the host's journal saw on the run's
+handset from its start to the last thing it wrote join the timeline (each
+once), as a run that closes pulls them itself; so do the handset's reconnects,
+which a run writes to its step log the moment they happen.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ def add_timeline_parser(sub: Any) -> None:
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
     from harness.timeline import write_timeline
+    from harness.timeline.run import pull_killed_run_power
     from harness.timeline.video import salvage
 
     for name in args.folders:
         folder = Path(name)
         if not (folder / "steps.jsonl").is_file() and not any(folder.glob("video-frames*.jsonl")):
             raise HarnessError(f"{folder}: not an artifacts folder (no steps.jsonl, no video-frames.jsonl)")
+        pull_killed_run_power(folder)
         videos = salvage(folder)
         page = write_timeline(folder, title=folder.name)
         print(f"{page}" + (f" (video: {', '.join(str(v) for v in videos)})" if videos else ""))

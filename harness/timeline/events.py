@@ -24,6 +24,9 @@ from harness.timeline.video import INDEX_NAME, video_slots
 
 #: The power actions on the run's handset that the host's power journal saw during the run (``harness power``).
 POWER_EVENTS = "power-events.jsonl"
+#: When the run began and its handset's power channels, written as it begins (``harness timeline`` reads them
+#: for a run that was killed before it could pull its power events).
+RUN_POWER = "power-channels.json"
 #: Lanes of the time axis, top to bottom.
 LANES = ("step", "action", "screenshot", "console", "modem", "power", "failure")
 #: At most this many lines of one log become events (the newest; the page says how many were left out).

@@ -5,12 +5,13 @@ waits stay as they are and the video holds exactly the frames they looked at.
 Power events the harness causes (a reboot, the power key) go to the step log,
 so the timeline shows them on the same clock as the screens, and so does a
 restart it did not ask for: the handset dropping its connection and answering
-again (a backend that counts them in ``reconnects``, as the ADB driver does).
+again, written the moment the backend has connected again
+(``Handset.watch_reconnects``), so a run killed right after still has it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,52 +27,37 @@ class RecordedHandset(Handset):
         self.inner = handset
         self.recorder = recorder
         self.artifacts = artifacts
-        self._reconnects = getattr(handset, "reconnects", 0)
+        handset.watch_reconnects(self._came_back)
 
     @property
     def info(self) -> HandsetInfo:
         return self.inner.info
 
     def screenshot(self) -> np.ndarray:
-        try:
-            image = self.inner.screenshot()
-        finally:
-            self._came_back()
+        image = self.inner.screenshot()
         self.recorder.add(image)
         return image
 
     def tap(self, x: int, y: int) -> None:
-        try:
-            self.inner.tap(x, y)
-        finally:
-            self._came_back()
+        self.inner.tap(x, y)
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
-        try:
-            self.inner.swipe(x1, y1, x2, y2, duration_ms)
-        finally:
-            self._came_back()
+        self.inner.swipe(x1, y1, x2, y2, duration_ms)
 
     def text(self, text: "str | Secret") -> None:
-        try:
-            self.inner.text(text)
-        finally:
-            self._came_back()
+        self.inner.text(text)
 
     def key(self, name: str) -> None:
         if name == "power":
             self._power("power key pressed")
-        try:
-            self.inner.key(name)
-        finally:
-            self._came_back()
+        self.inner.key(name)
+
+    def watch_reconnects(self, listener: Callable[[], None]) -> bool:
+        return self.inner.watch_reconnects(listener)
 
     def _came_back(self) -> None:
         """A restart nobody here asked for: the handset dropped its connection and was connected to again."""
-        now = getattr(self.inner, "reconnects", 0)
-        if isinstance(now, int) and now > self._reconnects:
-            self._reconnects = now
-            self._power("the handset dropped its connection and answers again (it restarted, or its link did)")
+        self._power("the handset dropped its connection and answers again (it restarted, or its link did)")
 
     def reboot(self) -> None:
         self._power("reboot requested")

@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.artifacts import Artifacts
 from harness.handset import Handset
-from harness.timeline.events import POWER_EVENTS
+from harness.timeline.events import POWER_EVENTS, RUN_POWER
 from harness.timeline.page import TIMELINE_NAME, write_timeline
 from harness.timeline.recorded import RecordedHandset
 from harness.timeline.video import RecordingError, RecordMode, VideoRecorder
@@ -32,9 +32,21 @@ class RunRecording:
         self.timeline: Path = artifacts.claim(TIMELINE_NAME)  # claimed now: its path is known before it is written
         self.closed = False
         self.started = time.time()
-        #: The journal names of the handset's power channels (``harness.lab.power_journal``): at the end, what was
-        #: switched on them while the run ran (``harness power`` from anywhere on this host) joins its timeline.
-        self.power_channels: set[str] = set()
+        self._power_channels: set[str] = set()
+
+    @property
+    def power_channels(self) -> set[str]:
+        """The journal names of the handset's power channels (``harness.lab.power_journal``): at the end, what was
+        switched on them while the run ran (``harness power`` from anywhere on this host) joins its timeline."""
+        return self._power_channels
+
+    @power_channels.setter
+    def power_channels(self, channels: set[str]) -> None:
+        # kept in the folder at once, so `harness timeline` finds them for a run killed before its end
+        self._power_channels = set(channels)
+        if channels:
+            path = self.artifacts.claim(RUN_POWER)
+            path.write_text(json.dumps({"started": self.started, "channels": sorted(channels)}) + "\n", encoding="utf-8")
 
     def handset(self, handset: Handset) -> Handset:
         """``handset`` with every screenshot also a frame of the video (itself under ``never``)."""
@@ -55,12 +67,8 @@ class RunRecording:
 
     def _power_events(self) -> None:
         """The power actions on this handset's channels during the run, into the folder's ``power-events.jsonl``."""
-        if not self.power_channels:
-            return
-        from harness.lab import power_journal
-
-        for e in power_journal.events(self.power_channels, self.started, time.time()):
-            self.artifacts.append_text(POWER_EVENTS, json.dumps(e) + "\n")
+        if self.power_channels:
+            pull_power_events(self.artifacts.dir, self.power_channels, self.started, time.time())
 
     def close(self, failed: bool) -> Path:
         """Keep the video if ``failed`` (or always), drop it otherwise; write the timeline; return its path."""
@@ -81,3 +89,37 @@ class RunRecording:
             except OSError as exc:  # a full disk: the run's own outcome still stands
                 self._note(f"timeline not written: {exc}")
         return self.timeline
+
+
+def pull_power_events(folder: Path, channels: set[str], start: float, end: float) -> int:
+    """The host journal's actions on ``channels`` from ``start`` to ``end`` into ``folder``'s ``power-events.jsonl``,
+    each once (a folder whose run closed has some already); returns how many were added."""
+    from harness.lab import power_journal
+
+    path = folder / POWER_EVENTS
+    try:
+        have = {line for line in path.read_text(encoding="utf-8").splitlines() if line}
+    except FileNotFoundError:
+        have = set()
+    new = [line for line in (json.dumps(e) for e in power_journal.events(channels, start, end)) if line not in have]
+    if new:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write("".join(line + "\n" for line in new))
+    return len(new)
+
+
+def pull_killed_run_power(folder: Path) -> int:
+    """For a run that ended before its close (killed): the journal's power actions on its handset's channels
+    (``power-channels.json``, written when the run began) from its start to the last thing it wrote."""
+    try:
+        kept = json.loads((folder / RUN_POWER).read_text(encoding="utf-8")[:65536])
+        started, channels = float(kept["started"]), {str(c) for c in kept["channels"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    from harness.timeline.events import collect
+
+    # the newest moment the run's own records show (steps, frames, log lines, power events pulled before): not a
+    # file's time, which `harness timeline` itself moves when it makes the video
+    end = collect(folder).end
+    return pull_power_events(folder, channels, started, end) if end > started else 0
+
