@@ -218,7 +218,10 @@ def _power_events(folder: Path) -> list[Event]:
         except (ValueError, KeyError, TypeError):
             continue
         text = f"power {e.get('action', '?')} on {e.get('channel', '?')} by {e.get('by', '?')}"
-        events.append(Event(t, "power", _clean(text), POWER_EVENTS, "power"))
+        # the journal holds only what harness power wrote (action, channel, command and pid), never a message
+        # or a code: only registered secrets are masked, so the pid stays readable
+        events.append(Event(t, "power", mask(text.replace("\r", " ").replace("\n", " | "), plain=True),
+                            POWER_EVENTS, "power"))
     return events
 
 

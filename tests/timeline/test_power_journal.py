@@ -78,6 +78,7 @@ def test_harness_power_on_the_runs_handset_is_on_its_timeline(emulator: Emulator
     assert len(power) == 2, power
     for event, (action, before, after) in zip(power, switched):
         assert event["text"].startswith(f"power {action} on lcus:{relay}#1 by harness power {action} "), event
+        assert re.search(r"\(pid [1-9][0-9]*\)$", event["text"]), f"the pid of who switched is unreadable: {event}"
         assert before <= event["t"] <= after, (event["t"], before, after)
     assert not any("ttyUSB9" in e["text"] for e in _data(page)["events"])
     again = [e for e in _data(page)["events"] if e["lane"] == "power" and "answers again" in e["text"]]
