@@ -7,7 +7,8 @@ what the folder holds. It never overwrites: a folder that has a timeline gets
 ``timeline.2.html``. The power actions the host's journal saw on the run's
 handset from its start to the last thing it wrote join the timeline (each
 once), as a run that closes pulls them itself; so do the handset's reconnects,
-which a run writes to its step log the moment they happen.
+which a run writes to its step log the moment they happen. A run that never
+reached its close and recorded no failure is "ended early", not "passed".
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def add_timeline_parser(sub: Any) -> None:
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
     from harness.timeline import write_timeline
+    from harness.timeline.page import TIMELINE_NAME
     from harness.timeline.run import pull_killed_run_power
     from harness.timeline.video import salvage
 
@@ -37,8 +39,10 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
         folder = Path(name)
         if not (folder / "steps.jsonl").is_file() and not any(folder.glob("video-frames*.jsonl")):
             raise HarnessError(f"{folder}: not an artifacts folder (no steps.jsonl, no video-frames.jsonl)")
+        claimed = folder / TIMELINE_NAME   # a run claims its page as it begins and writes it at its close
+        ended_early = claimed.is_file() and claimed.stat().st_size == 0
         pull_killed_run_power(folder)
         videos = salvage(folder)
-        page = write_timeline(folder, title=folder.name)
+        page = write_timeline(folder, title=folder.name, ended_early=ended_early)
         print(f"{page}" + (f" (video: {', '.join(str(v) for v in videos)})" if videos else ""))
     return 0

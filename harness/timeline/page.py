@@ -50,9 +50,18 @@ def render(timeline: Timeline, title: str | None = None) -> str:
     return redact(template.replace(_DATA, blob))
 
 
-def write_timeline(folder: str | Path, path: str | Path | None = None, title: str | None = None) -> Path:
-    """Collect the folder's events and write its ``timeline.html`` (into ``path``, a file the run claimed, if given)."""
+#: The outcome of a run that ended before its close (killed, crashed) and recorded no failure: not "passed".
+ENDED_EARLY = "ended early"
+
+
+def write_timeline(folder: str | Path, path: str | Path | None = None, title: str | None = None,
+                   ended_early: bool = False) -> Path:
+    """Collect the folder's events and write its ``timeline.html`` (into ``path``, a file the run claimed, if given);
+    ``ended_early``: the run never reached its close, so without a recorded failure it did not pass either."""
     folder = Path(folder)
     target = Path(path) if path else new_file(folder, TIMELINE_NAME)
-    target.write_text(render(collect(folder), title), encoding="utf-8")
+    timeline = collect(folder)
+    if ended_early and timeline.outcome == "passed":
+        timeline.outcome = ENDED_EARLY
+    target.write_text(render(timeline, title), encoding="utf-8")
     return target

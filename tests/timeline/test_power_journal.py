@@ -112,7 +112,7 @@ KILLED_MID_FLOW = textwrap.dedent("""
 
 
 def test_a_run_killed_mid_flow_gets_its_power_events_and_reconnects_from_harness_timeline(
-        emulator: EmulatorProcess, tmp_path: Path, browser: Any) -> None:
+        emulator: EmulatorProcess, tmp_path: Path, browser: Any, artifacts: Any) -> None:
     from selenium.webdriver.common.by import By
 
     from harness.lab import power_journal
@@ -147,7 +147,9 @@ def test_a_run_killed_mid_flow_gets_its_power_events_and_reconnects_from_harness
     done = subprocess.run([sys.executable, "-m", "harness", "timeline", str(folder)], capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 0 and "timeline.2.html" in done.stdout, done.stdout + done.stderr
-    events = _data(folder / "timeline.2.html")["events"]
+    data = _data(folder / "timeline.2.html")
+    assert data["outcome"] == "ended early", data["outcome"]   # killed: it did not pass
+    events = data["events"]
     journal = [e for e in events if e["lane"] == "power" and e["source"] == "power-events.jsonl"]
     assert [e["text"].split(" by ")[0] for e in journal] == [f"power off on {ours}"] + \
         [f"power {a} on lcus:{relay}#1" for a, _, _ in switched], journal
@@ -160,6 +162,7 @@ def test_a_run_killed_mid_flow_gets_its_power_events_and_reconnects_from_harness
     # as a person sees it: the power lane holds the switching and the reconnect; a click on a step shows its picture
     browser.get((folder / "timeline.2.html").as_uri())
     _until("the timeline's rows", lambda: browser.find_elements(By.CSS_SELECTOR, "#rows tr[data-lane=step]"))
+    assert browser.find_element(By.ID, "outcome").text == "ended early"
     power = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#rows tr[data-lane=power]")]
     for text in (f"power off on lcus:{relay}#1", f"power on on lcus:{relay}#1", "answers again"):
         assert any(text in p for p in power), (text, power)
@@ -170,6 +173,7 @@ def test_a_run_killed_mid_flow_gets_its_power_events_and_reconnects_from_harness
     _until(f"the screenshot {shot}", lambda: browser.execute_script(
         "const i = document.getElementById('shot'); return i.complete && i.naturalWidth > 0 && "
         "decodeURI(i.getAttribute('src')) === arguments[0];", shot))
+    browser.save_screenshot(str(artifacts.claim("killed-run-timeline.png")))   # a picture of the page, for people
 
     # a second `harness timeline` adds no event twice
     again_done = subprocess.run([sys.executable, "-m", "harness", "timeline", str(folder)], capture_output=True,
