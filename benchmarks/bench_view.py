@@ -15,7 +15,9 @@ page turns. Printed:
   the first frame of the change (its onload time, wall clock), against the direct loop's first screenshot that
   differs;
 - cost: the emulator's and the view's CPU seconds per second and the frames the view took per second, with 0, 1
-  and 5 viewers on a still screen and during turns, and each of five windows' frame rate during a turn;
+  and 5 viewers on a still screen and during turns, and each of five windows' frame rate during a turn; then the
+  same turn with five plain WebSocket viewers (what the view itself sustains, without five browser windows
+  decoding and painting on the same CPUs);
 - the load average (2 CPUs shared with other work make every figure move; the ratios are what to compare).
 """
 
@@ -108,6 +110,45 @@ def _direct_turn_rate(handset: Any, n: int, turn_s: float) -> tuple[float, float
     dt = time.monotonic() - started
     time.sleep(1.0)   # the turn's end, before the next
     return distinct / dt, taken / dt
+
+
+def _ws_turn_rate(view: ViewProcess, name: str, handset: Any, n: int, viewers: int, turn_s: float,
+                  height: int) -> list[float]:
+    """Frames per second each of ``viewers`` plain WebSocket viewers (each says "next" after every frame, as the
+    page does) gets over one page turn: the view's own fan-out, without a browser decoding and painting."""
+    import asyncio
+
+    import aiohttp
+
+    url = view.base.replace("http://", "ws://") + f"/h/{name}/ws?height={height}&token={view.token}"
+    times: list[list[float]] = [[] for _ in range(viewers)]
+
+    async def viewer(got: list[float], ready: asyncio.Event) -> None:
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, max_msg_size=64 << 20) as ws:
+            async for msg in ws:
+                if msg.type == aiohttp.WSMsgType.BINARY:
+                    ready.set()
+                    got.append(time.time())
+                    await ws.send_str("next")
+
+    async def run() -> float:
+        ready = [asyncio.Event() for _ in range(viewers)]
+        tasks = [asyncio.create_task(viewer(got, r)) for got, r in zip(times, ready)]
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in ready)), 60)
+        sent = time.time()
+        await asyncio.to_thread(_change, handset, n)
+        await asyncio.sleep(turn_s + 1.0)   # measuring over the turn and a second after it
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return sent
+
+    sent = asyncio.run(run())
+    rates = []
+    for got in times:
+        shown = [t for t in got if t > sent]
+        rates.append(len(shown) / (max(shown) - sent) if shown else 0.0)
+    return rates
 
 
 def main() -> int:
@@ -208,6 +249,17 @@ def main() -> int:
         time.sleep(turn_s + 1.0)
         dt = time.monotonic() - t0
         five_turns = ((_cpu(emulate.pid) - e0) / dt, (_cpu(view.proc.pid) - v0) / dt, (_state(view, name)["grabs"] - g0) / dt)
+        height = int(driver.execute_script("return Math.ceil(Math.max(window.screen.height, window.innerHeight) * "
+                                           "(window.devicePixelRatio || 1));"))
+        for d in drivers:   # the browser's windows gone: five viewers that only take frames
+            d.quit()
+        drivers.clear()
+        e0, v0, g0, t0 = _cpu(emulate.pid), _cpu(view.proc.pid), _state(view, name)["grabs"], time.monotonic()
+        per_ws = _ws_turn_rate(view, name, direct, 0, 5, turn_s, height)
+        _change(direct, 1)
+        time.sleep(turn_s + 1.0)   # the turn back, before the figures are read
+        dt = time.monotonic() - t0
+        five_ws = ((_cpu(emulate.pid) - e0) / dt, (_cpu(view.proc.pid) - v0) / dt, (_state(view, name)["grabs"] - g0) / dt)
         load.append(os.getloadavg()[0])
     finally:
         for d in drivers:
@@ -233,9 +285,13 @@ def main() -> int:
           f"ratio {med(lat) / max(med(direct_lat), 1e-9):.2f}")
     print("cost (emulator CPU s/s, view CPU s/s, frames the view took /s):")
     for label, (e, v, g) in (("0 viewers, still", idle), ("1 viewer, still", one_still), ("1 viewer, turns", one_turns),
-                             ("5 viewers, still", five_still), ("5 viewers, turns", five_turns)):
+                             ("5 viewers, still", five_still), ("5 viewers, turns", five_turns),
+                             ("5 ws viewers, turns", five_ws)):
         print(f"  {label:17s}  emulator {e:4.2f}  view {v:4.2f}  frames {g:5.1f}/s")
-    print(f"  frames per second of a turn in each of the 5 windows: {', '.join(f'{x:.1f}' for x in per_window)}")
+    print(f"  frames per second of a turn in each of the 5 windows (one Chromium on these CPUs): "
+          f"{', '.join(f'{x:.1f}' for x in per_window)}")
+    print(f"  frames per second of a turn in each of 5 WebSocket viewers (no browser, frames {height} high): "
+          f"{', '.join(f'{x:.1f}' for x in per_ws)}")
     return 0
 
 
