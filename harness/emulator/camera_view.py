@@ -82,6 +82,8 @@ class CameraView:
         self._noise = [self._noise_pair(sigma) for _ in range(NOISE_FRAMES)]
         self._n = 0
         self._screen_cache: tuple[object, np.ndarray] | None = None
+        self._coverage: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+        self._static: tuple[np.ndarray, np.ndarray, tuple[int, int, int, int], tuple[int, int, int, int]] | None = None
         x0, y0 = np.floor(self.screen_ideal.min(axis=0)).astype(int)
         x1, y1 = np.ceil(self.screen_ideal.max(axis=0)).astype(int)
         self._box = (max(0, x0), max(0, y0), min(pose.width, x1 + 1), min(pose.height, y1 + 1))
@@ -173,39 +175,79 @@ class CameraView:
         return np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)
 
     # ------------------------------------------------------------------ each frame
-    def _panel(self, screen: np.ndarray) -> np.ndarray:
-        """The screen as the camera sees it on the glass (BGR and coverage, the screen's box, ideal pinhole)."""
+    def _panel(self, screen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The screen as the camera sees it on the glass (BGR, in the screen's box, ideal pinhole) and its
+        coverage there (float weights 0..1: the same for every screen of one size, so worked out once)."""
         x0, y0, x1, y1 = self._box
         sh, sw = screen.shape[:2]
-        quad = self.screen_ideal - np.array([x0, y0])
+        bgr = cv2.cvtColor(screen, cv2.COLOR_RGBA2BGR if screen.shape[2] == 4 else cv2.COLOR_RGB2BGR)
         # shrink first to about the size it shows (a warp straight from 1080x1920 would alias)
         k = min(1.0, 1.5 * max(x1 - x0, y1 - y0) / max(sw, sh))
-        small = cv2.resize(screen[:, :, :3], None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else screen[:, :, :3]
+        small = cv2.resize(bgr, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else bgr
         src = np.array([[0, 0], [small.shape[1], 0], [small.shape[1], small.shape[0]], [0, small.shape[0]]], np.float32)
-        hom = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
-        bgr = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2BGR)
-        lit = cv2.convertScaleAbs(bgr, alpha=(PANEL_WHITE - PANEL_BLACK) / 255.0, beta=PANEL_BLACK)
+        hom = cv2.getPerspectiveTransform(src, (self.screen_ideal - np.array([x0, y0])).astype(np.float32))
+        lit = cv2.convertScaleAbs(small, alpha=(PANEL_WHITE - PANEL_BLACK) / 255.0, beta=PANEL_BLACK)
         warped = cv2.warpPerspective(lit, hom, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
-        mask = cv2.warpPerspective(np.full(small.shape[:2], 255, np.uint8), hom, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
-        return np.dstack([warped, mask])
+        if self._coverage is None or self._coverage[0] != small.shape[:2]:
+            mask = cv2.warpPerspective(np.full(small.shape[:2], 255, np.uint8), hom, (x1 - x0, y1 - y0),
+                                       flags=cv2.INTER_LINEAR)
+            alpha = mask.astype(np.float32) / 255.0
+            self._coverage = (small.shape[:2], alpha, 1.0 - alpha)
+        return warped, self._coverage[1]
+
+    def _lens(self, img: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
+        """``img`` (pinhole) through the lens and slightly blurred, in the output rectangle ``rect`` only."""
+        x0, y0, x1, y1 = rect
+        bent = cv2.remap(img, self._maps[0][y0:y1, x0:x1], self._maps[1][y0:y1, x0:x1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+        return cv2.GaussianBlur(bent, (5, 5), self._blur)
+
+    def _changing(self) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+        """Where a new screen changes the output: (the rectangle to draw through the lens, the part of it to keep).
+        The output pixels whose lens source lies in the screen's box (with the bilinear and blur margins), and
+        2 px more on each side that the blur needs from their neighbours (kept only at the frame's edge)."""
+        x0, y0, x1, y1 = self._box
+        src = self._maps[0]
+        inside = (src[..., 0] >= x0 - 2) & (src[..., 0] < x1 + 2) & (src[..., 1] >= y0 - 2) & (src[..., 1] < y1 + 2)
+        ys, xs = np.nonzero(inside)
+        h, w = inside.shape
+        ax0, ay0 = max(0, int(xs.min()) - 4), max(0, int(ys.min()) - 4)
+        ax1, ay1 = min(w, int(xs.max()) + 5), min(h, int(ys.max()) + 5)
+        keep = (ax0 if ax0 == 0 else ax0 + 2, ay0 if ay0 == 0 else ay0 + 2,
+                ax1 if ax1 == w else ax1 - 2, ay1 if ay1 == h else ay1 - 2)
+        return (ax0, ay0, ax1, ay1), keep
 
     def _still(self, screen: np.ndarray, key: object) -> np.ndarray:
-        """Everything but the stylus and the noise, through the lens (kept while the screen is the same)."""
+        """Everything but the stylus and the noise, through the lens (kept while the screen is the same). What
+        does not move (the desk, the body, the glare and vignetting outside the screen's box) goes through the
+        lens once; a new screen redraws only the output rectangle its box reaches."""
         if self._screen_cache is not None and self._screen_cache[0] is key:
             return self._screen_cache[1]
         self._screen_cache = None
-        img = self._base.copy()
+        if self._static is None:
+            lit = cv2.multiply(self._with_glare(self._base.copy()), self._vignette, scale=1 / 255)
+            self._static = (lit, self._lens(lit, (0, 0, self.size[0], self.size[1])), *self._changing())
+        unlit, out, (ax0, ay0, ax1, ay1), (kx0, ky0, kx1, ky1) = self._static
         x0, y0, x1, y1 = self._box
-        panel = self._panel(screen)
-        region = img[y0:y1, x0:x1]
-        alpha = panel[:, :, 3:4].astype(np.float32) / 255.0
-        region[:] = (panel[:, :, :3] * alpha + region * (1 - alpha)).astype(np.uint8)
+        panel, alpha = self._panel(screen)
+        assert self._coverage is not None
+        box = cv2.blendLinear(panel, self._base[y0:y1, x0:x1], alpha, self._coverage[2])
+        gx0, gy0, gx1, gy1 = self._glare_box  # the glare where it falls on the box
+        ox0, oy0, ox1, oy1 = max(x0, gx0), max(y0, gy0), min(x1, gx1), min(y1, gy1)
+        if ox0 < ox1 and oy0 < oy1:
+            box[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0] = cv2.add(box[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0],
+                                                                self._glare[oy0 - gy0:oy1 - gy0, ox0 - gx0:ox1 - gx0])
+        lit = unlit.copy()
+        lit[y0:y1, x0:x1] = cv2.multiply(box, self._vignette[y0:y1, x0:x1], scale=1 / 255)
+        frame = out.copy()
+        drawn = self._lens(lit, (ax0, ay0, ax1, ay1))
+        frame[ky0:ky1, kx0:kx1] = drawn[ky0 - ay0:ky1 - ay0, kx0 - ax0:kx1 - ax0]
+        self._screen_cache = (key, frame)
+        return frame
+
+    def _with_glare(self, img: np.ndarray) -> np.ndarray:
         gx0, gy0, gx1, gy1 = self._glare_box
         img[gy0:gy1, gx0:gx1] = cv2.add(img[gy0:gy1, gx0:gx1], self._glare)
-        img = cv2.multiply(img, self._vignette, scale=1 / 255)
-        img = cv2.remap(img, self._maps[0], self._maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        img = cv2.GaussianBlur(img, (5, 5), self._blur)
-        self._screen_cache = (key, img)
         return img
 
     @property
