@@ -26,16 +26,12 @@ CALIBRATE_TIMEOUT = 420.0
 
 def run_camera_robot_demo(args: argparse.Namespace, run_dir: Path, account: Any) -> int:
     """Start the emulated slot, calibrate it, sign ``account`` in during setup through it; 0 when signed in."""
-    from harness.cli.flow_run import close_run, console_log
-    from harness.cli.flows import _demo_sign_in
+    from harness.cli.flows import demo_sign_in
     from harness.artifacts import Artifacts, new_file
     from harness.emulator.process import EmulatorProcess
-    from harness.flows import SmsCodeSource
     from harness.handsets import open_handset
     from harness.handsets.base import OpenedHandset
     from harness.handsets.robot import uri_of
-    from harness.modem import GsmModem
-    from harness.serial_port import SerialPort
     from harness.timeline.run import RunRecording
 
     seed = args.bench_seed if args.bench_seed is not None else random.SystemRandom().randrange(10**6)
@@ -47,8 +43,7 @@ def run_camera_robot_demo(args: argparse.Namespace, run_dir: Path, account: Any)
     emulator = EmulatorProcess(args.profile, emulate, log_path=new_file(run_dir, "emulator.log"))
     endpoints = emulator.start()
     opened: OpenedHandset | None = None
-    recording = modem = console = None
-    succeeded = False
+    handed_over = False  # demo_sign_in closes the run once it has it
     try:
         print(f"  camera {endpoints['camera']}, robot {endpoints['robot']}; calibrating the slot "
               f"(harness calibrate, about 2 minutes) ...", flush=True)
@@ -64,19 +59,13 @@ def run_camera_robot_demo(args: argparse.Namespace, run_dir: Path, account: Any)
         robot = open_handset(uri)
         opened = OpenedHandset(uri, robot.handset, robot.profile, endpoints, emulator)
         recording = RunRecording(Artifacts(run_dir), args.record, title=f"harness demo --camera-robot {run_dir.name}")
-        console = console_log(opened, run_dir)
-        modem = GsmModem(SerialPort(endpoints["modem"]), log_path=run_dir / "modem.log").open()
-        print(f"  signing in {account.address} during setup through the camera and the robot, "
-              f"two-step verification by text", flush=True)
-        result = _demo_sign_in(opened, account, SmsCodeSource(modem), recording)
-        print(f"signed in as {result.account} in {result.seconds:.1f}s (two-step: {result.two_step})")
-        print(f"calibration, screenshots, step log, serial logs and timeline.html: {run_dir}")
-        succeeded = True
-        return 0
+        handed_over = True
+        return demo_sign_in(opened, account, run_dir, recording,
+                            f"  signing in {account.address} during setup through the camera and the robot, "
+                            f"two-step verification by text",
+                            "calibration, screenshots, step log, serial logs and timeline.html")
     finally:
         if opened is None:
             emulator.stop()
-        elif recording is not None:
-            close_run(opened, recording, (modem, console), succeeded)
-        else:
+        elif not handed_over:
             opened.close()

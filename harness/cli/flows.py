@@ -76,15 +76,32 @@ def add_demo_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
-def _demo_sign_in(opened: Any, credentials: Any, code: Any, recording: Any) -> Any:
-    """The demo's sign-in: during setup, with the shipped screen library and 20 s for any one screen."""
-    from harness.cli.flow_run import show_step
-    from harness.flows import FlowRunner, sign_in_during_setup
+def demo_sign_in(opened: Any, account: Any, run_dir: Path, recording: Any, saying: str, kept: str) -> int:
+    """The demo's sign-in and its summary on any handset (``harness demo``, ``--camera-robot``): the serial
+    console and the modem logged in ``run_dir``, ``saying`` said, ``account`` signed in during setup with the
+    code by text, with the shipped screen library and 20 s for any one screen; what was signed in, and where
+    ``kept`` is, said. The run is closed (ports, handset, recording) however it ends; 0 when signed in."""
+    from harness.cli.flow_run import close_run, console_log, show_step
+    from harness.flows import FlowRunner, SmsCodeSource, sign_in_during_setup
+    from harness.modem import GsmModem
+    from harness.serial_port import SerialPort
     from harness.vision import ScreenLibrary
 
-    run = FlowRunner(recording.handset(opened.handset), ScreenLibrary.load_default(), recording.artifacts, timeout=20.0,
-                     on_step=show_step, scale=opened.profile.scale if opened.profile else None)
-    return sign_in_during_setup(run, credentials, code)
+    modem = console = None
+    succeeded = False
+    try:
+        console = console_log(opened, run_dir)
+        modem = GsmModem(SerialPort(opened.endpoints["modem"]), log_path=run_dir / "modem.log").open()
+        print(saying, flush=True)
+        run = FlowRunner(recording.handset(opened.handset), ScreenLibrary.load_default(), recording.artifacts,
+                         timeout=20.0, on_step=show_step, scale=opened.profile.scale if opened.profile else None)
+        result = sign_in_during_setup(run, account, SmsCodeSource(modem))
+        print(f"signed in as {result.account} in {result.seconds:.1f}s (two-step: {result.two_step})")
+        print(f"{kept}: {run_dir}")
+        succeeded = True
+        return 0
+    finally:
+        close_run(opened, recording, (modem, console), succeeded)
 
 
 def _cmd_signin(args: argparse.Namespace) -> int:
@@ -108,14 +125,10 @@ def _cmd_run_flow(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from harness.cli.flow_run import close_run, console_log
     from harness.accounts import DEMO_SECRETS, load_secrets_file
     from harness.artifacts import Artifacts
     from harness.timeline.run import RunRecording
     from harness.handsets import open_handset
-    from harness.flows import SmsCodeSource
-    from harness.modem import GsmModem
-    from harness.serial_port import SerialPort
 
     run_dir = _run_dir(args.artifacts, "demo")
     account = load_secrets_file(DEMO_SECRETS)["primary"]
@@ -128,20 +141,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     uri = f"emulator://{args.profile}" + (f"?theme={args.theme}" if args.theme else "")
     print(f"starting an emulated {args.profile} handset ...", flush=True)
     opened = open_handset(uri, log_dir=run_dir)
-    modem = console = None
     recording = RunRecording(Artifacts(run_dir), args.record, title=f"harness demo {run_dir.name}")
-    succeeded = False
-    try:
-        console = console_log(opened, run_dir)
-        print(f"  handset {opened.handset.info.model} serial {opened.handset.info.serial} "
-              f"({opened.handset.info.width}x{opened.handset.info.height}) over ADB at {opened.endpoints.get('adb')}")
-        modem = GsmModem(SerialPort(opened.endpoints["modem"]), log_path=run_dir / "modem.log").open()
-        print(f"  modem on {opened.endpoints['modem']}; signing in {account.address} during setup "
-              f"with two-step verification by text", flush=True)
-        result = _demo_sign_in(opened, account, SmsCodeSource(modem), recording)
-        print(f"signed in as {result.account} in {result.seconds:.1f}s (two-step: {result.two_step})")
-        print(f"screenshots, step log, serial logs and timeline.html: {run_dir}")
-        succeeded = True
-        return 0
-    finally:
-        close_run(opened, recording, (modem, console), succeeded)
+    info = opened.handset.info
+    return demo_sign_in(opened, account, run_dir, recording,
+                        f"  handset {info.model} serial {info.serial} ({info.width}x{info.height}) over ADB at "
+                        f"{opened.endpoints.get('adb')}\n  modem on {opened.endpoints['modem']}; signing in "
+                        f"{account.address} during setup with two-step verification by text",
+                        "screenshots, step log, serial logs and timeline.html")
