@@ -217,8 +217,8 @@ class RobotHandset(Handset):
             seen = "no field there"
         elif secret:
             seen = f"{marks} marks, not {want_marks}"
-        else:
-            seen = f"{read!r}"
+        else:  # what it held before is part of what is expected: a misread there shows here
+            seen = f"{read!r}, not {before + plain!r}"
         raise TextNotTyped(f"{self.name}: typed {len(keys)} keys for {shown}, but the field at {field} "
                            f"shows {seen} after {TYPED_TIMEOUT:g}s")
 
