@@ -36,6 +36,28 @@ def _box(rect, scale: float, width: int, height: int, pad: float = 2.0) -> Box: 
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
+#: View pixels of each list item's start that a list's anchors keep: the first letters (any name has that many), in
+#: whatever font, whichever item is there; BANDS anchors of BAND_ROWS items each, from the list's top.
+BAND_VIEW, BANDS, BAND_ROWS = 30, 3, 4
+
+
+def list_bands(items: list, scale: float, width: int, height: int) -> list[tuple[Box, str, bool]]:  # type: ignore[type-arg]
+    """Anchors for a list whose entries are the phone's data (the app list): narrow bands down the start of its
+    items, a few rows each. What stays when apps are installed, another font draws the names, or the list is
+    scrolled is the list's structure (where the rows are, the blank above the first), not the names: the bands keep
+    that, and several of them leave some visible under a banner over the top."""
+    from harness.emulator.layout import Rect
+
+    bands = []
+    for k in range(BANDS):
+        rows = items[k * BAND_ROWS:(k + 1) * BAND_ROWS]
+        if len(rows) < BAND_ROWS:
+            break
+        top, bottom = rows[0].y, rows[-1].y + rows[-1].h
+        bands.append((_box(Rect(rows[0].x, top, BAND_VIEW, bottom - top), scale, width, height), "top", True))
+    return bands
+
+
 #: The account a recording shows, and the Outlook.com accounts beside it.
 ACCOUNT, OUTLOOK = "alice@outlook.com", ("dave@outlook.com",)
 #: Another account's data, as unlike the demo account's as a page can show (counts, lengths, installed apps): a
@@ -127,9 +149,8 @@ def record_all(out: Path) -> list[Path]:
                 anchors.append(_box(Rect(first.rect.x, first.rect.y, first.rect.w, min(first.rect.h, line_h * 2)), s, W, H))
             if screen == "start":
                 anchors += [_box(w.rect, s, W, H) for w in widgets if w.kind == "tile"][:4]
-            if screen == "app_list":
-                anchors += [_box(Rect(w.rect.x, w.rect.y, text_width(w.text, w.size) + 6, w.size + 14), s, W, H)
-                            for w in widgets if w.kind == "item"][:3]
+            if screen == "app_list":  # its items are the phone's apps (an installed one moves them): their structure
+                anchors += list_bands([w.rect for w in widgets if w.kind == "item"], s, W, H)
             targets = []
             list_top = next((w.rect.y + w.rect.h for w in widgets if w.kind == "title"), 40.0)
             search = Box(0, int(list_top * s), W, H - int(list_top * s)) if screen in LIST_SCREENS else None

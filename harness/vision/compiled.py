@@ -20,7 +20,8 @@ import numpy as np
 from harness.vision.definitions import LAYOUT_SCALE, Box, ScreenDefinition, Target
 from harness.vision.features import DETAIL_SCALE, Frame, box_sums, crop_ink
 
-#: Cells (rows, columns) each anchor is cut into for the signature.
+#: Cells (rows, columns) each anchor is cut into for the signature; an anchor taller than wide (a list's rows) is cut
+#: the other way round, so that its cells follow its rows, not the shapes of the words in them.
 GRID = (2, 6)
 SHARED_LOOK = 0.8           # an anchor correlating this well with another screen's at its place is shared ...
 SHARED_WEIGHT = 0.25        # ... and weighs this much in a screen's score
@@ -103,8 +104,13 @@ def compile_screen(d: ScreenDefinition, working_scale: float, details: dict[str,
 
 
 def _grid(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Corners (x0, y0, x1, y1), each (n, rows*cols), of the GRID cells of n boxes."""
-    rows, cols = GRID
+    """Corners (x0, y0, x1, y1), each (n, rows*cols), of the GRID cells of n boxes (transposed for tall boxes)."""
+    wide, tall = _cut(x, y, w, h, *GRID), _cut(x, y, w, h, *GRID[::-1])
+    upright = (h > w)[:, None]
+    return tuple(np.where(upright, t, c) for c, t in zip(wide, tall))
+
+
+def _cut(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, ...]:
     fx = np.linspace(0.0, 1.0, cols + 1)
     fy = np.linspace(0.0, 1.0, rows + 1)
     xs = x[:, None] + np.round(w[:, None] * fx[None, :]).astype(np.int64)  # (n, cols+1)

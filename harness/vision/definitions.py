@@ -30,7 +30,7 @@ _TITLE_KEYS = {"text", "region"}
 #: View pixels per pixel of the layout picture: the whole recorded screen, small (see ``layout`` below).
 LAYOUT_SCALE = 0.5
 _RECORDED_KEYS = {"width", "height", "profile", "theme"}
-_ANCHOR_KEYS = {"image", "region", "align"}
+_ANCHOR_KEYS = {"image", "region", "align", "structure"}
 ALIGNS = ("top", "center", "bottom")
 _TARGET_KEYS = {"name", "image", "region", "offset", "search", "label"}
 #: Longest label a target may have (a button or list item, not a paragraph).
@@ -64,12 +64,17 @@ class Box:
 
 @dataclass
 class Anchor:
-    """A crop that identifies the screen; ``align`` says which edge of the screen it keeps its distance to."""
+    """A crop that identifies the screen; ``align`` says which edge of the screen it keeps its distance to.
+
+    ``structure``: the crop stands for the page's structure (where a list's rows are), not for its words (the
+    rows show the phone's data: installed apps): it is compared at the working level only, never glyph by glyph.
+    """
 
     image: np.ndarray  # RGB crop, recorded pixels
     region: Box
     file: str
     align: str = "top"
+    structure: bool = False
 
 
 @dataclass
@@ -180,7 +185,10 @@ def load_definition(path: str | Path) -> ScreenDefinition:
         align = a.get("align", "bottom" if box.y > height * 0.55 else "top")
         if align not in ALIGNS:
             raise ConfigError(path, f"{where}.align", f"must be one of {', '.join(ALIGNS)}, got {align!r}")
-        anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align))
+        structure = a.get("structure", False)
+        if not isinstance(structure, bool):
+            raise ConfigError(path, f"{where}.structure", f"expected true or false, got {structure!r}")
+        anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align, structure))
     targets = []
     seen: dict[str, str] = {}
     labels: dict[str, str] = {}
@@ -301,7 +309,8 @@ def _kept_on_file(path: Path, width: int, height: int) -> _Kept:
                 and scaled(a.get("region")) is not None:
             kept.anchors.append("\n".join(["", "[[anchor]]", f"image = {json.dumps(a['image'])}",
                                             f"region = {json.dumps(scaled(a['region']))}"]
-                                           + ([f"align = {json.dumps(a['align'])}"] if isinstance(a.get("align"), str) else [])))
+                                           + ([f"align = {json.dumps(a['align'])}"] if isinstance(a.get("align"), str) else [])
+                                           + (["structure = true"] if a.get("structure") is True else [])))
     for t in targets if same and isinstance(targets, list) else []:
         if isinstance(t, dict) and isinstance(t.get("name"), str) and all(isinstance(v, (str, list)) for v in t.values()):
             kept.targets[t["name"]] = "\n".join(["", "[[target]]"] + [f"{key} = {json.dumps(v, ensure_ascii=False)}"
@@ -318,7 +327,8 @@ def layout_picture(screenshot: np.ndarray) -> np.ndarray:
     return small
 
 
-def write_definition(folder: str | Path, definition_name: str, screenshot: np.ndarray, anchors: list[Box | tuple[Box, str]],
+def write_definition(folder: str | Path, definition_name: str, screenshot: np.ndarray,
+                     anchors: list[Box | tuple[Box, str]] | list[Box | tuple[Box, str] | tuple[Box, str, bool]],
                      targets: list[tuple[str, Box, tuple[int, int], Box | None]] | list[tuple[str, Box, tuple[int, int], Box | None, str]],
                      ignore: list[Box], profile: str = "", theme: str = "", description: str = "") -> Path:
     """Cut the crops out of ``screenshot`` and write NAME.toml beside them (what ``harness screens record`` does).
@@ -356,10 +366,12 @@ def write_definition(folder: str | Path, definition_name: str, screenshot: np.nd
         return name
 
     for i, anchor in enumerate(anchors):
-        box, align = anchor if isinstance(anchor, tuple) else (anchor, "")
+        box, align, structure = (*anchor, False)[:3] if isinstance(anchor, tuple) else (anchor, "", False)
         lines += ["", "[[anchor]]", f'image = "{cut(box, f"anchor{i}")}"', f"region = {box.as_list()}"]
         if align:
             lines.append(f'align = "{align}"')
+        if structure:
+            lines.append("structure = true")
     lines += kept.anchors
     for target in targets:
         name, box, offset, search = target[:4]

@@ -256,7 +256,7 @@ class ScreenLibrary:
         scores = v.scores.copy()
         pad = 6  # view pixels around the place found (and the working level's rounding)
         for i, (x, y) in enumerate(v.places):
-            if np.isnan(scores[i]):
+            if np.isnan(scores[i]) or d.anchors[i].structure:  # a list's rows: no words to compare
                 continue
             key = (d.name, i)
             if key not in self._fine_templates:

@@ -1,0 +1,83 @@
+"""The app list with apps installed on the phone (issue 15): installed apps join the phone's own alphabetically, so
+one that sorts first (6tag, amazon) moves every row; another font draws the names wider or narrower; a swipe
+scrolls the list. It is the app list all the same.
+
+Drawn in process by the emulated phone, with seeded sets of made-up app names (the seed is printed, the test ids
+are fixed)."""
+
+from __future__ import annotations
+
+import random
+import string
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from harness.lab.frames import FONTS, HELD_OUT, font_file
+from harness.profiles import load_all, load_profile
+from harness.vision import ScreenLibrary
+
+LIBRARY = ScreenLibrary.shared()
+PROFILES = [p.name for p in load_all()]
+#: faces drawn here (the held-out one is left to the font test: nobody tunes on it)
+FACES = [f for f in FONTS if f != HELD_OUT]
+CASES = 10
+
+
+def _app_names(rng: random.Random) -> list[str]:
+    """1-12 made-up app names: some sort before every app of the phone's own (a digit, 'aa...'), some have two
+    words, lengths from 3 to 16 characters."""
+    names = set()
+    for _ in range(rng.randint(1, 12)):
+        first = rng.choice(["0", "3", "6", "aa", "ab", "b", "k", "n", "q", "w", "x", "z"])
+        word = first + "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 9)))
+        if rng.random() < 0.3:
+            word += " " + "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 6)))
+        names.add(word)
+    return sorted(names)
+
+
+@contextmanager
+def _phone(profile: str, theme: str, font: str, apps: list[str]) -> Iterator:  # type: ignore[type-arg]
+    from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
+    from harness.emulator.phone import EmulatedPhone, PhoneOptions
+    from harness.emulator.sms import SmsNetwork
+
+    sms = SmsNetwork()
+    phone = EmulatedPhone(load_profile(profile), AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
+                          PhoneOptions(animation_ms=0, theme=theme, font=font_file(font)))
+    phone.start(instant=True)
+    try:
+        for app in apps:
+            phone.install_app(app)
+        phone.goto("app_list")
+        yield phone
+    finally:
+        phone.close()
+
+
+def _check(phone, where: str, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The frame is the app list."""
+    rec, guess = LIBRARY.classify(np.asarray(phone.frame().convert("RGB")))
+    if rec is None or rec.screen != "app_list":
+        problems.append(f"{where}: {'taken for ' + rec.screen if rec else 'unknown'} ({guess.why()})")
+
+
+@pytest.mark.parametrize("seed", [pytest.param(15, id="fixed"), pytest.param(None, id="random")])
+def test_the_app_list_with_apps_installed_in_any_font_and_scrolled_is_recognised(seed: int | None) -> None:
+    seed = random.SystemRandom().randrange(10**6) if seed is None else seed
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    problems: list[str] = []
+    for case in range(CASES):
+        profile, theme, font = rng.choice(PROFILES), rng.choice(["dark", "light"]), FACES[case % len(FACES)]
+        apps = _app_names(rng)
+        where = f"seed {seed} case {case}: {profile}/{theme}/{font} with {apps}"
+        with _phone(profile, theme, font, apps) as phone:
+            _check(phone, where, problems)
+            w, h = phone.profile.width, phone.profile.height
+            phone.swipe(w / 2, h * 0.8, w / 2, h * 0.2)  # the next screenful
+            _check(phone, where + ", scrolled", problems)
+    assert not problems, "; ".join(problems)
