@@ -140,17 +140,33 @@ def title_region(definition: ScreenDefinition, frame_width: int, frame_height: i
                      round((r.y + r.h) * k + pad), frame_width, frame_height)
 
 
+#: View pixels: a title region taller than this holds two lines (a long title wraps: "that account doesn't / exist").
+TITLE_ONE_LINE_VIEW = 80
+#: A title's letters are about twice as tall as body text's: read at half OCR's zoom (DejaVu's "inbox" at the zoom
+#: for body text reads "InNDOXx", at half of it "inbox").
+TITLE_SIZE = 2.0
+
+
 def title_score(image: np.ndarray, definition: ScreenDefinition, scale: float | None = None) -> float | None:
     """How well the frame's title says ``definition``'s title (0..1), by OCR; None when it records no title.
 
     For the matcher, when two screens of one layout score alike (backup and
-    about under another font): the one whose title the frame says wins.
+    about under another font): the one whose title the frame says wins. A
+    title recorded on two lines is read as a block (as one line, OCR reads
+    half of it or nothing).
     """
     scale = scale or image.shape[1] / 480
     region = title_region(definition, image.shape[1], image.shape[0], scale)
     if region is None or definition.title is None:
         return None
-    return round(similarity(read_title(image, region, scale=scale), definition.title.text), 3)
+    # every word read counts, however unsure Tesseract is of it ("email+taccounts" in DejaVu, confidence 11): it
+    # is compared with titles the library knows, and only a close likeness says one
+    zoom = scale * TITLE_SIZE
+    if definition.title.region.h / definition.scale > TITLE_ONE_LINE_VIEW:
+        said = " ".join(read_region(image, region, scale=zoom, min_confidence=0.0).lines)
+    else:
+        said = read_title(image, region, scale=zoom, min_confidence=0.0)
+    return round(similarity(said, definition.title.text), 3)
 
 
 def tell_apart(image: np.ndarray, definitions: Iterable[ScreenDefinition], scale: float | None = None) -> str | None:

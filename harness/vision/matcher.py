@@ -89,6 +89,7 @@ class _Verdict:
     layout: float = float("nan")
     layout_shown: float = 0.0
     places: list[tuple[int, int]] = field(default_factory=list)  # where each anchor was found (working pixels)
+    working: float = float("nan")  # the score at the working level, before a closer look (_fine) replaced it
 
     @cached_property
     def visible(self) -> np.ndarray:
@@ -269,7 +270,7 @@ class ScreenLibrary:
             if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
                 continue  # at the frame's edge: the working level's score stands
             scores[i] = float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
-        return _Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places)
+        return _Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score)
 
     def _ranked(self, frame: Frame, lib: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Screen indices, best first by the signature (visible anchors, weighted as in the score, and the
@@ -323,13 +324,16 @@ class ScreenLibrary:
                        for i in best.failed)
         guess = Guess(best.compiled.definition.name, best.score, second.compiled.definition.name if second else "",
                       second.score if second else 0.0, failed, best.shown)
-        # a page that is mostly the phone's data (its layout weighs less) must show more of itself to be taken
-        need = ACCEPT_SCORE + (THIN_EXTRA if best.compiled.layout_weight < 1.0 else 0.0)
-        if not best.enough or best.score < need:
-            return None, guess
         runner_up = (guess.runner_up, guess.runner_up_score)
-        if best.score - guess.runner_up_score < ACCEPT_MARGIN:
-            told = _by_title(frame, verdicts)
+        if not best.enough or best.score < _need(best):
+            # the closer look left none standing, but the working level found pages that fit: another renderer
+            # (a font not recorded) draws every glyph otherwise; the title the frame says decides, read by OCR
+            best = _by_title(frame, [v for v in verdicts[:TIES] if v.enough and v.working >= ACCEPT_SCORE])
+            if best is None:
+                return None, guess
+        elif best.score - guess.runner_up_score < ACCEPT_MARGIN:  # alike in layout: titles of other words
+            close = [v for v in verdicts if v.enough and v.score >= ACCEPT_SCORE and v.score > best.score - ACCEPT_MARGIN]
+            told = _by_title(frame, close) if len(close) > 1 else None
             if told is None:
                 return None, guess
             best = told
@@ -346,12 +350,16 @@ class ScreenLibrary:
         return find_targets(frame, c)
 
 
-def _by_title(frame: Frame, verdicts: list[_Verdict]) -> _Verdict | None:
-    """Of screens alike in layout that score within ACCEPT_MARGIN of each other (titles of other words under
-    another font), the one whose title the frame says, read by OCR (only here, only the title regions); None
-    when one of them records no title, OCR is not installed, or not exactly one title is said."""
-    close = [v for v in verdicts if v.enough and v.score >= ACCEPT_SCORE and v.score > verdicts[0].score - ACCEPT_MARGIN]
-    if len(close) < 2 or any(v.compiled.definition.title is None for v in close):
+def _need(v: _Verdict) -> float:
+    """The score a screen must reach: a page that is mostly the phone's data (its layout weighs less) must show
+    more of itself to be taken."""
+    return ACCEPT_SCORE + (THIN_EXTRA if v.compiled.layout_weight < 1.0 else 0.0)
+
+
+def _by_title(frame: Frame, close: list[_Verdict]) -> _Verdict | None:
+    """Of screens ``close``, the one whose title the frame says, read by OCR (only here, only the title regions);
+    None when one of them records no title, OCR is not installed, or not exactly one title is said."""
+    if not close or any(v.compiled.definition.title is None for v in close):
         return None
     from harness.vision.labels import tell_apart
     from harness.vision.ocr import OcrUnavailable

@@ -261,11 +261,12 @@ def _cached(crop: np.ndarray, how: tuple[Any, ...], read: Any) -> Any:
 
 
 def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | None = None, lang: str = "eng",
-                single_line: bool = False) -> Reading:
+                single_line: bool = False, min_confidence: float = MIN_CONFIDENCE) -> Reading:
     """The words in ``region`` (device pixels; None: the whole frame) of a decoded RGB frame.
 
     ``scale`` is device pixels per view pixel (default: frame width / 480);
-    ``single_line`` reads the region as one line of text (a title, a field).
+    ``single_line`` reads the region as one line of text (a title, a field);
+    words Tesseract is less sure of than ``min_confidence`` are left out.
     """
     box = _clip(image, region)
     scale = scale or image.shape[1] / VIEW_WIDTH
@@ -276,7 +277,7 @@ def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | 
     pad = 12
     words = tuple(Word(text, Box(box.x + round((x - pad) / factor), box.y + round((y - pad) / factor),
                                  max(1, round(w / factor)), max(1, round(h / factor))), conf, line)
-                  for text, (x, y, w, h), conf, line in raw if conf >= MIN_CONFIDENCE)
+                  for text, (x, y, w, h), conf, line in raw if conf >= min_confidence)
     return Reading(box, words)
 
 
@@ -286,9 +287,11 @@ def read_text(image: np.ndarray, region: Box | None = None, *, scale: float | No
     return read_region(image, region, scale=scale, lang=lang, single_line=single_line).text
 
 
-def read_title(image: np.ndarray, region: Box, *, scale: float | None = None, lang: str = "eng") -> str:
+def read_title(image: np.ndarray, region: Box, *, scale: float | None = None, lang: str = "eng",
+               min_confidence: float = MIN_CONFIDENCE) -> str:
     """A page title (one line): what tells apart two screens of one layout (backup vs about under DejaVu)."""
-    return " ".join(read_region(image, region, scale=scale, lang=lang, single_line=True).lines)
+    return " ".join(read_region(image, region, scale=scale, lang=lang, single_line=True,
+                                min_confidence=min_confidence).lines)
 
 
 def read_masked_digits(image: np.ndarray, region: Box, *, scale: float | None = None) -> str:
