@@ -82,7 +82,8 @@ class Frame:
                 self._image = Image.frombytes("RGB", (self.width, self.height), self.rgba(), "raw", "RGBX")
             elif self._draw is not None:
                 self._image = self._draw((self.width, self.height))
-        assert self._image is not None, "a frame with neither pixels nor a way to draw them"
+        if self._image is None:
+            raise ValueError(f"a {self.width}x{self.height} frame with neither pixels nor a way to draw them")
         return self._image
 
     def at(self, size: tuple[int, int]) -> Image.Image:
