@@ -11,9 +11,10 @@ width, height, stride in bytes and the pixel format (3, ``HAL_PIXEL_FORMAT_RGB_8
 ``raw-frames`` sends the pixels alone. A recording ends after ``--time-limit``
 seconds (default and most: 180), or when the host closes the stream.
 
-The panel is looked at once per refresh (60 Hz, the vsync a composer runs on)
-and a frame is converted and sent only when the panel's frame is another one
-than the last sent (the panel keeps a still frame as one object). A frame is
+The panel is looked at once per refresh (60 Hz, the vsync a composer runs on,
+so never more than 60 frames a second) and a frame is converted and sent only
+when the panel's frame is another one than the last sent (the panel keeps a
+still frame as one object). A frame is
 drawn at the recording's size from the panel's layers (pages scaled once, a
 page turn blended at that size), not drawn whole and then scaled.
 """
@@ -98,21 +99,25 @@ def stream(phone: Any, rec: Recording, write: Callable[..., bool], closed: Calla
            clock: Callable[[], float] = time.monotonic, idle: Callable[[float], Any] = time.sleep) -> None:
     """Send frames while the panel changes, until the time limit, a closed stream or a failed write.
 
+    The panel is looked at once per refresh, as a display is composed once per vsync: at most ``REFRESH_HZ``
+    frames a second, however fast the host reads (a page turn is not sent faster than a phone shows it).
     ``write(*parts)`` sends bytes (False: the host is gone); ``idle`` waits for the next refresh (a vsync, not
-    a synchronisation: the panel has no change to report, so it is looked at again)."""
+    a synchronisation: the panel is looked at again then)."""
     end = clock() + rec.time_limit
     last = None
     tick = 1.0 / REFRESH_HZ
     while clock() < end and not closed():
+        looked = clock()
         frame = phone.panel()
-        if frame is last:
-            idle(tick)
-            continue
-        last = frame
-        pixels = _rgb(frame, rec.size)
-        width, height = rec.size or (frame.width, frame.height)
-        parts: tuple[bytes, ...] = (pixels,)
-        if rec.headers:
-            parts = (struct.pack("<5I", 16 + len(pixels), width, height, width * 3, RGB_888), pixels)
-        if not write(*parts):
-            return
+        if frame is not last:
+            last = frame
+            pixels = _rgb(frame, rec.size)
+            width, height = rec.size or (frame.width, frame.height)
+            parts: tuple[bytes, ...] = (pixels,)
+            if rec.headers:
+                parts = (struct.pack("<5I", 16 + len(pixels), width, height, width * 3, RGB_888), pixels)
+            if not write(*parts):
+                return
+        rest = looked + tick - clock()
+        if rest > 0:
+            idle(rest)

@@ -87,3 +87,29 @@ def test_a_frame_at_a_recording_size_is_the_whole_frame_shrunk(panel) -> None:
     phone.power_off()
     off = phone.panel()
     assert not np.asarray(off.at((120, 200))).any(), "the panel off is not black at a recording size"
+
+
+def test_screenrecord_sends_a_page_turn_at_most_once_per_refresh(panel) -> None:
+    # a display is composed once per vsync (60 Hz): a recording gets no more frames of a one-second page turn than
+    # that, however fast its host reads; the panel's clock is the recording's, stepped only by its waits
+    from harness.emulator.screenrecord import Recording, stream
+
+    phone, clock = panel
+    phone.power_on(instant=True)
+    phone.goto("keep_your_life_in_sync")
+    clock[0] += 5
+    phone.panel()
+    phone.goto("app_list")   # a one-second page turn starts now
+    started, sent = clock[0], []
+
+    def write(*parts: bytes) -> bool:
+        sent.append(clock[0])
+        return len(sent) < 500   # a runaway recording is cut off here rather than looping for ever
+
+    def idle(seconds: float) -> None:
+        clock[0] += seconds
+
+    stream(phone, Recording((120, 200), 2.0, True), write, lambda: False, clock=lambda: clock[0], idle=idle)
+    during = [t for t in sent if t < started + 1.0]
+    assert 50 <= len(during) <= 61, f"{len(during)} frames in the turn's second (60 Hz: 60)"
+    assert len(sent) - len(during) <= 2, f"{len(sent) - len(during)} frames after the turn ended"
