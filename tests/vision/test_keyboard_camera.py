@@ -24,7 +24,9 @@ from harness.emulator.sms import SmsNetwork
 from harness.profiles import load_profile
 from harness.vision.keyboard import find_keyboard, keyboard_shown
 
-SEEDS = random.SystemRandom().sample(range(10**6), 3)
+#: 192155: a glare spot over the light keyboard's middle left one gap of its third row where the layout puts
+#: them (the shifted page was not found); two more at random.
+SEEDS = [192155, *random.SystemRandom().sample(range(10**6), 2)]
 #: Both pages and shift: capitals, digits, symbols, a full stop.
 TEXT = "Ab@x9.Q"
 
