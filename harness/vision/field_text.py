@@ -26,8 +26,10 @@ INK_SHARES = (0.6, 0.45, 0.75)
 READ_PX_PER_VIEW = 3.4
 #: Marks a few pixels across that OCR drops or invents (not compared).
 _SMALL = ".,'`\""
-#: Letters OCR mixes up in a field's face, folded together before typed and read text are compared.
-_CONFUSED = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "8": "b", "2": "z", "6": "b"})
+#: Letters OCR mixes up in a field's face, folded together before typed and read text are compared. Through a
+#: camera's blur an '@' reads as B, S, 8 or & (a lost or doubled key still changes the length: it still counts).
+_CONFUSED = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "8": "s", "2": "z", "6": "s",
+                           "b": "s", "@": "s", "&": "s"})
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:

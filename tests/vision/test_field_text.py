@@ -89,3 +89,7 @@ def test_a_lost_or_doubled_key_is_not_the_text_typed() -> None:
     assert not same_typed("carl.recovery@example.com", "carol.recovery@example.com")  # a key lost
     assert not same_typed("carol.recovery@exaample.com", "carol.recovery@example.com")  # a key taken twice
     assert not same_typed("", "x") and not same_typed("", "")
+    # through a blurred camera (bench seed 842483) OCR read alice@outlook.com's '@' as S or B
+    assert same_typed("alice Soutlook.com", "alice@outlook.com") and same_typed("alice Boutiook. com", "alice@outlook.com")
+    assert not same_typed("alice outlook Com", "alice@outlook.com")  # the '@' not there: a key lost
+    assert not same_typed("alice@@outlook.com", "alice@outlook.com")  # a key taken twice
