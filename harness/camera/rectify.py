@@ -45,6 +45,16 @@ def rectify(image: np.ndarray, h: np.ndarray, width: int, height: int) -> np.nda
     """The screen of ``image`` at ``width`` x ``height`` through the homography ``h`` (its outermost
     pixels repeated from just inside, so no dark line of bezel frames it)."""
     out = cv2.warpPerspective(image, h, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return _edged(out)
+
+
+def rectify_mapped(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """As ``rectify``, through maps (``cv2.remap``'s: each screen pixel's camera pixel; a lens undistorted)."""
+    return _edged(cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+
+
+def _edged(out: np.ndarray) -> np.ndarray:
+    height, width = out.shape[:2]
     m = max(2, round(EDGE * width))
     if width > 4 * m and height > 4 * m:
         out[:m] = out[m]

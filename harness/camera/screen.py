@@ -7,7 +7,9 @@ ADB screenshot: rectified, light and glare evened out. Every screenshot is
 a frame that arrived at least the camera's ``latency`` after it was asked
 for (a camera's picture reaches the host some tenths of a second after it
 was exposed), so it shows the effect of the last tap; the homography from camera pixels to screen pixels is there for
-calibration (where is the stylus tip on the screen?).
+calibration (where is the stylus tip on the screen?). With a ``Lens`` (``harness.camera.lens``, measured by
+calibration from the phone's straight edges) camera pixels are undistorted first, so points between the
+corners land where they are on the glass and screenshots are not bowed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import numpy as np
 from harness.camera.capture import READ_TIMEOUT, Capture
 from harness.camera.errors import CameraUnavailable
 from harness.camera.finder import find_screen
-from harness.camera.rectify import homography, normalise, rectify, to_screen
+from harness.camera.lens import Lens
+from harness.camera.rectify import homography, normalise, rectify, rectify_mapped, to_screen
 from harness.deadline import left, within
 from harness.profiles import Profile, load_profile
 
@@ -38,12 +41,14 @@ class CameraScreen:
 
     def __init__(self, url: str, profile: Profile | str, screen_corners: np.ndarray | list | None = None,
                  top: str = "auto", timeout: float = READ_TIMEOUT, latency: float = LATENCY,
-                 capture: Capture | None = None) -> None:
+                 capture: Capture | None = None, lens: Lens | None = None) -> None:
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         self.capture = capture or Capture(url)
         self.timeout = timeout
         self.latency = latency
         self.top = top
+        self.lens = lens
+        self._maps: tuple[np.ndarray, np.ndarray] | None = None
         self._corners = None if screen_corners is None else np.asarray(screen_corners, np.float64).reshape(4, 2)
         self._h: np.ndarray | None = None if self._corners is None else self._homography(self._corners)
 
@@ -68,7 +73,20 @@ class CameraScreen:
         return self.profile.width, self.profile.height
 
     def _homography(self, corners: np.ndarray) -> np.ndarray:
-        return homography(corners, *self.size)
+        self._maps = None
+        return homography(self._ideal(corners), *self.size)
+
+    def _ideal(self, points: np.ndarray) -> np.ndarray:
+        return np.asarray(points, np.float64).reshape(-1, 2) if self.lens is None else self.lens.undistort(points)
+
+    def use_lens(self, lens: Lens | None, corners: np.ndarray | None = None) -> None:
+        """Undistort camera pixels through ``lens`` from now on, with the screen's ``corners`` (camera pixels)
+        when given (the ones found otherwise)."""
+        self.lens = lens
+        if corners is not None:
+            self._corners = np.asarray(corners, np.float64).reshape(4, 2)
+        if self._corners is not None:
+            self._h = self._homography(self._corners)
 
     def find(self, frame: np.ndarray | None = None) -> np.ndarray:
         """Look for the screen again (in ``frame``, RGB, or a fresh one) and keep its corners."""
@@ -88,7 +106,7 @@ class CameraScreen:
 
     @property
     def homography(self) -> np.ndarray:
-        """The 3x3 map from camera pixels to screen pixels."""
+        """The 3x3 map from (undistorted, when there is a lens) camera pixels to screen pixels."""
         if self._h is None:
             self.find()
         assert self._h is not None
@@ -96,7 +114,12 @@ class CameraScreen:
 
     def to_screen(self, points: np.ndarray | list) -> np.ndarray:
         """Camera pixels (N x 2) to screen pixels."""
-        return to_screen(self.homography, np.asarray(points, np.float64))
+        return to_screen(self.homography, self._ideal(np.asarray(points, np.float64)))
+
+    def to_camera(self, points: np.ndarray | list) -> np.ndarray:
+        """Screen pixels (N x 2) to camera pixels (through the lens, when there is one)."""
+        ideal = to_screen(np.linalg.inv(self.homography), np.asarray(points, np.float64))
+        return ideal if self.lens is None else self.lens.distort(ideal)
 
     # ------------------------------------------------------------------ frames
     def frame(self) -> np.ndarray:
@@ -122,4 +145,11 @@ class CameraScreen:
         if self._h is None:
             self.find(frame)
         assert self._h is not None
-        return normalise(rectify(frame, self._h, *self.size))
+        if self.lens is None:
+            return normalise(rectify(frame, self._h, *self.size))
+        if self._maps is None:  # for each screen pixel, the camera pixel it is seen at: once per corners and lens
+            w, h = self.size
+            ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+            cam = self.to_camera(np.column_stack([xs.ravel(), ys.ravel()])).astype(np.float32)
+            self._maps = cv2.convertMaps(cam[:, 0].reshape(h, w), cam[:, 1].reshape(h, w), cv2.CV_16SC2)
+        return normalise(rectify_mapped(frame, self._maps))

@@ -243,6 +243,7 @@ def open_robot_handset(port: str, camera: str, calibration: str | Path, profile:
     """Read the calibration (it must be for ``profile``), open the robot (homing it when it starts in alarm)
     and the camera (through the calibration's screen corners), and the power switch when named."""
     from harness.camera import CameraScreen
+    from harness.camera.lens import Lens
 
     prof = load_profile(profile)
     cal = load_calibration(calibration)
@@ -253,7 +254,8 @@ def open_robot_handset(port: str, camera: str, calibration: str | Path, profile:
     try:
         if robot.status().state == "Alarm":
             robot.home()
-        screen = CameraScreen(camera, prof, screen_corners=cal.screen_corners or None, timeout=timeout)
+        screen = CameraScreen(camera, prof, screen_corners=cal.screen_corners or None, timeout=timeout,
+                              lens=Lens.from_list(cal.lens) if cal.lens else None)
         screen.open()
     except BaseException:
         robot.close()

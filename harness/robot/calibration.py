@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from harness.camera.errors import ScreenNotFound
+from harness.camera.lens import fit_lens
 from harness.camera.rectify import normalise, rectify
 from harness.deadline import deadline_of, until
 from harness.profiles import Profile
@@ -68,7 +69,7 @@ class CalibrationOptions:
     settle_frames: int = 1
     #: Start the touch search this far above the camera's glass estimate (None: from the hover height; a
     #: search that starts under the glass is seen by its first step registering, and starts again from hover)
-    search_above_mm: float | None = 10.0
+    search_above_mm: float | None = 4.0
     #: ... and go at most this far under it before searching from the hover height instead.
     search_below_mm: float = 4.0
     max_residual_px: float = 12.0
@@ -238,6 +239,11 @@ class Calibrator:
         self.say(f"screen found in the camera at {np.round(corners).astype(int).tolist()}")
         self.region = _grown_quad(self._frame().shape, corners, 1.6)
         self.reference = self._background(box)
+        # the lens's bend, from the screen's straight edges in the picture without the stylus: points between the
+        # corners are then placed where they are on the glass (the map's taps, the glass height from parallax)
+        lens, corners = fit_lens(cv2.cvtColor(self.reference, cv2.COLOR_RGB2GRAY), corners)
+        self.screen.use_lens(lens, corners)
+        self.say(f"the lens bends the picture by k1 {lens.k1:+.4f} (radius in frame widths)")
 
         # 1. a rough map from points at two heights over the phone, scaled back to the glass (parallax.py)
         near = opts.near or ((box.x[0] + box.x[1]) / 2, (box.y[0] + box.y[1]) / 2)
@@ -328,12 +334,11 @@ class Calibrator:
         limits = Limits(box, touch_z=touch_z, hover_z=opts.hover_z, area=phone_area(self.profile, self.keys_px, bed))
         return Calibration(profile=self.profile.name, bed_map=bed, limits=limits, feeds=Feeds(),
                            residual_px=residual, worst_px=max(errors), points=len(errors),
-                           screen_corners=[(float(x), float(y)) for x, y in corners],
+                           screen_corners=[(float(x), float(y)) for x, y in corners], lens=lens.as_list(),
                            meta={"created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
 
     def _to_camera(self, screen_point: tuple[float, float]) -> tuple[float, float]:
-        inverse = np.linalg.inv(np.asarray(self.screen.homography, np.float64))
-        x, y = cv2.perspectiveTransform(np.asarray([[screen_point]], np.float64), inverse)[0, 0]
+        x, y = self.screen.to_camera(np.asarray([screen_point], np.float64))[0]
         return float(x), float(y)
 
     def _window_px(self) -> float:

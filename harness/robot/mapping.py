@@ -26,7 +26,8 @@ from harness.robot.limits import Limits
 from harness.tomlfile import read_toml, reject_unknown_keys
 
 Pair = tuple[float, float]
-_FIELDS = ("profile", "mm_to_px", "residual_px", "worst_px", "points", "screen_corners", "camera", "robot", "created")
+_FIELDS = ("profile", "mm_to_px", "residual_px", "worst_px", "points", "screen_corners", "lens", "camera", "robot",
+           "created")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Calibration:
     worst_px: float = 0.0
     points: int = 0
     screen_corners: list[Pair] = field(default_factory=list)  # camera pixels, TL TR BR BL
+    lens: list[float] = field(default_factory=list)  # k1, k2, centre x, y, unit (harness.camera.lens.Lens)
     meta: dict[str, str] = field(default_factory=dict)  # camera, robot, created (what it was made with)
 
     def to_mm(self, px: float, py: float) -> Pair:
@@ -104,6 +106,8 @@ def write_calibration(path: str | Path, cal: Calibration) -> None:
               f"mm_to_px = [{_arr(cal.bed_map.matrix[0])}, {_arr(cal.bed_map.matrix[1])}]",
               f"residual_px = {_num(cal.residual_px)}", f"worst_px = {_num(cal.worst_px)}", f"points = {cal.points}",
               f"screen_corners = [{', '.join(_arr(p) for p in cal.screen_corners)}]"]
+    if cal.lens:
+        lines.append(f"lens = {_arr(cal.lens)}")
     lines += [f"{k} = {_quote(v)}" for k, v in cal.meta.items() if k in _FIELDS]
     target = Path(path)
     tmp = target.with_name(target.name + ".part")
@@ -138,10 +142,15 @@ def calibration_from(data: dict[str, Any], path: str | Path) -> Calibration:
     if corners and (not isinstance(corners, list) or len(corners) != 4
                     or any(not isinstance(c, list) or len(c) != 2 for c in corners)):
         raise ConfigError(path, "calibration.screen_corners", f"expected four [x, y] camera pixels, got {corners!r}")
+    lens = table.get("lens", [])
+    if lens and (not isinstance(lens, list) or len(lens) != 5
+                 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in lens) or lens[4] <= 0):
+        raise ConfigError(path, "calibration.lens", f"expected [k1, k2, centre x, centre y, unit > 0], got {lens!r}")
     return Calibration(profile=str(table["profile"]), bed_map=bed, limits=limits, feeds=feeds,
                        residual_px=float(table["residual_px"]), worst_px=float(table.get("worst_px", 0.0)),
                        points=int(table.get("points", 0)),
                        screen_corners=[(float(x), float(y)) for x, y in corners],
+                       lens=[float(v) for v in lens],
                        meta={k: str(table[k]) for k in ("camera", "robot", "created") if k in table})
 
 
