@@ -28,6 +28,8 @@ WORK_SIDE = 960
 BODY_SIDE = 800
 #: The phone body must cover at least this share of the frame.
 MIN_BODY_SHARE = 0.03
+#: A dark piece at least this share of the largest's area, inside its box, is part of the body too (a bezel cut).
+PIECE_SHARE = 0.02
 #: The screen's aspect ratio may differ from the profile's by this much.
 ASPECT_TOLERANCE = 0.08
 TOPS = ("auto", "up", "down", "left", "right")
@@ -75,7 +77,18 @@ def _body_outline(gray: np.ndarray) -> np.ndarray:
     if share < MIN_BODY_SHARE:
         raise ScreenNotFound(f"no phone body in the camera frame: the largest dark region covers {share:.1%} "
                              f"of it, expected at least {MIN_BODY_SHARE:.0%}")
-    return cv2.convexHull(biggest).reshape(-1, 2).astype(np.float64)
+    # the bezel is a thin dark ring around a lit screen: a stylus's shaft across one side and a glare spot over
+    # another cut it in pieces, so every sizeable dark piece inside the largest one's box belongs to the body
+    x, y, bw, bh = cv2.boundingRect(biggest)
+    pieces = []
+    for contour in contours:
+        m = cv2.moments(contour)
+        if m["m00"] < PIECE_SHARE * cv2.contourArea(biggest) or m["m00"] <= 0:
+            continue
+        cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
+        if x <= cx <= x + bw and y <= cy <= y + bh:
+            pieces.append(contour)
+    return cv2.convexHull(np.concatenate(pieces)).reshape(-1, 2).astype(np.float64)
 
 
 def _quad(hull: np.ndarray) -> np.ndarray:

@@ -73,7 +73,7 @@ class CalibrationOptions:
     #: ... and go at most this far under it before searching from the hover height instead.
     search_below_mm: float = 4.0
     max_residual_px: float = 12.0
-    grid: int = 4
+    grid: int = 5
     timeout: float = 300.0
 
 

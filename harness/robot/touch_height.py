@@ -63,7 +63,7 @@ def _search(cal: Any, x: float, y: float, top: float, bottom: float, box: Box, r
     """Lower the stylus over (x, y) step by step from ``top`` down to ``bottom``, each step a touch that comes
     back up to ``top`` (where ``before`` was seen), until the screen changes: the first height that registered.
     A touch that registers at the first step may have started under the glass: the page is brought back (the
-    back key, through ``rough``) and the search starts again from the hover height."""
+    back key, through ``rough``) and the search starts again three windows higher (then from the hover height)."""
     opts, robot = cal.options, cal.robot
     wait = cal.probe_s()
     z = top
@@ -75,14 +75,15 @@ def _search(cal: Any, x: float, y: float, top: float, bottom: float, box: Box, r
         if cal._wait_change(before, True, wait) is not None:
             if z < top - opts.step_mm - 1e-9 or top >= opts.hover_z:
                 return z
+            higher = min(opts.hover_z, top + 3 * (opts.search_above_mm or 0.0))
             cal.say(f"a tap registered at the first step under z {top:g}: the glass may be higher than the camera "
-                    "suggested; bringing the page back and searching from the hover height")
+                    f"suggested; bringing the page back and searching from z {higher:g}")
             robot.with_limits(Limits(box, touch_z=z, hover_z=opts.hover_z))
             try:
                 cal._back(Gestures(robot, Feeds(), recover=False), rough, before, (x, y, top))
             finally:
                 robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
-            cal._hover_at(x, y)
-            return _search(cal, x, y, opts.hover_z, box.z[0], box, rough, cal._glance())
+            cal._hover_at(x, y, higher)
+            return _search(cal, x, y, higher, box.z[0], box, rough, cal._glance())
     raise CalibrationError(f"no tap registered lowering the stylus from z {top:g} to {z:g} over ({x:.1f}, {y:.1f}): "
                            "the screen never changed (phone off or locked, or not under it)")
