@@ -28,8 +28,8 @@ WORK_SIDE = 960
 BODY_SIDE = 800
 #: The phone body must cover at least this share of the frame.
 MIN_BODY_SHARE = 0.03
-#: A dark piece at least this share of the largest's area, inside its box, is part of the body too (a bezel cut).
-PIECE_SHARE = 0.02
+#: A dark piece at least this share of the largest's area, next to it, is part of the body too (a bezel cut).
+PIECE_SHARE = 0.05
 #: The screen's aspect ratio may differ from the profile's by this much.
 ASPECT_TOLERANCE = 0.08
 TOPS = ("auto", "up", "down", "left", "right")
@@ -78,16 +78,22 @@ def _body_outline(gray: np.ndarray) -> np.ndarray:
         raise ScreenNotFound(f"no phone body in the camera frame: the largest dark region covers {share:.1%} "
                              f"of it, expected at least {MIN_BODY_SHARE:.0%}")
     # the bezel is a thin dark ring around a lit screen: a stylus's shaft across one side and a glare spot over
-    # another cut it in pieces, so every sizeable dark piece inside the largest one's box belongs to the body
-    x, y, bw, bh = cv2.boundingRect(biggest)
-    pieces = []
-    for contour in contours:
-        m = cv2.moments(contour)
-        if m["m00"] < PIECE_SHARE * cv2.contourArea(biggest) or m["m00"] <= 0:
-            continue
-        cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
-        if x <= cx <= x + bw and y <= cy <= y + bh:
-            pieces.append(contour)
+    # another cut it in pieces, so every sizeable dark piece next to the body found so far belongs to it too
+    gap = 0.03 * max(gray.shape)
+    x0, y0, bw, bh = cv2.boundingRect(biggest)
+    box = [x0, y0, x0 + bw, y0 + bh]
+    least = PIECE_SHARE * cv2.contourArea(biggest)
+    rest = [cv2.boundingRect(c) + (i,) for i, c in enumerate(contours) if c is not biggest and cv2.contourArea(c) >= least]
+    pieces = [biggest]
+    grew = True
+    while grew:
+        grew = False
+        for x, y, w, h, i in list(rest):
+            if x <= box[2] + gap and x + w >= box[0] - gap and y <= box[3] + gap and y + h >= box[1] - gap:
+                pieces.append(contours[i])
+                rest = [r for r in rest if r[4] != i]
+                box = [min(box[0], x), min(box[1], y), max(box[2], x + w), max(box[3], y + h)]
+                grew = True
     return cv2.convexHull(np.concatenate(pieces)).reshape(-1, 2).astype(np.float64)
 
 
@@ -122,8 +128,19 @@ def _quad(hull: np.ndarray) -> np.ndarray:
         if len(near) < 8:
             lines.append(np.array([d[0] / length, d[1] / length, a[0], a[1]]))
         else:
-            lines.append(cv2.fitLine(near.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel().astype(np.float64))
+            lines.append(_straight(near))
     return np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
+
+
+def _straight(points: np.ndarray) -> np.ndarray:
+    """The line (vx, vy, x0, y0) along most of ``points``: fitted, then again on the points within 2 pixels of
+    it (a stylus's tip or shadow on the body's edge makes a bump of its outline, a shaft across it a notch)."""
+    line = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel().astype(np.float64)
+    off = np.abs((points - line[2:]) @ np.array([-line[1], line[0]]))
+    kept = points[off <= 2.0]
+    if len(kept) >= max(8, len(points) // 3):
+        line = cv2.fitLine(kept.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel().astype(np.float64)
+    return line
 
 
 def _first_step(profile: np.ndarray, lo: int, hi: int, sign: float) -> float | None:
