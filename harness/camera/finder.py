@@ -117,19 +117,21 @@ def _quad(hull: np.ndarray) -> np.ndarray:
         n = max(1, int(np.hypot(*(q - p))))
         dense.append(p + (q - p) * np.arange(n)[:, None] / n)
     pts = np.concatenate(dense)
-    lines = []
-    for i in range(4):
-        a, b = corners[i], corners[(i + 1) % 4]
-        d = b - a
-        length = float(np.hypot(*d))
-        t = ((pts - a) @ d) / (length ** 2)
-        off = np.abs((pts - a) @ np.array([-d[1], d[0]]) / length)
-        near = pts[(t > 0.15) & (t < 0.85) & (off < max(3.0, 0.03 * length))]
-        if len(near) < 8:
-            lines.append(np.array([d[0] / length, d[1] / length, a[0], a[1]]))
-        else:
-            lines.append(_straight(near))
-    return np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
+    for _ in range(3):  # each round's corners are nearer the edges' own (a bulge at a corner skews the first)
+        lines = []
+        for i in range(4):
+            a, b = corners[i], corners[(i + 1) % 4]
+            d = b - a
+            length = float(np.hypot(*d))
+            t = ((pts - a) @ d) / (length ** 2)
+            off = np.abs((pts - a) @ np.array([-d[1], d[0]]) / length)
+            near = pts[(t > 0.15) & (t < 0.85) & (off < max(3.0, 0.03 * length))]
+            if len(near) < 8:
+                lines.append(np.array([d[0] / length, d[1] / length, a[0], a[1]]))
+            else:
+                lines.append(_straight(near))
+        corners = np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
+    return corners
 
 
 def _straight(points: np.ndarray) -> np.ndarray:

@@ -134,8 +134,9 @@ def test_every_screen_is_found_with_the_keyboard_up_and_the_stylus_over_the_phon
         seed = seeds[i % len(seeds)]
         view, placement = views[seed]
         centre = np.mean(placement.body, axis=0)
-        # hovering (20 mm up) or touching, anywhere over the phone, or where the shaft crosses the bezel
-        dx, dy = (8.0, 30.0) if i % 3 == 0 else (rng.uniform(-30, 30), rng.uniform(-60, 60))
+        # hovering (20 mm up) or touching anywhere over the phone 10 mm in from its outline (over the screen and
+        # the keys, where the robot works), or where the shaft crosses the bezel and the glare cuts it
+        dx, dy = (8.0, 30.0) if i % 3 == 0 else (rng.uniform(-25, 25), rng.uniform(-55, 55))
         stylus = (centre[0] + dx, centre[1] + dy, placement.glass_z + (20.0 if i % 2 else 0.0))
         rgb = cv2.cvtColor(view.frame(page, stylus), cv2.COLOR_BGR2RGB)
         try:
