@@ -127,7 +127,7 @@ class Calibrator:
     def _background(self, box: Box) -> np.ndarray:
         """The scene without the stylus: the median of frames with the stylus at three far corners of the bed
         (a parked stylus may still be in view; in at most one of the three at any pixel)."""
-        self._still()
+        self._settled()  # a page still animating after a tap would be taken for the stylus
         frames = []
         for x, y in ((box.x[1], box.y[1]), (box.x[0], box.y[1]), (box.x[1], box.y[0])):
             self._go(z=self.options.hover_z)
@@ -135,15 +135,17 @@ class Calibrator:
             frames.append(self._frame())
         return np.median(np.stack(frames), axis=0).astype(np.uint8)
 
-    def _still(self) -> None:
-        """Wait (within ``settle_s`` times 3) until two screenshots in a row show the same page: a page still
-        animating after a tap would otherwise be taken into the background and seen as the stylus."""
+    def _settled(self) -> np.ndarray:
+        """A glance once two in a row show the same picture (within ``settle_s`` times 3): a screen to compare
+        later ones with must not catch the stylus still moving (a camera whose delay grows under load), nor a
+        background a page still animating."""
         end = deadline_of(min(3 * self.options.settle_s, self._left()))
         shot = self._glance()
         while until(end) > 0:
             last, shot = shot, self._glance()
             if looks_changed(last, shot) is False:
-                return
+                break
+        return shot
 
     def _shot(self) -> np.ndarray:
         return self.screen.rectified(self._frame())
@@ -324,7 +326,7 @@ class Calibrator:
         self._back(gestures, bed, before, seen_from)
         vx, vy = bed.to_mm(*target)
         self._hover_at(vx, vy)
-        before = self._glance()
+        before = self._settled()
         self._tap(gestures, vx, vy)
         if self._wait_change(before, True, self.options.expect_s) is None:
             raise CalibrationError(f"verification: a tap on {name!r} at screen ({target[0]:.0f}, {target[1]:.0f}) "

@@ -46,7 +46,7 @@ def find_touch_height(cal: Any, target: tuple[float, float], guess: float | None
     for i, (aim, (start, bottom)) in enumerate(tries):
         tx, ty = rough.to_mm(*aim)
         cal._hover_at(tx, ty, start)
-        before = cal._glance()
+        before = cal._settled()
         try:
             return _search(cal, tx, ty, start, bottom, box, rough, before), (tx, ty, start), before
         except CalibrationError:
@@ -84,6 +84,6 @@ def _search(cal: Any, x: float, y: float, top: float, bottom: float, box: Box, r
             finally:
                 robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
             cal._hover_at(x, y, higher)
-            return _search(cal, x, y, higher, box.z[0], box, rough, cal._glance())
+            return _search(cal, x, y, higher, box.z[0], box, rough, cal._settled())
     raise CalibrationError(f"no tap registered lowering the stylus from z {top:g} to {z:g} over ({x:.1f}, {y:.1f}): "
                            "the screen never changed (phone off or locked, or not under it)")
