@@ -1,9 +1,13 @@
 """Finding the phone's screen in a camera frame: its four corners, in the screen's own order.
 
 A camera over a robot's bed sees a dark phone body on a lighter desk. The
-body is the largest dark region (its outline kept convex, so a glare spot
-or the stylus's shadow across its edge does not bite into it); its four
-edges are straight-line fits that skip the rounded corners, which holds
+body is the largest dark region with the sizeable dark pieces next to it
+(a stylus's shaft across the bezel and a glare spot over it cut the thin
+dark ring around a lit screen in pieces), its outline kept convex, so a
+glare spot or the stylus's shadow across its edge does not bite into it;
+its four edges are straight-line fits that skip the rounded corners and
+the points off the line (a tip or shadow bulging the outline), refitted
+from each round's corners, which holds
 under a camera tilted by 15 degrees and mild lens distortion. Inside the
 body, seen square-on, the screen's edges are the first steps in
 brightness from each side inwards, taken as the median over many rows or
