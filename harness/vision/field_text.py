@@ -14,8 +14,10 @@ import numpy as np
 
 from harness.vision.definitions import Box
 
-#: The fill of a field's box varies by less than this many grey levels (camera light, noise) between neighbours.
-FILL_STEP = 6
+#: The fill of a field's box varies by less than this many grey levels (camera light, noise) between neighbours;
+#: where a camera's blur softens the field's border into steps as small, the fill leaks through it, so smaller
+#: steps are tried next.
+FILL_STEPS = (6, 4, 3)
 #: A one-line field, in view pixels (an 8.1 page is 480 across): at least this wide, this tall, at most this tall.
 MIN_WIDTH_VIEW, MIN_HEIGHT_VIEW, MAX_HEIGHT_VIEW = 120, 24, 90
 #: Ink differs from the field's fill by at least this many grey levels.
@@ -48,18 +50,22 @@ def field_box(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
     best: Box | None = None
     for dy in (0, -round(12 * view), round(12 * view), -round(20 * view), round(20 * view)):
         seed = (min(w - 1, max(0, x0)), min(h - 1, max(0, y0 + dy)))
-        mask = np.zeros((h + 2, w + 2), np.uint8)
-        flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
-        step = (FILL_STEP,) * 3 if image.ndim == 3 else FILL_STEP  # in colour: an accent border light as the
-        cv2.floodFill(image, mask, seed, 0, step, step, flags)          # page around it still parts them
-        ys, xs = np.nonzero(mask[1:-1, 1:-1])
-        if xs.size == 0:
-            continue
-        box = Box(int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
-        if (box.w >= MIN_WIDTH_VIEW * view and MIN_HEIGHT_VIEW * view <= box.h <= MAX_HEIGHT_VIEW * view
-                and xs.size >= 0.6 * box.w * box.h and box.x <= x0 <= box.x + box.w):
-            if best is None or box.w * box.h > best.w * best.h:
-                best = box
+        for fill_step in FILL_STEPS:
+            mask = np.zeros((h + 2, w + 2), np.uint8)
+            flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+            step = (fill_step,) * 3 if image.ndim == 3 else fill_step  # in colour: an accent border light as
+            cv2.floodFill(image, mask, seed, 0, step, step, flags)      # the page around it still parts them
+            ys, xs = np.nonzero(mask[1:-1, 1:-1])
+            if xs.size == 0:
+                break
+            box = Box(int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+            if (box.w >= MIN_WIDTH_VIEW * view and MIN_HEIGHT_VIEW * view <= box.h <= MAX_HEIGHT_VIEW * view
+                    and xs.size >= 0.6 * box.w * box.h and box.x <= x0 <= box.x + box.w):
+                if best is None or box.w * box.h > best.w * best.h:
+                    best = box
+                break
+            if box.h <= MAX_HEIGHT_VIEW * view:
+                break  # not a leak (too small, or no field): a smaller step finds no field either
     return best
 
 
