@@ -20,15 +20,18 @@ from harness.lab.perturb import apply
 from harness.lab.record_screens import show_screen
 
 #: Faces the emulator can draw with (``--font``); None is the bundled font the library was recorded from.
-#: Open Sans is held out: no one tunes the matcher on it. Debian packages (scripts/setup): fonts-liberation,
-#: fonts-dejavu-core, fonts-open-sans.
+#: Open Sans and Roboto are held out: no one tunes the matcher on them. Debian packages (scripts/setup):
+#: fonts-liberation, fonts-dejavu-core, fonts-open-sans, fonts-roboto-unhinted.
 FONTS: dict[str, str | None] = {
     "bundled": None,
     "liberation-sans": "LiberationSans-Regular.ttf",
     "dejavu-sans": "DejaVuSans.ttf",
     "open-sans": "OpenSans-Regular.ttf",
+    "roboto": "Roboto-Regular.ttf",
 }
 HELD_OUT = "open-sans"
+#: every face held out (drawn only to check, never to tune on): Open Sans since 2026-11, Roboto from h-fonts' session
+HELD_OUT_FACES = (HELD_OUT, "roboto")
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts")
 
 
@@ -42,7 +45,7 @@ def font_file(name: str) -> str | None:
         if found:
             return str(found[0])
     raise FileNotFoundError(f"font {name}: no {file} under {', '.join(map(str, FONT_DIRS))} "
-                            "(scripts/setup installs fonts-liberation, fonts-dejavu-core, fonts-open-sans)")
+                            "(scripts/setup installs fonts-liberation, fonts-dejavu-core, fonts-open-sans, fonts-roboto-unhinted)")
 
 
 def screen_frames(profile: str, theme: str, font: str = "bundled", seed: int = 0, accounts: str | Path | None = None,

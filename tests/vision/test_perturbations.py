@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from harness.emulator.ui import SCREENS
-from harness.lab.frames import HELD_OUT, non_screen, screen_frames
+from harness.lab.frames import HELD_OUT_FACES, non_screen, screen_frames
 from harness.lab.perturb import ORDERED, OVERLAYS, PAIRS, apply
 from harness.profiles import load_all
 from harness.vision import ScreenLibrary
@@ -33,10 +33,11 @@ GROUPS = {
     "overlay alone": (list(OVERLAYS), 0.80),  # 89.7%, 94.9% (banner 47/56 and 54/56, volume 45/51 and 48/53)
     "overlay pairs": ([p for p in PAIRS if set(p.split("+")) & set(OVERLAYS)], 0.80),  # 88.5%, 87.2%
 }
-#: font -> share of every screen (clean, any profile and theme) recognised with that face: Liberation and DejaVu 100%
-#: of 624 clean frames each (every screen, profile and theme; h-fonts, 2026-11-26), one miss of 52 allowed here. Two
-#: screens alike but for their titles' words are told apart by the OCR of titles. Open Sans is held out (never tuned on).
-FONT_FLOORS = {"liberation-sans": 0.97, "dejavu-sans": 0.97, HELD_OUT: 0.90}
+#: font -> share of every screen (clean, any profile and theme) recognised with that face: 100% of 624 clean frames
+#: each (every screen, profile and theme; h-fonts, 2026-11-26), one miss of 52 allowed here (two of 52 for the held-out
+#: faces, Open Sans and Roboto, never tuned on). Two screens alike but for their titles' words are told apart by the
+#: OCR of titles.
+FONT_FLOORS = {"liberation-sans": 0.97, "dejavu-sans": 0.97, **dict.fromkeys(HELD_OUT_FACES, 0.95)}
 
 
 @functools.cache
