@@ -27,6 +27,7 @@ import numpy as np
 from harness.vision.compiled import Compiled, Screen
 from harness.vision.definitions import DEFAULT_LIBRARY, ScreenDefinition, load_definition
 from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
+from harness.vision.rivals import mute, undecided_rival
 from harness.vision.targets import find_targets
 
 ANCHOR_MARGIN_VIEW = 13     # view pixels searched around an anchor's recorded place
@@ -44,7 +45,7 @@ SHORTLIST = 5               # screens checked fully after the signature ranking
 LAYOUT_OTHER = 0.5          # a layout correlating less than this over the cells not covered rules a screen out
 LAYOUT_ALONE = 0.95         # ... and at least this well when it decides alone (the anchors are hidden)
 LAYOUT_MIN_SHOWN = 0.5      # share of a screen's layout cells that must be uncovered for the layout to count
-COMPILED_SCALES = 8         # working scales the library is kept compiled for
+COMPILED_SCALES = 32        # working scales the library is kept compiled for (about 3 MB each)
 
 
 class Guess(NamedTuple):
@@ -56,12 +57,14 @@ class Guess(NamedTuple):
     runner_up_score: float = 0.0
     failed: tuple[str, ...] = ()   # anchors of the best screen that did not agree: "anchor[1] (x.png) 0.31" or "hidden"
     shown: float = 0.0             # share of the best screen's anchor area that was visible
+    note: str = ""                 # what else kept it from being taken (a screen under the cover fits as well)
 
     def why(self) -> str:
-        """One line: the best two screens, their scores, and which anchors of the best failed."""
+        """One line: the best two screens, their scores, which anchors of the best failed, and any other reason."""
         failed = f"; its anchors that failed: {', '.join(self.failed)}" if self.failed else ""
         return (f"best {self.screen} {self.score:.2f} ({self.shown:.0%} of its anchors visible), "
-                f"runner-up {self.runner_up or 'none'} {self.runner_up_score:.2f}{failed}")
+                f"runner-up {self.runner_up or 'none'} {self.runner_up_score:.2f}{failed}"
+                + (f"; {self.note}" if self.note else ""))
 
 
 @dataclass
@@ -272,9 +275,10 @@ class ScreenLibrary:
             scores[i] = float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
         return _Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score)
 
-    def _ranked(self, frame: Frame, lib: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _ranked(self, frame: Frame, lib: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Screen indices, best first by the signature (visible anchors, weighted as in the score, and the
-        layout), with every screen's layout correlation and the share of its layout compared."""
+        layout), with every screen's layout correlation, the share of its layout compared, and whether a cover
+        leaves it undecided (its anchors hidden, its layout compared: harness.vision.rivals)."""
         scores, covered = lib.signature(frame.sums, frame.cover_sums, frame.view_height)
         visible = covered <= HIDDEN
         n = len(lib.screens)
@@ -286,12 +290,13 @@ class ScreenLibrary:
         counts = np.isfinite(layout) & (layout_shown >= LAYOUT_MIN_SHOWN)
         wl = lib.layout_weights
         rough = np.where(counts, (seen * mean + wl * np.nan_to_num(layout)) / (seen + wl), mean * seen)
-        return np.argsort(-rough, kind="stable"), layout, layout_shown
+        return np.argsort(-rough, kind="stable"), layout, layout_shown, mute(lib, visible) & counts
 
-    def _judge(self, frame: Frame, every: bool = False) -> list[_Verdict]:
-        """The shortlist's verdicts, best first (signature ranking of all screens, then the full check)."""
+    def _judge(self, frame: Frame, every: bool = False) -> tuple[list[_Verdict], list[tuple[str, float]]]:
+        """The shortlist's verdicts, best first (signature ranking of all screens, then the full check), and the
+        screens a cover leaves undecided, with their layouts."""
         lib = self.compiled(frame.working_scale)
-        order, layout, shown = self._ranked(frame, lib)
+        order, layout, shown, undecided = self._ranked(frame, lib)
         verdicts = [self._verdict(frame, lib.screens[i], (layout[i], shown[i]))
                     for i in (order if every else order[:SHORTLIST])]
         verdicts.sort(key=lambda v: v.score, reverse=True)
@@ -301,12 +306,12 @@ class ScreenLibrary:
         if (len(close) > 1 or verdicts[0].compiled.layout_weight < 1.0) and verdicts[0].score >= ACCEPT_SCORE:
             verdicts = sorted((self._fine(frame, v) for v in close), key=lambda v: v.score, reverse=True) + \
                 verdicts[len(close):]
-        return verdicts
+        return verdicts, [(lib.screens[i].definition.name, float(layout[i])) for i in np.flatnonzero(undecided)]
 
     def rank(self, image: np.ndarray | Frame, scale: float | None = None) -> list[tuple[str, float]]:
         """Every screen with its score, best first (the full check for all: for tests and reports, not speed)."""
         frame = image if isinstance(image, Frame) else Frame(image, scale)
-        return [(v.compiled.definition.name, v.score) for v in self._judge(frame, every=True)]
+        return [(v.compiled.definition.name, v.score) for v in self._judge(frame, every=True)[0]]
 
     def recognize(self, image: np.ndarray | Frame, scale: float | None = None) -> Recognition | None:
         """The screen this frame shows, or None: a confident wrong answer is worse than none."""
@@ -316,7 +321,7 @@ class ScreenLibrary:
         """recognize() and the guess behind its answer, from one ranking (an unknown frame says why)."""
         started = time.perf_counter()
         frame = image if isinstance(image, Frame) else Frame(image, scale)
-        verdicts = self._judge(frame)
+        verdicts, undecided = self._judge(frame)
         best = verdicts[0]
         second = verdicts[1] if len(verdicts) > 1 else None
         anchors = best.compiled.definition.anchors
@@ -331,6 +336,9 @@ class ScreenLibrary:
             best = _by_title(frame, [v for v in verdicts[:TIES] if v.enough and v.working >= ACCEPT_SCORE])
             if best is None:
                 return None, guess
+        elif (rival := undecided_rival(best, undecided)) is not None:  # a screen under the cover fits as well
+            return None, guess._replace(note=f"{rival[0]}'s anchors are hidden and its page fits as well "
+                                             f"(layout {rival[1]:.2f} vs {best.layout:.2f})")
         elif best.score - guess.runner_up_score < ACCEPT_MARGIN:  # alike in layout: titles of other words
             close = [v for v in verdicts if v.enough and v.score >= ACCEPT_SCORE and v.score > best.score - ACCEPT_MARGIN]
             told = _by_title(frame, close) if len(close) > 1 else None
