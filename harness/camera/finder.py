@@ -87,7 +87,8 @@ def _body_outline(gray: np.ndarray) -> np.ndarray:
     x0, y0, bw, bh = cv2.boundingRect(biggest)
     box = [x0, y0, x0 + bw, y0 + bh]
     least = PIECE_SHARE * cv2.contourArea(biggest)
-    rest = [cv2.boundingRect(c) + (i,) for i, c in enumerate(contours) if c is not biggest and cv2.contourArea(c) >= least]
+    rest = [cv2.boundingRect(c) + (i,) for i, c in enumerate(contours)
+            if c is not biggest and cv2.contourArea(c) >= least]
     pieces = [biggest]
     grew = True
     while grew:

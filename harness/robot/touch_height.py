@@ -1,9 +1,9 @@
 """The touch height: how low the stylus must go for the phone to feel it, found by touching a target.
 
 The stylus goes down over a target of the screen in small steps, each a
-touch from a height just above where the search starts (the screen's
-picture ``before`` was taken with the stylus there, so only the screen can
-differ), until the screen changes. Each step waits for the change only as
+touch from the hover height and back (the screen's picture ``before`` was
+taken with the stylus there, so only the screen can differ), until the
+screen changes. Each step waits for the change only as
 long as the camera's delay and the phone's reaction allow; a change seen
 late (on a loaded host) is taken one step lower, so the height found errs
 on the side of touching, never of missing. The search starts a few
@@ -45,10 +45,10 @@ def find_touch_height(cal: Any, target: tuple[float, float], guess: float | None
     tries = [(aim, window) for window in windows for aim in aims]
     for i, (aim, (start, bottom)) in enumerate(tries):
         tx, ty = rough.to_mm(*aim)
-        cal._hover_at(tx, ty, start)
+        cal._hover_at(tx, ty)
         before = cal._settled()
         try:
-            return _search(cal, tx, ty, start, bottom, box, rough, before), (tx, ty, start), before
+            return _search(cal, tx, ty, start, bottom, box, rough, before), (tx, ty, opts.hover_z), before
         except CalibrationError:
             if i == len(tries) - 1:
                 raise
@@ -61,7 +61,8 @@ def find_touch_height(cal: Any, target: tuple[float, float], guess: float | None
 def _search(cal: Any, x: float, y: float, top: float, bottom: float, box: Box, rough: BedMap,
             before: np.ndarray) -> float:
     """Lower the stylus over (x, y) step by step from ``top`` down to ``bottom``, each step a touch that comes
-    back up to ``top`` (where ``before`` was seen), until the screen changes: the first height that registered.
+    back up to the hover height (where ``before`` was seen: a search that starts under a glass higher than the
+    camera said must still lift off it), until the screen changes: the first height that registered.
     A touch that registers at the first step may have started under the glass: the page is brought back (the
     back key, through ``rough``) and the search starts again three windows higher (then from the hover height)."""
     opts, robot = cal.options, cal.robot
@@ -70,7 +71,7 @@ def _search(cal: Any, x: float, y: float, top: float, bottom: float, box: Box, r
     while z - opts.step_mm >= bottom - 1e-9:
         z -= opts.step_mm
         robot.move_to(z=z, feed=Feeds.press, timeout=cal._left())
-        robot.move_to(z=top, timeout=cal._left())
+        robot.move_to(z=opts.hover_z, timeout=cal._left())
         robot.wait_idle(cal._left())
         if cal._wait_change(before, True, wait) is not None:
             if z < top - opts.step_mm - 1e-9 or top >= opts.hover_z:
@@ -80,10 +81,9 @@ def _search(cal: Any, x: float, y: float, top: float, bottom: float, box: Box, r
                     f"suggested; bringing the page back and searching from z {higher:g}")
             robot.with_limits(Limits(box, touch_z=z, hover_z=opts.hover_z))
             try:
-                cal._back(Gestures(robot, Feeds(), recover=False), rough, before, (x, y, top))
+                cal._back(Gestures(robot, Feeds(), recover=False), rough, before, (x, y, opts.hover_z))
             finally:
                 robot.with_limits(Limits(box, touch_z=box.z[0], hover_z=opts.hover_z))
-            cal._hover_at(x, y, higher)
-            return _search(cal, x, y, higher, box.z[0], box, rough, cal._settled())
+            return _search(cal, x, y, higher, box.z[0], box, rough, before)
     raise CalibrationError(f"no tap registered lowering the stylus from z {top:g} to {z:g} over ({x:.1f}, {y:.1f}): "
                            "the screen never changed (phone off or locked, or not under it)")
