@@ -103,9 +103,11 @@ def test_the_library_labels_say_what_the_screen_shows() -> None:
             assert ocr.same_text(labels.get(name, ""), words), f"{screen}.{name}: library label {labels.get(name)!r}, screen says {words!r}"
 
 
-#: Screens of one layout (a SETTINGS header, a title, a list or a paragraph) and the title each shows.
+#: Screens of one layout (a SETTINGS header, a title, a list or a paragraph) and the title each shows; the last two
+#: titles take two lines.
 TITLED = {"settings": "system", "backup": "backup", "about": "about", "phone_update": "phone update",
-          "email_accounts": "email+accounts"}
+          "email_accounts": "email+accounts", "settings_applications": "applications",
+          "unknown_account": "that account doesn't exist", "restore_backup": "restore from a backup?"}
 
 
 @pytest.mark.parametrize("font", sorted(FONTS))
