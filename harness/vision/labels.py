@@ -111,17 +111,24 @@ def _clip_box(x0: int, y0: int, x1: int, y1: int, width: int, height: int) -> Bo
     return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
-def locate_labelled(recognition: Any, name: str) -> tuple[float, float] | None:
-    """Where to tap ``name`` on a recognised screen by OCR of its label; None when it has no label or it is not read.
+def locate_labelled(recognition: Any, name: str, found: tuple[float, float] | None = None
+                    ) -> tuple[float, float] | None:
+    """Where to tap ``name`` on a recognised screen: ``found`` (where its template was found) when the target has no
+    label, or is not in a list, or its label is read there; else where OCR reads its label; else None.
 
-    ``recognition`` is a ``matcher.Recognition`` (its frame, scale and definition).
+    In a list every row is a tile and a word: at the template's level "phone" fits the "photos" row and
+    "store" the "games" row (another font, installed apps moving the rows), so a list item's place is read
+    before it is tapped (only now, only that row). ``recognition`` is a ``matcher.Recognition``.
     """
     definition: ScreenDefinition | None = getattr(recognition, "definition", None)
     image = getattr(recognition, "image", None)
     target = next((t for t in definition.targets if t.name == name), None) if definition is not None else None
     if target is None or not target.label or image is None or definition is None:
-        return None
+        return found
     height, width = image.shape[:2]
+    if found is not None:
+        if target.search is None or _label_at(image, definition, target, found, recognition.scale):
+            return found
     found = find_label(image, target.label, label_region(definition, target, width, height, recognition.scale),
                        scale=recognition.scale)
     if found is None:
@@ -129,6 +136,18 @@ def locate_labelled(recognition: Any, name: str) -> tuple[float, float] | None:
     cx, cy = found.centre
     k = recognition.scale / definition.scale
     return (round(cx + target.offset[0] * k, 1), round(cy + target.offset[1] * k, 1))
+
+
+def _label_at(image: np.ndarray, definition: ScreenDefinition, target: Target, at: tuple[float, float],
+              scale: float) -> bool:
+    """Whether the row at ``at`` (a list item's tap point, device pixels) says the target's label."""
+    k = scale / definition.scale
+    r, height, width = target.region, image.shape[0], image.shape[1]
+    cx, cy = at[0] - target.offset[0] * k, at[1] - target.offset[1] * k
+    half_w, half_h = r.w * k / 2 + 40 * scale, r.h * k / 2 + 4 * scale
+    region = _clip_box(round(cx - half_w), round(cy - half_h), round(cx + half_w + r.w * k), round(cy + half_h),
+                       width, height)
+    return find_label(image, target.label, region, scale=scale) is not None
 
 
 def title_region(definition: ScreenDefinition, frame_width: int, frame_height: int, scale: float) -> Box | None:

@@ -382,16 +382,18 @@ def _by_title(frame: Frame, close: list[_Verdict]) -> _Verdict | None:
 def find_target(recognition: Recognition, name: str) -> tuple[float, float]:
     """Where to tap for ``name`` on the recognised screen, in device pixels.
 
-    A target whose template was not found but that has a label is looked for
-    by OCR (only now, only in its own region; ``harness.vision.ocr``).
+    A target whose template was not found, or a list item whose row does not say
+    its label, is looked for by OCR (only now, only in its own region; ``harness.vision.ocr``).
     """
     found = recognition.targets.get(name)
-    if found is None and recognition.definition is not None:
+    if recognition.definition is not None:  # a list item is read where found; a target not found, by its label
         from harness.vision.labels import locate_labelled
 
-        found = locate_labelled(recognition, name)
+        found = locate_labelled(recognition, name, found)
         if found is not None:
             recognition.targets[name] = found
+        else:
+            recognition.targets.pop(name, None)
     if found is None:
         raise KeyError(f"screen {recognition.screen} shows no target {name!r} (found: {', '.join(sorted(recognition.targets)) or 'none'})")
     return found

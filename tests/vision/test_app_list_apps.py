@@ -81,3 +81,48 @@ def test_the_app_list_with_apps_installed_in_any_font_and_scrolled_is_recognised
             phone.swipe(w / 2, h * 0.8, w / 2, h * 0.2)  # the next screenful
             _check(phone, where + ", scrolled", problems)
     assert not problems, "; ".join(problems)
+
+
+#: What a person sees after tapping an app in the list (the page it opens, with or without an account).
+OPENS = {"outlook": {"mail", "outlook_signin"}, "people": {"people"}, "calendar": {"calendar"},
+         "store": {"store", "store_no_account"}, "games": {"games", "games_no_account"},
+         "music": {"music", "music_no_account"}, "video": {"video", "video_no_account"},
+         "messaging": {"messaging", "messaging_no_account"}, "internet_explorer": {"browser"}}
+
+
+@pytest.mark.parametrize("seed", [pytest.param(1, id="fixed"), pytest.param(None, id="random")])
+def test_an_app_tapped_in_the_list_opens_that_app_in_any_font(seed: int | None) -> None:
+    """Each row is a tile and a word, alike at the template's level: "store" found on the games row, "phone" on
+    photos'. An app the flows tap (``find_target``) opens that app, whatever the font and the installed apps; the
+    page it opens is recognised by the library, as a person reads it. Every app of the list is asked for; one not
+    on screen may be missing, never another app's row."""
+    from harness.vision.matcher import find_target
+
+    seed = random.SystemRandom().randrange(10**6) if seed is None else seed
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    wrong: list[str] = []
+    opened = 0
+    for case in range(6):
+        profile, theme, font = rng.choice(PROFILES), rng.choice(["dark", "light"]), FACES[case % len(FACES)]
+        apps = _app_names(rng) if case % 2 else []
+        with _phone(profile, theme, font, apps) as phone:
+            for app, pages in OPENS.items():
+                phone.goto("app_list")
+                rec, guess = LIBRARY.classify(np.asarray(phone.frame().convert("RGB")))
+                assert rec is not None and rec.screen == "app_list", f"{profile}/{theme}/{font}: {guess.why()}"
+                try:
+                    x, y = find_target(rec, f"app:{app}")
+                except KeyError:
+                    continue  # not on this screenful
+                phone.tap(x, y)
+                now, _ = LIBRARY.classify(np.asarray(phone.frame().convert("RGB")))
+                seen = now.screen if now else "unknown"
+                if seen not in pages:
+                    wrong.append(f"seed {seed} case {case} {profile}/{theme}/{font} with {apps}: app:{app} at "
+                                 f"({x:.0f}, {y:.0f}) opened {seen}")
+                else:
+                    opened += 1
+    print(f"{opened} apps opened as asked")
+    assert opened >= 12, f"only {opened} apps found in the list"
+    assert not wrong, "; ".join(wrong)
