@@ -140,14 +140,20 @@ def locate_labelled(recognition: Any, name: str, found: tuple[float, float] | No
 
 def _label_at(image: np.ndarray, definition: ScreenDefinition, target: Target, at: tuple[float, float],
               scale: float) -> bool:
-    """Whether the row at ``at`` (a list item's tap point, device pixels) says the target's label."""
+    """Whether the row at ``at`` (a list item's tap point, device pixels) says the target's label; True when OCR
+    is not installed (a harness without the ``ocr`` extra taps where the template was found, as it always did)."""
+    from harness.vision.ocr import OcrUnavailable
+
     k = scale / definition.scale
     r, height, width = target.region, image.shape[0], image.shape[1]
     cx, cy = at[0] - target.offset[0] * k, at[1] - target.offset[1] * k
     half_w, half_h = r.w * k / 2 + 40 * scale, r.h * k / 2 + 4 * scale
     region = _clip_box(round(cx - half_w), round(cy - half_h), round(cx + half_w + r.w * k), round(cy + half_h),
                        width, height)
-    return find_label(image, target.label, region, scale=scale) is not None
+    try:
+        return find_label(image, target.label, region, scale=scale) is not None
+    except OcrUnavailable:
+        return True
 
 
 def title_region(definition: ScreenDefinition, frame_width: int, frame_height: int, scale: float) -> Box | None:

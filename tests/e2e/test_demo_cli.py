@@ -46,3 +46,15 @@ def test_demo_keeps_emulator_and_console_logs_without_the_password(tmp_path) -> 
     for path in run.rglob("*"):
         if path.is_file():
             assert password not in path.read_bytes(), f"the password leaked into {path}"
+
+
+def test_the_readmes_demo_signs_in_without_the_ocr_extra(tmp_path) -> None:
+    """The README's first command installs the harness without ``[ocr]``: no tesserocr. The demo's flow taps list
+    items (two_step_choose's "text") that are read by OCR when it is there; without it they are tapped where their
+    template was found, and the demo signs in."""
+    blocked = ("import sys; sys.modules['tesserocr'] = None; from harness.cli import main; "
+               "sys.exit(main(['demo', '--artifacts', sys.argv[1]]))")
+    done = subprocess.run([sys.executable, "-c", blocked, str(tmp_path)], capture_output=True, text=True,
+                          timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "signed in as" in done.stdout, done.stdout[-2000:]
