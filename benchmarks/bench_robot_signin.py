@@ -55,8 +55,9 @@ def start_slot(seed: int, profile: str, scale: float) -> tuple[subprocess.Popen,
     return proc, json.loads(proc.stdout.readline())
 
 
-def bench_calibration(control: ControlClient, profile: str, path: Path) -> None:
-    """The slot's calibration from where the emulator put the phone (the bench's ground truth)."""
+def bench_calibration(control: ControlClient, profile: str, path: Path, camera_corners: bool = False) -> None:
+    """The slot's calibration from where the emulator put the phone (the bench's ground truth); ``camera_corners``:
+    with the screen's corners in the camera too (robot:// then takes them rather than finding the screen)."""
     prof = load_profile(profile)
     bench = control.call("bench")
     corners = bench["screen_corners"]
@@ -65,7 +66,8 @@ def bench_calibration(control: ControlClient, profile: str, path: Path) -> None:
     ys = [p[1] for p in corners + list(bench["keys"].values())]
     limits = Limits(Box.from_travel(150, 200, 50), touch_z=bench["glass_z"] - 0.5, hover_z=bench["glass_z"] + 5,
                     area=((min(xs) - 5, max(xs) + 5), (min(ys) - 5, max(ys) + 5)))
-    write_calibration(path, Calibration(profile, bed, limits, Feeds(), residual_px=0.0))
+    seen = [tuple(p) for p in control.call("camera_state")["screen_corners"]] if camera_corners else []
+    write_calibration(path, Calibration(profile, bed, limits, Feeds(), residual_px=0.0, screen_corners=seen))
 
 
 def wait_screen(control: ControlClient, name: str, timeout: float = 30.0) -> None:

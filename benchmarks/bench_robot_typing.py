@@ -34,25 +34,10 @@ from harness.handsets import open_handset
 from harness.handsets.robot import uri_of
 from harness.modem import GsmModem
 from harness.profiles import load_profile
-from harness.robot.gestures import Feeds
-from harness.robot.limits import Box, Limits
-from harness.robot.mapping import BedMap, Calibration, write_calibration
 from harness.serial_port import SerialPort
 from harness.vision import ScreenLibrary
 
-
-def true_calibration(control: Any, profile: str, path: Path) -> None:
-    """The slot's calibration from the bench's truth: the screen's corners on the bed and in the camera."""
-    prof = load_profile(profile)
-    bench = control.call("bench")
-    corners = bench["screen_corners"]
-    bed, _ = BedMap.fit(corners, [(0, 0), (prof.width, 0), (prof.width, prof.height), (0, prof.height)])
-    xs = [p[0] for p in corners + list(bench["keys"].values())]
-    ys = [p[1] for p in corners + list(bench["keys"].values())]
-    limits = Limits(Box.from_travel(150, 200, 50), touch_z=bench["glass_z"] - 0.5, hover_z=bench["glass_z"] + 5,
-                    area=((min(xs) - 5, max(xs) + 5), (min(ys) - 5, max(ys) + 5)))
-    seen = [tuple(p) for p in control.call("camera_state")["screen_corners"]]
-    write_calibration(path, Calibration(profile, bed, limits, Feeds(), residual_px=0.0, screen_corners=seen))
+from bench_robot_signin import bench_calibration  # the bench's ground truth as a calibration
 
 
 def one_run(seed: int, theme: str, profile: str, folder: Path, library: ScreenLibrary) -> dict[str, Any]:
@@ -65,7 +50,7 @@ def one_run(seed: int, theme: str, profile: str, folder: Path, library: ScreenLi
     try:
         with emulator.control() as control:
             calibration = folder / f"{seed}-{theme}-calibration.toml"
-            true_calibration(control, profile, calibration)
+            bench_calibration(control, profile, calibration, camera_corners=True)
             opened = open_handset(uri_of(endpoints["robot"], endpoints["camera"], calibration, profile))
             try:
                 with GsmModem(SerialPort(endpoints["modem"])) as modem:
