@@ -111,7 +111,8 @@ def add_screens_parser(sub: Any) -> None:
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
-    from harness.vision.definitions import DEFAULT_LIBRARY, check_free_name, load_definition, write_definition
+    from harness.vision.definitions import DEFAULT_LIBRARY, load_definition
+    from harness.vision.recording import check_free_name, write_definition
 
     image = load_rgb(args.from_image, f"--from-image {args.from_image}")
     targets = []

@@ -13,7 +13,7 @@ from harness.flows.codes import EmailOnFileUnknown
 from harness.flows.imap_codes import DEFAULT_PASSWORD_ENV, InboxError, PasswordInUrl, UntrustedServer
 from harness.flows.library import AccountNeeded
 from harness.lab.chosen import HandsetChoiceError, PortUnknown
-from harness.vision.definitions import NameTaken
+from harness.vision.recording import NameTaken
 
 _CHOICE = {
     HandsetChoiceError.BOTH: "give one of --handset URI, --device NAME and --place NAME",

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.vision.definitions import DEFAULT_LIBRARY, Box, write_definition
+from harness.vision.definitions import DEFAULT_LIBRARY, Box
+from harness.vision.recording import write_definition
 
 PROFILE, THEME, ACCENT = "lumia-930", "dark", "cobalt"
 #: Screens whose first paragraph depends on the phone's state (OS version ...): not an anchor.

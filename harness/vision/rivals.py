@@ -20,7 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from harness.vision.compiled import Compiled
-    from harness.vision.matcher import _Verdict
+    from harness.vision.verdict import Verdict
 
 #: an undecided screen whose page fits the frame within this of the best's keeps the best from being taken (two pages
 #: alike fit within a few hundredths of each other; 0.05 refused pages the best fitted clearly better, 0.96 vs 0.93)
@@ -36,7 +36,7 @@ def mute(lib: "Compiled", visible: np.ndarray) -> np.ndarray:
     return (shown < np.minimum(2, np.bincount(lib.owner, minlength=n))) & (own == 0)
 
 
-def undecided_rival(best: "_Verdict", undecided: list[tuple[str, float]]) -> tuple[str, float] | None:
+def undecided_rival(best: "Verdict", undecided: list[tuple[str, float]]) -> tuple[str, float] | None:
     """The undecided screen (name, layout) that fits the uncovered page about as well as ``best`` (within RIVAL_MARGIN) or better, when
     ``best`` itself is seen only in part; None when there is none or all of the best's anchors show."""
     if best.shown >= 1.0:

@@ -18,7 +18,8 @@ from PIL import Image
 
 from harness.errors import ConfigError
 from harness.vision import ScreenLibrary, find_target, load_definition
-from harness.vision.definitions import DEFAULT_LIBRARY, Box, write_definition
+from harness.vision.definitions import DEFAULT_LIBRARY, Box
+from harness.vision.recording import write_definition
 
 ocr = pytest.importorskip("harness.vision.ocr")
 try:

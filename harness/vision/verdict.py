@@ -1,0 +1,149 @@
+"""One screen against one frame: each anchor looked for near where it was recorded, the page's layout, and the
+score that weighs them (``Verdict``), at the working level and, for screens alike there, closer (``closer``).
+
+Anchors that do not agree are not counted against a screen when the rest
+agree (something may cover them: a banner, a finger, a volume overlay), but
+a screen must show most of what identifies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import cv2
+import numpy as np
+
+from harness.vision.compiled import Screen
+from harness.vision.features import Frame, crop_ink
+
+ANCHOR_MARGIN_VIEW = 13     # view pixels searched around an anchor's recorded place
+ANCHOR_FLOOR = 0.40         # every visible anchor must correlate at least this well ...
+HIDDEN = 0.05               # (an anchor with more than this share under a cover is not visible)
+HIDDEN_FLOOR = 0.75         # ... (every anchor, when some of the screen's anchors are hidden) ...
+MIN_SHOWN = 0.5             # ... at least this share of a screen's anchor area must be visible ...
+ACCEPT_SCORE = 0.70         # ... and its score at least this ...
+THIN_EXTRA = 0.05           # ... (this much more for a page that is mostly the phone's data: less of it is compared)
+FINE_SCALE = 0.75           # pixels per view pixel where anchors of screens alike in layout are compared
+LAYOUT_OTHER = 0.5          # a layout correlating less than this over the cells not covered rules a screen out
+LAYOUT_ALONE = 0.95         # ... and at least this well when it decides alone (the anchors are hidden)
+LAYOUT_MIN_SHOWN = 0.5      # share of a screen's layout cells that must be uncovered for the layout to count
+
+
+@dataclass
+class Verdict:
+    """One screen against one frame: each anchor's score (NaN where a cover such as a banner or a finger hides
+    it) and the whole page's layout correlation over the cells not covered (NaN: the screen has no layout)."""
+
+    compiled: Screen
+    scores: np.ndarray
+    layout: float = float("nan")
+    layout_shown: float = 0.0
+    places: list[tuple[int, int]] = field(default_factory=list)  # where each anchor was found (working pixels)
+    working: float = float("nan")  # the score at the working level, before a closer look (closer) replaced it
+
+    @cached_property
+    def visible(self) -> np.ndarray:
+        return ~np.isnan(self.scores)
+
+    @cached_property
+    def shown(self) -> float:
+        return float(self.compiled.areas[self.visible].sum() / self.compiled.areas.sum())
+
+    @property
+    def failed(self) -> list[int]:
+        return [i for i, s in enumerate(self.scores) if not s >= ANCHOR_FLOOR]
+
+    def _anchors(self) -> tuple[float | None, bool]:
+        """The anchors' say: mean and weakest visible anchor (the weakest counts double: screens share headers,
+        never every anchor), or None when too few are visible; and False when a visible one disagrees."""
+        visible = self.visible
+        seen = self.scores[visible]
+        # two anchors at least, or one of the screen's own (not shared with other screens)
+        if seen.size < min(2, self.scores.size) and not (self.compiled.weights[visible] >= 1.0).any():
+            return None, True
+        # the less of a screen is visible, the more what is visible must agree
+        floor = ANCHOR_FLOOR if seen.size == self.scores.size else HIDDEN_FLOOR
+        if seen.min() < floor:
+            return float(min(seen.min(), ANCHOR_FLOOR)), False
+        # anchors other screens share (a header) say little about which of them this is
+        weights = self.compiled.weights[visible]
+        mean = float((seen * weights).sum() / weights.sum())
+        own = seen[weights >= 1.0]
+        weakest = float(own.min()) if own.size else float(seen.min())
+        return (mean + weakest) / 2, True
+
+    @property
+    def has_layout(self) -> bool:
+        return bool(self.layout_shown >= LAYOUT_MIN_SHOWN and np.isfinite(self.layout))
+
+    @cached_property
+    def score(self) -> float:
+        """The anchors' score and the layout's, each weighed by how much of it is visible: under a banner the
+        page below it still says which screen this is, and a page laid out otherwise than the screen (content
+        where it has none) counts against it even when all its anchors agree."""
+        anchors, agree = self._anchors()
+        if not agree:
+            return float(anchors or 0.0)
+        if self.has_layout and self.layout < LAYOUT_OTHER:  # the page is laid out otherwise
+            return min(self.layout, ANCHOR_FLOOR)
+        weight = self.compiled.layout_weight
+        if anchors is None:  # the layout alone (under a banner) must agree closely, and be most of the page
+            return self.layout if self.has_layout and self.layout >= LAYOUT_ALONE and weight >= 1.0 else 0.0
+        seen = min(1.0, self.shown / MIN_SHOWN)
+        if not self.has_layout:
+            return anchors * seen
+        # text of the phone's state (an address) may reflow the page below it: the layout weighs, it does not veto
+        return (seen * anchors + weight * self.layout) / (seen + weight)
+
+    @property
+    def enough(self) -> bool:
+        """Enough of the screen visible to decide: most of its anchors, or most of its layout."""
+        return self.shown >= MIN_SHOWN or (self.has_layout and self.compiled.layout_weight >= 1.0)
+
+    @property
+    def need(self) -> float:
+        """The score this screen must reach: a page that is mostly the phone's data (its layout weighs less) must
+        show more of itself to be taken."""
+        return ACCEPT_SCORE + (THIN_EXTRA if self.compiled.layout_weight < 1.0 else 0.0)
+
+
+def check(frame: Frame, c: Screen, layout: tuple[float, float] = (float("nan"), 0.0)) -> Verdict:
+    """Each anchor's best score near its place; NaN when a cover hides it."""
+    ws = frame.working_scale
+    m = max(2, round(ANCHOR_MARGIN_VIEW * ws))
+    scores = np.empty(len(c.anchors))
+    places = []
+    for i, t in enumerate(c.anchors):
+        y = t.expected_y(frame.view_height, c.rec_view_h, ws)
+        if frame.covered_share(t.x, y, t.w, t.h) > HIDDEN:
+            scores[i] = np.nan
+            places.append((t.x, y))
+        else:
+            scores[i], px, py = frame.correlate(t.ink, t.std, t.x - m, y - m, t.x + m, y + m)
+            places.append((px, py))
+    return Verdict(c, scores, *layout, places=places)
+
+
+def closer(frame: Frame, v: Verdict, templates: dict[tuple[str, int], np.ndarray]) -> Verdict:
+    """The verdict again with each visible anchor checked at FINE_SCALE where the working level found it: two
+    screens alike in layout (titles of other words) differ there. ``templates`` keeps the anchors' crops at
+    FINE_SCALE across frames (screen name, anchor index)."""
+    d = v.compiled.definition
+    scores = v.scores.copy()
+    pad = 6  # view pixels around the place found (and the working level's rounding)
+    for i, (x, y) in enumerate(v.places):
+        if np.isnan(scores[i]) or d.anchors[i].structure:  # a list's rows: no words to compare
+            continue
+        key = (d.name, i)
+        if key not in templates:
+            templates[key] = crop_ink(d.anchors[i].image, d.scale, FINE_SCALE)
+        tpl = templates[key]
+        th, tw = tpl.shape
+        ws = frame.working_scale
+        window = frame.detail(x / ws - pad, y / ws - pad, tw / FINE_SCALE + 2 * pad,
+                              th / FINE_SCALE + 2 * pad, FINE_SCALE)
+        if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
+            continue  # at the frame's edge: the working level's score stands
+        scores[i] = float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
+    return Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score)
