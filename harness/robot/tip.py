@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.robot import stylus_axis
+from harness.robot import stylus_axis, tip_disc
 from harness.robot.stylus_axis import shaft_axis, shaft_grey, tip_along
 
 #: Grey levels (of 255) a pixel must change by to count as the stylus, above the frame's noise.
@@ -91,7 +91,7 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
     ``expect``: roughly where the tip should be (camera pixels), which tells the shaft's two ends apart."""
     along = _along_shaft(low, high, reference, raised_mm, region, expect)
     if along is not None:
-        return along
+        return _refined(along[0], low, high, raised_mm, along[1])
     lo = _pixels(changed(low, reference, region), f"{what} (lower view)")
     hi = _pixels(changed(high, reference, region), f"{what} (raised view)")
     values, vectors = np.linalg.eigh(np.cov(lo.T))
@@ -118,7 +118,8 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
         up = axis if slide > 0 else -axis
     (x, y), (rx, ry) = _end_centre(lo, up), _end_centre(hi, up)
     per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
-    return TipView(x, y, per_mm, (rx, ry))
+    width = float(np.ptp(lo @ np.array([-up[1], up[0]])))
+    return _refined(TipView(x, y, per_mm, (rx, ry)), low, high, raised_mm, width / 2)
 
 
 def _strong(frame: np.ndarray, reference: np.ndarray, region: np.ndarray | None) -> np.ndarray:
@@ -129,7 +130,7 @@ def _strong(frame: np.ndarray, reference: np.ndarray, region: np.ndarray | None)
 
 
 def _along_shaft(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm: float,
-                 region: np.ndarray | None, expect: tuple[float, float] | None) -> TipView | None:
+                 region: np.ndarray | None, expect: tuple[float, float] | None) -> tuple[TipView, float] | None:
     """The tip found along the shaft's line (``stylus_axis``), or None when no shaft is seen (the stylus under
     the lens) or no tip at its end. Of the line's two ends the tip's is the one the raise moved away from (the
     stylus rises towards the lens, so it slides away from the point under it), inside the region where the tip
@@ -157,7 +158,15 @@ def _along_shaft(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raise
         return None
     _, _, (x, y), (rx, ry) = min(found, key=lambda f: (f[0], f[1]))
     per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
-    return TipView(x, y, per_mm, (rx, ry))
+    return TipView(x, y, per_mm, (rx, ry)), axis.width
+
+
+def _refined(view: TipView, low: np.ndarray, high: np.ndarray, raised_mm: float, size: float) -> TipView:
+    """``view`` with both tips placed by their round outlines (``tip_disc``) where those are seen well."""
+    x, y = tip_disc.refine(_gray(low).astype(np.float32), (view.x, view.y), size) or (view.x, view.y)
+    rx, ry = tip_disc.refine(_gray(high).astype(np.float32), view.raised, size) or view.raised
+    return TipView(float(x), float(y), (float((rx - x) / raised_mm), float((ry - y) / raised_mm)),
+                   (float(rx), float(ry)))
 
 
 def _end_centre(points: np.ndarray, up: np.ndarray) -> tuple[float, float]:
