@@ -10,6 +10,14 @@ than its caller allows, and ``after(t, timeout)`` waits (with a deadline) for
 a frame that arrived after ``t`` (the effect of a tap). Frames are size
 checked: the size the stream announces before the first frame is read, and
 every frame after.
+
+An MJPEG stream is read without decoding (FFmpeg's raw packets: each one a
+JPEG), and a frame is decoded only when someone looks at it. Decoding every
+frame is what a loaded host cannot keep up with: a reader that decodes at 5
+frames a second behind a camera sending 20 leaves the rest queued in the
+socket, and "the newest frame" is then seconds old when it arrives, showing a
+robot that moved long ago. Reading packets costs almost nothing, so the
+newest frame is the camera's newest whatever the load.
 """
 
 from __future__ import annotations
@@ -17,13 +25,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 
-from harness.camera.errors import CameraUnavailable, FrameTooLarge, StaleFrame
+from harness.camera.errors import BadFrame, CameraUnavailable, FrameTooLarge, StaleFrame
 from harness.deadline import left
 from harness.errors import seconds
 from harness.images import MAX_PIXELS
@@ -33,12 +40,51 @@ OPEN_TIMEOUT = 10.0
 READ_TIMEOUT = 5.0
 
 
-class Snapshot(NamedTuple):
-    """One frame (BGR, as OpenCV decodes it), when it arrived (``time.monotonic()``) and its number in the stream."""
+class Snapshot:
+    """One frame (``image``: BGR, as OpenCV decodes it), when it arrived (``at``: ``time.monotonic()``) and its
+    number in the stream (``index``); a frame read as a JPEG packet is decoded on first use, once."""
 
-    image: np.ndarray
-    at: float
-    index: int
+    __slots__ = ("at", "index", "_image", "_jpeg", "_lock")
+
+    def __init__(self, image: np.ndarray | None, at: float, index: int, jpeg: bytes | None = None) -> None:
+        self.at, self.index = at, index
+        self._image, self._jpeg = image, jpeg
+        self._lock = threading.Lock()
+
+    @property
+    def image(self) -> np.ndarray:
+        with self._lock:
+            if self._image is None:
+                image = cv2.imdecode(np.frombuffer(self._jpeg or b"", np.uint8), cv2.IMREAD_COLOR)
+                if image is None:
+                    raise BadFrame(f"camera frame {self.index}: {len(self._jpeg or b'')} bytes that are not a JPEG "
+                                   "image (expected one per MJPEG part)")
+                self._image, self._jpeg = image, None
+            return self._image
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header (SOFn), without decoding it; None when there is none."""
+    i, n = 2, len(data)
+    if data[:2] != b"\xff\xd8":
+        return None
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 9 <= n:
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        if marker == 0xDA or length < 2:  # the scan starts: no frame header before it
+            return None
+        i += 2 + length
+    return None
 
 
 def redact(url: str) -> str:
@@ -63,6 +109,11 @@ def _source(url: str) -> tuple[str | int, int]:
     raise CameraUnavailable(f"camera {redact(url)!r}: expected /dev/videoN, http(s):// (MJPEG) or rtsp:// URL")
 
 
+def _fourcc(cap: cv2.VideoCapture) -> str:
+    code = int(cap.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
+    return code.to_bytes(4, "little").decode("latin-1")
+
+
 class Capture:
     """A camera stream read by one thread; ``open()`` / ``close()`` (idempotent), or ``with``."""
 
@@ -77,8 +128,9 @@ class Capture:
         self._cond = threading.Condition()
         self._newest: Snapshot | None = None
         self._ended: str | None = None   # why the stream ended (set by the reader), None while it runs
-        self._stopping = False
+        self._reader = 0  # the current reader thread's number: an older one (closed) leaves no frame behind
         self.frames = 0
+        self.packets = False  # the stream is read as JPEG packets, decoded on use (an MJPEG stream)
 
     @property
     def ended(self) -> str | None:
@@ -107,46 +159,79 @@ class Capture:
             cap.release()
             raise FrameTooLarge(f"camera {self.name}: announces {w}x{h} frames, expected at most "
                                 f"{self.max_pixels} pixels; not read")
+        # MJPEG through FFmpeg: read each part as its JPEG bytes (raw packets), decoded only when looked at
+        self.packets = (backend == cv2.CAP_FFMPEG and _fourcc(cap) == "MJPG" and bool(cap.set(cv2.CAP_PROP_FORMAT, -1)))
         self._cap = cap
-        self._stopping, self._ended = False, None
-        self._thread = threading.Thread(target=self._read, name=f"camera {self.name}", daemon=True)
+        with self._cond:
+            self._reader += 1
+            self._ended, self._newest = None, None
+            reader = self._reader
+        self._thread = threading.Thread(target=self._read, args=(cap, reader), name=f"camera {self.name}", daemon=True)
         self._thread.start()
         return self
 
-    def _read(self) -> None:
-        cap = self._cap
-        assert cap is not None
+    def _next(self, cap: cv2.VideoCapture) -> tuple[np.ndarray | None, bytes | None] | str:
+        """The next frame: (image, None), or (None, JPEG bytes) when reading packets; why not, as a string."""
+        if not self.packets:
+            ok, image = cap.read()
+            if not ok or image is None:
+                return f"no frame came within {self.read_timeout:g}s, or the stream ended"
+            h, w = image.shape[:2]
+        else:
+            ok = cap.grab()
+            ok, packet = cap.retrieve() if ok else (False, None)
+            if not ok or packet is None or packet.size == 0:
+                return f"no frame came within {self.read_timeout:g}s, or the stream ended"
+            if packet.size > 3 * self.max_pixels:  # larger than the pixels it may hold, uncompressed
+                return f"sent a {packet.size}-byte frame, more than a {self.max_pixels}-pixel image takes"
+            jpeg = packet.tobytes()
+            size = jpeg_size(jpeg)
+            if size is None:
+                return f"sent a {len(jpeg)}-byte part that is not a JPEG image (no frame header)"
+            if jpeg.rstrip(b"\r\n\0 ")[-2:] != b"\xff\xd9":  # what FFmpeg hands over when a read times out mid-part
+                return (f"stopped sending in the middle of a frame ({len(jpeg)} bytes of a JPEG, no end marker "
+                        f"within {self.read_timeout:g}s)")
+            w, h = size
+        if w * h > self.max_pixels:
+            return f"sent a {w}x{h} frame, more than the {self.max_pixels} pixels accepted"
+        return (image, None) if not self.packets else (None, jpeg)
+
+    def _read(self, cap: cv2.VideoCapture, reader: int) -> None:
         why = "the stream ended"
         try:
-            while not self._stopping:
-                ok, image = cap.read()
-                if not ok or image is None:
-                    why = f"no frame came within {self.read_timeout:g}s, or the stream ended"
+            while self._reader == reader:
+                got = self._next(cap)
+                if isinstance(got, str):
+                    why = got
                     break
-                h, w = image.shape[:2]
-                if w * h > self.max_pixels:
-                    why = f"sent a {w}x{h} frame, more than the {self.max_pixels} pixels accepted"
-                    break
+                at = time.monotonic()
                 with self._cond:
+                    if self._reader != reader:  # closed (and perhaps opened again) during that read
+                        break
                     self.frames += 1
-                    self._newest = Snapshot(image, time.monotonic(), self.frames)
+                    self._newest = Snapshot(got[0], at, self.frames, got[1])
                     self._cond.notify_all()
         except cv2.error as exc:
             why = f"OpenCV failed: {str(exc).strip().splitlines()[-1]}"
         finally:
             with self._cond:
-                self._ended = "closed" if self._stopping else why
-                self._cond.notify_all()
+                if self._reader == reader:
+                    self._ended = why
+                    self._cond.notify_all()
+            cap.release()  # by the thread that reads it: never while a read is under way
 
     def close(self) -> None:
-        """Stop the reader and release the camera (safe to call twice)."""
-        cap, thread = self._cap, self._thread
-        if cap is None:
+        """Stop the reader, which releases the camera (safe to call twice; a reader stuck in a read past its
+        timeout is not waited for longer: it ends by itself, and nothing it reads after this counts)."""
+        thread = self._thread
+        if self._cap is None:
             return
-        self._stopping = True
+        with self._cond:
+            self._reader += 1
+            self._ended = "closed"
+            self._cond.notify_all()
         if thread is not None:
             thread.join(timeout=self.read_timeout + 1.0)
-        cap.release()
         self._cap = self._thread = None
 
     def __enter__(self) -> "Capture":

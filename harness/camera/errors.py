@@ -23,3 +23,7 @@ class FrameTooLarge(CameraError, ValueError):
 
 class ScreenNotFound(CameraError, LookupError):
     """The phone's lit screen could not be found in a camera frame."""
+
+
+class BadFrame(CameraError, ValueError):
+    """A frame the camera sent that does not decode (a corrupt or truncated JPEG)."""

@@ -16,9 +16,8 @@ from typing import Iterator
 
 import pytest
 
-from harness.emulator.process import EmulatorProcess
-from robot_slot import (CALIBRATE_TIMEOUT, CALIBRATION_WAIT, CAMERA_FPS, PROFILE, ROBOT_TIME_SCALE, CalibrationRun,
-                        RunLock, Slot, calibrate_command, run_folder, shared_seed)
+from robot_slot import (CALIBRATE_TIMEOUT, CALIBRATION_WAIT, CalibrationRun, RunLock, Slot, calibrate_command,
+                        run_folder, shared_seed, started_slot)
 
 
 @pytest.fixture(scope="session")
@@ -31,17 +30,8 @@ def slot(tmp_path_factory: pytest.TempPathFactory, robot_seed: int) -> Iterator[
     """This worker's slot, started on first use and stopped when the worker ends."""
     folder = tmp_path_factory.mktemp("robot-slot")
     print(f"bench seed {robot_seed} (ROBOT_BENCH_SEED={robot_seed} repeats it)")
-    emulator = EmulatorProcess(PROFILE, ["--camera", "--robot", "--bench-seed", str(robot_seed),
-                                         "--robot-time-scale", str(ROBOT_TIME_SCALE), "--camera-fps", str(CAMERA_FPS),
-                                         "--animation-ms", "0", "--boot-time", "0.3"],
-                               log_path=folder / "emulator.log")
-    emulator.start()
-    line = json.dumps(emulator.endpoints)  # what it announced, as parsed
-    try:
-        with emulator.control() as control:
-            yield Slot(robot_seed, emulator.endpoints, control, folder, line, control.call("bench"))
-    finally:
-        emulator.stop()
+    with started_slot(robot_seed, folder) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,9 @@ from ``ROBOT_BENCH_SEED`` to repeat a run), so the phone lies at the same place 
 worker and the one calibration ``harness calibrate`` wrote (through the CLI, on whichever worker asked first)
 holds for all of them. Test ids never carry the seed, so every worker collects the same tests.
 
+``started_slot`` is that start-up, for the tests' fixture and for ``benchmarks/bench_calibration.py`` alike (a
+benchmark then measures the slot the tests calibrate).
+
 Tests share the slot one after another: each puts the phone on the screen it starts from (``at_setup`` after a
 lab reset, or ``goto``) and leaves the robot and the camera as it found them (faults cleared).
 """
@@ -17,18 +20,21 @@ lab reset, or ``goto``) and leaves the robot and the camera as it found them (fa
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import random
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
 from harness.deadline import deadline_of, until
 from harness.emulator.control import ControlClient
+from harness.emulator.process import EmulatorProcess
 from harness.handsets.robot import uri_of
 
 PROFILE = "lumia-930"
@@ -135,6 +141,25 @@ class Slot:
             if screen != other_than or not until(at):
                 return screen
             self.control.call("ping")  # one round trip between looks, no sleep
+
+
+def emulate_args(seed: int, camera_fps: float = CAMERA_FPS) -> list[str]:
+    """``harness emulate``'s arguments (after ``--profile``) for the slot of bench seed ``seed``."""
+    return ["--camera", "--robot", "--bench-seed", str(seed), "--robot-time-scale", str(ROBOT_TIME_SCALE),
+            "--camera-fps", f"{camera_fps:g}", "--animation-ms", "0", "--boot-time", "0.3"]
+
+
+@contextmanager
+def started_slot(seed: int, folder: Path, camera_fps: float = CAMERA_FPS) -> Iterator[Slot]:
+    """The slot of bench seed ``seed`` (its emulator's log in ``folder``), stopped when the block ends."""
+    emulator = EmulatorProcess(PROFILE, emulate_args(seed, camera_fps), log_path=folder / "emulator.log")
+    emulator.start()
+    line = json.dumps(emulator.endpoints)  # what it announced, as parsed
+    try:
+        with emulator.control() as control:
+            yield Slot(seed, emulator.endpoints, control, folder, line, control.call("bench"))
+    finally:
+        emulator.stop()
 
 
 @dataclass(frozen=True)
