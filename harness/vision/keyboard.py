@@ -41,6 +41,9 @@ BAND_TOLERANCE = 10
 ROW_COUNTS = ((10, 9, 9, 5), (10, 10, 9, 5))
 #: How alike OCR's reading of a row and a page's row must be (0..1) to say the keyboard shows that page.
 SAME_ROW = 0.6
+#: A label's ink differs from its key's fill by at least this share of the key's strongest contrast, and by this
+#: many grey levels: glare over a light key lifts its label's strokes to within 60-80 levels of the fill.
+LABEL_SHARE, LABEL_CONTRAST = 0.45, 24
 
 
 class KeyboardUnknown(LookupError):
@@ -247,7 +250,8 @@ def _row_text(frame: np.ndarray, boxes: tuple[Box, ...]) -> str:
         if inner.size == 0:
             continue
         fill = float(np.median(inner))
-        ink = np.abs(inner.astype(np.int16) - fill) > 60
+        away = np.abs(inner.astype(np.int16) - fill)
+        ink = away > max(LABEL_CONTRAST, LABEL_SHARE * float(np.percentile(away, 99.5)))
         cols = np.flatnonzero(ink.any(axis=0))
         piece = np.where(ink, 0, 255).astype(np.uint8)
         if cols.size:

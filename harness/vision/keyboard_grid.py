@@ -9,6 +9,11 @@ are found as three evenly spaced valleys of the median across the width, and eac
 of the median along the row's height; the outer keys of a row end where the band begins. Keys lighter than
 the band (an 8.1 keyboard in both themes) and, by the same code on the inverted frame, darker ones.
 
+Glare can saturate light keys and their band alike over most of the keyboard (a light theme under a lamp):
+there no gap is left, but the keys' labels are (ink is far darker than a gap). So the layout the gaps that
+remain place is also checked by the labels: a key whose label sits inside it where the layout puts it counts,
+and with most keys labelled a keyboard stands on a few gaps, or on two row gaps and the third inferred.
+
 Works in work pixels (the frame at 480 across, as ``harness.vision.keyboard``): a box is (x, y, w, h).
 """
 
@@ -40,6 +45,13 @@ ABOVE_FLOOR = 3.0
 MATCHED, ROW_MATCHED = 0.3, 0.1
 #: A gap's width, as a share of a key's pitch (8.1: 6 of 48 view pixels).
 GAP_SHARE = 0.125
+#: Where glare saturates the light keys and the band alike, their gaps are gone but the keys' labels stay (ink
+#: is darker than any gap): a key shows its label where the layout puts the key when ink this many grey levels
+#: off the key's fill lies inside it, this share of its width and height clear of its sides ...
+LABEL_INK, LABEL_MARGIN = 30, 0.12
+#: ... and such a keyboard stands when this share of its keys show one (and this share of a row's, for a row
+#: with no gap found where the layout puts one).
+LABELLED = 0.6
 
 
 def _peaks(profile: np.ndarray, least: float, apart: int) -> list[int]:
@@ -110,19 +122,44 @@ def _laid_out(gaps: tuple[float, ...], middle: float, unit: float, y: int, h: in
     return [(round(middle + a * unit + trim), y, round((b - a) * unit - 2 * trim), h) for a, b in zip(edges, edges[1:])]
 
 
-def _evenly_spaced(lines: list[int], profile: np.ndarray) -> list[tuple[int, int, int]]:
-    """Triples of lines a row pitch apart, the lowest first (the keyboard is at the bottom of the screen), the
-    deeper valleys first among triples ending on one line."""
-    triples = []
+def _labelled(grey: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether the key ``box`` shows a label: ink off the key's fill, all of it inside the key's middle (a line
+    of text crossing the box, or a stylus, reaches its sides). Lines along a whole side (a gap that glare left
+    standing, the band) are not ink."""
+    x, y, w, h = box
+    crop = grey[max(0, y):y + h, max(0, x):x + w].astype(np.int16)
+    if crop.shape[0] < 8 or crop.shape[1] < 8:
+        return False
+    ink = np.abs(crop - int(np.median(crop))) > LABEL_INK
+    ink[:, ink.mean(axis=0) > 0.6] = False
+    ink[ink.mean(axis=1) > 0.6, :] = False
+    ys, xs = np.nonzero(ink)
+    if xs.size < 4:
+        return False
+    mx, my = round(LABEL_MARGIN * crop.shape[1]), round(LABEL_MARGIN * crop.shape[0])
+    return bool(xs.min() >= mx and xs.max() < crop.shape[1] - mx and ys.min() >= my and ys.max() < crop.shape[0] - my)
+
+
+def _evenly_spaced(lines: list[int], profile: np.ndarray) -> list[tuple[int, int, int, bool]]:
+    """Triples of lines a row pitch apart (and whether one of them was inferred), the lowest first (the keyboard
+    is at the bottom of the screen), the deeper valleys first among triples ending on one line; then triples
+    with one line inferred from the other two, where glare washed a whole row gap out (the keys' labels must
+    then show the keyboard)."""
+    triples, inferred = [], []
     for c in lines:
         for b in lines:
             step = c - b
-            if not ROW_PITCH[0] <= step <= ROW_PITCH[1]:
-                continue
-            for a in lines:
-                if abs((b - a) - step) <= EVEN * step:
-                    triples.append((a, b, c))
-    return sorted(triples, key=lambda t: (-t[2], -float(profile[list(t)].sum())))
+            if ROW_PITCH[0] <= step <= ROW_PITCH[1]:
+                triples += [(a, b, c, False) for a in lines if abs((b - a) - step) <= EVEN * step]
+                inferred += [(b - step, b, c, True), (b, c, c + step, True)]
+            elif 2 * ROW_PITCH[0] <= step <= 2 * ROW_PITCH[1]:
+                inferred.append((b, (b + c) // 2, c, True))
+    inferred = [t for t in inferred if 0 <= t[0] and t[2] < len(profile) and t[:3] not in {u[:3] for u in triples}]
+
+    def order(t: tuple[int, int, int, bool]) -> tuple[int, float]:
+        return -t[2], -float(profile[list(t[:3])].sum())
+
+    return sorted(triples, key=order) + sorted(set(inferred), key=order)
 
 
 def rows_by_grid(grey: np.ndarray, top: int, lighter: bool = True) -> RowBoxes:
@@ -137,7 +174,7 @@ def rows_by_grid(grey: np.ndarray, top: int, lighter: bool = True) -> RowBoxes:
     profile = _smooth(np.percentile(row_valleys, ROW_GAP_PERCENTILE, axis=1))
     floor = float(np.median(profile))  # most lines cross keys or the page, not a gap (noise: valleys everywhere)
     lines = _peaks(profile, max(MIN_VALLEY, ABOVE_FLOOR * floor), apart=ROW_PITCH[0] // 2)
-    for a, b, c in _evenly_spaced(lines, profile):
+    for a, b, c, inferred in _evenly_spaced(lines, profile):
         pitch = (c - a) / 2
         gap = max(2, round(0.08 * pitch))
         spans = [(round(a - pitch) + gap, a - gap), (a + gap, b - gap), (b + gap, c - gap),
@@ -149,12 +186,22 @@ def rows_by_grid(grey: np.ndarray, top: int, lighter: bool = True) -> RowBoxes:
         if fitted is None:
             continue
         middle, unit = fitted
-        best = max(LAYOUT_GAPS, key=lambda page: sum(_matched(g, p, middle, unit)
-                                                     for g, p in zip(found[1:3], LAYOUT_GAPS[page][1:3])))
-        layout = LAYOUT_GAPS[best]
+        laid = {page: [_laid_out(places, middle, unit, y0, y1 - y0 + 1) for places, (y0, y1) in zip(layout, spans)]
+                for page, layout in LAYOUT_GAPS.items()}
+        labels = {page: [sum(_labelled(grey[top:], b) for b in row) for row in rows] for page, rows in laid.items()}
+
+        def evidence(page: str) -> int:  # gaps and labels where the page's layout puts them, in its middle rows
+            return sum(_matched(g, p, middle, unit) for g, p in zip(found[1:3], LAYOUT_GAPS[page][1:3])) + \
+                sum(labels[page][1:3])
+
+        best = max(LAYOUT_GAPS, key=evidence)
+        layout, rows, labelled = LAYOUT_GAPS[best], laid[best], labels[best]
         matched = [_matched(g, p, middle, unit) for g, p in zip(found, layout)]
-        if sum(matched) < MATCHED * sum(map(len, layout)) or any(m < ROW_MATCHED * len(p)
-                                                                 for m, p in zip(matched, layout)):
+        by_gaps = sum(matched) >= MATCHED * sum(map(len, layout))
+        by_labels = sum(labelled) >= LABELLED * sum(map(len, rows))
+        bare = any(m < ROW_MATCHED * len(p) and n < LABELLED * len(r)  # a row with neither gaps nor labels
+                   for m, p, n, r in zip(matched, layout, labelled, rows))
+        if bare or not (by_labels or (by_gaps and not inferred)):
             continue
-        return [_laid_out(places, middle, unit, y0 + top, y1 - y0 + 1) for places, (y0, y1) in zip(layout, spans)]
+        return [[(x, y + top, w, h) for x, y, w, h in row] for row in rows]
     return []

@@ -25,8 +25,10 @@ from harness.profiles import load_profile
 from harness.vision.keyboard import find_keyboard, keyboard_shown
 
 #: 192155: a glare spot over the light keyboard's middle left one gap of its third row where the layout puts
-#: them (the shifted page was not found); two more at random.
-SEEDS = [192155, *random.SystemRandom().sample(range(10**6), 2)]
+#: them (the shifted page was not found); 122037: glare saturated the light keys and their band alike over all
+#: but the left fifth of the keyboard (no gaps there, only the keys' labels; with shift up, the blue shift key
+#: hid the row gap above it too); two more at random.
+SEEDS = [192155, 122037, *random.SystemRandom().sample(range(10**6), 2)]
 #: Both pages and shift: capitals, digits, symbols, a full stop.
 TEXT = "Ab@x9.Q"
 
