@@ -1,15 +1,20 @@
-"""An emulated GRBL 1.1 controller of a 3-axis tapping robot, on a pty, written from GRBL's documentation.
+"""An emulated GRBL 1.1 controller of a 3-axis tapping robot, on a pty, written from GRBL's documentation
+and checked against the firmware itself (GRBL 1.1h in grbl-sim; docs/camera-robot.md says how).
 
-It behaves as the firmware does with homing enabled: it starts (and comes
-back from a soft reset) in Alarm, announcing ``Grbl 1.1h ['$' for help]``
-and ``[MSG:'$H'|'$X' to unlock]``, and locks g-code out (``error:9``) until
-``$H`` homes it or ``$X`` unlocks it. Lines are answered ``ok`` once
-planned (G4 answers after the moves before it and its dwell); ``?`` is
-answered at once with ``<State|MPos:x,y,z|FS:feed,0>``. A target past the
-travel (``$130``-``$132``, the box ``-travel..0`` after homing) raises
-``ALARM:2`` and, as GRBL does for a limit, holds everything until a soft
-reset (ctrl-x); a move that runs into the machine's end (possible only
-when it was unlocked without homing) trips a limit switch: ``ALARM:1``.
+It behaves as the firmware does with homing enabled: it starts in Alarm,
+announcing ``Grbl 1.1h ['$' for help]`` and ``[MSG:'$H'|'$X' to unlock]``,
+and locks g-code out (``error:9``) until ``$H`` homes it or ``$X`` unlocks
+it. A line is read as GRBL reads it (spaces, comments and control bytes
+dropped, upper-cased, 79 characters kept: ``error:11`` past that) and
+answered ``ok`` once planned (G4 and M2 after the moves before them). ``?``
+is answered at once with ``<State|MPos:x,y,z|FS:feed,speed>``, WCO and Ov
+every tenth report (every thirtieth and twentieth while moving), as ``$10``
+asks. A target past the travel (``$130``-``$132``, the box ``-travel..0``
+after homing) raises ``ALARM:2``; a move that runs into the machine's end
+(possible only when it was unlocked without homing) trips a limit switch:
+``ALARM:1``. After either, as GRBL does, nothing is heard, not even ``?``,
+until a soft reset (ctrl-x). A line cut short by a reset is answered ``ok``
+before the banner, as the firmware does.
 """
 
 from __future__ import annotations
@@ -22,28 +27,26 @@ from typing import Any, Callable
 from harness.emulator.bench import bench_of
 from harness.emulator.grbl_gcode import GcodeError, Modal, parse_block
 from harness.emulator.grbl_motion import Contact, Motion, Point
+from harness.emulator.grbl_system import DEFAULT_SETTINGS, GrblSystem
 from harness.emulator.pty_port import PtyPort
 from harness.emulator.stylus_touch import StylusTouches
 from harness.emulator.transport_service import CommandHandler, takes
 
 BANNER = "\r\nGrbl 1.1h ['$' for help]\r\n"
 LOCKED = "[MSG:'$H'|'$X' to unlock]\r\n"
+#: GRBL's line buffer is 80 bytes with its terminating zero: 79 characters are kept.
 LINE_BUFFER = 80
+#: How many planner blocks the emulated GRBL holds (GRBL's BLOCK_BUFFER_SIZE on an Uno) and its RX buffer.
+PLANNER_BLOCKS = 16
+RX_BUFFER = 128
 #: Contacts of the stylus with the glass kept for ``robot_contacts``.
 CONTACT_LOG = 512
-#: A desk tapping robot's settings: mm/rev, rates (mm/min), accelerations, max travel (mm).
-DEFAULT_SETTINGS: dict[int, float] = {
-    0: 10, 1: 25, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 10: 1, 11: 0.010, 12: 0.002, 13: 0, 20: 1, 21: 1, 22: 1, 23: 0,
-    24: 600.0, 25: 6000.0, 26: 250, 27: 1.0, 30: 1000, 31: 0, 32: 0, 100: 80.0, 101: 80.0, 102: 400.0,
-    110: 12000.0, 111: 12000.0, 112: 6000.0, 120: 1000.0, 121: 1000.0, 122: 500.0, 130: 150.0, 131: 200.0, 132: 50.0}
-_INTEGER = {0, 1, 2, 3, 4, 5, 6, 10, 13, 20, 21, 22, 23, 26, 30, 31, 32}
+#: Reports between two WCO fields and two Ov fields: (idle, moving), as GRBL's default build.
+WCO_EVERY = (10, 30)
+OV_EVERY = (10, 20)
 
 
-def _setting(number: int, value: float) -> str:
-    return f"${number}={int(value)}" if number in _INTEGER else f"${number}={value:.3f}"
-
-
-class EmulatedGrbl:
+class EmulatedGrbl(GrblSystem):
     """The controller: line intake and real-time bytes (pty thread), one worker running lines, the motion.
 
     ``start_at`` is where the stylus physically is at power-up, in the frame
@@ -52,7 +55,7 @@ class EmulatedGrbl:
 
     def __init__(self, start_at: Point = (-75.0, -100.0, -10.0), surface_z: float = -40.0,
                  settings: dict[int, float] | None = None, time_scale: float = 1.0) -> None:
-        self.settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+        self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.motion = Motion(start_at, surface_z, time_scale=time_scale)
         self.port = PtyPort("robot", self._on_data)
         self.offset: Point = tuple(-v for v in start_at)  # type: ignore[assignment]  # MPos = physical + offset
@@ -62,11 +65,14 @@ class EmulatedGrbl:
         self.lines: list[str] = []  # every line received, for tests that ask what reached the robot
         self.alarms: list[int] = []
         self._raw = bytearray()
-        self._overflow = False
+        self._flags = ""         # intake: "(" in a comment, ";" in a comment to the line's end, "!" overflowed
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self._lock = threading.RLock()  # answers and resets: a line is answered once, before or by the reset
         self._epoch = 0          # bumped by a soft reset: a line in progress gives up
+        self._in_line = False    # a line taken and not answered yet (a reset answers it ``ok``)
+        self._after: Callable[[], None] | None = None  # what a line does after its answer ($C leaving: a reset)
         self._halted = threading.Event()  # a critical alarm: only a reset gets out
-        self._reports = 0
+        self._wco_in = self._ov_in = 0  # reports until the next WCO and Ov fields
         self._worker = threading.Thread(target=self._work, name="grbl lines", daemon=True)
         self.contacts: deque[Contact] = deque(maxlen=CONTACT_LOG)  # the latest, for the control socket
         self.motion.add_listener(self.contacts.append)
@@ -122,16 +128,37 @@ class EmulatedGrbl:
         return (x, y, z)
 
     def _state_now(self) -> str:
-        if self.state in ("Alarm", "Home"):
+        if self.state in ("Alarm", "Home", "Check"):
             return self.state
         return "Run" if self.motion.busy() else "Idle"
 
     def report(self) -> str:
-        """The real-time status report, as ``$10=1`` asks: machine position, feed and speed; WCO now and then."""
-        x, y, z = self.machine_position()
-        self._reports += 1
-        wco = "|WCO:0.000,0.000,0.000" if self._reports % 10 == 1 else ""
-        return f"<{self._state_now()}|MPos:{x:.3f},{y:.3f},{z:.3f}|FS:{self.motion.feed_now():.0f},0{wco}>\r\n"
+        """The real-time status report as ``$10`` asks (bit 0: MPos, else WPos; bit 1: Bf), in mm or inches (``$13``)."""
+        state = self._state_now()
+        mask, inches = int(self.settings[10]), bool(self.settings[13])
+        moving = state in ("Run", "Home")
+        position = ",".join(f"{v / 25.4:.4f}" if inches else f"{v:.3f}" for v in self.machine_position())
+        zero = ",".join(["0.0000" if inches else "0.000"] * 3)  # no work offsets: WPos is MPos
+        parts = [state, f"{'MPos' if mask & 1 else 'WPos'}:{position}"]
+        if mask & 2:
+            parts.append(f"Bf:{PLANNER_BLOCKS - 1 - self.motion.pending()},{RX_BUFFER - len(self._raw)}")
+        speed = self.modal.speed if self.modal.spindle in (3, 4) else 0.0
+        parts.append(f"FS:{self.motion.feed_now() / (25.4 if inches else 1):.{1 if inches else 0}f},{speed:.0f}")
+        if self._wco_in:
+            self._wco_in -= 1
+        else:
+            self._wco_in = WCO_EVERY[moving] - 1
+            self._ov_in = self._ov_in or 1  # GRBL puts Ov on the report after a WCO one
+            parts.append(f"WCO:{zero}")
+        if self._ov_in:
+            self._ov_in -= 1
+        else:
+            self._ov_in = OV_EVERY[moving] - 1
+            parts.append("Ov:100,100,100")
+            accessories = {3: "S", 4: "C"}.get(self.modal.spindle, "") + ("F" if self.modal.coolant == 8 else "")
+            if accessories:
+                parts.append(f"A:{accessories}")
+        return "<" + "|".join(parts) + ">\r\n"
 
     # ---------------------------------------------------------------- intake (the pty's thread)
     def _on_data(self, data: bytes) -> None:
@@ -139,49 +166,72 @@ class EmulatedGrbl:
             if self.muted:
                 continue
             if byte == ord("?"):
-                self._write(self.report())
+                if not self._halted.is_set():  # a limit alarm holds the firmware in a loop that answers nothing
+                    self._write(self.report())
             elif byte == 0x18:
                 self._soft_reset()
             elif byte in (ord("!"), ord("~")) or byte >= 0x80:
                 continue  # feed hold, cycle start and the extended overrides: not emulated
             elif byte in (ord("\n"), ord("\r")):
-                line = "" if self._overflow else self._raw.decode("ascii")
-                self._lines.put("\x00overflow" if self._overflow else line)
+                self._lines.put("\x00overflow" if "!" in self._flags else self._raw.decode("ascii"))
                 self._raw.clear()
-                self._overflow = False
-            elif byte > ord(" "):
-                if len(self._raw) >= LINE_BUFFER:
-                    self._overflow = True
-                else:
-                    self._raw.append(byte)
+                self._flags = ""
+            else:
+                self._take(byte)
+
+    def _take(self, byte: int) -> None:
+        """One character of a line, kept or dropped as GRBL's intake does."""
+        if self._flags:
+            if byte == ord(")"):
+                self._flags = self._flags.replace("(", "")
+        elif byte <= ord(" ") or byte == ord("/"):
+            pass  # spaces, control bytes and block delete are dropped
+        elif byte == ord("("):
+            self._flags = "("
+        elif byte == ord(";"):
+            self._flags = ";"
+        elif len(self._raw) >= LINE_BUFFER - 1:
+            self._flags = "!"
+        else:
+            self._raw.append(byte - 32 if ord("a") <= byte <= ord("z") else byte)
 
     def _soft_reset(self) -> None:
-        self._epoch += 1
-        code = 6 if self.state == "Home" else 3 if self.motion.busy() else None
-        self.motion.halt()
-        while not self._lines.empty():
-            try:
-                self._lines.get_nowait()
-            except queue.Empty:
-                break
-        self._raw.clear()
-        self.modal = Modal()
-        if code is not None:  # a reset during a cycle loses the position (3), during homing fails it (6)
-            self.alarms.append(code)
-            self._write(f"ALARM:{code}\r\n")
-            self.state = "Alarm"
-        self._halted.clear()
-        self._announce()
+        """Ctrl-x: stop, forget the lines not run yet, answer the one in progress ``ok``, greet again."""
+        with self._lock:
+            self._epoch += 1
+            owed, self._in_line = self._in_line, False
+            code = 6 if self.state == "Home" else 3 if self.motion.busy() else None
+            self.motion.halt()
+            while not self._lines.empty():
+                try:
+                    self._lines.get_nowait()
+                except queue.Empty:
+                    break
+            self._raw.clear()
+            self._flags = ""
+            self.modal = Modal()
+            self._wco_in = self._ov_in = 0
+            if code is not None:  # a reset during a cycle loses the position (3), during homing fails it (6)
+                self.alarms.append(code)
+                self._write(f"ALARM:{code}\r\n")
+                self.state = "Alarm"
+            elif self.state == "Check":
+                self.state = "Idle"
+            if owed:
+                self._write("ok\r\n")
+            self._halted.clear()
+            self._announce()
 
     def _alarm(self, code: int) -> None:
-        """Stop, report ``ALARM:code``; limits (1, 2) block everything but ``?`` and a reset, as GRBL does."""
-        self.motion.halt()
-        self.state = "Alarm"
-        self.alarms.append(code)
-        self._write(f"ALARM:{code}\r\n")
-        if code in (1, 2):
-            self._write("[MSG:Reset to continue]\r\n")
-            self._halted.set()
+        """Stop, report ``ALARM:code``; limits (1, 2) block everything, ``?`` too, until a reset, as GRBL does."""
+        with self._lock:
+            self.motion.halt()
+            self.state = "Alarm"
+            self.alarms.append(code)
+            self._write(f"ALARM:{code}\r\n")
+            if code in (1, 2):
+                self._write("[MSG:Reset to continue]\r\n")
+                self._halted.set()
 
     # ---------------------------------------------------------------- the worker
     def _work(self) -> None:
@@ -189,18 +239,26 @@ class EmulatedGrbl:
             line = self._lines.get()
             if line is None:
                 return
-            epoch = self._epoch
+            with self._lock:
+                if self._halted.is_set():
+                    continue  # heard by no one: the reset that ends the halt clears it
+                epoch = self._epoch
+                self._in_line = True
             self.lines.append(line)
             answer = self._run(line, lambda: self._epoch != epoch)
-            if self._epoch == epoch and answer is not None and not self._halted.is_set():
-                self._write(answer + "\r\n")
+            with self._lock:
+                if self._epoch != epoch or self._halted.is_set():
+                    continue  # the reset answered it, or will
+                self._in_line = False
+                if answer is not None:
+                    self._write(answer + "\r\n")
+                after, self._after = self._after, None
+                if after is not None:
+                    after()
 
     def _run(self, line: str, cancelled: Callable[[], bool]) -> str | None:
         if line == "\x00overflow":
             return "error:11"
-        if self._halted.is_set():
-            return None  # a limit alarm: nothing but a reset is heard
-        line = _strip_comments(line.upper())
         if not line:
             return "ok"
         if line.startswith("$"):
@@ -211,19 +269,27 @@ class EmulatedGrbl:
             block = parse_block(line, self.modal)
         except GcodeError as exc:
             return f"error:{exc.code}"
+        if self.state == "Check":
+            return "ok"  # parsed, not run
         if block.dwell is not None:
             if not self.motion.wait_done(cancelled) or not self.motion.sleep(block.dwell, cancelled):
                 return None
         if block.axes:
-            return self._move(block.axes, block.motion == 0, block.machine, cancelled)
+            answer = self._move(block.axes, block.motion == 0, block.machine, cancelled)
+            if answer != "ok":
+                return answer
+        if block.program_end:
+            if not self.motion.wait_done(cancelled):
+                return None
+            self._write("[MSG:Pgm End]\r\n")
         return "ok"
 
     def _move(self, axes: dict[str, float], rapid: bool, machine: bool, cancelled: Callable[[], bool]) -> str | None:
-        while self.motion.pending() >= 15 and not cancelled():  # the planner holds 16 blocks: ok waits for room
+        while self.motion.pending() >= PLANNER_BLOCKS - 1 and not cancelled():  # ok waits for room in the planner
             with self.motion.cond:
                 self.motion.cond.wait(0.05)
         if cancelled():
-            return None  # a reset while the line waited for room: it is dropped with the rest
+            return None  # a reset while the line waited for room: the reset answers it
         here = self._planned_mpos()
         target = tuple((here[i] + axes[a]) if (self.modal.incremental and not machine and a in axes)
                        else axes.get(a, here[i]) for i, a in enumerate("XYZ"))
@@ -253,42 +319,6 @@ class EmulatedGrbl:
         x, y, z = (p + o for p, o in zip(self.motion.planned_end(), self.offset))
         return (x, y, z)
 
-    def _system(self, line: str, cancelled: Callable[[], bool]) -> str | None:
-        busy = self._state_now() in ("Run", "Home")
-        if line == "$$":
-            if busy:
-                return "error:8"
-            self._write("".join(_setting(n, v) + "\r\n" for n, v in sorted(self.settings.items())))
-            return "ok"
-        if line == "$X":
-            if self.state == "Alarm":
-                self.state = "Idle"
-                self._write("[MSG:Caution: Unlocked]\r\n")
-            return "ok"
-        if line == "$H":
-            if not self.settings[22]:
-                return "error:5"
-            if busy:
-                return "error:8"
-            return self._home(cancelled)
-        if line == "$":
-            self._write("[HLP:$$ $# $G $I $N $x=val $Nx=line $J=line $SLP $C $X $H ~ ! ? ctrl-x]\r\n")
-            return "ok"
-        name, eq, value = line[1:].partition("=")
-        if eq and name.isdigit():
-            number = int(name)
-            if number not in self.settings:
-                return "error:3"
-            try:
-                amount = float(value)
-            except ValueError:
-                return "error:2"
-            if amount < 0:
-                return "error:4"
-            self.settings[number] = amount
-            return "ok"
-        return "error:3"
-
     def _home(self, cancelled: Callable[[], bool]) -> str | None:
         """Z up to its switch first, then X and Y, at the seek rate; then pull off: MPos is -pull-off on each axis."""
         self.state = "Home"
@@ -304,20 +334,6 @@ class EmulatedGrbl:
         self.offset = (0.0, 0.0, 0.0)
         self.state = "Idle"
         return "ok"
-
-
-def _strip_comments(line: str) -> str:
-    out, depth = [], False
-    for ch in line:
-        if ch == ";":
-            break
-        if ch == "(":
-            depth = True
-        elif ch == ")":
-            depth = False
-        elif not depth:
-            out.append(ch)
-    return "".join(out)
 
 
 def _fraction_inside(start: tuple[float, ...], end: tuple[float, ...], travel: list[float]) -> float:

@@ -30,14 +30,30 @@ from harness.serial_reader import PortDriver, PortReader
 
 T = TypeVar("T")
 
-#: GRBL's serial line buffer holds 80 characters (LINE_BUFFER_SIZE); a longer line is answered error:11.
-MAX_COMMAND = 80
+#: GRBL keeps 79 characters of a line (LINE_BUFFER_SIZE 80 with its terminating zero), spaces not counted;
+#: one more is answered error:11.
+MAX_COMMAND = 79
 #: Soft reset, a real-time byte: stops motion, clears the planner, prints the banner again.
 SOFT_RESET = b"\x18"
 #: Characters GRBL acts on at once wherever they appear in a line (status, feed hold, cycle start).
 REALTIME = "?!~"
 #: How close (mm) an idle robot must be to where it was sent (GRBL reports three decimals).
 POSITION_TOLERANCE = 0.005
+#: Limit alarms: GRBL then holds everything, answering nothing (not even '?'), until a soft reset.
+CRITICAL = frozenset({1, 2})
+#: GRBL says ``[MSG:Reset to continue]`` after a limit alarm and only then listens for the reset.
+RESET_TO_CONTINUE = "[MSG:Reset to continue]"
+#: How long GRBL may take to print what follows an alarm it raised itself (its own reset's banner, the message).
+SETTLE = 2.0
+#: How often '?' is asked again while a controller says nothing at open (an Arduino's boot loader drops bytes).
+OPEN_POLL = 0.5
+#: How long a controller may stay silent at open before it is soft-reset (GRBL answers '?' in milliseconds).
+OPEN_QUIET = 2.0
+
+
+def _sooner(a: float | None, b: float | None) -> float | None:
+    """The earlier of two deadlines (None: never)."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _fmt(value: float) -> str:
@@ -72,7 +88,13 @@ class GrblRobot(PortDriver):
         self._port = self._open_port()
         self._reader = PortReader(lambda: self._port, self.inbox.feed, self._read_failed,  # type: ignore[arg-type, return-value]
                                   name=f"robot {self.url}").start()
-        self.status()  # a controller that does not answer '?' is no GRBL robot: fail at open, by a deadline
+        try:
+            self.status(min(self.answer_timeout, OPEN_QUIET), poll=OPEN_POLL)
+        except (RobotTimeout, RobotAlarm):
+            # GRBL held by a limit alarm (a robot an earlier run left so) answers nothing, '?' included, until a
+            # soft reset; one that answers nothing after a reset either is no GRBL robot: fail at open, by a deadline
+            self.reset()
+            self.status(poll=OPEN_POLL)
 
     def _said(self, exc: Exception) -> str:
         """What pyserial said, without the URL's credentials (it may quote the URL)."""
@@ -114,15 +136,34 @@ class GrblRobot(PortDriver):
         alarms = [r for r in self.inbox.since(self._cleared_at) if r.kind == "alarm"]
         return alarms[-1].code if alarms else None
 
+    def _holding(self) -> int | None:
+        """The limit alarm (1, 2) the controller holds everything for: one with no banner (a reset) after it."""
+        code = None
+        for reply in self.inbox.since(self._cleared_at):
+            if reply.kind == "alarm" and reply.code in CRITICAL:
+                code = reply.code
+            elif reply.kind == "banner":
+                code = None
+        return code
+
+    def _held(self, asked: str) -> RobotAlarm:
+        code = self._holding() or 0
+        return RobotAlarm(self.url, self.last_motion, code,
+                          note=f"; the controller answers nothing until a reset, so {asked!r} was not sent")
+
     # ---------------------------------------------------------------- the line protocol
     def send(self, line: str, timeout: float | None = None) -> list[str]:
         """Send one line; the messages (``[MSG:..]``, ``$N=..``) before its ``ok``. Typed error on anything else."""
         line = line.strip()
-        # GRBL picks its real-time commands (? ! ~ and control bytes) out of the stream wherever they are
-        if not line or len(line) > MAX_COMMAND or not line.isascii() or any(c in REALTIME or c < " " for c in line):
+        # GRBL picks its real-time commands (? ! ~ and control bytes) out of the stream wherever they are, and
+        # keeps 79 characters of a line, not counting spaces
+        if (not line or len(line) > MAX_LINE or len(line.replace(" ", "")) > MAX_COMMAND or not line.isascii()
+                or any(c in REALTIME or c < " " for c in line)):
             raise RobotError(f"robot {self.url}: {line[:MAX_LINE]!r} is not one GRBL line of at most {MAX_COMMAND} "
-                             "printable ASCII characters without ? ! ~")
+                             "printable ASCII characters (spaces aside) without ? ! ~")
         timeout = self.answer_timeout if timeout is None else timeout
+        if self._holding() is not None:
+            raise self._held(line)
         pending = self.alarm
         if pending is not None and not line.startswith("$"):  # g-code is locked out: say why, do not send it
             raise RobotAlarm(self.url, self.last_motion, pending, note=f"; not sent: {line!r}")
@@ -147,18 +188,35 @@ class GrblRobot(PortDriver):
         if reply.kind == "error":
             raise RobotCommandError(self.url, line, reply.code or 0)
         if reply.kind == "alarm":
+            if reply.code not in CRITICAL:
+                # GRBL resets itself after any other alarm (a failed homing, a reset in motion): the line's ok
+                # and the banner follow at once; wait for them so they are not taken for the next line's answer
+                self.inbox.wait(lambda lines: next((r for r in lines if r.kind == "banner"), None), mark,
+                                _sooner(at, deadline_of(SETTLE)))
             raise RobotAlarm(self.url, line, reply.code or 0)
         raise RobotError(f"robot {self.url}: asked {line!r}, the controller reset instead ({reply.text!r})")
 
-    def status(self, timeout: float | None = None) -> Status:
-        """Ask for a real-time status report (``?``) and return it; RobotTimeout when none comes."""
+    def status(self, timeout: float | None = None, poll: float | None = None) -> Status:
+        """Ask for a real-time status report (``?``, again every ``poll`` seconds when given) and return it;
+        RobotTimeout when none comes, RobotAlarm when a limit alarm holds the controller (it answers nothing)."""
         timeout = self.answer_timeout if timeout is None else timeout
+        if self._holding() is not None:
+            raise self._held("?")
         at = deadline_of(timeout)
         mark = self.inbox.count
-        self._write(b"?")
-        reply = self.inbox.wait(lambda lines: next((r for r in lines if r.kind == "status"), None), mark, at)
+
+        def report(lines: list[Reply]) -> Reply | None:
+            return next((r for r in lines if r.kind == "status" or r.kind == "alarm" and r.code in CRITICAL), None)
+
+        while True:
+            self._write(b"?")
+            reply = self.inbox.wait(report, mark, at, poll=poll)
+            if reply is not None or until(at) == 0 or self.inbox.gone is not None:
+                break
         if reply is None:
             raise self._timeout("a status report <...> to '?'", timeout)
+        if reply.kind == "alarm":
+            raise RobotAlarm(self.url, self.last_motion, reply.code or 0)
         try:
             status = parse_status(reply.text)
         except StatusFormatError as exc:
@@ -200,11 +258,25 @@ class GrblRobot(PortDriver):
         timeout = self.answer_timeout if timeout is None else timeout
         with self._line_lock:
             at = deadline_of(timeout)
+            if self._holding() is not None:  # GRBL drops a reset that comes before it says it waits for one
+                self.inbox.wait(self._told_to_reset, self._cleared_at, _sooner(at, deadline_of(SETTLE)))
             mark = self.inbox.count
             self._write(SOFT_RESET)
             if self.inbox.wait(lambda lines: next((r for r in lines if r.kind == "banner"), None), mark, at) is None:
                 raise self._timeout("the banner 'Grbl 1.1x [...]' after a soft reset", timeout)
+            self._cleared_at = mark
         self.target = None
+
+    @staticmethod
+    def _told_to_reset(lines: list[Reply]) -> bool | None:
+        """True when the last limit alarm among ``lines`` was followed by GRBL's 'Reset to continue'."""
+        told = None
+        for reply in lines:
+            if reply.kind == "alarm" and reply.code in CRITICAL:
+                told = None
+            elif reply.text == RESET_TO_CONTINUE:
+                told = True
+        return told
 
     def recover(self, timeout: float | None = None) -> Status:
         """After an alarm: soft reset, then home again (an alarm may have lost the position)."""

@@ -1,8 +1,10 @@
-"""The emulated GRBL 1.1 controller byte for byte over its pty, as GRBL's documentation says it answers.
+"""The emulated GRBL 1.1 controller byte for byte over its pty, as GRBL 1.1h answers.
 
 No driver code here: the test writes lines and real-time bytes with plain
 pyserial and reads the answer lines, so the emulator is checked against
-the documents, not against our own driver.
+what the firmware says (each expected answer below is what GRBL 1.1h in
+grbl-sim answered the same bytes; tests/robot/test_grbl_firmware.py runs
+the firmware side by side when one is built), not against our own driver.
 """
 
 from __future__ import annotations
@@ -11,50 +13,9 @@ import time
 from typing import Iterator
 
 import pytest
-import serial
 
+from grbl_cases import BAD_BLOCKS, BANNER, GOOD_LINES, LOCKED, SETTINGS, Peer, fields
 from harness.emulator.grbl_device import EmulatedGrbl
-
-DEADLINE = 15.0
-
-
-class Peer:
-    """A raw serial peer: write bytes, read answer lines with a deadline."""
-
-    def __init__(self, path: str) -> None:
-        self.port = serial.serial_for_url(path, timeout=0.05)
-        self.buffer = b""
-
-    def line(self) -> str:
-        end = time.monotonic() + DEADLINE
-        while b"\n" not in self.buffer:
-            assert time.monotonic() < end, f"no line from the controller; saw {self.buffer!r}"
-            self.buffer += self.port.read(256)
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode("ascii").strip()
-
-    def lines_until(self, last: str) -> list[str]:
-        seen: list[str] = []
-        while not seen or not seen[-1].startswith(last):
-            seen.append(self.line())
-        return [s for s in seen if s]
-
-    def ask(self, text: str) -> list[str]:
-        """Send a line; every line up to and including its answer (ok, error:N or ALARM:N)."""
-        self.port.write(text.encode("ascii") + b"\n")
-        seen: list[str] = []
-        while not seen or not (seen[-1] == "ok" or seen[-1].startswith(("error:", "ALARM:"))):
-            line = self.line()
-            if line:
-                seen.append(line)
-        return seen
-
-    def status(self) -> str:
-        self.port.write(b"?")
-        while True:
-            line = self.line()
-            if line.startswith("<"):
-                return line
 
 
 @pytest.fixture
@@ -66,7 +27,7 @@ def fresh() -> Iterator[Peer]:
     try:
         yield peer
     finally:
-        peer.port.close()
+        peer.close()
         device.stop()
 
 
@@ -79,7 +40,7 @@ def peer(fresh: Peer) -> Peer:
 
 def test_it_greets_and_starts_locked_until_homed_or_unlocked(fresh: Peer) -> None:
     peer = fresh
-    assert peer.lines_until("[MSG:") == ["Grbl 1.1h ['$' for help]", "[MSG:'$H'|'$X' to unlock]"]
+    assert peer.lines_until("[MSG:") == ["", BANNER, LOCKED]
     assert peer.status().startswith("<Alarm|MPos:0.000,0.000,0.000|")
     assert peer.ask("G0 X-1") == ["error:9"]
     assert peer.ask("$X") == ["[MSG:Caution: Unlocked]", "ok"]
@@ -97,12 +58,33 @@ def test_the_settings_report_carries_the_max_travel(peer: Peer) -> None:
     assert {"$130=150.000", "$131=200.000", "$132=50.000", "$22=1", "$20=1"} <= set(lines)
 
 
-@pytest.mark.parametrize("block, code", [("G1 X-10", 22), ("G5 X-1", 20), ("G0 G1 X-1", 21), ("G4", 28),
-                                         ("X", 2), ("G0 X-1 X-2", 25), ("1X", 1), ("G0 P1", 36),
-                                         ("G1 X-1 F-5", 4), ("$Q", 3), ("G0 X-1 " + "Y-1 " * 30, 11)])
-def test_bad_gcode_is_answered_with_grbls_error_code(peer: Peer, block: str, code: int) -> None:
-    peer.ask("$H")
-    assert peer.ask(block) == [f"error:{code}"]
+def test_bad_gcode_is_answered_with_grbls_error_code(peer: Peer) -> None:
+    peer.ask("$X")
+    answers = [(block, peer.ask(block)) for block, _ in BAD_BLOCKS]
+    assert answers == [(block, [f"error:{code}"]) for block, code in BAD_BLOCKS]
+
+
+def test_a_line_is_read_as_grbl_reads_it(peer: Peer) -> None:
+    peer.ask("$X")
+    answers = [(line, peer.ask_all(line, BANNER) if BANNER in want else peer.ask(line)) for line, want in GOOD_LINES]
+    assert answers == GOOD_LINES
+    assert peer.status().startswith("<Idle|MPos:-3.000,-3.000,0.000|")
+
+
+def test_settings_are_refused_as_grbl_refuses_them(peer: Peer) -> None:
+    assert [(line, peer.ask(line)) for line, _ in SETTINGS] == SETTINGS
+    assert "$10=2" in peer.ask("$$")
+    peer.ask("$22=0")  # homing off turns soft limits off too
+    assert {"$20=0", "$22=0"} <= set(peer.ask("$$"))
+
+
+def test_status_reports_carry_wco_and_overrides_now_and_then_as_10_asks(peer: Peer) -> None:
+    reports = [peer.status() for _ in range(12)]
+    assert [fields(r) for r in reports] == [["Alarm", "MPos", "FS", "WCO"], ["Alarm", "MPos", "FS", "Ov"]] \
+        + [["Alarm", "MPos", "FS"]] * 8 + [["Alarm", "MPos", "FS", "WCO"], ["Alarm", "MPos", "FS", "Ov"]]
+    assert reports[0] == "<Alarm|MPos:0.000,0.000,0.000|FS:0,0|WCO:0.000,0.000,0.000>"
+    assert peer.ask("$10=2") == ["ok"]
+    assert peer.status() == "<Alarm|WPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>"
 
 
 def test_a_move_runs_at_its_feed_then_is_idle_where_sent(peer: Peer) -> None:
@@ -119,10 +101,10 @@ def test_a_target_past_the_travel_is_a_soft_limit_alarm_until_reset(peer: Peer) 
     peer.ask("$H")
     assert peer.ask("G0 X-151") == ["ALARM:2"]
     assert peer.line() == "[MSG:Reset to continue]"
-    peer.port.write(b"G0 X-10\n")  # ignored: only a reset is heard now
+    peer.port.write(b"G0 X-10\n?")  # neither is heard now: no answer, no report, only a reset
+    peer.port.write(b"\x18")  # and the line that raised the alarm is answered ok before the banner
+    assert peer.lines_until("[MSG:") == ["ok", "", BANNER, LOCKED]
     assert peer.status().startswith("<Alarm|MPos:-1.000,-1.000,-1.000|")
-    peer.port.write(b"\x18")
-    assert peer.lines_until("[MSG:") == ["Grbl 1.1h ['$' for help]", "[MSG:'$H'|'$X' to unlock]"]
     assert peer.ask("$H") == ["ok"]
 
 
@@ -133,4 +115,15 @@ def test_driving_into_the_machines_end_unhomed_trips_a_hard_limit(peer: Peer) ->
     assert peer.ask("G0 Z-45") == ["ok"]
     assert peer.ask("G4 P0") == ["ALARM:1"]  # the dwell after the move never ends: the limit halts everything
     assert peer.line() == "[MSG:Reset to continue]"
+    peer.port.write(b"?\x18")  # the report is not answered; the dwell is, by the reset
+    assert peer.lines_until("[MSG:") == ["ok", "", BANNER, LOCKED]
     assert peer.status().startswith("<Alarm|MPos:0.000,0.000,-40.000|")
+
+
+def test_a_reset_while_moving_loses_the_position_and_answers_the_line_in_progress(peer: Peer) -> None:
+    peer.ask("$H")
+    assert peer.ask("G1 X-100 F600") == ["ok"]  # 10 s of motion
+    peer.port.write(b"G4 P0\n")  # waits for the move
+    assert peer.status().startswith("<Run|")
+    peer.port.write(b"\x18")
+    assert peer.lines_until("[MSG:") == ["ALARM:3", "ok", "", BANNER, LOCKED]

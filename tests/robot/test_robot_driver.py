@@ -193,11 +193,20 @@ def test_a_gesture_after_a_limit_alarm_recovers_and_is_done(robot: GrblRobot, de
                                                             contacts: list[Contact]) -> None:
     robot.home()
     device.commands()["robot_fault"]({"kind": "limit"})  # a limit switch trips while the robot stands
-    _wait(lambda: robot.status().state == "Alarm", "the Alarm state")
-    assert robot.alarm == 1
+    _wait(lambda: robot.alarm == 1, "ALARM:1")
+    with pytest.raises(RobotAlarm, match="answers nothing until a reset"):  # GRBL holds everything, '?' too
+        robot.status()
     status = Gestures(robot).tap(-60.0, -60.0)
     assert status.mpos == (-60.0, -60.0, -30.0) and [c.kind for c in contacts] == ["down", "up"]
     assert device.lines.count("$H") == 2 and robot.alarm is None
+
+
+def test_a_robot_left_held_by_a_limit_alarm_is_reset_when_opened(device: EmulatedGrbl) -> None:
+    device.commands()["robot_fault"]({"kind": "limit"})  # GRBL now answers nothing, '?' included, until a reset
+    with GrblRobot(SerialPort(device.port.path), LIMITS, answer_timeout=ANSWER) as robot:
+        assert robot.status().state == "Alarm" and robot.alarm is None
+        robot.home()
+        assert robot.status().state == "Idle"
 
 
 def test_a_controller_that_stops_answering_ends_in_a_typed_timeout_at_the_deadline(robot: GrblRobot,
