@@ -12,12 +12,11 @@ checked: the size the stream announces before the first frame is read, and
 every frame after.
 
 An MJPEG stream is read without decoding (FFmpeg's raw packets: each one a
-JPEG), and a frame is decoded only when someone looks at it. Decoding every
-frame is what a loaded host cannot keep up with: a reader that decodes at 5
-frames a second behind a camera sending 20 leaves the rest queued in the
-socket, and "the newest frame" is then seconds old when it arrives, showing a
-robot that moved long ago. Reading packets costs almost nothing, so the
-newest frame is the camera's newest whatever the load.
+JPEG), and a frame is decoded only when someone looks at it. A reader that
+decoded every frame could fall behind a camera on a loaded host, the rest
+queued in the socket and "the newest frame" showing a robot that had moved
+on; reading packets costs almost nothing. The last few frames are kept
+(``recent``) so that a caller can look back at the picture before a move.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import deque
 from urllib.parse import urlsplit, urlunsplit
 
 import cv2
@@ -35,6 +35,8 @@ from harness.deadline import left
 from harness.errors import seconds
 from harness.images import MAX_PIXELS
 
+#: Frames kept for looking back (``recent``): a few seconds of a 20 fps camera, a few MB of JPEG.
+RECENT = 64
 #: How long opening a stream may take, and how long one read may wait for the next frame, by default (seconds).
 OPEN_TIMEOUT = 10.0
 READ_TIMEOUT = 5.0
@@ -44,12 +46,25 @@ class Snapshot:
     """One frame (``image``: BGR, as OpenCV decodes it), when it arrived (``at``: ``time.monotonic()``) and its
     number in the stream (``index``); a frame read as a JPEG packet is decoded on first use, once."""
 
-    __slots__ = ("at", "index", "_image", "_jpeg", "_lock")
+    __slots__ = ("at", "index", "_image", "_jpeg", "_small", "_lock")
 
     def __init__(self, image: np.ndarray | None, at: float, index: int, jpeg: bytes | None = None) -> None:
         self.at, self.index = at, index
         self._image, self._jpeg = image, jpeg
+        self._small: np.ndarray | None = None
         self._lock = threading.Lock()
+
+    def small(self) -> np.ndarray:
+        """The frame in grey at a quarter of its size (a JPEG decodes straight to that, at a fraction of the
+        cost): enough to tell whether anything in the picture moved. Two threads asking at once get the same."""
+        if self._small is None:
+            jpeg = self._jpeg
+            small = None if jpeg is None else cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_4)
+            if small is None:
+                grey = cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY)
+                small = cv2.resize(grey, (grey.shape[1] // 4, grey.shape[0] // 4), interpolation=cv2.INTER_AREA)
+            self._small = small
+        return self._small
 
     @property
     def image(self) -> np.ndarray:
@@ -127,6 +142,7 @@ class Capture:
         self._thread: threading.Thread | None = None
         self._cond = threading.Condition()
         self._newest: Snapshot | None = None
+        self._recent: deque[Snapshot] = deque(maxlen=RECENT)
         self._ended: str | None = None   # why the stream ended (set by the reader), None while it runs
         self._reader = 0  # the current reader thread's number: an older one (closed) leaves no frame behind
         self.frames = 0
@@ -165,6 +181,7 @@ class Capture:
         with self._cond:
             self._reader += 1
             self._ended, self._newest = None, None
+            self._recent.clear()
             reader = self._reader
         self._thread = threading.Thread(target=self._read, args=(cap, reader), name=f"camera {self.name}", daemon=True)
         self._thread.start()
@@ -210,6 +227,7 @@ class Capture:
                         break
                     self.frames += 1
                     self._newest = Snapshot(got[0], at, self.frames, got[1])
+                    self._recent.append(self._newest)
                     self._cond.notify_all()
         except cv2.error as exc:
             why = f"OpenCV failed: {str(exc).strip().splitlines()[-1]}"
@@ -256,6 +274,11 @@ class Capture:
             seen = "no frame yet" if snap is None else f"the newest is {now - snap.at:.2f}s old (frame {snap.index})"
             raise StaleFrame(f"a camera frame newer than {max_age:g}s from {self.name}", seen, max_age)
         return snap
+
+    def recent(self) -> list[Snapshot]:
+        """The last frames read (up to ``RECENT``), oldest first."""
+        with self._cond:
+            return list(self._recent)
 
     def after(self, since: float, timeout: float = 2.0) -> Snapshot:
         """The first frame that arrived after ``since`` (monotonic), waiting at most ``timeout`` (cut to the

@@ -9,12 +9,15 @@ for (a camera's picture reaches the host some tenths of a second after it
 was exposed), so it shows the effect of the last tap; the homography from camera pixels to screen pixels is there for
 calibration (where is the stylus tip on the screen?). With a ``Lens`` (``harness.camera.lens``, measured by
 calibration from the phone's straight edges) camera pixels are undistorted first, so points between the
-corners land where they are on the glass and screenshots are not bowed.
+corners land where they are on the glass and screenshots are not bowed. A screen that ``follow``s a robot takes
+the first frame after each of its moves from the frames themselves (``harness.camera.settle``): exposed after the
+robot reported Idle, with the picture at rest, however long the camera's delay has grown on a loaded host.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import cv2
 import numpy as np
@@ -24,6 +27,7 @@ from harness.camera.errors import CameraUnavailable
 from harness.camera.finder import find_screen
 from harness.camera.lens import Lens
 from harness.camera.rectify import homography, normalise, rectify, rectify_mapped, to_screen
+from harness.camera.settle import Delay, settled_after
 from harness.deadline import left, within
 from harness.profiles import Profile, load_profile
 
@@ -45,12 +49,28 @@ class CameraScreen:
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         self.capture = capture or Capture(url)
         self.timeout = timeout
-        self.latency = latency
+        self.delay = Delay(latency)
+        self.robot: Any = None  # followed: frames after its moves are taken once it rests (``follow``)
+        self._settled_move: float | None = None
         self.top = top
         self.lens = lens
         self._maps: tuple[np.ndarray, np.ndarray] | None = None
         self._corners = None if screen_corners is None else np.asarray(screen_corners, np.float64).reshape(4, 2)
         self._h: np.ndarray | None = None if self._corners is None else self._homography(self._corners)
+
+    @property
+    def latency(self) -> float:
+        """How long after it is exposed a frame arrives, as configured (or measured by calibration); the moves of a
+        followed robot measure it anew (``delay.bound``)."""
+        return self.delay.initial
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.delay.initial = seconds
+
+    def follow(self, robot: Any) -> None:
+        """Take frames after ``robot``'s moves only once they show it at rest (its ``moved_at`` and ``idle_at``)."""
+        self.robot = robot
 
     # ------------------------------------------------------------------ lifecycle
     def open(self) -> "CameraScreen":
@@ -123,18 +143,29 @@ class CameraScreen:
 
     # ------------------------------------------------------------------ frames
     def frame(self) -> np.ndarray:
-        """The first raw camera frame (RGB) exposed after this call (arrived ``latency`` after it), within
-        ``timeout``."""
+        """The first raw camera frame (RGB) exposed after this call (arrived the camera's delay after it) and,
+        after a move of the followed robot, after it reported Idle with the picture at rest; within ``timeout``."""
         end = time.monotonic() + (left(self.timeout) or 0.0)
         try:
-            snap = self.capture.after(time.monotonic() + self.latency, max(0.0, end - time.monotonic()))
+            snap = self._next(end)
         except CameraUnavailable:
             # the stream ended (a camera that restarted, a dropped connection): open it again, once, in the time left
             self.capture.close()
             with within(max(0.0, end - time.monotonic())):
                 self.capture.open()
-            snap = self.capture.after(time.monotonic() + self.latency, max(0.0, end - time.monotonic()))
+            snap = self._next(end)
         return cv2.cvtColor(snap.image, cv2.COLOR_BGR2RGB)
+
+    def _next(self, end: float) -> Any:
+        asked = time.monotonic()
+        robot = self.robot
+        sent, idle = (getattr(robot, "moved_at", None), getattr(robot, "idle_at", None)) if robot else (None, None)
+        if sent is not None and idle is not None and idle >= sent and sent != self._settled_move:
+            snap = settled_after(self.capture, sent, idle, self.delay, max(0.0, end - time.monotonic()),
+                                 not_before=asked + self.delay.bound)
+            self._settled_move = sent
+            return snap
+        return self.capture.after(asked + self.delay.bound, max(0.0, end - time.monotonic()))
 
     def screenshot(self) -> np.ndarray:
         """The screen now: an RGB array of the profile's size, rectified and with light and glare evened out."""

@@ -9,6 +9,10 @@ from typing import Any
 
 from harness.errors import HarnessError
 
+#: How long one calibration view may wait for a camera frame: a stream stalled for a few seconds by a loaded host
+#: (the camera's reader gives it up after 5 s) is opened again within it.
+VIEW_TIMEOUT = 30.0
+
 
 def _pair(text: str) -> tuple[float, float]:
     try:
@@ -71,7 +75,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     say = lambda line: print(f"calibrate: {line}", file=sys.stderr, flush=True)  # noqa: E731
     # the travel is not known before $$: the robot opens with a box that only lets it answer and home
     with GrblRobot(SerialPort(args.robot), Limits(Box.from_travel(1, 1, 1), -1, 0), answer_timeout=15.0) as robot:
-        with CameraScreen(args.camera, profile) as screen:
+        # one view may wait this long for its frame (a stream a loaded host stalls is reopened within it); the whole
+        # calibration still ends by --timeout
+        with CameraScreen(args.camera, profile, timeout=VIEW_TIMEOUT) as screen:
             cal = calibrate(robot, screen, profile, library, options, say)
     cal = Calibration(**{**cal.__dict__, "meta": {**cal.meta, "camera": args.camera, "robot": args.robot}})
     write_calibration(output, cal)

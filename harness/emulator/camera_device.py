@@ -17,6 +17,7 @@ import random
 import socket
 import threading
 import time
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
@@ -57,6 +58,8 @@ class EmulatedCamera:
         self._index = 0
         self._viewers = 0
         self._stalled = False
+        self.delay = 0.0  # seconds each frame is held between drawing and sending (camera_delay)
+        self._held: deque[tuple[float, bytes]] = deque()
         self._generation = 0  # bumped by a dropped stream: connections of an older generation close
         self._stopping = False
         self._server: _Server | None = None
@@ -113,7 +116,16 @@ class EmulatedCamera:
                     "distance_mm": round(self.view.pose.distance_mm, 2),
                     "screen_corners": [[round(float(v), 3) for v in p] for p in self.view.screen_corners()]}
 
-        return {"camera_state": takes("")(state), "camera_fault": takes("kind=stall|resume|drop|stop")(fault)}
+        def delay(req: dict[str, Any]) -> dict[str, Any]:
+            ms = float(req["ms"])
+            if not 0 <= ms <= 10000:
+                raise ValueError(f"camera_delay ms={ms:g}: expected 0..10000")
+            with self._cond:
+                self.delay = ms / 1000.0
+            return {"delay_ms": ms}
+
+        return {"camera_state": takes("")(state), "camera_fault": takes("kind=stall|resume|drop|stop")(fault),
+                "camera_delay": takes("ms")(delay)}
 
     # ---------------------------------------------------------------- drawing
     def _draw(self) -> None:
@@ -134,6 +146,14 @@ class EmulatedCamera:
             jpeg = self._jpeg_of(parts, tip)
             now = time.monotonic()
             with self._cond:
+                self._held.append((now, jpeg))  # drawn now: sent once it is ``delay`` old
+                while len(self._held) > 1 and self._held[1][0] <= now - self.delay:
+                    self._held.popleft()
+                if self._held[0][0] > now - self.delay:  # nothing old enough yet (the delay just grew)
+                    self._cond.wait_for(lambda: self._stopping, timeout=max(0.0, next_at + period - now))
+                    next_at = max(next_at + period, now)
+                    continue
+                jpeg = self._held[0][1]
                 self._jpeg, self._index = jpeg, self._index + 1
                 self.drawn_at = [t for t in self.drawn_at if now - t <= 2.0] + [now]
                 self._cond.notify_all()

@@ -56,6 +56,8 @@ class RobotHandset(Handset):
         self.robot, self.screen, self.calibration, self.profile = robot, screen, calibration, profile
         self.power, self.power_channel, self.name = power, power_channel, name
         robot.with_limits(calibration.limits)
+        if hasattr(screen, "follow"):  # a screenshot after a gesture shows the phone once the stylus is at rest
+            screen.follow(robot)
         self.gestures = Gestures(robot, calibration.feeds)
         self.keys_px = profile.body.keys_px()
         self.last_tap: tuple[int, int] | None = None  # where the field that gets typed text was tapped
@@ -121,12 +123,11 @@ class RobotHandset(Handset):
         x, y = key.center
         self.gestures.tap(*self._mm(x, y))
 
-    def _focused_field(self, board: Any) -> tuple[int, int] | None:
+    def _focused_field(self, board: Any, frame: np.ndarray) -> tuple[int, int] | None:
         """Where the field the keyboard types into is when this handset did not tap it (a desk ``harness text``
         after ``harness tap``: another process): the nearest field above the keyboard, up the middle."""
         from harness.vision.field_text import field_box
 
-        frame = self.screenshot()
         x, step = frame.shape[1] // 2, max(4, frame.shape[1] // 24)  # a field is taller than 20 view px
         for y in range(board.region.y - step, frame.shape[0] // 10, -step):
             box = field_box(frame, (x, y))
@@ -166,6 +167,24 @@ class RobotHandset(Handset):
                 raise TextNotTyped(f"{self.name}: no text field at {field} within {timeout:g}s "
                                    f"(expected the field the flow tapped before typing)")
 
+    def _field_to_type(self, board: Any, shown: str) -> tuple[int, int]:
+        """The field tapped last when a frame shows one there, else the nearest one above the keyboard: looked
+        for in frame after frame until ``TYPED_TIMEOUT`` (one frame may catch glare, or a page still moving)."""
+        from harness.vision.field_text import field_box
+
+        at = deadline_of(TYPED_TIMEOUT)
+        while True:
+            frame = self.screenshot()
+            if self.last_tap is not None and field_box(frame, self.last_tap) is not None:
+                return self.last_tap
+            found = self._focused_field(board, frame)
+            if found is not None:
+                return found
+            if until(at) == 0:
+                raise TextNotTyped(f"{self.name}: no text field above the keyboard to type {shown} into within "
+                                   f"{TYPED_TIMEOUT:g}s" + ("" if self.last_tap is None else
+                                                            f" (nor at {self.last_tap}, tapped last)"))
+
     def text(self, text: "str | Secret") -> None:
         """Type on the on-screen keyboard: the keys found on the screen now, in the order its pages need; then
         wait until the field shows what it held before and the text typed (a secret: as many marks)."""
@@ -181,11 +200,7 @@ class RobotHandset(Handset):
         except KeyboardUnknown:
             raise RobotHandsetError(f"{self.name}: the keyboard has no key for a character of {shown}") from None
         self._park()  # the stylus off the field it tapped, so the camera sees what the field holds
-        field = self.last_tap
-        if field is None or field_box(self.screenshot(), field) is None:  # the last tap was not on a field
-            field = self._focused_field(board)
-        if field is None:
-            raise TextNotTyped(f"{self.name}: no text field above the keyboard to type {shown} into")
+        field = self._field_to_type(board, shown)
         _, before, marks_before = self._field_shows(field, TYPED_TIMEOUT)
         for done, key in enumerate(keys):
             try:

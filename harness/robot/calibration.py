@@ -92,6 +92,8 @@ class Calibrator:
         self.region: np.ndarray | None = None
         self.reference: np.ndarray | None = None
         self.latency0 = float(screen.latency)  # the configured camera delay, restored when the run ends
+        if hasattr(screen, "follow"):  # every view after a move is a frame of the stylus at rest (camera/settle.py)
+            screen.follow(robot)
         self._delay_measured = False
 
     # ---------------------------------------------------------------- small steps

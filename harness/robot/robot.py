@@ -15,6 +15,7 @@ controller's EEPROM cannot shift them.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, TypeVar
 
 import serial
@@ -76,6 +77,10 @@ class GrblRobot(PortDriver):
         self.position: Position | None = None  # the last machine position reported
         self.target: Point | None = None       # where the last move sent goes
         self.last_motion: str | None = None    # the last motion line sent (what an alarm during motion was asked)
+        # when (time.monotonic()) the robot was first sent moving since it was last seen Idle, and when it was last
+        # seen Idle: a camera takes frames after a move only from these (harness.camera.settle)
+        self.moved_at: float | None = None
+        self.idle_at: float | None = None
         self._port: serial.SerialBase | None = None
         self._reader: PortReader | None = None
         self._write_lock = threading.Lock()
@@ -246,12 +251,16 @@ class GrblRobot(PortDriver):
     def home(self, timeout: float | None = None) -> Status:
         """``$H``: run the homing cycle (its ``ok`` comes when it ends), then set millimetres and absolute moves."""
         mark = self.inbox.count
+        self._moving()
         self.send("$H", self.home_timeout if timeout is None else timeout)
         self._cleared_at = mark
         self.target = None
         self.send("G21")
         self.send("G90")
-        return self.status()
+        status = self.status()
+        if status.state == "Idle":
+            self.idle_at = time.monotonic()
+        return status
 
     def reset(self, timeout: float | None = None) -> None:
         """Soft reset (ctrl-x), the only way out of a limit alarm; waits for the controller's banner."""
@@ -322,8 +331,14 @@ class GrblRobot(PortDriver):
         line = f"G53 G0 {words}" if feed is None else f"G53 G1 {words} F{_fmt(feed)}"
         self.limits.check(target, f"{line!r} on robot {self.url}")
         self.last_motion = line
+        self._moving()
         self.send(line, timeout)
         self.target = target
+
+    def _moving(self) -> None:
+        """Note a move sent: the first since the robot was last seen Idle starts what the camera must see end."""
+        if self.moved_at is None or (self.idle_at is not None and self.idle_at >= self.moved_at):
+            self.moved_at = time.monotonic()
 
     def dwell(self, seconds: float, timeout: float | None = None) -> None:
         """Hold still for ``seconds`` by the controller's own ``G4 P`` (its ``ok`` comes after the moves and the dwell)."""
@@ -348,6 +363,7 @@ class GrblRobot(PortDriver):
             if status.state == "Alarm":
                 raise RobotError(f"robot {self.url}: in Alarm after {self.last_motion!r} (no ALARM line seen)")
             if status.state == "Idle":
+                self.idle_at = time.monotonic()
                 return self._check_arrived(status)
             if until(at) == 0:
                 raise self._timeout(f"Idle after {self.last_motion!r}", timeout,

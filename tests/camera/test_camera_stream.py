@@ -176,6 +176,7 @@ def test_the_camera_shows_the_stylus_where_the_robot_holds_it(emulators: list[tu
         limits = Limits(Box.from_travel(150, 200, 50), touch_z=glass, hover_z=glass + 10)
         with GrblRobot(SerialPort(endpoints["robot"]), limits, answer_timeout=15.0) as robot:
             robot.home()  # the stylus parks at the travel's corner, off the phone
+            camera.follow(robot)  # a frame after a move shows the stylus at rest, however loaded the host
             camera.find()
             before = camera.frame().astype(np.int16)
             robot.move_to(x, y, glass + 2.0)
