@@ -46,13 +46,22 @@ class Snapshot:
     """One frame (``image``: BGR, as OpenCV decodes it), when it arrived (``at``: ``time.monotonic()``) and its
     number in the stream (``index``); a frame read as a JPEG packet is decoded on first use, once."""
 
-    __slots__ = ("at", "index", "_image", "_jpeg", "_small", "_lock")
+    __slots__ = ("at", "index", "_image", "_jpeg", "_small", "_digest", "_lock")
 
     def __init__(self, image: np.ndarray | None, at: float, index: int, jpeg: bytes | None = None) -> None:
         self.at, self.index = at, index
         self._image, self._jpeg = image, jpeg
         self._small: np.ndarray | None = None
+        self._digest: int | None = None if jpeg is None else hash(jpeg)
         self._lock = threading.Lock()
+
+    @property
+    def digest(self) -> int:
+        """A hash of the frame's bytes: the same for a frame the camera sent twice (one exposure), different for
+        two exposures of a scene at rest (sensor noise)."""
+        if self._digest is None:
+            self._digest = hash(np.ascontiguousarray(self.image).tobytes())
+        return self._digest
 
     def small(self) -> np.ndarray:
         """The frame in grey at a quarter of its size (a JPEG decodes straight to that, at a fraction of the

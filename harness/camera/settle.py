@@ -12,7 +12,8 @@ arrival minus the sending time is an upper bound of the camera's delay
 right now. A frame that arrived that long after Idle was exposed after
 Idle. Of those, the first one that shows the same picture as the frame
 before it is taken (the scene at rest: a page that animates after a tap has
-finished). A move the camera does not see (the stylus out of view, a tap
+finished), when the two are two exposures: a frame a camera sends twice
+(the same bytes) proves nothing about rest. A move the camera does not see (the stylus out of view, a tap
 too quick for a frame) changes nothing in the picture; its frames are
 taken after the largest delay the last moves showed, times ``UNSEEN``.
 A picture that never comes to rest (auto exposure hunting) gives the
@@ -95,7 +96,8 @@ def settled_after(capture: Any, sent_at: float, idle_at: float, delay: Delay, ti
         bound = max(seen_at - sent_at, delay.initial) if seen_at is not None else UNSEEN * delay.bound
         start = max(idle_at + bound, not_before)
         if snap.at >= start:
-            if last is not None and last[0].at >= start and moved_pixels(last[1], picture) <= STILL_PIXELS:
+            if last is not None and last[0].at >= start and last[0].digest != snap.digest \
+                    and moved_pixels(last[1], picture) <= STILL_PIXELS:
                 return snap
             if time.monotonic() >= min(end, start + REST):
                 return snap

@@ -60,6 +60,7 @@ class EmulatedCamera:
         self._stalled = False
         self.delay = 0.0  # seconds each frame is held between drawing and sending (camera_delay)
         self._held: deque[tuple[float, bytes]] = deque()
+        self._sent_drawn = float("-inf")  # when the frame sent last was drawn
         self._generation = 0  # bumped by a dropped stream: connections of an older generation close
         self._stopping = False
         self._server: _Server | None = None
@@ -149,10 +150,12 @@ class EmulatedCamera:
                 self._held.append((now, jpeg))  # drawn now: sent once it is ``delay`` old
                 while len(self._held) > 1 and self._held[1][0] <= now - self.delay:
                     self._held.popleft()
-                if self._held[0][0] > now - self.delay:  # nothing old enough yet (the delay just grew)
+                drawn = self._held[0][0]
+                if drawn > now - self.delay or drawn <= self._sent_drawn:  # none old enough, or that one is sent
                     self._cond.wait_for(lambda: self._stopping, timeout=max(0.0, next_at + period - now))
                     next_at = max(next_at + period, now)
                     continue
+                self._sent_drawn = drawn  # a camera sends each exposure once
                 jpeg = self._held[0][1]
                 self._jpeg, self._index = jpeg, self._index + 1
                 self.drawn_at = [t for t in self.drawn_at if now - t <= 2.0] + [now]
