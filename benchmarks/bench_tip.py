@@ -84,10 +84,10 @@ def one(seed: int, theme: str, welcome: np.ndarray) -> dict[str, Any]:
         return find_tip(shot((x, y, z)), shot((x, y, z + RAISE_MM)), reference, RAISE_MM, mask, "", near)
 
     # the rough map: hover-height views near the middle, then spread through a first map
-    mm, low, high = [], [], []
+    mm, low, high, unsure = [], [], [], []
     for points, expects in ((([NEAR[0] + dx, NEAR[1] + dy] for dx, dy in ROUGH), None), (None, None)):
         if points is None:
-            first, _, _ = _robust_fit(mm, low, "rough map", 4, ROUGH_AGREE_PX)
+            first, _, _ = _robust_fit(mm, low, "rough map", 4, ROUGH_AGREE_PX, unsure)
             spread = [(fx * profile.width, fy * profile.height) for fy in (0.15, 0.5, 0.85) for fx in (0.15, 0.5, 0.85)]
             points, expects = [first.to_mm(*p) for p in spread], spread
         for i, (x, y) in enumerate(points):
@@ -96,10 +96,11 @@ def one(seed: int, theme: str, welcome: np.ndarray) -> dict[str, Any]:
             except TipNotFound:
                 continue
             mm.append((x, y))
+            unsure.extend([] if v.sure else [len(mm) - 1])
             low.append(to_px((v.x, v.y)))
             high.append(to_px(v.raised))
-    _, _, out_low = _robust_fit(mm, low, "rough map", 4, ROUGH_AGREE_PX)
-    _, _, out_high = _robust_fit(mm, high, "rough map", 4, ROUGH_AGREE_PX)
+    _, _, out_low = _robust_fit(mm, low, "rough map", 4, ROUGH_AGREE_PX, unsure)
+    _, _, out_high = _robust_fit(mm, high, "rough map", 4, ROUGH_AGREE_PX, unsure)
     keep = [i for i in range(len(mm)) if i not in out_low and i not in out_high] or list(range(len(mm)))
     assert profile.body is not None
     rough, height = _unscaled([mm[i] for i in keep], [low[i] for i in keep], [high[i] for i in keep], RAISE_MM,
@@ -109,7 +110,7 @@ def one(seed: int, theme: str, welcome: np.ndarray) -> dict[str, Any]:
 
     # the map: a grid 1 mm over the glass, aimed through the rough map
     fractions = [GRID_EDGE + (1 - 2 * GRID_EDGE) * i / 4 for i in range(5)]
-    gmm, gpx, tip_err, mapping = [], [], [], []
+    gmm, gpx, tip_err, mapping, gunsure = [], [], [], [], []
     for fy in fractions:
         for fx in fractions:
             x, y = rough.to_mm(fx * profile.width, fy * profile.height)
@@ -125,7 +126,8 @@ def one(seed: int, theme: str, welcome: np.ndarray) -> dict[str, Any]:
             tip_err.append(float(np.hypot(*np.subtract(p, truth))))
             gmm.append((x, y))
             gpx.append(p)
-    bed, errors, dropped = _robust_fit(gmm, gpx, "map", 6, 6.0)
+            gunsure.extend([] if v.sure else [len(gmm) - 1])
+    bed, errors, dropped = _robust_fit(gmm, gpx, "map", 6, 6.0, gunsure)
     taps = [float(np.hypot(*np.subtract(bench.screen_px(*bed.to_mm(*t)), t))) for t in TAPS]
     return {"seed": seed, "theme": theme, "glass_err_mm": None if height is None else round(height - true_height, 2),
             "rough_worst_px": round(rough_err, 1), "tip_median_px": round(statistics.median(tip_err), 2),

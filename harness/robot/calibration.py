@@ -119,8 +119,7 @@ class Calibrator:
         robot.wait_idle(self._left())
 
     def _frame(self) -> np.ndarray:
-        """A camera frame exposed after this call: a frame that arrives now may have been exposed before the
-        robot stopped, so the ``settle_frames``-th frame after the call is taken."""
+        """A camera frame exposed after this call (the ``settle_frames``-th: one arriving now may predate the stop)."""
         frame = self.screen.frame()
         for _ in range(self.options.settle_frames - 1):
             frame = self.screen.frame()
@@ -181,9 +180,9 @@ class Calibrator:
             raise CalibrationError(str(exc)) from None
 
     def _views(self, points_mm: list[tuple[float, float]], expect: list[tuple[float, float]] | None,
-               seen_mm: list[tuple[float, float]], low: list[tuple[float, float]],
-               high: list[tuple[float, float]]) -> list[str]:
-        """The tip at the hover height and raised over each point (screen pixels, appended); why any was missed."""
+               seen_mm: list[tuple[float, float]], low: list[tuple[float, float]], high: list[tuple[float, float]],
+               unsure: list[int]) -> list[str]:
+        """Tips at hover and raised height per point (screen px, appended; ``unsure``: not placed by outline)."""
         missed = []
         for i, (x, y) in enumerate(points_mm):
             try:
@@ -192,6 +191,7 @@ class Calibrator:
                 missed.append(str(exc))  # a tip hidden by glare or the frame's edge: the other points carry on
                 continue
             seen_mm.append((x, y))
+            unsure.extend([] if view.sure else [len(seen_mm) - 1])
             low.append(self._to_px((view.x, view.y)))
             high.append(self._to_px(view.raised))
         return missed
@@ -256,18 +256,19 @@ class Calibrator:
         seen_mm: list[tuple[float, float]] = []
         low: list[tuple[float, float]] = []
         high: list[tuple[float, float]] = []
-        missed = self._views(rough_mm, None, seen_mm, low, high)
+        unsure: list[int] = []
+        missed = self._views(rough_mm, None, seen_mm, low, high, unsure)
         if len(seen_mm) < 4:
             raise CalibrationError(f"the stylus was seen at {len(seen_mm)} of {len(rough_mm)} points over the phone "
                                    f"(need 4): {missed[0]}")
         # then points spread over the whole screen, aimed through a first map of those (a map extrapolated far
         # beyond its points is off by millimetres at the screen's edges, where targets and keys are)
-        first, _, _ = _robust_fit(seen_mm, low, "rough map", 4, ROUGH_AGREE_PX)
+        first, _, _ = _robust_fit(seen_mm, low, "rough map", 4, ROUGH_AGREE_PX, unsure)
         spread = [(fx * self.profile.width, fy * self.profile.height) for fy in (0.15, 0.5, 0.85)
                   for fx in (0.15, 0.5, 0.85)]
-        self._views([first.to_mm(*p) for p in spread], spread, seen_mm, low, high)
-        _, _, out_low = _robust_fit(seen_mm, low, "rough map", 4, ROUGH_AGREE_PX)
-        _, _, out_high = _robust_fit(seen_mm, high, "rough map", 4, ROUGH_AGREE_PX)
+        self._views([first.to_mm(*p) for p in spread], spread, seen_mm, low, high, unsure)
+        _, _, out_low = _robust_fit(seen_mm, low, "rough map", 4, ROUGH_AGREE_PX, unsure)
+        _, _, out_high = _robust_fit(seen_mm, high, "rough map", 4, ROUGH_AGREE_PX, unsure)
         keep = [i for i in range(len(seen_mm)) if i not in out_low and i not in out_high]
         if len(keep) < 4:
             keep = list(range(len(seen_mm)))
@@ -296,7 +297,7 @@ class Calibrator:
         # spread to near the screen's edges: taps there (keys, 'next', the keyboard) are then not extrapolated
         fractions = [GRID_EDGE + (1 - 2 * GRID_EDGE) * i / (opts.grid - 1) for i in range(opts.grid)]
         grid_px = [(fx * self.profile.width, fy * self.profile.height) for fy in fractions for fx in fractions]
-        mm, px, unseen, aimed = [], [], [], []
+        mm, px, unseen, aimed, unsure = [], [], [], [], []
         for gx, gy in grid_px:
             x, y = rough.to_mm(gx, gy)
             try:
@@ -308,12 +309,13 @@ class Calibrator:
             mm.append((x, y))
             aimed.append((gx, gy))
             px.append(self._to_px(view.at_height(-1.0)))
+            unsure.extend([] if view.sure else [len(mm) - 1])
             self.say(f"over ({x:.2f}, {y:.2f}) mm the tip is at screen ({px[-1][0]:.0f}, {px[-1][1]:.0f})")
         if len(mm) < 6:
             raise CalibrationError(f"the stylus was seen at {len(mm)} of {len(grid_px)} points of the grid (need 6): "
                                    f"{unseen[0]}")
         # RANSAC within the residual limit (its threshold is twice the floor): a view a dozen px off is left out
-        bed, errors, dropped = _robust_fit(mm, px, "map", min_points=6, floor_px=opts.max_residual_px / 2)
+        bed, errors, dropped = _robust_fit(mm, px, "map", 6, opts.max_residual_px / 2, unsure)
         if dropped:
             self.say(f"left out {len(dropped)} point(s) where the tip was seen far from the rest's map: "
                      + ", ".join(f"({gx:.0f}, {gy:.0f})" for gx, gy in (aimed[i] for i in dropped)))

@@ -18,6 +18,10 @@ from harness.robot.mapping import BedMap
 from harness.robot.parallax import unscaled
 
 
+#: Sure points beyond the fewest a fit needs before unsure ones are left out.
+SURE_SPARE = 2
+
+
 class CalibrationError(HarnessError):
     """Calibration could not finish; the message says which step and what was seen."""
 
@@ -29,12 +33,18 @@ def _by_size(rec: Any) -> list[str]:
 
 
 def _robust_fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], what: str, min_points: int,
-                floor_px: float) -> tuple[BedMap, list[float], list[int]]:
+                floor_px: float, unsure: list[int] | None = None) -> tuple[BedMap, list[float], list[int]]:
     """The map from the points that agree (RANSAC, within ``2 * floor_px``), then fitted on them by least squares:
-    a tip hidden by glare or cut by the frame's edge is left out while ``min_points`` agree; the indices left out."""
-    _, inliers = cv2.estimateAffine2D(np.asarray(mm, np.float64), np.asarray(px, np.float64), method=cv2.RANSAC,
+    a tip hidden by glare or cut by the frame's edge is left out while ``min_points`` agree; the indices left out.
+    ``unsure``: points whose tip was not placed by its outline (a shadow as dark as the tip beside it, the tip
+    as dark as the page), left out too while ``SURE_SPARE`` more than ``min_points`` are sure."""
+    pool = list(range(len(mm)))
+    if unsure and len(mm) - len(set(unsure)) >= min_points + SURE_SPARE:
+        pool = [i for i in pool if i not in set(unsure)]
+    _, inliers = cv2.estimateAffine2D(np.asarray([mm[i] for i in pool], np.float64),
+                                      np.asarray([px[i] for i in pool], np.float64), method=cv2.RANSAC,
                                       ransacReprojThreshold=2 * floor_px, maxIters=2000, confidence=0.999)
-    keep = [i for i in range(len(mm)) if inliers is not None and inliers[i]]
+    keep = [i for k, i in enumerate(pool) if inliers is not None and inliers[k]]
     if len(keep) < min_points:
         keep = list(range(len(mm)))  # no consensus: fit them all, and let the residual say how bad it is
     bed, errors = _fit([mm[i] for i in keep], [px[i] for i in keep], what)

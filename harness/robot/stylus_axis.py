@@ -169,6 +169,24 @@ def shaft_grey(gray: np.ndarray, axis: Axis) -> float:
     return _median(profile)
 
 
+def shaft_stop(gray: np.ndarray, axis: Axis, reach: float, grey: float) -> float | None:
+    """How far along ``axis`` (pixels from its origin, sub-pixel) the shaft's colour ``grey`` first gives way
+    for good (3 pixels in a row), from the back of the shaft: where the tip's outline crosses the shaft."""
+    start = axis.shaft_start - axis.width
+    ts = np.arange(start, axis.shaft_end + reach, 1.0)
+    profile, inside = _sample(gray, axis.origin, axis.direction, axis.width, ts)
+    on_shaft = np.abs(profile - grey) <= SHAFT_TOLERANCE
+    s0 = _first_run(on_shaft, TIP_END_RUN)
+    if s0 is None:
+        return None
+    b = _first_run(~on_shaft[s0:], TIP_END_RUN)
+    if b is None or not inside[b + s0]:
+        return None
+    b += s0
+    after = _median(profile[b: b + TIP_END_RUN])
+    return start + _crossing(profile, b - TIP_END_RUN, b + 2, (grey + after) / 2)
+
+
 def tip_along(gray: np.ndarray, axis: Axis, reach: float, grey: float) -> tuple[float, float] | None:
     """The tip's centre in ``gray`` (a view of the stylus on ``axis``, its shaft of grey ``grey``): along the
     line from the back of the shaft to where the shaft's colour ends, then the tip's run to where its colour

@@ -12,6 +12,10 @@ the camera), the changed region's end opposite the slide is the tip, its
 centre where the region is widest near that end. The shift between the two
 views gives how many pixels one millimetre of height moves the tip, so the
 point on the glass is where the tip would be at the glass's height.
+Either way the place is then refined from the tip's round outline
+(``tip_disc``), to a fraction of a pixel; a view whose outline was not
+seen well in both frames is not ``sure`` (calibration leaves such views
+out while enough others are sure).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.robot import stylus_axis, tip_disc
-from harness.robot.stylus_axis import shaft_axis, shaft_grey, tip_along
+from harness.robot.stylus_axis import Axis, shaft_axis, shaft_grey, shaft_stop, tip_along
 
 #: Grey levels (of 255) a pixel must change by to count as the stylus, above the frame's noise.
 MIN_CHANGE = 28
@@ -46,6 +50,8 @@ class TipView:
     y: float
     per_mm: tuple[float, float]
     raised: tuple[float, float] = (0.0, 0.0)
+    #: Both tips were placed by their round outlines (to a fraction of a pixel), not only by the rough finder.
+    sure: bool = False
 
     def at_height(self, dz: float) -> tuple[float, float]:
         """The tip as it would look ``dz`` mm higher (negative: lower, e.g. down to the glass)."""
@@ -91,7 +97,7 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
     ``expect``: roughly where the tip should be (camera pixels), which tells the shaft's two ends apart."""
     along = _along_shaft(low, high, reference, raised_mm, region, expect)
     if along is not None:
-        return _refined(along[0], low, high, raised_mm, along[1])
+        return _refined(along[0], low, high, raised_mm, along[1].width, along[1])
     lo = _pixels(changed(low, reference, region), f"{what} (lower view)")
     hi = _pixels(changed(high, reference, region), f"{what} (raised view)")
     values, vectors = np.linalg.eigh(np.cov(lo.T))
@@ -99,8 +105,8 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
     if values.max() < 4.0 * max(values.min(), 1e-9):  # a round blob: the stylus straight under the lens, no shaft
         cx, cy = lo.mean(axis=0)
         rx, ry = hi.mean(axis=0)
-        return TipView(float(cx), float(cy), (float((rx - cx) / raised_mm), float((ry - cy) / raised_mm)),
-                       (float(rx), float(ry)))
+        return _refined(TipView(float(cx), float(cy), (float((rx - cx) / raised_mm), float((ry - cy) / raised_mm)),
+                                (float(rx), float(ry))), low, high, raised_mm, float(np.sqrt(len(lo) / np.pi)))
     # the raise slides the stylus along its shaft; its far end may be cut off by the frame or the region, so the
     # end that moved more is the one that is all there: the tip's end, the other side of the slide's direction
     a_lo, a_hi = lo @ axis, hi @ axis
@@ -130,7 +136,7 @@ def _strong(frame: np.ndarray, reference: np.ndarray, region: np.ndarray | None)
 
 
 def _along_shaft(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm: float,
-                 region: np.ndarray | None, expect: tuple[float, float] | None) -> tuple[TipView, float] | None:
+                 region: np.ndarray | None, expect: tuple[float, float] | None) -> tuple[TipView, Axis] | None:
     """The tip found along the shaft's line (``stylus_axis``), or None when no shaft is seen (the stylus under
     the lens) or no tip at its end. Of the line's two ends the tip's is the one the raise moved away from (the
     stylus rises towards the lens, so it slides away from the point under it), inside the region where the tip
@@ -153,20 +159,52 @@ def _along_shaft(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raise
             continue
         slide = float((np.asarray(lo) - np.asarray(hi)) @ a.direction)  # > 0: the raised view is behind
         far = float(np.hypot(lo[0] - expect[0], lo[1] - expect[1])) if expect is not None else 0.0
-        found.append((slide < -0.5, far, lo, hi))
+        found.append((slide < -0.5, far, lo, hi, a))
     if not found:
         return None
-    _, _, (x, y), (rx, ry) = min(found, key=lambda f: (f[0], f[1]))
+    _, _, (x, y), (rx, ry), a = min(found, key=lambda f: (f[0], f[1]))
     per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
-    return TipView(x, y, per_mm, (rx, ry)), axis.width
+    return TipView(x, y, per_mm, (rx, ry)), a
 
 
-def _refined(view: TipView, low: np.ndarray, high: np.ndarray, raised_mm: float, size: float) -> TipView:
-    """``view`` with both tips placed by their round outlines (``tip_disc``) where those are seen well."""
-    x, y = tip_disc.refine(_gray(low).astype(np.float32), (view.x, view.y), size) or (view.x, view.y)
-    rx, ry = tip_disc.refine(_gray(high).astype(np.float32), view.raised, size) or view.raised
+def _refined(view: TipView, low: np.ndarray, high: np.ndarray, raised_mm: float, size: float,
+             axis: Axis | None = None) -> TipView:
+    """``view`` with both tips placed by their round outlines (``tip_disc``) where those are seen well; ``sure``
+    when both were."""
+    lo = _disc_of(_gray(low).astype(np.float32), (view.x, view.y), size, axis)
+    hi = _disc_of(_gray(high).astype(np.float32), view.raised, size, axis)
+    x, y = (lo.x, lo.y) if lo else (view.x, view.y)
+    rx, ry = (hi.x, hi.y) if hi else view.raised
+    # the same tip 12 mm apart in height looks about as large: a disc of another size is something else
+    sure = lo is not None and hi is not None and 0.8 <= lo.radius / hi.radius <= 1.25
     return TipView(float(x), float(y), (float((rx - x) / raised_mm), float((ry - y) / raised_mm)),
-                   (float(rx), float(ry)))
+                   (float(rx), float(ry)), sure=sure)
+
+
+def _disc_of(gray: np.ndarray, rough: tuple[float, float], size: float, axis: Axis | None) -> tip_disc.Disc | None:
+    """The tip's outline near ``rough``; with the shaft's ``axis``, the outline must sit on the shaft's line with
+    the shaft ending at its edge (a shadow's disc beside it does not), and it is also looked for a radius past
+    where the shaft's colour stops (the rough place may be a shadow, or a highlight inside the shaft)."""
+    if axis is None:
+        return tip_disc.refine(gray, rough, size)
+    grey = shaft_grey(gray, axis)
+    stop = shaft_stop(gray, axis, 6 * size, grey)
+    if stop is None:
+        return None
+    starts = [rough, tuple(axis.origin + (stop + 0.8 * size) * axis.direction)]
+    best = None
+    for start in starts:
+        disc = tip_disc.refine(gray, (float(start[0]), float(start[1])), size)
+        if disc is None:
+            continue
+        rel = np.array([disc.x, disc.y]) - axis.origin
+        along = float(rel @ axis.direction)
+        lateral = abs(float(rel @ np.array([-axis.direction[1], axis.direction[0]])))
+        if lateral > max(2.0, 0.25 * disc.radius) or not 0.6 * disc.radius <= along - stop <= 1.3 * disc.radius:
+            continue
+        if best is None or disc.share > best.share:
+            best = disc
+    return best
 
 
 def _end_centre(points: np.ndarray, up: np.ndarray) -> tuple[float, float]:

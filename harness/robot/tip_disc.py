@@ -17,6 +17,8 @@ stands.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -30,6 +32,18 @@ ON_CIRCLE_PX = 0.8
 #: The fit must hold on this share of the rays, spread over this much of the circle (radians).
 MIN_SHARE = 0.35
 MIN_SPAN = 2.2
+
+
+@dataclass(frozen=True)
+class Disc:
+    """The tip's outline fitted: its centre and radius (camera pixels), the share of the rays that agree with it
+    and how far (RMS, pixels) their edges lie from it."""
+
+    x: float
+    y: float
+    radius: float
+    share: float
+    rms: float
 
 
 def _circle(points: np.ndarray) -> tuple[float, float, float] | None:
@@ -112,7 +126,7 @@ def _ransac(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return best
 
 
-def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: float = 2.0) -> tuple[float, float] | None:
+def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: float = 2.0) -> Disc | None:
     """The tip's centre in ``gray`` (float32, smoothed) near ``rough``, from its round outline; ``size``: roughly
     the tip's radius in pixels (its outline is looked for out to twice that); None when the outline is not seen
     well enough (then ``rough`` stands)."""
@@ -120,6 +134,7 @@ def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: flo
     tolerance = max(MIN_TOLERANCE, 3.0 * noise)
     centre = rough
     radius = size
+    disc = None
     for _ in range(3):
         colour = _colour(gray, centre, max(2.0, 0.3 * radius))
         if not np.isfinite(colour):
@@ -135,9 +150,11 @@ def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: flo
         if fit[2] > 3 * size or moved > max(size, 3.0) + radius:
             return None
         centre, radius = (fit[0], fit[1]), fit[2]
+        off = np.hypot(points[on, 0] - fit[0], points[on, 1] - fit[1]) - fit[2]
+        disc = Disc(fit[0], fit[1], fit[2], float(on.sum()) / RAYS, float(np.sqrt(np.mean(off ** 2))))
         if moved < 0.05:
             break
-    return centre
+    return disc
 
 
 def _span(angles: np.ndarray) -> float:
