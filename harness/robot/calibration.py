@@ -120,10 +120,7 @@ class Calibrator:
 
     def _frame(self) -> np.ndarray:
         """A camera frame exposed after this call (the ``settle_frames``-th: one arriving now may predate the stop)."""
-        frame = self.screen.frame()
-        for _ in range(self.options.settle_frames - 1):
-            frame = self.screen.frame()
-        return frame
+        return [self.screen.frame() for _ in range(max(1, self.options.settle_frames))][-1]
 
     def _background(self, box: Box) -> np.ndarray:
         """The scene without the stylus: the median of frames with the stylus at three far corners of the bed
