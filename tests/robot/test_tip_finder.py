@@ -6,9 +6,10 @@ shadow); the truth is the stylus tip's position projected through that
 camera, which the finder never sees. The stylus stands 1 mm above the glass
 over a 4x4 grid of the screen (as calibration's map is measured), and at the
 hover height over a 3x3 spread (as its rough map is), raised 12 mm for the
-second view. Seeds: the one calibration failed on (857523: at the hover height
-the tip's shadow lies beside it, and a dark tip over a dark page barely
-differs from it) and a random one, printed.
+second view; on a light page the tip is placed to a fraction of a pixel.
+Seeds: the one calibration failed on (857523: at the hover height the tip's
+shadow lies beside it, and a dark tip over a dark page barely differs from
+it) and a random one, printed.
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ def test_the_tip_is_found_where_the_camera_drew_it_just_above_the_glass(seed: in
     # the map is fitted from the views that agree (RANSAC, 6 at least): most must be within a few pixels
     assert float(np.median(errors)) <= 4.0, errors
     assert sum(e <= 6.0 for e in errors) >= 8, errors
+    if theme == "light":
+        # the dark tip's round outline stands out on a light page: its centre to a fraction of a camera pixel
+        # (tip_disc; the drawn centre itself is rounded to a pixel). Medians over 20 seeds 0.27-0.59 px; the
+        # run-along-the-shaft finder alone was 0.9-2.7 px (a pixel is ~3 screen pixels)
+        assert float(np.median(errors)) <= 1.0, errors
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
