@@ -51,7 +51,10 @@ def _print(label: str, image: np.ndarray, library: Any, scale: float | None, as_
         else:
             print(f"{label}: unknown ({guess.why()}) [{ms:.0f} ms]")
         return False
-    targets = {k: [round(v[0]), round(v[1])] for k, v in rec.targets.items()}
+    from harness.vision.recognition import confirm_list_items
+
+    # where a tap would land (a list item's row read, as before a tap), after the timing: ms is recognition's own
+    targets = {k: [round(v[0]), round(v[1])] for k, v in confirm_list_items(rec).items()}
     if as_json:
         print(json.dumps({"image": label, "screen": rec.screen, "score": round(rec.score, 4), "targets": targets,
                           "ms": round(ms, 1)}))

@@ -231,10 +231,11 @@ class Layouts:
         self.groups = [(h, split, below, members) for (h, split, below), members in geometry.items()]
         self._cache: dict[tuple[int, int, int, int], tuple[np.ndarray, ...]] = {}
 
-    def scores(self, frame: Frame, hidden: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every screen's layout correlation with the frame over the cells not covered, and the share of its
-        cells that were compared (NaN and 0 for screens without a layout)."""
-        corr, shown = np.full(n, np.nan), np.zeros(n)
+    def scores(self, frame: Frame, hidden: float, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every screen's layout correlation with the frame over the cells not covered, the share of its
+        cells that were compared, and the share of its layout's contrast those cells hold (NaN, 0 and 0 for
+        screens without a layout)."""
+        corr, shown, content = np.full(n, np.nan), np.zeros(n), np.zeros(n)
         c = self.cell
         fw = frame.sums.shape[1] - 1
         blocks: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}  # cells of the frame, made once
@@ -253,12 +254,13 @@ class Layouts:
             # each is tried, the best counts
             for top_dy, bottom_dy in {(0, dy), (dy // 2, dy // 2), (0, 0)}:
                 (ft, ut), (fb, ub) = block(top_dy, split, cols), block(h - below * c + bottom_dy, below, cols)
-                r, seen = _masked_corr(np.concatenate([ft, fb]), None if ut is None and ub is None else
+                r, seen, held = _masked_corr(np.concatenate([ft, fb]), None if ut is None and ub is None else
                                        np.concatenate([_ones(ut, ft), _ones(ub, fb)]), tables)
                 better = ~(corr[members] >= r) & ~np.isnan(r)
                 corr[members] = np.where(better, r, corr[members])
                 shown[members] = np.where(better, seen, shown[members])
-        return corr, shown
+                content[members] = np.where(better, held, content[members])
+        return corr, shown, content
 
     def _tables(self, h: int, split: int, below: int, members: list[int], cols: int) -> tuple[np.ndarray, ...]:
         """A group's cell tables for ``cols`` columns (kept, kept*t, kept*t*t, and the sums of each over all
@@ -301,10 +303,12 @@ def _cells(frame: Frame, y0: int, rows: int, cols: int, c: int, hidden: float) -
     return f.ravel(), u.ravel()
 
 
-def _masked_corr(f: np.ndarray, u: np.ndarray | None, tables: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _masked_corr(f: np.ndarray, u: np.ndarray | None, tables: tuple[np.ndarray, ...]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Correlation of the frame's cells ``f`` with each screen's cells over the cells it keeps and the frame
-    shows (``u``: inside, not covered; None: all of them), matrix-vector products only, and the share of kept
-    cells compared."""
+    shows (``u``: inside, not covered; None: all of them), matrix-vector products only, the share of kept
+    cells compared, and the share of the screen's contrast (squared deviations from its mean) they hold: two
+    pages nearly blank where a cover leaves them visible correlate well and say nothing."""
     keep, kt, ktt, kept, kt_all, ktt_all = tables
     if u is None:  # every cell shown: the products with u are the tables' own sums
         uf, n, kt_u, ktt_u = f, kept, kt_all, ktt_all
@@ -319,4 +323,6 @@ def _masked_corr(f: np.ndarray, u: np.ndarray | None, tables: tuple[np.ndarray, 
     r = cov / np.sqrt(np.maximum(var_f * var_t, 1e-12))
     r[var_f < 1e-6] = 0.0  # a blank frame where the screen has a layout: not this screen
     r[var_t < 1e-6] = np.nan  # the screen's own cells compared are blank: its layout says nothing here
-    return r, n / np.maximum(kept, 1.0)
+    whole = ktt_all - kt_all ** 2 / np.maximum(kept, 1.0)
+    held = np.clip(var_t * count / np.maximum(whole, 1e-12), 0.0, 1.0)
+    return r, n / np.maximum(kept, 1.0), held

@@ -119,10 +119,11 @@ class ScreenLibrary:
         self.compiled(working_scale_of(scale))
 
     # ------------------------------------------------------------------ matching
-    def _ranked(self, frame: Frame, lib: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _ranked(self, frame: Frame, lib: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Screen indices, best first by the signature (visible anchors, weighted as in the score, and the
-        layout), with every screen's layout correlation, the share of its layout compared, and whether a cover
-        leaves it undecided (its anchors hidden, its layout compared: harness.vision.rivals)."""
+        layout), with every screen's layout correlation, the share of its layout compared, whether a cover
+        leaves it undecided (its anchors hidden, its layout compared: harness.vision.rivals), and the share of
+        its layout's contrast compared."""
         scores, covered = lib.signature(frame.sums, frame.cover_sums, frame.view_height)
         visible = covered <= HIDDEN
         n = len(lib.screens)
@@ -130,27 +131,39 @@ class ScreenLibrary:
         total = np.bincount(lib.owner, w, n)
         mean = np.bincount(lib.owner, w * np.clip(scores, 0, 1), n) / np.maximum(total, 1e-9)
         seen = np.minimum(1.0, np.bincount(lib.owner, lib.areas * visible, n) / lib.area_total / MIN_SHOWN)
-        layout, layout_shown = lib.layout.scores(frame, HIDDEN, n)
+        layout, layout_shown, content = lib.layout.scores(frame, HIDDEN, n)
         counts = np.isfinite(layout) & (layout_shown >= LAYOUT_MIN_SHOWN)
         wl = lib.layout_weights
         rough = np.where(counts, (seen * mean + wl * np.nan_to_num(layout)) / (seen + wl), mean * seen)
-        return np.argsort(-rough, kind="stable"), layout, layout_shown, mute(lib, visible) & counts
+        return np.argsort(-rough, kind="stable"), layout, layout_shown, mute(lib, visible) & counts, content
 
     def _judge(self, frame: Frame, every: bool = False) -> tuple[list[Verdict], list[tuple[str, float]]]:
         """The shortlist's verdicts, best first (signature ranking of all screens, then the full check), and the
         screens a cover leaves undecided, with their layouts."""
         lib = self.compiled(frame.working_scale)
-        order, layout, shown, undecided = self._ranked(frame, lib)
-        verdicts = [check(frame, lib.screens[i], (layout[i], shown[i]))
+        order, layout, shown, undecided, content = self._ranked(frame, lib)
+        verdicts = [check(frame, lib.screens[i], (layout[i], shown[i], content[i]))
                     for i in (order if every else order[:SHORTLIST])]
-        verdicts.sort(key=lambda v: v.score, reverse=True)
-        close = [v for v in verdicts[:TIES] if v.score >= verdicts[0].score - TIE]
-        # alike at the working level, or a screen with nothing but its anchors to go by (its page is the phone's
-        # data: a list): look closer, where the words of a title count
-        if (len(close) > 1 or verdicts[0].compiled.layout_weight < 1.0) and verdicts[0].score >= ACCEPT_SCORE:
-            verdicts = sorted((closer(frame, v, self._fine_templates) for v in close), key=lambda v: v.score, reverse=True) + \
-                verdicts[len(close):]
-        return verdicts, [(lib.screens[i].definition.name, float(layout[i])) for i in np.flatnonzero(undecided)]
+        return self._closer_look(frame, verdicts), [(lib.screens[i].definition.name, float(layout[i]))
+                                                     for i in np.flatnonzero(undecided)]
+
+    def _closer_look(self, frame: Frame, verdicts: list[Verdict]) -> list[Verdict]:
+        """``verdicts`` best first, the best few looked at closer where they are alike at the working level, or
+        where the best has nothing but its anchors to go by (its page is the phone's data: a list), or is seen by
+        part of an anchor: there the words of a title count. The whole list is sorted again after each look (a screen looked at closer may
+        drop below one that was not; the runner-up must be the real second), and one that then comes up among
+        the best is looked at closer too (each at most once)."""
+        verdicts = sorted(verdicts, key=lambda v: v.score, reverse=True)
+        for _ in range(len(verdicts)):
+            close = [v for v in verdicts[:TIES] if v.score >= verdicts[0].score - TIE]
+            alike = len(close) > 1 or verdicts[0].compiled.layout_weight < 1.0 or verdicts[0].in_part
+            if not (alike and verdicts[0].score >= ACCEPT_SCORE):
+                break
+            if all(np.isfinite(v.working) for v in close):  # each looked at already
+                break
+            looked = [closer(frame, v, self._fine_templates) if np.isnan(v.working) else v for v in close]
+            verdicts = sorted(looked + verdicts[len(close):], key=lambda v: v.score, reverse=True)
+        return verdicts
 
     def rank(self, image: np.ndarray | Frame, scale: float | None = None) -> list[tuple[str, float]]:
         """Every screen with its score, best first (the full check for all: for tests and reports, not speed)."""

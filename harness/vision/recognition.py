@@ -32,7 +32,12 @@ class Guess(NamedTuple):
 
 @dataclass
 class Recognition:
-    """Which screen a frame shows, how sure we are, and where its targets are (device pixels)."""
+    """Which screen a frame shows, how sure we are, and where its targets are (device pixels).
+
+    ``targets`` are where their templates were found (recognition stays fast: no OCR). A list item's row is read
+    only when asked (``find_target``, ``confirm_list_items``): in a list every row is a tile and a word, and a
+    template may fit another item's row.
+    """
 
     screen: str
     score: float
@@ -63,3 +68,17 @@ def find_target(recognition: Recognition, name: str) -> tuple[float, float]:
     if found is None:
         raise KeyError(f"screen {recognition.screen} shows no target {name!r} (found: {', '.join(sorted(recognition.targets)) or 'none'})")
     return found
+
+
+def confirm_list_items(recognition: Recognition) -> dict[str, tuple[float, float]]:
+    """``recognition.targets`` where a tap would land: each list item found by its template (a target with a label,
+    searched over a list) checked as ``find_target`` checks it before a tap, its row read by OCR: kept, moved to
+    where its label is read, or dropped. Without OCR installed the template's place stands, as for a tap."""
+    d = recognition.definition
+    for t in d.targets if d is not None else []:
+        if t.label and t.search is not None and t.name in recognition.targets:
+            try:
+                find_target(recognition, t.name)
+            except KeyError:
+                pass  # its label is nowhere on the list: dropped (find_target removed it)
+    return recognition.targets

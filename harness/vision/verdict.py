@@ -16,6 +16,7 @@ import numpy as np
 
 from harness.vision.compiled import Screen
 from harness.vision.features import Frame, crop_ink
+from harness.vision.partial import Part, match_part, visible_part
 
 ANCHOR_MARGIN_VIEW = 13     # view pixels searched around an anchor's recorded place
 ANCHOR_FLOOR = 0.40         # every visible anchor must correlate at least this well ...
@@ -28,6 +29,8 @@ FINE_SCALE = 0.75           # pixels per view pixel where anchors of screens ali
 LAYOUT_OTHER = 0.5          # a layout correlating less than this over the cells not covered rules a screen out
 LAYOUT_ALONE = 0.95         # ... and at least this well when it decides alone (the anchors are hidden)
 LAYOUT_MIN_SHOWN = 0.5      # share of a screen's layout cells that must be uncovered for the layout to count
+LAYOUT_CONTENT = 0.1        # ... and share of its layout's contrast they must hold when it decides alone (a page
+                            # left nearly blank by a cover fits any other nearly blank page: 0.96, 0.076 held)
 
 
 @dataclass
@@ -41,6 +44,23 @@ class Verdict:
     layout_shown: float = 0.0
     places: list[tuple[int, int]] = field(default_factory=list)  # where each anchor was found (working pixels)
     working: float = float("nan")  # the score at the working level, before a closer look (closer) replaced it
+    parts: list[Part | None] = field(default_factory=list)  # the part compared of an anchor a cover lies over in part
+    layout_content: float = 1.0  # share of the layout's contrast in the cells compared (Layouts.scores)
+
+    def part(self, i: int) -> Part | None:
+        return self.parts[i] if i < len(self.parts) else None
+
+    @property
+    def in_part(self) -> bool:
+        """Whether an anchor was compared by its visible part only (the words' shapes, not all of them: a closer
+        look tells "add an account" from "email+accounts" there)."""
+        return any(p is not None for p in self.parts)
+
+    @cached_property
+    def seen_share(self) -> np.ndarray:
+        """How much of each anchor was compared: 1 whole, its part's share of ink, 0 hidden."""
+        return np.array([0.0 if np.isnan(s) else (p.share if (p := self.part(i)) else 1.0)
+                         for i, s in enumerate(self.scores)])
 
     @cached_property
     def visible(self) -> np.ndarray:
@@ -48,7 +68,7 @@ class Verdict:
 
     @cached_property
     def shown(self) -> float:
-        return float(self.compiled.areas[self.visible].sum() / self.compiled.areas.sum())
+        return float((self.compiled.areas * self.seen_share).sum() / self.compiled.areas.sum())
 
     @property
     def failed(self) -> list[int]:
@@ -63,7 +83,7 @@ class Verdict:
         if seen.size < min(2, self.scores.size) and not (self.compiled.weights[visible] >= 1.0).any():
             return None, True
         # the less of a screen is visible, the more what is visible must agree
-        floor = ANCHOR_FLOOR if seen.size == self.scores.size else HIDDEN_FLOOR
+        floor = ANCHOR_FLOOR if (self.seen_share >= 1.0).all() else HIDDEN_FLOOR
         if seen.min() < floor:
             return float(min(seen.min(), ANCHOR_FLOOR)), False
         # anchors other screens share (a header) say little about which of them this is
@@ -89,7 +109,8 @@ class Verdict:
             return min(self.layout, ANCHOR_FLOOR)
         weight = self.compiled.layout_weight
         if anchors is None:  # the layout alone (under a banner) must agree closely, and be most of the page
-            return self.layout if self.has_layout and self.layout >= LAYOUT_ALONE and weight >= 1.0 else 0.0
+            alone = self.has_layout and self.layout >= LAYOUT_ALONE and self.layout_content >= LAYOUT_CONTENT
+            return self.layout if alone and weight >= 1.0 else 0.0
         seen = min(1.0, self.shown / MIN_SHOWN)
         if not self.has_layout:
             return anchors * seen
@@ -108,21 +129,28 @@ class Verdict:
         return ACCEPT_SCORE + (THIN_EXTRA if self.compiled.layout_weight < 1.0 else 0.0)
 
 
-def check(frame: Frame, c: Screen, layout: tuple[float, float] = (float("nan"), 0.0)) -> Verdict:
-    """Each anchor's best score near its place; NaN when a cover hides it."""
+def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("nan"), 0.0, 1.0)) -> Verdict:
+    """Each anchor's best score near its place: of its visible part when a cover lies over it in part
+    (harness.vision.partial); NaN when a cover hides too much of it."""
     ws = frame.working_scale
     m = max(2, round(ANCHOR_MARGIN_VIEW * ws))
     scores = np.empty(len(c.anchors))
     places = []
+    parts: list[Part | None] = []
     for i, t in enumerate(c.anchors):
         y = t.expected_y(frame.view_height, c.rec_view_h, ws)
-        if frame.covered_share(t.x, y, t.w, t.h) > HIDDEN:
-            scores[i] = np.nan
-            places.append((t.x, y))
-        else:
+        part = None
+        if frame.covered_share(t.x, y, t.w, t.h) <= HIDDEN:
             scores[i], px, py = frame.correlate(t.ink, t.std, t.x - m, y - m, t.x + m, y + m)
-            places.append((px, py))
-    return Verdict(c, scores, *layout, places=places)
+        elif (part := visible_part(frame, t, t.x, y, m)) is not None:
+            scores[i], px, py = match_part(frame, t, part)
+            if ANCHOR_FLOOR <= scores[i] < HIDDEN_FLOOR:  # a part that neither agrees nor clearly differs says nothing
+                scores[i], part = np.nan, None
+        else:
+            scores[i], px, py = np.nan, t.x, y
+        places.append((px, py))
+        parts.append(part)
+    return Verdict(c, scores, layout[0], layout[1], places=places, parts=parts, layout_content=layout[2])
 
 
 def closer(frame: Frame, v: Verdict, templates: dict[tuple[str, int], np.ndarray]) -> Verdict:
@@ -139,11 +167,17 @@ def closer(frame: Frame, v: Verdict, templates: dict[tuple[str, int], np.ndarray
         if key not in templates:
             templates[key] = crop_ink(d.anchors[i].image, d.scale, FINE_SCALE)
         tpl = templates[key]
-        th, tw = tpl.shape
         ws = frame.working_scale
+        if (part := v.part(i)) is not None:  # only the part compared at the working level, cut in proportion
+            t = v.compiled.anchors[i]
+            fy0, fy1 = round(part.r0 / t.h * tpl.shape[0]), round(part.r1 / t.h * tpl.shape[0])
+            fx0, fx1 = round(part.c0 / t.w * tpl.shape[1]), round(part.c1 / t.w * tpl.shape[1])
+            tpl = np.ascontiguousarray(tpl[fy0:fy1, fx0:fx1])
+            x, y = x + part.c0, y + part.r0
+        th, tw = tpl.shape
         window = frame.detail(x / ws - pad, y / ws - pad, tw / FINE_SCALE + 2 * pad,
                               th / FINE_SCALE + 2 * pad, FINE_SCALE)
         if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
             continue  # at the frame's edge: the working level's score stands
         scores[i] = float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
-    return Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score)
+    return Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score, v.parts, v.layout_content)

@@ -126,3 +126,43 @@ def test_an_app_tapped_in_the_list_opens_that_app_in_any_font(seed: int | None) 
     print(f"{opened} apps opened as asked")
     assert opened >= 12, f"only {opened} apps found in the list"
     assert not wrong, "; ".join(wrong)
+
+
+#: (profile, theme, font, installed apps): lists where an app's template fits another app's row (store on the games
+#: row at lumia-520/liberation; alarms a row off, store not on screen, at lumia-1320/liberation with apps installed)
+MATCHED_LISTS = [("lumia-520", "dark", "liberation-sans", []),
+                 ("lumia-1320", "light", "liberation-sans", ["0ehz", "3mtm kh", "aasoxs", "abzqw", "bajkhi mjwn", "zupqtgje"])]
+
+
+def test_harness_match_prints_where_a_tap_on_a_list_item_lands(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``harness match --json`` prints each app of the list where a tap opens that app (its row read, as before a
+    tap), not where its template fits best: a tap on every app it prints opens that app's page, recognised by the
+    library as a person reads it."""
+    import json
+    import subprocess
+    import sys
+
+    pytest.importorskip("tesserocr")
+    wrong, opened = [], 0
+    for profile, theme, font, apps in MATCHED_LISTS:
+        with _phone(profile, theme, font, apps) as phone:
+            path = tmp_path / f"{profile}-{theme}-{font}.png"
+            phone.frame().convert("RGB").save(path)
+            run = subprocess.run([sys.executable, "-m", "harness", "match", "--json", str(path)], capture_output=True,
+                                 text=True, timeout=180)
+            assert run.returncode == 0, run.stderr
+            said = json.loads(run.stdout.splitlines()[-1])
+            assert said["screen"] == "app_list", said
+            for app, pages in OPENS.items():
+                if f"app:{app}" not in said["targets"]:
+                    continue
+                x, y = said["targets"][f"app:{app}"]
+                phone.goto("app_list")
+                phone.tap(x, y)
+                now, _ = LIBRARY.classify(np.asarray(phone.frame().convert("RGB")))
+                seen = now.screen if now else "unknown"
+                opened += seen in pages
+                if seen not in pages:
+                    wrong.append(f"{profile}/{theme}/{font} with {apps}: app:{app} printed at ({x}, {y}) opens {seen}")
+    assert not wrong, "; ".join(wrong)
+    assert opened >= 6, f"only {opened} apps printed"
