@@ -139,10 +139,10 @@ def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("
     parts: list[Part | None] = []
     for i, t in enumerate(c.anchors):
         y = t.expected_y(frame.view_height, c.rec_view_h, ws)
-        part = None
-        if frame.covered_share(t.x, y, t.w, t.h) <= HIDDEN:
+        part, covered = None, frame.covered_share(t.x, y, t.w, t.h)
+        if covered <= HIDDEN:
             scores[i], px, py = frame.correlate(t.ink, t.std, t.x - m, y - m, t.x + m, y + m)
-        elif (part := visible_part(frame, t, t.x, y, m)) is not None:
+        elif covered < 1.0 and (part := visible_part(frame, t, t.x, y, m)) is not None:  # (all covered: none)
             scores[i], px, py = match_part(frame, t, part)
             if ANCHOR_FLOOR <= scores[i] < HIDDEN_FLOOR:  # a part that neither agrees nor clearly differs says nothing
                 scores[i], part = np.nan, None
