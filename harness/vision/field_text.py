@@ -20,6 +20,8 @@ from harness.vision.definitions import Box
 FILL_STEPS = (6, 4, 3)
 #: A one-line field, in view pixels (an 8.1 page is 480 across): at least this wide, this tall, at most this tall.
 MIN_WIDTH_VIEW, MIN_HEIGHT_VIEW, MAX_HEIGHT_VIEW = 120, 24, 90
+#: A field's box is grown on the frame at this width (view pixels: an 8.1 page is 480 across).
+WORK_WIDTH = 480
 #: Ink differs from the field's fill by at least this many grey levels.
 INK_CONTRAST = 60
 #: Where ink is cut from the fill, as shares of the way from the fill to the darkest ink (glare moves the best).
@@ -42,7 +44,25 @@ def field_box(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
     """The box of the one-line text field holding ``point`` (frame pixels), or None when none is there.
 
     The field is grown from a seed of its fill: ``point`` itself, or just above or below it when a glyph
-    of the text already typed sits there."""
+    of the text already typed sits there. It is grown on the frame shrunk to WORK_WIDTH (averaging): at a
+    camera frame's full size its JPEG noise and blur make steps between neighbours as large as the border's,
+    so the fill stops short or leaks (a focused field in plain sight was not found, bench seed 842483 light);
+    the box is then scaled back to frame pixels."""
+    h, w = frame.shape[:2]
+    factor = w / WORK_WIDTH
+    if factor <= 1.01:
+        return _grown(frame, point)
+    small = cv2.resize(np.ascontiguousarray(frame[..., :3]) if frame.ndim == 3 else frame,
+                       (WORK_WIDTH, max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
+    box = _grown(small, (round(point[0] / factor), round(point[1] / factor)))
+    if box is None:
+        return None
+    x0, y0 = round(box.x * factor), round(box.y * factor)
+    return Box(x0, y0, min(w, round((box.x + box.w) * factor)) - x0, min(h, round((box.y + box.h) * factor)) - y0)
+
+
+def _grown(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
+    """field_box at the frame's own size."""
     image = cv2.medianBlur(np.ascontiguousarray(frame[..., :3]) if frame.ndim == 3 else frame, 3)
     h, w = image.shape[:2]
     view = w / 480

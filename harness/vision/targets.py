@@ -1,5 +1,6 @@
 """Finding a recognised screen's tap targets in a frame: near where they were recorded, or searched over a
-region (a list) and checked where found at DETAIL_SCALE, where glyphs count."""
+region (a list) and checked where found at DETAIL_SCALE, where glyphs count; a text field in the box found
+under its label (or under where its label was recorded)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from harness.vision.compiled import Screen, Template
 from harness.vision.features import DETAIL_SCALE, Frame
+from harness.vision.field_text import field_box
 
 TARGET_SCORE = 0.72         # a target searched over a wide region (a list) must correlate this well ...
 TARGET_NEAR_SCORE = 0.55    # ... one looked for near where it was recorded, this well
@@ -17,6 +19,8 @@ DETAIL_SCORE = 0.78         # ... and (searched over a region) this well where i
 TARGET_BAND_VIEW = 90       # view pixels above and below its recorded place a target is looked for
 DRIFT_PENALTY = 0.01       # correlation a target near its place loses per view pixel away from it
 CANDIDATES = 4              # places a target searched over a region may be checked at (best first)
+FIELD = "field:"            # a target so named is a text field, recorded by its label with the offset to its box
+FIELD_DRIFT_VIEW = 20       # with no field box seen, a label found further than this from its place is not taken
 
 
 def find_targets(frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
@@ -37,14 +41,77 @@ def find_targets(frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
             y = t.expected_y(frame.view_height, c.rec_view_h, ws)
             band = round(TARGET_BAND_VIEW * ws)
             found = _near(frame, t, t.x, y, band) or _near_detail(frame, c.details[target.name], t.x, y, band)
-        if found is None:
-            continue
-        x, y = found
         to_device = frame.scale / ws
-        cx = (x + t.w / 2) * to_device + target.offset[0] / d.scale * frame.scale
-        cy = (y + t.h / 2) * to_device + target.offset[1] / d.scale * frame.scale
-        out[target.name] = (round(cx, 1), round(cy, 1))
+        point = None
+        if found is not None:
+            point = _tap_point(found, t, target.offset, to_device, frame.scale / d.scale)
+        if target.name.startswith(FIELD) and search is None:  # a text field, found by its label: tap in its box
+            recorded = _tap_point((t.x, t.expected_y(frame.view_height, c.rec_view_h, ws)), t, target.offset,
+                                  to_device, frame.scale / d.scale)
+            point = _in_field(frame, point, recorded)
+        if point is not None:
+            out[target.name] = point
     return out
+
+
+def _tap_point(at: tuple[int, int], t: Template, offset: tuple[int, int], to_device: float, per_recorded: float
+               ) -> tuple[float, float]:
+    """The tap point (device pixels) of a template found with its corner at ``at`` (working pixels): its centre
+    plus the target's offset (recorded pixels)."""
+    return (round((at[0] + t.w / 2) * to_device + offset[0] * per_recorded, 1),
+            round((at[1] + t.h / 2) * to_device + offset[1] * per_recorded, 1))
+
+
+def _in_field(frame: Frame, labelled: tuple[float, float] | None, recorded: tuple[float, float]
+              ) -> tuple[float, float]:
+    """Where to tap a text field whose label was found at ``labelled`` (its tap point; None: not found) and recorded
+    at ``recorded`` (device pixels): in the one-line field box found there. A field's label is small, dim text that
+    a camera's glare washes out (its template then sits nowhere, or on the field's border), while the field's box
+    stands out. A box holding the recorded place is taken (at work, "Password" matched "Email address" once),
+    else one holding the label's point, else the box found near the recorded place (a field spans the page, so
+    it is also looked for at its middle and right: a stylus may hover over its left end), else near the label.
+    With no box seen, the label where it lies within FIELD_DRIFT_VIEW of its place, else the place as recorded:
+    the page was recognised, and on a frame washed out that far a label found further off was another line (a
+    field is the page's own, as a button is; a tap beside it lands on the page and does nothing)."""
+    image, scale = frame.image, frame.scale
+    if image is None or image.ndim < 2:
+        return labelled or recorded
+    height, width = image.shape[:2]
+    band = TARGET_BAND_VIEW * scale
+    top = max(0, round(recorded[1] - 2 * band))
+    bottom = min(height, round(recorded[1] + 2 * band))
+    if bottom - top < 8:
+        return labelled or recorded
+    strip = image[top:bottom]  # field_box grows the box on it shrunk to 480 across: a few ms
+
+    def box_at(point: tuple[float, float] | None) -> tuple[float, float, float, float] | None:
+        if point is None or not top <= point[1] < bottom:
+            return None
+        box = field_box(strip, (round(point[0]), round(point[1] - top)))
+        return None if box is None else (box.x, top + box.y, box.w, box.h)
+
+    at_label = box_at(labelled)
+    at_recorded = None  # from where it was recorded, else across the row (a stylus over the field's left end)
+    for x in (recorded[0], width / 2, 3 * width / 4):
+        at_recorded = at_recorded or box_at((x, recorded[1]))
+
+    def holds(box: tuple[float, float, float, float] | None, point: tuple[float, float] | None) -> bool:
+        return box is not None and point is not None and box[1] <= point[1] <= box[1] + box[3]
+
+    if holds(at_recorded, recorded):  # the page as recorded: its field is there (a label can match another's)
+        box, x = at_recorded, (labelled or recorded)[0]  # type: ignore[assignment]
+    elif holds(at_label, labelled):  # the page moved (another profile, a line more above): the label says where
+        box, x = at_label, labelled[0]  # type: ignore[assignment,index]
+    elif at_recorded is not None:
+        box, x = at_recorded, (labelled or recorded)[0]  # type: ignore[assignment]
+    elif at_label is not None:
+        box, x = at_label, labelled[0]  # type: ignore[index]
+    else:  # no box seen (glare washed a grey field into the page): the label where it agrees with the page
+        near = labelled is not None and abs(labelled[1] - recorded[1]) <= FIELD_DRIFT_VIEW * scale
+        return labelled if near else (round(recorded[0], 1), round(recorded[1], 1))
+    bx, by, bw, bh = box
+    x = min(max(x, bx + bh / 2), bx + bw - bh / 2)
+    return round(x, 1), round(by + bh / 2, 1)
 
 
 def _near(frame: Frame, t: Template, x: int, y: int, band: int) -> tuple[int, int] | None:
