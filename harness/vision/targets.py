@@ -21,6 +21,7 @@ DRIFT_PENALTY = 0.01       # correlation a target near its place loses per view 
 CANDIDATES = 4              # places a target searched over a region may be checked at (best first)
 FIELD = "field:"            # a target so named is a text field, recorded by its label with the offset to its box
 FIELD_DRIFT_VIEW = 20       # with no field box seen, a label found further than this from its place is not taken
+FIELD_MOVE_VIEW = 45        # a field's box further than this from its place is another field (8.1: 97 apart)
 
 
 def find_targets(frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
@@ -67,9 +68,10 @@ def _in_field(frame: Frame, labelled: tuple[float, float] | None, recorded: tupl
     """Where to tap a text field whose label was found at ``labelled`` (its tap point; None: not found) and recorded
     at ``recorded`` (device pixels): in the one-line field box found there. A field's label is small, dim text that
     a camera's glare washes out (its template then sits nowhere, or on the field's border), while the field's box
-    stands out. A box holding the recorded place is taken (at work, "Password" matched "Email address" once),
-    else one holding the label's point, else the box found near the recorded place (a field spans the page, so
-    it is also looked for at its middle and right: a stylus may hover over its left end), else near the label.
+    stands out. A box holding the recorded place is taken ("Password" once matched "Email address"), else one
+    holding the label's point, else the box found near the recorded place (a field spans the page, so it is
+    also looked for at its middle and right: a stylus may hover over its left end), else near the label; only
+    a box within FIELD_MOVE_VIEW of the place (a label that matched another field's puts its point in that one).
     With no box seen, the label where it lies within FIELD_DRIFT_VIEW of its place, else the place as recorded:
     the page was recognised, and on a frame washed out that far a label found further off was another line (a
     field is the page's own, as a button is; a tap beside it lands on the page and does nothing)."""
@@ -98,17 +100,20 @@ def _in_field(frame: Frame, labelled: tuple[float, float] | None, recorded: tupl
     def holds(box: tuple[float, float, float, float] | None, point: tuple[float, float] | None) -> bool:
         return box is not None and point is not None and box[1] <= point[1] <= box[1] + box[3]
 
+    def near(box: tuple[float, float, float, float] | None) -> bool:  # not the next field down or up the page
+        return box is not None and abs(box[1] + box[3] / 2 - recorded[1]) <= FIELD_MOVE_VIEW * scale
+
     if holds(at_recorded, recorded):  # the page as recorded: its field is there (a label can match another's)
         box, x = at_recorded, (labelled or recorded)[0]  # type: ignore[assignment]
-    elif holds(at_label, labelled):  # the page moved (another profile, a line more above): the label says where
+    elif holds(at_label, labelled) and near(at_label):  # the page moved (another profile, a line more above)
         box, x = at_label, labelled[0]  # type: ignore[assignment,index]
-    elif at_recorded is not None:
+    elif near(at_recorded):
         box, x = at_recorded, (labelled or recorded)[0]  # type: ignore[assignment]
-    elif at_label is not None:
-        box, x = at_label, labelled[0]  # type: ignore[index]
+    elif near(at_label):
+        box, x = at_label, labelled[0]  # type: ignore[assignment,index]
     else:  # no box seen (glare washed a grey field into the page): the label where it agrees with the page
-        near = labelled is not None and abs(labelled[1] - recorded[1]) <= FIELD_DRIFT_VIEW * scale
-        return labelled if near else (round(recorded[0], 1), round(recorded[1], 1))
+        near_label = labelled is not None and abs(labelled[1] - recorded[1]) <= FIELD_DRIFT_VIEW * scale
+        return labelled if near_label else (round(recorded[0], 1), round(recorded[1], 1))  # type: ignore[return-value]
     bx, by, bw, bh = box
     x = min(max(x, bx + bh / 2), bx + bw - bh / 2)
     return round(x, 1), round(by + bh / 2, 1)
