@@ -29,6 +29,8 @@ PER_PX = 4
 MIN_TOLERANCE = 6.0
 #: A ray's edge point counts when it lies within this many pixels of the circle (RANSAC's threshold).
 ON_CIRCLE_PX = 0.8
+#: Circles tried (through three rays' edges each).
+RANSAC_TRIES = 150
 #: The fit must hold on this share of the rays, spread over this much of the circle (radians).
 MIN_SHARE = 0.35
 MIN_SPAN = 2.2
@@ -113,17 +115,22 @@ def _colour(gray: np.ndarray, centre: tuple[float, float], radius: float) -> flo
 
 
 def _ransac(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The indices of the points on the circle most of them agree on."""
-    best = np.zeros(len(points), bool)
-    for _ in range(150):
-        fit = _circle(points[rng.choice(len(points), 3, replace=False)])
-        if fit is None:
-            continue
-        cx, cy, r = fit
-        on = np.abs(np.hypot(points[:, 0] - cx, points[:, 1] - cy) - r) <= ON_CIRCLE_PX
-        if on.sum() > best.sum():
-            best = on
-    return best
+    """The indices of the points on the circle most of them agree on: 150 circles, each through three points
+    drawn at random, worked out together (circumcircles), the one most points lie on kept."""
+    picks = rng.random((RANSAC_TRIES, len(points))).argsort(axis=1)[:, :3]
+    a, b, c = points[picks[:, 0]], points[picks[:, 1]], points[picks[:, 2]]
+    d = 2 * (a[:, 0] * (b[:, 1] - c[:, 1]) + b[:, 0] * (c[:, 1] - a[:, 1]) + c[:, 0] * (a[:, 1] - b[:, 1]))
+    ok = np.abs(d) > 1e-9
+    if not ok.any():
+        return np.zeros(len(points), bool)
+    a, b, c, d = a[ok], b[ok], c[ok], d[ok]
+    sa, sb, sc = (a ** 2).sum(axis=1), (b ** 2).sum(axis=1), (c ** 2).sum(axis=1)
+    ux = (sa * (b[:, 1] - c[:, 1]) + sb * (c[:, 1] - a[:, 1]) + sc * (a[:, 1] - b[:, 1])) / d
+    uy = (sa * (c[:, 0] - b[:, 0]) + sb * (a[:, 0] - c[:, 0]) + sc * (b[:, 0] - a[:, 0])) / d
+    r = np.hypot(a[:, 0] - ux, a[:, 1] - uy)
+    dist = np.hypot(points[None, :, 0] - ux[:, None], points[None, :, 1] - uy[:, None]) - r[:, None]
+    on = np.abs(dist) <= ON_CIRCLE_PX
+    return on[int(np.argmax(on.sum(axis=1)))]
 
 
 def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: float = 2.0) -> Disc | None:
