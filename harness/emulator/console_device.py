@@ -63,8 +63,12 @@ class EmulatedConsole:
                     os.unlink(self.path)
                 except OSError:
                     pass
-        if port is not None:
-            port.stop(drain=drain)
+        if port is None:
+            return
+        if drain > 0:  # the old port drains on its own: the next boot's port must not wait behind it (below)
+            threading.Thread(target=port.stop, kwargs={"drain": drain}, name="console-drain", daemon=True).start()
+        else:
+            port.stop()
 
     def _write(self, text: str) -> None:
         port = self._port
@@ -75,7 +79,10 @@ class EmulatedConsole:
         message = line.split(" ", 1)[1] if " " in line else line
         if message.startswith("power: off"):
             self._write(f"[{time.monotonic() - self._started:9.3f}] {message}\r\n")
-            self._detach(drain=DRAIN_SECONDS)  # what the reader has not read yet would die with the pty
+            # what the reader has not read yet would die with the pty. The drain runs beside the log's one dispatch
+            # thread: waiting in it held back the next boot's "powering on", so after a re-flash ADB was up (0.3 s
+            # boot) while the console stayed gone for the drain's 2 s (a rack test saw "No such file" for it)
+            self._detach(drain=DRAIN_SECONDS)
             return
         if message.startswith("boot:") and "powering on" in message:
             self._attach()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from harness.handsets import connect_handset
+from harness.handsets import connect_handset, connect_when_up
 from harness.adb.auth import load_or_create_key
 from harness.console import ConsoleTimeout, SerialConsole
 from harness.emulator.control import ControlClient
@@ -115,6 +116,30 @@ def test_console_log_keeps_every_line_across_a_reboot(emulator, tmp_path) -> Non
     assert text.index("power: off") < text.index("console gap") < text.rindex("powering on") < text.rindex("boot: complete")
     assert text.count("boot: complete") == 2  # the first boot, before we opened the port, is kept too
     assert "rebooting..." in text
+
+
+def test_the_console_is_back_by_the_time_adb_answers_after_a_re_flash(emulator, tmp_path) -> None:
+    """A rack re-flashes a handset between tests (the control socket's lab_reset), waits for ADB, then opens the
+    console: the console's port, gone while the handset was off, must be there again by then, whoever had the old
+    console at power-off. Here a program holds the old port open and reads nothing (a stalled reader): the emulator
+    gives such a reader 2 s to drain, and that wait must not hold back the next boot's port (a pytest run on a rack
+    saw "No such file" for the console right after the handset answered on ADB)."""
+    stalled = os.open(emulator.endpoints["console"], os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    handset = None
+    try:
+        with ControlClient.for_endpoints(emulator.endpoints) as control:
+            control.call("lab_reset")
+        handset = connect_when_up(f"adb-tcp://{emulator.endpoints['adb']}", timeout=60)  # as the lab's lease does
+        assert handset.screenshot().shape == (800, 480, 3)
+        console = SerialConsole(SerialPort(emulator.endpoints["console"]), log_path=tmp_path / "console.log").open()
+        console.send_line("getprop ro.serialno")
+        match, _ = console.expect(r"520A[0-9A-F]+", timeout=10)
+        assert match.group(0) == emulator.endpoints["serial"]
+        console.close()
+    finally:
+        os.close(stalled)
+        if handset is not None:
+            handset.close()
 
 
 def test_relay_channel_switches_the_handset_off_everywhere_and_on_again(emulator) -> None:
