@@ -169,11 +169,15 @@ def test_the_driver_drives_the_firmware(firmware: Firmware) -> None:
             robot.home()  # grbl-sim has no switches
         assert homing.value.code == 9 and homing.value.position_lost
         robot.unlock()  # the failed homing's own ok and banner are not taken for this line's answer
-        robot.move_to(x=-20.0, y=-30.0, z=-5.0)
-        assert robot.wait_idle(ANSWER).mpos == (-20.0, -30.0, -5.0)
+        assert robot.send("G21") == [] and robot.send("G90") == []  # what home() sends after homing
         with pytest.raises(RobotCommandError, match="feed rate") as no_feed:
             robot.send("G1 X-10")
         assert no_feed.value.code == 22
+        robot.move_to(x=-20.0, y=-30.0, z=-5.0)
+        assert robot.wait_idle(ANSWER).mpos == (-20.0, -30.0, -5.0)
+        robot.move_to(x=-25.0, feed=3000.0)  # G1 at a feed
+        robot.move_to(x=-20.0, feed=3000.0)
+        assert robot.wait_idle(ANSWER).mpos == (-20.0, -30.0, -5.0)
     wide = Limits(Box.from_travel(300.0, 300.0, 50.0), touch_z=-45.0, hover_z=-5.0)
     with GrblRobot(SerialPort(firmware.path), wide, answer_timeout=ANSWER) as robot:
         robot.reset()
