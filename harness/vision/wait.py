@@ -58,8 +58,12 @@ def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 2
     return _wait(handset, expected, library, timeout, artifacts_dir, scale, interval)
 
 
-#: time a wait allows past its deadline for the screenshot under way (the frame that decides it)
+#: time a wait allows past its deadline for the screenshot under way (the frame that decides it), or twice the
+#: longest screenshot of the wait when that is longer (a camera handset on a loaded host)
 SCREENSHOT_GRACE = 2.0
+#: screenshots a wait takes before it gives up, however short its timeout: stable means two in a row alike, and
+#: on a loaded host one camera screenshot can take longer than a short wait (a lost tap's 2 s check) allows
+MIN_LOOKS = 2
 
 
 def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: float,
@@ -67,10 +71,13 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: fl
     deadline = time.monotonic() + timeout
     previous: np.ndarray | None = None
     guess: Guess | None = None
+    looks, longest = 0, 0.0
     while True:
         # a handset that stops answering ends the wait too, not a minute later
-        with within(max(0.0, deadline - time.monotonic()) + SCREENSHOT_GRACE):
+        asked = time.monotonic()
+        with within(max(0.0, deadline - asked) + max(SCREENSHOT_GRACE, 2 * longest)):
             image = handset.screenshot()
+        looks, longest = looks + 1, max(longest, time.monotonic() - asked)
         frame = Frame(image, scale)
         if not library.is_compiled(frame.working_scale):  # a one-off per resolution: not the handset's time
             started = time.monotonic()
@@ -85,7 +92,7 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: fl
             rec, guess = library.classify(frame)
             if rec is not None and rec.screen in expected:
                 return rec
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline and looks >= MIN_LOOKS:
             if guess is None:
                 guess = library.best_guess(frame)
             path = _save(image, artifacts_dir, "-or-".join(expected)[:60])
