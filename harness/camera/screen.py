@@ -52,6 +52,7 @@ class CameraScreen:
         self.delay = Delay(latency)
         self.robot: Any = None  # followed: frames after its moves are taken once it rests (``follow``)
         self._settled_move: float | None = None
+        self.settled: dict[str, Any] = {}  # how the last frame after a move was chosen (settle.settled_after)
         self.top = top
         self.lens = lens
         self._maps: tuple[np.ndarray, np.ndarray] | None = None
@@ -162,7 +163,7 @@ class CameraScreen:
         sent, idle = (getattr(robot, "moved_at", None), getattr(robot, "idle_at", None)) if robot else (None, None)
         if sent is not None and idle is not None and idle >= sent and sent != self._settled_move:
             snap = settled_after(self.capture, sent, idle, self.delay, max(0.0, end - time.monotonic()),
-                                 not_before=asked + self.delay.bound)
+                                 not_before=asked + self.delay.bound, notes=self.settled)
             self._settled_move = sent
             return snap
         return self.capture.after(asked + self.delay.bound, max(0.0, end - time.monotonic()))

@@ -74,7 +74,7 @@ class Delay:
 
 
 def settled_after(capture: Any, sent_at: float, idle_at: float, delay: Delay, timeout: float,
-                  not_before: float = 0.0) -> Snapshot:
+                  not_before: float = 0.0, notes: dict | None = None) -> Snapshot:
     """The first frame at rest exposed after the robot, sent moving at ``sent_at``, reported Idle at ``idle_at``
     (both ``time.monotonic()``), and arrived after ``not_before``; ``delay`` is updated with what the move showed.
     Waits at most ``REST`` past the bound for the picture to rest (then takes the newest frame past it), and for
@@ -96,9 +96,11 @@ def settled_after(capture: Any, sent_at: float, idle_at: float, delay: Delay, ti
         bound = max(seen_at - sent_at, delay.initial) if seen_at is not None else UNSEEN * delay.bound
         start = max(idle_at + bound, not_before)
         if snap.at >= start:
-            if last is not None and last[0].at >= start and last[0].digest != snap.digest \
-                    and moved_pixels(last[1], picture) <= STILL_PIXELS:
-                return snap
-            if time.monotonic() >= min(end, start + REST):
+            rested = last is not None and last[0].at >= start and last[0].digest != snap.digest \
+                and moved_pixels(last[1], picture) <= STILL_PIXELS
+            if rested or time.monotonic() >= min(end, start + REST):
+                if notes is not None:  # what the choice rested on, for a caller's log
+                    notes.update(sent=sent_at, idle=idle_at, seen=seen_at, bound=bound, at=snap.at, index=snap.index,
+                                 rested=rested, before=None if before is None else before.index)
                 return snap
         last = (snap, picture)

@@ -58,9 +58,10 @@ def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 2
     return _wait(handset, expected, library, timeout, artifacts_dir, scale, interval)
 
 
-#: time a wait allows past its deadline for the screenshot under way (the frame that decides it), or twice the
+#: time a wait allows past its deadline for the screenshot under way (the frame that decides it; a camera handset's
+#: first one after a move waits for the stylus to rest, 2-3 s on a loaded host), or twice the
 #: longest screenshot of the wait when that is longer (a camera handset on a loaded host)
-SCREENSHOT_GRACE = 2.0
+SCREENSHOT_GRACE = 5.0
 #: screenshots a wait takes before it gives up, however short its timeout: stable means two in a row alike, and
 #: on a loaded host one camera screenshot can take longer than a short wait (a lost tap's 2 s check) allows
 MIN_LOOKS = 2

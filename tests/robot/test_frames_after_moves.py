@@ -74,7 +74,10 @@ def test_frames_after_moves_show_the_stylus_at_rest_through_a_slow_camera(slot: 
                 truth = cv2.cvtColor(screen.capture.after(robot.idle_at + DELAY_MS / 1000 + MARGIN, 30).image,
                                      cv2.COLOR_BGR2RGB)
                 moved = _differs(taken, truth)
-                print(f"move {i} to screen ({px}, {py}) {up} mm up: {moved} px differ from the picture at rest")
+                notes = {k: round(v - robot.idle_at, 3) if k in ("sent", "at", "seen") and v is not None else v
+                         for k, v in screen.settled.items()}
+                print(f"move {i} to screen ({px}, {py}) {up} mm up: {moved} px differ from the picture at rest; "
+                      f"taken {notes}")
                 if moved > 20:
                     stale.append((i, moved))
             assert not stale, f"bench seed {slot.seed}, delay {DELAY_MS} ms: frames before the rest: {stale}"
