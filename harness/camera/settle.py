@@ -15,7 +15,9 @@ before it is taken (the scene at rest: a page that animates after a tap has
 finished), when the two are two exposures: a frame a camera sends twice
 (the same bytes) proves nothing about rest. A move the camera does not see (the stylus out of view, a tap
 too quick for a frame) changes nothing in the picture; its frames are
-taken after the largest delay the last moves showed, times ``UNSEEN``.
+taken after the largest delay the last moves showed, times ``UNSEEN``, and
+never before ``UNSEEN_FLOOR`` seconds (a move not seen may be one not seen
+yet, behind a camera slower than the moves measured so far).
 A picture that never comes to rest (auto exposure hunting) gives the
 newest frame past the bound after ``REST`` seconds: still one exposed
 after Idle.
@@ -37,8 +39,10 @@ from harness.camera.capture import Snapshot
 MOTION_LEVEL = 24
 #: Changed pixels (quarter size, after a 3x3 opening) that still count as the same picture: noise specks.
 STILL_PIXELS = 6
-#: A move the camera did not see waits this many times the largest delay the last moves showed.
+#: A move the camera did not see waits this many times the largest delay the last moves showed, and at least
+#: UNSEEN_FLOOR seconds: "not seen" may be "not seen yet" behind a camera slower than any move measured so far.
 UNSEEN = 1.5
+UNSEEN_FLOOR = 2.0
 #: How long (seconds past the bound) a picture may take to come to rest before the newest frame is taken anyway.
 REST = 3.0
 #: How many of the last moves' delays the bound keeps (a burst of load lifts it for that many moves).
@@ -93,7 +97,8 @@ def settled_after(capture: Any, sent_at: float, idle_at: float, delay: Delay, ti
         if seen_at is None and base is not None and moved_pixels(base, picture) > STILL_PIXELS:
             seen_at = snap.at
             delay.observe(seen_at - sent_at)
-        bound = max(seen_at - sent_at, delay.initial) if seen_at is not None else UNSEEN * delay.bound
+        bound = max(seen_at - sent_at, delay.initial) if seen_at is not None else \
+            max(UNSEEN * delay.bound, UNSEEN_FLOOR)
         start = max(idle_at + bound, not_before)
         if snap.at >= start:
             rested = last is not None and last[0].at >= start and last[0].digest != snap.digest \
