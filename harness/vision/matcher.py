@@ -154,9 +154,11 @@ class ScreenLibrary:
         drop below one that was not; the runner-up must be the real second), and one that then comes up among
         the best is looked at closer too (each at most once)."""
         verdicts = sorted(verdicts, key=lambda v: v.score, reverse=True)
-        for _ in range(len(verdicts)):
+        for looks in range(len(verdicts)):
             close = [v for v in verdicts[:TIES] if v.score >= verdicts[0].score - TIE]
-            alike = len(close) > 1 or verdicts[0].compiled.layout_weight < 1.0 or verdicts[0].in_part
+            # once one closer look has been taken, a screen coming up to the top is looked at too: the working
+            # level's score of one not looked at is not comparable with the closer scores it rose above
+            alike = len(close) > 1 or verdicts[0].compiled.layout_weight < 1.0 or verdicts[0].in_part or looks > 0
             if not (alike and verdicts[0].score >= ACCEPT_SCORE):
                 break
             if all(np.isfinite(v.working) for v in close):  # each looked at already
@@ -190,7 +192,7 @@ class ScreenLibrary:
         if not best.enough or best.score < best.need:
             # the closer look left none standing, but the working level found pages that fit: another renderer
             # (a font not recorded) draws every glyph otherwise; the title the frame says decides, read by OCR
-            best = _by_title(frame, [v for v in verdicts[:TIES] if v.enough and v.working >= ACCEPT_SCORE])
+            best = _by_title(frame, [v for v in verdicts if v.enough and v.working >= ACCEPT_SCORE])
             if best is None:
                 return None, guess
         elif (rival := undecided_rival(best, undecided)) is not None:  # a screen under the cover fits as well
