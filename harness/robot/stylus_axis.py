@@ -169,9 +169,10 @@ def shaft_grey(gray: np.ndarray, axis: Axis) -> float:
     return _median(profile)
 
 
-def shaft_stop(gray: np.ndarray, axis: Axis, reach: float, grey: float) -> float | None:
-    """How far along ``axis`` (pixels from its origin, sub-pixel) the shaft's colour ``grey`` first gives way
-    for good (3 pixels in a row), from the back of the shaft: where the tip's outline crosses the shaft."""
+def _shaft_end(gray: np.ndarray, axis: Axis, reach: float, grey: float) -> tuple[float, np.ndarray, int] | None:
+    """Along ``axis`` from the back of the shaft: (where the samples start, the profile, the index where the
+    shaft's colour ``grey`` is left for good, 3 pixels in a row, past its first stretch); None when there is no
+    such place, or it lies outside the picture."""
     start = axis.shaft_start - axis.width
     ts = np.arange(start, axis.shaft_end + reach, 1.0)
     profile, inside = _sample(gray, axis.origin, axis.direction, axis.width, ts)
@@ -182,7 +183,16 @@ def shaft_stop(gray: np.ndarray, axis: Axis, reach: float, grey: float) -> float
     b = _first_run(~on_shaft[s0:], TIP_END_RUN)
     if b is None or not inside[b + s0]:
         return None
-    b += s0
+    return start, profile, b + s0
+
+
+def shaft_stop(gray: np.ndarray, axis: Axis, reach: float, grey: float) -> float | None:
+    """How far along ``axis`` (pixels from its origin, sub-pixel) the shaft's colour ``grey`` first gives way
+    for good (3 pixels in a row), from the back of the shaft: where the tip's outline crosses the shaft."""
+    found = _shaft_end(gray, axis, reach, grey)
+    if found is None:
+        return None
+    start, profile, b = found
     after = _median(profile[b: b + TIP_END_RUN])
     return start + _crossing(profile, b - TIP_END_RUN, b + 2, (grey + after) / 2)
 
@@ -191,20 +201,10 @@ def tip_along(gray: np.ndarray, axis: Axis, reach: float, grey: float) -> tuple[
     """The tip's centre in ``gray`` (a view of the stylus on ``axis``, its shaft of grey ``grey``): along the
     line from the back of the shaft to where the shaft's colour ends, then the tip's run to where its colour
     ends; None when no such run is seen within ``reach`` pixels."""
-    start = axis.shaft_start - axis.width
-    ts = np.arange(start, axis.shaft_end + reach, 1.0)
-    profile, inside = _sample(gray, axis.origin, axis.direction, axis.width, ts)
-    on_shaft = np.abs(profile - grey) <= SHAFT_TOLERANCE
-    # the shaft's end: past the first stretch of the shaft's colour, where that colour is left (3 in a row)
-    s0 = _first_run(on_shaft, TIP_END_RUN)
-    if s0 is None:
+    found = _shaft_end(gray, axis, reach, grey)  # the shaft's end
+    if found is None:
         return None
-    b = _first_run(~on_shaft[s0:], TIP_END_RUN)
-    if b is None:
-        return None
-    b += s0
-    if not inside[b]:
-        return None
+    start, profile, b = found
     # the tip's colour: the commonest just past the shaft's end (a highlight on the tip is a smaller share)
     ahead = profile[b + 1: b + 1 + max(6, int(2 * axis.width))]
     ahead = ahead[np.isfinite(ahead)]
