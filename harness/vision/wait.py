@@ -58,9 +58,8 @@ def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 2
     return _wait(handset, expected, library, timeout, artifacts_dir, scale, interval)
 
 
-#: time a wait allows past its deadline for the screenshot under way (the frame that decides it; a camera handset's
-#: first one after a move waits for the stylus to rest, 2-3 s on a loaded host), or twice the
-#: longest screenshot of the wait when that is longer (a camera handset on a loaded host)
+#: time a wait allows past its deadline for the screenshots under way (the frames that decide it; a camera handset's
+#: first one after a move waits for the stylus to rest, 2-3 s on a loaded host): the whole wait ends by then
 SCREENSHOT_GRACE = 5.0
 #: screenshots a wait takes before it gives up, however short its timeout: stable means two in a row alike, and
 #: on a loaded host one camera screenshot can take longer than a short wait (a lost tap's 2 s check) allows
@@ -72,13 +71,12 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: fl
     deadline = time.monotonic() + timeout
     previous: np.ndarray | None = None
     guess: Guess | None = None
-    looks, longest = 0, 0.0
+    looks = 0
     while True:
-        # a handset that stops answering ends the wait too, not a minute later
-        asked = time.monotonic()
-        with within(max(0.0, deadline - asked) + max(SCREENSHOT_GRACE, 2 * longest)):
+        # a handset that stops answering ends the wait too, not a minute later: by the deadline and its grace
+        with within(max(0.0, deadline + SCREENSHOT_GRACE - time.monotonic())):
             image = handset.screenshot()
-        looks, longest = looks + 1, max(longest, time.monotonic() - asked)
+        looks += 1
         frame = Frame(image, scale)
         if not library.is_compiled(frame.working_scale):  # a one-off per resolution: not the handset's time
             started = time.monotonic()
@@ -93,7 +91,8 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: fl
             rec, guess = library.classify(frame)
             if rec is not None and rec.screen in expected:
                 return rec
-        if time.monotonic() >= deadline and looks >= MIN_LOOKS:
+        now = time.monotonic()
+        if now >= deadline and (looks >= MIN_LOOKS or now + interval >= deadline + SCREENSHOT_GRACE):
             if guess is None:
                 guess = library.best_guess(frame)
             path = _save(image, artifacts_dir, "-or-".join(expected)[:60])
