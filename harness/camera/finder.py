@@ -1,13 +1,10 @@
 """Finding the phone's screen in a camera frame: its four corners, in the screen's own order.
 
-A camera over a robot's bed sees a dark phone body on a lighter desk. The
-body is the largest dark region with the sizeable dark pieces next to it
-(a stylus's shaft across the bezel and a glare spot over it cut the thin
-dark ring around a lit screen in pieces), its outline kept convex, so a
-glare spot or the stylus's shadow across its edge does not bite into it;
-its four edges are straight-line fits that skip the rounded corners and
-the points off the line (a tip or shadow bulging the outline), refitted
-from each round's corners, which holds
+A camera over a robot's bed sees a dark phone body on a lighter desk.
+Its four edges (``harness.camera.outline``) are each the line most of
+many scans across it agree on, so a stylus's tip, its shadow or a
+fingertip bulging the outline, a shaft or a finger biting into it, or a
+glare spot washing out part of the bezel do not pull an edge; this holds
 under a camera tilted by 15 degrees and mild lens distortion. Inside the
 body, seen square-on, the screen's edges are the first steps in
 brightness from each side inwards, taken as the median over many rows or
@@ -25,15 +22,12 @@ import cv2
 import numpy as np
 
 from harness.camera.errors import ScreenNotFound
+from harness.camera.outline import body_quad, dark_body
 
 #: The frame is searched at most this many pixels on its longer side (corners are scaled back).
 WORK_SIDE = 960
 #: The body seen square-on, this many pixels along its long side.
 BODY_SIDE = 800
-#: The phone body must cover at least this share of the frame.
-MIN_BODY_SHARE = 0.03
-#: A dark piece at least this share of the largest's area, next to it, is part of the body too (a bezel cut).
-PIECE_SHARE = 0.05
 #: The screen's aspect ratio may differ from the profile's by this much.
 ASPECT_TOLERANCE = 0.08
 TOPS = ("auto", "up", "down", "left", "right")
@@ -47,107 +41,6 @@ def order_quad(points: np.ndarray) -> np.ndarray:
     pts = pts[np.argsort(angles)]  # clockwise on screen (y down)
     start = int(np.argmin(pts.sum(axis=1)))
     return np.roll(pts, -start, axis=0)
-
-
-def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Where two lines (vx, vy, x0, y0) meet."""
-    (vx1, vy1, x1, y1), (vx2, vy2, x2, y2) = a, b
-    m = np.array([[vx1, -vx2], [vy1, -vy2]])
-    if abs(np.linalg.det(m)) < 1e-9:
-        raise ScreenNotFound("the phone's outline has two parallel neighbouring edges")
-    t = np.linalg.solve(m, np.array([x2 - x1, y2 - y1]))
-    return np.array([x1 + vx1 * t[0], y1 + vy1 * t[0]])
-
-
-def _body_outline(gray: np.ndarray) -> np.ndarray:
-    """The largest dark region's convex outline (points, work pixels)."""
-    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
-    # halfway between the body's black and the darkest of the desk around the frame's edge (a white screen
-    # is lighter than the desk, so a two-class split of the whole frame would cut between those two)
-    h, w = blurred.shape
-    m = max(2, int(min(h, w) * 0.04))
-    ring = np.concatenate([blurred[:m].ravel(), blurred[-m:].ravel(), blurred[:, :m].ravel(), blurred[:, -m:].ravel()])
-    black, desk = float(np.percentile(blurred, 1)), float(np.percentile(ring, 10))
-    if desk - black < 20:
-        raise ScreenNotFound(f"no dark phone body against a lighter desk: the desk at the frame's edge is "
-                             f"{desk:.0f} grey, the darkest part {black:.0f}")
-    _, dark = cv2.threshold(blurred, (black + desk) / 2, 255, cv2.THRESH_BINARY_INV)
-    dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    contours, _ = cv2.findContours(dark, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    if not contours:
-        raise ScreenNotFound("no dark phone body against a lighter desk in the camera frame")
-    biggest = max(contours, key=cv2.contourArea)
-    share = cv2.contourArea(cv2.convexHull(biggest)) / gray.size
-    if share < MIN_BODY_SHARE:
-        raise ScreenNotFound(f"no phone body in the camera frame: the largest dark region covers {share:.1%} "
-                             f"of it, expected at least {MIN_BODY_SHARE:.0%}")
-    # the bezel is a thin dark ring around a lit screen: a stylus's shaft across one side and a glare spot over
-    # another cut it in pieces, so every sizeable dark piece next to the body found so far belongs to it too
-    gap = 0.03 * max(gray.shape)
-    x0, y0, bw, bh = cv2.boundingRect(biggest)
-    box = [x0, y0, x0 + bw, y0 + bh]
-    least = PIECE_SHARE * cv2.contourArea(biggest)
-    rest = [cv2.boundingRect(c) + (i,) for i, c in enumerate(contours)
-            if c is not biggest and cv2.contourArea(c) >= least]
-    pieces = [biggest]
-    grew = True
-    while grew:
-        grew = False
-        for x, y, w, h, i in list(rest):
-            if x <= box[2] + gap and x + w >= box[0] - gap and y <= box[3] + gap and y + h >= box[1] - gap:
-                pieces.append(contours[i])
-                rest = [r for r in rest if r[4] != i]
-                box = [min(box[0], x), min(box[1], y), max(box[2], x + w), max(box[3], y + h)]
-                grew = True
-    return cv2.convexHull(np.concatenate(pieces)).reshape(-1, 2).astype(np.float64)
-
-
-def _quad(hull: np.ndarray) -> np.ndarray:
-    """Four corners of a convex outline: a polygon fit, then each edge a line fitted to its middle part."""
-    contour = hull.reshape(-1, 1, 2).astype(np.float32)
-    perimeter = cv2.arcLength(contour, True)
-    approx = None
-    for eps in np.linspace(0.01, 0.12, 23):
-        poly = cv2.approxPolyDP(contour, eps * perimeter, True)
-        if len(poly) == 4:
-            approx = poly.reshape(4, 2).astype(np.float64)
-            break
-    if approx is None:
-        rect = cv2.minAreaRect(contour)
-        approx = cv2.boxPoints(rect).astype(np.float64)
-    corners = order_quad(approx)
-    # densify the hull's edges: a convex hull keeps only its vertices
-    dense = []
-    for p, q in zip(hull, np.roll(hull, -1, axis=0)):
-        n = max(1, int(np.hypot(*(q - p))))
-        dense.append(p + (q - p) * np.arange(n)[:, None] / n)
-    pts = np.concatenate(dense)
-    for _ in range(3):  # each round's corners are nearer the edges' own (a bulge at a corner skews the first)
-        lines = []
-        for i in range(4):
-            a, b = corners[i], corners[(i + 1) % 4]
-            d = b - a
-            length = float(np.hypot(*d))
-            t = ((pts - a) @ d) / (length ** 2)
-            off = np.abs((pts - a) @ np.array([-d[1], d[0]]) / length)
-            near = pts[(t > 0.15) & (t < 0.85) & (off < max(3.0, 0.03 * length))]
-            if len(near) < 8:
-                lines.append(np.array([d[0] / length, d[1] / length, a[0], a[1]]))
-            else:
-                lines.append(_straight(near))
-        corners = np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
-    return corners
-
-
-def _straight(points: np.ndarray) -> np.ndarray:
-    """The line (vx, vy, x0, y0) along most of ``points``: fitted, then again on the points within 2 pixels of
-    it (a stylus's tip or shadow on the body's edge makes a bump of its outline, a shaft across it a notch)."""
-    line = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel().astype(np.float64)
-    off = np.abs((points - line[2:]) @ np.array([-line[1], line[0]]))
-    kept = points[off <= 2.0]
-    if len(kept) >= max(8, len(points) // 3):
-        line = cv2.fitLine(kept.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel().astype(np.float64)
-    return line
 
 
 def _first_step(profile: np.ndarray, lo: int, hi: int, sign: float) -> float | None:
@@ -205,7 +98,7 @@ def find_screen(image: np.ndarray, aspect: float, top: str = "auto") -> np.ndarr
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     k = min(1.0, WORK_SIDE / max(gray.shape))
     small = cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 1 else gray
-    body = _quad(_body_outline(small)) / k
+    body = body_quad(*dark_body(small)) / k
     # the body square-on, portrait: its long edges vertical (a first corner on a short edge)
     sides = [np.hypot(*(body[(i + 1) % 4] - body[i])) for i in range(4)]
     if sides[0] + sides[2] > sides[1] + sides[3]:
