@@ -32,12 +32,17 @@ FONTS: dict[str, str | None] = {
 HELD_OUT = "open-sans"
 #: every face held out (drawn only to check, never to tune on): Open Sans since 2026-11, Roboto from h-fonts' session
 HELD_OUT_FACES = (HELD_OUT, "roboto")
+#: More faces for sweeps (benchmarks/bench_fonts.py), not drawn by the suite's every-face tests: Lato (fonts-lato),
+#: Nimbus Sans, a Helvetica (fonts-urw-base35), Cantarell (fonts-cantarell; held out: swept only to check)
+MORE_FONTS: dict[str, str] = {"lato": "Lato-Regular.ttf", "nimbus-sans": "NimbusSans-Regular.otf",
+                              "cantarell": "Cantarell-Regular.otf"}
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts")
 
 
 def font_file(name: str) -> str | None:
-    """The TrueType file of face ``name`` of FONTS (None for the bundled font); FileNotFoundError in one line."""
-    file = FONTS[name]
+    """The TrueType file of face ``name`` of FONTS or MORE_FONTS (None for the bundled font); FileNotFoundError in
+    one line."""
+    file = FONTS[name] if name in FONTS else MORE_FONTS[name]
     if file is None:
         return None
     for folder in FONT_DIRS:
@@ -45,7 +50,8 @@ def font_file(name: str) -> str | None:
         if found:
             return str(found[0])
     raise FileNotFoundError(f"font {name}: no {file} under {', '.join(map(str, FONT_DIRS))} "
-                            "(scripts/setup installs fonts-liberation, fonts-dejavu-core, fonts-open-sans, fonts-roboto-unhinted)")
+                            "(scripts/setup installs fonts-liberation, fonts-dejavu-core, fonts-open-sans, fonts-roboto-unhinted, "
+                            "fonts-lato, fonts-urw-base35, fonts-cantarell)")
 
 
 def screen_frames(profile: str, theme: str, font: str = "bundled", seed: int = 0, accounts: str | Path | None = None,

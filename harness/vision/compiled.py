@@ -82,10 +82,14 @@ class Screen:
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: how much the whole-page layout weighs against the anchors: less the more of the page is the phone's data
     layout_weight: float = 1.0
+    #: per anchor, the anchors of other screens at its place that show something else there: (screen, anchor)
+    #: indices into the compiled library (what tells this screen from those: harness.vision.contest)
+    rivals: list[list[tuple[int, int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.areas = np.array([float(t.w * t.h) for t in self.anchors])
         self.weights = np.ones(len(self.anchors))
+        self.rivals = [[] for _ in self.anchors]
 
     @property
     def rec_view_h(self) -> float:
@@ -180,12 +184,13 @@ class Compiled:
 def _weigh_shared(screens: list[Screen], near: int) -> None:
     """An anchor that another screen shows at the same place (a header such as MICROSOFT ACCOUNT) weighs
     SHARED_WEIGHT: it says which family a screen is of, not which member. Compared at SHARED_SCALE, where
-    two titles of other words differ (at the working level any two short titles are alike)."""
+    two titles of other words differ (at the working level any two short titles are alike). An anchor of another
+    screen at the same place that shows something else there is a rival of it (``Screen.rivals``)."""
     fine = {(id(c), i): crop_ink(a.image, c.definition.scale, SHARED_SCALE)
             for c in screens for i, a in enumerate(c.definition.anchors)}
     for c in screens:
         for i, a in enumerate(c.anchors):
-            for other in screens:
+            for k, other in enumerate(screens):
                 if other is c:
                     continue
                 for j, b in enumerate(other.anchors):
@@ -196,6 +201,8 @@ def _weigh_shared(screens: list[Screen], near: int) -> None:
                     x, y = fa[:h, :w], fb[:h, :w]
                     if x.std() > 1e-6 and y.std() > 1e-6 and float(np.corrcoef(x.ravel(), y.ravel())[0, 1]) > SHARED_LOOK:
                         c.weights[i] = SHARED_WEIGHT
+                    else:
+                        c.rivals[i].append((k, j))
 
 
 class Layouts:

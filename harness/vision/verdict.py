@@ -14,7 +14,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from harness.vision.compiled import Screen
+from harness.vision.compiled import Screen, Template
 from harness.vision.features import Frame, crop_ink
 from harness.vision.partial import Part, match_part, visible_part
 
@@ -132,25 +132,31 @@ class Verdict:
 def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("nan"), 0.0, 1.0)) -> Verdict:
     """Each anchor's best score near its place: of its visible part when a cover lies over it in part
     (harness.vision.partial); NaN when a cover hides too much of it."""
-    ws = frame.working_scale
-    m = max(2, round(ANCHOR_MARGIN_VIEW * ws))
     scores = np.empty(len(c.anchors))
     places = []
     parts: list[Part | None] = []
     for i, t in enumerate(c.anchors):
-        y = t.expected_y(frame.view_height, c.rec_view_h, ws)
-        part, covered = None, frame.covered_share(t.x, y, t.w, t.h)
-        if covered <= HIDDEN:
-            scores[i], px, py = frame.correlate(t.ink, t.std, t.x - m, y - m, t.x + m, y + m)
-        elif covered < 1.0 and (part := visible_part(frame, t, t.x, y, m)) is not None:  # (all covered: none)
-            scores[i], px, py = match_part(frame, t, part)
-            if ANCHOR_FLOOR <= scores[i] < HIDDEN_FLOOR:  # a part that neither agrees nor clearly differs says nothing
-                scores[i], part = np.nan, None
-        else:
-            scores[i], px, py = np.nan, t.x, y
+        scores[i], px, py, part = anchor_score(frame, t, c.rec_view_h)
         places.append((px, py))
         parts.append(part)
     return Verdict(c, scores, layout[0], layout[1], places=places, parts=parts, layout_content=layout[2])
+
+
+def anchor_score(frame: Frame, t: Template, rec_view_h: float) -> tuple[float, int, int, Part | None]:
+    """One anchor's best score near its place, where it was found, and the part compared when a cover lies over
+    it in part; NaN when a cover hides too much of it (or its part neither agrees nor clearly differs)."""
+    ws = frame.working_scale
+    m = max(2, round(ANCHOR_MARGIN_VIEW * ws))
+    y = t.expected_y(frame.view_height, rec_view_h, ws)
+    covered = frame.covered_share(t.x, y, t.w, t.h)
+    if covered <= HIDDEN:
+        return (*frame.correlate(t.ink, t.std, t.x - m, y - m, t.x + m, y + m), None)
+    if covered < 1.0 and (part := visible_part(frame, t, t.x, y, m)) is not None:  # (all covered: none)
+        score, px, py = match_part(frame, t, part)
+        if ANCHOR_FLOOR <= score < HIDDEN_FLOOR:  # a part that neither agrees nor clearly differs says nothing
+            return float("nan"), px, py, None
+        return score, px, py, part
+    return float("nan"), t.x, y, None
 
 
 def closer(frame: Frame, v: Verdict, templates: dict[tuple[str, int], np.ndarray]) -> Verdict:
