@@ -15,6 +15,10 @@ from harness.vision.keyboard import keyboard_shown
 
 #: Screens that end a sign-in with a failure the handset explains.
 FAILURE_SCREENS = ("wrong_password", "unknown_account", "no_network")
+#: The least time a page tapped may stay on screen before the tap counts as lost (``FlowRunner.lost_tap_after``).
+LOST_TAP_AFTER = 5.0
+#: How many times one step taps again a target whose tap looked lost.
+LOST_TAPS = 2
 
 
 class FlowError(HarnessError):
@@ -62,6 +66,8 @@ class FlowRunner:
         self.last: Recognition | None = None
         self._last_screenshot: str | None = None
         self._touched_since_seen = True  # a tap, key or text went to the handset after the last recognition
+        self._slowest_answer = 0.0  # the longest a landed tap left the page tapped on screen, seconds
+        self._slowest_poll = 0.0    # the longest a look at an unchanged page took (two screenshots at least)
 
     # ------------------------------------------------------------------ waiting
     def expect(self, *names: str, timeout: float | None = None, failures: bool = True, action: str = "",
@@ -70,17 +76,28 @@ class FlowRunner:
         ``fresh``: look at a new frame even when nothing touched the handset since the last one (a list settling)."""
         if not fresh and not self._touched_since_seen and self.last is not None and self.last.screen in names:
             return self.last  # nothing touched the phone since we saw this screen
-        wanted = list(names) + ([s for s in FAILURE_SCREENS if s not in names] if failures else [])
         started = time.monotonic()
+        rec = self._wait(names, timeout or self.timeout, failures)
+        return self._seen(rec, names, action or f"saw {rec.screen}", time.monotonic() - started)
+
+    def _wait(self, names: Iterable[str], timeout: float, failures: bool, record: bool = True) -> Recognition:
+        """The next settled screen among ``names`` (and the failure screens); no step is logged."""
+        names = list(names)
+        wanted = names + ([s for s in FAILURE_SCREENS if s not in names] if failures else [])
         try:
-            rec = wait_for_screen(self.handset, wanted, timeout or self.timeout, library=self.library,
-                                  artifacts_dir=self.artifacts.dir, scale=self.scale)
+            return wait_for_screen(self.handset, wanted, timeout, library=self.library,
+                                   artifacts_dir=self.artifacts.dir, scale=self.scale)
         except ScreenTimeout as exc:
-            self.artifacts.record("timeout", expected=list(names), error=str(exc))
+            if record:
+                self.artifacts.record("timeout", expected=names, error=str(exc))
             raise
+
+    def _seen(self, rec: Recognition, names: Iterable[str], action: str, seconds: float, **extra: Any) -> Recognition:
+        """Log ``rec`` as this step's screen; a failure screen not among ``names`` raises ``SignInFailed``."""
+        names = list(names)
         self.last = rec
         self._touched_since_seen = False
-        self._log_step(rec, action or f"saw {rec.screen}", time.monotonic() - started)
+        self._log_step(rec, action, seconds, **extra)
         if rec.screen in FAILURE_SCREENS and rec.screen not in names:
             raise SignInFailed(f"sign-in failed: the handset shows {rec.screen} (expected {' or '.join(names)})",
                                screen=rec.screen, score=rec.score, screenshot=self._last_screenshot)
@@ -130,13 +147,23 @@ class FlowRunner:
         self._touched_since_seen = True
         self.handset.tap(x, y)
 
-    def advance(self, screen: str | Iterable[str], target: str, then: Iterable[str], timeout: float | None = None,
-                failures: bool = True, retry_after: float = 6.0) -> Recognition:
-        """On ``screen``, tap ``target`` and wait for one of ``then``.
+    def lost_tap_after(self) -> float:
+        """How long the handset may go on showing the page tapped before the tap counts as lost (tapped again).
 
-        A tap can be lost on a real phone (a toast took it, the page was still
-        turning); if the handset still shows ``screen`` after ``retry_after``
-        seconds, tap once more before giving up.
+        A tap is lost on a real phone when a toast takes it or it lands as a page turn ends (the phone takes no
+        input until then); it is not lost while the phone is slow to answer. So this grows with the handset
+        seen so far: at least ``LOST_TAP_AFTER``, twice the longest a landed tap left the old page on screen,
+        and four looks of the slowest (a camera that takes seconds per frame sees a change seconds late).
+        """
+        return max(LOST_TAP_AFTER, 2 * self._slowest_answer, 2 * self._slowest_poll)
+
+    def advance(self, screen: str | Iterable[str], target: str, then: Iterable[str], timeout: float | None = None,
+                failures: bool = True, retry_after: float | None = None) -> Recognition:
+        """On ``screen``, tap ``target`` and wait for one of ``then``, all within ``timeout``.
+
+        The tap counts as lost only while the handset goes on showing ``screen``, settled, for ``retry_after``
+        seconds (default: ``lost_tap_after()``) since it; then it is tapped again (at most ``LOST_TAPS`` times).
+        A page turning, a screen in between (signing in) or a slow camera is waited for, never tapped twice.
         """
         screens = [screen] if isinstance(screen, str) else list(screen)
         then = list(then)
@@ -144,16 +171,32 @@ class FlowRunner:
             rec = self.last
         else:
             rec = self.expect(*screens, failures=failures)
+        total = timeout or self.timeout
+        started = time.monotonic()
+        deadline = started + total
         self.tap(rec, target)
-        action = f"tapped {target} on {rec.screen}"
-        try:
-            return self.expect(*then, timeout=min(retry_after, timeout or self.timeout), failures=failures, action=action)
-        except ScreenTimeout:
-            again = self.expect(*screens, *then, timeout=2.0, failures=failures, action="checked after a lost tap")
-            if again.screen in then:
-                return again
-        self.tap(again, target)
-        return self.expect(*then, timeout=timeout, failures=failures, action=f"tapped {target} again on {again.screen}")
+        tapped_at, taps, action, shown_for = started, 1, f"tapped {target} on {rec.screen}", 0.0
+        while True:
+            poll = time.monotonic()
+            try:
+                if poll < deadline:
+                    seen = self._wait([*then, *screens], deadline - poll, failures, record=False)
+                else:  # the page tapped is still there at the deadline: the last look names what was seen
+                    seen = self._wait(then, 0.0, failures, record=False)
+            except ScreenTimeout as exc:
+                self.artifacts.record("timeout", expected=then, error=str(exc))
+                raise ScreenTimeout(then, exc.guess, total, exc.screenshot, exc.stable) from None
+            now = time.monotonic()
+            if seen.screen not in screens or seen.screen in then:
+                self._slowest_answer = max(self._slowest_answer, shown_for)
+                return self._seen(seen, then, action, now - started)
+            self._slowest_poll = max(self._slowest_poll, now - poll)
+            shown_for = now - tapped_at  # the page tapped, settled and still on screen this long after the tap
+            if shown_for >= (retry_after or self.lost_tap_after()) and taps <= LOST_TAPS and now < deadline:
+                self.artifacts.record("lost_tap", screen=seen.screen, target=target, seconds=round(shown_for, 2))
+                self.tap(seen, target)
+                action = f"tapped {target} again on {seen.screen} (still there {shown_for:.1f}s after the tap before)"
+                tapped_at, taps, shown_for = time.monotonic(), taps + 1, 0.0
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
         """Swipe in device pixels (scroll a list, turn a pivot); the next ``expect`` looks again."""
@@ -168,8 +211,9 @@ class FlowRunner:
         self.handset.key(key)
 
     def type_into(self, rec: Recognition, field: str, value: str | Secret, clear: int = 0) -> None:
-        """Tap a text field and type; secrets are typed but never recorded."""
+        """Tap a text field, see the keyboard rise (the phone took the tap), type; secrets are never recorded."""
         self.tap(rec, field)
+        self._keyboard_risen(rec, field)
         for _ in range(clear):
             self.handset.key("delete")
         self._touched_since_seen = True
@@ -178,6 +222,23 @@ class FlowRunner:
         self.artifacts.record("type", screen=rec.screen, field=field, chars=len(value.reveal()) if secret else len(value),
                               value="[secret]" if secret else value)
         self.close_keyboard(rec.screen)
+
+    def _keyboard_risen(self, rec: Recognition, field: str) -> None:
+        """Wait for the keyboard a tapped field raises; no keyboard for ``lost_tap_after()``: the tap was lost (a
+        page turn ending takes no input), so tap the field again. Text typed with no field focused is lost."""
+        started = time.monotonic()
+        deadline, tapped_at, taps = started + self.timeout, started, 1
+        while not keyboard_shown(frame := self.handset.screenshot()):
+            now = time.monotonic()
+            if now >= deadline or (taps > LOST_TAPS and now - tapped_at >= self.lost_tap_after()):
+                path = self.artifacts.save_screenshot(frame, f"{rec.screen}-no-keyboard")
+                raise FlowError(f"tapped {field} on {rec.screen} {taps} times, but no on-screen keyboard rose within "
+                                f"{now - started:.0f} s", rec.screen, rec.score, str(path))
+            if now - tapped_at >= self.lost_tap_after() and taps <= LOST_TAPS:
+                self.artifacts.record("lost_tap", screen=rec.screen, target=field, seconds=round(now - tapped_at, 2))
+                self.tap(rec, field)
+                tapped_at, taps = time.monotonic(), taps + 1
+            time.sleep(0.05)
 
     def close_keyboard(self, screen: str, timeout: float = 10.0) -> None:
         """Close the on-screen keyboard when a fresh frame shows it, as a person does with the back key.

@@ -27,6 +27,7 @@ class ScreenTimeout(HarnessTimeout):
         self.expected_screens = expected
         self.guess = guess
         self.screenshot = screenshot
+        self.stable = stable
         if guess is None:
             seen = "no screenshot"
         else:
@@ -64,35 +65,74 @@ SCREENSHOT_GRACE = 5.0
 #: screenshots a wait takes before it gives up, however short its timeout: stable means two in a row alike, and
 #: on a loaded host one camera screenshot can take longer than a short wait (a lost tap's 2 s check) allows
 MIN_LOOKS = 2
+#: share of the time a wait saw the page move that the page must then stay still before it is taken. A page turn
+#: eases out: its last fifth moves less than a pixel (a 1.5 s turn on a 480-wide page looks settled 0.3 s before it
+#: ends), and a phone takes no input until the turn is over, so a tap there is lost; a person waits a beat too
+SETTLE_SHARE = 0.5
+
+
+class _Looks:
+    """The frames of one wait: whether the newest is still, and since when the page has been still after moving."""
+
+    def __init__(self) -> None:
+        self.previous: np.ndarray | None = None
+        self.first_move: float | None = None  # the look before the first change this wait saw
+        self.last_move = 0.0                   # the first look after the latest change
+        self.last_at = 0.0
+        self.count = 0
+        self.slowest = 0.0                     # the longest screenshot so far, seconds
+
+    def add(self, small: np.ndarray, top: int, at: float, took: float) -> bool:
+        """Take the newest frame (grey, working size); True when it is alike the one before."""
+        previous, self.previous = self.previous, small
+        self.count += 1
+        self.slowest = max(self.slowest, took)
+        still = previous is not None and previous.shape == small.shape and \
+            float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
+        if previous is not None and not still:
+            if self.first_move is None:
+                self.first_move = self.last_at
+            self.last_move = at
+        self.last_at = at
+        return still
+
+    def settled(self, now: float) -> bool:
+        """Still for SETTLE_SHARE of the time it was seen moving (at once when this wait saw no move)."""
+        if self.first_move is None:
+            return True
+        return now - self.last_move >= SETTLE_SHARE * (self.last_move - self.first_move)
 
 
 def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: float,
           artifacts_dir: str | Path | None, scale: float | None, interval: float) -> Recognition:
     deadline = time.monotonic() + timeout
-    previous: np.ndarray | None = None
+    looks = _Looks()
     guess: Guess | None = None
-    looks = 0
+    image: np.ndarray | None = None
+    frame: Frame | None = None
+    stable = False
     while True:
+        started = time.monotonic()
         # a handset that stops answering ends the wait too, not a minute later: by the deadline and its grace
-        with within(max(0.0, deadline + SCREENSHOT_GRACE - time.monotonic())):
+        with within(max(0.0, deadline + SCREENSHOT_GRACE - started)):
             image = handset.screenshot()
-        looks += 1
+        took = time.monotonic() - started
         frame = Frame(image, scale)
         if not library.is_compiled(frame.working_scale):  # a one-off per resolution: not the handset's time
-            started = time.monotonic()
+            compiling = time.monotonic()
             library.compiled(frame.working_scale)
-            deadline += time.monotonic() - started
-        small = frame.gray.astype(np.int16)
+            deadline += time.monotonic() - compiling
         top = int(34 * frame.working_scale)  # the status bar clock may tick; it never decides stability
-        stable = previous is not None and previous.shape == small.shape and \
-            float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
-        previous = small
+        stable = looks.add(frame.gray.astype(np.int16), top, time.monotonic(), took)
+        now = time.monotonic()
         if stable:
             rec, guess = library.classify(frame)
-            if rec is not None and rec.screen in expected:
+            if rec is not None and rec.screen in expected and (looks.settled(now) or now >= deadline):
                 return rec
         now = time.monotonic()
-        if now >= deadline and (looks >= MIN_LOOKS or now + interval >= deadline + SCREENSHOT_GRACE):
+        # past the deadline: one more look only when it can end within the grace (a slow handset's screenshot
+        # takes seconds; one begun that cannot end in time would only be cut off)
+        if now >= deadline and (looks.count >= MIN_LOOKS or now + interval + looks.slowest > deadline + SCREENSHOT_GRACE):
             if guess is None:
                 guess = library.best_guess(frame)
             path = _save(image, artifacts_dir, "-or-".join(expected)[:60])
