@@ -1,4 +1,5 @@
-"""A handset whose pages turn slowly, and taps it loses, through a real ADB link (``adbproxy.py``).
+"""A slow but alive handset, through a real ADB link (``adbproxy.py``): pages that turn slowly, taps it loses,
+screenshots that take seconds.
 
 A phone takes no input while a page turns, and a turn eases out: its last part
 looks settled. With 2 s turns the flows once tapped there, the taps were lost
@@ -7,11 +8,16 @@ two-step account in during set-up on such a phone, through a proxy that also
 loses two taps on purpose (a page's button and a text field): the sign-in must
 end signed in, each lost tap tapped again once, and no other tap sent twice
 (counted at the proxy, against the taps the set-up path needs).
+
+A handset whose screenshots take 3-4 s each (the proxy sends its bytes slowly)
+is still seen, and a wait for a screen it does not show ends by the wait's
+deadline plus ``SCREENSHOT_GRACE`` with a ``ScreenTimeout`` naming what it saw.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +32,10 @@ SETUP_TAPS = ["next", "accept", "recommended", "next", "sign_in", "field:email",
 #: the taps the proxy loses, counted as they reach it (a tap sent again counts too): a page's button (the 2nd,
 #: accept on setup_terms) and a text field (the 7th: the e-mail's, after accept sent again)
 DROPPED = {2, 7}
+
+
+#: bytes per second the proxy sends a handset's answers at: a 480x800 frame (1.5 MB raw) in about 3.5 s
+SLOW_LINK = 440_000
 
 
 @pytest.fixture
@@ -68,3 +78,37 @@ def fault_state(emulated: object) -> dict:
     from harness.emulator.control import ControlClient
 
     return ControlClient.for_endpoints(emulated.endpoints).call("state")["state"]  # type: ignore[attr-defined]
+
+
+def test_a_screen_wait_on_a_handset_with_slow_screenshots_ends_by_its_deadline_and_grace(fault: FaultLab,
+                                                                                          tmp_path: Path) -> None:
+    from harness.adb.auth import load_or_create_key
+    from harness.handsets import connect_handset
+    from harness.vision.matcher import ScreenLibrary
+    from harness.vision.wait import SCREENSHOT_GRACE, ScreenTimeout, wait_for_screen
+
+    key = tmp_path / "adbkey"
+    load_or_create_key(key)
+    emulated = fault.emulate("--profile", "lumia-520", "--adb-key", f"{key}.pub", "--animation-ms", "0",
+                             "--boot-time", "0.3", "--screen", "about")
+    library = ScreenLibrary.load_default()  # compiling it is not the handset's time (see test_dead_device.py)
+    with AdbProxy(int(emulated.endpoints["adb"].rsplit(":", 1)[1]), down_rate=SLOW_LINK) as proxy:
+        handset = connect_handset(proxy.uri, timeout=30, key_path=str(key))
+        try:
+            started = time.monotonic()
+            assert wait_for_screen(handset, "about", timeout=30, library=library).screen == "about"  # alive
+            one = (time.monotonic() - started) / 2  # two screenshots alike at least
+            assert one >= 2.5, f"expected a screenshot to take 3-4 s through the slow link; took {one:.1f}s"
+            started = time.monotonic()
+            with pytest.raises(ScreenTimeout) as info:
+                wait_for_screen(handset, "email_accounts", timeout=2, library=library, artifacts_dir=tmp_path)
+            elapsed = time.monotonic() - started
+            assert wait_for_screen(handset, "about", timeout=30, library=library).screen == "about"  # still usable
+        finally:
+            handset.close()
+    print(f"one screenshot {one:.1f}s; the 2 s wait ended after {elapsed:.1f}s")
+    assert 2 <= elapsed <= 2 + SCREENSHOT_GRACE + 0.5, \
+        f"expected the 2 s wait over by {2 + SCREENSHOT_GRACE:g}s (screenshots of {one:.1f}s); took {elapsed:.1f}s"
+    error = info.value
+    assert error.expected_screens == ["email_accounts"] and "best guess about" in str(error), str(error)
+    assert error.screenshot is not None and error.screenshot.parent == tmp_path and error.screenshot.exists()
