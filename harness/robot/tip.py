@@ -15,7 +15,9 @@ point on the glass is where the tip would be at the glass's height.
 Either way the place is then refined from the tip's round outline
 (``tip_disc``), to a fraction of a pixel; a view whose outline was not
 seen well in both frames is not ``sure`` (calibration leaves such views
-out while enough others are sure).
+out while enough others are sure). A millimetre over a dark page the tip's
+shadow merges with it; the raised view shows which way the shadow falls
+(``tip_shadow``), and the outline is fitted on the other side.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from harness.errors import HarnessError
 from harness.robot import stylus_axis, tip_disc
 from harness.robot.stylus_axis import Axis, shaft_axis, shaft_grey, shaft_stop, tip_along
+from harness.robot.tip_shadow import shadow_direction
 
 #: Grey levels (of 255) a pixel must change by to count as the stylus, above the frame's noise.
 MIN_CHANGE = 28
@@ -97,7 +100,7 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
     ``expect``: roughly where the tip should be (camera pixels), which tells the shaft's two ends apart."""
     along = _along_shaft(low, high, reference, raised_mm, region, expect)
     if along is not None:
-        return _refined(along[0], low, high, raised_mm, along[1].width, along[1])
+        return _refined(along[0], low, high, raised_mm, along[1].width, along[1], reference)
     lo = _pixels(changed(low, reference, region), f"{what} (lower view)")
     hi = _pixels(changed(high, reference, region), f"{what} (raised view)")
     values, vectors = np.linalg.eigh(np.cov(lo.T))
@@ -106,7 +109,8 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
         cx, cy = lo.mean(axis=0)
         rx, ry = hi.mean(axis=0)
         return _refined(TipView(float(cx), float(cy), (float((rx - cx) / raised_mm), float((ry - cy) / raised_mm)),
-                                (float(rx), float(ry))), low, high, raised_mm, float(np.sqrt(len(lo) / np.pi)))
+                                (float(rx), float(ry))), low, high, raised_mm, float(np.sqrt(len(lo) / np.pi)),
+                        reference=reference)
     # the raise slides the stylus along its shaft; its far end may be cut off by the frame or the region, so the
     # end that moved more is the one that is all there: the tip's end, the other side of the slide's direction
     a_lo, a_hi = lo @ axis, hi @ axis
@@ -125,7 +129,7 @@ def find_tip(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raised_mm
     (x, y), (rx, ry) = _end_centre(lo, up), _end_centre(hi, up)
     per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
     width = float(np.ptp(lo @ np.array([-up[1], up[0]])))
-    return _refined(TipView(x, y, per_mm, (rx, ry)), low, high, raised_mm, width / 2)
+    return _refined(TipView(x, y, per_mm, (rx, ry)), low, high, raised_mm, width / 2, reference=reference)
 
 
 def _strong(frame: np.ndarray, reference: np.ndarray, region: np.ndarray | None) -> np.ndarray:
@@ -168,11 +172,21 @@ def _along_shaft(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raise
 
 
 def _refined(view: TipView, low: np.ndarray, high: np.ndarray, raised_mm: float, size: float,
-             axis: Axis | None = None) -> TipView:
+             axis: Axis | None = None, reference: np.ndarray | None = None) -> TipView:
     """``view`` with both tips placed by their round outlines (``tip_disc``) where those are seen well; ``sure``
-    when both were."""
-    lo = _disc_of(_gray(low).astype(np.float32), (view.x, view.y), size, axis)
-    hi = _disc_of(_gray(high).astype(np.float32), view.raised, size, axis)
+    when both were. The raised view's shadow stands clear of its tip: it tells which side of both outlines may
+    be the shadow's (``tip_shadow``), and both are fitted again on the other side."""
+    lo_gray, hi_gray = _gray(low).astype(np.float32), _gray(high).astype(np.float32)
+    hi = _disc_of(hi_gray, view.raised, size, axis)
+    shadow = None
+    if reference is not None:
+        at, r = ((hi.x, hi.y), hi.radius) if hi is not None else (view.raised, size)
+        line = None if axis is None else (axis.origin, axis.direction, axis.width)
+        shadow = shadow_direction(hi_gray, _gray(reference).astype(np.float32), at, r, line)
+    lo = _disc_of(lo_gray, (view.x, view.y), size, axis, shadow) if shadow is not None else None
+    lo = lo or _disc_of(lo_gray, (view.x, view.y), size, axis)
+    if shadow is not None:
+        hi = _disc_of(hi_gray, view.raised, size, axis, shadow) or hi
     x, y = (lo.x, lo.y) if lo else (view.x, view.y)
     rx, ry = (hi.x, hi.y) if hi else view.raised
     # the same tip 12 mm apart in height looks about as large: a disc of another size is something else
@@ -181,12 +195,13 @@ def _refined(view: TipView, low: np.ndarray, high: np.ndarray, raised_mm: float,
                    (float(rx), float(ry)), sure=sure)
 
 
-def _disc_of(gray: np.ndarray, rough: tuple[float, float], size: float, axis: Axis | None) -> tip_disc.Disc | None:
+def _disc_of(gray: np.ndarray, rough: tuple[float, float], size: float, axis: Axis | None,
+             shadow: np.ndarray | None = None) -> tip_disc.Disc | None:
     """The tip's outline near ``rough``; with the shaft's ``axis``, the outline must sit on the shaft's line with
     the shaft ending at its edge (a shadow's disc beside it does not), and it is also looked for a radius past
     where the shaft's colour stops (the rough place may be a shadow, or a highlight inside the shaft)."""
     if axis is None:
-        return tip_disc.refine(gray, rough, size)
+        return tip_disc.refine(gray, rough, size, shadow=shadow)
     grey = shaft_grey(gray, axis)
     stop = shaft_stop(gray, axis, 6 * size, grey)
     if stop is None:
@@ -194,7 +209,7 @@ def _disc_of(gray: np.ndarray, rough: tuple[float, float], size: float, axis: Ax
     starts = [rough, tuple(axis.origin + (stop + 0.8 * size) * axis.direction)]
     best = None
     for start in starts:
-        disc = tip_disc.refine(gray, (float(start[0]), float(start[1])), size)
+        disc = tip_disc.refine(gray, (float(start[0]), float(start[1])), size, shadow=shadow)
         if disc is None:
             continue
         rel = np.array([disc.x, disc.y]) - axis.origin

@@ -12,7 +12,9 @@ the edge is. A circle through those points, fitted robustly (a ray that
 passed through a highlight, or left the tip where it hardly differs from
 the screen, is left out), has the tip's centre as its own; the fit must
 agree with most rays around a good part of the outline, or the rough centre
-stands.
+stands. Where the shadow is as dark as the tip (a dark page) the outermost
+step on its side is the shadow's rim, so when the caller knows which way the
+shadow falls, that side's rays are left out.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ RANSAC_TRIES = 150
 #: The fit must hold on this share of the rays, spread over this much of the circle (radians).
 MIN_SHARE = 0.35
 MIN_SPAN = 2.2
+#: With the shadow's direction known (``tip_shadow``), only the rays turned more than this from it are used
+#: (radians: the 157 degrees of the outline facing away, where the tip meets the page, not its shadow); the fit
+#: must hold on this share of them, spread over this much of the circle.
+AWAY_ANGLE = 1.77
+AWAY_SHARE = 0.4
+AWAY_SPAN = 1.6
 
 
 @dataclass(frozen=True)
@@ -133,12 +141,18 @@ def _ransac(points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return on[int(np.argmax(on.sum(axis=1)))]
 
 
-def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: float = 2.0) -> Disc | None:
+def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: float = 2.0,
+           shadow: np.ndarray | None = None) -> Disc | None:
     """The tip's centre in ``gray`` (float32, smoothed) near ``rough``, from its round outline; ``size``: roughly
     the tip's radius in pixels (its outline is looked for out to twice that); None when the outline is not seen
-    well enough (then ``rough`` stands)."""
+    well enough (then ``rough`` stands). ``shadow``: the unit vector (camera px) towards the tip's shadow, when
+    known: the outline on that side may be the shadow's (as dark as the tip on a dark page), so the circle is
+    fitted on the other side, then on all of the outline that lies on it."""
     rng = np.random.default_rng(0)  # the same frame always gives the same answer
     tolerance = max(MIN_TOLERANCE, 3.0 * noise)
+    need, span = MIN_SHARE * RAYS, MIN_SPAN
+    if shadow is not None:
+        need, span = AWAY_SHARE * RAYS * (np.pi - AWAY_ANGLE) / np.pi, AWAY_SPAN
     centre = rough
     radius = size
     disc = None
@@ -146,13 +160,21 @@ def refine(gray: np.ndarray, rough: tuple[float, float], size: float, noise: flo
         colour = _colour(gray, centre, max(2.0, 0.3 * radius))
         if not np.isfinite(colour):
             return None
-        points, angles = _edges(gray, centre, 1.6 * radius, colour, tolerance)
-        if len(points) < MIN_SHARE * RAYS:
+        every, angles = _edges(gray, centre, 1.6 * radius, colour, tolerance)
+        points = every
+        if shadow is not None:
+            away = np.cos(angles) * shadow[0] + np.sin(angles) * shadow[1] < np.cos(AWAY_ANGLE)
+            points, angles = every[away], angles[away]
+        if len(points) < need:
             return None
         on = _ransac(points, rng)
         fit = _circle(points[on]) if on.sum() >= 3 else None
-        if fit is None or on.sum() < MIN_SHARE * RAYS or _span(angles[on]) < MIN_SPAN:
+        if fit is None or on.sum() < need or _span(angles[on]) < span:
             return None
+        if shadow is not None:  # the shadow's side where it lies on the tip's circle: the tip's outline too
+            points = every
+            on = np.abs(np.hypot(every[:, 0] - fit[0], every[:, 1] - fit[1]) - fit[2]) <= ON_CIRCLE_PX
+            fit = _circle(every[on]) or fit
         moved = np.hypot(fit[0] - centre[0], fit[1] - centre[1])
         if fit[2] > 3 * size or moved > max(size, 3.0) + radius:
             return None
