@@ -40,14 +40,16 @@ class CameraScreen:
 
     ``screen_corners`` (TL, TR, BR, BL in camera pixels, e.g. from a calibration) skips the search; ``top``
     says where the screen's top points in the frame when the search cannot tell (``auto``: the narrower bezel);
-    ``latency`` is how long after it is exposed a frame arrives (a screenshot waits that long past its request).
+    ``latency`` is how long after it is exposed a frame arrives (a screenshot waits that long past its request);
+    ``timeout`` bounds opening the camera and each frame.
     """
 
     def __init__(self, url: str, profile: Profile | str, screen_corners: np.ndarray | list | None = None,
                  top: str = "auto", timeout: float = READ_TIMEOUT, latency: float = LATENCY,
                  capture: Capture | None = None, lens: Lens | None = None) -> None:
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
-        self.capture = capture or Capture(url)
+        # the camera opens within the same ``timeout`` as a frame (a handset's timeout), not Capture's default
+        self.capture = capture or Capture(url, open_timeout=timeout)
         self.timeout = timeout
         self.delay = Delay(latency)
         self.robot: Any = None  # followed: frames after its moves are taken once it rests (``follow``)

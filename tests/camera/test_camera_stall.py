@@ -132,3 +132,13 @@ def test_a_stream_that_stalls_mid_frame_ends_every_wait_by_its_deadline(frozen: 
             never.after(0.0, timeout=READ_TIMEOUT)
     assert time.monotonic() - asked < 2 * READ_TIMEOUT + SLACK
     _one_line(raised.value, silent)
+
+
+def test_a_camera_screen_opens_its_camera_within_its_own_timeout(frozen: tuple[str, str]) -> None:
+    # a camera-and-robot handset's timeout bounds opening its camera too, not the reader's default (10 s)
+    _, silent = frozen
+    asked = time.monotonic()
+    with pytest.raises(CameraUnavailable) as raised:
+        CameraScreen(silent, "lumia-930", timeout=1.5).open()
+    assert time.monotonic() - asked < 1.5 + SLACK
+    _one_line(raised.value, silent, "within 1.5s")
