@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from harness.camera.errors import ScreenNotFound
-from harness.camera.outline import body_quad, dark_body
+from harness.camera.outline import body_quad, dark_body, intersect, robust_line
 
 #: The frame is searched at most this many pixels on its longer side (corners are scaled back).
 WORK_SIDE = 960
@@ -30,6 +30,11 @@ WORK_SIDE = 960
 BODY_SIDE = 800
 #: The screen's aspect ratio may differ from the profile's by this much.
 ASPECT_TOLERANCE = 0.08
+#: Bands across each screen edge in which its step is looked for, how many must agree on its line, within how many
+#: pixels (of the body seen square-on, BODY_SIDE long).
+CHUNKS = 16
+MIN_BANDS = 5
+BAND_PX = 2.0
 TOPS = ("auto", "up", "down", "left", "right")
 
 
@@ -66,27 +71,50 @@ def _first_step(profile: np.ndarray, lo: int, hi: int, sign: float) -> float | N
     return lo + step * (i + frac)
 
 
-def _screen_in_body(body: np.ndarray) -> tuple[float, float, float, float]:
-    """Left, top, right, bottom of the lit screen in the body seen square-on (pixels)."""
+def _screen_in_body(body: np.ndarray) -> list[np.ndarray]:
+    """The lit screen's left, top, right and bottom edges in the body seen square-on, as lines (vx, vy, x0, y0).
+
+    Each edge is measured in CHUNKS bands across it (the first step in each band's median profile, from the bezel
+    inwards) and is the line most bands agree on: a stylus, a fingertip or its shadow over part of the bezel, or
+    the capacitive keys beyond the screen's end, move only the bands they lie in."""
     g = cv2.GaussianBlur(body.astype(np.float32), (3, 3), 0)
     h, w = g.shape
     dx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 4
     dy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 4
-    cols = np.median(dx[int(h * 0.3):int(h * 0.7)], axis=0)
-    rows = np.median(dy[:, int(w * 0.3):int(w * 0.7)], axis=1)
     skip_x, skip_y = max(3, int(w * 0.015)), max(3, int(h * 0.015))
     # a black phone's lit panel is lighter than its bezel, a white phone's dark panel darker
     ring = np.concatenate([g[int(h * 0.3):int(h * 0.7), skip_x:skip_x * 3].ravel(),
                            g[int(h * 0.3):int(h * 0.7), w - 3 * skip_x:w - skip_x].ravel()])
     sign = 1.0 if np.median(g[int(h * 0.3):int(h * 0.7), int(w * 0.3):int(w * 0.7)]) >= np.median(ring) else -1.0
-    left = _first_step(cols, skip_x, int(w * 0.4), sign)
-    right = _first_step(cols, w - 1 - skip_x, int(w * 0.6), sign)
-    top = _first_step(rows, skip_y, int(h * 0.4), sign)
-    bottom = _first_step(rows, h - 1 - skip_y, int(h * 0.6), sign)
-    missing = [n for n, v in (("left", left), ("top", top), ("right", right), ("bottom", bottom)) if v is None]
+    rows = np.linspace(0.05 * h, 0.95 * h, CHUNKS + 1).astype(int)
+    cols = np.linspace(0.05 * w, 0.95 * w, CHUNKS + 1).astype(int)
+    found: dict[str, list[tuple[float, float]]] = {"left": [], "top": [], "right": [], "bottom": []}
+    for r0, r1 in zip(rows[:-1], rows[1:]):
+        profile = np.median(dx[r0:r1], axis=0)
+        mid = (r0 + r1 - 1) / 2
+        for name, lo, hi in (("left", skip_x, int(w * 0.4)), ("right", w - 1 - skip_x, int(w * 0.6))):
+            x = _first_step(profile, lo, hi, sign)
+            if x is not None:
+                found[name].append((x, mid))
+    for c0, c1 in zip(cols[:-1], cols[1:]):
+        profile = np.median(dy[:, c0:c1], axis=1)
+        mid = (c0 + c1 - 1) / 2
+        for name, lo, hi in (("top", skip_y, int(h * 0.4)), ("bottom", h - 1 - skip_y, int(h * 0.6))):
+            y = _first_step(profile, lo, hi, sign)
+            if y is not None:
+                found[name].append((mid, y))
+    lines, missing = [], []
+    for name, points in found.items():
+        agree = 0
+        if len(points) >= MIN_BANDS:
+            line, agree = robust_line(np.array(points, np.float64), BAND_PX)
+        if agree < MIN_BANDS:
+            missing.append(f"{name} ({agree} of {CHUNKS} bands agree)")
+        else:
+            lines.append(line)
     if missing:
         raise ScreenNotFound(f"no lit screen inside the phone body: no edge found on its {', '.join(missing)} side")
-    return left, top, right, bottom  # type: ignore[return-value]
+    return lines
 
 
 def find_screen(image: np.ndarray, aspect: float, top: str = "auto") -> np.ndarray:
@@ -110,15 +138,18 @@ def find_screen(image: np.ndarray, aspect: float, top: str = "auto") -> np.ndarr
     square = np.array([[0, 0], [bw, 0], [bw, bh], [0, bh]], np.float64)
     to_body = cv2.getPerspectiveTransform(body.astype(np.float32), square.astype(np.float32))
     seen = cv2.warpPerspective(gray, to_body, (bw, bh), flags=cv2.INTER_AREA)
-    left, top_y, right, bottom = _screen_in_body(seen)
-    found = (right - left) / max(1e-6, bottom - top_y)
+    left, top_line, right, bottom = _screen_in_body(seen)
+    rect = np.array([intersect(left, top_line), intersect(right, top_line), intersect(right, bottom),
+                     intersect(left, bottom)], np.float64)
+    width = (np.linalg.norm(rect[1] - rect[0]) + np.linalg.norm(rect[2] - rect[3])) / 2
+    height = (np.linalg.norm(rect[3] - rect[0]) + np.linalg.norm(rect[2] - rect[1])) / 2
+    found = width / max(1e-6, height)
     if abs(found / aspect - 1) > ASPECT_TOLERANCE:
-        raise ScreenNotFound(f"the lit area inside the phone body is {right - left:.0f}x{bottom - top_y:.0f} "
+        raise ScreenNotFound(f"the lit area inside the phone body is {width:.0f}x{height:.0f} "
                              f"(aspect {found:.3f}), expected the profile's aspect {aspect:.3f}")
-    rect = np.array([[left, top_y], [right, top_y], [right, bottom], [left, bottom]], np.float64)
     back = cv2.perspectiveTransform(rect.reshape(1, 4, 2), np.linalg.inv(to_body)).reshape(4, 2)
     if top == "auto":
-        upside_down = (bh - bottom) < top_y  # the wider bezel (the keys) is at the screen's bottom
+        upside_down = bh - (rect[2, 1] + rect[3, 1]) / 2 < (rect[0, 1] + rect[1, 1]) / 2  # the keys' wider bezel
         return np.roll(back, 2, axis=0) if upside_down else back
     return _with_top(back, top)
 

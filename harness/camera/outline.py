@@ -94,7 +94,7 @@ def body_quad(hull: np.ndarray, blurred: np.ndarray, level: float) -> np.ndarray
     # a scan stops at the first dark anyway); second round: a band across the first round's edges
     for outside, inside in ((4.0, 0.3 * short), (0.05 * short + 4, 0.08 * short + 4)):
         lines = [_edge(blurred, level, corners[i], corners[(i + 1) % 4], outside, inside, i) for i in range(4)]
-        corners = np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
+        corners = np.array([intersect(lines[i - 1], lines[i]) for i in range(4)])
     return corners
 
 
@@ -106,7 +106,7 @@ def _clockwise(points: np.ndarray) -> np.ndarray:
     return np.roll(pts, -int(np.argmin(pts.sum(axis=1))), axis=0)
 
 
-def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Where two lines (vx, vy, x0, y0) meet."""
     (vx1, vy1, x1, y1), (vx2, vy2, x2, y2) = a, b
     m = np.array([[vx1, -vx2], [vy1, -vy2]])
