@@ -71,6 +71,13 @@ def _first_step(profile: np.ndarray, lo: int, hi: int, sign: float) -> float | N
     return lo + step * (i + frac)
 
 
+def _middle(values: np.ndarray) -> np.ndarray:
+    """The median along the last axis (sorting short rows is several times faster than ``np.median`` here)."""
+    ordered = np.sort(values, axis=-1)
+    n = ordered.shape[-1]
+    return 0.5 * (ordered[..., (n - 1) // 2] + ordered[..., n // 2])
+
+
 def _screen_in_body(body: np.ndarray) -> list[np.ndarray]:
     """The lit screen's left, top, right and bottom edges in the body seen square-on, as lines (vx, vy, x0, y0).
 
@@ -89,15 +96,16 @@ def _screen_in_body(body: np.ndarray) -> list[np.ndarray]:
     rows = np.linspace(0.05 * h, 0.95 * h, CHUNKS + 1).astype(int)
     cols = np.linspace(0.05 * w, 0.95 * w, CHUNKS + 1).astype(int)
     found: dict[str, list[tuple[float, float]]] = {"left": [], "top": [], "right": [], "bottom": []}
+    across = np.ascontiguousarray(dx.T)  # each band's rows along the last axis: sorted in place of np.median's copy
     for r0, r1 in zip(rows[:-1], rows[1:]):
-        profile = np.median(dx[r0:r1], axis=0)
+        profile = _middle(across[:, r0:r1])
         mid = (r0 + r1 - 1) / 2
         for name, lo, hi in (("left", skip_x, int(w * 0.4)), ("right", w - 1 - skip_x, int(w * 0.6))):
             x = _first_step(profile, lo, hi, sign)
             if x is not None:
                 found[name].append((x, mid))
     for c0, c1 in zip(cols[:-1], cols[1:]):
-        profile = np.median(dy[:, c0:c1], axis=1)
+        profile = _middle(dy[:, c0:c1])
         mid = (c0 + c1 - 1) / 2
         for name, lo, hi in (("top", skip_y, int(h * 0.4)), ("bottom", h - 1 - skip_y, int(h * 0.6))):
             y = _first_step(profile, lo, hi, sign)

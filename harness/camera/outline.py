@@ -28,6 +28,10 @@ from harness.camera.errors import ScreenNotFound
 MIN_BODY_SHARE = 0.03
 #: A dark piece at least this share of the largest's area, next to it, is part of the body too (a bezel cut).
 PIECE_SHARE = 0.05
+#: ... and it is next to it when their boxes are at most this share of the frame's longer side apart: a glare spot
+#: can wash out a long stretch of bezel (a piece joined wrongly, a shadow beside the phone, only moves the
+#: enclosing rectangle the scans start from; a piece left out loses part of the body).
+JOIN_GAP = 0.12
 #: Scan lines cross this middle part of each edge (the rounded corners lie outside it).
 SPAN = (0.14, 0.86)
 #: Scan lines per edge, at most (one every 2 work pixels below that).
@@ -64,7 +68,7 @@ def dark_body(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
                              f"of it, expected at least {MIN_BODY_SHARE:.0%}")
     # the bezel is a thin dark ring around a lit screen: a stylus's shaft across one side and a glare spot over
     # another cut it in pieces, so every sizeable dark piece next to the body found so far belongs to it too
-    gap = 0.03 * max(gray.shape)
+    gap = JOIN_GAP * max(gray.shape)
     x0, y0, bw, bh = cv2.boundingRect(biggest)
     box = [x0, y0, x0 + bw, y0 + bh]
     least = PIECE_SHARE * cv2.contourArea(biggest)
@@ -92,7 +96,7 @@ def body_quad(hull: np.ndarray, blurred: np.ndarray, level: float) -> np.ndarray
     short = min(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[1]))
     # first round: from just outside the rectangle to well inside it (a trapezoid's edge leans off the rectangle's;
     # a scan stops at the first dark anyway); second round: a band across the first round's edges
-    for outside, inside in ((4.0, 0.3 * short), (0.05 * short + 4, 0.08 * short + 4)):
+    for outside, inside in ((4.0, 0.5 * short), (0.05 * short + 4, 0.08 * short + 4)):
         lines = [_edge(blurred, level, corners[i], corners[(i + 1) % 4], outside, inside, i) for i in range(4)]
         corners = np.array([intersect(lines[i - 1], lines[i]) for i in range(4)])
     return corners

@@ -146,9 +146,54 @@ def test_every_screen_is_found_with_the_keyboard_up_and_the_stylus_over_the_phon
             continue
         if error >= CORNER_TOLERANCE:
             wrong.append(f"{name} seed {seed} stylus {np.round(stylus, 1).tolist()}: corners {error:.1f} px off")
-    # a floor, as the perturbation tests have: 0 of 420 frames missed over 20 seeds (h-calib), then 1 of 53 in a
-    # full run (seed 179646, whats_new dark, stylus 10 mm up over the bezel's corner: 'no edge found on its top,
-    # bottom side'); more than one miss in a run is the finder going back (14 of 106 without its piece-joining)
-    assert len(wrong) <= 1, f"{len(wrong)} of {len(pages)} frames: " + "; ".join(wrong)
-    if wrong:
-        print(f"missed (within the floor of 1): {wrong[0]}")
+    assert not wrong, f"{len(wrong)} of {len(pages)} frames: " + "; ".join(wrong)
+
+
+#: Profiles with a body (they can lie on a robot's bed): bezels, keys and screens of other sizes and shapes.
+BODIED = ("lumia-930", "lumia-520", "lumia-630", "lumia-920", "lumia-1320", "htc-8x")
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_the_stylus_over_the_bezel_s_corners_and_edges_pulls_no_edge_of_the_screen(theme: str) -> None:
+    # the tip's disc and shadow over the outline's corner bulged the body's outline and tilted one fitted edge by
+    # up to 27 px (59 of ~155 frames 3-8 mm in from a corner, 0-20 mm up); 179646 is the seed that missed in a
+    # full run, the others fresh (seed, profile and screen printed)
+    rng = random.SystemRandom()
+    cases = [(179646, "lumia-930", "whats_new")] + [(rng.randrange(10**6), rng.choice(BODIED),
+                                                     rng.choice(("setup_welcome", "account_password", "start")))
+                                                    for _ in range(2)]
+    print(f"bench seeds, profiles, screens: {cases}")
+    wrong, worst = [], 0.0
+    for seed, name, screen in cases:
+        profile = load_profile(name)
+        placement = placement_of(place(profile, seed))
+        view = view_of(placement, seed)
+        (_, page), = screen_frames(name, theme, screens=(screen,))
+        quality = random.Random(f"jpeg/{seed}").randint(72, 88)
+        body = np.asarray(placement.body, np.float64)
+        centre = body.mean(axis=0)
+        spots = []
+        for corner in body:  # 3-8 mm in from each corner along its diagonal, touching or up to 20 mm above
+            inward = (centre - corner) / np.linalg.norm(centre - corner)
+            spots.append((corner + inward * rng.uniform(3.0, 8.0), rng.choice((0.0, 5.0, 10.0, 20.0))))
+        for k in range(2):  # on a long and a short edge, anywhere along it, up to 3 mm either side
+            a, b = body[k], body[k + 1]
+            inward = centre - (a + b) / 2
+            spots.append((a + (b - a) * rng.uniform(0.05, 0.95) + inward / np.linalg.norm(inward) * rng.uniform(-3, 3),
+                          rng.choice((0.0, 5.0, 20.0))))
+        for (x, y), height in spots:
+            frame = view.frame(page, (float(x), float(y), placement.glass_z + height))
+            jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
+            rgb = cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            where = f"seed {seed} {name} {screen} stylus ({x:.1f}, {y:.1f}) +{height:g} mm"
+            try:
+                error = float(np.linalg.norm(find_screen(rgb, profile.width / profile.height) - view.screen_corners(),
+                                             axis=1).max())
+            except ScreenNotFound as exc:
+                wrong.append(f"{where}: {exc}")
+                continue
+            worst = max(worst, error)
+            if error >= CORNER_TOLERANCE:
+                wrong.append(f"{where}: corners {error:.1f} px off")
+    print(f"worst corner error {worst:.2f} px")
+    assert not wrong, f"{len(wrong)} of {6 * len(cases)} frames: " + "; ".join(wrong)
