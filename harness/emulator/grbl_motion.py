@@ -66,6 +66,9 @@ class Motion:
         self._listeners: list[Callable[[Contact], None]] = []
         self._stopped = False
         self._begun: Segment | None = None
+        # segments gone from the queue whose contacts the listeners have not heard yet: the machine is not done
+        # with them (a real stylus has touched and left the glass by the time its controller says Idle)
+        self._telling = 0
         self._version = 0  # counts plans and halts: the ticker does not sleep through one
         self._thread = threading.Thread(target=self._tick, name="grbl motion", daemon=True)
         self._thread.start()
@@ -91,7 +94,7 @@ class Motion:
 
     def busy(self) -> bool:
         with self.cond:
-            return bool(self._queue)
+            return bool(self._queue) or self._telling > 0
 
     def feed_now(self) -> float:
         with self.cond:
@@ -135,9 +138,10 @@ class Motion:
     def wait_done(self, until: Callable[[], bool]) -> bool:
         """Block until the queue is empty (True) or ``until()`` says stop (False)."""
         with self.cond:
-            while self._queue and not until() and not self._stopped:
-                self.cond.wait(self._real_seconds(self._queue[-1].t1 - self.clock()) + 0.01)
-            return not self._queue
+            while (self._queue or self._telling) and not until() and not self._stopped:
+                left = self._queue[-1].t1 - self.clock() if self._queue else 0.0
+                self.cond.wait(self._real_seconds(left) + 0.01)
+            return not self._queue and not self._telling
 
     def sleep(self, seconds: float, until: Callable[[], bool]) -> bool:
         """Let ``seconds`` of emulated time pass (a dwell); False when ``until()`` cut it short."""
@@ -180,15 +184,21 @@ class Motion:
                     done.append(self._queue.popleft())
                 if done:
                     self._rest = done[-1].end
-                    self.cond.notify_all()
+                    self._telling += 1
                 current = self._queue[0] if self._queue and self._queue[0].t0 <= now else None
                 upcoming = self._queue[0].t0 if self._queue else None
                 version = self._version
-            for seg in done:
-                self._begin(seg)
-                self._contact(seg.end, seg.t1, moving=seg.start[:2] != seg.end[:2])
-                if seg.then is not None:
-                    seg.then()
+            try:
+                for seg in done:
+                    self._begin(seg)
+                    self._contact(seg.end, seg.t1, moving=seg.start[:2] != seg.end[:2])
+                    if seg.then is not None:
+                        seg.then()
+            finally:
+                if done:
+                    with self.cond:
+                        self._telling -= 1
+                        self.cond.notify_all()
             if current is not None:
                 self._begin(current)
                 if self._touching and current.start[:2] != current.end[:2]:

@@ -84,6 +84,26 @@ def test_a_tap_touches_the_glass_where_asked_and_ends_idle_above_it(robot: GrblR
     assert [(c.kind, round(c.x, 3), round(c.y, 3)) for c in contacts] == [("down", -60.0, -80.0), ("up", -60.0, -80.0)]
 
 
+def test_the_robot_is_idle_only_once_the_phone_has_felt_the_stylus_leave(robot: GrblRobot,
+                                                                        device: EmulatedGrbl) -> None:
+    """A real stylus has touched and left the glass by the time its controller says Idle. The emulated motion
+    thread tells the phone of each contact; held up (a loaded machine: here its listener takes 1.5 s over the
+    touch and 0.5 s over the lift), it once let the robot say Idle before the phone had felt the lift, and a
+    test reading the phone's touches right after a tap found none ('a tap aimed at (930, 250) touched []')."""
+    felt: list[str] = []
+
+    def slow_phone(contact: Contact) -> None:
+        time.sleep(1.5 if contact.kind == "down" else 0.5)  # the fault: a phone slow to take the contact
+        felt.append(contact.kind)
+
+    device.add_contact_listener(slow_phone)
+    robot.home()
+    for _ in range(2):
+        felt.clear()
+        assert Gestures(robot).tap(-60.0, -80.0).state == "Idle"
+        assert felt == ["down", "up"], f"the robot said Idle when the phone had felt {felt}"
+
+
 def test_a_double_tap_touches_twice(robot: GrblRobot, contacts: list[Contact]) -> None:
     robot.home()
     Gestures(robot).double_tap(-50.0, -50.0)
