@@ -166,7 +166,10 @@ class Station:
             rec, guess = library.classify(image, scale)
             if rec is None:
                 said: dict[str, Any] = {"screen": None, "score": round(guess.score, 3), "targets": [], "why": guess.why()}
-            else:
+            else:  # each list item where a tap lands (its row read by OCR, as harness match and find_target do)
+                from harness.vision.recognition import confirm_list_items
+
+                confirm_list_items(rec)
                 said = {"screen": rec.screen, "score": round(rec.score, 3), "targets": _boxes(rec)}
             said["frame"] = frame.seq
             self._seen = (frame.changes, said)
@@ -228,7 +231,8 @@ class Station:
 
 
 def _boxes(rec: Any) -> list[dict[str, Any]]:
-    """The recognised screen's targets as boxes (device pixels): the target's template around where it was found."""
+    """The recognised screen's targets as boxes (device pixels): the target's recorded region around where a tap on it
+    lands (a list item's where its label is read, ``confirm_list_items``)."""
     boxes = []
     definition = rec.definition
     by_name = {t.name: t for t in definition.targets} if definition is not None else {}

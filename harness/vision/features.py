@@ -18,6 +18,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from harness.vision.covers import Band, covers
+
 #: Nominal working pixels per view pixel; a frame is shrunk by the integer factor nearest to it.
 WORKING_SCALE = 0.375
 VIEW_WIDTH = 480
@@ -91,7 +93,7 @@ def box_sums(s: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: 
 class Frame:
     """One screenshot prepared for matching, once: shrunk, grey, its ink map, integral images, covers."""
 
-    def __init__(self, image: np.ndarray, scale: float | None = None) -> None:
+    def __init__(self, image: np.ndarray, scale: float | None = None, bands: tuple[Band, ...] = ()) -> None:
         self.image = image
         self.height, self.width = image.shape[:2]
         self.scale = scale or self.width / VIEW_WIDTH
@@ -112,9 +114,20 @@ class Frame:
             self.gray = cv2.resize(self.source, (w, h), interpolation=cv2.INTER_AREA)
         self.ink = ink(self.gray)
         self.sums, self.squares = cv2.integral2(self.ink, sdepth=cv2.CV_64F)
-        self.covered = covers(self.gray, self.working_scale)
+        self.bands: tuple[Band, ...] = ()
+        self._find_covers(bands)
+
+    def _find_covers(self, bands: tuple[Band, ...]) -> None:
+        self.bands = bands
+        self.covered = covers(self.gray, self.working_scale, bands)
         self.any_cover = bool(self.covered.any())
         self.cover_sums = cv2.integral(self.covered.view(np.uint8))
+
+    def page_bands(self, bands: tuple[Band, ...]) -> None:
+        """Tell the frame which bands the page draws itself (``covers.page_bands`` of the library judging it): what
+        lies there is page, not cover. Only a frame with a cover found is looked at again (a band alone is one)."""
+        if bands != self.bands and (self.any_cover or self.bands):
+            self._find_covers(bands)
 
     def _prepare(self, image: np.ndarray, k: int, h: int, w: int) -> tuple[np.ndarray, float]:
         """The grey source and its scale. A large frame whose shrink factor is even is halved in colour first
@@ -201,40 +214,3 @@ class Frame:
             return np.zeros((1, 1), np.float32)
         size = (max(1, round((x1 - x0) / s * factor)), max(1, round((y1 - y0) / s * factor)))
         return ink(cv2.resize(self.source[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA))
-
-
-#: Grey levels from the page background beyond which a smooth area is something laid over the page.
-COVER_CONTRAST = 24
-#: A cover is at least this share of the frame and touches its edge (a banner, a finger, an overlay).
-COVER_MIN_AREA = 0.01
-
-
-def covers(gray: np.ndarray, working_scale: float = WORKING_SCALE) -> np.ndarray:
-    """Boolean mask (working pixels) of what lies over the page: a banner, toast or volume overlay of any
-    colour, a finger or a stylus. Such a thing is a large smooth area unlike the page background that
-    reaches the frame's edge; text and buttons of a page never reach the edge. Its own text is inside it."""
-    h, w = gray.shape
-    # the page background shows along the side margins of every page (pages keep 24 view pixels free)
-    side = max(1, round(5 * working_scale))
-    background = float(np.median(np.concatenate([gray[:, :side].ravel(), gray[:, -side:].ravel()])))
-    unlike = (cv2.absdiff(gray, int(background)) > COVER_CONTRAST).astype(np.uint8)
-    # text and rules are thin: opening removes them (also where a finger touches them); closing then fills
-    # the holes a banner's own text leaves
-    k = max(2, round(5 * working_scale / 0.625))
-    unlike = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    # a cover reaches the frame's edge; closing grows a shape by less than k: nothing that near it, no cover
-    if not (unlike[:k].any() or unlike[-k:].any() or unlike[:, :k].any() or unlike[:, -k:].any()):
-        return np.zeros((h, w), bool)
-    unlike = cv2.morphologyEx(unlike, cv2.MORPH_CLOSE, np.ones((k, 2 * k - 1), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(unlike, connectivity=4)
-    mask = np.zeros((h, w), bool)
-    for i in range(1, count):
-        x, y, bw, bh, area = stats[i]
-        if area < COVER_MIN_AREA * h * w:
-            continue
-        if not (x == 0 or y == 0 or x + bw == w or y + bh == h):
-            continue
-        if area < 0.5 * bw * bh and not (bw >= w - 1):  # a ring or frame of thin lines is page, not a cover
-            continue
-        mask[max(0, y - 1):y + bh + 1, max(0, x - 1):x + bw + 1] = True
-    return mask

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from harness.vision.compiled import Compiled, Screen
-from harness.vision.definitions import DEFAULT_LIBRARY, ScreenDefinition, load_definition
+from harness.vision.covers import page_bands
+from harness.vision.definitions import DEFAULT_LIBRARY, LAYOUT_SCALE, ScreenDefinition, load_definition
 from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
 from harness.vision.recognition import Guess, Recognition, find_target
 from harness.vision.rivals import mute, undecided_rival
@@ -65,6 +66,8 @@ class ScreenLibrary:
         self._details = {d.name: {t.name: crop_ink(t.image, d.scale, DETAIL_SCALE) for t in d.targets if t.image is not None}
                          for d in definitions}
         self._compiled: OrderedDict[float, Compiled] = OrderedDict()
+        #: bands its pages draw themselves (an application bar): on a frame, what lies there is page, not a cover
+        self.page_bands = page_bands((d.layout, LAYOUT_SCALE) for d in definitions if d.layout is not None)
         self._fine_templates: dict[tuple[str, int], np.ndarray] = {}
 
     @classmethod
@@ -141,8 +144,9 @@ class ScreenLibrary:
         """The shortlist's verdicts, best first (signature ranking of all screens, then the full check), and the
         screens a cover leaves undecided, with their layouts."""
         lib = self.compiled(frame.working_scale)
+        frame.page_bands(self.page_bands)
         order, layout, shown, undecided, content = self._ranked(frame, lib)
-        verdicts = [check(frame, lib.screens[i], (layout[i], shown[i], content[i]))
+        verdicts = [check(frame, lib.screens[i], (layout[i], shown[i], content[i]), self._fine_templates)
                     for i in (order if every else order[:SHORTLIST])]
         return self._closer_look(frame, verdicts), [(lib.screens[i].definition.name, float(layout[i]))
                                                      for i in np.flatnonzero(undecided)]

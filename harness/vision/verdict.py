@@ -129,9 +129,12 @@ class Verdict:
         return ACCEPT_SCORE + (THIN_EXTRA if self.compiled.layout_weight < 1.0 else 0.0)
 
 
-def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("nan"), 0.0, 1.0)) -> Verdict:
+def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("nan"), 0.0, 1.0),
+          templates: dict[tuple[str, int], np.ndarray] | None = None) -> Verdict:
     """Each anchor's best score near its place: of its visible part when a cover lies over it in part
-    (harness.vision.partial); NaN when a cover hides too much of it."""
+    (harness.vision.partial); NaN when a cover hides too much of it. When a cover hides some, a whole anchor
+    that neither agrees nor clearly differs at the working level (a small one: an application bar's button) is
+    looked at closer (FINE_SCALE, ``templates`` as in ``closer``): there the stricter floor applies."""
     scores = np.empty(len(c.anchors))
     places = []
     parts: list[Part | None] = []
@@ -139,6 +142,10 @@ def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("
         scores[i], px, py, part = anchor_score(frame, t, c.rec_view_h)
         places.append((px, py))
         parts.append(part)
+    if templates is not None and np.isnan(scores).any():
+        for i in np.flatnonzero((scores >= ANCHOR_FLOOR) & (scores < HIDDEN_FLOOR)):
+            if parts[i] is None:
+                scores[i] = _fine(frame, c, i, places[i], None, templates, scores[i])
     return Verdict(c, scores, layout[0], layout[1], places=places, parts=parts, layout_content=layout[2])
 
 
@@ -163,27 +170,35 @@ def closer(frame: Frame, v: Verdict, templates: dict[tuple[str, int], np.ndarray
     """The verdict again with each visible anchor checked at FINE_SCALE where the working level found it: two
     screens alike in layout (titles of other words) differ there. ``templates`` keeps the anchors' crops at
     FINE_SCALE across frames (screen name, anchor index)."""
-    d = v.compiled.definition
     scores = v.scores.copy()
-    pad = 6  # view pixels around the place found (and the working level's rounding)
-    for i, (x, y) in enumerate(v.places):
-        if np.isnan(scores[i]) or d.anchors[i].structure:  # a list's rows: no words to compare
-            continue
-        key = (d.name, i)
-        if key not in templates:
-            templates[key] = crop_ink(d.anchors[i].image, d.scale, FINE_SCALE)
-        tpl = templates[key]
-        ws = frame.working_scale
-        if (part := v.part(i)) is not None:  # only the part compared at the working level, cut in proportion
-            t = v.compiled.anchors[i]
-            fy0, fy1 = round(part.r0 / t.h * tpl.shape[0]), round(part.r1 / t.h * tpl.shape[0])
-            fx0, fx1 = round(part.c0 / t.w * tpl.shape[1]), round(part.c1 / t.w * tpl.shape[1])
-            tpl = np.ascontiguousarray(tpl[fy0:fy1, fx0:fx1])
-            x, y = x + part.c0, y + part.r0
-        th, tw = tpl.shape
-        window = frame.detail(x / ws - pad, y / ws - pad, tw / FINE_SCALE + 2 * pad,
-                              th / FINE_SCALE + 2 * pad, FINE_SCALE)
-        if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
-            continue  # at the frame's edge: the working level's score stands
-        scores[i] = float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
+    for i, place in enumerate(v.places):
+        if not np.isnan(scores[i]):
+            scores[i] = _fine(frame, v.compiled, i, place, v.part(i), templates, scores[i])
     return Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score, v.parts, v.layout_content)
+
+
+def _fine(frame: Frame, c: Screen, i: int, place: tuple[int, int], part: Part | None,
+          templates: dict[tuple[str, int], np.ndarray], working: float) -> float:
+    """Anchor ``i``'s score at FINE_SCALE around ``place`` (where the working level found it; only ``part`` of it
+    when a cover lies over the rest); ``working`` where no closer look is possible (a list's rows, the edge)."""
+    d = c.definition
+    if d.anchors[i].structure:  # a list's rows: no words to compare
+        return working
+    pad = 6  # view pixels around the place found (and the working level's rounding)
+    key = (d.name, i)
+    if key not in templates:
+        templates[key] = crop_ink(d.anchors[i].image, d.scale, FINE_SCALE)
+    tpl = templates[key]
+    ws = frame.working_scale
+    x, y = place
+    if part is not None:  # only the part compared at the working level, cut in proportion
+        t = c.anchors[i]
+        fy0, fy1 = round(part.r0 / t.h * tpl.shape[0]), round(part.r1 / t.h * tpl.shape[0])
+        fx0, fx1 = round(part.c0 / t.w * tpl.shape[1]), round(part.c1 / t.w * tpl.shape[1])
+        tpl = np.ascontiguousarray(tpl[fy0:fy1, fx0:fx1])
+        x, y = x + part.c0, y + part.r0
+    th, tw = tpl.shape
+    window = frame.detail(x / ws - pad, y / ws - pad, tw / FINE_SCALE + 2 * pad, th / FINE_SCALE + 2 * pad, FINE_SCALE)
+    if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
+        return working  # at the frame's edge: the working level's score stands
+    return float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
