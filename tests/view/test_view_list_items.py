@@ -34,26 +34,42 @@ def library() -> Any:
     return ScreenLibrary.load_default()
 
 
+def _until_shown(browser: Any, library: Any, pages: tuple[str, ...], what: str) -> None:
+    """Wait until the page's live image shows one of ``pages``; the error names the screen it showed last."""
+    last: list[str | None] = [None]
+
+    def shows() -> bool:
+        last[0] = seen_in_page(browser, library)[0]
+        return last[0] in pages
+    try:
+        wait_until(what, shows)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the page showed {last[0] or 'a screen not recognised'}") from None
+
+
 def test_a_click_on_a_list_items_outline_opens_that_item(view: ViewProcess, browser: Any, library: Any) -> None:
     """Every app outlined opens that app (Store, below the screen's end, is not outlined at all: before, its box lay
     on the Games row and a click there opened Games)."""
     from selenium.webdriver.common.by import By
 
     browser.get(view.url)
-    wait_until("the page to show the app list", lambda: seen_in_page(browser, library)[0] == "app_list")
-    browser.find_element(By.ID, "show-targets").click()
+    _until_shown(browser, library, ("app_list",), "the page to show the app list")
+    toggle = browser.find_element(By.ID, "show-targets")
+    toggle.click()
     wait_until("the app:games target outlined",
                lambda: browser.find_elements(By.CSS_SELECTOR, '.target[data-name="app:games"]'))
+    outlined = [name for name in OPENS if browser.find_elements(By.CSS_SELECTOR, f'.target[data-name="{name}"]')]
     clicked = []
-    for name, pages in OPENS.items():
-        box = browser.find_elements(By.CSS_SELECTOR, f'.target[data-name="{name}"]')
-        if not box:  # not on the screen (the list goes on below it)
-            continue
+    for name in outlined:  # (an app below the screen's end is not outlined: the list goes on)
+        pages = OPENS[name]
+        box = wait_until(f"the {name} target outlined",
+                         lambda: browser.find_elements(By.CSS_SELECTOR, f'.target[data-name="{name}"]'))
         box[0].click()
-        wait_until(f"the page to show {' or '.join(pages)} after a click on the {name} outline",
-                   lambda: seen_in_page(browser, library)[0] in pages)
+        toggle.click()  # the outlines off: the page's image is recognised as a person sees the handset's screen
+        wait_until("the outlines hidden", lambda: not browser.find_elements(By.CSS_SELECTOR, ".target"))
+        _until_shown(browser, library, pages, f"the page to show {' or '.join(pages)} after a click on the {name} outline")
         clicked.append(name)
         browser.find_element(By.CSS_SELECTOR, "#keys button[data-key=back]").click()
-        wait_until("the page to show the app list again", lambda: seen_in_page(browser, library)[0] == "app_list")
-        wait_until("the app list's outlines drawn again", lambda: browser.find_elements(By.CSS_SELECTOR, '.target[data-name="app:games"]'))
+        _until_shown(browser, library, ("app_list",), "the page to show the app list again")
+        toggle.click()
     assert len(clicked) >= 2, f"only {clicked} outlined"
