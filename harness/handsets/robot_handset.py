@@ -188,7 +188,7 @@ class RobotHandset(Handset):
     def text(self, text: "str | Secret") -> None:
         """Type on the on-screen keyboard: the keys found on the screen now, in the order its pages need; then
         wait until the field shows what it held before and the text typed (a secret: as many marks)."""
-        from harness.vision.field_text import count_marks, field_box, read_field, same_typed
+        from harness.vision.field_text import count_marks, field_box, shows_typed
         from harness.vision.keyboard import KeyboardUnknown
 
         secret = isinstance(text, Secret)
@@ -218,14 +218,12 @@ class RobotHandset(Handset):
             if box is not None:
                 if secret:  # a password shows marks; an access code its digits, compared but never shown
                     marks = count_marks(frame, box)
-                    if marks == want_marks or any(same_typed(r, before + plain)
-                                                  for r in read_field(frame, box, every_way=True)):
+                    if marks == want_marks or shows_typed(frame, box, before + plain)[0]:
                         return
                 else:
-                    readings = read_field(frame, box, every_way=True)
-                    if any(same_typed(r, before + plain) for r in readings):
+                    shown_now, read = shows_typed(frame, box, before + plain)
+                    if shown_now:
                         return
-                    read = readings[0]
             if until(at) == 0:
                 break
         if box is None:

@@ -9,10 +9,13 @@ Nothing here knows where the frame came from (a screenshot or a rectified camera
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import cv2
 import numpy as np
 
 from harness.vision.definitions import Box
+from harness.vision.keyboard import PAGES
 
 #: The fill of a field's box varies by less than this many grey levels (camera light, noise) between neighbours;
 #: where a camera's blur softens the field's border into steps as small, the fill leaks through it, so smaller
@@ -124,28 +127,67 @@ def read_field(frame: np.ndarray, box: Box, every_way: bool = False) -> list[str
     so letters are some 40 px tall), and with ``every_way`` also sharpened and cut at several grey levels
     between the fill and the darkest ink: through a camera the letters are blurred and glare moves the level
     that parts them best, so a caller that knows what it looks for may try each (readings differ by a letter)."""
+    ways = list(_WAYS[: 1 + len(INK_SHARES)] if every_way else _WAYS[:1])
+    return list(_readings(frame, box, ways, ""))
+
+
+#: How a field is read, in the order tried (scale in device px per view px, ink cut or None for the grey field,
+#: Tesseract's page mode: 7 a line, 8 one word). After the line at 3.4 (grey and three cuts), one word: an
+#: address is one word, and read as a line Tesseract may part it where it cannot read a glyph, as it read
+#: alice@outlook.com through a blurred camera (bench seed 842483 light) as "alice outlook Com" with the '@'
+#: lost; then larger, where a blurred glyph's strokes stand further apart.
+_WAYS: tuple[tuple[float, float | None, int], ...] = (
+    (READ_PX_PER_VIEW, None, 7), *((READ_PX_PER_VIEW, share, 7) for share in INK_SHARES),
+    (READ_PX_PER_VIEW, None, 8), (READ_PX_PER_VIEW, INK_SHARES[0], 8),
+    (1.5 * READ_PX_PER_VIEW, None, 8), (1.5 * READ_PX_PER_VIEW, INK_SHARES[0], 8),
+    (1.5 * READ_PX_PER_VIEW, None, 7), (1.5 * READ_PX_PER_VIEW, INK_SHARES[0], 7))
+#: The characters the phone's on-screen keyboard types (letters, digits, its symbol page, comma, full stop and
+#: space): a field a robot typed into holds no others, so OCR is kept to them.
+KEYBOARD_CHARS = "".join(sorted({ch for rows in PAGES.values() for row in rows for ch in row + row.upper()} | set(", .")))
+
+
+def _readings(frame: np.ndarray, box: Box, ways: list[tuple[float, float | None, int]], only: str) -> Iterator[str]:
+    """The field's readings, one per way, each read only when the one before did not do (lazily)."""
     from harness.vision import ocr
 
     inner = _inside(box, frame)
-    grey = _flat(_grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w])
-    fill, darkest = float(np.median(grey)), float(np.percentile(grey, 1))
+    flat = _flat(_grey(frame)[inner.y:inner.y + inner.h, inner.x:inner.x + inner.w])
+    fill, darkest = float(np.median(flat)), float(np.percentile(flat, 1))
     if fill - darkest < INK_CONTRAST:
-        return [""]  # no ink: an empty field
-    factor = max(1.0, READ_PX_PER_VIEW / (frame.shape[1] / 480))
-    if factor > 1.05:
-        grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-    lines = [cv2.copyMakeBorder(grey, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=round(fill))]
-    if every_way:
-        soft = grey.astype(np.float32)
-        sharp = np.clip(soft + (soft - cv2.GaussianBlur(soft, (0, 0), 2 * factor)), 0, 255)
-        for share in INK_SHARES:
+        yield ""  # no ink: an empty field
+        return
+    scaled: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    for per_view, share, psm in ways:
+        factor = max(1.0, per_view / (frame.shape[1] / 480))
+        if factor not in scaled:
+            grey = flat if factor <= 1.05 else cv2.resize(flat, None, fx=factor, fy=factor,
+                                                          interpolation=cv2.INTER_CUBIC)
+            soft = grey.astype(np.float32)
+            scaled[factor] = grey, np.clip(soft + (soft - cv2.GaussianBlur(soft, (0, 0), 2 * factor)), 0, 255)
+        grey, sharp = scaled[factor]
+        if share is None:
+            line = cv2.copyMakeBorder(grey, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=round(fill))
+        else:
             cut = np.where(sharp < fill - share * (fill - darkest), 0, 255).astype(np.uint8)
-            lines.append(cv2.copyMakeBorder(cut, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255))
-    readings = []
-    for line in lines:
-        words = ocr._cached(line, ("eng", 7, "field"), lambda: ocr._recognise(line, "eng", 7))  # noqa: B023
-        readings.append(" ".join(text for text, _, _, _ in words))
-    return readings
+            line = cv2.copyMakeBorder(cut, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
+        words = ocr._cached(line, ("eng", psm, "field", only),
+                            lambda: ocr._recognise(line, "eng", psm, only))  # noqa: B023
+        yield " ".join(text for text, _, _, _ in words)
+
+
+def shows_typed(frame: np.ndarray, box: Box, typed: str) -> tuple[bool, str]:
+    """Whether the field ``box`` shows ``typed`` (``same_typed``) in any reading of it, and the reading that
+    did (else the first): the ways are tried in turn until one does, so a field read at once costs one OCR.
+    OCR is kept to the keyboard's characters (when ``typed`` holds no others: an engine per character set);
+    one-word readings only for a text of one word."""
+    only = KEYBOARD_CHARS if set(typed) <= set(KEYBOARD_CHARS) else ""
+    ways = [w for w in _WAYS if w[2] == 7 or not any(ch.isspace() for ch in typed.strip())]
+    first = None
+    for reading in _readings(frame, box, ways, only):
+        if same_typed(reading, typed):
+            return True, reading
+        first = reading if first is None else first
+    return False, first or ""
 
 
 def same_typed(read: str, typed: str) -> bool:
