@@ -80,13 +80,14 @@ class FlowRunner:
         rec = self._wait(names, timeout or self.timeout, failures)
         return self._seen(rec, names, action or f"saw {rec.screen}", time.monotonic() - started)
 
-    def _wait(self, names: Iterable[str], timeout: float, failures: bool, record: bool = True) -> Recognition:
+    def _wait(self, names: Iterable[str], timeout: float, failures: bool, record: bool = True,
+              since: float | None = None) -> Recognition:
         """The next settled screen among ``names`` (and the failure screens); no step is logged."""
         names = list(names)
         wanted = names + ([s for s in FAILURE_SCREENS if s not in names] if failures else [])
         try:
             return wait_for_screen(self.handset, wanted, timeout, library=self.library,
-                                   artifacts_dir=self.artifacts.dir, scale=self.scale)
+                                   artifacts_dir=self.artifacts.dir, scale=self.scale, since=since)
         except ScreenTimeout as exc:
             if record:
                 self.artifacts.record("timeout", expected=names, error=str(exc))
@@ -180,7 +181,7 @@ class FlowRunner:
             poll = time.monotonic()
             try:
                 if poll < deadline:
-                    seen = self._wait([*then, *screens], deadline - poll, failures, record=False)
+                    seen = self._wait([*then, *screens], deadline - poll, failures, record=False, since=tapped_at)
                 else:  # the page tapped is still there at the deadline: the last look names what was seen
                     seen = self._wait(then, 0.0, failures, record=False)
             except ScreenTimeout as exc:

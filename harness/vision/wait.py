@@ -17,6 +17,13 @@ from harness.vision.matcher import Guess, Recognition, ScreenLibrary
 
 #: Mean grey difference (0..255, working pixels) under which two frames count as the same.
 STABLE_DIFF = 1.5
+#: Two frames also differ when more than MOVED_SHARE of their BLOCK x BLOCK working-pixel blocks differ by
+#: MOVED_BLOCK grey levels on average: a page turning between two pages alike (a light-theme e-mail page into the
+#: password page) moves every line of text a little, under STABLE_DIFF over the whole frame, while a camera's noise
+#: spreads evenly (1.2 in its worst block against 1.0 overall, seen) and a caret or a busy indicator is a block or two
+BLOCK = 16
+MOVED_BLOCK = 6.0
+MOVED_SHARE = 0.02
 
 
 class ScreenTimeout(HarnessTimeout):
@@ -48,15 +55,20 @@ def _save(image: np.ndarray, folder: str | Path | None, label: str) -> Path:
 
 
 def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 20.0, library: ScreenLibrary | None = None,
-                    artifacts_dir: str | Path | None = None, scale: float | None = None, interval: float = 0.08) -> Recognition:
+                    artifacts_dir: str | Path | None = None, scale: float | None = None, interval: float = 0.08,
+                    since: float | None = None) -> Recognition:
     """Screenshots until two in a row match and the frame is one of ``names``; ScreenTimeout otherwise.
+
+    A page seen moving is taken once it has been still for ``SETTLE_SHARE`` of the time it moved; ``since`` (a
+    ``time.monotonic()`` instant: the tap that set it moving) says when that began if it was moving already at the
+    wait's first look.
 
     ``timeout`` is the handset's: loading the library (without ``library``, the shipped one, kept per process)
     and compiling it for a resolution met for the first time happen off its clock (at load 25 that alone took
     longer than a 2 s wait)."""
     expected = [names] if isinstance(names, str) else list(names)
     library = library or ScreenLibrary.shared()
-    return _wait(handset, expected, library, timeout, artifacts_dir, scale, interval)
+    return _wait(handset, expected, library, timeout, artifacts_dir, scale, interval, since)
 
 
 #: time a wait allows past its deadline for the screenshots under way (the frames that decide it; a camera handset's
@@ -71,10 +83,23 @@ MIN_LOOKS = 2
 SETTLE_SHARE = 0.5
 
 
+def _alike(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two grey frames (int16) show the same: little difference overall and in nearly every block."""
+    diff = np.abs(a - b)
+    if float(diff.mean()) >= STABLE_DIFF:
+        return False
+    rows, cols = diff.shape[0] // BLOCK * BLOCK, diff.shape[1] // BLOCK * BLOCK
+    if not rows or not cols:
+        return True
+    blocks = diff[:rows, :cols].reshape(rows // BLOCK, BLOCK, cols // BLOCK, BLOCK).mean(axis=(1, 3))
+    return float((blocks >= MOVED_BLOCK).mean()) <= MOVED_SHARE
+
+
 class _Looks:
     """The frames of one wait: whether the newest is still, and since when the page has been still after moving."""
 
-    def __init__(self) -> None:
+    def __init__(self, since: float | None = None) -> None:
+        self.since = since                     # when what moves the page began, if the caller knows
         self.previous: np.ndarray | None = None
         self.first_move: float | None = None  # the look before the first change this wait saw
         self.last_move = 0.0                   # the first look after the latest change
@@ -87,11 +112,10 @@ class _Looks:
         previous, self.previous = self.previous, small
         self.count += 1
         self.slowest = max(self.slowest, took)
-        still = previous is not None and previous.shape == small.shape and \
-            float(np.abs(small[top:] - previous[top:]).mean()) < STABLE_DIFF
+        still = previous is not None and previous.shape == small.shape and _alike(small[top:], previous[top:])
         if previous is not None and not still:
-            if self.first_move is None:
-                self.first_move = self.last_at
+            if self.first_move is None:  # moving since the look before; since before this wait, if that was its first
+                self.first_move = self.last_at if self.count > 2 or self.since is None else min(self.last_at, self.since)
             self.last_move = at
         self.last_at = at
         return still
@@ -104,9 +128,10 @@ class _Looks:
 
 
 def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: float,
-          artifacts_dir: str | Path | None, scale: float | None, interval: float) -> Recognition:
+          artifacts_dir: str | Path | None, scale: float | None, interval: float,
+          since: float | None = None) -> Recognition:
     deadline = time.monotonic() + timeout
-    looks = _Looks()
+    looks = _Looks(since)
     guess: Guess | None = None
     image: np.ndarray | None = None
     frame: Frame | None = None

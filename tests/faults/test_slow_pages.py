@@ -77,7 +77,8 @@ def fault_state(emulated: object) -> dict:
     """What the phone holds, from its control socket (the test's ground truth, never the harness's)."""
     from harness.emulator.control import ControlClient
 
-    return ControlClient.for_endpoints(emulated.endpoints).call("state")["state"]  # type: ignore[attr-defined]
+    with ControlClient.for_endpoints(emulated.endpoints) as control:  # type: ignore[attr-defined]
+        return control.call("state")["state"]
 
 
 def test_a_screen_wait_on_a_handset_with_slow_screenshots_ends_by_its_deadline_and_grace(fault: FaultLab,
@@ -112,3 +113,44 @@ def test_a_screen_wait_on_a_handset_with_slow_screenshots_ends_by_its_deadline_a
     error = info.value
     assert error.expected_screens == ["email_accounts"] and "best guess about" in str(error), str(error)
     assert error.screenshot is not None and error.screenshot.parent == tmp_path and error.screenshot.exists()
+
+
+def test_a_wait_takes_the_next_page_only_once_a_slow_turn_between_alike_pages_has_ended(fault: FaultLab,
+                                                                                       tmp_path: Path) -> None:
+    """Light theme, 3 s turns, the e-mail page into the password page: mid-turn the blend of the two differs little
+    from frame to frame over the whole screen and was once taken for the password page (0.64) 0.6 s after the
+    tap; the phone took no input then. Each wait must return only once the phone says its turn is over (its
+    control socket's ``animating``: the test's ground truth)."""
+    from harness.adb.auth import load_or_create_key
+    from harness.handsets import connect_handset
+    from harness.vision import find_target
+    from harness.vision.matcher import ScreenLibrary
+    from harness.vision.wait import wait_for_screen
+
+    key = tmp_path / "adbkey"
+    load_or_create_key(key)
+    emulated = fault.emulate("--profile", "lumia-1320", "--theme", "light", "--adb-key", f"{key}.pub",
+                             "--animation-ms", "3000", "--boot-time", "0.3", "--screen", "account_email")
+    library = ScreenLibrary.load_default()
+    handset = connect_handset(f"adb-tcp://{emulated.endpoints['adb']}", timeout=30, key_path=str(key))
+    try:
+        rec = wait_for_screen(handset, "account_email", timeout=30, library=library)
+        handset.tap(*(int(v) for v in find_target(rec, "field:email")))
+        handset.text("alice@outlook.com")
+        handset.key("back")
+        for page, target, then in (("account_email", "next", "account_password"),
+                                   ("account_password", "back", "account_email")):
+            rec = wait_for_screen(handset, page, timeout=30, library=library)
+            tapped = time.monotonic()
+            if target == "back":
+                handset.key("back")
+            else:
+                handset.tap(*(int(v) for v in find_target(rec, target)))
+            rec = wait_for_screen(handset, then, timeout=30, library=library)
+            seen_after = time.monotonic() - tapped
+            state = fault_state(emulated)
+            assert not state["animating"], \
+                f"the wait took {then} ({rec.score:.2f}) {seen_after:.2f}s after the tap, while the page still turned"
+            assert state["screen"] == then, state["screen"]
+    finally:
+        handset.close()
