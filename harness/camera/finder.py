@@ -35,6 +35,8 @@ ASPECT_TOLERANCE = 0.08
 CHUNKS = 16
 MIN_BANDS = 5
 BAND_PX = 2.0
+#: A band's second step counts this much towards a line (its first counts 1).
+SECOND_WEIGHT = 0.8
 TOPS = ("auto", "up", "down", "left", "right")
 
 
@@ -48,27 +50,33 @@ def order_quad(points: np.ndarray) -> np.ndarray:
     return np.roll(pts, -start, axis=0)
 
 
-def _first_step(profile: np.ndarray, lo: int, hi: int, sign: float) -> float | None:
-    """The first position from ``lo`` towards ``hi`` where the profile (brightness rising inwards, times
-    ``sign``) rises well above its level in the range, refined to the peak of that step (sub-pixel)."""
+def _steps(profile: np.ndarray, lo: int, hi: int, sign: float, most: int = 2) -> list[float]:
+    """The first ``most`` positions from ``lo`` towards ``hi`` where the profile (brightness rising inwards, times
+    ``sign``) rises well above its level in the range, each refined to the peak of its step (sub-pixel)."""
     step = 1 if hi > lo else -1
     seg = np.maximum(0.0, profile[lo:hi:step] * sign * step)
     if seg.size < 5:
-        return None
+        return []
     noise = float(np.median(seg))
     threshold = max(3.0, 6.0 * noise, 0.25 * float(seg.max()) if seg.max() < 12 else 3.0)
-    above = np.nonzero(seg > threshold)[0]
-    if above.size == 0:
-        return None
-    i = int(above[0])
-    while i + 1 < seg.size and seg[i + 1] >= seg[i]:
-        i += 1
-    frac = 0.0
-    if 0 < i < seg.size - 1:
-        a, b, c = seg[i - 1], seg[i], seg[i + 1]
-        den = a - 2 * b + c
-        frac = 0.5 * (a - c) / den if den != 0 else 0.0
-    return lo + step * (i + frac)
+    found: list[float] = []
+    i = 0
+    while len(found) < most:
+        above = np.nonzero(seg[i:] > threshold)[0]
+        if above.size == 0:
+            break
+        i += int(above[0])
+        while i + 1 < seg.size and seg[i + 1] >= seg[i]:
+            i += 1
+        frac = 0.0
+        if 0 < i < seg.size - 1:
+            a, b, c = seg[i - 1], seg[i], seg[i + 1]
+            den = a - 2 * b + c
+            frac = 0.5 * (a - c) / den if den != 0 else 0.0
+        found.append(lo + step * (i + frac))
+        while i < seg.size and seg[i] > threshold:  # past this step
+            i += 1
+    return found
 
 
 def _middle(values: np.ndarray) -> np.ndarray:
@@ -95,27 +103,28 @@ def _screen_in_body(body: np.ndarray) -> list[np.ndarray]:
     sign = 1.0 if np.median(g[int(h * 0.3):int(h * 0.7), int(w * 0.3):int(w * 0.7)]) >= np.median(ring) else -1.0
     rows = np.linspace(0.05 * h, 0.95 * h, CHUNKS + 1).astype(int)
     cols = np.linspace(0.05 * w, 0.95 * w, CHUNKS + 1).astype(int)
-    found: dict[str, list[tuple[float, float]]] = {"left": [], "top": [], "right": [], "bottom": []}
+    # each band's first two steps: where a glare spot lights the bezel, the first is the glass's edge (the body's
+    # unlit side beside it), the screen's the second; the first counts a little more than the second
+    found: dict[str, list[tuple[float, float, float]]] = {"left": [], "top": [], "right": [], "bottom": []}
     across = np.ascontiguousarray(dx.T)  # each band's rows along the last axis: sorted in place of np.median's copy
     for r0, r1 in zip(rows[:-1], rows[1:]):
         profile = _middle(across[:, r0:r1])
         mid = (r0 + r1 - 1) / 2
         for name, lo, hi in (("left", skip_x, int(w * 0.4)), ("right", w - 1 - skip_x, int(w * 0.6))):
-            x = _first_step(profile, lo, hi, sign)
-            if x is not None:
-                found[name].append((x, mid))
+            found[name].extend((x, mid, SECOND_WEIGHT if k else 1.0)
+                               for k, x in enumerate(_steps(profile, lo, hi, sign)))
     for c0, c1 in zip(cols[:-1], cols[1:]):
         profile = _middle(dy[:, c0:c1])
         mid = (c0 + c1 - 1) / 2
         for name, lo, hi in (("top", skip_y, int(h * 0.4)), ("bottom", h - 1 - skip_y, int(h * 0.6))):
-            y = _first_step(profile, lo, hi, sign)
-            if y is not None:
-                found[name].append((mid, y))
+            found[name].extend((mid, y, SECOND_WEIGHT if k else 1.0)
+                               for k, y in enumerate(_steps(profile, lo, hi, sign)))
     lines, missing = [], []
-    for name, points in found.items():
+    for name, steps in found.items():
         agree = 0
-        if len(points) >= MIN_BANDS:
-            line, agree = robust_line(np.array(points, np.float64), BAND_PX)
+        if len(steps) >= MIN_BANDS:
+            points = np.array(steps, np.float64)
+            line, agree = robust_line(points[:, :2], BAND_PX, weights=points[:, 2])
         if agree < MIN_BANDS:
             missing.append(f"{name} ({agree} of {CHUNKS} bands agree)")
         else:

@@ -120,7 +120,8 @@ def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([x1 + vx1 * t[0], y1 + vy1 * t[0]])
 
 
-_NAMES = ("first", "second", "third", "fourth")
+#: The edges as the frame shows them (clockwise from the corner nearest its top-left).
+_NAMES = ("top", "right-hand", "bottom", "left-hand")
 
 
 def _edge(blurred: np.ndarray, level: float, a: np.ndarray, b: np.ndarray, outside: float, inside: float,
@@ -131,13 +132,13 @@ def _edge(blurred: np.ndarray, level: float, a: np.ndarray, b: np.ndarray, outsi
     length = float(np.linalg.norm(b - a))
     n = max(8, min(SCANS, int(length / 2)))
     if len(points) < max(8, MIN_AGREE * n):
-        raise ScreenNotFound(f"the phone body's {_NAMES[index]} edge was not seen: {len(points)} of {n} scans across "
-                             f"it found the step from the desk to the body")
+        raise ScreenNotFound(f"the phone body's {_NAMES[index]} edge in the frame was not seen: {len(points)} of {n} "
+                             f"scans across it found the step from the desk to the body")
     band = max(1.5, 0.004 * length)
     line, agree = robust_line(points, band)
     if agree < max(8, MIN_AGREE * n):
-        raise ScreenNotFound(f"the phone body's {_NAMES[index]} edge is not straight: at most {agree} of {n} "
-                             f"scans across it lie on one line")
+        raise ScreenNotFound(f"the phone body's {_NAMES[index]} edge in the frame is not straight: at most {agree} "
+                             f"of {n} scans across it lie on one line")
     return line
 
 
@@ -181,9 +182,11 @@ def edge_points(blurred: np.ndarray, level: float, a: np.ndarray, b: np.ndarray,
     return base[rows] + pos[:, None] * outward
 
 
-def robust_line(points: np.ndarray, band: float, tries: int = 200) -> tuple[np.ndarray, int]:
-    """The line (vx, vy, x0, y0) through the most ``points`` within ``band`` pixels (RANSAC over point pairs, seeded
-    so a frame always gives the same answer), refitted by least squares on those points; and how many they are."""
+def robust_line(points: np.ndarray, band: float, tries: int = 200,
+                weights: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """The line (vx, vy, x0, y0) through the most ``points`` (or the most ``weights``) within ``band`` pixels (RANSAC
+    over point pairs, seeded so a frame always gives the same answer), refitted by least squares on those points;
+    and how many they are."""
     rng = np.random.default_rng(0)
     n = len(points)
     i, j = rng.integers(0, n, tries), rng.integers(0, n, tries)
@@ -195,7 +198,7 @@ def robust_line(points: np.ndarray, band: float, tries: int = 200) -> tuple[np.n
     p, d, norm = p[ok], d[ok], norm[ok]
     normal = np.stack([-d[:, 1], d[:, 0]], axis=1) / norm[:, None]
     dist = np.abs(normal @ points.T - np.sum(normal * p, axis=1)[:, None])  # tries x points
-    best = int(np.argmax((dist < band).sum(axis=1)))
+    best = int(np.argmax((dist < band) @ (np.ones(n) if weights is None else weights)))
     near = dist[best] < band
     line = np.array([d[best, 0] / norm[best], d[best, 1] / norm[best], p[best, 0], p[best, 1]])
     for _ in range(2):  # least squares on the agreeing points, then on those within the band of that fit
