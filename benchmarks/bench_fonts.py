@@ -32,7 +32,6 @@ import re
 import statistics
 import sys
 import time
-import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -43,14 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness.lab.frames import FONTS, MORE_FONTS, screen_frames  # noqa: E402
-from harness.lab.perturb import ORDERED, PAIRS, apply  # noqa: E402
+from harness.lab.perturb import ORDERED, PAIRS, apply, frame_rng  # noqa: E402
 from harness.profiles import load_all  # noqa: E402
 from harness.vision import ScreenLibrary  # noqa: E402
-
-
-def frame_rng(seed: int, font: str, profile: str, theme: str, screen: str, kind: str) -> np.random.Generator:
-    """The generator one frame's perturbation is drawn from: a wrong screen reproduces from its own key."""
-    return np.random.default_rng(zlib.crc32(f"{seed}/{font}/{profile}/{theme}/{screen}/{kind}".encode()))
 
 
 def kinds_for(pick: random.Random, singles: list[str], pairs: list[str], keep: int | None) -> list[str]:

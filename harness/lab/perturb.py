@@ -19,6 +19,7 @@ its seed.
 from __future__ import annotations
 
 import io
+import zlib
 from itertools import combinations
 from typing import Callable
 
@@ -130,6 +131,12 @@ ORDERED = ["banner", "finger", "volume", "brightness", "blur", "noise", "jpeg", 
 PAIRS = [f"{a}+{b}" for a, b in combinations(ORDERED, 2)]
 #: What lies over the page (the rest change the page itself).
 OVERLAYS = ("banner", "finger", "volume")
+
+
+def frame_rng(*key: object) -> np.random.Generator:
+    """The generator one frame's perturbation is drawn from, seeded from its key (seed, font, profile, theme,
+    screen, perturbation): a frame found wrong in a sweep reproduces on its own."""
+    return np.random.default_rng(zlib.crc32("/".join(map(str, key)).encode()))
 
 
 def apply(image: np.ndarray, name: str, rng: np.random.Generator) -> np.ndarray:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.vision.compiled import Compiled, Screen
+from harness.vision.contest import rivals
 from harness.vision.covers import page_bands
 from harness.vision.definitions import DEFAULT_LIBRARY, LAYOUT_SCALE, ScreenDefinition, load_definition
 from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
@@ -140,16 +141,17 @@ class ScreenLibrary:
         rough = np.where(counts, (seen * mean + wl * np.nan_to_num(layout)) / (seen + wl), mean * seen)
         return np.argsort(-rough, kind="stable"), layout, layout_shown, mute(lib, visible) & counts, content
 
-    def _judge(self, frame: Frame, every: bool = False) -> tuple[list[Verdict], list[tuple[str, float]]]:
-        """The shortlist's verdicts, best first (signature ranking of all screens, then the full check), and the
-        screens a cover leaves undecided, with their layouts."""
+    def _judge(self, frame: Frame, every: bool = False
+               ) -> tuple[list[Verdict], list[tuple[str, float]], tuple[np.ndarray, np.ndarray]]:
+        """The shortlist's verdicts, best first (signature ranking of all screens, then the full check), the
+        screens a cover leaves undecided, with their layouts, and every screen's layout score and share compared."""
         lib = self.compiled(frame.working_scale)
         frame.page_bands(self.page_bands)
         order, layout, shown, undecided, content = self._ranked(frame, lib)
         verdicts = [check(frame, lib.screens[i], (layout[i], shown[i], content[i]), self._fine_templates)
                     for i in (order if every else order[:SHORTLIST])]
         return self._closer_look(frame, verdicts), [(lib.screens[i].definition.name, float(layout[i]))
-                                                     for i in np.flatnonzero(undecided)]
+                                                     for i in np.flatnonzero(undecided)], (layout, shown)
 
     def _closer_look(self, frame: Frame, verdicts: list[Verdict]) -> list[Verdict]:
         """``verdicts`` best first, the best few looked at closer where they are alike at the working level, or
@@ -184,7 +186,7 @@ class ScreenLibrary:
         """recognize() and the guess behind its answer, from one ranking (an unknown frame says why)."""
         started = time.perf_counter()
         frame = image if isinstance(image, Frame) else Frame(image, scale)
-        verdicts, undecided = self._judge(frame)
+        verdicts, undecided, layouts = self._judge(frame)
         best = verdicts[0]
         second = verdicts[1] if len(verdicts) > 1 else None
         anchors = best.compiled.definition.anchors
@@ -210,6 +212,11 @@ class ScreenLibrary:
             best = told
             other = next(v for v in verdicts if v is not told)
             runner_up = (other.compiled.definition.name, other.score)
+        else:  # taken on what its anchors and page say: they must tell it from the screens nearest it
+            alike = rivals(frame, self.compiled(frame.working_scale), best, self._fine_templates, layouts)
+            if alike and _title_says(frame, best.compiled.definition, alike) is not True:
+                return None, guess._replace(note="not told apart from " + ", ".join(d.name for d in alike[:3])
+                                            + (" ..." if len(alike) > 3 else "") + " (no title read says it alone)")
         targets = self._targets(frame, best.compiled)
         return Recognition(best.compiled.definition.name, best.score, targets, runner_up, frame.image, frame.scale,
                            failed, (time.perf_counter() - started) * 1000, best.compiled.definition), guess
@@ -219,6 +226,19 @@ class ScreenLibrary:
 
     def _targets(self, frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
         return find_targets(frame, c)
+
+
+def _title_says(frame: Frame, best: ScreenDefinition, alike: list[ScreenDefinition]) -> bool | None:
+    """Whether the frame's title, read by OCR, says ``best``'s title and none of ``alike``'s; None without OCR."""
+    from harness.vision.labels import tell_apart
+    from harness.vision.ocr import OcrUnavailable
+
+    if best.title is None:
+        return False
+    try:
+        return tell_apart(frame.image, [best, *alike], frame.scale) == best.name
+    except OcrUnavailable:
+        return None
 
 
 def _by_title(frame: Frame, close: list[Verdict]) -> Verdict | None:

@@ -26,6 +26,7 @@ MIN_SHOWN = 0.5             # ... at least this share of a screen's anchor area 
 ACCEPT_SCORE = 0.70         # ... and its score at least this ...
 THIN_EXTRA = 0.05           # ... (this much more for a page that is mostly the phone's data: less of it is compared)
 FINE_SCALE = 0.75           # pixels per view pixel where anchors of screens alike in layout are compared
+FINE_PAD_VIEW = 6           # ... around the place the working level found (and the working level's rounding)
 LAYOUT_OTHER = 0.5          # a layout correlating less than this over the cells not covered rules a screen out
 LAYOUT_ALONE = 0.95         # ... and at least this well when it decides alone (the anchors are hidden)
 LAYOUT_MIN_SHOWN = 0.5      # share of a screen's layout cells that must be uncovered for the layout to count
@@ -181,14 +182,10 @@ def _fine(frame: Frame, c: Screen, i: int, place: tuple[int, int], part: Part | 
           templates: dict[tuple[str, int], np.ndarray], working: float) -> float:
     """Anchor ``i``'s score at FINE_SCALE around ``place`` (where the working level found it; only ``part`` of it
     when a cover lies over the rest); ``working`` where no closer look is possible (a list's rows, the edge)."""
-    d = c.definition
-    if d.anchors[i].structure:  # a list's rows: no words to compare
+    if c.definition.anchors[i].structure:  # a list's rows: no words to compare
         return working
-    pad = 6  # view pixels around the place found (and the working level's rounding)
-    key = (d.name, i)
-    if key not in templates:
-        templates[key] = crop_ink(d.anchors[i].image, d.scale, FINE_SCALE)
-    tpl = templates[key]
+    pad = FINE_PAD_VIEW
+    tpl = fine_template(c, i, templates)
     ws = frame.working_scale
     x, y = place
     if part is not None:  # only the part compared at the working level, cut in proportion
@@ -202,3 +199,19 @@ def _fine(frame: Frame, c: Screen, i: int, place: tuple[int, int], part: Part | 
     if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
         return working  # at the frame's edge: the working level's score stands
     return float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
+
+
+def fine_template(c: Screen, i: int, templates: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
+    """Anchor ``i`` of ``c`` at FINE_SCALE, cut once and kept in ``templates`` (screen name, anchor index)."""
+    key = (c.definition.name, i)
+    if key not in templates:
+        d = c.definition
+        templates[key] = crop_ink(d.anchors[i].image, d.scale, FINE_SCALE)
+    return templates[key]
+
+
+def fine_score(frame: Frame, c: Screen, i: int, place: tuple[int, int], part: Part | None,
+               templates: dict[tuple[str, int], np.ndarray]) -> float | None:
+    """As ``_fine``, but None where no closer look is possible (the frame's edge, a list's rows)."""
+    score = _fine(frame, c, i, place, part, templates, float("nan"))
+    return None if np.isnan(score) else score

@@ -1,0 +1,71 @@
+"""Screens drawn in other fonts under a cover are never taken for another screen of their family (issue 15).
+
+Each case below was a wrong screen in ``benchmarks/bench_fonts.py`` (seed 1, overlays alone, 8 faces) before
+``harness.vision.contest``: a screen was taken on a title or a paragraph that in another font fitted it no better
+than the screen shown (calendar's "agenda" in Lato for messaging's "chats"), or on its layout alone while another
+page laid out alike fitted as well (account_email under the volume overlay for account_password). The frame must
+now be its own screen or unknown. The random test draws a few more frames of random faces, screens and covers
+(its seed printed) and holds them to the same rule.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from harness.emulator.ui import SCREENS
+from harness.lab.frames import FONTS, MORE_FONTS, screen_frames
+from harness.lab.perturb import OVERLAYS, PAIRS, apply, frame_rng
+from harness.profiles import load_all
+from harness.vision import ScreenLibrary
+
+LIBRARY = ScreenLibrary.shared()
+#: seed/font/profile/theme/screen/perturbation -> the screen it was taken for before
+WRONG_BEFORE = {
+    "1/dejavu-sans/lumia-1320/light/setup_terms/banner": "phone_update",
+    "1/dejavu-sans/lumia-520/dark/setup_terms/banner": "phone_update",
+    "1/dejavu-sans/lumia-520/dark/account_email/volume": "account_password",
+    "1/open-sans/lumia-520/dark/account_email/volume": "account_password",
+    "1/lato/htc-8x/dark/calendar/finger": "messaging",
+    "1/lato/lumia-520/light/calendar/finger": "messaging",
+    "1/nimbus-sans/lumia-1320/light/calendar/finger": "messaging",
+    "1/nimbus-sans/lumia-520/dark/wrong_password/volume": "unknown_account",
+    "1/nimbus-sans/lumia-630/light/wrong_password/banner": "unknown_account",
+    "1/nimbus-sans/lumia-630/light/reset_done/banner": "about",
+    "1/nimbus-sans/lumia-630/light/reset_done/volume": "about",
+}
+FACES = [f for f in [*FONTS, *MORE_FONTS] if f != "bundled"]
+COVERS = [*OVERLAYS, *(p for p in PAIRS if set(p.split("+")) & set(OVERLAYS))]
+RANDOM_FRAMES = 10
+
+
+def _answer(key: str) -> tuple[str, str | None, str]:
+    seed, font, profile, theme, screen, kind = key.split("/")
+    (_, clean), = screen_frames(profile, theme, font, screens=(screen,))
+    rec, guess = LIBRARY.classify(apply(clean, kind, frame_rng(seed, font, profile, theme, screen, kind)))
+    return screen, rec.screen if rec else None, guess.why()
+
+
+def test_screens_once_taken_for_another_of_their_family_are_not() -> None:
+    wrong = []
+    for key, before in WRONG_BEFORE.items():
+        screen, answer, why = _answer(key)
+        if answer not in (None, screen):
+            wrong.append(f"{key} taken for {answer} (before: {before}; {why})")
+    assert not wrong, "; ".join(wrong)
+
+
+@pytest.mark.parametrize("seed", [pytest.param(random.SystemRandom().randrange(1 << 30), id="random")])
+def test_random_faces_screens_and_covers_are_never_a_wrong_screen(seed: int) -> None:
+    print(f"seed {seed}")
+    pick = random.Random(seed)
+    profiles = [p.name for p in load_all()]
+    wrong = []
+    for _ in range(RANDOM_FRAMES):
+        key = "/".join([str(seed), pick.choice(FACES), pick.choice(profiles), pick.choice(["dark", "light"]),
+                        pick.choice(SCREENS), pick.choice(COVERS)])
+        screen, answer, why = _answer(key)
+        if answer not in (None, screen):
+            wrong.append(f"{key} taken for {answer} ({why})")
+    assert not wrong, f"seed {seed}: " + "; ".join(wrong)
