@@ -6,6 +6,7 @@ import shutil
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from harness.vision import ScreenLibrary, matcher
@@ -79,3 +80,56 @@ def test_timeout_names_the_expected_screen_the_best_guess_and_the_screenshot(han
     assert error.expected_screens == ["email_accounts"] and error.guess is not None and error.guess[0] == shown
     assert "email_accounts" in str(error) and f"best guess {shown} (score" in str(error)
     assert error.screenshot is not None and error.screenshot.exists() and error.screenshot.parent == artifacts.dir
+
+
+def test_every_moment_of_a_slow_turn_between_alike_pages_is_seen_moving() -> None:
+    """Light theme, a 3 s page turn from the e-mail page into the password page (the phone's panel on a clock the
+    test steps, so no moment depends on how fast frames draw): over the whole frame a tenth of a second of the
+    blend changes less than STABLE_DIFF, and once a wait took it for the password page (0.64) while the phone
+    still took no input. Every pair of frames 0.1 s apart from 0.1 s to 2.1 s into it must count as moving; the
+    settled page must count as still."""
+    from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
+    from harness.emulator.phone import EmulatedPhone, PhoneOptions
+    from harness.emulator.sms import SmsNetwork
+    from harness.profiles import load_profile
+    from harness.vision.features import Frame
+    from harness.vision.wait import STABLE_DIFF, _alike
+
+    now = [1000.0]
+    sms = SmsNetwork()
+    phone = EmulatedPhone(load_profile("lumia-1320"), AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
+                          PhoneOptions(animation_ms=3000, theme="light", start_screen="account_email"),
+                          clock=lambda: now[0])
+    phone.start(instant=True)
+    try:
+        page = phone.ui.page(phone.profile.view_height)
+        scale = phone.profile.scale
+
+        def tap(wid: str) -> None:
+            widget = page.widget(wid)
+            assert widget is not None, wid
+            phone.tap(widget.rect.center[0] * scale, widget.rect.center[1] * scale)
+
+        tap("field:email")
+        phone.text("alice@outlook.com")
+        phone.keyevent(4)  # back: the keyboard down
+        page = phone.ui.page(phone.profile.view_height)
+        tap("next")
+        assert phone.ui.screen == "account_password" and phone.animating()
+
+        def grey() -> np.ndarray:
+            frame = Frame(np.asarray(phone.frame())[:, :, :3], None)
+            return frame.gray.astype(np.int16)[int(34 * frame.working_scale):]
+
+        frames = []
+        for _ in range(21):  # 0.1 .. 2.1 s of the 3 s turn (its first tenth of a second only begins to fade)
+            now[0] += 0.1
+            frames.append(grey())
+        means = [float(np.abs(a - b).mean()) for a, b in zip(frames, frames[1:])]
+        assert min(means) < STABLE_DIFF, f"the whole-frame difference alone sees every moment moving: {means}"
+        alike = [i for i, (a, b) in enumerate(zip(frames, frames[1:])) if _alike(a, b)]
+        assert not alike, f"frames {[round(0.1 + i / 10, 1) for i in alike]} s into the turn taken as still ({means})"
+        now[0] += 1.0  # the turn is over
+        assert not phone.animating() and _alike(grey(), grey())
+    finally:
+        phone.close()
