@@ -177,24 +177,37 @@ def _readings(frame: np.ndarray, box: Box, ways: list[tuple[float, float | None,
 
 def shows_typed(frame: np.ndarray, box: Box, typed: str) -> tuple[bool, str]:
     """Whether the field ``box`` shows ``typed`` (``same_typed``) in any reading of it, and the reading that
-    did (else the first): the ways are tried in turn until one does, so a field read at once costs one OCR.
+    did (else the first): the ways are tried in turn until one does, so a field read at once costs one OCR;
+    not when a reading before it showed a character of ``typed`` twice (``doubled``).
     OCR is kept to the keyboard's characters (when ``typed`` holds no others: an engine per character set);
     one-word readings only for a text of one word."""
     only = KEYBOARD_CHARS if set(typed) <= set(KEYBOARD_CHARS) else ""
     ways = [w for w in _WAYS if w[2] == 7 or not any(ch.isspace() for ch in typed.strip())]
-    first = None
+    seen: list[str] = []
     for reading in _readings(frame, box, ways, only):
         if same_typed(reading, typed):
-            return True, reading
-        first = reading if first is None else first
-    return False, first or ""
+            # a reading before it that shows one character twice: the phone took a key twice, OCR lost one
+            return not any(doubled(r, typed) for r in seen), reading
+        seen.append(reading)
+    return False, seen[0] if seen else ""
 
 
 def same_typed(read: str, typed: str) -> bool:
     """Whether OCR's reading of a field is the text typed into it: every character, in order (none missing,
     none doubled), letters OCR confuses in this face (l/1/i, o/0) taken as one, case and spaces aside, and
     the marks too small to read for sure (full stop, comma, quotes) left out of both."""
-    def fold(text: str) -> str:
-        return "".join(ch for ch in text.casefold().translate(_CONFUSED) if not ch.isspace() and ch not in _SMALL)
+    return bool(_fold(typed)) and _fold(read) == _fold(typed)
 
-    return bool(fold(typed)) and fold(read) == fold(typed)
+
+def _fold(text: str) -> str:
+    """``text`` as ``same_typed`` compares it: confused letters as one, case, spaces and small marks aside."""
+    return "".join(ch for ch in text.casefold().translate(_CONFUSED) if not ch.isspace() and ch not in _SMALL)
+
+
+def doubled(read: str, typed: str) -> bool:
+    """Whether OCR's reading shows ``typed`` with one of its characters twice in a row (a key the phone took
+    twice): OCR drops a glyph more often than it makes one up, so a reading that shows one more is evidence
+    against another reading that matches (a doubled 'l' read with its neighbour 'i' lost matched, as OCR's
+    i/l are taken as one)."""
+    r, t = _fold(read), _fold(typed)
+    return len(r) == len(t) + 1 and any(r[i] == r[i + 1] and r[:i] + r[i + 1:] == t for i in range(len(t)))
