@@ -27,6 +27,7 @@ from harness.vision.definitions import DEFAULT_LIBRARY, LAYOUT_SCALE, ScreenDefi
 from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
 from harness.vision.recognition import Guess, Recognition, find_target
 from harness.vision.rivals import mute, undecided_rival
+from harness.vision.standins import told_by_stand_ins
 from harness.vision.targets import find_targets
 from harness.vision.verdict import (ACCEPT_SCORE, HIDDEN, LAYOUT_MIN_SHOWN, MIN_SHOWN, Verdict, check, closer)
 
@@ -70,6 +71,7 @@ class ScreenLibrary:
         #: bands its pages draw themselves (an application bar): on a frame, what lies there is page, not a cover
         self.page_bands = page_bands((d.layout, LAYOUT_SCALE) for d in definitions if d.layout is not None)
         self._fine_templates: dict[tuple[str, int], np.ndarray] = {}
+        self._stand_in_templates: dict[tuple[str, str], np.ndarray] = {}
 
     @classmethod
     def load(cls, folder: str | Path) -> "ScreenLibrary":
@@ -198,19 +200,22 @@ class ScreenLibrary:
         if not best.enough or best.score < best.need:
             # the closer look left none standing, but the working level found pages that fit: another renderer
             # (a font not recorded) draws every glyph otherwise; the title the frame says decides, read by OCR
-            best = _by_title(frame, [v for v in verdicts if v.enough and v.working >= ACCEPT_SCORE])
+            best = _by_title(frame, [v for v in verdicts if v.enough and v.working >= ACCEPT_SCORE]) \
+                or self._by_stand_ins(frame)
             if best is None:
                 return None, guess
         elif (rival := undecided_rival(best, undecided)) is not None:  # a screen under the cover fits as well
-            return None, guess._replace(note=f"{rival[0]}'s anchors are hidden and its page fits as well "
-                                             f"(layout {rival[1]:.2f} vs {best.layout:.2f})")
+            best = self._by_stand_ins(frame)  # (harness.vision.standins: its buttons below the cover may tell)
+            if best is None:
+                return None, guess._replace(note=f"{rival[0]}'s anchors are hidden and its page fits as well "
+                                                 f"(layout {rival[1]:.2f} vs {verdicts[0].layout:.2f})")
         elif best.score - guess.runner_up_score < ACCEPT_MARGIN:  # alike in layout: titles of other words
             close = [v for v in verdicts if v.enough and v.score >= ACCEPT_SCORE and v.score > best.score - ACCEPT_MARGIN]
-            told = _by_title(frame, close) if len(close) > 1 else None
+            told = (_by_title(frame, close) if len(close) > 1 else None) or self._by_stand_ins(frame)
             if told is None:
                 return None, guess
             best = told
-            other = next(v for v in verdicts if v is not told)
+            other = next(v for v in verdicts if v.compiled is not told.compiled)
             runner_up = (other.compiled.definition.name, other.score)
         else:  # taken on what its anchors and page say: they must tell it from the screens nearest it
             alike = rivals(frame, self.compiled(frame.working_scale), best, self._fine_templates, layouts)
@@ -220,6 +225,10 @@ class ScreenLibrary:
         targets = self._targets(frame, best.compiled)
         return Recognition(best.compiled.definition.name, best.score, targets, runner_up, frame.image, frame.scale,
                            failed, (time.perf_counter() - started) * 1000, best.compiled.definition), guess
+
+    def _by_stand_ins(self, frame: Frame) -> Verdict | None:
+        return told_by_stand_ins(frame, self.compiled(frame.working_scale), self._fine_templates,
+                                 self._stand_in_templates)
 
     def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> Guess:
         return self.classify(image, scale)[1]
