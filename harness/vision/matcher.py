@@ -219,7 +219,8 @@ class ScreenLibrary:
             runner_up = (other.compiled.definition.name, other.score)
         else:  # taken on what its anchors and page say: they must tell it from the screens nearest it
             alike = rivals(frame, self.compiled(frame.working_scale), best, self._fine_templates, layouts)
-            if alike and _title_says(frame, best.compiled.definition, alike) is not True:
+            if alike and _title_says(frame, best.compiled.definition, alike) is not True \
+                    and (best := self._by_stand_ins(frame)) is None:  # its buttons below a cover may tell it
                 return None, guess._replace(note="not told apart from " + ", ".join(d.name for d in alike[:3])
                                             + (" ..." if len(alike) > 3 else "") + " (no title read says it alone)")
         targets = self._targets(frame, best.compiled)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 STANDIN_SCORE = 0.85    # every stand-in in view of the screen taken correlates at least this well, closer
 STANDIN_MARGIN = 0.1    # ... and a rival's stand-in this much less rules the rival out
-FITS_AS_WELL = 0.05     # screens whose page fits within this of the one taken are its rivals
+FITS_AS_WELL = 0.15     # screens whose page fits within this of the one taken are its rivals (as contest's)
 
 
 def _stand_ins(frame: Frame, c: "Screen", templates: dict[tuple[str, str], np.ndarray]) -> list[float]:
