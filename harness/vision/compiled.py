@@ -269,6 +269,33 @@ class Layouts:
                 content[members] = np.where(better, held, content[members])
         return corr, shown, content
 
+    def alike(self, frame: Frame, hidden: float, i: int) -> dict[int, float]:
+        """How alike screen ``i``'s recorded page is to every other of its geometry over the cells both keep and
+        the frame shows (not covered): the correlation of the two layouts there, whatever the frame holds. Two
+        pages alike there cannot be told apart by the frame's layout (their words differ, not their places)."""
+        group = next((g for g in self.groups if i in g[3]), None)
+        if group is None:
+            return {}
+        h, split, below, members = group
+        c = self.cell
+        cols = min(len(self.cells[members[0]][0]) // (split + below), (frame.sums.shape[1] - 1) // c)
+        dy = round(frame.view_height * self.working_scale) - h
+        (ft, ut), (fb, ub) = (_cells(frame, 0, split, cols, c, hidden),
+                              _cells(frame, h - below * c + dy, below, cols, c, hidden))
+        u = np.concatenate([_ones(ut, ft), _ones(ub, fb)])
+        keep, kt = self._tables(h, split, below, members, cols)[:2]
+        t = np.divide(kt, keep, out=np.zeros_like(kt), where=keep > 0)
+        me = members.index(i)
+        out = {}
+        for m, k in enumerate(members):
+            mask = keep[me] * keep[m] * u > 0
+            if k == i or mask.sum() < 4:
+                continue
+            a, b = t[me][mask], t[m][mask]
+            if a.std() > 1e-6 and b.std() > 1e-6:
+                out[k] = float(np.corrcoef(a, b)[0, 1])
+        return out
+
     def _tables(self, h: int, split: int, below: int, members: list[int], cols: int) -> tuple[np.ndarray, ...]:
         """A group's cell tables for ``cols`` columns (kept, kept*t, kept*t*t, and the sums of each over all
         cells: what the products with a frame that shows every cell come to), made once."""

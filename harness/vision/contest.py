@@ -12,8 +12,9 @@ every rival there clearly at FINE_SCALE (``CLEAR``), or beats them by
 ``MARGIN``; where it does not, its title read by OCR must say it and none of
 those rivals' titles. A screen seen by its layout alone (every anchor under a
 cover) is taken only when no other screen's page fits the frame within
-``LAYOUT_GAP`` of it: two pages laid out alike are told apart by their words,
-and those are under the cover. What is not told apart is unknown, never a
+``LAYOUT_GAP`` of it and none is laid out alike where the frame shows the page
+(``LAYOUT_TWIN``, the two recorded layouts compared there): two pages laid out
+alike are told apart by their words, and those are under the cover. What is not told apart is unknown, never a
 guess: the 0-wrong rule outranks recall.
 """
 
@@ -25,8 +26,8 @@ import cv2
 import numpy as np
 
 from harness.vision.partial import Part
-from harness.vision.verdict import (FINE_PAD_VIEW, FINE_SCALE, LAYOUT_MIN_SHOWN, LAYOUT_OTHER, Verdict, anchor_score,
-                                    fine_score, fine_template)
+from harness.vision.verdict import (FINE_PAD_VIEW, FINE_SCALE, HIDDEN, LAYOUT_ALONE, LAYOUT_MIN_SHOWN, LAYOUT_OTHER, Verdict,
+                                    anchor_score, fine_score, fine_template)
 
 if TYPE_CHECKING:
     from harness.vision.compiled import Compiled, Screen, Template
@@ -46,6 +47,11 @@ NEAR = 2
 #: a screen whose page fits the frame this much worse than the best's is no rival at its anchors (in each wrong
 #: screen of the sweeps the page of the screen shown fitted as well as the one taken, or better)
 LAYOUT_RIVAL = 0.15
+#: a page whose recorded layout correlates with the best's over the cells the frame shows as well as the layout
+#: alone must fit (LAYOUT_ALONE) is laid out alike: had the frame shown it, it would have passed as well, so the
+#: layout cannot tell the two apart however the frame fits them (account_password's page and two_step_code's below
+#: a cover: 0.976, account_email's 0.957; 0.85 cost a tenth of the pages seen by their layout alone)
+LAYOUT_TWIN = LAYOUT_ALONE
 #: a page fitting the frame within this of the best's, when the best is seen by its layout alone, is a rival
 LAYOUT_GAP = 0.05
 
@@ -58,7 +64,9 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
     layout, shown = layouts
     if best._anchors()[0] is None:  # seen by its layout alone
         near = (shown >= LAYOUT_MIN_SHOWN) & (layout >= best.layout - LAYOUT_GAP)
-        return [lib.screens[k].definition for k in np.flatnonzero(near) if lib.screens[k] is not c]
+        index = lib.screens.index(c)
+        twins = {k for k, r in lib.layout.alike(frame, HIDDEN, index).items() if r >= LAYOUT_TWIN}
+        return [lib.screens[k].definition for k in sorted(twins | set(np.flatnonzero(near).tolist())) if k != index]
     looked = bool(np.isfinite(best.working))  # its scores are FINE_SCALE scores already
     # the nearest rivals are pages that fit the frame about as well as the best's or better; a screen whose page
     # fits clearly worse (where enough of it shows) is told apart by its layout already

@@ -30,8 +30,11 @@ PAGE = [k for k in ORDERED if k not in OVERLAYS]
 GROUPS = {
     "page alone": (PAGE, 0.95),       # 100% and 99.4% (the two halves of the profiles)
     "page pairs": ([p for p in PAIRS if not set(p.split("+")) & set(OVERLAYS)], 0.95),  # 100%, 100%
-    "overlay alone": (list(OVERLAYS), 0.80),  # 89.7%, 94.9% (banner 47/56 and 54/56, volume 45/51 and 48/53)
-    "overlay pairs": ([p for p in PAIRS if set(p.split("+")) & set(OVERLAYS)], 0.80),  # 88.5%, 87.2%
+    # overlays: 79% and 79% for profiles-0 once a screen must be told apart from its nearest rivals (h-fonts,
+    # harness.vision.contest: a page seen by its layout alone is unknown where another page is laid out alike below
+    # the cover); the 0-wrong rule outranks recall
+    "overlay alone": (list(OVERLAYS), 0.75),  # 89.7%, 94.9% (banner 47/56 and 54/56, volume 45/51 and 48/53)
+    "overlay pairs": ([p for p in PAIRS if set(p.split("+")) & set(OVERLAYS)], 0.75),  # 88.5%, 87.2%
 }
 #: font -> share of every screen (clean, any profile and theme) recognised with that face: 100% of 624 clean frames
 #: each (every screen, profile and theme; h-fonts, 2026-11-26), one miss of 52 allowed here (two of 52 for the held-out
