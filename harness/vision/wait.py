@@ -105,13 +105,11 @@ class _Looks:
         self.last_move = 0.0                   # the first look after the latest change
         self.last_at = 0.0
         self.count = 0
-        self.slowest = 0.0                     # the longest screenshot so far, seconds
 
-    def add(self, small: np.ndarray, top: int, at: float, took: float) -> bool:
+    def add(self, small: np.ndarray, top: int, at: float) -> bool:
         """Take the newest frame (grey, working size); True when it is alike the one before."""
         previous, self.previous = self.previous, small
         self.count += 1
-        self.slowest = max(self.slowest, took)
         still = previous is not None and previous.shape == small.shape and _alike(small[top:], previous[top:])
         if previous is not None and not still:
             if self.first_move is None:  # moving since the look before; since before this wait, if that was its first
@@ -134,30 +132,38 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: fl
     looks = _Looks(since)
     guess: Guess | None = None
     image: np.ndarray | None = None
+    previous_image: np.ndarray | None = None
     frame: Frame | None = None
     stable = False
     while True:
         started = time.monotonic()
-        # a handset that stops answering ends the wait too, not a minute later: by the deadline and its grace
-        with within(max(0.0, deadline + SCREENSHOT_GRACE - started)):
-            image = handset.screenshot()
-        took = time.monotonic() - started
+        try:
+            # a handset that stops answering ends the wait too, not a minute later: by the deadline and its grace
+            with within(max(0.0, deadline + SCREENSHOT_GRACE - started)):
+                image = handset.screenshot()
+        except HarnessTimeout:
+            if frame is None or time.monotonic() < deadline:
+                raise  # no frame yet, or a handset gone silent before the deadline: its own error says so
+            # a slow handset's look cut off by the grace: the wait ends on what the frame before it showed
+            path = _save(previous_image, artifacts_dir, "-or-".join(expected)[:60])
+            raise ScreenTimeout(expected, guess or library.best_guess(frame), timeout, path, stable) from None
         frame = Frame(image, scale)
         if not library.is_compiled(frame.working_scale):  # a one-off per resolution: not the handset's time
             compiling = time.monotonic()
             library.compiled(frame.working_scale)
             deadline += time.monotonic() - compiling
         top = int(34 * frame.working_scale)  # the status bar clock may tick; it never decides stability
-        stable = looks.add(frame.gray.astype(np.int16), top, time.monotonic(), took)
+        stable = looks.add(frame.gray.astype(np.int16), top, time.monotonic())
         now = time.monotonic()
         if stable:
             rec, guess = library.classify(frame)
             if rec is not None and rec.screen in expected and (looks.settled(now) or now >= deadline):
                 return rec
         now = time.monotonic()
-        # past the deadline: one more look only when it can end within the grace (a slow handset's screenshot
-        # takes seconds; one begun that cannot end in time would only be cut off)
-        if now >= deadline and (looks.count >= MIN_LOOKS or now + interval + looks.slowest > deadline + SCREENSHOT_GRACE):
+        previous_image = image
+        # past the deadline: the looks MIN_LOOKS asks for while the grace lasts (a camera's first look after a move
+        # waits for the stylus to rest; the next is quick), no more; a look the grace cuts off ends the wait above
+        if now >= deadline and (looks.count >= MIN_LOOKS or now + interval >= deadline + SCREENSHOT_GRACE):
             if guess is None:
                 guess = library.best_guess(frame)
             path = _save(image, artifacts_dir, "-or-".join(expected)[:60])
