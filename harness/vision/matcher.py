@@ -238,12 +238,21 @@ class ScreenLibrary:
         return find_targets(frame, c)
 
 
+def _title_covered(frame: Frame, d: ScreenDefinition) -> bool:
+    """Whether a cover lies over part of ``d``'s title region: OCR would read what it leaves of the words (a finger
+    over "signing in" leaves "sign in", another screen's title), so the title cannot tell screens apart."""
+    if d.title is None:
+        return True
+    r, k = d.title.region, frame.working_scale / d.scale
+    return frame.covered_share(round(r.x * k), round(r.y * k), max(1, round(r.w * k)), max(1, round(r.h * k))) > HIDDEN
+
+
 def _title_says(frame: Frame, best: ScreenDefinition, alike: list[ScreenDefinition]) -> bool | None:
     """Whether the frame's title, read by OCR, says ``best``'s title and none of ``alike``'s; None without OCR."""
     from harness.vision.labels import tell_apart
     from harness.vision.ocr import OcrUnavailable
 
-    if best.title is None:
+    if best.title is None or _title_covered(frame, best):
         return False
     try:
         return tell_apart(frame.image, [best, *alike], frame.scale) == best.name
@@ -254,7 +263,8 @@ def _title_says(frame: Frame, best: ScreenDefinition, alike: list[ScreenDefiniti
 def _by_title(frame: Frame, close: list[Verdict]) -> Verdict | None:
     """Of screens ``close``, the one whose title the frame says, read by OCR (only here, only the title regions);
     None when one of them records no title, OCR is not installed, or not exactly one title is said."""
-    if not close or any(v.compiled.definition.title is None for v in close):
+    if not close or any(v.compiled.definition.title is None or _title_covered(frame, v.compiled.definition)
+                        for v in close):
         return None
     from harness.vision.labels import tell_apart
     from harness.vision.ocr import OcrUnavailable
