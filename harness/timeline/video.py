@@ -136,7 +136,9 @@ class VideoRecorder:
         """
         import cv2
 
-        t = time.time() if t is None else t
+        # to the millisecond, as the index keeps it: the video is cut from the same times the timeline reads back,
+        # so each frame is where the page seeks for it (exact times put some a slot apart, next to another screen)
+        t = round(time.time() if t is None else t, 3)
         with self._lock:
             if self._closed or self.stopped:
                 return
@@ -150,7 +152,7 @@ class VideoRecorder:
                     raise RecordingError(f"OpenCV could not encode frame {self.frames} as JPEG")
                 self._writer.write(jpeg.tobytes())
                 self._writer.flush()
-                self._index_file.write(json.dumps({"i": self.frames, "t": round(t, 3)}) + "\n")
+                self._index_file.write(json.dumps({"i": self.frames, "t": t}) + "\n")
                 self._index_file.flush()
                 self._times.append(t)
                 self.frames += 1
