@@ -74,9 +74,6 @@ def wait_for_screen(handset: Any, names: str | Iterable[str], timeout: float = 2
 #: time a wait allows past its deadline for the screenshots under way (the frames that decide it; a camera handset's
 #: first one after a move waits for the stylus to rest, 2-3 s on a loaded host): the whole wait ends by then
 SCREENSHOT_GRACE = 5.0
-#: screenshots a wait takes before it gives up, however short its timeout: stable means two in a row alike, and
-#: on a loaded host one camera screenshot can take longer than a short wait (a lost tap's 2 s check) allows
-MIN_LOOKS = 2
 #: share of the time a wait saw the page move that the page must then stay still before it is taken. A page turn
 #: eases out: its last fifth moves less than a pixel (a 1.5 s turn on a 480-wide page looks settled 0.3 s before it
 #: ends), and a phone takes no input until the turn is over, so a tap there is lost; a person waits a beat too
@@ -96,33 +93,37 @@ def _alike(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 class _Looks:
-    """The frames of one wait: whether the newest is still, and since when the page has been still after moving."""
+    """What the frames of one wait say of the page, in one state: ``still`` is None until two looks were compared
+    (stability needs two; on a loaded host one camera screenshot can take longer than a short wait allows, so a wait
+    past its deadline still takes the second), then whether the newest is alike the one before; ``moved`` is when the
+    page was first and last seen moving. It is ``settled`` once still for SETTLE_SHARE of the time it moved."""
 
     def __init__(self, since: float | None = None) -> None:
-        self.since = since                     # when what moves the page began, if the caller knows
+        self.since = since                          # when what moves the page began, if the caller knows
         self.previous: np.ndarray | None = None
-        self.first_move: float | None = None  # the look before the first change this wait saw
-        self.last_move = 0.0                   # the first look after the latest change
-        self.last_at = 0.0
-        self.count = 0
+        self.previous_at = 0.0
+        self.still: bool | None = None
+        self.moved: tuple[float, float] | None = None  # (the look before the first change, the first after the latest)
 
-    def add(self, small: np.ndarray, top: int, at: float) -> bool:
-        """Take the newest frame (grey, working size); True when it is alike the one before."""
+    def add(self, small: np.ndarray, top: int, at: float) -> None:
+        """Take the newest frame (grey, working size), looked at ``at``."""
         previous, self.previous = self.previous, small
-        self.count += 1
-        still = previous is not None and previous.shape == small.shape and _alike(small[top:], previous[top:])
-        if previous is not None and not still:
-            if self.first_move is None:  # moving since the look before; since before this wait, if that was its first
-                self.first_move = self.last_at if self.count > 2 or self.since is None else min(self.last_at, self.since)
-            self.last_move = at
-        self.last_at = at
-        return still
+        if previous is not None:
+            first = self.still is None
+            self.still = previous.shape == small.shape and _alike(small[top:], previous[top:])
+            if not self.still:  # moving since the look before; since before this wait, if that was its first look
+                began = self.previous_at if not first or self.since is None else min(self.previous_at, self.since)
+                self.moved = (self.moved[0] if self.moved else began, at)
+        self.previous_at = at
 
     def settled(self, now: float) -> bool:
-        """Still for SETTLE_SHARE of the time it was seen moving (at once when this wait saw no move)."""
-        if self.first_move is None:
+        """Still, and for SETTLE_SHARE of the time it was seen moving (at once when this wait saw no move)."""
+        if not self.still:
+            return False
+        if self.moved is None:
             return True
-        return now - self.last_move >= SETTLE_SHARE * (self.last_move - self.first_move)
+        began, ended = self.moved
+        return now - ended >= SETTLE_SHARE * (ended - began)
 
 
 def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: float,
@@ -134,7 +135,6 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: fl
     image: np.ndarray | None = None
     previous_image: np.ndarray | None = None
     frame: Frame | None = None
-    stable = False
     while True:
         started = time.monotonic()
         try:
@@ -146,26 +146,27 @@ def _wait(handset: Any, expected: list[str], library: ScreenLibrary, timeout: fl
                 raise  # no frame yet, or a handset gone silent before the deadline: its own error says so
             # a slow handset's look cut off by the grace: the wait ends on what the frame before it showed
             path = _save(previous_image, artifacts_dir, "-or-".join(expected)[:60])
-            raise ScreenTimeout(expected, guess or library.best_guess(frame), timeout, path, stable) from None
+            raise ScreenTimeout(expected, guess or library.best_guess(frame), timeout, path, bool(looks.still)) from None
         frame = Frame(image, scale)
         if not library.is_compiled(frame.working_scale):  # a one-off per resolution: not the handset's time
             compiling = time.monotonic()
             library.compiled(frame.working_scale)
             deadline += time.monotonic() - compiling
         top = int(34 * frame.working_scale)  # the status bar clock may tick; it never decides stability
-        stable = looks.add(frame.gray.astype(np.int16), top, time.monotonic())
+        looks.add(frame.gray.astype(np.int16), top, time.monotonic())
         now = time.monotonic()
-        if stable:
+        if looks.still:
             rec, guess = library.classify(frame)
             if rec is not None and rec.screen in expected and (looks.settled(now) or now >= deadline):
                 return rec
         now = time.monotonic()
         previous_image = image
-        # past the deadline: the looks MIN_LOOKS asks for while the grace lasts (a camera's first look after a move
-        # waits for the stylus to rest; the next is quick), no more; a look the grace cuts off ends the wait above
-        if now >= deadline and (looks.count >= MIN_LOOKS or now + interval >= deadline + SCREENSHOT_GRACE):
+        # past the deadline: a second look while the grace lasts if the page is not judged still or moving yet (a
+        # camera's first look after a move waits for the stylus to rest; the next is quick), no more; a look the
+        # grace cuts off ends the wait above
+        if now >= deadline and (looks.still is not None or now + interval >= deadline + SCREENSHOT_GRACE):
             if guess is None:
                 guess = library.best_guess(frame)
             path = _save(image, artifacts_dir, "-or-".join(expected)[:60])
-            raise ScreenTimeout(expected, guess, timeout, path, stable)
+            raise ScreenTimeout(expected, guess, timeout, path, bool(looks.still))
         time.sleep(interval)
