@@ -107,18 +107,15 @@ def _screen_in_body(body: np.ndarray) -> list[np.ndarray]:
     # unlit side beside it), the screen's the second; the first counts a little more than the second
     found: dict[str, list[tuple[float, float, float]]] = {"left": [], "top": [], "right": [], "bottom": []}
     across = np.ascontiguousarray(dx.T)  # each band's rows along the last axis: sorted in place of np.median's copy
-    for r0, r1 in zip(rows[:-1], rows[1:]):
-        profile = _middle(across[:, r0:r1])
-        mid = (r0 + r1 - 1) / 2
-        for name, lo, hi in (("left", skip_x, int(w * 0.4)), ("right", w - 1 - skip_x, int(w * 0.6))):
-            found[name].extend((x, mid, SECOND_WEIGHT if k else 1.0)
-                               for k, x in enumerate(_steps(profile, lo, hi, sign)))
-    for c0, c1 in zip(cols[:-1], cols[1:]):
-        profile = _middle(dy[:, c0:c1])
-        mid = (c0 + c1 - 1) / 2
-        for name, lo, hi in (("top", skip_y, int(h * 0.4)), ("bottom", h - 1 - skip_y, int(h * 0.6))):
-            found[name].extend((mid, y, SECOND_WEIGHT if k else 1.0)
-                               for k, y in enumerate(_steps(profile, lo, hi, sign)))
+    # bands across the rows find the upright edges (a step at x: the point (x, the band's middle)), bands across
+    # the columns the level ones (the point (the band's middle, y)); each profile runs along the gradient's first axis
+    for grads, cuts, skip, size, sides, upright in ((across, rows, skip_x, w, ("left", "right"), True),
+                                                    (dy, cols, skip_y, h, ("top", "bottom"), False)):
+        for c0, c1 in zip(cuts[:-1], cuts[1:]):
+            profile, mid = _middle(grads[:, c0:c1]), (c0 + c1 - 1) / 2
+            for name, lo, hi in ((sides[0], skip, int(size * 0.4)), (sides[1], size - 1 - skip, int(size * 0.6))):
+                for k, at in enumerate(_steps(profile, lo, hi, sign)):
+                    found[name].append(((at, mid) if upright else (mid, at)) + (SECOND_WEIGHT if k else 1.0,))
     lines, missing = [], []
     for name, steps in found.items():
         agree = 0

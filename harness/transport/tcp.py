@@ -96,8 +96,14 @@ class TcpPipe:
             got += count
 
     def close(self) -> None:
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked in recv
-        except OSError:
-            pass
-        self._sock.close()
+        close_socket(self._sock)
+
+
+def close_socket(sock: socket.socket) -> None:
+    """Shut both ways, then close: a thread blocked in ``recv`` or ``accept`` on it wakes (``close`` alone does not
+    wake it on Linux); a socket already shut or never connected is closed all the same."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()

@@ -4,8 +4,9 @@ It forwards every byte of a real ADB connection, except what the test asks
 it to change: ``rewrite`` may replace the payload of an OPEN from the host
 (a tap the phone never gets: the service still runs, on a point where
 nothing is), and ``down_rate`` sends the device's bytes back at that many
-bytes per second (a handset whose screenshots take seconds). Written from
-the protocol (adbfaults.py), not from harness code.
+bytes per second (a handset whose screenshots take seconds). Its ADB is
+written from the protocol (adbfaults.py), not from harness code; only the
+socket clean-up is the harness's (``close_socket``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import time
 from typing import Callable
 
 from adbfaults import OPEN, pack, recv_exact
+
+from harness.transport.tcp import close_socket
 
 #: bytes the device side forwards at once; a slowed one then sleeps for their share of a second
 CHUNK = 16384
@@ -64,7 +67,7 @@ class AdbProxy:
         except OSError:
             pass
         finally:
-            _close(host)
+            close_socket(host)
 
     def _up(self, host: socket.socket, device: socket.socket) -> None:
         try:
@@ -81,27 +84,19 @@ class AdbProxy:
         except (OSError, ConnectionError):
             pass
         finally:
-            _close(device)
+            close_socket(device)
 
     def close(self) -> None:
         self._closed = True
-        _close(self.listener)
+        close_socket(self.listener)
         for sock in self._socks:
-            _close(sock)
+            close_socket(sock)
 
     def __enter__(self) -> "AdbProxy":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _close(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
 
 
 class TapDropper:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from harness.adb.protocol import HEADER, parse_header
 from harness.errors import HarnessError
 from harness.transport.base import TransportTimeout
+from harness.transport.tcp import close_socket
 
 #: Seconds each blocking step waits before it looks whether the bridge or the client is to stop.
 POLL = 0.5
@@ -66,7 +67,7 @@ class UsbBridge:
             with self._lock:
                 old, self._client = self._client, client
             if old is not None:  # a new run took the place over: the stale connection goes
-                _close(old)
+                close_socket(old)
             threading.Thread(target=self._serve, args=(client, peer), name=f"adb-usb {self.serial} client",
                              daemon=True).start()
 
@@ -76,7 +77,7 @@ class UsbBridge:
         if not self._phone.acquire(timeout=OPEN_TIMEOUT + POLL * 4):
             self.say(f"adb-usb://{self.serial}: refused a client from {peer[0]}: the previous client's session "
                      f"did not end within {OPEN_TIMEOUT + POLL * 4:g}s")
-            _close(client)
+            close_socket(client)
             return
         try:
             self._session(client, peer)
@@ -93,7 +94,7 @@ class UsbBridge:
             pipe = UsbPipe.find(self.serial or None, backend=self.backend, timeout=OPEN_TIMEOUT)
         except HarnessError as exc:
             self.say(f"adb-usb://{self.serial}: refused a client from {peer[0]}: {exc}")
-            _close(client)
+            close_socket(client)
             return
         done = threading.Event()
         up = threading.Thread(target=self._to_phone, args=(client, pipe, done), daemon=True)
@@ -104,7 +105,7 @@ class UsbBridge:
             done.set()
             up.join(POLL * 4 + OPEN_TIMEOUT)
             pipe.close()
-            _close(client)
+            close_socket(client)
 
     def _to_phone(self, client: socket.socket, pipe: Any, done: threading.Event) -> None:
         """Client -> phone: each message's header, then its payload, each as one bulk transfer."""
@@ -143,12 +144,12 @@ class UsbBridge:
         """Stop listening and drop the client (idempotent)."""
         self._stop.set()
         if self._listener is not None:
-            _close(self._listener)
+            close_socket(self._listener)
             self._listener = None
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            _close(client)
+            close_socket(client)
         if self._thread is not None:
             self._thread.join(POLL * 4)
             self._thread = None
@@ -168,11 +169,3 @@ def _recv_exact(sock: socket.socket, n: int, done: threading.Event) -> bytes | N
             return None
         data += chunk
     return bytes(data)
-
-
-def _close(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
