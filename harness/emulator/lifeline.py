@@ -11,6 +11,13 @@ A parent killed by SIGKILL (or by SIGTERM, whose default action runs no
   parent dies. The kernel means the parent *thread*, so the parent asks for it
   only when the main thread starts the child; otherwise the pipe alone serves.
 
+The first signal is handled in the main thread, which sleeps in ``wait_for_stop``.
+The kernel may hand a process's signal to any of its threads (one that is
+starting a thread, say), and Python then runs the handler only when the main
+thread next runs: ``signal.pause()`` alone slept on for good there. So the
+signal also writes to a wakeup pipe (``signal.set_wakeup_fd``) that the main
+thread waits on, whichever thread took it.
+
 A stopping emulator removes the temporary folders it made. The parent gives it
 a runtime folder to make them in (``TMPDIR``), and removes that folder itself
 when the child died first (SIGKILL, a crash): whichever side survives cleans up.
@@ -21,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import shutil
 import signal
 import sys
@@ -30,6 +38,10 @@ from typing import Any, Iterator
 PR_SET_PDEATHSIG = 1
 #: Seconds a stopping emulator may spend cleaning up before it exits regardless (its folders removed first).
 STOP_DEADLINE = 20.0
+
+
+#: The read end of the wakeup pipe of the innermost ``stop_on_signals`` (``wait_for_stop`` waits on it).
+_WAKEUPS: list[int] = []
 
 
 class Stopping(Exception):
@@ -84,6 +96,9 @@ def stop_on_signals(parent_fd: int | None = None, parent_death_signal: bool = Fa
             raise Stopping(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    previous_wakeup = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    _WAKEUPS.append(wake_read)
     try:
         if parent_death_signal:
             die_with_parent_thread(signal.SIGTERM)
@@ -98,12 +113,28 @@ def stop_on_signals(parent_fd: int | None = None, parent_death_signal: bool = Fa
             shutil.rmtree(runtime_dir, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        signal.set_wakeup_fd(previous_wakeup)
+        _WAKEUPS.remove(wake_read)
+        os.close(wake_read)
+        os.close(wake_write)
 
 
 def wait_for_stop() -> None:
-    """Sleep until a signal (or the lifeline) raises ``Stopping``."""
+    """Sleep until a signal (or the lifeline) raises ``Stopping``, in the main thread.
+
+    Inside ``stop_on_signals`` it waits on the wakeup pipe, which every handled signal writes to whichever thread
+    took it; Python runs the handler as soon as the main thread runs again.
+    """
     while True:
-        signal.pause()
+        if not _WAKEUPS:
+            signal.pause()
+            continue
+        fd = _WAKEUPS[-1]
+        select.select([fd], [], [])  # a signal taken by this thread ends it with EINTR, and the handler runs
+        try:
+            os.read(fd, 512)  # a signal another thread took: the handler runs here, at the next bytecode
+        except BlockingIOError:
+            pass
 
 
 class Lifeline:
