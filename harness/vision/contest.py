@@ -16,6 +16,17 @@ cover) is taken only when no other screen's page fits the frame within
 (``LAYOUT_TWIN``, the two recorded layouts compared there): two pages laid out
 alike are told apart by their words, and those are under the cover. What is not told apart is unknown, never a
 guess: the 0-wrong rule outranks recall.
+
+Every way to a name goes through ``decide``, with one rival window (pages not
+ruled out by their layout: ``in_window``): the screen the anchors rank first
+(against its rivals at its anchors, above), the title read by OCR (it must
+say one screen and none of its rivals), and a covered page's stand-ins (its
+buttons and field labels below the cover, ``harness.vision.standins``: every
+one in view agrees, ``STANDIN_SCORE``, and every rival in the window that the
+frame shows something of, its layout or its anchors, is ruled out by an
+anchor in view that disagrees, at the working level or closer, or a stand-in
+of its own that does not say what the frame says, ``STANDIN_MARGIN``; a rival
+with no stand-in in view is not ruled out).
 """
 
 from __future__ import annotations
@@ -26,8 +37,11 @@ import cv2
 import numpy as np
 
 from harness.vision.partial import Part
-from harness.vision.verdict import (FINE_PAD_VIEW, FINE_SCALE, HIDDEN, LAYOUT_ALONE, LAYOUT_MIN_SHOWN, LAYOUT_OTHER, Verdict,
-                                    anchor_score, fine_score, fine_template)
+from harness.vision.rivals import undecided_rival
+from harness.vision.standins import stand_in_scores
+from harness.vision.verdict import (ACCEPT_SCORE, FINE_PAD_VIEW, FINE_SCALE, HIDDEN, LAYOUT_ALONE, LAYOUT_CONTENT,
+                                    LAYOUT_MIN_SHOWN, LAYOUT_OTHER, Verdict, anchor_score, check, closer, fine_score,
+                                    fine_template)
 
 if TYPE_CHECKING:
     from harness.vision.compiled import Compiled, Screen, Template
@@ -54,6 +68,96 @@ LAYOUT_RIVAL = 0.15
 LAYOUT_TWIN = LAYOUT_ALONE
 #: a page fitting the frame within this of the best's, when the best is seen by its layout alone, is a rival
 LAYOUT_GAP = 0.05
+#: a screen is taken on its score alone this far above the runner-up (harness.vision.verdict: how it scores)
+ACCEPT_MARGIN = 0.05
+#: every stand-in in view of a screen named by its stand-ins correlates at least this well, closer ...
+STANDIN_SCORE = 0.85
+#: ... and a rival's stand-in this much less rules the rival out
+STANDIN_MARGIN = 0.1
+
+
+def in_window(layouts: tuple[np.ndarray, np.ndarray], level: float | None) -> np.ndarray:
+    """Which pages are rivals of a screen whose page fits the frame at ``level`` (None: not compared): every page
+    not ruled out by its layout, i.e. all but those that, where enough of them shows, fit clearly worse
+    (``LAYOUT_RIVAL``) or are laid out otherwise (``LAYOUT_OTHER``)."""
+    layout, shown = layouts
+    floor = LAYOUT_OTHER if level is None else max(LAYOUT_OTHER, level - LAYOUT_RIVAL)
+    return ~((shown >= LAYOUT_MIN_SHOWN) & ~(layout >= floor))
+
+
+def decide(frame: "Frame", lib: "Compiled", verdicts: list[Verdict], undecided: list[tuple[str, float]],
+           layouts: tuple[np.ndarray, np.ndarray, np.ndarray], templates: dict[tuple[str, int], np.ndarray],
+           stand_in_templates: dict[tuple[str, str], np.ndarray]) -> tuple[Verdict | None, str]:
+    """The screen the frame may be named, of ``verdicts`` (best first) or told by its title or stand-ins, or None
+    with why (empty: the guess says it): the one rule every name passes (see the module's docstring).
+    ``undecided``: screens a cover leaves undecided with their layouts (harness.vision.rivals); ``layouts``:
+    every screen's layout score, share compared and share of contrast compared."""
+    best = verdicts[0]
+    second = verdicts[1].score if len(verdicts) > 1 else 0.0
+    stand_ins = _StandIns(frame, lib, layouts, templates, stand_in_templates)
+    if not best.enough or best.score < best.need:
+        # the closer look left none standing, but the working level found pages that fit: another renderer
+        # (a font not recorded) draws every glyph otherwise; the title the frame says decides, read by OCR
+        return by_title(frame, [v for v in verdicts if v.enough and v.working >= ACCEPT_SCORE]) or stand_ins(), ""
+    if (rival := undecided_rival(best, undecided)) is not None:  # a screen under the cover fits as well
+        told = stand_ins()
+        return told, "" if told else (f"{rival[0]}'s anchors are hidden and its page fits as well "
+                                      f"(layout {rival[1]:.2f} vs {best.layout:.2f})")
+    if best.score - second < ACCEPT_MARGIN:  # alike in layout: titles of other words
+        close = [v for v in verdicts if v.enough and v.score >= ACCEPT_SCORE and v.score > best.score - ACCEPT_MARGIN]
+        return (by_title(frame, close) if len(close) > 1 else None) or stand_ins(), ""
+    # taken on what its anchors and page say: they must tell it from the screens nearest it
+    alike = rivals(frame, lib, best, templates, layouts[:2])
+    if alike and title_says(frame, best.compiled.definition, alike) is not True:
+        told = stand_ins()  # its buttons below a cover may tell it
+        return told, "" if told else ("not told apart from " + ", ".join(d.name for d in alike[:3])
+                                      + (" ..." if len(alike) > 3 else "") + " (no title read says it alone)")
+    return best, ""
+
+
+class _StandIns:
+    """The screen a covered frame shows, told by its stand-ins (see the module's docstring), or None: asked for
+    only when the anchors and the title have not named one."""
+
+    def __init__(self, frame: "Frame", lib: "Compiled", layouts: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 templates: dict[tuple[str, int], np.ndarray], stand_in_templates: dict[tuple[str, str], np.ndarray]
+                 ) -> None:
+        self.frame, self.lib, self.layouts = frame, lib, layouts
+        self.templates, self.stand_in_templates = templates, stand_in_templates
+
+    def __call__(self) -> Verdict | None:
+        frame, lib = self.frame, self.lib
+        if not frame.any_cover:
+            return None
+        layout, shown, content = self.layouts
+        fits = np.isfinite(layout) & (shown >= LAYOUT_MIN_SHOWN) & (content >= LAYOUT_CONTENT)
+        if not fits.any() or float(np.max(np.where(fits, layout, -1.0))) < LAYOUT_ALONE:
+            return None
+        said: dict[int, tuple[Verdict, bool, list[float]]] = {}
+
+        def say(i: int) -> tuple[Verdict, bool, list[float]]:
+            if i not in said:
+                v = check(frame, lib.screens[i], (layout[i], shown[i], content[i]), self.templates)
+                said[i] = (v, v._anchors()[1], stand_in_scores(frame, lib.screens[i], self.stand_in_templates))
+            return said[i]
+
+        # only a page that fits as a layout alone must may be named by its stand-ins: exactly one of them
+        taken = [i for i in np.flatnonzero(fits & (layout >= LAYOUT_ALONE)) if lib.screens[i].layout_weight >= 1.0
+                 and (s := say(i))[1] and s[2] and min(s[2]) >= STANDIN_SCORE]
+        if len(taken) != 1:
+            return None
+        best = int(taken[0])
+        bar = min(said[best][2]) - STANDIN_MARGIN
+        for i in np.flatnonzero(in_window(self.layouts[:2], float(layout[best]))):
+            if i == best or not (s := say(int(i)))[1]:
+                continue  # an anchor in view disagrees: ruled out
+            if s[0]._anchors()[0] is None and not np.isfinite(layout[i]):
+                continue  # the frame shows nothing of it (no layout compared, its anchors hidden): no rival
+            if s[0].visible.any() and not closer(frame, s[0], self.templates)._anchors()[1]:
+                continue  # an anchor in view disagrees where words differ (FINE_SCALE, as at the best's anchors)
+            if not (s[2] and min(s[2]) < bar):
+                return None  # neither its anchors nor its stand-ins rule it out
+        return said[best][0]
 
 
 def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple[str, int], np.ndarray],
@@ -70,19 +174,18 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
     looked = bool(np.isfinite(best.working))  # its scores are FINE_SCALE scores already
     # the nearest rivals are pages that fit the frame about as well as the best's or better; a screen whose page
     # fits clearly worse (where enough of it shows) is told apart by its layout already
-    floor = max(LAYOUT_OTHER, best.layout - LAYOUT_RIVAL) if best.has_layout else LAYOUT_OTHER
-    ruled_out = (shown >= LAYOUT_MIN_SHOWN) & ~(layout >= floor)
+    window = in_window(layouts, best.layout if best.has_layout else None)
     for i, others in enumerate(c.rivals):
         if not others or not np.isfinite(best.scores[i]) or c.weights[i] < 1.0 or c.definition.anchors[i].structure:
             continue
-        others = [(k, j) for k, j in others if not ruled_out[k] and not lib.screens[k].definition.anchors[j].structure]
+        others = [(k, j) for k, j in others if window[k] and not lib.screens[k].definition.anchors[j].structure]
         if not others:
             continue
         t = c.anchors[i]
         mine = best.scores[i] if looked else fine_score(frame, c, i, best.places[i], best.part(i), templates)
         if mine is None or mine >= CLEAR:
             continue
-        window = _Window(frame, t, best.places[i])
+        fine = _Window(frame, t, best.places[i])
         working, px, py, _ = anchor_score(frame, t, c.rec_view_h)
         # the page's offset where this anchor was found: its rivals are looked for with it, a pixel or two around
         dx, dy = px - t.x, py - t.expected_y(frame.view_height, c.rec_view_h, frame.working_scale)
@@ -91,12 +194,50 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
             score, x, y, part = _near(frame, o, j, dx, dy)
             if not score >= working - WORKING_GAP:  # (NaN: hidden) no nearer at the working level: no nearer closer
                 continue
-            theirs = window.score(o, j, (x, y), templates) if part is None else None
+            theirs = fine.score(o, j, (x, y), templates) if part is None else None
             if theirs is None:
                 theirs = fine_score(frame, o, j, (x, y), part, templates)
             if theirs is not None and theirs >= mine - MARGIN:
                 return [o.definition]
     return []
+
+
+def title_covered(frame: "Frame", d: "ScreenDefinition") -> bool:
+    """Whether a cover lies over part of ``d``'s title region: OCR would read what it leaves of the words (a finger
+    over "signing in" leaves "sign in", another screen's title), so the title cannot tell screens apart."""
+    if d.title is None:
+        return True
+    r, k = d.title.region, frame.working_scale / d.scale
+    return frame.covered_share(round(r.x * k), round(r.y * k), max(1, round(r.w * k)), max(1, round(r.h * k))) > HIDDEN
+
+
+def title_says(frame: "Frame", best: "ScreenDefinition", alike: list["ScreenDefinition"]) -> bool | None:
+    """Whether the frame's title, read by OCR, says ``best``'s title and none of ``alike``'s; None without OCR."""
+    from harness.vision.labels import tell_apart
+    from harness.vision.ocr import OcrUnavailable
+
+    if best.title is None or title_covered(frame, best):
+        return False
+    try:
+        return tell_apart(frame.image, [best, *alike], frame.scale) == best.name
+    except OcrUnavailable:
+        return None
+
+
+def by_title(frame: "Frame", close: list[Verdict]) -> Verdict | None:
+    """Of screens ``close``, the one whose title the frame says, read by OCR (only here, only the title regions);
+    None when one of them records no title, OCR is not installed, or not exactly one title is said."""
+    if not close or any(v.compiled.definition.title is None or title_covered(frame, v.compiled.definition)
+                        for v in close):
+        return None
+    from harness.vision.labels import tell_apart
+    from harness.vision.ocr import OcrUnavailable
+
+    try:
+        name = tell_apart(frame.image, [v.compiled.definition for v in close], frame.scale)
+    except OcrUnavailable:
+        return None
+    return next((v for v in close if v.compiled.definition.name == name), None)
 
 
 def _near(frame: "Frame", c: "Screen", j: int, dx: int, dy: int) -> tuple[float, int, int, Part | None]:

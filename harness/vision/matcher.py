@@ -21,19 +21,17 @@ from pathlib import Path
 import numpy as np
 
 from harness.vision.compiled import Compiled, Screen
-from harness.vision.contest import rivals
+from harness.vision.contest import decide
 from harness.vision.covers import page_bands
 from harness.vision.definitions import DEFAULT_LIBRARY, LAYOUT_SCALE, ScreenDefinition, load_definition
 from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
 from harness.vision.recognition import Guess, Recognition, find_target
-from harness.vision.rivals import mute, undecided_rival
-from harness.vision.standins import told_by_stand_ins
+from harness.vision.rivals import mute
 from harness.vision.targets import find_targets
 from harness.vision.verdict import (ACCEPT_SCORE, HIDDEN, LAYOUT_MIN_SHOWN, MIN_SHOWN, Verdict, check, closer)
 
 __all__ = ["Guess", "Recognition", "ScreenLibrary", "find_target"]
 
-ACCEPT_MARGIN = 0.05        # a screen is taken this far above the runner-up (harness.vision.verdict: how it scores)
 TIE = 0.1                   # screens within this of the best are told apart at FINE_SCALE (at most TIES of them)
 TIES = 3
 SHORTLIST = 5               # screens checked fully after the signature ranking
@@ -144,16 +142,17 @@ class ScreenLibrary:
         return np.argsort(-rough, kind="stable"), layout, layout_shown, mute(lib, visible) & counts, content
 
     def _judge(self, frame: Frame, every: bool = False
-               ) -> tuple[list[Verdict], list[tuple[str, float]], tuple[np.ndarray, np.ndarray]]:
+               ) -> tuple[list[Verdict], list[tuple[str, float]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """The shortlist's verdicts, best first (signature ranking of all screens, then the full check), the
-        screens a cover leaves undecided, with their layouts, and every screen's layout score and share compared."""
+        screens a cover leaves undecided, with their layouts, and every screen's layout score, share compared and share
+        of its contrast compared."""
         lib = self.compiled(frame.working_scale)
         frame.page_bands(self.page_bands)
         order, layout, shown, undecided, content = self._ranked(frame, lib)
         verdicts = [check(frame, lib.screens[i], (layout[i], shown[i], content[i]), self._fine_templates)
                     for i in (order if every else order[:SHORTLIST])]
         return self._closer_look(frame, verdicts), [(lib.screens[i].definition.name, float(layout[i]))
-                                                     for i in np.flatnonzero(undecided)], (layout, shown)
+                                                     for i in np.flatnonzero(undecided)], (layout, shown, content)
 
     def _closer_look(self, frame: Frame, verdicts: list[Verdict]) -> list[Verdict]:
         """``verdicts`` best first, the best few looked at closer where they are alike at the working level, or
@@ -196,82 +195,18 @@ class ScreenLibrary:
                        for i in best.failed)
         guess = Guess(best.compiled.definition.name, best.score, second.compiled.definition.name if second else "",
                       second.score if second else 0.0, failed, best.shown)
-        runner_up = (guess.runner_up, guess.runner_up_score)
-        if not best.enough or best.score < best.need:
-            # the closer look left none standing, but the working level found pages that fit: another renderer
-            # (a font not recorded) draws every glyph otherwise; the title the frame says decides, read by OCR
-            best = _by_title(frame, [v for v in verdicts if v.enough and v.working >= ACCEPT_SCORE]) \
-                or self._by_stand_ins(frame)
-            if best is None:
-                return None, guess
-        elif (rival := undecided_rival(best, undecided)) is not None:  # a screen under the cover fits as well
-            best = self._by_stand_ins(frame)  # (harness.vision.standins: its buttons below the cover may tell)
-            if best is None:
-                return None, guess._replace(note=f"{rival[0]}'s anchors are hidden and its page fits as well "
-                                                 f"(layout {rival[1]:.2f} vs {verdicts[0].layout:.2f})")
-        elif best.score - guess.runner_up_score < ACCEPT_MARGIN:  # alike in layout: titles of other words
-            close = [v for v in verdicts if v.enough and v.score >= ACCEPT_SCORE and v.score > best.score - ACCEPT_MARGIN]
-            told = (_by_title(frame, close) if len(close) > 1 else None) or self._by_stand_ins(frame)
-            if told is None:
-                return None, guess
-            best = told
-            other = next(v for v in verdicts if v.compiled is not told.compiled)
-            runner_up = (other.compiled.definition.name, other.score)
-        else:  # taken on what its anchors and page say: they must tell it from the screens nearest it
-            alike = rivals(frame, self.compiled(frame.working_scale), best, self._fine_templates, layouts)
-            if alike and _title_says(frame, best.compiled.definition, alike) is not True \
-                    and (best := self._by_stand_ins(frame)) is None:  # its buttons below a cover may tell it
-                return None, guess._replace(note="not told apart from " + ", ".join(d.name for d in alike[:3])
-                                            + (" ..." if len(alike) > 3 else "") + " (no title read says it alone)")
+        lib = self.compiled(frame.working_scale)
+        best, note = decide(frame, lib, verdicts, undecided, layouts, self._fine_templates, self._stand_in_templates)
+        if best is None:
+            return None, guess._replace(note=note) if note else guess
+        other = next((v for v in verdicts if v.compiled is not best.compiled), None)
+        runner_up = (other.compiled.definition.name, other.score) if other else ("", 0.0)
         targets = self._targets(frame, best.compiled)
         return Recognition(best.compiled.definition.name, best.score, targets, runner_up, frame.image, frame.scale,
                            failed, (time.perf_counter() - started) * 1000, best.compiled.definition), guess
-
-    def _by_stand_ins(self, frame: Frame) -> Verdict | None:
-        return told_by_stand_ins(frame, self.compiled(frame.working_scale), self._fine_templates,
-                                 self._stand_in_templates)
 
     def best_guess(self, image: np.ndarray | Frame, scale: float | None = None) -> Guess:
         return self.classify(image, scale)[1]
 
     def _targets(self, frame: Frame, c: Screen) -> dict[str, tuple[float, float]]:
         return find_targets(frame, c)
-
-
-def _title_covered(frame: Frame, d: ScreenDefinition) -> bool:
-    """Whether a cover lies over part of ``d``'s title region: OCR would read what it leaves of the words (a finger
-    over "signing in" leaves "sign in", another screen's title), so the title cannot tell screens apart."""
-    if d.title is None:
-        return True
-    r, k = d.title.region, frame.working_scale / d.scale
-    return frame.covered_share(round(r.x * k), round(r.y * k), max(1, round(r.w * k)), max(1, round(r.h * k))) > HIDDEN
-
-
-def _title_says(frame: Frame, best: ScreenDefinition, alike: list[ScreenDefinition]) -> bool | None:
-    """Whether the frame's title, read by OCR, says ``best``'s title and none of ``alike``'s; None without OCR."""
-    from harness.vision.labels import tell_apart
-    from harness.vision.ocr import OcrUnavailable
-
-    if best.title is None or _title_covered(frame, best):
-        return False
-    try:
-        return tell_apart(frame.image, [best, *alike], frame.scale) == best.name
-    except OcrUnavailable:
-        return None
-
-
-def _by_title(frame: Frame, close: list[Verdict]) -> Verdict | None:
-    """Of screens ``close``, the one whose title the frame says, read by OCR (only here, only the title regions);
-    None when one of them records no title, OCR is not installed, or not exactly one title is said."""
-    if not close or any(v.compiled.definition.title is None or _title_covered(frame, v.compiled.definition)
-                        for v in close):
-        return None
-    from harness.vision.labels import tell_apart
-    from harness.vision.ocr import OcrUnavailable
-
-    try:
-        name = tell_apart(frame.image, [v.compiled.definition for v in close], frame.scale)
-    except OcrUnavailable:
-        return None
-    return next((v for v in close if v.compiled.definition.name == name), None)
-
