@@ -96,7 +96,9 @@ def stop_on_signals(parent_fd: int | None = None, parent_death_signal: bool = Fa
             raise Stopping(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    wake_read, wake_write = os.pipe()  # close-on-exec, as every descriptor Python makes
+    for fd in (wake_read, wake_write):
+        os.set_blocking(fd, False)  # set_wakeup_fd's must not block; the read end is drained without waiting
     previous_wakeup = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     _WAKEUPS.append(wake_read)
     try:
