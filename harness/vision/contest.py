@@ -182,18 +182,21 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
         if not others:
             continue
         t = c.anchors[i]
+        working, px, py, _ = anchor_score(frame, t, c.rec_view_h)
+        # the page's offset where this anchor was found: its rivals are looked for with it, a pixel or two around
+        dx, dy = px - t.x, py - t.expected_y(frame.view_height, c.rec_view_h, frame.working_scale)
+        # the cheap look first: a rival no nearer at the working level is no nearer closer, so the closer
+        # comparisons (the costly part on a clean frame) run only for rivals that could change the answer
+        near = [(lib.screens[k], j, x, y, part) for k, j in others
+                for score, x, y, part in [_near(frame, lib.screens[k], j, dx, dy)]
+                if score >= working - WORKING_GAP]  # (NaN: hidden) not near
+        if not near:
+            continue
         mine = best.scores[i] if looked else fine_score(frame, c, i, best.places[i], best.part(i), templates)
         if mine is None or mine >= CLEAR:
             continue
         fine = _Window(frame, t, best.places[i])
-        working, px, py, _ = anchor_score(frame, t, c.rec_view_h)
-        # the page's offset where this anchor was found: its rivals are looked for with it, a pixel or two around
-        dx, dy = px - t.x, py - t.expected_y(frame.view_height, c.rec_view_h, frame.working_scale)
-        for k, j in others:
-            o = lib.screens[k]
-            score, x, y, part = _near(frame, o, j, dx, dy)
-            if not score >= working - WORKING_GAP:  # (NaN: hidden) no nearer at the working level: no nearer closer
-                continue
+        for o, j, x, y, part in near:
             theirs = fine.score(o, j, (x, y), templates) if part is None else None
             if theirs is None:
                 theirs = fine_score(frame, o, j, (x, y), part, templates)
