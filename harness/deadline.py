@@ -98,6 +98,11 @@ def command_deadline(seconds: float, expected: str, stage: Stage, grace: float |
     try:
         with within(max(0.0, seconds - grace)):
             yield
+    except HarnessTimeout as exc:  # an inner wait cut short by this deadline says so, not only "after 0s"
+        if not isinstance(exc, CommandTimeout) and time.monotonic() >= started + seconds - grace and \
+                len(exc.args) == 1 and isinstance(exc.args[0], str):
+            exc.args = (f"{exc.args[0]}; the command's --timeout of {seconds:g}s ran out",)
+        raise
     finally:
         if armed:
             signal.setitimer(signal.ITIMER_REAL, 0)

@@ -20,9 +20,11 @@ import numpy as np
 from harness.flows.runner import FlowError, FlowRunner
 from harness.flows.signin import SETUP_SCREENS, finish_setup_without_account
 from harness.vision import Recognition
+from harness.vision.recognition import find_target
 from harness.vision.definitions import Box
 from harness.vision.labels import title_region
 from harness.vision.ocr import normalise, read_text, similarity
+from harness.vision.wait import same_picture
 
 #: A line whose ink has less than this share of the title's contrast with the page is a dim (secondary) line.
 DIM_SHARE = 0.8
@@ -175,7 +177,7 @@ def settled(run: FlowRunner, screen: str, region: Box) -> Recognition:
         again = run.handset.screenshot()
         assert rec.image is not None
         r = region
-        if np.array_equal(again[r.y:r.y + r.h, r.x:r.x + r.w], rec.image[r.y:r.y + r.h, r.x:r.x + r.w]):
+        if same_picture(again[r.y:r.y + r.h, r.x:r.x + r.w], rec.image[r.y:r.y + r.h, r.x:r.x + r.w], rec.scale):
             return rec
         if time.monotonic() > deadline:
             raise FlowError(f"the {screen} list kept moving for {run.timeout:.0f} s", screen, rec.score,
@@ -201,7 +203,7 @@ def read_list(run: FlowRunner, screen: str, skip: tuple[str, ...] = ()) -> list[
         before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
         run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
         rec = settled(run, screen, region)
-        if np.array_equal(rec.image[region.y:region.y + region.h], before):  # type: ignore[index]
+        if same_picture(rec.image[region.y:region.y + region.h], before, rec.scale):  # type: ignore[index]
             return out
     raise FlowError(f"the {screen} list was still moving after {MAX_SWIPES} swipes", screen, rec.score,
                     run.last_screenshot)
@@ -221,7 +223,7 @@ def find_entry(run: FlowRunner, screen: str, title: str) -> tuple[Recognition, E
         before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
         run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
         rec = settled(run, screen, region)
-        if np.array_equal(rec.image[region.y:region.y + region.h], before):  # type: ignore[index]
+        if same_picture(rec.image[region.y:region.y + region.h], before, rec.scale):  # type: ignore[index]
             break
     raise FlowError(f"no {title!r} in the {screen} list (read to its end)", screen, rec.score, run.last_screenshot)
 
@@ -236,8 +238,18 @@ def open_app(run: FlowRunner, target: str, then: list[str]) -> Recognition:
     rec = run.advance("start", "all_apps", ["app_list"])
     w, h = run.handset.info.width, run.handset.info.height
     for _ in range(APP_LIST_SWIPES):  # further down the list: swipe up until vision finds the app
-        if target in rec.targets:
+        if _shows(rec, target):
             break
         run.swipe(w // 2, int(h * 0.75), w // 2, int(h * 0.3), 200)
         rec = run.expect("app_list")
     return run.advance("app_list", target, then)
+
+
+def _shows(rec: Recognition, target: str) -> bool:
+    """Whether the frame shows ``target`` where a tap would land: by its template, or by its label where a camera's
+    blur leaves no template good enough (``find_target``: a list item's row is read before it counts)."""
+    try:
+        find_target(rec, target)
+    except KeyError:
+        return False
+    return True

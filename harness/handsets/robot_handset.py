@@ -75,11 +75,15 @@ class RobotHandset(Handset):
         return self.calibration.to_mm(x, y)
 
     def tap(self, x: int, y: int) -> None:
+        """Tap, then hold the stylus beside the screen: the page the tap brings is seen whole (a person's finger
+        leaves the glass too; a stylus left over a title once hid 93% of the next page's anchors)."""
         self.gestures.tap(*self._mm(x, y))
         self.last_tap = (x, y)
+        self._park()
 
     def long_press(self, x: int, y: int, seconds: float = 1.0) -> None:
         self.gestures.long_press(*self._mm(x, y), seconds=seconds)
+        self._park()
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
         """Drag the stylus at the speed that takes ``duration_ms`` (at most the calibration's swipe feed)."""
@@ -89,11 +93,13 @@ class RobotHandset(Handset):
         if duration_ms > 0 and distance > 0:
             feed = min(feed, distance / (duration_ms / 60000.0))
         self.gestures.swipe(ax, ay, bx, by, feed=feed)
+        self._park()
 
     def key(self, name: str) -> None:
         """back/start/search: the capacitive keys; enter/delete: the on-screen keyboard's; power: the switch."""
         if name in BODY_KEYS:
             self.gestures.tap(*self._mm(*self.keys_px[name]))
+            self._park()
         elif name in ("enter", "delete"):
             board = self._keyboard()
             self._tap_key(board.key("enter" if name == "enter" else "backspace"))

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from harness.vision.definitions import Box, ScreenDefinition, Target
-from harness.vision.ocr import SAME_TEXT, Word, normalise, read_region, read_title, similarity
+from harness.vision.ocr import SAME_TEXT, Reading, Word, normalise, read_region, read_title, similarity
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,18 @@ def find_label(image: np.ndarray, label: str, region: Box | None = None, *, scal
     "sign in" is found in "sign in" but not in "sign in later" when that is
     the only line (the extra word counts against it).
     """
-    reading = read_region(image, region, scale=scale, lang=lang)
+    best = _best_label(read_region(image, region, scale=scale, lang=lang), label)
+    if best is None or best.score < threshold:  # a tall region (a list) read as one block too (a short one is)
+        again = _best_label(read_region(image, region, scale=scale, lang=lang, block=True), label)
+        if again is not None and (best is None or again.score > best.score):
+            best = again
+    if best is None or best.score < threshold:
+        return None
+    return best
+
+
+def _best_label(reading: Reading, label: str) -> LabelMatch | None:
+    """The run of words on one line of ``reading`` that says ``label`` best (None when it has no words)."""
     wanted = normalise(label)
     n = max(1, len(wanted.split()))
     best: LabelMatch | None = None
@@ -75,8 +86,6 @@ def find_label(image: np.ndarray, label: str, region: Box | None = None, *, scal
                 score = similarity(text, wanted) - 0.05 * min(rest, 10)
                 if best is None or score > best.score:
                     best = LabelMatch(_union(span), text, round(score, 3))
-    if best is None or best.score < threshold:
-        return None
     return best
 
 

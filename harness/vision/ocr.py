@@ -37,13 +37,8 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.vision.definitions import Box
+from harness.vision.ocr_image import READ_PX_PER_VIEW, blurred, prepare, shade
 
-#: Device pixels per view pixel Tesseract reads best at (body text 16-20 view px becomes 40-50 px tall).
-READ_PX_PER_VIEW = 2.5
-#: A straight stroke longer than this (view pixels) is a box or a divider, never part of a glyph.
-LINE_VIEW = 40
-#: A block of ink at least this tall and wide (view pixels), mostly filled, is a panel (a button), not a glyph.
-PANEL_VIEW = 30
 #: Windows Phone lays pages out 480 view pixels across (the scale when the caller does not say).
 VIEW_WIDTH = 480
 #: Readings kept (a flow asks a few regions of a few frames; a bound keeps a long run's memory flat).
@@ -170,39 +165,6 @@ def _clip(image: np.ndarray, region: Box | None) -> Box:
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
-def _dark_text(grey: np.ndarray) -> np.ndarray:
-    """Otsu's binarisation with the text black: a region whose most pixels are dark (the page) is inverted first."""
-    if float(np.median(grey)) < 128:
-        grey = 255 - grey
-    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return binary
-
-
-def prepare(crop: np.ndarray, factor: float) -> np.ndarray:
-    """Grey, upscaled by ``factor``, binarised with dark text on white, boxes and panels taken apart from text.
-
-    A filled button (white text on the accent colour) is one block of ink
-    after a threshold made for the page, so each such panel is binarised again
-    on its own; a button's outline, a field's box and dividers (straight
-    strokes longer than any glyph) are wiped, as Tesseract reads boxed words badly.
-    """
-    grey = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2GRAY)
-    if factor > 1.05:
-        grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-    binary = _dark_text(grey)
-    panel = round(PANEL_VIEW * READ_PX_PER_VIEW)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
-    for x, y, w, h, area in stats[1:count]:
-        if h >= panel and w >= panel and area >= 0.6 * w * h:
-            binary[y:y + h, x:x + w] = _dark_text(grey[y:y + h, x:x + w])
-    ink = 255 - binary
-    length = max(15, round(LINE_VIEW * READ_PX_PER_VIEW))
-    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1))) | \
-        cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    binary = binary | lines
-    return cv2.copyMakeBorder(binary, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)  # text at the edge reads too
-
-
 _cache: "OrderedDict[tuple[Any, ...], tuple[tuple[str, tuple[int, int, int, int], float, int], ...]]" = OrderedDict()
 _cache_lock = threading.Lock()
 _stats = {"hits": 0, "reads": 0}
@@ -261,19 +223,23 @@ def _cached(crop: np.ndarray, how: tuple[Any, ...], read: Any) -> Any:
 
 
 def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | None = None, lang: str = "eng",
-                single_line: bool = False, min_confidence: float = MIN_CONFIDENCE) -> Reading:
+                single_line: bool = False, min_confidence: float = MIN_CONFIDENCE, block: bool = False) -> Reading:
     """The words in ``region`` (device pixels; None: the whole frame) of a decoded RGB frame.
 
     ``scale`` is device pixels per view pixel (default: frame width / 480);
-    ``single_line`` reads the region as one line of text (a title, a field);
+    ``single_line`` reads the region as one line of text (a title, a field); a tall region is read as text
+    anywhere on it, unless ``block`` says it is one block of lines (a list: Tesseract's sparse mode, given a
+    list seen through a camera, once dropped two of its seventeen rows that its block mode read);
     words Tesseract is less sure of than ``min_confidence`` are left out.
     """
     box = _clip(image, region)
     scale = scale or image.shape[1] / VIEW_WIDTH
     factor = max(1.0, READ_PX_PER_VIEW / scale)
     crop = np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
-    psm = 7 if single_line else 6 if box.h < 4 * 40 * scale else 11  # a line / a block / text anywhere
-    raw = _cached(crop, (lang, psm, round(factor, 3)), lambda: _recognise(prepare(crop, factor), lang, psm))
+    psm = 7 if single_line else 6 if block or box.h < 4 * 40 * scale else 11  # a line / a block / text anywhere
+    soft = blurred(crop)
+    raw = _cached(crop, (lang, psm, round(factor, 3), soft),
+                  lambda: _recognise(shade(crop, factor) if soft else prepare(crop, factor), lang, psm))
     pad = 12
     words = tuple(Word(text, Box(box.x + round((x - pad) / factor), box.y + round((y - pad) / factor),
                                  max(1, round(w / factor)), max(1, round(h / factor))), conf, line)

@@ -7,15 +7,16 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from harness.deadline import within
 from harness.errors import HarnessTimeout
-from harness.vision.features import Frame
+from harness.vision.features import Frame, to_gray, working_factor
 from harness.vision.matcher import Guess, Recognition, ScreenLibrary
 
-#: Mean grey difference (0..255, working pixels) under which two frames count as the same.
+#: Mean grey difference (0..255, working pixels; of each block's signed mean) under which two frames count as the same.
 STABLE_DIFF = 1.5
 #: Two frames also differ when more than MOVED_SHARE of their BLOCK x BLOCK working-pixel blocks differ by
 #: MOVED_BLOCK grey levels on average: a page turning between two pages alike (a light-theme e-mail page into the
@@ -24,6 +25,8 @@ STABLE_DIFF = 1.5
 BLOCK = 16
 MOVED_BLOCK = 6.0
 MOVED_SHARE = 0.02
+#: The most of a block's mean difference taken for noise (a webcam in dim light: 2-4 grey levels; more is a change)
+NOISE_CAP = 4.0
 
 
 class ScreenTimeout(HarnessTimeout):
@@ -81,15 +84,36 @@ SETTLE_SHARE = 0.5
 
 
 def _alike(a: np.ndarray, b: np.ndarray) -> bool:
-    """Two grey frames (int16) show the same: little difference overall and in nearly every block."""
-    diff = np.abs(a - b)
-    if float(diff.mean()) >= STABLE_DIFF:
-        return False
+    """Two grey frames (int16) show the same: little change overall and in nearly every block, over the noise.
+
+    A camera's sensor noise and its JPEG blocks differ in every frame of a page at rest: two such frames of a
+    text-heavy page differ by 1.6-2.2 grey levels on average (bench seeds with noise sigma 2-3.5), over
+    STABLE_DIFF, while their differences in each 16x16 block average out to nearly nothing. So the change overall
+    is the blocks' signed mean differences (a fade, a page drawn anew: every pixel of a block moves one way), and
+    a block moved when its mean absolute difference exceeds the frame's noise (the median block's, at most
+    NOISE_CAP: most of a page is still even mid-turn) by MOVED_BLOCK. A handset's own screenshots have no
+    noise: there the median block's difference is 0."""
+    diff = a - b
     rows, cols = diff.shape[0] // BLOCK * BLOCK, diff.shape[1] // BLOCK * BLOCK
     if not rows or not cols:
-        return True
-    blocks = diff[:rows, :cols].reshape(rows // BLOCK, BLOCK, cols // BLOCK, BLOCK).mean(axis=(1, 3))
-    return float((blocks >= MOVED_BLOCK).mean()) <= MOVED_SHARE
+        return float(np.abs(diff).mean()) < STABLE_DIFF
+    cut = diff[:rows, :cols].reshape(rows // BLOCK, BLOCK, cols // BLOCK, BLOCK)
+    if float(np.abs(cut.mean(axis=(1, 3))).mean()) >= STABLE_DIFF:
+        return False
+    blocks = np.abs(cut).mean(axis=(1, 3))
+    noise = min(float(np.median(blocks)), NOISE_CAP)
+    return float((blocks >= noise + MOVED_BLOCK).mean()) <= MOVED_SHARE
+
+
+def same_picture(a: np.ndarray, b: np.ndarray, scale: float) -> bool:
+    """Two frames, or the same region cut from two frames (device pixels, ``scale`` per view pixel), show the same
+    picture by the rule a wait uses: a camera never sends the same pixels twice, so equality proves nothing."""
+    if a.shape != b.shape:
+        return False
+    k = working_factor(scale)
+    size = (max(1, a.shape[1] // k), max(1, a.shape[0] // k))
+    grey = [cv2.resize(to_gray(x), size, interpolation=cv2.INTER_AREA).astype(np.int16) for x in (a, b)]
+    return _alike(grey[0], grey[1])
 
 
 class _Looks:
