@@ -19,7 +19,7 @@ from harness.emulator.phone import EmulatedPhone, PhoneOptions
 from harness.emulator.sms import SmsNetwork
 from harness.profiles import load_profile
 from harness.vision import find_target
-from harness.vision.field_text import count_marks, doubled, field_box, read_field, same_typed
+from harness.vision.field_text import count_marks, field_box, read_field, shows_typed
 from harness.vision.matcher import ScreenLibrary
 
 ADDRESS = "carol.recovery@example.com"
@@ -80,29 +80,11 @@ def test_a_field_shows_what_was_typed_and_a_password_as_many_marks(profile: str,
                 if secret:
                     assert count_marks(shown, box) == len(value)
                 else:
-                    read = read_field(shown, box)[0]
-                    assert same_typed(read, value), f"read {read!r}"
+                    ok, read = shows_typed(shown, box, value)
+                    assert ok, f"read {read!r}"
         assert field_box(frame(), (5, 5)) is None  # the status bar is no field
     finally:
         phone.close()
-
-
-def test_a_lost_or_doubled_key_is_not_the_text_typed() -> None:
-    assert same_typed("carol.recovery@example.com", "carol.recovery@example.com")
-    assert same_typed("caroI recovery@examp1e com", "carol.recovery@example.com")  # OCR's l/I/1, a dot not seen
-    assert not same_typed("carl.recovery@example.com", "carol.recovery@example.com")  # a key lost
-    assert not same_typed("carol.recovery@exaample.com", "carol.recovery@example.com")  # a key taken twice
-    assert not same_typed("", "x") and not same_typed("", "")
-    # through a blurred camera (bench seed 842483) OCR read alice@outlook.com's '@' as S or B
-    assert same_typed("alice Soutlook.com", "alice@outlook.com") and same_typed("alice Boutiook. com", "alice@outlook.com")
-    assert not same_typed("alice outlook Com", "alice@outlook.com")  # the '@' not there: a key lost
-    assert not same_typed("alice@@outlook.com", "alice@outlook.com")  # a key taken twice
-    # OCR's i and l are one: a doubled l read with the i lost matches; another reading showing the l twice says
-    # a key was taken twice (robot:// then does not take the match)
-    assert same_typed("allce@outlook.com", "alice@outlook.com")
-    assert doubled("allice@outlook.com", "alice@outlook.com") and doubled("alice@outlook.comm", "alice@outlook.com")
-    assert not doubled("alice@outlook.com", "alice@outlook.com") and not doubled("allcemoutlook.com", "alice@outlook.com")
-    assert not doubled("alxice@outlook.com", "alice@outlook.com")  # one more, but not a key taken twice
 
 
 def test_a_field_whose_border_the_camera_blurred_is_still_its_box() -> None:
@@ -119,22 +101,32 @@ def test_a_field_whose_border_the_camera_blurred_is_still_its_box() -> None:
     assert count_marks(crop, box) == 0 and read_field(crop, box, every_way=True) == [""]
 
 
-def test_an_address_is_read_back_through_a_blurred_camera_and_a_key_lost_or_missed_is_not() -> None:
-    # Bench seed 842483 light: the camera's blur leaves alice@outlook.com's '@' a blob Tesseract cannot read, and
-    # read as a line it parts the address there ("alice outlook Com"): robot:// text() failed with TextNotTyped
-    # though the typing was right. Read as one word it keeps it. A field a key was lost from, or that took a
-    # neighbouring key, must still not pass. The frame is the emulated camera's picture of that bench (JPEG at
-    # its quality), rectified through the screen's true corners as a slot's calibration does.
+#: Frames a field is looked at (robot:// looks until its deadline, some 10 frames through the emulated camera).
+LOOKS = 3
+#: What the phone's field shows for each address typed: right, and each way a robot's typing goes wrong (a key
+#: lost, the '@' lost, a full stop lost, a letter taken twice, a neighbouring key).
+SHOWN = {"alice@outlook.com": ("alice@outlook.com", "aliceoutlook.com", "alice@outlookcom",
+                               "alice@outllook.com", "alice@putlook.com", "alice@outlook.xom", "alce@outlook.com"),
+         "irina@outlook.com": ("irina@outlook.com", "irina@outlookcom", "itina@outlook.com", "irna@outlook.com",
+                               "irina@outlok.com", "irinaa@outlook.com")}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_an_address_is_read_back_through_a_blurred_camera_and_a_typing_error_is_not(theme: str) -> None:
+    # Bench seed 842483: the camera's blur leaves irina@outlook.com's r a t to some readings and alice's '@' a blob
+    # (robot:// text() failed with TextNotTyped though the typing was right, both themes), and a lost full stop
+    # passed. A field a key was lost from, or took twice, or that took a neighbouring key, must not pass. The
+    # frame is the emulated camera's picture of that bench (JPEG at its quality), rectified through the screen's
+    # true corners as a slot's calibration does.
     _ocr()
     from harness.camera.rectify import homography, normalise, rectify
     from harness.emulator.bench import place
     from harness.emulator.camera_device import placement_of, view_of
-    from harness.vision.field_text import shows_typed
 
     sms = SmsNetwork()
     prof = load_profile("lumia-930")
     phone = EmulatedPhone(prof, AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
-                          PhoneOptions(animation_ms=0, theme="light"))
+                          PhoneOptions(animation_ms=0, theme=theme))
     phone.start(instant=True)
     view = view_of(placement_of(place(prof, 842483)), 842483)
     quality = random.Random("jpeg/842483").randint(72, 88)
@@ -144,17 +136,27 @@ def test_an_address_is_read_back_through_a_blurred_camera_and_a_key_lost_or_miss
         rec, guess = ScreenLibrary.shared().classify(np.asarray(phone.frame().convert("RGB")), prof.scale)
         assert rec is not None and rec.screen == "account_email", guess.why()
         point = tuple(int(v) for v in find_target(rec, "field:email"))
-        address = "alice@outlook.com"
-        for typed in (address, "aliceoutlook.com", "alice@putlook.com", "alice@outlook.xom"):
-            phone.goto("account_email")
-            phone.ui.tap("field:email")
-            phone.ui.text(typed)
-            bgr = view.frame(np.asarray(phone.frame().convert("RGB")))
-            bgr = cv2.imdecode(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
-            shown = normalise(rectify(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), h, prof.width, prof.height))
-            box = field_box(shown, point)
-            assert box is not None, f"no field at {point} with {typed!r} typed"
-            ok, read = shows_typed(shown, box, address)
-            assert ok == (typed == address), f"typed {typed!r}, read {read!r}"
+        wrong = []
+        for address, shown_texts in SHOWN.items():
+            for typed in shown_texts:
+                phone.goto("account_email")
+                phone.ui.tap("field:email")
+                phone.ui.text(typed)
+                # as robot:// does, the field is looked at again until a frame shows the text (each frame's noise
+                # is its own): here up to LOOKS frames
+                looks = []
+                for _ in range(LOOKS):
+                    bgr = view.frame(np.asarray(phone.frame().convert("RGB")))
+                    bgr = cv2.imdecode(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])[1],
+                                       cv2.IMREAD_COLOR)
+                    shown = normalise(rectify(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), h, prof.width, prof.height))
+                    box = field_box(shown, point)
+                    assert box is not None, f"no field at {point} with {typed!r} typed"
+                    looks.append(shows_typed(shown, box, address))
+                    if looks[-1][0]:
+                        break
+                if looks[-1][0] != (typed == address):
+                    wrong.append(f"{address!r} typed, the field shows {typed!r}, read {[r for _, r in looks]}")
+        assert not wrong, wrong
     finally:
         phone.close()
