@@ -293,7 +293,11 @@ def _run_on(args: argparse.Namespace, chosen: ChosenHandset, flow: Callable[...,
             print(f"artifacts: {run_dir}", file=sys.stderr)
             return EXIT_FAILED
         except HarnessError as exc:
-            artifacts.record("result", outcome="error", error=str(exc), type=type(exc).__name__)
+            from harness.cli.evidence import keep_evidence
+
+            evidence = keep_evidence(artifacts, opened.handset, exc)  # bounded: a hung handset does not hang here
+            artifacts.record("result", outcome="error", error=str(exc), type=type(exc).__name__, evidence=evidence)
+            print(f"evidence: {evidence}", file=sys.stderr)
             raise
         seconds = time.monotonic() - started
         address = getattr(result, "account", None)

@@ -11,6 +11,10 @@ harness does not know: it must calibrate to land where it means to.
 Each touch is kept (``robot_touches`` on the control socket, behind its
 token) with where it landed in screen pixels, so tests can measure the
 accuracy of a calibration without asking the emulator where anything is.
+``touch_fault kind=drop after=N [keyboard=1]`` makes the phone miss one tap,
+the N+1th from now (with ``keyboard=1``: of the taps made while its on-screen
+keyboard is up), as a real digitiser misses a light or short touch: a test of
+what the harness does when a key it typed did not register.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class StylusTouches:
         self.touches: deque[Touch] = deque(maxlen=TOUCH_LOG)
         self._path: list[Contact] = []
         self._lock = threading.Lock()
+        self._drop_in: int | None = None  # taps to let through before one is missed (touch_fault)
+        self._drop_keys_only = False       # ... counting only taps while the on-screen keyboard is up
 
     def on_contact(self, contact: Contact) -> None:
         """The robot's contact listener (its motion thread): gather the path, act when the stylus lifts."""
@@ -72,8 +78,23 @@ class StylusTouches:
                 return
             path, self._path = self._path, []
         touch = self._classify(path)
+        if touch.kind == "tap" and self._missed():
+            touch = Touch("missed", touch.x, touch.y, touch.to_x, touch.to_y, touch.seconds, "", touch.at)
         self.touches.append(touch)
         self._deliver(touch)
+
+    def _missed(self) -> bool:
+        """Whether this tap is the one ``touch_fault`` said to miss."""
+        with self._lock:
+            if self._drop_in is None:
+                return False
+            if self._drop_keys_only and not getattr(getattr(self.phone.ui, "keyboard", None), "up", False):
+                return False
+            if self._drop_in > 0:
+                self._drop_in -= 1
+                return False
+            self._drop_in = None
+            return True
 
     def _classify(self, path: list[Contact]) -> Touch:
         first, last = path[0], path[-1]
@@ -110,4 +131,17 @@ class StylusTouches:
             return {"touches": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(t).items()}
                                 for t in list(self.touches)[-n:]]}
 
-        return {"robot_touches": takes("[n=100]")(recent)}
+        def fault(req: dict[str, Any]) -> dict[str, Any]:
+            kind = str(req["kind"])
+            if kind not in ("drop", "clear"):
+                raise ValueError(f"unknown touch fault {kind!r} (drop, clear)")
+            after = int(req.get("after", 0))
+            if after < 0:
+                raise ValueError(f"after={after}: taps to let through first, 0 or more")
+            with self._lock:
+                self._drop_in = after if kind == "drop" else None
+                self._drop_keys_only = str(req.get("keyboard", "0")).lower() in ("1", "true", "yes")
+            return {"drop_in": self._drop_in, "keyboard": self._drop_keys_only}
+
+        return {"robot_touches": takes("[n=100]")(recent),
+                "touch_fault": takes("kind=drop|clear [after=0] [keyboard=0|1]")(fault)}

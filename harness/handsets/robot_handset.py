@@ -43,7 +43,14 @@ class KeyboardNotFound(RobotHandsetError):
 
 
 class TextNotTyped(RobotHandsetError):
-    """The field does not show what was typed (a key the phone missed or took twice), or there is no field."""
+    """The field does not show what was typed (a key the phone missed or took twice), or there is no field.
+
+    ``frame`` is the screenshot the field was last read from (a secret's field blanked in it), ``box`` the
+    field's box in it: the evidence a run keeps (``harness.cli.evidence``)."""
+
+    def __init__(self, message: str, frame: np.ndarray | None = None, box: Any = None) -> None:
+        super().__init__(message)
+        self.frame, self.box = frame, box
 
 
 class RobotHandset(Handset):
@@ -217,7 +224,7 @@ class RobotHandset(Handset):
         self._park()
         want_marks = marks_before + len(plain)
         at = deadline_of(TYPED_TIMEOUT)
-        read, marks = "", -1
+        read, marks, frame = "", -1, None
         while True:
             frame = self.screenshot()
             box = field_box(frame, field)
@@ -239,7 +246,7 @@ class RobotHandset(Handset):
         else:  # what it held before is part of what is expected: a misread there shows here
             seen = f"{read!r}, not {before + plain!r}"
         raise TextNotTyped(f"{self.name}: typed {len(keys)} keys for {shown}, but the field at {field} "
-                           f"shows {seen} after {TYPED_TIMEOUT:g}s")
+                           f"shows {seen} after {TYPED_TIMEOUT:g}s", _evidence(frame, box, secret), box)
 
     def reboot(self) -> None:
         if self.power is None:
@@ -255,6 +262,19 @@ class RobotHandset(Handset):
             finally:
                 if self.power is not None:
                     self.power.close()
+
+
+def _evidence(frame: np.ndarray | None, box: Any, secret: bool) -> np.ndarray | None:
+    """The frame a field was read from, as a run may keep it: a secret's field filled with its border's grey
+    (an access code shows its digits)."""
+    if frame is None or not secret:
+        return frame
+    kept = frame.copy()
+    if box is not None:
+        kept[box.y:box.y + box.h, box.x:box.x + box.w] = 128
+    else:
+        kept[:] = 128  # no field found: nothing on the frame can be told from the secret
+    return kept
 
 
 def open_robot_handset(port: str, camera: str, calibration: str | Path, profile: str, power: str | None = None,
