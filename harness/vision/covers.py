@@ -35,6 +35,15 @@ BAND_FILL, BAND_END = 0.6, 0.4
 #: View pixels a band's height on a frame may differ from the library's (rounding, a frame shifted 6 pixels), and
 #: rows at the very edge that may be of another colour (a panel's last row, the edge of a shifted frame).
 BAND_SLACK_VIEW = 10
+#: A band over the top of one colour unlike the background by this many grey levels (but not COVER_CONTRAST) is a
+#: cover too: a volume overlay of grey 20 over a black page. Its colour must hold row after row and end in a step.
+FAINT_CONTRAST = 8
+#: View pixels of rows not mostly of the band's colour (its own lines of text) a band may hold in a row.
+FAINT_GAP_VIEW = 12
+#: Grey levels its rows' colour may differ by from one another (noise, JPEG); glare drifts by more over a band's height.
+FAINT_HOLD = 2
+#: Share of a row below the band that may still be of its colour (the page's own pixels that happen to match).
+FAINT_BELOW = 0.1
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,35 @@ def _band_rows(gray: np.ndarray, band: Band, working_scale: float, background: f
     return (h - end, h, colour) if band.edge == "bottom" else (0, end, colour)
 
 
+def _faint_top(gray: np.ndarray, working_scale: float, background: float) -> int:
+    """Rows of a band over the top whose colour is close to the page background (FAINT_CONTRAST up to
+    COVER_CONTRAST away), 0 when there is none: rows of its one colour edge to edge (its text lines between them),
+    at least COVER_MIN_AREA of the frame, ending in a step to another colour (not a gradient, as glare on a
+    camera's frame: each row there is a level or two from the last)."""
+    h, w = gray.shape
+    colour = float(np.median(gray[:2]))
+    if not FAINT_CONTRAST <= abs(colour - background) <= COVER_CONTRAST:
+        return 0
+    share = (np.abs(gray.astype(np.int16) - round(colour)) <= FAINT_CONTRAST // 2).mean(axis=1)
+    same = share >= BAND_FILL
+    if not same[0]:
+        return 0
+    gap, end, run = max(1, round(FAINT_GAP_VIEW * working_scale)), 0, 0
+    for r in range(h):
+        if same[r]:
+            end, run = r + 1, 0
+        elif (run := run + 1) > gap:
+            break
+    inside = np.median(gray[:max(1, end - 1)][same[:max(1, end - 1)]], axis=1)  # its rows' colour, edge row aside
+    if float(inside.max() - inside.min()) > FAINT_HOLD:  # drifting row by row: a gradient, not a band of one colour
+        return 0
+    # the page below it has none of its colour (the row at its edge is a mix of both, shrunk): where glare fades
+    # into the page, the page's background between its tiles keeps the glare's colour
+    if end < COVER_MIN_AREA * h or end >= h - 3 or float(share[end + 1:end + 3].max()) > FAINT_BELOW:
+        return 0
+    return end
+
+
 def covers(gray: np.ndarray, working_scale: float, bands: tuple[Band, ...] = ()) -> np.ndarray:
     """Boolean mask (working pixels) of what lies over the page: a banner, toast or volume overlay of any
     colour, a finger or a stylus. Such a thing is a large smooth area unlike the page background that
@@ -103,6 +141,7 @@ def covers(gray: np.ndarray, working_scale: float, bands: tuple[Band, ...] = ())
     side = max(1, round(5 * working_scale))
     background = float(np.median(np.concatenate([gray[:, :side].ravel(), gray[:, -side:].ravel()])))
     unlike = (cv2.absdiff(gray, int(background)) > COVER_CONTRAST).astype(np.uint8)
+    unlike[:_faint_top(gray, working_scale, background)] = 1
     k = max(2, round(5 * working_scale / 0.625))
     inner = []  # the band's rows, and the row of the page next to it
     for band in bands:

@@ -25,6 +25,7 @@ from harness.vision.contest import decide
 from harness.vision.covers import page_bands
 from harness.vision.definitions import DEFAULT_LIBRARY, LAYOUT_SCALE, ScreenDefinition, load_definition
 from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
+from harness.vision.realign import moved_back, page_offset
 from harness.vision.recognition import Guess, Recognition, find_target
 from harness.vision.rivals import mute
 from harness.vision.targets import find_targets
@@ -70,6 +71,7 @@ class ScreenLibrary:
         self.page_bands = page_bands((d.layout, LAYOUT_SCALE) for d in definitions if d.layout is not None)
         self._fine_templates: dict[tuple[str, int], np.ndarray] = {}
         self._stand_in_templates: dict[tuple[str, str], np.ndarray] = {}
+        self._page_inks: dict[tuple[str, float], np.ndarray] = {}
 
     @classmethod
     def load(cls, folder: str | Path) -> "ScreenLibrary":
@@ -184,9 +186,27 @@ class ScreenLibrary:
         return self.classify(image, scale)[0]
 
     def classify(self, image: np.ndarray | Frame, scale: float | None = None) -> tuple[Recognition | None, Guess]:
-        """recognize() and the guess behind its answer, from one ranking (an unknown frame says why)."""
+        """recognize() and the guess behind its answer, from one ranking (an unknown frame says why). A covered
+        frame left unknown is looked at once more where its page lies (harness.vision.realign: framed off)."""
         started = time.perf_counter()
         frame = image if isinstance(image, Frame) else Frame(image, scale)
+        rec, guess = self._decide(frame, started)
+        if rec is not None or not frame.any_cover:
+            return rec, guess
+        lib = self.compiled(frame.working_scale)
+        offset = page_offset(frame, lib, lib.layout.scores(frame, HIDDEN, len(lib.screens))[0], self._page_inks)
+        if offset is None:
+            return rec, guess
+        dx, dy = round(offset[0]), round(offset[1])
+        moved, again = self._decide(Frame(moved_back(frame.image, dx, dy), frame.scale), started)
+        if moved is None:
+            again = f"moved back by ({dx}, {dy}) px: {again.why()}"
+            return rec, guess._replace(note=guess.note + ("; " if guess.note else "") + again)
+        moved.targets = {k: (x + dx, y + dy) for k, (x, y) in moved.targets.items()}
+        moved.image = frame.image
+        return moved, again
+
+    def _decide(self, frame: Frame, started: float) -> tuple[Recognition | None, Guess]:
         verdicts, undecided, layouts = self._judge(frame)
         best = verdicts[0]
         second = verdicts[1] if len(verdicts) > 1 else None
