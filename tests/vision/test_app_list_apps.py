@@ -166,3 +166,19 @@ def test_harness_match_prints_where_a_tap_on_a_list_item_lands(tmp_path) -> None
                     wrong.append(f"{profile}/{theme}/{font} with {apps}: app:{app} printed at ({x}, {y}) opens {seen}")
     assert not wrong, "; ".join(wrong)
     assert opened >= 6, f"only {opened} apps printed"
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_camera_is_found_in_the_list_drawn_in_dejavu_on_a_small_screen(theme: str) -> None:
+    """At 480 pixels wide in DejaVu Sans, Tesseract reads "camera" (x-height letters only) alone on its row with a
+    confidence under the reading's floor (27 of 100), and the flows could not tap it. It is found on its row: the
+    phone's own apps sort alarms, calculator, calendar, camera, games, so it lies midway between calendar and games."""
+    from harness.vision.matcher import find_target
+
+    pytest.importorskip("tesserocr")
+    with _phone("lumia-520", theme, "dejavu-sans", []) as phone:
+        rec = LIBRARY.recognize(np.asarray(phone.frame().convert("RGB")))
+        assert rec is not None and rec.screen == "app_list"
+        (_, above), (_, below) = find_target(rec, "app:calendar"), find_target(rec, "app:games")
+        _, y = find_target(rec, "app:camera")
+        assert abs(y - (above + below) / 2) < (below - above) / 4, f"camera at y {y}, calendar {above}, games {below}"
