@@ -30,11 +30,11 @@ PAGE = [k for k in ORDERED if k not in OVERLAYS]
 GROUPS = {
     "page alone": (PAGE, 0.95),       # 100% and 99.4% (the two halves of the profiles)
     "page pairs": ([p for p in PAIRS if not set(p.split("+")) & set(OVERLAYS)], 0.95),  # 100%, 100%
-    # overlays: 79% and 79% for profiles-0 once a screen must be told apart from its nearest rivals (h-fonts,
-    # harness.vision.contest: a page seen by its layout alone is unknown where another page is laid out alike below
-    # the cover); the 0-wrong rule outranks recall
-    "overlay alone": (list(OVERLAYS), 0.75),  # 89.7%, 94.9% (banner 47/56 and 54/56, volume 45/51 and 48/53)
-    "overlay pairs": ([p for p in PAIRS if set(p.split("+")) & set(OVERLAYS)], 0.75),  # 88.5%, 87.2%
+    # overlays: 79% for profiles-0 once a screen must be told apart from its nearest rivals (h-fonts,
+    # harness.vision.contest), back over 80% with a page framed off looked at where it lies (harness.vision.realign)
+    # and faint bands found as covers (h-recall, 2026-11-27): the 0-wrong rule outranks recall
+    "overlay alone": (list(OVERLAYS), 0.80),  # 83.3%, 87.2% (banner 41/56 and 49/56, volume 40/51 and 41/53)
+    "overlay pairs": ([p for p in PAIRS if set(p.split("+")) & set(OVERLAYS)], 0.80),  # 82.7%, 85.3%
 }
 #: font -> share of every screen (clean, any profile and theme) recognised with that face: 100% of 624 clean frames
 #: each (every screen, profile and theme; h-fonts, 2026-11-26), one miss of 52 allowed here (two of 52 for the held-out
