@@ -21,6 +21,8 @@ from harness.lab.perturb import ORDERED, OVERLAYS, PAIRS, apply
 from harness.profiles import load_all
 from harness.vision import ScreenLibrary
 
+from covered_frames import judge_covered
+
 LIBRARY = ScreenLibrary.load_default()
 PROFILES = [p.name for p in load_all()]
 THEMES = ("dark", "light")
@@ -154,14 +156,7 @@ def test_a_title_covered_in_part_is_matched_by_its_visible_part() -> None:
     wrong, missed = [], []
     for profile, theme, reach, screens in PART_COVERED:
         for screen, clean in _frames(profile, theme):
-            frame = clean.copy()
-            frame[:round(reach * frame.shape[1] / 480)] = (40, 40, 40)
-            rec, guess = LIBRARY.classify(frame)
-            where = f"{profile}/{theme} {screen} covered down to {reach} view px"
-            if rec is not None and rec.screen != screen:
-                wrong.append(f"{where}: taken for {rec.screen} ({guess.why()})")
-            elif rec is None and screen in screens:
-                missed.append(f"{where}: unknown ({guess.why()})")
+            judge_covered(LIBRARY, clean, screen, reach, f"{profile}/{theme}", screen in screens, wrong, missed)
     assert not wrong, "; ".join(wrong)
     assert not missed, "; ".join(missed)
 

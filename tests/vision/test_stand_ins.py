@@ -4,11 +4,11 @@ pages) are never taken for one another: a frame whose visible part does not tell
 
 from __future__ import annotations
 
-import numpy as np
-
 from harness.lab.frames import screen_frames
 from harness.profiles import load_all
 from harness.vision import ScreenLibrary
+
+from covered_frames import judge_covered
 
 LIBRARY = ScreenLibrary.load_default()
 #: pages alike in layout: a header and title (under the cover), a line or two of text, a button or a field
@@ -26,15 +26,7 @@ def test_a_page_covered_to_its_text_is_told_by_its_buttons_never_taken_for_anoth
     for profile in (p.name for p in load_all()):
         for theme in ("dark", "light"):
             for screen, clean in screen_frames(profile, theme, screens=ALIKE):
-                frame = clean.copy()
-                frame[:round(REACH * frame.shape[1] / 480)] = (40, 40, 40)
-                rec, guess = LIBRARY.classify(frame)
-                where = f"{profile}/{theme} {screen} covered down to {REACH} view px"
-                if rec is not None and rec.screen != screen:
-                    wrong.append(f"{where}: taken for {rec.screen} ({guess.why()})")
-                elif rec is None and screen in TOLD:
-                    missed.append(f"{where}: unknown ({guess.why()})")
-                told += rec is not None
+                told += judge_covered(LIBRARY, clean, screen, REACH, f"{profile}/{theme}", screen in TOLD, wrong, missed)
     print(f"{told} of {12 * len(ALIKE)} recognised")
     assert not wrong, "; ".join(wrong)
     assert not missed, "; ".join(missed)
