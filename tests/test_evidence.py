@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.artifacts import Artifacts
-from harness.cli.evidence import is_file, keep_evidence
+from harness.cli.evidence import keep_evidence
 from harness.errors import HarnessError
 from harness.vision.definitions import Box
 
@@ -38,7 +38,7 @@ def test_the_frame_an_error_carries_is_kept_with_its_field(tmp_path: Path) -> No
     frame[10:20, 5:55] = 255
     handset = _Handset()
     kept = keep_evidence(artifacts, handset, _Carrying(frame, Box(5, 10, 50, 10)))
-    assert is_file(kept) and handset.shots == 0
+    assert Path(kept).is_file() and handset.shots == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["001-error-_Carrying.png", "002-error-_Carrying-field.png"], names
     again = keep_evidence(artifacts, handset, _Carrying(frame, Box(5, 10, 50, 10)))
@@ -58,4 +58,4 @@ def test_a_hung_handset_does_not_hang_the_error_path(tmp_path: Path) -> None:
 
 def test_otherwise_one_more_screenshot_is_kept(tmp_path: Path) -> None:
     kept = keep_evidence(Artifacts(tmp_path), _Handset(), HarnessError("transport closed"))
-    assert is_file(kept) and Path(kept).name == "001-error-HarnessError.png"
+    assert Path(kept).is_file() and Path(kept).name == "001-error-HarnessError.png"

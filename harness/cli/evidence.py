@@ -10,7 +10,6 @@ hung handset must not hang the error path, and the original error is still the o
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,8 +58,3 @@ def keep_evidence(artifacts: Any, handset: Any, exc: BaseException, seconds: flo
         return str(artifacts.save_screenshot(frame, label))
     except Exception as error:  # noqa: BLE001 -- a full disk must not hide the run's own error
         return f"no screenshot: {type(error).__name__}: {error}"
-
-
-def is_file(kept: str) -> bool:
-    """Whether ``keep_evidence``'s answer is a file it kept (not why it kept none)."""
-    return not kept.startswith("no screenshot") and Path(kept).exists()
