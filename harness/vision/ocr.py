@@ -237,9 +237,9 @@ def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | 
     factor = max(1.0, READ_PX_PER_VIEW / scale)
     crop = np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
     psm = 7 if single_line else 6 if block or box.h < 4 * 40 * scale else 11  # a line / a block / text anywhere
-    soft = blurred(crop)
-    raw = _cached(crop, (lang, psm, round(factor, 3), soft),
-                  lambda: _recognise(shade(crop, factor) if soft else prepare(crop, factor), lang, psm))
+    # soft or sharp is a property of the pixels the key already holds: told only when they are read, not on a hit
+    raw = _cached(crop, (lang, psm, round(factor, 3)),
+                  lambda: _recognise(shade(crop, factor) if blurred(crop) else prepare(crop, factor), lang, psm))
     pad = 12
     words = tuple(Word(text, Box(box.x + round((x - pad) / factor), box.y + round((y - pad) / factor),
                                  max(1, round(w / factor)), max(1, round(h / factor))), conf, line)
