@@ -20,6 +20,7 @@ root's Python at all.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import select
 import shutil
@@ -33,13 +34,24 @@ PR_SET_PDEATHSIG = 1
 STOP_GRACE = 10.0
 
 
-def _exec_dovecot(binary: str, config: str, uid: int, gid: int, fds: list[int]) -> None:
-    """In the forked child: the sockets at 3, 4, ..., its own user, the activation variables, then Dovecot."""
-    high = [os.dup(fd) for fd in fds]  # out of the way first, so moving one to 3+i cannot close another
+def place_listen_fds(fds: list[int]) -> None:
+    """Move the descriptors ``fds`` to 3, 4, ... in order, inheritable, and close the originals elsewhere.
+
+    Each is first copied above the whole target range, so that moving one to 3+i can neither close another
+    nor be a dup2 onto itself (which would keep the copy's close-on-exec flag, and the close of the copy would
+    then drop the socket: Dovecot would bind the port itself, and fail while the keeper still holds it).
+    """
+    end = SD_LISTEN_FDS_START + len(fds)
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, max(end, 3)) for fd in fds]
     for i, fd in enumerate(high):
         os.dup2(fd, SD_LISTEN_FDS_START + i)  # dup2 leaves the new descriptor inheritable
-    for fd in high + [fd for fd in fds if fd >= SD_LISTEN_FDS_START + len(fds)]:
+    for fd in high + [fd for fd in fds if fd >= end]:
         os.close(fd)
+
+
+def _exec_dovecot(binary: str, config: str, uid: int, gid: int, fds: list[int]) -> None:
+    """In the forked child: the sockets at 3, 4, ..., its own user, the activation variables, then Dovecot."""
+    place_listen_fds(fds)
     if os.geteuid() == 0 and uid != 0:
         os.setgroups([])
         os.setgid(gid)

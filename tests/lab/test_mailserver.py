@@ -144,3 +144,71 @@ def test_an_unprivileged_user_runs_it_too(tmp_path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     uid, code = done.stdout.split()
     assert uid != "0" and code == "7654321"
+
+
+@pytest.mark.parametrize("where", ["above the range", "inside the range, out of order"])
+def test_the_keeper_hands_dovecot_its_sockets_at_3_4_5(where: str) -> None:
+    """Socket activation: the listening sockets sit at 3, 4, 5 in order, inheritable, whatever numbers they had.
+
+    When they land elsewhere Dovecot binds the ports itself, which fails while the keeper still holds them
+    ("Address already in use", seen under load in CI)."""
+    from harness.lab.mailserver_keeper import place_listen_fds
+
+    report_r, report_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child arranges its descriptors as the keeper's fork does, and reports what it sees
+        try:
+            for fd in range(3, 64):
+                if fd != report_w:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            report = os.dup2(report_w, 60)
+            os.close(report_w)
+            sockets = []
+            for _ in range(3):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.bind(("127.0.0.1", 0))
+                sock.listen(1)
+                sockets.append(sock)
+            wanted = [40, 41, 42] if where == "above the range" else [4, 3, 9]
+            ports = [sock.getsockname()[1] for sock in sockets]
+            parked = [os.dup2(sock.detach(), 50 + i) for i, sock in enumerate(sockets)]
+            for fd in range(3, 10):
+                if fd not in parked:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            for parked_fd, fd in zip(parked, wanted):
+                os.dup2(parked_fd, fd, inheritable=False)
+                os.close(parked_fd)
+            place_listen_fds(wanted)
+            seen = []
+            for i in range(3):
+                sock = socket.socket(fileno=os.dup(3 + i))
+                seen.append([sock.getsockname()[1], os.get_inheritable(3 + i)])
+                sock.close()
+            still_open = [fd for fd in wanted if fd >= 6 and _is_open(fd)]
+            os.write(report, json.dumps({"ports": ports, "seen": seen, "still_open": still_open}).encode())
+        except BaseException as exc:  # noqa: BLE001 - told to the parent, which fails with it
+            os.write(60, json.dumps({"error": repr(exc)}).encode())
+        finally:
+            os._exit(0)
+    os.close(report_w)
+    with os.fdopen(report_r, "rb") as reader:
+        report = json.loads(reader.read() or b"{}")
+    os.waitpid(pid, 0)
+    assert report, "the child reported nothing"
+    assert "error" not in report, report
+    assert report["seen"] == [[port, True] for port in report["ports"]]
+    assert report["still_open"] == []
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
