@@ -21,9 +21,11 @@ on; reading packets costs almost nothing. The last few frames are kept
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 import time
+import weakref
 from collections import deque
 from urllib.parse import urlsplit, urlunsplit
 
@@ -138,6 +140,19 @@ def _fourcc(cap: cv2.VideoCapture) -> str:
     return code.to_bytes(4, "little").decode("latin-1")
 
 
+#: Captures open in this process, closed at exit by ``_close_open_captures``.
+_OPEN: "weakref.WeakSet[Capture]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_captures() -> None:
+    """Stop every reader still running when Python exits: a script that never closed its camera would otherwise
+    end with the reader inside FFmpeg, and the C++ runtime aborts the process ("terminate called without an
+    active exception", exit status 134) instead of exiting with the script's own status."""
+    for capture in list(_OPEN):
+        capture.close()
+
+
 class Capture:
     """A camera stream read by one thread; ``open()`` / ``close()`` (idempotent), or ``with``."""
 
@@ -194,6 +209,7 @@ class Capture:
             reader = self._reader
         self._thread = threading.Thread(target=self._read, args=(cap, reader), name=f"camera {self.name}", daemon=True)
         self._thread.start()
+        _OPEN.add(self)
         return self
 
     def _next(self, cap: cv2.VideoCapture) -> tuple[np.ndarray | None, bytes | None] | str:
@@ -260,6 +276,7 @@ class Capture:
         if thread is not None:
             thread.join(timeout=self.read_timeout + 1.0)
         self._cap = self._thread = None
+        _OPEN.discard(self)
 
     def __enter__(self) -> "Capture":
         return self.open()

@@ -190,3 +190,15 @@ def test_the_camera_shows_the_stylus_where_the_robot_holds_it(emulators: list[tu
         assert stats[biggest, cv2.CC_STAT_AREA] > 50, f"--bench-seed {seed}: no stylus in the camera frame"
         where = camera.to_screen(centroids[biggest:biggest + 1])[0]
         assert np.hypot(*(where - (540, 960))) < 60, f"--bench-seed {seed}: stylus seen at screen pixel {where}"
+
+
+def test_a_script_that_never_closes_its_camera_exits_with_its_own_status(
+        emulators: list[tuple[int, dict[str, Any]]]) -> None:
+    """A lab script that opens the camera, reads a frame and ends (here with status 3) without closing it: its
+    own status, not an abort from the reader left inside FFmpeg (status 134, "terminate called ...")."""
+    url = emulators[1][1]["camera"]
+    script = ("import sys\nfrom harness.camera import Capture\n"
+              f"Capture({url!r}).open().after(0, 10)\nsys.exit(3)\n")
+    for _ in range(3):  # the abort came about 1 run in 2
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert (done.returncode, "terminate called" in done.stderr) == (3, False), done.stderr[-300:]
