@@ -196,7 +196,7 @@ def test_a_script_that_never_closes_its_camera_exits_with_its_own_status(
         emulators: list[tuple[int, dict[str, Any]]]) -> None:
     """A lab script that opens the camera, reads a frame and ends (here with status 3) without closing it: its
     own status, not an abort from the reader left inside FFmpeg (status 134, "terminate called ...")."""
-    url = emulators[1][1]["camera"]
+    url = emulators[0][1]["camera"]  # emulators[1]'s camera is stopped by the test above
     script = ("import sys\nfrom harness.camera import Capture\n"
               f"Capture({url!r}).open().after(0, 10)\nsys.exit(3)\n")
     for _ in range(3):  # the abort came about 1 run in 2
