@@ -99,5 +99,6 @@ def test_the_failure_hook_spends_seconds_not_minutes_on_a_last_screenshot(fault:
                                "--artifacts", str(tmp_path / "artifacts")], fault.marker,
                               env=fault.env({"HARNESS_ADB_KEY": str(tmp_path / "adbkey")}), cwd=tmp_path).wait(120)
     assert inner.rc == 1 and "the test itself fails at once" in inner.stdout, inner.describe()
-    # interpreter and pytest start-up, the handset's connection, then at most a few seconds of evidence
-    assert inner.elapsed <= 3 + ALLOWANCE + 4, f"expected the failure reported within seconds; {inner.describe()}"
+    # interpreter and pytest start-up, the handset's connection, then at most a few seconds of evidence: well
+    # under the minute a screenshot's own timeout would take (the bound was 15 s; 16.5 s was seen at load 25)
+    assert inner.elapsed <= 3 + 2 * ALLOWANCE + 4, f"expected the failure reported within seconds; {inner.describe()}"
