@@ -66,6 +66,11 @@ LAYOUT_RIVAL = 0.15
 #: layout cannot tell the two apart however the frame fits them (account_password's page and two_step_code's below
 #: a cover: 0.976, account_email's 0.957; 0.85 cost a tenth of the pages seen by their layout alone)
 LAYOUT_TWIN = LAYOUT_ALONE
+#: a screen whose anchor at one of the best's lies under a cover (not measured there: neither beaten nor ruling
+#: itself out) is a rival there when its page fits the frame within this of the best's or better (as an undecided
+#: screen, harness.vision.rivals): settings' "system" fitted calendar's "agenda" in Open Sans at 0.79 at the
+#: working level (0.58 closer), its page 0.63, while calendar's page fitted 0.98 and a finger lay over its title
+HIDDEN_RIVAL_MARGIN = 0.02
 #: a page fitting the frame within this of the best's, when the best is seen by its layout alone, is a rival
 LAYOUT_GAP = 0.05
 #: a screen is taken on its score alone this far above the runner-up (harness.vision.verdict: how it scores)
@@ -187,14 +192,21 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
         dx, dy = px - t.x, py - t.expected_y(frame.view_height, c.rec_view_h, frame.working_scale)
         # the cheap look first: a rival no nearer at the working level is no nearer closer, so the closer
         # comparisons (the costly part on a clean frame) run only for rivals that could change the answer
-        near = [(lib.screens[k], j, x, y, part) for k, j in others
-                for score, x, y, part in [_near(frame, lib.screens[k], j, dx, dy)]
-                if score >= working - WORKING_GAP]  # (NaN: hidden) not near
-        if not near:
+        near, hidden = [], None
+        for k, j in others:
+            score, x, y, part = _near(frame, lib.screens[k], j, dx, dy)
+            if score >= working - WORKING_GAP:
+                near.append((lib.screens[k], j, x, y, part))
+            elif (np.isnan(score) and _fits_as_well(best, layout[k], shown[k])
+                  and (hidden is None or layout[k] > layout[hidden])):
+                hidden = k  # its anchor here is under the cover: not beaten, and its page fits (the best fitting)
+        if not near and hidden is None:
             continue
         mine = best.scores[i] if looked else fine_score(frame, c, i, best.places[i], best.part(i), templates)
         if mine is None or mine >= CLEAR:
             continue
+        if hidden is not None:
+            return [lib.screens[hidden].definition]
         fine = _Window(frame, t, best.places[i])
         for o, j, x, y, part in near:
             theirs = fine.score(o, j, (x, y), templates) if part is None else None
@@ -203,6 +215,13 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
             if theirs is not None and theirs >= mine - MARGIN:
                 return [o.definition]
     return []
+
+
+def _fits_as_well(best: Verdict, layout: float, shown: float) -> bool:
+    """Whether a page fits the frame as well as ``best``'s (within HIDDEN_RIVAL_MARGIN) or better, both compared
+    where enough of them shows: a screen whose anchor at the best's is under the cover is then undecided there."""
+    return bool(best.has_layout and shown >= LAYOUT_MIN_SHOWN and np.isfinite(layout)
+                and layout >= best.layout - HIDDEN_RIVAL_MARGIN)
 
 
 def title_covered(frame: "Frame", d: "ScreenDefinition") -> bool:

@@ -39,16 +39,18 @@ def _runs(free: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
-def _along(free: np.ndarray, at: int, size: int, m: int) -> tuple[int, int, int, int] | None:
+def _along(free: np.ndarray, at: int, size: int, m: int, ink: np.ndarray) -> tuple[int, int, int, int] | None:
     """Of the runs of free lines (rows or columns) over a search span that starts m before the anchor's place
-    ``at`` (``free`` indexed from there), the one overlapping the anchor's ``size`` lines most: the anchor's lines
-    [a, b) it keeps, and the range [lo, hi] of the part's start that keeps it within the run and m of its place."""
-    best = None
+    ``at`` (``free`` indexed from there), the one keeping most of the anchor's ink (``ink``: per line of the
+    anchor; a finger over the blank end of a wide title leaves its words on the other side, the wider run): the
+    anchor's lines [a, b) it keeps, and the range [lo, hi] of the part's start that keeps it within the run and m
+    of its place."""
+    best, kept = None, -1.0
     for s, e in _runs(free):
         s, e = s + PART_EDGE * (s > 0), e - PART_EDGE * (e < free.size)
         a, b = max(s, m) - m, min(e, m + size) - m
-        if b > a and (best is None or b - a > best[1] - best[0]):
-            best = (a, b, s, e)
+        if b > a and (held := float(ink[a:b].sum())) > kept:
+            best, kept = (a, b, s, e), held
     if best is None:
         return None
     a, b, s, e = best
@@ -70,11 +72,11 @@ def visible_part(frame: Frame, t: Template, x: int, y: int, m: int) -> Part | No
     if total <= 0:
         return None
     options = []
-    rows = _along(~area.any(axis=1), y, t.h, m)
+    rows = _along(~area.any(axis=1), y, t.h, m, t.ink.sum(axis=1))
     if rows is not None:
         r0, r1, lo, hi = rows
         options.append(Part(r0, r1, 0, t.w, float(t.ink[r0:r1].sum()) / total, (x - m, lo, x + m, hi)))
-    cols = _along(~area.any(axis=0), x, t.w, m)
+    cols = _along(~area.any(axis=0), x, t.w, m, t.ink.sum(axis=0))
     if cols is not None:
         c0, c1, lo, hi = cols
         options.append(Part(0, t.h, c0, c1, float(t.ink[:, c0:c1].sum()) / total, (lo, y - m, hi, y + m)))
