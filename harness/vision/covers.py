@@ -44,6 +44,13 @@ FAINT_GAP_VIEW = 12
 FAINT_HOLD = 2
 #: Share of a row below the band that may still be of its colour (the page's own pixels that happen to match).
 FAINT_BELOW = 0.1
+#: Grey levels the side margins' brightness may spread over the frame's height before it counts as uneven light.
+LIGHT_SPREAD = 3
+#: View pixels of each side margin whose brightness, row by row, is the light's there (pages keep 24 free).
+MARGIN_VIEW = 16
+#: View pixels each way over which a change of the margin's brightness by more than COVER_CONTRAST is a step (a
+#: cover's edge, blurred by a camera), not the light.
+STEP_VIEW = 8
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,44 @@ def _faint_top(gray: np.ndarray, working_scale: float, background: float) -> int
     return end
 
 
+def _light_along(level: np.ndarray, step: int) -> np.ndarray:
+    """One side margin's brightness row by row (``level``) as the light alone makes it. Light changes row by row;
+    what reaches the margin over the page (a banner, a finger) starts with a step: more than COVER_CONTRAST
+    within ``step`` rows each way. The run of rows between steps that holds the most rows is the page under its
+    light; over any other run the light is carried on from the page's rows next to it."""
+    h = level.shape[0]
+    smooth = cv2.medianBlur(np.clip(level, 0, 255).astype(np.uint8).reshape(-1, 1), 5).ravel().astype(np.float32)
+    jump = np.zeros(h, bool)
+    jump[step:h - step] = np.abs(smooth[2 * step:] - smooth[:h - 2 * step]) > COVER_CONTRAST
+    runs = np.cumsum(np.diff(jump.astype(np.int8), prepend=np.int8(0)) != 0)  # rows in a step, and between
+    sizes = np.bincount(runs[~jump], minlength=int(runs.max()) + 1)
+    page = ~jump & (runs == int(np.argmax(sizes)))
+    rows = np.arange(h)
+    return np.interp(rows, rows[page], smooth[page]).astype(np.float32)
+
+
+def _lit_background(gray: np.ndarray, edges: np.ndarray, margin: int, step: int, background: float) -> float | np.ndarray:
+    """The page background at every pixel as the light falls on it: ``background`` on an evenly lit frame (a
+    screenshot). A camera's frame is lit unevenly (a vignette darkens its sides and corners, glare and the
+    evening-out of light leave broad bright or dark patches), so there each side margin's brightness is followed
+    down the frame (``_light_along``), and across each row the light goes straight from one margin to the other."""
+    h, w = gray.shape
+    if background - LIGHT_SPREAD <= edges.min() and edges.max() <= background + LIGHT_SPREAD:
+        return background  # the quick look: the frame's edge columns (``edges``) are all the background's
+    levels = []
+    for strip in (gray[:, :margin], gray[:, -margin:]):
+        level = np.full(h, background, np.float32)
+        off = (strip.max(axis=1) > background + LIGHT_SPREAD) | (strip.min(axis=1) < background - LIGHT_SPREAD)
+        level[off] = np.median(strip[off], axis=1)  # (the other rows are the background's throughout)
+        levels.append(level)
+    if max(float(np.abs(level - background).max()) for level in levels) <= LIGHT_SPREAD:
+        return background
+    left, right = (_light_along(level, step) for level in levels)
+    if max(float(np.abs(curve - background).max()) for curve in (left, right)) <= LIGHT_SPREAD:
+        return background
+    return left[:, None] + (right - left)[:, None] * np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :]
+
+
 def covers(gray: np.ndarray, working_scale: float, bands: tuple[Band, ...] = ()) -> np.ndarray:
     """Boolean mask (working pixels) of what lies over the page: a banner, toast or volume overlay of any
     colour, a finger or a stylus. Such a thing is a large smooth area unlike the page background that
@@ -139,8 +184,14 @@ def covers(gray: np.ndarray, working_scale: float, bands: tuple[Band, ...] = ())
     h, w = gray.shape
     # the page background shows along the side margins of every page (pages keep 24 view pixels free)
     side = max(1, round(5 * working_scale))
-    background = float(np.median(np.concatenate([gray[:, :side].ravel(), gray[:, -side:].ravel()])))
-    unlike = (cv2.absdiff(gray, int(background)) > COVER_CONTRAST).astype(np.uint8)
+    edges = np.concatenate([gray[:, :side].ravel(), gray[:, -side:].ravel()])
+    background = float(np.median(edges))
+    lit = _lit_background(gray, edges, max(side, round(MARGIN_VIEW * working_scale)),
+                          max(1, round(STEP_VIEW * working_scale)), background)
+    if isinstance(lit, np.ndarray):
+        unlike = (np.abs(gray - lit) > COVER_CONTRAST).astype(np.uint8)
+    else:
+        unlike = (cv2.absdiff(gray, int(background)) > COVER_CONTRAST).astype(np.uint8)
     unlike[:_faint_top(gray, working_scale, background)] = 1
     k = max(2, round(5 * working_scale / 0.625))
     inner = []  # the band's rows, and the row of the page next to it
