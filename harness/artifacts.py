@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from harness.errors import HarnessError
+from harness.secret_frames import veiled
 from harness.secrets import redact
 
 #: Longest folder or file name the harness makes (well under NAME_MAX, readable in a listing).
@@ -164,7 +165,9 @@ class Artifacts:
         return Artifacts(self.dir, name)
 
     def save_screenshot(self, image: np.ndarray, label: str) -> Path:
-        """Save an RGB array as the next numbered PNG; returns its path."""
+        """Save an RGB array as the next numbered PNG (veiled where a secret shows: ``harness.secret_frames``);
+        returns its path."""
+        image = veiled(image, self.dir)
         with self._lock:
             self._counter += 1
             path = new_file(self.dir, f"{self._counter:03d}-{_slug(label)}.png")

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from harness import secret_frames
 from harness.artifacts import Artifacts
 from harness.errors import HarnessError
 from harness.handset import Handset
@@ -19,6 +20,8 @@ FAILURE_SCREENS = ("wrong_password", "unknown_account", "no_network")
 LOST_TAP_AFTER = 5.0
 #: How many times one step taps again a target whose tap looked lost.
 LOST_TAPS = 2
+#: Share of the frame's height veiled above and below a secret field's middle (a field is 50 of 800 view pixels).
+SECRET_ROWS = 0.05
 
 
 class FlowError(HarnessError):
@@ -68,6 +71,7 @@ class FlowRunner:
         self._touched_since_seen = True  # a tap, key or text went to the handset after the last recognition
         self._slowest_answer = 0.0  # the longest a landed tap left the page tapped on screen, seconds
         self._slowest_poll = 0.0    # the longest a look at an unchanged page took (two screenshots at least)
+        self._veils: list[tuple[str, int]] = []  # (screen, veil) of each secret a field of that screen holds
 
     # ------------------------------------------------------------------ waiting
     def expect(self, *names: str, timeout: float | None = None, failures: bool = True, action: str = "",
@@ -98,6 +102,10 @@ class FlowRunner:
         names = list(names)
         self.last = rec
         self._touched_since_seen = False
+        for screen, token in list(self._veils):  # a secret's field is gone with its page
+            if screen != rec.screen:
+                secret_frames.release(token)
+                self._veils.remove((screen, token))
         self._log_step(rec, action, seconds, **extra)
         if rec.screen in FAILURE_SCREENS and rec.screen not in names:
             raise SignInFailed(f"sign-in failed: the handset shows {rec.screen} (expected {' or '.join(names)})",
@@ -212,17 +220,37 @@ class FlowRunner:
         self.handset.key(key)
 
     def type_into(self, rec: Recognition, field: str, value: str | Secret, clear: int = 0) -> None:
-        """Tap a text field, see the keyboard rise (the phone took the tap), type; secrets are never recorded."""
-        self.tap(rec, field)
-        self._keyboard_risen(rec, field)
-        for _ in range(clear):
-            self.handset.key("delete")
-        self._touched_since_seen = True
+        """Tap a text field, see the keyboard rise (the phone took the tap), type; secrets are never recorded, and
+        no frame kept shows one: while it is typed, its field and the keyboard under it are veiled in every frame
+        the run keeps, then its field until the flow sees another screen (``harness.secret_frames``)."""
         secret = isinstance(value, Secret)
-        self.handset.text(value)  # a Secret stays one down to the transport, so no error can show it
+        place = self._field_rows(rec, field) if secret else None
+        typing = secret_frames.hold(self.artifacts.dir, place and place(True)) if secret else None
+        try:
+            self.tap(rec, field)
+            self._keyboard_risen(rec, field)
+            for _ in range(clear):
+                self.handset.key("delete")
+            self._touched_since_seen = True
+            self.handset.text(value)  # a Secret stays one down to the transport, so no error can show it
+        finally:
+            if secret:  # typed in full or in part, the field may show it from now on
+                self._veils.append((rec.screen, secret_frames.hold(self.artifacts.dir, place and place(False))))
+            secret_frames.release(typing)
         self.artifacts.record("type", screen=rec.screen, field=field, chars=len(value.reveal()) if secret else len(value),
                               value="[secret]" if secret else value)
         self.close_keyboard(rec.screen)
+
+    def _field_rows(self, rec: Recognition, field: str) -> Callable[[bool], secret_frames.Region] | None:
+        """The rows of ``field`` on ``rec``'s frame as a veil (given True: and all under them); None when its place
+        is not known (then the whole frame is veiled)."""
+        try:
+            _, y = find_target(rec, field)
+            image = getattr(rec, "image", None)
+            height = image.shape[0] if image is not None else self.handset.screenshot().shape[0]
+        except Exception:  # noqa: BLE001 -- no place for it: nothing of the frame is kept
+            return None
+        return lambda below: secret_frames.band(y, SECRET_ROWS * height, height, below)
 
     def _keyboard_risen(self, rec: Recognition, field: str) -> None:
         """Wait for the keyboard a tapped field raises; no keyboard for ``lost_tap_after()``: the tap was lost (a

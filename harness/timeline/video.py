@@ -38,6 +38,7 @@ import numpy as np
 
 from harness.artifacts import new_file
 from harness.errors import HarnessError
+from harness.secret_frames import veiled
 
 #: What ``--record`` takes: keep a video of every run, only of failing ones, or record nothing.
 RecordMode = Literal["always", "failures", "never"]
@@ -145,7 +146,7 @@ class VideoRecorder:
             try:
                 if self._writer is None:
                     self._open(image)
-                frame = self._frame(image, t)
+                frame = self._frame(veiled(image, self.folder), t)  # a secret shown is not kept
                 assert self._writer is not None and self._index_file is not None
                 ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, SPOOL_QUALITY])
                 if not ok:

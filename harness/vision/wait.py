@@ -49,10 +49,12 @@ class ScreenTimeout(HarnessTimeout):
 
 def _save(image: np.ndarray, folder: str | Path | None, label: str) -> Path:
     from harness.artifacts import new_file
+    from harness.secret_frames import veiled
 
     directory = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="harness-wait-"))
     directory.mkdir(parents=True, exist_ok=True)
     path = new_file(directory, f"timeout-{label}-{time.strftime('%H%M%S')}.png")  # never over an earlier one
+    image = veiled(image, directory)  # a secret typed on the page shown is not kept (harness.secret_frames)
     Image.fromarray(np.ascontiguousarray(image[:, :, :3])).save(path, format="PNG")
     return path
 
