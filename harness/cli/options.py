@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from harness.handsets import OpenedHandset, usages
+from harness.handsets import OpenedHandset, pace, usages
 from harness.lab.chosen import DEFAULT_LEASE_WAIT, ChosenHandset
 
 if TYPE_CHECKING:
@@ -89,8 +89,22 @@ def screen_library(folder: str | None) -> "ScreenLibrary":
 
 def add_timeout_option(p: argparse.ArgumentParser, what: str) -> None:
     """``--timeout SECONDS`` for a one-shot command; ``bounded`` applies it to the command's function."""
-    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"give up {what} after this many seconds in all (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help=f"give up {what} after this many seconds in all (default {DEFAULT_TIMEOUT:g}, times the "
+                        f"handset's pace: {DEFAULT_TIMEOUT * pace('robot://'):g} for a robot:// handset, whose "
+                        "taps are a robot's moves and whose screenshots a camera's frames)")
+
+
+def default_timeout(args: argparse.Namespace) -> float:
+    """--timeout when none is given: DEFAULT_TIMEOUT times the pace of the handset the options name (its URI's
+    scheme; an inventory handset's URI from the inventory)."""
+    uri = args.handset
+    if not uri and getattr(args, "device", None) and not getattr(args, "place", None):
+        try:
+            uri = chosen_handset(args).uri
+        except Exception:  # noqa: BLE001 -- a bad --device is reported when the command opens it
+            uri = None
+    return DEFAULT_TIMEOUT * pace(uri)
 
 
 def _seconds(text: str) -> float:
@@ -109,6 +123,8 @@ def bounded(fn: Callable[[argparse.Namespace], Any]) -> Callable[[argparse.Names
         from harness.deadline import Stage, command_deadline
 
         args.stage = Stage("starting")
+        if args.timeout is None:
+            args.timeout = default_timeout(args)
         with command_deadline(args.timeout, f"`harness {args.command}` to finish within --timeout", args.stage):
             return int(fn(args) or 0)
     return run

@@ -15,10 +15,10 @@ from harness.handsets.base import (
     HandsetUri, HandsetUriError, Hold, OpenedHandset, OpenOptions, Probed, ProbeOptions, SchemeModule,
 )
 from harness.handsets.registry import (
-    SCHEMES, connect_handset, connect_when_up, open_handset, parse_uri, probe_uri, scheme_module, starts_handset,
-    usages, with_options,
+    SCHEMES, connect_handset, connect_when_up, open_handset, pace, parse_uri, probe_uri, scheme_module,
+    starts_handset, usages, with_options,
 )
 
 __all__ = ["HandsetUri", "HandsetUriError", "Hold", "OpenedHandset", "OpenOptions", "Probed", "ProbeOptions",
-           "SchemeModule", "SCHEMES", "connect_handset", "connect_when_up", "open_handset", "parse_uri", "probe_uri",
+           "SchemeModule", "SCHEMES", "connect_handset", "connect_when_up", "open_handset", "pace", "parse_uri", "probe_uri",
            "scheme_module", "starts_handset", "usages", "with_options"]

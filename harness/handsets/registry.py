@@ -65,6 +65,16 @@ def starts_handset(uri: str) -> bool:
     return split.scheme in SCHEMES and scheme_module(split.scheme).STARTS_HANDSET
 
 
+def pace(uri: str | None) -> float:
+    """How many times longer than over ADB a handset of ``uri``'s scheme takes for the same steps (its module's
+    ``PACE``; 1 for a scheme without one, or no URI): what a command's default --timeout is multiplied by."""
+    try:
+        split = HandsetUri.split(uri or "")
+    except HandsetUriError:
+        return 1.0
+    return float(getattr(scheme_module(split.scheme), "PACE", 1.0)) if split.scheme in SCHEMES else 1.0
+
+
 def with_options(uri: str, profile: str | None = None, **options: object) -> str:
     """``uri`` for another profile and with more options, for a scheme that starts its handset (``emulator://``).
 

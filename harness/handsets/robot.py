@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 USAGE = "robot://PORT?camera=URL&calibration=FILE&profile=NAME"
 #: Opening reaches a phone that is already on its bed.
 STARTS_HANDSET = False
+#: How many times longer than over ADB the same steps take: each tap is a robot's move down and back to its
+#: parking place (2.7-3.3 s a step on bench 842483), each look a camera frame rectified and evened out, each
+#: text typed key by key (``harness.handsets.registry.pace``: a one-shot command's default --timeout is 10 x 60 s).
+PACE = 10.0
 _OPTIONS = ("camera", "calibration", "profile", "power")
 
 
