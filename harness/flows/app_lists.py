@@ -12,6 +12,7 @@ it shows; it is what a person reads.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -23,11 +24,18 @@ from harness.vision import Recognition
 from harness.vision.recognition import find_target
 from harness.vision.definitions import Box
 from harness.vision.labels import title_region
-from harness.vision.ocr import normalise, read_text, similarity
+from harness.vision.ocr import normalise, read_region, read_text, similarity
+from harness.vision.ocr_image import blurred
+
+#: An e-mail address as a line shows it.
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 from harness.vision.wait import same_picture
 
 #: A line whose ink has less than this share of the title's contrast with the page is a dim (secondary) line.
 DIM_SHARE = 0.8
+#: On a soft frame, a gap between the lines' contrasts of at least this share of the brightest is the one between
+#: the bright lines and the dim ones.
+DIM_GAP = 0.25
 #: Half the height of the application bar's round buttons, in view pixels (the bar starts this far above them).
 APP_BAR_ABOVE_BUTTON = 36
 #: Round buttons of application bars the library knows (their place says where the list ends).
@@ -126,12 +134,41 @@ def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
         return []
     contrasts = [_contrast(grey, box) for box in boxes]
     reference = _contrast(grey, title) if title is not None else max(contrasts)
+    dim_below = DIM_SHARE * reference
+    region = list_region(rec)
+    soft = blurred(grey[region.y:region.y + region.h, region.x:region.x + region.w])
+    if soft:
+        dim_below = _dim_split(contrasts, dim_below)
     lines = []
     for box, contrast in zip(boxes, contrasts):
-        text = read_text(image, box, scale=rec.scale / LINE_ZOOM, single_line=True).strip()
+        text = read_text(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True).strip()
+        if soft and "@" in read_region(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True,
+                                       min_confidence=0).text:  # (the same reading, its unsure words too)
+            text = _address_line(image, box) or text
         if text:
-            lines.append(Line(text, contrast < DIM_SHARE * reference, box))
+            lines.append(Line(text, contrast < dim_below, box))
     return lines
+
+
+def _address_line(image: np.ndarray, box: Box) -> str:
+    """A soft line with an address in it (an account's line) read as the field reader reads a typed address, every
+    way, and the reading most of them agree on ("" when none has an address): a camera's small dim text read
+    once gave "stice@outiook com" for alice@outlook.com, and the account went unknown."""
+    from harness.vision.field_text import read_field
+
+    readings = [r.strip() for r in read_field(image, box, every_way=True) if ADDRESS.search(r)]
+    return max(readings, key=readings.count) if readings else ""
+
+
+def _dim_split(contrasts: list[float], otherwise: float) -> float:
+    """The contrast under which a line of a soft (camera) frame is dim: in the widest gap between the lines'
+    contrasts when it is a clear one (a blurred line's ink never reaches the big title's, so the title's share
+    took every line for dim: bench 842483 light read no calendar entry), else ``otherwise``."""
+    ordered = sorted(contrasts)
+    if len(ordered) < 2:
+        return otherwise
+    gap, at = max((b - a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]))
+    return at if gap >= DIM_GAP * ordered[-1] else otherwise
 
 
 def read_entries(rec: Recognition) -> list[Entry]:

@@ -223,23 +223,26 @@ def _cached(crop: np.ndarray, how: tuple[Any, ...], read: Any) -> Any:
 
 
 def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | None = None, lang: str = "eng",
-                single_line: bool = False, min_confidence: float = MIN_CONFIDENCE, block: bool = False) -> Reading:
+                single_line: bool = False, min_confidence: float = MIN_CONFIDENCE, block: bool = False,
+                zoom: float = 1.0) -> Reading:
     """The words in ``region`` (device pixels; None: the whole frame) of a decoded RGB frame.
 
     ``scale`` is device pixels per view pixel (default: frame width / 480);
     ``single_line`` reads the region as one line of text (a title, a field); a tall region is read as text
     anywhere on it, unless ``block`` says it is one block of lines (a list: Tesseract's sparse mode, given a
     list seen through a camera, once dropped two of its seventeen rows that its block mode read);
-    words Tesseract is less sure of than ``min_confidence`` are left out.
+    words Tesseract is less sure of than ``min_confidence`` are left out; ``zoom`` reads it that many times
+    larger than Tesseract's usual size (a short name's capitals).
     """
     box = _clip(image, region)
     scale = scale or image.shape[1] / VIEW_WIDTH
-    factor = max(1.0, READ_PX_PER_VIEW / scale)
+    factor = max(1.0, READ_PX_PER_VIEW * zoom / scale)
     crop = np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
     psm = 7 if single_line else 6 if block or box.h < 4 * 40 * scale else 11  # a line / a block / text anywhere
     # soft or sharp is a property of the pixels the key already holds: told only when they are read, not on a hit
-    raw = _cached(crop, (lang, psm, round(factor, 3)),
-                  lambda: _recognise(shade(crop, factor) if blurred(crop) else prepare(crop, factor), lang, psm))
+    raw = _cached(crop, (lang, psm, round(factor, 3), zoom),
+                  lambda: _recognise(shade(crop, factor, zoom) if blurred(crop) else prepare(crop, factor, zoom), lang,
+                                     psm))
     pad = 12
     words = tuple(Word(text, Box(box.x + round((x - pad) / factor), box.y + round((y - pad) / factor),
                                  max(1, round(w / factor)), max(1, round(h / factor))), conf, line)
@@ -248,9 +251,9 @@ def read_region(image: np.ndarray, region: Box | None = None, *, scale: float | 
 
 
 def read_text(image: np.ndarray, region: Box | None = None, *, scale: float | None = None, lang: str = "eng",
-              single_line: bool = False) -> str:
+              single_line: bool = False, zoom: float = 1.0) -> str:
     """What ``region`` says, one line of text per line on screen (see ``read_region``)."""
-    return read_region(image, region, scale=scale, lang=lang, single_line=single_line).text
+    return read_region(image, region, scale=scale, lang=lang, single_line=single_line, zoom=zoom).text
 
 
 def read_title(image: np.ndarray, region: Box, *, scale: float | None = None, lang: str = "eng",

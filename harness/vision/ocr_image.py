@@ -42,7 +42,7 @@ def _dark_text(grey: np.ndarray) -> np.ndarray:
     return binary
 
 
-def prepare(crop: np.ndarray, factor: float) -> np.ndarray:
+def prepare(crop: np.ndarray, factor: float, zoom: float = 1.0) -> np.ndarray:
     """Grey, upscaled by ``factor``, binarised with dark text on white, boxes and panels taken apart from text.
 
     A filled button (white text on the accent colour) is one block of ink
@@ -50,17 +50,17 @@ def prepare(crop: np.ndarray, factor: float) -> np.ndarray:
     on its own; a button's outline, a field's box and dividers (straight
     strokes longer than any glyph) are wiped, as Tesseract reads boxed words badly.
     """
-    return _prepared(crop, factor)[0]
+    return _prepared(crop, factor, zoom)[0]
 
 
-def shade(crop: np.ndarray, factor: float) -> np.ndarray:
+def shade(crop: np.ndarray, factor: float, zoom: float = 1.0) -> np.ndarray:
     """``prepare``'s page in grey: dark text on a light page, each panel turned the same way, lines wiped.
 
     Tesseract's recogniser reads the grey levels of a glyph, not only our
     threshold's: a camera's small, blurred grey text ("Your statement is
     ready" under a sender's name) comes out of any threshold as blobs it
     cannot read, and in grey it reads it. Sharp text reads the same."""
-    binary, grey, panels, wiped = _prepared(crop, factor)
+    binary, grey, panels, wiped = _prepared(crop, factor, zoom)
     out = 255 - grey if float(np.median(grey)) < 128 else grey.copy()
     for x, y, w, h in panels:
         out[y:y + h, x:x + w] = _page_white(grey[y:y + h, x:x + w])
@@ -92,13 +92,18 @@ def _page_white(grey: np.ndarray) -> np.ndarray:
     return np.clip(stretched, 0, 255).astype(np.uint8)
 
 
-def _prepared(crop: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int]], np.ndarray]:
-    """(binary page with a border, the upscaled grey, the panels found, the lines wiped) of ``crop``."""
+def _prepared(crop: np.ndarray, factor: float,
+              zoom: float = 1.0) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int]], np.ndarray]:
+    """(binary page with a border, the upscaled grey, the panels found, the lines wiped) of ``crop``, upscaled by
+    ``factor`` to ``zoom`` times READ_PX_PER_VIEW device pixels per view pixel: a panel and a line are as many
+    view pixels at any zoom (a soft line read 1.8 times larger made its bold blurred letters panels: "Microsoft"
+    read "icrosoft", "Fabrikam Bank" "Fabrikam nk")."""
     grey = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2GRAY)
     if factor > 1.05:
         grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     binary = _dark_text(grey)
-    panel = round(PANEL_VIEW * READ_PX_PER_VIEW)
+    px = READ_PX_PER_VIEW * zoom  # pixels per view pixel of the upscaled crop
+    panel = round(PANEL_VIEW * px)
     count, _, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
     panels = []
     for x, y, w, h, area in stats[1:count]:
@@ -106,8 +111,8 @@ def _prepared(crop: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray, 
             binary[y:y + h, x:x + w] = _dark_text(grey[y:y + h, x:x + w])
             panels.append((int(x), int(y), int(w), int(h)))
     ink = 255 - binary
-    length = max(15, round(LINE_VIEW * READ_PX_PER_VIEW))
-    thick = max(3, round(LINE_THICK_VIEW * READ_PX_PER_VIEW))
+    length = max(15, round(LINE_VIEW * px))
+    thick = max(3, round(LINE_THICK_VIEW * px))
     wiped = np.zeros_like(binary)
     for along, across in (((length, 1), (1, thick)), ((1, length), (thick, 1))):
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
