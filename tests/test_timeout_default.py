@@ -8,7 +8,8 @@ import pytest
 from harness.cli import build_parser
 from harness.cli.options import DEFAULT_TIMEOUT, default_timeout
 
-ROBOT = "robot://%2Fdev%2Fpts%2F9?camera=http%3A%2F%2F127.0.0.1%3A8080%2Fstream.mjpg&calibration=slot.toml&profile=lumia-930"
+ROBOT = ("robot://%2Fdev%2Fpts%2F9?camera=http%3A%2F%2F127.0.0.1%3A8080%2Fstream.mjpg"
+         "&calibration=slot.toml&profile=lumia-930")
 
 
 @pytest.mark.parametrize("command", ["sync", "match", "tap"])

@@ -20,5 +20,5 @@ from harness.handsets.registry import (
 )
 
 __all__ = ["HandsetUri", "HandsetUriError", "Hold", "OpenedHandset", "OpenOptions", "Probed", "ProbeOptions",
-           "SchemeModule", "SCHEMES", "connect_handset", "connect_when_up", "open_handset", "pace", "parse_uri", "probe_uri",
-           "scheme_module", "starts_handset", "usages", "with_options"]
+           "SchemeModule", "SCHEMES", "connect_handset", "connect_when_up", "open_handset", "pace", "parse_uri",
+           "probe_uri", "scheme_module", "starts_handset", "usages", "with_options"]
