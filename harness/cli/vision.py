@@ -114,6 +114,7 @@ def add_screens_parser(sub: Any) -> None:
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
+    from harness.lab.anchor_texts import annotate_recorded
     from harness.vision.definitions import DEFAULT_LIBRARY, load_definition
     from harness.vision.recording import check_free_name, write_definition
 
@@ -132,9 +133,10 @@ def _cmd_record(args: argparse.Namespace) -> int:
         path = write_definition(folder, args.name, image, [_box(a, "--anchor") for a in args.anchor], targets,
                                 [_box(g, "--ignore") for g in args.ignore])
         load_definition(path)
+        said = annotate_recorded([path])
     except ConfigError as exc:
         raise HarnessError(worded(exc, args.command)) from None
-    print(f"wrote {path}")
+    print(f"wrote {path} ({said})")
     return 0
 
 

@@ -233,11 +233,14 @@ def varying_regions(page, other, view_height: float) -> list:  # type: ignore[no
 
 
 def main() -> None:
+    from harness.lab.anchor_texts import annotate_recorded
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(DEFAULT_LIBRARY))
     args = ap.parse_args()
     out = Path(args.out)
     paths = record_all(out)  # over the files there: what a lab wrote by hand is kept (write_definition)
+    print(annotate_recorded(paths))  # the words of its text anchors, read from the crops just cut
     stale = prune(out, [p.stem for p in paths])
     others = sorted(p.name for p in out.glob("*.toml") if p not in paths)
     print(f"recorded {len(paths)} screens into {out}" + (f"; removed {len(stale)} crops no definition uses" if stale else "")

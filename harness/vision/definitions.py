@@ -27,7 +27,9 @@ _TITLE_KEYS = {"text", "region"}
 #: View pixels per pixel of the layout picture: the whole recorded screen, small (see ``layout`` below).
 LAYOUT_SCALE = 0.5
 _RECORDED_KEYS = {"width", "height", "profile", "theme"}
-_ANCHOR_KEYS = {"image", "region", "align", "structure"}
+_ANCHOR_KEYS = {"image", "region", "align", "structure", "text"}
+#: Longest text an anchor may record (a title or the lines of a paragraph its crop shows).
+TEXT_MAX = 200
 ALIGNS = ("top", "center", "bottom")
 _TARGET_KEYS = {"name", "image", "region", "offset", "search", "label"}
 #: Longest label a target may have (a button or list item, not a paragraph).
@@ -72,6 +74,10 @@ class Anchor:
     file: str
     align: str = "top"
     structure: bool = False
+    #: the words the crop shows, as OCR reads the recording (``harness.lab.anchor_texts`` writes it): under a cover,
+    #: an anchor another font draws too differently to match by its pixels is confirmed by reading it
+    #: (``harness.vision.anchor_text``); "" for a crop without words (an icon, a list's rows)
+    text: str = ""
 
 
 @dataclass
@@ -185,7 +191,12 @@ def load_definition(path: str | Path) -> ScreenDefinition:
         structure = a.get("structure", False)
         if not isinstance(structure, bool):
             raise ConfigError(path, f"{where}.structure", f"expected true or false, got {structure!r}")
-        anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align, structure))
+        text = a.get("text", "")
+        if not isinstance(text, str) or len(text) > TEXT_MAX or not (text == "" or text.strip() and text.isprintable()):
+            raise ConfigError(path, f"{where}.text", f"expected the words the crop shows, one line of at most {TEXT_MAX} "
+                              f"printable characters, got {text!r}")
+        anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align, structure,
+                              text.strip()))
     targets = []
     seen: dict[str, str] = {}
     labels: dict[str, str] = {}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.vision.anchor_text import confirmed
 from harness.vision.compiled import Compiled, Screen
 from harness.vision.contest import decide
 from harness.vision.covers import page_bands
@@ -193,6 +194,15 @@ class ScreenLibrary:
         rec, guess = self._decide(frame, started)
         if rec is not None or not frame.any_cover:
             return rec, guess
+        rec, guess = self._realigned(frame, started, guess)
+        if rec is None:  # still unknown: its text anchors are read (harness.vision.anchor_text), only now
+            read, said = self._decide(frame, started, read=True)
+            return (read, said) if read is not None else (rec, guess)
+        return rec, guess
+
+    def _realigned(self, frame: Frame, started: float, guess: Guess) -> tuple[Recognition | None, Guess]:
+        """A covered frame left unknown, judged again moved back where its page lies (harness.vision.realign)."""
+        rec = None
         lib = self.compiled(frame.working_scale)
         offset = page_offset(frame, lib, lib.layout.scores(frame, HIDDEN, len(lib.screens))[0], self._page_inks)
         if offset is None:
@@ -206,7 +216,7 @@ class ScreenLibrary:
         moved.image = frame.image
         return moved, again
 
-    def _decide(self, frame: Frame, started: float) -> tuple[Recognition | None, Guess]:
+    def _decide(self, frame: Frame, started: float, read: bool = False) -> tuple[Recognition | None, Guess]:
         verdicts, undecided, layouts = self._judge(frame)
         best = verdicts[0]
         second = verdicts[1] if len(verdicts) > 1 else None
@@ -217,6 +227,9 @@ class ScreenLibrary:
                       second.score if second else 0.0, failed, best.shown)
         lib = self.compiled(frame.working_scale)
         best, note = decide(frame, lib, verdicts, undecided, layouts, self._fine_templates, self._stand_in_templates)
+        if best is None and read and (said := confirmed(frame, lib, verdicts, self._fine_templates)) is not None:
+            undecided = [(name, fit) for name, fit in undecided if name not in said[1]]  # its words say otherwise
+            best, note = decide(frame, lib, said[0], undecided, layouts, self._fine_templates, self._stand_in_templates)
         if best is None:
             return None, guess._replace(note=note) if note else guess
         other = next((v for v in verdicts if v.compiled is not best.compiled), None)

@@ -47,6 +47,16 @@ class Verdict:
     working: float = float("nan")  # the score at the working level, before a closer look (closer) replaced it
     parts: list[Part | None] = field(default_factory=list)  # the part compared of an anchor a cover lies over in part
     layout_content: float = 1.0  # share of the layout's contrast in the cells compared (Layouts.scores)
+    #: anchors confirmed by their words read (harness.vision.anchor_text): they say which screen of a family this
+    #: is, so they weigh as its own even where another screen's anchor looks alike (a paragraph a word apart)
+    read: tuple[int, ...] = ()
+
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """Each anchor's weight (Screen.weights), a full one for an anchor its words confirm."""
+        weights = self.compiled.weights.copy()
+        weights[list(self.read)] = 1.0
+        return weights
 
     def part(self, i: int) -> Part | None:
         return self.parts[i] if i < len(self.parts) else None
@@ -81,14 +91,14 @@ class Verdict:
         visible = self.visible
         seen = self.scores[visible]
         # two anchors at least, or one of the screen's own (not shared with other screens)
-        if seen.size < min(2, self.scores.size) and not (self.compiled.weights[visible] >= 1.0).any():
+        if seen.size < min(2, self.scores.size) and not (self.weights[visible] >= 1.0).any():
             return None, True
         # the less of a screen is visible, the more what is visible must agree
         floor = ANCHOR_FLOOR if (self.seen_share >= 1.0).all() else HIDDEN_FLOOR
         if seen.min() < floor:
             return float(min(seen.min(), ANCHOR_FLOOR)), False
         # anchors other screens share (a header) say little about which of them this is
-        weights = self.compiled.weights[visible]
+        weights = self.weights[visible]
         mean = float((seen * weights).sum() / weights.sum())
         own = seen[weights >= 1.0]
         weakest = float(own.min()) if own.size else float(seen.min())

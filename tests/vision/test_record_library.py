@@ -42,7 +42,11 @@ def test_recording_again_keeps_what_a_lab_wrote_by_hand(tmp_path: Path) -> None:
     after = {p.name: tomllib.loads(p.read_text()) for p in folder.glob("*.toml")}
     assert set(after) == set(before)
     cal = after["calendar.toml"]
-    assert {"image": "calendar.by-hand.png", "region": [49, 99, 981, 67]} in cal["anchor"]
+    # its words read from its crop, as every text anchor's (harness.lab.anchor_texts); an icon has none
+    assert {"image": "calendar.by-hand.png", "region": [49, 99, 981, 67], "text": "CALENDAR"} in cal["anchor"]
+    assert [a.get("text") for a in after["about.toml"]["anchor"]] == [
+        "SETTINGS", "about", "Resetting restores factory settings; apps and files that aren't backed up are lost."]
+    assert [a.get("text") for a in cal["anchor"]][:3] == ["CALENDAR", "agenda", None]
     assert [900, 80, 100, 20] in [g["region"] for g in cal["ignore"]]
     assert (folder / "calendar.by-hand.png").exists() and not (folder / "calendar.anchor7.png").exists()
     assert {t["name"]: t.get("label") for t in after["about.toml"]["target"]}["reset"] == "reset this phone"
