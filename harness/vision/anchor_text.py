@@ -24,7 +24,7 @@ import numpy as np
 from harness.vision.compiled import SHARED_NEAR_VIEW
 from harness.vision.definitions import Box
 from harness.vision.ocr import SAME_TEXT, normalise, read_region, similarity
-from harness.vision.verdict import HIDDEN_FLOOR, Verdict, closer
+from harness.vision.verdict import HIDDEN_FLOOR, Verdict, check, closer
 
 if TYPE_CHECKING:
     from harness.vision.compiled import Compiled
@@ -77,27 +77,35 @@ def says(read: str, text: str, others: set[str]) -> bool:
         similarity(read, o) <= mine - min(TEXT_MARGIN, TEXT_WAY * (1.0 - similarity(text, o))) for o in others)
 
 
-def _others_there(lib: "Compiled", screen: int, i: int, own: str) -> set[str]:
-    """Screens with an anchor at the place of anchor ``i`` of ``screen`` that record other words: words read
-    there that say ``own`` say they disagree (a cover hiding the rest of their screen's anchors leaves it
-    undecided else, and a paragraph alike in its pixels, "... Xbox Video.", agrees as well as the right one)."""
+def _there(lib: "Compiled", screen: int, i: int) -> list[tuple[int, str]]:
+    """Every anchor with words at the place of anchor ``i`` of ``screen`` (its own included): (screen index, its
+    words normalised)."""
     t, near = lib.screens[screen].anchors[i], round(SHARED_NEAR_VIEW * lib.working_scale)
-    return {c.definition.name for c in lib.screens for b, a in zip(c.anchors, c.definition.anchors)
-            if a.text and normalise(a.text) != own and abs(b.x - t.x) <= near and abs(b.y - t.y) <= near
-            and b.align == t.align}
+    return [(k, normalise(a.text)) for k, c in enumerate(lib.screens) for b, a in zip(c.anchors, c.definition.anchors)
+            if a.text and abs(b.x - t.x) <= near and abs(b.y - t.y) <= near and b.align == t.align]
 
 
-def confirmed(frame: "Frame", lib: "Compiled", verdicts: list[Verdict], templates: dict[tuple[str, int], np.ndarray]
-              ) -> tuple[list[Verdict], set[str]] | None:
+def _said(read: str, texts: set[str]) -> str | None:
+    """The one text of ``texts`` that words ``read`` say (``says``), if one does."""
+    best = max(texts, key=lambda t: similarity(read, t), default=None)
+    return best if best is not None and says(read, best, texts - {best}) else None
+
+
+def confirmed(frame: "Frame", lib: "Compiled", verdicts: list[Verdict], templates: dict[tuple[str, int], np.ndarray],
+              layouts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[list[Verdict], set[str]] | None:
     """``verdicts`` again, best first, with each visible text anchor of the best few that agrees too little by its
     pixels (below HIDDEN_FLOOR) scored TEXT_SCORE where OCR reads its words (see the module's docstring), and the
-    screens the words read rule out (``_others_there``); None when no anchor was confirmed (OCR not installed:
-    none is)."""
+    screens the words read rule out: those with other words recorded at that place. Words read that say another
+    screen's anchor there bring that screen in (checked as the shortlist's were: ``layouts`` as ``check`` takes
+    them, every screen's), to be read as well. None when no anchor was confirmed (OCR not installed: none is)."""
     from harness.vision.ocr import OcrUnavailable
 
     texts = {normalise(a.text) for c in lib.screens for a in c.definition.anchors if a.text}
     out, changed, ruled_out = list(verdicts), False, set[str]()
-    for n, v in enumerate(verdicts[:READ_SCREENS]):
+    queue, named = list(range(min(READ_SCREENS, len(out)))), {v.compiled.definition.name for v in out}
+    while queue:
+        n = queue.pop(0)
+        v = out[n]
         anchors = v.compiled.definition.anchors
         if not any(a.text and v.part(i) is None and np.isfinite(v.scores[i]) for i, a in enumerate(anchors)):
             continue
@@ -113,11 +121,18 @@ def confirmed(frame: "Frame", lib: "Compiled", verdicts: list[Verdict], template
                 read = " ".join(read_region(frame.image, region, scale=frame.scale, block=True).lines)
             except OcrUnavailable:
                 return None
-            own = normalise(anchors[i].text)
-            if says(read, own, texts - {own}):
+            said, there = _said(read, texts), _there(lib, index, int(i))
+            if said is None:
+                continue
+            if said == normalise(anchors[i].text):
                 scores[i], changed = TEXT_SCORE, True
                 confirms.append(int(i))
-                ruled_out |= _others_there(lib, index, i, own)
+                ruled_out |= {lib.screens[k].definition.name for k, words in there if words != said}
+            for k in sorted({k for k, words in there if words == said}):  # the screens whose words these are
+                if (name := lib.screens[k].definition.name) not in named and len(out) < len(verdicts) + READ_SCREENS:
+                    named.add(name)
+                    out.append(check(frame, lib.screens[k], (layouts[0][k], layouts[1][k], layouts[2][k]), templates))
+                    queue.append(len(out) - 1)
         if not np.array_equal(scores, looked.scores, equal_nan=True):
             out[n] = Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, looked.working, v.parts,
                              v.layout_content, tuple(confirms))

@@ -227,7 +227,8 @@ class ScreenLibrary:
                       second.score if second else 0.0, failed, best.shown)
         lib = self.compiled(frame.working_scale)
         best, note = decide(frame, lib, verdicts, undecided, layouts, self._fine_templates, self._stand_in_templates)
-        if best is None and read and (said := confirmed(frame, lib, verdicts, self._fine_templates)) is not None:
+        said = confirmed(frame, lib, verdicts, self._fine_templates, layouts) if best is None and read else None
+        if said is not None:
             undecided = [(name, fit) for name, fit in undecided if name not in said[1]]  # its words say otherwise
             best, note = decide(frame, lib, said[0], undecided, layouts, self._fine_templates, self._stand_in_templates)
         if best is None:

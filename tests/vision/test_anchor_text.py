@@ -61,7 +61,8 @@ def test_a_covered_frame_in_a_held_out_face_is_recognised_by_its_words(
 def test_words_a_word_apart_tell_their_screens_apart() -> None:
     """Paragraphs a word apart look alike to the pixels; read, the word that differs decides, and a reading that
     garbles it decides nothing."""
-    music, video = ("you need a microsoft account to use xbox music.", "you need a microsoft account to use xbox video.")
+    music = "you need a microsoft account to use xbox music."
+    video = "you need a microsoft account to use xbox video."
     others = {"enter the email address of your microsoft account.", "top free apps for your phone."}
     assert anchor_text.says("You need a Microsoft account to use Xbc Music.", music, others | {video})
     assert not anchor_text.says("You need a Microsoft account to use Xbc Music.", video, others | {music})
