@@ -11,8 +11,11 @@ unknown (readings are cached by the region's pixels, ``harness.vision.ocr``).
 It is confirmed when the words read say its text (``SAME_TEXT``) and every
 other text the library records less well by ``TEXT_MARGIN`` (screens of one
 family differ in a word: "... to use Xbox Music." and "... Xbox Video."); it
-then scores ``TEXT_SCORE``, as an anchor that agrees clearly, and the one rule
-(``harness.vision.contest.decide``) judges the frame again with it.
+then scores ``TEXT_SCORE``, as an anchor that agrees clearly, and weighs as the
+screen's own (``Verdict.read``); a screen that records other words at that
+place is ruled out, and one whose words there the reading says is brought in
+(it may not have been among the best by its pixels). The one rule
+(``harness.vision.contest.decide``) judges the frame again with them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness.vision.compiled import SHARED_NEAR_VIEW
+from harness.vision.contest import CLEAR
 from harness.vision.definitions import Box
 from harness.vision.ocr import SAME_TEXT, normalise, read_region, similarity
 from harness.vision.verdict import HIDDEN_FLOOR, Verdict, check, closer
@@ -30,9 +34,9 @@ if TYPE_CHECKING:
     from harness.vision.compiled import Compiled
     from harness.vision.features import Frame
 
-#: the score of an anchor its words confirm: an anchor that agrees clearly (contest.CLEAR: rivals there are
-#: told apart by the words, not by the pixels)
-TEXT_SCORE = 0.85
+#: the score of an anchor its words confirm: an anchor that agrees clearly (rivals there are told apart by the
+#: words, not by the pixels)
+TEXT_SCORE = CLEAR
 #: the words read must say the anchor's text this much better than any other text the library records
 TEXT_MARGIN = 0.1
 #: ... or, for a text alike (a word apart), this share of the way from the other's likeness to its own
