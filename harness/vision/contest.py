@@ -10,8 +10,13 @@ So a screen is taken only when, at each of its own anchors that has rivals
 (other screens' anchors at its place that show something else), it beats
 every rival there clearly at FINE_SCALE (``CLEAR``), or beats them by
 ``MARGIN``; where it does not, its title read by OCR must say it and none of
-those rivals' titles. A screen seen by its layout alone (every anchor under a
-cover) is taken only when no other screen's page fits the frame within
+those rivals' titles. A rival whose anchor there lies under a cover, or is
+not clearly other while part of the best is under one, is not beaten there
+short of CLEAR when its page fits the frame as well or better (``_undecided``):
+a finger on calendar's title row, over its anchor (the page's width), left
+settings' narrower "system" in view there, fitting "agenda" by chance. A
+screen seen by its layout alone (every anchor under a cover) is taken only
+when no other screen's page fits the frame within
 ``LAYOUT_GAP`` of it and none is laid out alike where the frame shows the page
 (``LAYOUT_TWIN``, the two recorded layouts compared there): two pages laid out
 alike are told apart by their words, and those are under the cover. What is not told apart is unknown, never a
@@ -39,9 +44,9 @@ import numpy as np
 from harness.vision.partial import Part
 from harness.vision.rivals import undecided_rival
 from harness.vision.standins import stand_in_scores
-from harness.vision.verdict import (ACCEPT_SCORE, FINE_PAD_VIEW, FINE_SCALE, HIDDEN, LAYOUT_ALONE, LAYOUT_CONTENT,
-                                    LAYOUT_MIN_SHOWN, LAYOUT_OTHER, Verdict, anchor_score, check, closer, fine_score,
-                                    fine_template)
+from harness.vision.verdict import (ACCEPT_SCORE, ANCHOR_FLOOR, FINE_PAD_VIEW, FINE_SCALE, HIDDEN, LAYOUT_ALONE,
+                                    LAYOUT_CONTENT, LAYOUT_MIN_SHOWN, LAYOUT_OTHER, Verdict, anchor_score, check,
+                                    closer, fine_score, fine_template)
 
 if TYPE_CHECKING:
     from harness.vision.compiled import Compiled, Screen, Template
@@ -66,10 +71,11 @@ LAYOUT_RIVAL = 0.15
 #: layout cannot tell the two apart however the frame fits them (account_password's page and two_step_code's below
 #: a cover: 0.976, account_email's 0.957; 0.85 cost a tenth of the pages seen by their layout alone)
 LAYOUT_TWIN = LAYOUT_ALONE
-#: a screen whose anchor at one of the best's lies under a cover (not measured there: neither beaten nor ruling
-#: itself out) is a rival there when its page fits the frame within this of the best's or better (as an undecided
-#: screen, harness.vision.rivals): settings' "system" fitted calendar's "agenda" in Open Sans at 0.79 at the
-#: working level (0.58 closer), its page 0.63, while calendar's page fitted 0.98 and a finger lay over its title
+#: a rival whose anchor at one of the best's lies under a cover is not beaten there, short of a CLEAR score, when
+#: its page fits the frame within this of the best's or better (as an undecided screen, harness.vision.rivals; with
+#: part of the best under a cover too, a rival whose anchor there is not clearly other and whose page fits better:
+#: contest._undecided): settings' "system" fitted calendar's "agenda" in Open Sans at 0.79 at the working level
+#: (0.58 closer), its page 0.63, while calendar's page fitted 0.98 and a finger lay over its title anchor
 HIDDEN_RIVAL_MARGIN = 0.02
 #: a page fitting the frame within this of the best's, when the best is seen by its layout alone, is a rival
 LAYOUT_GAP = 0.05
@@ -192,21 +198,21 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
         dx, dy = px - t.x, py - t.expected_y(frame.view_height, c.rec_view_h, frame.working_scale)
         # the cheap look first: a rival no nearer at the working level is no nearer closer, so the closer
         # comparisons (the costly part on a clean frame) run only for rivals that could change the answer
-        near, hidden = [], None
+        near, undecided = [], None
         for k, j in others:
             score, x, y, part = _near(frame, lib.screens[k], j, dx, dy)
-            if score >= working - WORKING_GAP:
+            if _undecided(best, score, layout[k], shown[k]):
+                if undecided is None or layout[k] > layout[undecided]:
+                    undecided = k  # not beaten here however near, and its page fits as well (the best fitting)
+            elif score >= working - WORKING_GAP:
                 near.append((lib.screens[k], j, x, y, part))
-            elif (np.isnan(score) and _fits_as_well(best, layout[k], shown[k])
-                  and (hidden is None or layout[k] > layout[hidden])):
-                hidden = k  # its anchor here is under the cover: not beaten, and its page fits (the best fitting)
-        if not near and hidden is None:
+        if not near and undecided is None:
             continue
         mine = best.scores[i] if looked else fine_score(frame, c, i, best.places[i], best.part(i), templates)
         if mine is None or mine >= CLEAR:
             continue
-        if hidden is not None:
-            return [lib.screens[hidden].definition]
+        if undecided is not None:  # only a CLEAR anchor, or the title, tells the best from it
+            return [lib.screens[undecided].definition]
         fine = _Window(frame, t, best.places[i])
         for o, j, x, y, part in near:
             theirs = fine.score(o, j, (x, y), templates) if part is None else None
@@ -217,11 +223,19 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
     return []
 
 
-def _fits_as_well(best: Verdict, layout: float, shown: float) -> bool:
-    """Whether a page fits the frame as well as ``best``'s (within HIDDEN_RIVAL_MARGIN) or better, both compared
-    where enough of them shows: a screen whose anchor at the best's is under the cover is then undecided there."""
-    return bool(best.has_layout and shown >= LAYOUT_MIN_SHOWN and np.isfinite(layout)
-                and layout >= best.layout - HIDDEN_RIVAL_MARGIN)
+def _undecided(best: Verdict, score: float, layout: float, shown: float) -> bool:
+    """Whether a rival whose anchor at one of the best's scores ``score`` there (working level), and whose page
+    fits the frame at ``layout`` over a share ``shown`` of it, is left undecided there: its anchor is under the
+    cover (NaN) and its page fits as well as the best's (within HIDDEN_RIVAL_MARGIN) or better; or part of the best
+    is under the cover too, the rival's anchor there is not clearly other (ANCHOR_FLOOR or more), and its page fits
+    better. With part of a page hidden, one anchor in view may be all that tells it, and in another font a page's
+    own paragraph may read lower than a rival's (wrong_password's in Cantarell under a finger and the volume
+    overlay: 0.68 closer, unknown_account's 0.73 there; their pages 0.84 and 0.81)."""
+    if not (best.has_layout and shown >= LAYOUT_MIN_SHOWN and np.isfinite(layout)):
+        return False
+    if np.isnan(score):
+        return bool(layout >= best.layout - HIDDEN_RIVAL_MARGIN)
+    return bool(best.shown < 1.0 and score >= ANCHOR_FLOOR and layout > best.layout)
 
 
 def title_covered(frame: "Frame", d: "ScreenDefinition") -> bool:

@@ -38,7 +38,8 @@ def test_a_page_covered_to_its_text_is_told_by_its_buttons_never_taken_for_anoth
 #: page fits at 0.996, but holds too little of its contrast there (0.0998, under LAYOUT_CONTENT) to be named by it:
 #: it stays a rival, and its "next" says what the frame says, so nothing rules it out. With the stand-ins' rival rule
 #: off (harness.vision.contest), both were setup_welcome.
-NOT_RULED_OUT = ("7/dejavu-sans/lumia-930/dark/setup_done/banner", "7/dejavu-sans/lumia-930/dark/setup_done/banner+volume")
+NOT_RULED_OUT = ("7/dejavu-sans/lumia-930/dark/setup_done/banner",
+                 "7/dejavu-sans/lumia-930/dark/setup_done/banner+volume")
 
 
 def test_a_page_named_by_its_stand_ins_is_not_taken_while_a_rival_says_the_same() -> None:
