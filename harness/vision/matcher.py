@@ -28,7 +28,7 @@ from harness.vision.definitions import DEFAULT_LIBRARY, LAYOUT_SCALE, ScreenDefi
 from harness.vision.features import DETAIL_SCALE, VIEW_WIDTH, Frame, crop_ink, working_scale_of
 from harness.vision.realign import moved_back, page_offset
 from harness.vision.recognition import Guess, Recognition, find_target
-from harness.vision.rivals import mute
+from harness.vision.rivals import RIVAL_MARGIN, mute
 from harness.vision.targets import find_targets
 from harness.vision.verdict import (ACCEPT_SCORE, HIDDEN, LAYOUT_MIN_SHOWN, MIN_SHOWN, Verdict, check, closer)
 
@@ -204,11 +204,22 @@ class ScreenLibrary:
         """A covered frame left unknown, judged again moved back where its page lies (harness.vision.realign)."""
         rec = None
         lib = self.compiled(frame.working_scale)
-        offset = page_offset(frame, lib, lib.layout.scores(frame, HIDDEN, len(lib.screens))[0], self._page_inks)
+        layout, shown, _ = lib.layout.scores(frame, HIDDEN, len(lib.screens))
+        offset = page_offset(frame, lib, layout, self._page_inks)
         if offset is None:
             return rec, guess
         dx, dy = round(offset[0]), round(offset[1])
         moved, again = self._decide(Frame(moved_back(frame.image, dx, dy), frame.scale), started)
+        if moved is not None and again.shown <= 0.0:
+            # named by its page alone once moved: the move must not be what made that page the best fit. Another
+            # page fitting the frame as it came clearly better (a finger over a paragraph, a banner over the title:
+            # messaging_no_account's page 0.93, messaging's 0.82, then 0.74 vs 0.95 moved 9 px) leaves it unknown
+            i = next(k for k, c in enumerate(lib.screens) if c.definition.name == moved.screen)
+            fair = np.where(np.isfinite(layout) & (shown >= LAYOUT_MIN_SHOWN), layout, -1.0)
+            if fair.max() > fair[i] + RIVAL_MARGIN:
+                other = lib.screens[int(np.argmax(fair))].definition.name
+                moved, again = None, again._replace(note=f"named by its page alone once moved, but {other}'s page fit "
+                                                          f"the frame better as it came ({fair.max():.2f} vs {fair[i]:.2f})")
         if moved is None:
             again = f"moved back by ({dx}, {dy}) px: {again.why()}"
             return rec, guess._replace(note=guess.note + ("; " if guess.note else "") + again)
