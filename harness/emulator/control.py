@@ -138,6 +138,10 @@ class ControlServer:
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
             allow_reuse_address = True
+            # socketserver's backlog of 5 drops the handshakes of a burst of connections (the kernel's queue is
+            # full), and a dropped one is accepted seconds later, after connections made after it: with room for
+            # all that may be served, they are taken in the order they came and the 65th is the one refused
+            request_queue_size = 2 * MAX_CONNECTIONS
 
             def process_request(self, request: Any, client_address: Any) -> None:
                 if not slots.acquire(blocking=False):
