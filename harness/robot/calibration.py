@@ -28,10 +28,11 @@ from harness.camera.rectify import normalise, rectify
 from harness.deadline import deadline_of, until
 from harness.profiles import Profile
 from harness.robot.gestures import Feeds, Gestures
+from harness.robot.grbl import MoveRefused
 from harness.robot.limits import Box, Limits
 from harness.robot.mapping import BedMap, Calibration
-from harness.robot.calibration_fit import (CalibrationError, _by_size, _disc, _grown_quad, _robust_fit, phone_area,
-                                           _unscaled)
+from harness.robot.calibration_fit import (CalibrationError, _by_size, _disc, _grown_quad, _robust_fit, _unscaled,
+                                           phone_area, plausible_rough, screen_scale)
 from harness.robot.robot import GrblRobot
 from harness.robot.screen_change import looks_changed
 from harness.robot.frame_delay import settle_delay
@@ -184,8 +185,8 @@ class Calibrator:
         for i, (x, y) in enumerate(points_mm):
             try:
                 view = self._tip(x, y, self.options.hover_z, f"at ({x:g}, {y:g})", expect[i] if expect else None)
-            except CalibrationError as exc:
-                missed.append(str(exc))  # a tip hidden by glare or the frame's edge: the other points carry on
+            except (CalibrationError, MoveRefused) as exc:  # a tip hidden by glare or the frame's edge, or a point
+                missed.append(str(exc))  # aimed off the bed through a map of tips misread: the others carry on
                 continue
             seen_mm.append((x, y))
             unsure.extend([] if view.sure else [len(seen_mm) - 1])
@@ -261,6 +262,7 @@ class Calibrator:
         # then points spread over the whole screen, aimed through a first map of those (a map extrapolated far
         # beyond its points is off by millimetres at the screen's edges, where targets and keys are)
         first, _, _ = _robust_fit(seen_mm, low, "rough map", 4, ROUGH_AGREE_PX, unsure)
+        plausible_rough(first, self.profile, len(seen_mm))
         spread = [(fx * self.profile.width, fy * self.profile.height) for fy in (0.15, 0.5, 0.85)
                   for fx in (0.15, 0.5, 0.85)]
         self._views([first.to_mm(*p) for p in spread], spread, seen_mm, low, high, unsure)
@@ -269,10 +271,8 @@ class Calibrator:
         keep = [i for i in range(len(seen_mm)) if i not in out_low and i not in out_high]
         if len(keep) < 4:
             keep = list(range(len(seen_mm)))
-        assert self.profile.body is not None
-        true_scale = self.profile.width / self.profile.body.screen_mm[0]
         rough, height = _unscaled([seen_mm[i] for i in keep], [low[i] for i in keep], [high[i] for i in keep],
-                                  opts.raise_mm, true_scale)
+                                  opts.raise_mm, screen_scale(self.profile))
         if height is None or not 0 < height < opts.hover_z - box.z[0]:
             self.say("the glass height cannot be told from the camera; searching from the hover height")
             guess = None

@@ -20,6 +20,9 @@ from harness.robot.parallax import unscaled
 
 #: Sure points beyond the fewest a fit needs before unsure ones are left out.
 SURE_SPARE = 2
+#: How far a rough map's scale (tips at the hover height, nearer the camera than the glass) may be from the
+#: screen's own pixels per millimetre before its tips count as misread.
+ROUGH_SCALE = (0.6, 1.7)
 
 
 class CalibrationError(HarnessError):
@@ -49,6 +52,23 @@ def _robust_fit(mm: list[tuple[float, float]], px: list[tuple[float, float]], wh
         keep = list(range(len(mm)))  # no consensus: fit them all, and let the residual say how bad it is
     bed, errors = _fit([mm[i] for i in keep], [px[i] for i in keep], what)
     return bed, errors, sorted(set(range(len(mm))) - set(keep))
+
+
+def screen_scale(profile: Profile) -> float:
+    """The phone's screen pixels per millimetre of glass (its profile's width over its body's screen width)."""
+    assert profile.body is not None
+    return profile.width / profile.body.screen_mm[0]
+
+
+def plausible_rough(first: BedMap, profile: Profile, seen: int) -> None:
+    """CalibrationError when the first map from the tips seen cannot be the phone's: its scale is far from the
+    screen's (tips misread: glare, a page that moved, the shadow taken for the tip). Aimed through such a map the
+    next points would leave the phone, or the bed."""
+    low, high = ROUGH_SCALE
+    if not low <= first.px_per_mm / screen_scale(profile) <= high:
+        raise CalibrationError(f"the stylus tips seen at {seen} points over the phone give a map of "
+                               f"{first.px_per_mm:.2f} screen px/mm where the screen has {screen_scale(profile):.2f}: "
+                               "they were misread (glare, a page moving, a shadow)")
 
 
 def _unscaled(mm: list[tuple[float, float]], low: list[tuple[float, float]], high: list[tuple[float, float]],

@@ -13,6 +13,8 @@ import pytest
 from harness.errors import ConfigError
 from harness.handsets.base import HandsetUriError
 from harness.handsets.registry import parse_uri, scheme_module
+from harness.profiles import load_profile
+from harness.robot.calibration_fit import CalibrationError, plausible_rough, screen_scale
 from harness.robot.gestures import Feeds
 from harness.robot.limits import Box, Limits
 from harness.robot.mapping import BedMap, Calibration, load_calibration, write_calibration
@@ -36,6 +38,22 @@ def test_the_map_is_fitted_through_noisy_points_and_its_residual_is_the_noise() 
     assert bed.px_per_mm == pytest.approx(17.35, rel=0.01)
     with pytest.raises(ValueError, match="in a line"):
         BedMap.fit([(0, 0), (1, 1), (2, 2)], [(0, 0), (1, 1), (2, 2)])
+
+
+def test_a_rough_map_of_misread_tips_is_refused_before_it_aims_the_stylus_off_the_phone() -> None:
+    """CI (bench seed 997207, once): tips misread at the first points gave a map that aimed the next point at bed
+    x -223 mm, and calibrate ended in the robot's refusal. A first map whose scale is not the screen's is the
+    calibration's own one-line error; one at the hover height (about 1.1 times the glass's) passes."""
+    profile = load_profile("lumia-930")
+    true = screen_scale(profile)
+    mm = [(-75 + 12 * i, -100 + 20 * j) for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    for ratio, fits in ((1.1, True), (0.9, True), (0.3, False), (2.5, False)):
+        bed, _ = BedMap.fit(mm, [(true * ratio * x, -true * ratio * y) for x, y in mm])
+        if fits:
+            plausible_rough(bed, profile, len(mm))
+        else:
+            with pytest.raises(CalibrationError, match=rf"at 9 points .* {true:.2f}: they were misread"):
+                plausible_rough(bed, profile, len(mm))
 
 
 def test_a_calibration_file_reads_back_as_written_and_a_wrong_field_is_named(tmp_path: Path) -> None:
