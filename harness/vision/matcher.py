@@ -191,25 +191,29 @@ class ScreenLibrary:
         frame left unknown is looked at once more where its page lies (harness.vision.realign: framed off)."""
         started = time.perf_counter()
         frame = image if isinstance(image, Frame) else Frame(image, scale)
-        rec, guess = self._decide(frame, started)
+        judged = self._judge(frame)
+        rec, guess = self._decide(frame, started, judged)
         if rec is not None or not frame.any_cover:
             return rec, guess
-        rec, guess = self._realigned(frame, started, guess)
+        rec, guess = self._realigned(frame, started, guess, judged[2])
         if rec is None:  # still unknown: its text anchors are read (harness.vision.anchor_text), only now
-            read, said = self._decide(frame, started, read=True)
+            read, said = self._decide(frame, started, judged, read=True)
             return (read, said) if read is not None else (rec, guess)
         return rec, guess
 
-    def _realigned(self, frame: Frame, started: float, guess: Guess) -> tuple[Recognition | None, Guess]:
-        """A covered frame left unknown, judged again moved back where its page lies (harness.vision.realign)."""
+    def _realigned(self, frame: Frame, started: float, guess: Guess,
+                   layouts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[Recognition | None, Guess]:
+        """A covered frame left unknown, judged again moved back where its page lies (harness.vision.realign);
+        ``layouts``: the unmoved frame's layout scores, as ``_judge`` gave them."""
         rec = None
         lib = self.compiled(frame.working_scale)
-        layout, shown, _ = lib.layout.scores(frame, HIDDEN, len(lib.screens))
+        layout, shown, _ = layouts
         offset = page_offset(frame, lib, layout, self._page_inks)
         if offset is None:
             return rec, guess
         dx, dy = round(offset[0]), round(offset[1])
-        moved, again = self._decide(Frame(moved_back(frame.image, dx, dy), frame.scale), started)
+        moved_frame = Frame(moved_back(frame.image, dx, dy), frame.scale)
+        moved, again = self._decide(moved_frame, started, self._judge(moved_frame))
         if moved is not None and again.shown <= 0.0:
             # named by its page alone once moved: the move must not be what made that page the best fit. Another
             # page fitting the frame as it came clearly better (a finger over a paragraph, a banner over the title:
@@ -227,8 +231,11 @@ class ScreenLibrary:
         moved.image = frame.image
         return moved, again
 
-    def _decide(self, frame: Frame, started: float, read: bool = False) -> tuple[Recognition | None, Guess]:
-        verdicts, undecided, layouts = self._judge(frame)
+    def _decide(self, frame: Frame, started: float,
+                judged: tuple[list[Verdict], list[tuple[str, float]], tuple[np.ndarray, np.ndarray, np.ndarray]],
+                read: bool = False) -> tuple[Recognition | None, Guess]:
+        """The answer for ``frame`` from its judgement (``_judge``: made once, used again by the reading pass)."""
+        verdicts, undecided, layouts = judged
         best = verdicts[0]
         second = verdicts[1] if len(verdicts) > 1 else None
         anchors = best.compiled.definition.anchors
