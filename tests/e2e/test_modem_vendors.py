@@ -27,11 +27,17 @@ CNMI_DIRECT = {"cinterion": "AT+CNMI=2,2,0,0"}
 pytestmark = [pytest.mark.profile("lumia-520"), pytest.mark.theme("dark")]
 
 
-def _vendor_params(modes=("pdu", "text"), number: str = LOCALISED_NUMBER) -> list:
-    return [pytest.param(vendor, mode, id=f"{vendor}-{mode}",
+def _vendor_params(modes=("pdu", "text"), number: str = LOCALISED_NUMBER, turn: int | None = None,
+                   extra: tuple = (), label: str = "") -> list:
+    """Every vendor in every mode; with ``turn``, every vendor once, its mode alternating from vendor to vendor
+    (``turn`` 0 and 1 together make every pair). The driver meets every vendor, mode, delivery and encoding in
+    tests/serial/test_modem_driver_vendors.py; here the flows meet each vendor."""
+    pairs = [(v, m) for v in VENDORS for m in modes] if turn is None else \
+        [(v, modes[(i + turn) % len(modes)]) for i, v in enumerate(VENDORS)]
+    return [pytest.param(vendor, mode, *extra, id="-".join([vendor, mode] + ([label] if label else [])),
                          marks=pytest.mark.emulator(modem_vendor=vendor, modem_number=number, animation_ms=0,
                                                     signin_delay=0.2, boot_time=0.5))
-            for vendor in VENDORS for mode in modes]
+            for vendor, mode in pairs]
 
 
 def _modem(device, artifacts, mode: str) -> GsmModem:
@@ -55,7 +61,7 @@ def test_ucs2_two_part_code_from_microsoft_by_cmti(vendor, mode, flow, account, 
     assert [m["sender"] for m in sent] == ["Microsoft"] and len(sent[0]["body"]) > 70  # two UCS2 parts
 
 
-@pytest.mark.parametrize("vendor,mode", _vendor_params(number="+15550100"))
+@pytest.mark.parametrize("vendor,mode", _vendor_params(number="+15550100", turn=0))
 def test_gsm7_code_from_the_short_code_by_cmti(vendor, mode, flow, account, device, artifacts, emulator_control) -> None:
     modem = _modem(device, artifacts, mode)
     try:
@@ -66,7 +72,7 @@ def test_gsm7_code_from_the_short_code_by_cmti(vendor, mode, flow, account, devi
 
 
 @pytest.mark.account("localised")
-@pytest.mark.parametrize("vendor,mode", _vendor_params())
+@pytest.mark.parametrize("vendor,mode", _vendor_params(turn=1))
 def test_ucs2_two_part_code_handed_over_by_cmt(vendor, mode, flow, account, device, artifacts) -> None:
     modem = _modem(device, artifacts, mode)
     try:
@@ -91,8 +97,8 @@ def _restart_while_waiting(emulator_control, down: float, reenumerate: bool, don
 
 
 @pytest.mark.account("localised")
-@pytest.mark.parametrize("reenumerate", [False, True], ids=["in-place", "port-goes-and-comes-back"])
-@pytest.mark.parametrize("vendor,mode", _vendor_params())
+@pytest.mark.parametrize("vendor,mode,reenumerate", _vendor_params(turn=0, extra=(False,), label="in-place")
+                         + _vendor_params(turn=1, extra=(True,), label="port-goes-and-comes-back"))
 def test_modem_restarts_while_the_flow_waits_for_the_code(vendor, mode, reenumerate, flow, account, device, artifacts,
                                                          emulator_control) -> None:
     """In place (boot lines), or as a USB modem: its port (a stable name) goes away and comes back."""
