@@ -246,10 +246,9 @@ class FlowRunner:
         is not known (then the whole frame is veiled)."""
         try:
             _, y = find_target(rec, field)
-            image = getattr(rec, "image", None)
-            height = image.shape[0] if image is not None else self.handset.screenshot().shape[0]
-        except Exception:  # noqa: BLE001 -- no place for it: nothing of the frame is kept
+        except (KeyError, HarnessError):  # no place for it (nor OCR to find it by its label): nothing is kept
             return None
+        height = rec.image.shape[0] if rec.image is not None else self.handset.screenshot().shape[0]
         return lambda below: secret_frames.band(y, SECRET_ROWS * height, height, below)
 
     def _keyboard_risen(self, rec: Recognition, field: str) -> None:
