@@ -64,6 +64,8 @@ class ScreenLibrary:
                 raise ConfigError(d.path or d.name, "name",
                                   f"duplicate screen name {d.name!r} (also in {self.definitions[d.name].path or 'another definition'})")
             self.definitions[d.name] = d
+        #: screen name -> its index in every compiled library (compiled in this order)
+        self.position = {name: i for i, name in enumerate(self.definitions)}
         # target crops at DETAIL_SCALE do not depend on the working scale: cut once
         self._details = {d.name: {t.name: crop_ink(t.image, d.scale, DETAIL_SCALE) for t in d.targets if t.image is not None}
                          for d in definitions}
@@ -218,7 +220,7 @@ class ScreenLibrary:
             # named by its page alone once moved: the move must not be what made that page the best fit. Another
             # page fitting the frame as it came clearly better (a finger over a paragraph, a banner over the title:
             # messaging_no_account's page 0.93, messaging's 0.82, then 0.74 vs 0.95 moved 9 px) leaves it unknown
-            i = next(k for k, c in enumerate(lib.screens) if c.definition.name == moved.screen)
+            i = self.position[moved.screen]
             fair = np.where(np.isfinite(layout) & (shown >= LAYOUT_MIN_SHOWN), layout, -1.0)
             if fair.max() > fair[i] + RIVAL_MARGIN:
                 other = lib.screens[int(np.argmax(fair))].definition.name
@@ -234,7 +236,8 @@ class ScreenLibrary:
     def _decide(self, frame: Frame, started: float,
                 judged: tuple[list[Verdict], list[tuple[str, float]], tuple[np.ndarray, np.ndarray, np.ndarray]],
                 read: bool = False) -> tuple[Recognition | None, Guess]:
-        """The answer for ``frame`` from its judgement (``_judge``: made once, used again by the reading pass)."""
+        """The answer for ``frame`` from its judgement (``_judge``: made once, used again by the reading pass);
+        ``read``: the reading pass, after a decide on this judgement that named none (not run again)."""
         verdicts, undecided, layouts = judged
         best = verdicts[0]
         second = verdicts[1] if len(verdicts) > 1 else None
@@ -244,8 +247,12 @@ class ScreenLibrary:
         guess = Guess(best.compiled.definition.name, best.score, second.compiled.definition.name if second else "",
                       second.score if second else 0.0, failed, best.shown)
         lib = self.compiled(frame.working_scale)
-        best, note = decide(frame, lib, verdicts, undecided, layouts, self._fine_templates, self._stand_in_templates)
-        said = confirmed(frame, lib, verdicts, self._fine_templates, layouts) if best is None and read else None
+        best, note, said = None, "", None
+        if not read:  # the reading pass follows a decide on this judgement that named none: not judged again
+            best, note = decide(frame, lib, verdicts, undecided, layouts, self._fine_templates,
+                                self._stand_in_templates)
+        else:
+            said = confirmed(frame, lib, verdicts, self._fine_templates, layouts)
         if said is not None:
             undecided = [(name, fit) for name, fit in undecided if name not in said[1]]  # its words say otherwise
             best, note = decide(frame, lib, said[0], undecided, layouts, self._fine_templates, self._stand_in_templates)
