@@ -36,6 +36,9 @@ DIM_SHARE = 0.8
 #: On a soft frame, a gap between the lines' contrasts of at least this share of the brightest is the one between
 #: the bright lines and the dim ones.
 DIM_GAP = 0.25
+#: On a soft frame a line is judged dim or bright against the lines whose middles are this near its own (view
+#: pixels): the line above and the line below (an entry's two lines are 36-40 view px apart).
+NEAR_VIEW = 50
 #: Half the height of the application bar's round buttons, in view pixels (the bar starts this far above them).
 APP_BAR_ABOVE_BUTTON = 36
 #: Round buttons of application bars the library knows (their place says where the list ends).
@@ -137,16 +140,17 @@ def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
     dim_below = DIM_SHARE * reference
     region = list_region(rec)
     soft = blurred(grey[region.y:region.y + region.h, region.x:region.x + region.w])
+    dims = [c < dim_below for c in contrasts]
     if soft:
-        dim_below = _dim_split(contrasts, dim_below)
+        dims = _dim_near(boxes, contrasts, _dim_split(contrasts, dim_below), rec.scale)
     lines = []
-    for box, contrast in zip(boxes, contrasts):
+    for box, contrast, dim in zip(boxes, contrasts, dims):
         text = read_text(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True).strip()
         if soft and "@" in read_region(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True,
                                        min_confidence=0).text:  # (the same reading, its unsure words too)
             text = _address_line(image, box) or text
         if text:
-            lines.append(Line(text, contrast < dim_below, box))
+            lines.append(Line(text, dim, box))
     return lines
 
 
@@ -169,6 +173,24 @@ def _dim_split(contrasts: list[float], otherwise: float) -> float:
         return otherwise
     gap, at = max((b - a, (a + b) / 2) for a, b in zip(ordered, ordered[1:]))
     return at if gap >= DIM_GAP * ordered[-1] else otherwise
+
+
+def _dim_near(boxes: list[Box], contrasts: list[float], otherwise: float, scale: float) -> list[bool]:
+    """Which lines of a soft (camera) frame are dim, each judged against the lines next to it (within NEAR_VIEW;
+    with none there, twice as far; with none there either, against ``otherwise``): dim when under DIM_SHARE of
+    the brightest of them. A glare spot takes contrast from every line under it, so no one level splits a
+    frame's lines: on bench 842483 light the senders under the glare had 119-152 and the subjects beside them
+    39-69, but the subjects away from it 112-124, and every sender under the glare was taken for a subject."""
+    out = []
+    for box, contrast in zip(boxes, contrasts):
+        centre = box.y + box.h / 2
+        for reach in (NEAR_VIEW, 2 * NEAR_VIEW):  # a line whose neighbour was not found: the next lines out
+            near = [c for b, c in zip(boxes, contrasts)
+                    if b is not box and abs(b.y + b.h / 2 - centre) <= reach * scale]
+            if near:
+                break
+        out.append(contrast < DIM_SHARE * max(near + [contrast]) if near else contrast < otherwise)
+    return out
 
 
 def read_entries(rec: Recognition) -> list[Entry]:

@@ -6,7 +6,10 @@ Frames are drawn in process by the emulated camera's picture of the bench a seed
 rectified as ``robot://`` does. Before, a camera's soft lines went wrong two ways: a bold name read 1.8 times
 larger made blurred letters "panels" OCR turned over ("Dentist" read "De: st", "Microsoft account" "account",
 "Dave Jones" nothing), and every line was taken for a dim one, as no blurred line reaches the big title's
-contrast (842483 light: no calendar entry at all).
+contrast (842483 light: no calendar entry at all). Then the glare: it takes contrast from every line under it,
+so no one level told Outlook's senders from their subjects (842483 dark: Bob Smith, Windows Phone Store and
+Irina Petrova under the glare were taken for subjects; light: those three and Contoso Travel); each line is now
+judged against the lines next to it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from harness.vision.ocr import normalise as words, similarity
 SEEDS = (842483,)
 #: What the emulator's People and Calendar show (its demo data), as a person reads it.
 SHOWN = {"people": ("Bob Smith", "Carol White", "Dave Jones", "Irina Petrova"),
-         "calendar": ("Dentist", "Team offsite", "Flight to Lisbon")}
+         "calendar": ("Dentist", "Team offsite", "Flight to Lisbon"),
+         "mail": ("Contoso Travel", "Bob Smith", "Windows Phone Store", "Irina Petrova", "Outlook.com Team",
+                  "Fabrikam Bank", "Dave Jones", "Xbox")}
 LIBRARY = ScreenLibrary.load_default()
 
 
