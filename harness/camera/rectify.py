@@ -37,7 +37,7 @@ FIELD_WINDOW = 0.15
 BLOCK_WINDOW = 0.4
 #: ... then spread (a normalised convolution over this share of the width) from the pixels no more than
 #: FIELD_TOLERANCE grey levels under it, FIELD_ROUNDS times (a glare's flank the closing overshot joins again).
-FIELD_SIGMA = 0.04
+FIELD_SIGMA = 0.03
 FIELD_TOLERANCE = 12.0
 FIELD_ROUNDS = 2
 
