@@ -138,18 +138,24 @@ def _faint_top(gray: np.ndarray, working_scale: float, background: float) -> int
     return end
 
 
-def _light_along(level: np.ndarray, step: int) -> np.ndarray:
+def _light_along(level: np.ndarray, step: int, background: float) -> np.ndarray:
     """One side margin's brightness row by row (``level``) as the light alone makes it. Light changes row by row;
     what reaches the margin over the page (a banner, a finger) starts with a step: more than COVER_CONTRAST
-    within ``step`` rows each way. The run of rows between steps that holds the most rows is the page under its
-    light; over any other run the light is carried on from the page's rows next to it."""
+    within ``step`` rows each way. Of the runs of rows between steps, the page under its light is the one holding
+    most rows of those whose brightness is within COVER_CONTRAST of the frame's ``background`` (of any run when
+    none is): a finger along one margin over most of the frame's height is the longest run there, not the page
+    (taken for it, the light across every row went from the page's white to the finger's blue, and the frame was
+    all cover). Over any other run the light is carried on from the page's rows next to it."""
     h = level.shape[0]
     smooth = cv2.medianBlur(np.clip(level, 0, 255).astype(np.uint8).reshape(-1, 1), 5).ravel().astype(np.float32)
     jump = np.zeros(h, bool)
     jump[step:h - step] = np.abs(smooth[2 * step:] - smooth[:h - 2 * step]) > COVER_CONTRAST
     runs = np.cumsum(np.diff(jump.astype(np.int8), prepend=np.int8(0)) != 0)  # rows in a step, and between
-    sizes = np.bincount(runs[~jump], minlength=int(runs.max()) + 1)
-    page = ~jump & (runs == int(np.argmax(sizes)))
+    n = int(runs.max()) + 1
+    sizes = np.bincount(runs[~jump], minlength=n).astype(np.float64)
+    means = np.bincount(runs[~jump], smooth[~jump], minlength=n) / np.maximum(sizes, 1)
+    near = (sizes > 0) & (np.abs(means - background) <= COVER_CONTRAST)
+    page = ~jump & (runs == int(np.argmax(np.where(near, sizes, -1.0) if near.any() else sizes)))
     rows = np.arange(h)
     return np.interp(rows, rows[page], smooth[page]).astype(np.float32)
 
@@ -170,7 +176,7 @@ def _lit_background(gray: np.ndarray, edges: np.ndarray, margin: int, step: int,
         levels.append(level)
     if max(float(np.abs(level - background).max()) for level in levels) <= LIGHT_SPREAD:
         return background
-    left, right = (_light_along(level, step) for level in levels)
+    left, right = (_light_along(level, step, background) for level in levels)
     if max(float(np.abs(curve - background).max()) for curve in (left, right)) <= LIGHT_SPREAD:
         return background
     return left[:, None] + (right - left)[:, None] * np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :]

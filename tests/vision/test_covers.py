@@ -84,3 +84,26 @@ def test_a_pages_own_application_bar_is_no_cover(theme: str) -> None:
             if top < 0.95 or bottom > 0:
                 problems.append(f"{where}: under a banner, top covered {top:.0%}, bar covered {bottom:.0%}")
     assert not problems, "; ".join(problems)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_a_finger_along_a_side_margin_over_most_of_the_height_is_the_cover_not_the_page(theme: str) -> None:
+    """A finger (or stylus) up from the bottom edge past the middle of the frame, lying along the right margin: the
+    longest run of rows of that margin is the finger, not the page. The finger is the cover and the page beside it
+    is not (taken for the page's light, the finger's colour made the whole frame a cover: bench_fonts
+    10/open-sans/lumia-630/light/restore_backup/finger was 96% covered)."""
+    (_, image), = screen_frames("lumia-630", theme, screens=("restore_backup",))
+    h, w = image.shape[:2]
+    problems = []
+    for colour in ((60, 85, 140), (224, 172, 140)):
+        fingered = image.copy()
+        x0, x1, top = round(w * 0.79), w - 4, round(h * 0.1)
+        cv2.ellipse(fingered, ((x0 + x1) // 2, top), ((x1 - x0) // 2, (x1 - x0) // 2), 0, 180, 360, colour, -1)
+        cv2.rectangle(fingered, (x0, top), (x1, h), colour, -1)
+        f = Frame(fingered, bands=LIBRARY.page_bands)
+        k = f.gray.shape[1] / w
+        finger = f.covered[f.gray.shape[0] // 2, round((x0 + 8) * k):round((x1 - 8) * k)]
+        page = f.covered[:, :round(w * 0.6 * k)]  # (the cover takes in words the finger touches, beside it)
+        if not finger.all() or page.any():
+            problems.append(f"{colour}: finger covered {finger.mean():.0%}, page beside it {page.mean():.0%}")
+    assert not problems, f"lumia-630/{theme}/restore_backup: " + "; ".join(problems)
