@@ -230,12 +230,15 @@ def _undecided(best: Verdict, score: float, layout: float, shown: float) -> bool
     is under the cover too, the rival's anchor there is not clearly other (ANCHOR_FLOOR or more), and its page fits
     better. With part of a page hidden, one anchor in view may be all that tells it, and in another font a page's
     own paragraph may read lower than a rival's (wrong_password's in Cantarell under a finger and the volume
-    overlay: 0.68 closer, unknown_account's 0.73 there; their pages 0.84 and 0.81)."""
-    if not (best.has_layout and shown >= LAYOUT_MIN_SHOWN and np.isfinite(layout)):
+    overlay: 0.68 closer, unknown_account's 0.73 there; their pages 0.84 and 0.81). A best with no page compared
+    (the phone's data: a list) fits by its score, as for an undecided screen (harness.vision.rivals): in Open Sans
+    settings_applications' "applications" fitted restore_backup's "restore from a" at 0.71, a finger over the
+    rest of that title, while restore_backup's page fitted 0.94."""
+    if not (shown >= LAYOUT_MIN_SHOWN and np.isfinite(layout)):
         return False
     if np.isnan(score):
-        return bool(layout >= best.layout - HIDDEN_RIVAL_MARGIN)
-    return bool(best.shown < 1.0 and score >= ANCHOR_FLOOR and layout > best.layout)
+        return bool(layout >= (best.layout if best.has_layout else best.score) - HIDDEN_RIVAL_MARGIN)
+    return bool(best.has_layout and best.shown < 1.0 and score >= ANCHOR_FLOOR and layout > best.layout)
 
 
 def title_covered(frame: "Frame", d: "ScreenDefinition") -> bool:

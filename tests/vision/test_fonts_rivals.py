@@ -47,6 +47,10 @@ WRONG_BEFORE = {
     # messaging_no_account's 0.93), messaging was named on its page alone (0.95-0.98)
     "2/dejavu-sans/lumia-520/light/messaging_no_account/banner+finger": "messaging",
     "10/dejavu-sans/lumia-630/light/messaging_no_account/finger+volume": "messaging",
+    # (seed 10, h-wrong) a finger along the right margin: the page's light was taken from it and the frame was all
+    # cover (unknown); once it was not, settings_applications (no page compared) was named on "applications"
+    # fitting "restore from a" (0.71), the rest of that title under the finger, restore_backup's page fitting 0.94
+    "10/open-sans/lumia-630/light/restore_backup/finger": "settings_applications",
 }
 FACES = [f for f in [*FONTS, *MORE_FONTS] if f != "bundled"]
 COVERS = [*OVERLAYS, *(p for p in PAIRS if set(p.split("+")) & set(OVERLAYS))]
