@@ -29,6 +29,8 @@ def add_emulate_parser(sub: Any) -> None:
     p.add_argument("--screen", help="start on this screen (see --list-screens)")
     p.add_argument("--font", type=_font_file, metavar="PATH",
                    help="draw every text with this TrueType file (layout, colours and sizes stay; default: the bundled font)")
+    p.add_argument("--clock", type=_clock, metavar="HH:MM",
+                   help="show this time in the status bar (default: the host's clock): screenshots alike at any hour")
     p.add_argument("--serial", help="serial number (default: made from the profile's pattern)")
     p.add_argument("--adb-key", action="append", default=[], metavar="FILE",
                    help="also trust the public key in this adbkey.pub (repeatable); your own keys "
@@ -124,6 +126,15 @@ def _font_file(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _clock(text: str) -> str:
+    """An argparse type: a time of day as the status bar shows it, HH:MM."""
+    import re
+
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+        raise argparse.ArgumentTypeError(f"expected a time as HH:MM (00:00-23:59), got {text!r}")
+    return text
+
+
 def _at_least_one(text: str) -> int:
     """An argparse type: a whole number of at least 1 (``--rack 0`` is a mistake, not "one handset")."""
     try:
@@ -143,7 +154,7 @@ def _host_options(args: argparse.Namespace) -> Any:
                          animation_ms=args.animation_ms, toasts=args.toasts, toast_seed=args.toast_seed,
                          toast_interval=args.toast_interval, boot_time=args.boot_time,
                          signin_delay=args.signin_delay, start_screen=args.screen, serial=args.serial,
-                         index=args.serial_index, font=args.font)
+                         index=args.serial_index, font=args.font, clock=args.clock)
     return HostOptions(profile=args.profile, phone=phone, accounts_file=args.accounts, mail_dir=args.mail_dir,
                        mail_to=args.mail_to,
                        adb_keys=args.adb_key, adb_insecure=args.adb_insecure, adb_maxdata=args.adb_maxdata,
@@ -208,7 +219,7 @@ def _rack_child_args(args: argparse.Namespace) -> list[str]:
            "--modem-delivery", args.modem_delivery] + (["--modem-reenumerate"] if args.modem_reenumerate else [])
     for flag, value in (("--theme", args.theme), ("--accent", args.accent), ("--os-version", args.os_version),
                         ("--accounts", args.accounts), ("--mail-dir", args.mail_dir), ("--mail-to", args.mail_to),
-                        ("--font", args.font)):
+                        ("--font", args.font), ("--clock", args.clock)):
         if value:
             out += [flag, value]
     for key in args.adb_key:

@@ -194,7 +194,7 @@ class Display:
                 self._anim_from = None
                 progress = 1.0
         toast = self.current_toast()
-        clock = time.strftime("%H:%M")
+        clock = self.options.clock or time.strftime("%H:%M")
         status_bar = page.name != "booting"
         if progress < 1.0:
             assert self._anim_from is not None

@@ -24,3 +24,4 @@ class PhoneOptions:
     serial: str | None = None
     index: int = 0
     font: str | None = None  # a TrueType file every text is drawn with (None: the bundled font)
+    clock: str | None = None  # the status bar's time, HH:MM (None: the host's): the same pixels at any hour

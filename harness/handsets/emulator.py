@@ -29,7 +29,8 @@ OPTIONS = {
     "animation_ms": "--animation-ms", "toasts": "--toasts", "toast_seed": "--toast-seed",
     "toast_interval": "--toast-interval", "boot_time": "--boot-time", "signin_delay": "--signin-delay",
     "screen": "--screen", "accounts": "--accounts", "modem_number": "--modem-number", "serial": "--serial",
-    "mail_dir": "--mail-dir", "mail_to": "--mail-to", "adb_maxdata": "--adb-maxdata", "font": "--font", "modem_vendor": "--modem-vendor",
+    "mail_dir": "--mail-dir", "mail_to": "--mail-to", "adb_maxdata": "--adb-maxdata", "font": "--font", "clock": "--clock",
+    "modem_vendor": "--modem-vendor",
     "modem_delivery": "--modem-delivery", "modem_reenumerate": "--modem-reenumerate",
 }
 #: Flags that take no value: ``toasts=1`` (or true/yes/on/empty) gives ``--toasts``, anything else leaves it off.

@@ -127,3 +127,19 @@ def test_emulate_refuses_a_file_that_is_no_font(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "harness", "emulate", "--font", str(bad)], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 2 and f"font {bad}: not a TrueType" in out.stderr.strip().splitlines()[-1]
+
+
+def test_frames_drawn_for_tests_show_one_clock_at_any_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test's frames are the same pixels whatever the host's clock says (the status bar's time moved the levels
+    a camera test read a name by); ``harness emulate --clock`` takes HH:MM only."""
+    import time
+
+    from harness.lab.frames import screen_frames
+
+    first = dict(screen_frames("lumia-520", "light", screens=("settings",)))["settings"]
+    monkeypatch.setattr(time, "strftime", lambda fmt, *a: "23:59" if "%H" in fmt else "")
+    again = dict(screen_frames("lumia-520", "light", screens=("settings",)))["settings"]
+    assert np.array_equal(first, again)
+    out = subprocess.run([sys.executable, "-m", "harness", "emulate", "--clock", "24:00"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "expected a time as HH:MM" in out.stderr.strip().splitlines()[-1]
