@@ -15,18 +15,17 @@ part that does not change when the reading does).
 from __future__ import annotations
 
 import argparse
-import random
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from harness.camera import find_screen, homography, normalise, rectify
 from harness.emulator.bench import place
 from harness.emulator.camera_device import SIZES, placement_of, view_of
 from harness.flows.app_lists import Entry, _merge, list_region, read_entries
 from harness.flows.inboxes import _address
+from harness.lab.frames import lab_phone, through_camera
 from harness.vision import ScreenLibrary
 from harness.vision.ocr import normalise as words
 
@@ -36,18 +35,9 @@ ADDRESS = "alice@outlook.com"
 
 def screenfuls(profile_name: str, theme: str, screen: str, library: ScreenLibrary) -> list[np.ndarray]:
     """The RGB screenshots of list ``screen`` from its top to its end (a swipe up a screenful at a time)."""
-    from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
-    from harness.emulator.phone import EmulatedPhone, PhoneOptions
-    from harness.emulator.sms import SmsNetwork
     from harness.lab.record_screens import show_screen
-    from harness.profiles import ACCENTS, load_profile
 
-    accent = random.Random(f"{profile_name}/{theme}/bundled/0").choice(sorted(ACCENTS))
-    sms = SmsNetwork()
-    phone = EmulatedPhone(load_profile(profile_name), AccountService(load_accounts(DEMO_ACCOUNTS), sms), sms,
-                          PhoneOptions(animation_ms=0, theme=theme, accent=accent))
-    phone.start(instant=True)
-    try:
+    with lab_phone(profile_name, theme) as phone:
         show_screen(phone, screen)
         shots = [np.asarray(phone.frame().convert("RGB"))]
         rec = library.classify(shots[0])[0]
@@ -60,8 +50,6 @@ def screenfuls(profile_name: str, theme: str, screen: str, library: ScreenLibrar
                 break
             shots.append(shot)
         return shots
-    finally:
-        phone.close()
 
 
 def read_all(frames: list[np.ndarray], screen: str, library: ScreenLibrary) -> tuple[list[Entry], str]:
@@ -124,12 +112,7 @@ def main() -> None:
                     if cached is not None:
                         cached.parent.mkdir(parents=True, exist_ok=True)
                         np.savez_compressed(cached, shots=np.array(shots), raws=np.array(raws))
-                cams = []
-                for raw in raws:
-                    rgb = cv2.cvtColor(raw, cv2.COLOR_BGR2RGB)
-                    corners = find_screen(rgb, profile.width / profile.height)
-                    cams.append(normalise(rectify(rgb, homography(corners, profile.width, profile.height),
-                                                  profile.width, profile.height)))
+                cams = [through_camera(raw, profile.width, profile.height) for raw in raws]
                 adb, _ = read_all(shots, screen, library)
                 cam, problem = read_all(cams, screen, library)
                 same, total, diffs = compare(screen, adb, cam)

@@ -253,7 +253,7 @@ def read_list(run: FlowRunner, screen: str, skip: tuple[str, ...] = ()) -> list[
     rec = run.expect(screen)
     region = list_region(rec)
     rec = settled(run, screen, region)
-    w, h = rec.image.shape[1], rec.image.shape[0]  # type: ignore[union-attr]
+    w = rec.image.shape[1]  # type: ignore[union-attr]
     out: list[Entry] = []
     for _ in range(MAX_SWIPES):
         skipped = [rec.targets[name][1] for name in skip if name in rec.targets]

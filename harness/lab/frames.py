@@ -10,8 +10,9 @@ from), and seeded non-screens that must come back unknown.
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import cv2
 import numpy as np
@@ -66,29 +67,50 @@ def screen_frames(profile: str, theme: str, font: str = "bundled", seed: int = 0
     ``font``, in an accent colour picked with ``seed``. With ``accounts`` (an accounts file, as ``harness emulate
     --accounts`` takes) the pages that show an account show ``account``'s data (its first account by default),
     with ``outlook`` accounts beside it and the apps ``installed`` on the phone."""
-    from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
+    from harness.emulator.accounts import DEMO_ACCOUNTS, load_accounts
     from harness.lab.record_screens import ACCOUNT, OUTLOOK
+    from harness.emulator.ui import SCREENS
+
+    known = load_accounts(accounts or DEMO_ACCOUNTS)
+    if accounts is None:
+        account, outlook = ACCOUNT, OUTLOOK
+    with lab_phone(profile, theme, font, seed, accounts) as phone:
+        for app in installed:
+            phone.install_app(app)
+        for screen in screens or SCREENS:
+            show_screen(phone, screen, account or known[0].address, outlook)
+            yield screen, np.asarray(phone.frame().convert("RGB"))
+
+
+@contextmanager
+def lab_phone(profile: str, theme: str, font: str = "bundled", seed: int = 0,
+              accounts: str | Path | None = None) -> Iterator[Any]:
+    """An emulated phone in process (no services), started at once, as ``screen_frames`` draws with: ``theme``,
+    face ``font``, an accent picked with ``seed``, the status bar at CLOCK; closed when the block ends."""
+    from harness.emulator.accounts import DEMO_ACCOUNTS, AccountService, load_accounts
     from harness.emulator.phone import EmulatedPhone, PhoneOptions
     from harness.emulator.sms import SmsNetwork
-    from harness.emulator.ui import SCREENS
     from harness.profiles import ACCENTS, load_profile
 
     accent = random.Random(f"{profile}/{theme}/{font}/{seed}").choice(sorted(ACCENTS))
     sms = SmsNetwork()
-    known = load_accounts(accounts or DEMO_ACCOUNTS)
-    if accounts is None:
-        account, outlook = ACCOUNT, OUTLOOK
-    phone = EmulatedPhone(load_profile(profile), AccountService(known, sms), sms,
+    phone = EmulatedPhone(load_profile(profile), AccountService(load_accounts(accounts or DEMO_ACCOUNTS), sms), sms,
                           PhoneOptions(animation_ms=0, theme=theme, accent=accent, font=font_file(font), clock=CLOCK))
     phone.start(instant=True)
-    for app in installed:
-        phone.install_app(app)
     try:
-        for screen in screens or SCREENS:
-            show_screen(phone, screen, account or known[0].address, outlook)
-            yield screen, np.asarray(phone.frame().convert("RGB"))
+        yield phone
     finally:
         phone.close()
+
+
+def through_camera(picture: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The screenshot robot:// takes from a camera's ``picture`` (BGR, as the emulated camera's ``view.frame``
+    draws it): the screen found in it, rectified to ``width`` x ``height`` and evened out (RGB)."""
+    from harness.camera import find_screen, homography, normalise, rectify
+
+    rgb = cv2.cvtColor(picture, cv2.COLOR_BGR2RGB)
+    corners = find_screen(rgb, width / height)
+    return normalise(rectify(rgb, homography(corners, width, height), width, height))
 
 
 SIZES = [(1920, 1080), (1280, 720), (1280, 768), (800, 480)]

@@ -14,14 +14,12 @@ judged against the lines next to it.
 
 from __future__ import annotations
 
-import cv2
 import pytest
 
-from harness.camera import find_screen, homography, normalise, rectify
 from harness.emulator.bench import place
 from harness.emulator.camera_device import SIZES, placement_of, view_of
 from harness.flows.app_lists import read_entries
-from harness.lab.frames import screen_frames
+from harness.lab.frames import screen_frames, through_camera
 from harness.profiles import load_profile
 from harness.vision import ScreenLibrary
 from harness.vision.ocr import normalise as words, similarity
@@ -43,10 +41,7 @@ def test_every_entry_of_people_and_calendar_is_read_on_camera_frames(theme: str)
     for seed in SEEDS:
         view = view_of(placement_of(place(profile, seed)), seed, SIZES["1280x720"])
         for screen, names in SHOWN.items():
-            rgb = cv2.cvtColor(view.frame(pages[screen]), cv2.COLOR_BGR2RGB)
-            corners = find_screen(rgb, profile.width / profile.height)
-            shot = normalise(rectify(rgb, homography(corners, profile.width, profile.height), profile.width,
-                                     profile.height))
+            shot = through_camera(view.frame(pages[screen]), profile.width, profile.height)
             rec = LIBRARY.classify(shot)[0]
             if rec is None or rec.screen != screen:
                 problems.append(f"seed {seed} {screen}: seen as {rec.screen if rec else 'unknown'}")

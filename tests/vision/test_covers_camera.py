@@ -13,13 +13,11 @@ frame each of 11 other seeds (46 frames) 93-100%, though 897414 dark once gave 6
 from __future__ import annotations
 
 import cv2
-import numpy as np
 import pytest
 
-from harness.camera import find_screen, homography, normalise, rectify
 from harness.emulator.bench import place
 from harness.emulator.camera_device import SIZES, placement_of, view_of
-from harness.lab.frames import screen_frames
+from harness.lab.frames import screen_frames, through_camera
 from harness.profiles import load_profile
 from harness.vision import ScreenLibrary
 from harness.vision.features import Frame
@@ -32,12 +30,6 @@ SCREENS = ("start", "setup_welcome")
 LIBRARY = ScreenLibrary.load_default()
 
 
-def _rectified(view: object, screen: np.ndarray, width: int, height: int) -> np.ndarray:
-    rgb = cv2.cvtColor(view.frame(screen), cv2.COLOR_BGR2RGB)  # type: ignore[attr-defined]
-    corners = find_screen(rgb, width / height)
-    return normalise(rectify(rgb, homography(corners, width, height), width, height))
-
-
 @pytest.mark.parametrize("theme", ["dark", "light"])
 def test_uneven_light_is_no_cover_and_a_banner_still_is(theme: str) -> None:
     profile = load_profile("lumia-930")
@@ -47,7 +39,7 @@ def test_uneven_light_is_no_cover_and_a_banner_still_is(theme: str) -> None:
         view = view_of(placement_of(place(profile, seed)), seed, SIZES["1280x720"])
         for name, page in pages.items():
             where = f"seed {seed} {theme} {name}"
-            shot = _rectified(view, page, profile.width, profile.height)
+            shot = through_camera(view.frame(page), profile.width, profile.height)
             frame = Frame(shot, bands=LIBRARY.page_bands)
             if frame.any_cover:
                 problems.append(f"{where}: {frame.covered.mean():.0%} of the clean page taken for a cover")
@@ -59,7 +51,8 @@ def test_uneven_light_is_no_cover_and_a_banner_still_is(theme: str) -> None:
             bannered[:rows] = (70, 90, 160) if theme == "dark" else (40, 40, 48)
             cv2.putText(bannered, "3 missed calls", (profile.width // 20, rows // 2), cv2.FONT_HERSHEY_SIMPLEX,
                         profile.width / 500, (255, 255, 255), max(1, profile.width // 300), cv2.LINE_AA)
-            covered = Frame(_rectified(view, bannered, profile.width, profile.height), bands=LIBRARY.page_bands)
+            covered = Frame(through_camera(view.frame(bannered), profile.width, profile.height),
+                            bands=LIBRARY.page_bands)
             k = covered.covered.shape[0] / profile.height
             share = covered.covered[:int(rows * k * 0.9)].mean()  # the banner's rows (its blurred lower edge aside)
             if share < BANNER_FOUND:
