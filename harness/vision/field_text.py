@@ -75,14 +75,15 @@ def _grown(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
         for fill_step in FILL_STEPS:
             mask = np.zeros((h + 2, w + 2), np.uint8)
             flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
-            step = (fill_step,) * 3 if image.ndim == 3 else fill_step  # in colour: an accent border light as
-            cv2.floodFill(image, mask, seed, 0, step, step, flags)      # the page around it still parts them
-            ys, xs = np.nonzero(mask[1:-1, 1:-1])
-            if xs.size == 0:
+            # in colour, an accent border as light as the page around it still parts them
+            step = (fill_step,) * 3 if image.ndim == 3 else fill_step
+            # floodFill counts the pixels it filled and bounds them: no pass over the mask
+            filled, _, _, rect = cv2.floodFill(image, mask, seed, 0, step, step, flags)
+            if filled == 0:
                 break
-            box = Box(int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+            box = Box(*(int(v) for v in rect))
             if (box.w >= MIN_WIDTH_VIEW * view and MIN_HEIGHT_VIEW * view <= box.h <= MAX_HEIGHT_VIEW * view
-                    and xs.size >= 0.6 * box.w * box.h and box.x <= x0 <= box.x + box.w):
+                    and filled >= 0.6 * box.w * box.h and box.x <= x0 <= box.x + box.w):
                 if best is None or box.w * box.h > best.w * best.h:
                     best = box
                 break
