@@ -139,7 +139,7 @@ def confirmed(frame: "Frame", lib: "Compiled", verdicts: list[Verdict], template
                     queue.append(len(out) - 1)
         if not np.array_equal(scores, looked.scores, equal_nan=True):
             out[n] = Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, looked.working, v.parts,
-                             v.layout_content, tuple(confirms))
+                             v.layout_content, tuple(confirms), v.found)
     if not changed:
         return None
     # a screen whose anchor's place reads another's words is not the one shown

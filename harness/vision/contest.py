@@ -193,7 +193,7 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
         if not others:
             continue
         t = c.anchors[i]
-        working, px, py, _ = anchor_score(frame, t, c.rec_view_h)
+        working, (px, py) = float(best.found[i]), best.places[i]  # as check found it, before a closer look
         # the page's offset where this anchor was found: its rivals are looked for with it, a pixel or two around
         dx, dy = px - t.x, py - t.expected_y(frame.view_height, c.rec_view_h, frame.working_scale)
         # the cheap look first: a rival no nearer at the working level is no nearer closer, so the closer

@@ -50,6 +50,9 @@ class Verdict:
     #: anchors confirmed by their words read (harness.vision.anchor_text): they say which screen of a family this
     #: is, so they weigh as its own even where another screen's anchor looks alike (a paragraph a word apart)
     read: tuple[int, ...] = ()
+    #: each anchor's score at the working level where it was found (``places``), as ``check`` found it before any
+    #: closer look replaced it: the rivals at an anchor are compared with it there (harness.vision.contest)
+    found: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @cached_property
     def weights(self) -> np.ndarray:
@@ -153,11 +156,13 @@ def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("
         scores[i], px, py, part = anchor_score(frame, t, c.rec_view_h)
         places.append((px, py))
         parts.append(part)
+    found = scores.copy()
     if templates is not None and np.isnan(scores).any():
         for i in np.flatnonzero((scores >= ANCHOR_FLOOR) & (scores < HIDDEN_FLOOR)):
             if parts[i] is None:
                 scores[i] = _fine(frame, c, i, places[i], None, templates, scores[i])
-    return Verdict(c, scores, layout[0], layout[1], places=places, parts=parts, layout_content=layout[2])
+    return Verdict(c, scores, layout[0], layout[1], places=places, parts=parts, layout_content=layout[2],
+                   found=found)
 
 
 def anchor_score(frame: Frame, t: Template, rec_view_h: float) -> tuple[float, int, int, Part | None]:
@@ -185,7 +190,8 @@ def closer(frame: Frame, v: Verdict, templates: dict[tuple[str, int], np.ndarray
     for i, place in enumerate(v.places):
         if not np.isnan(scores[i]):
             scores[i] = _fine(frame, v.compiled, i, place, v.part(i), templates, scores[i])
-    return Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score, v.parts, v.layout_content)
+    return Verdict(v.compiled, scores, v.layout, v.layout_shown, v.places, v.score, v.parts, v.layout_content,
+                   found=v.found)
 
 
 def _fine(frame: Frame, c: Screen, i: int, place: tuple[int, int], part: Part | None,
