@@ -116,7 +116,7 @@ def confirmed(frame: "Frame", lib: "Compiled", verdicts: list[Verdict], template
         # every score at FINE_SCALE: a title that agrees at the working level may not closer (another font)
         looked = v if np.isfinite(v.working) else closer(frame, v, templates)
         scores, confirms = looked.scores.copy(), list(v.read)
-        index = lib.screens.index(v.compiled)
+        index = lib.place_of[id(v.compiled)]
         for i in np.flatnonzero(scores < HIDDEN_FLOOR):
             region = _region(frame, lib, index, i, v.places[i]) if anchors[i].text and v.part(i) is None else None
             if region is None:

@@ -139,6 +139,10 @@ class Compiled:
                  details: dict[str, dict[str, np.ndarray]]) -> None:
         self.working_scale = working_scale
         self.screens = [compile_screen(d, working_scale, details.get(d.name)) for d in definitions]
+        self.place_of = {id(c): i for i, c in enumerate(self.screens)}  # a screen's index (Screen.__eq__ compares arrays)
+        shared: dict[tuple, Template] = {}  # an anchor several screens record alike is one Template: found once a frame
+        for s in self.screens:
+            s.anchors = [shared.setdefault((t.ink.tobytes(), t.ink.shape, t.x, t.y, t.align), t) for t in s.anchors]
         _weigh_shared(self.screens, round(SHARED_NEAR_VIEW * working_scale))
         anchors = [(i, t) for i, s in enumerate(self.screens) for t in s.anchors]
         self.owner = np.array([i for i, _ in anchors])

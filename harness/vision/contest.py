@@ -179,7 +179,7 @@ def rivals(frame: "Frame", lib: "Compiled", best: Verdict, templates: dict[tuple
     layout, shown = layouts
     if best._anchors()[0] is None:  # seen by its layout alone
         near = (shown >= LAYOUT_MIN_SHOWN) & (layout >= best.layout - LAYOUT_GAP)
-        index = lib.screens.index(c)
+        index = lib.place_of[id(c)]
         twins = {k for k, r in lib.layout.alike(frame, HIDDEN, index).items() if r >= LAYOUT_TWIN}
         return [lib.screens[k].definition for k in sorted(twins | set(np.flatnonzero(near).tolist())) if k != index]
     looked = bool(np.isfinite(best.working))  # its scores are FINE_SCALE scores already

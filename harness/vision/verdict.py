@@ -167,7 +167,19 @@ def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("
 
 def anchor_score(frame: Frame, t: Template, rec_view_h: float) -> tuple[float, int, int, Part | None]:
     """One anchor's best score near its place, where it was found, and the part compared when a cover lies over
-    it in part; NaN when a cover hides too much of it (or its part neither agrees nor clearly differs)."""
+    it in part; NaN when a cover hides too much of it (or its part neither agrees nor clearly differs). Found
+    once per frame: screens of a family share an anchor (one Template, harness.vision.compiled), and the
+    shortlist holds several of a family."""
+    key = (id(t), rec_view_h)
+    known = frame.anchors_found.get(key)
+    if known is not None and known[0] is t:
+        return known[1]
+    found = _anchor_score(frame, t, rec_view_h)
+    frame.anchors_found[key] = (t, found)  # the template kept with it: its id is not another's while kept
+    return found
+
+
+def _anchor_score(frame: Frame, t: Template, rec_view_h: float) -> tuple[float, int, int, Part | None]:
     ws = frame.working_scale
     m = max(2, round(ANCHOR_MARGIN_VIEW * ws))
     y = t.expected_y(frame.view_height, rec_view_h, ws)
