@@ -102,10 +102,11 @@ class Slot:
     folder: Path  # this worker's; the emulator's log is emulator.log in it
     line: str     # the endpoints ``harness emulate`` announced on its stdout
     bench: dict[str, Any] = field(default_factory=dict)
+    profile: str = PROFILE
 
     def uri(self, calibration: Path) -> str:
         """``robot://`` for this worker's robot and camera through ``calibration``."""
-        return uri_of(self.endpoints["robot"], self.endpoints["camera"], calibration, PROFILE)
+        return uri_of(self.endpoints["robot"], self.endpoints["camera"], calibration, self.profile)
 
     def at_setup(self, timeout: float = 60.0) -> None:
         """Re-flash the phone as a lab does between runs and wait until set-up's first page shows."""
@@ -143,21 +144,24 @@ class Slot:
             self.control.call("ping")  # one round trip between looks, no sleep
 
 
-def emulate_args(seed: int, camera_fps: float = CAMERA_FPS) -> list[str]:
-    """``harness emulate``'s arguments (after ``--profile``) for the slot of bench seed ``seed``."""
+def emulate_args(seed: int, camera_fps: float = CAMERA_FPS, theme: str | None = None) -> list[str]:
+    """``harness emulate``'s arguments (after ``--profile``) for the slot of bench seed ``seed`` (``theme``: the
+    profile's own when None)."""
     return ["--camera", "--robot", "--bench-seed", str(seed), "--robot-time-scale", str(ROBOT_TIME_SCALE),
-            "--camera-fps", f"{camera_fps:g}", "--animation-ms", "0", "--boot-time", "0.3"]
+            "--camera-fps", f"{camera_fps:g}", "--animation-ms", "0", "--boot-time", "0.3",
+            *(["--theme", theme] if theme else [])]
 
 
 @contextmanager
-def started_slot(seed: int, folder: Path, camera_fps: float = CAMERA_FPS) -> Iterator[Slot]:
+def started_slot(seed: int, folder: Path, camera_fps: float = CAMERA_FPS, profile: str = PROFILE,
+                 theme: str | None = None) -> Iterator[Slot]:
     """The slot of bench seed ``seed`` (its emulator's log in ``folder``), stopped when the block ends."""
-    emulator = EmulatorProcess(PROFILE, emulate_args(seed, camera_fps), log_path=folder / "emulator.log")
+    emulator = EmulatorProcess(profile, emulate_args(seed, camera_fps, theme), log_path=folder / "emulator.log")
     emulator.start()
     line = json.dumps(emulator.endpoints)  # what it announced, as parsed
     try:
         with emulator.control() as control:
-            yield Slot(seed, emulator.endpoints, control, folder, line, control.call("bench"))
+            yield Slot(seed, emulator.endpoints, control, folder, line, control.call("bench"), profile)
     finally:
         emulator.stop()
 
@@ -173,7 +177,8 @@ class CalibrationRun:
     worker: str
 
 
-def calibrate_command(camera: str, robot: str, output: Path, timeout: float = CALIBRATE_TIMEOUT) -> list[str]:
-    """``harness calibrate`` of a lumia-930 slot, as a lab runs it."""
+def calibrate_command(camera: str, robot: str, output: Path, timeout: float = CALIBRATE_TIMEOUT,
+                      profile: str = PROFILE) -> list[str]:
+    """``harness calibrate`` of a slot (lumia-930's unless ``profile``), as a lab runs it."""
     return [sys.executable, "-m", "harness", "calibrate", "--camera", camera, "--robot", robot,
-            "--profile", PROFILE, "-o", str(output), "--timeout", f"{timeout:g}"]
+            "--profile", profile, "-o", str(output), "--timeout", f"{timeout:g}"]
