@@ -4,7 +4,7 @@ glanced at to tell whether a touch changed the page.
 ``SlotViews`` holds the open robot and camera screen of a calibration run and
 its small steps: moves within the run's deadline, a frame exposed after the
 robot stopped, the picture without the stylus (the reference a tip is told
-from), a quarter-size look at the screen, the tip over a point at two
+from), a small look at the screen, the tip over a point at two
 heights (``tip.find_tip``), the camera's delay measured once, and the
 conversions between camera and screen pixels. The run's steps
 (``calibration.Calibrator``) and the touch search (``touch_height``) are
@@ -18,7 +18,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from harness.camera.rectify import normalise, rectify
 from harness.deadline import deadline_of, until
 from harness.profiles import Profile
 from harness.robot.calibration_fit import CalibrationError, _disc
@@ -28,11 +27,8 @@ from harness.robot.gestures import Gestures
 from harness.robot.grbl import MoveRefused
 from harness.robot.limits import Box
 from harness.robot.robot import GrblRobot
-from harness.robot.screen_change import looks_changed
+from harness.robot.screen_change import glance, looks_changed
 from harness.robot.tip import TipNotFound, find_tip
-
-#: Screens compared for a change are rectified at 1/GLANCE of the profile's size.
-GLANCE = 4
 
 
 class SlotViews:
@@ -107,11 +103,8 @@ class SlotViews:
         return self.screen.rectified(self._frame())
 
     def _glance(self) -> np.ndarray:
-        """The screen now at a quarter of its size (rectified, light evened out): what tells a page from another
-        (``looks_changed`` shrinks it further), at a sixteenth of a screenshot's cost."""
-        w, h = self.profile.width // GLANCE, self.profile.height // GLANCE
-        scale = np.diag([w / self.profile.width, h / self.profile.height, 1.0])
-        return normalise(rectify(self._frame(), scale @ self.screen.homography, w, h))
+        """The screen now, small (``screen_change.glance``): what tells a page from another."""
+        return glance(self._frame(), self.screen.homography, self.profile)
 
     def _tip(self, x: float, y: float, z: float, what: str, expect: tuple[float, float] | None = None) -> Any:
         """The tip over bed (x, y) at height z, seen in the camera (``TipView``, camera pixels); with ``expect``
