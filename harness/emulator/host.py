@@ -8,11 +8,14 @@ thread (test fixtures, ``harness demo``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from harness.emulator.accounts import DEMO_ACCOUNTS, Account, AccountService, load_accounts
 from harness.emulator.control import ControlServer, takes
@@ -22,6 +25,20 @@ from harness.emulator.transport_service import CommandHandler, TransportService
 from harness.emulator.sms import SmsNetwork
 from harness.emulator.ui import SCREENS
 from harness.profiles import Profile, load_profile
+
+#: Seconds a service's stop may take before the emulator says so on its log (a stop takes well under one).
+SLOW_STOP = 2.0
+
+@contextlib.contextmanager
+def _timed(what: str) -> Iterator[None]:
+    """Say on the log when stopping ``what`` took over SLOW_STOP: the one trace a stop that hangs leaves."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        if (took := time.monotonic() - started) > SLOW_STOP:
+            print(f"harness emulate: stopping {what} took {took:.1f}s", file=sys.stderr, flush=True)
+
 
 #: Services attached to every handset: (module, factory, option). A factory takes
 #: (phone, options) and returns a TransportService (or None when the options leave it out).
@@ -142,12 +159,12 @@ class EmulatorHost:
     def stop(self) -> None:
         for running in reversed(self.handsets):
             for service in reversed(running.services):
-                try:
+                with _timed(type(service).__name__), contextlib.suppress(Exception):
                     service.stop()
-                except Exception:
-                    pass
-            running.control.stop()
-            running.phone.close()
+            with _timed("the control socket"):
+                running.control.stop()
+            with _timed("the phone"):
+                running.phone.close()
         self.handsets.clear()
         if self.mail_sender is not None:
             self.mail_sender.close()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import faulthandler
 import os
 import select
 import shutil
@@ -44,8 +45,10 @@ STOP_DEADLINE = 20.0
 _WAKEUPS: list[int] = []
 
 
-class Stopping(Exception):
-    """Raised in the main thread by the first SIGINT/SIGTERM (or the parent's death): unwind and clean up."""
+class Stopping(BaseException):
+    """Raised in the main thread by the first SIGINT/SIGTERM (or the parent's death): unwind and clean up. A
+    BaseException, as KeyboardInterrupt is: code that catches Exception to carry on must not swallow a stop (the
+    later signals are ignored, so a swallowed stop would leave only the deadline to end the process)."""
 
 
 def die_with_parent_thread(sig: int = signal.SIGTERM) -> bool:
@@ -84,7 +87,10 @@ def stop_on_signals(parent_fd: int | None = None, parent_death_signal: bool = Fa
         """Clean-up hangs (a stuck thread): remove the folders and exit, so nothing outlives its deadline."""
         if runtime_dir:
             shutil.rmtree(runtime_dir, ignore_errors=True)
-        os.write(2, f"harness emulate: clean-up took over {stop_deadline:g}s; exiting without it\n".encode())
+        os.write(2, f"harness emulate: clean-up took over {stop_deadline:g}s; exiting without it; where each "
+                    "thread was:\n".encode())
+        with contextlib.suppress(Exception):  # what hung, for the log (stderr gone: nothing to say it to)
+            faulthandler.dump_traceback(2, all_threads=True)
         os._exit(1)
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -30,6 +30,7 @@ from faultlab import assert_no_leftover_processes, leftover_processes, start_pro
 
 from harness.adb.auth import load_or_create_key
 from harness.emulator.control import ControlClient, ControlRefused
+from harness.emulator.lifeline import STOP_DEADLINE
 
 QUICK = ("--animation-ms", "0", "--boot-time", "0.3", "--signin-delay", "0.1")
 #: How much the emulator may grow while a client floods one request line (the socket reads at most 64 KiB of it).
@@ -316,10 +317,18 @@ def test_a_killed_parent_leaves_no_emulator_and_no_temp_folder(fault, tmp_path: 
     os.kill(proc.pid, sig)
     run = proc.wait(120)
     assert not run.timed_out, run.describe()
-    wait_until(lambda: _state(emulator_pid) in (b"X", b"Z"), 15,  # a stop takes < 1 s (test_emulator_lifeline.py)
-               f"emulator pid {emulator_pid} gone after {sig.name} of harness {kind}", lambda: _state(emulator_pid))
+    # a stop takes < 1 s (test_emulator_lifeline.py); a clean-up that hangs ends at the stop deadline, and the
+    # emulator's log (in the run's artifacts) then says which stop was slow and where each thread was
+    wait_until(lambda: _state(emulator_pid) in (b"X", b"Z"), STOP_DEADLINE + 10,
+               f"emulator pid {emulator_pid} gone after {sig.name} of harness {kind}",
+               lambda: (_state(emulator_pid), _logs(tmp_path / "artifacts")))
     assert_no_leftover_processes(fault.marker, timeout=15)
     wait_until(lambda: not list(fault.tmp.rglob("*")), 15, "an empty TMPDIR", lambda: list(fault.tmp.rglob("*")))
+
+
+def _logs(artifacts: Path) -> dict[str, str]:
+    """The tail of every emulator log under ``artifacts``."""
+    return {str(p.relative_to(artifacts)): p.read_text(errors="replace")[-3000:] for p in artifacts.rglob("emulator*.log")}
 
 
 def _state(pid: int) -> bytes:
@@ -395,5 +404,7 @@ def test_a_clean_up_that_hangs_still_ends_by_its_deadline_and_removes_the_folder
     os.kill(proc.pid, signal.SIGTERM)
     run = proc.wait(15)
     assert not run.timed_out and run.rc == 1 and run.elapsed < 15, run.describe()
-    assert run.stderr.strip() == "harness emulate: clean-up took over 1s; exiting without it", run.describe()
+    first, _, dump = run.stderr.partition("\n")
+    assert first == "harness emulate: clean-up took over 1s; exiting without it; where each thread was:", run.describe()
+    assert 'File "<string>", line 8' in dump, run.describe()  # the stuck line of the clean-up, for the log
     assert not runtime.exists()
