@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from harness.errors import HarnessError
 from harness.handsets import OpenedHandset, pace, usages
 from harness.lab.chosen import DEFAULT_LEASE_WAIT, ChosenHandset
 
@@ -102,7 +103,7 @@ def default_timeout(args: argparse.Namespace) -> float:
     if not uri and getattr(args, "device", None) and not getattr(args, "place", None):
         try:
             uri = chosen_handset(args).uri
-        except Exception:  # noqa: BLE001 -- a bad --device is reported when the command opens it
+        except (HarnessError, OSError):  # a bad --device or inventory is reported when the command opens it
             uri = None
     return DEFAULT_TIMEOUT * pace(uri)
 
