@@ -137,6 +137,20 @@ class EmulatedHandset:
         return self.process.wait(time.monotonic() - self.process.started + deadline)
 
 
+def process_state(pid: int) -> bytes:
+    """The state letter of process ``pid`` (/proc/PID/stat: R, S, D, Z...); X when it is gone."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return b"X"
+    return data[data.rfind(b")") + 2:data.rfind(b")") + 3]
+
+
+def emulator_logs(artifacts: Path) -> dict[str, str]:
+    """The tail of every emulator log under a run's ``artifacts`` (what a stop that hung said there)."""
+    return {str(p.relative_to(artifacts)): p.read_text(errors="replace")[-3000:] for p in artifacts.rglob("emulator*.log")}
+
+
 def start_emulated_handset(args: Sequence[str], marker: str, timeout: float = 60.0, **kw: Any) -> EmulatedHandset:
     """Start ``harness emulate ARGS`` and read its JSON endpoints line within ``timeout`` s."""
     proc = start_process(harness_argv("emulate", *args), marker, **kw)

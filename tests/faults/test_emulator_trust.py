@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 import pytest
-from faultlab import assert_no_leftover_processes, leftover_processes, start_process, wait_until
+from faultlab import (assert_no_leftover_processes, emulator_logs, leftover_processes, process_state, start_process,
+                      wait_until)
 
 from harness.adb.auth import load_or_create_key
 from harness.emulator.control import ControlClient, ControlRefused
@@ -319,24 +320,11 @@ def test_a_killed_parent_leaves_no_emulator_and_no_temp_folder(fault, tmp_path: 
     assert not run.timed_out, run.describe()
     # a stop takes < 1 s (test_emulator_lifeline.py); a clean-up that hangs ends at the stop deadline, and the
     # emulator's log (in the run's artifacts) then says which stop was slow and where each thread was
-    wait_until(lambda: _state(emulator_pid) in (b"X", b"Z"), STOP_DEADLINE + 10,
+    wait_until(lambda: process_state(emulator_pid) in (b"X", b"Z"), STOP_DEADLINE + 10,
                f"emulator pid {emulator_pid} gone after {sig.name} of harness {kind}",
-               lambda: (_state(emulator_pid), _logs(tmp_path / "artifacts")))
+               lambda: (process_state(emulator_pid), emulator_logs(tmp_path / "artifacts")))
     assert_no_leftover_processes(fault.marker, timeout=15)
     wait_until(lambda: not list(fault.tmp.rglob("*")), 15, "an empty TMPDIR", lambda: list(fault.tmp.rglob("*")))
-
-
-def _logs(artifacts: Path) -> dict[str, str]:
-    """The tail of every emulator log under ``artifacts``."""
-    return {str(p.relative_to(artifacts)): p.read_text(errors="replace")[-3000:] for p in artifacts.rglob("emulator*.log")}
-
-
-def _state(pid: int) -> bytes:
-    try:
-        data = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return b"X"
-    return data[data.rfind(b")") + 2:data.rfind(b")") + 3]
 
 
 def test_when_the_emulator_dies_first_its_parent_removes_its_temp_folders(tmp_path: Path,
@@ -381,8 +369,8 @@ def test_an_emulator_started_from_a_thread_outlives_the_thread_and_dies_with_the
         assert client.call("ping")["serial"] == endpoints["serial"]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
-    wait_until(lambda: _state(emulator_pid) in (b"X", b"Z"), 15, f"emulator pid {emulator_pid} gone",
-               lambda: _state(emulator_pid))
+    wait_until(lambda: process_state(emulator_pid) in (b"X", b"Z"), 15, f"emulator pid {emulator_pid} gone",
+               lambda: process_state(emulator_pid))
     assert_no_leftover_processes(fault.marker, timeout=15)
     wait_until(lambda: not list(fault.tmp.rglob("*")), 15, "an empty TMPDIR", lambda: list(fault.tmp.rglob("*")))
 
