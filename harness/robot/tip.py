@@ -162,11 +162,13 @@ def _along_shaft(low: np.ndarray, high: np.ndarray, reference: np.ndarray, raise
         if not (0 <= ix < w and 0 <= iy < h) or (region is not None and not region[iy, ix]):
             continue
         slide = float((np.asarray(lo) - np.asarray(hi)) @ a.direction)  # > 0: the raised view is behind
+        if slide < -0.5:  # the raise moved it towards its end: the shaft's far end (or past it), not the tip
+            continue
         far = float(np.hypot(lo[0] - expect[0], lo[1] - expect[1])) if expect is not None else 0.0
-        found.append((slide < -0.5, far, lo, hi, a))
+        found.append((far, lo, hi, a))
     if not found:
         return None
-    _, _, (x, y), (rx, ry), a = min(found, key=lambda f: (f[0], f[1]))
+    _, (x, y), (rx, ry), a = min(found, key=lambda f: f[0])
     per_mm = (float((rx - x) / raised_mm), float((ry - y) / raised_mm))
     return TipView(x, y, per_mm, (rx, ry)), a
 
