@@ -43,29 +43,45 @@ def _grey(frame: np.ndarray) -> np.ndarray:
 
 
 def field_box(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
-    """The box of the one-line text field holding ``point`` (frame pixels), or None when none is there.
-
-    The field is grown from a seed of its fill: ``point`` itself, or just above or below it when a glyph
-    of the text already typed sits there. It is grown on the frame shrunk to WORK_WIDTH (averaging): at a
-    camera frame's full size its JPEG noise and blur make steps between neighbours as large as the border's,
-    so the fill stops short or leaks (a focused field in plain sight was not found, bench seed 842483 light);
-    the box is then scaled back to frame pixels."""
-    h, w = frame.shape[:2]
-    factor = w / WORK_WIDTH
-    if factor <= 1.01:
-        return _grown(frame, point)
-    small = cv2.resize(np.ascontiguousarray(frame[..., :3]) if frame.ndim == 3 else frame,
-                       (WORK_WIDTH, max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
-    box = _grown(small, (round(point[0] / factor), round(point[1] / factor)))
-    if box is None:
-        return None
-    x0, y0 = round(box.x * factor), round(box.y * factor)
-    return Box(x0, y0, min(w, round((box.x + box.w) * factor)) - x0, min(h, round((box.y + box.h) * factor)) - y0)
+    """The box of the one-line text field holding ``point`` (frame pixels), or None when none is there
+    (``Fields``: the frame made ready once, for many points)."""
+    return Fields(frame).box(point)
 
 
-def _grown(frame: np.ndarray, point: tuple[int, int]) -> Box | None:
-    """field_box at the frame's own size."""
-    image = cv2.medianBlur(np.ascontiguousarray(frame[..., :3]) if frame.ndim == 3 else frame, 3)
+class Fields:
+    """A frame made ready to find its one-line text fields from points inside them.
+
+    A field is grown from a seed of its fill: the point itself, or just above or below it when a glyph of the
+    text already typed sits there. It is grown on the frame shrunk to WORK_WIDTH (averaging): at a camera
+    frame's full size its JPEG noise and blur make steps between neighbours as large as the border's, so the
+    fill stops short or leaks (a focused field in plain sight was not found, bench seed 842483 light); the box
+    is then scaled back to frame pixels. The frame is shrunk and smoothed once for all the points asked."""
+
+    def __init__(self, frame: np.ndarray) -> None:
+        h, w = frame.shape[:2]
+        image = np.ascontiguousarray(frame[..., :3]) if frame.ndim == 3 else frame
+        self.factor, self.width, self.height = w / WORK_WIDTH, w, h
+        if self.factor > 1.01:
+            image = cv2.resize(image, (WORK_WIDTH, max(1, round(h / self.factor))), interpolation=cv2.INTER_AREA)
+        else:
+            self.factor = 1.0
+        self.image = cv2.medianBlur(image, 3)
+
+    def box(self, point: tuple[int, int]) -> Box | None:
+        """The box of the field holding ``point`` (frame pixels), or None."""
+        f = self.factor
+        if f == 1.0:
+            return _grown(self.image, point)
+        box = _grown(self.image, (round(point[0] / f), round(point[1] / f)))
+        if box is None:
+            return None
+        x0, y0 = round(box.x * f), round(box.y * f)
+        return Box(x0, y0, min(self.width, round((box.x + box.w) * f)) - x0,
+                   min(self.height, round((box.y + box.h) * f)) - y0)
+
+
+def _grown(image: np.ndarray, point: tuple[int, int]) -> Box | None:
+    """The field's box grown in ``image`` (shrunk and smoothed: ``Fields``) from ``point``."""
     h, w = image.shape[:2]
     view = w / 480
     x0, y0 = int(point[0]), int(point[1])

@@ -9,7 +9,7 @@ import numpy as np
 
 from harness.vision.compiled import Screen, Template
 from harness.vision.features import DETAIL_SCALE, Frame
-from harness.vision.field_text import field_box
+from harness.vision.field_text import Fields
 
 TARGET_SCORE = 0.72         # a target searched over a wide region (a list) must correlate this well ...
 TARGET_NEAR_SCORE = 0.55    # ... one looked for near where it was recorded, this well
@@ -84,12 +84,14 @@ def _in_field(frame: Frame, labelled: tuple[float, float] | None, recorded: tupl
     bottom = min(height, round(recorded[1] + 2 * band))
     if bottom - top < 8:
         return labelled or recorded
-    strip = image[top:bottom]  # field_box grows the box on it shrunk to 480 across: a few ms
+    fields: list[Fields] = []  # the strip made ready (shrunk to 480 across, smoothed) once, when first asked
 
     def box_at(point: tuple[float, float] | None) -> tuple[float, float, float, float] | None:
         if point is None or not top <= point[1] < bottom:
             return None
-        box = field_box(strip, (round(point[0]), round(point[1] - top)))
+        if not fields:
+            fields.append(Fields(image[top:bottom]))
+        box = fields[0].box((round(point[0]), round(point[1] - top)))
         return None if box is None else (box.x, top + box.y, box.w, box.h)
 
     at_label = box_at(labelled)
