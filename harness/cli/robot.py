@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.cli.options import bounded
 from harness.errors import HarnessError
 
 #: How long one calibration view may wait for a camera frame: a stream stalled for a few seconds by a loaded host
@@ -52,7 +53,7 @@ def add_calibrate_parser(sub: Any) -> None:
     p.add_argument("--screens", metavar="DIR", help="screen library (default: the one shipped)")
     p.add_argument("--timeout", type=_positive, default=300.0, metavar="SECONDS",
                    help="upper bound for the whole calibration (default 300)")
-    p.set_defaults(func=_cmd_calibrate)
+    p.set_defaults(func=bounded(_cmd_calibrate))
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
@@ -72,7 +73,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     library = ScreenLibrary.shared(args.screens)
     options = CalibrationOptions(hover_z=args.hover_z, near=args.near, target=args.target,
                                  max_residual_px=args.max_residual, timeout=args.timeout)
-    say = lambda line: print(f"calibrate: {line}", file=sys.stderr, flush=True)  # noqa: E731
+    def say(line: str) -> None:
+        args.stage(line)  # the step under way names a --timeout that runs out outside the calibration's own waits
+        print(f"calibrate: {line}", file=sys.stderr, flush=True)
+
     # the travel is not known before $$: the robot opens with a box that only lets it answer and home
     with GrblRobot(SerialPort(args.robot), Limits(Box.from_travel(1, 1, 1), -1, 0), answer_timeout=15.0) as robot:
         # one view may wait this long for its frame (a stream a loaded host stalls is reopened within it); the whole

@@ -157,3 +157,27 @@ def test_calibrate_then_taps_land_and_match_names_the_screen_and_failures_are_on
         control.call("camera_fault", kind="resume")
     # which way it is seen depends on timing (frames stale, or the stream reopened and gone): either names it
     assert "camera" in line and endpoints["camera"] in line, line
+
+
+def test_calibrate_ends_by_its_timeout_when_the_robot_never_answers(tmp_path: Path) -> None:
+    """--timeout bounds the whole command, not only the calibration's own steps: a robot port where nothing
+    answers (a pty with no firmware behind it) ends the command by then with one line naming what it waited for,
+    where the robot's own answer deadline (15 s) held it on past the --timeout before."""
+    import os
+    import time
+
+    controller, port = os.openpty()
+    try:
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "harness", "calibrate", "--camera", "http://127.0.0.1:9/stream.mjpg",
+                               "--robot", os.ttyname(port), "--profile", "lumia-930", "-o", str(tmp_path / "cal.toml"),
+                               "--timeout", "2"], capture_output=True, text=True, timeout=60)
+        took = time.monotonic() - started
+    finally:
+        os.close(controller)
+        os.close(port)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "Grbl" in lines[0] and "--timeout of 2s ran out" in lines[0], lines[0]
+    assert took < 12, f"calibrate --timeout 2 took {took:.1f}s"  # the interpreter's start, then 2 s
+    assert not (tmp_path / "cal.toml").exists()
