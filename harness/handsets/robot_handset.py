@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from harness.robot.mapping import Calibration, load_calibration
 from harness.robot.robot import GrblRobot
 from harness.secrets import Secret
 from harness.serial_port import SerialPort
+
+if TYPE_CHECKING:
+    from harness.vision.field_text import Fields
 
 #: Keys the robot presses on the phone's body (the capacitive row below the screen).
 BODY_KEYS = ("back", "start", "search")
@@ -136,14 +139,13 @@ class RobotHandset(Handset):
         x, y = key.center
         self.gestures.tap(*self._mm(x, y))
 
-    def _focused_field(self, board: Any, frame: np.ndarray) -> tuple[int, int] | None:
+    def _focused_field(self, board: Any, fields: "Fields") -> tuple[int, int] | None:
         """Where the field the keyboard types into is when this handset did not tap it (a desk ``harness text``
-        after ``harness tap``: another process): the nearest field above the keyboard, up the middle."""
-        from harness.vision.field_text import field_box
-
-        x, step = frame.shape[1] // 2, max(4, frame.shape[1] // 24)  # a field is taller than 20 view px
-        for y in range(board.region.y - step, frame.shape[0] // 10, -step):
-            box = field_box(frame, (x, y))
+        after ``harness tap``: another process): the nearest field above the keyboard, up the middle
+        (``fields``: the frame made ready once, ``field_text.Fields``, for the many points tried)."""
+        x, step = fields.width // 2, max(4, fields.width // 24)  # a field is taller than 20 view px
+        for y in range(board.region.y - step, fields.height // 10, -step):
+            box = fields.box((x, y))
             if box is not None:
                 return box.x + box.w // 2, box.y + box.h // 2
         return None
@@ -183,14 +185,14 @@ class RobotHandset(Handset):
     def _field_to_type(self, board: Any, shown: str) -> tuple[int, int]:
         """The field tapped last when a frame shows one there, else the nearest one above the keyboard: looked
         for in frame after frame until ``TYPED_TIMEOUT`` (one frame may catch glare, or a page still moving)."""
-        from harness.vision.field_text import field_box
+        from harness.vision.field_text import Fields
 
         at = deadline_of(TYPED_TIMEOUT)
         while True:
-            frame = self.screenshot()
-            if self.last_tap is not None and field_box(frame, self.last_tap) is not None:
+            fields = Fields(self.screenshot())
+            if self.last_tap is not None and fields.box(self.last_tap) is not None:
                 return self.last_tap
-            found = self._focused_field(board, frame)
+            found = self._focused_field(board, fields)
             if found is not None:
                 return found
             if until(at) == 0:
