@@ -19,6 +19,7 @@ import time
 from typing import Iterator
 
 from harness.errors import HarnessTimeout
+from harness.hard_stop import HARD_STOP_AFTER, HardStop
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("harness_deadline", default=None)
 
@@ -70,13 +71,16 @@ class Stage:
 
 
 @contextlib.contextmanager
-def command_deadline(seconds: float, expected: str, stage: Stage, grace: float | None = None) -> Iterator[None]:
+def command_deadline(seconds: float, expected: str, stage: Stage, grace: float | None = None,
+                     hard_stop_after: float = HARD_STOP_AFTER) -> Iterator[None]:
     """Bound a whole CLI command: inner waits end at the deadline, and a timer signal backs them up.
 
     Inner waits are cut to ``seconds - grace`` (default: a tenth, between 0.5 and 1 s) so that they, knowing
     what they waited for, report first, even on a loaded machine;
     if something not driven by this module's waits holds on (a serial read, a library call), SIGALRM at
-    ``seconds`` raises ``CommandTimeout`` in the main thread, naming the command's current stage.
+    ``seconds`` raises ``CommandTimeout`` in the main thread, naming the command's current stage; should the
+    main thread never come back to Python (a C call stuck), ``HardStop`` ends the process ``hard_stop_after``
+    seconds later with that line and every thread's stack.
     """
     started = time.monotonic()
     grace = min(1.0, max(0.5, seconds / 10)) if grace is None else grace
@@ -84,19 +88,22 @@ def command_deadline(seconds: float, expected: str, stage: Stage, grace: float |
 
     fired = [0]
 
+    def overdue() -> CommandTimeout:
+        return CommandTimeout(expected, f"still {stage.text} after {time.monotonic() - started:.1f}s", seconds)
+
     def expire(_signum: int, _frame: object) -> None:
         # CommandTimeout is a TimeoutError: a wait that catches those turns it into its own error (saying what it
         # waited for); should one swallow it, it comes again each second, a few times (not forever: clean-up in
         # finally blocks, such as stopping an emulator child, must be able to finish)
         fired[0] += 1
         signal.setitimer(signal.ITIMER_REAL, 1.0 if fired[0] < 4 else 0)
-        raise CommandTimeout(expected, f"still {stage.text} after {time.monotonic() - started:.1f}s", seconds)
+        raise overdue()
 
     previous = signal.signal(signal.SIGALRM, expire) if armed else None
     if armed:
         signal.setitimer(signal.ITIMER_REAL, max(0.001, seconds))
     try:
-        with within(max(0.0, seconds - grace)):
+        with HardStop(seconds, lambda: str(overdue()), hard_stop_after), within(max(0.0, seconds - grace)):
             yield
     except HarnessTimeout as exc:  # an inner wait cut short by this deadline says so, not only "after 0s"
         if not isinstance(exc, CommandTimeout) and time.monotonic() >= started + seconds - grace and \
