@@ -23,8 +23,8 @@ import numpy as np
 
 from harness.emulator.bench import place
 from harness.emulator.camera_device import SIZES, placement_of, view_of
-from harness.flows.app_lists import Entry, _merge, list_region, read_entries
-from harness.flows.inboxes import _address
+from harness.flows.app_lists import Entry, list_region, new_entries, read_entries
+from harness.flows.inboxes import account_address
 from harness.lab.frames import lab_phone, through_camera
 from harness.vision import ScreenLibrary
 from harness.vision.ocr import normalise as words
@@ -58,7 +58,7 @@ def read_all(frames: list[np.ndarray], screen: str, library: ScreenLibrary) -> t
         rec = library.classify(frame)[0]
         if rec is None or rec.screen != screen:
             return out, f"seen as {rec.screen if rec else 'unknown'}"
-        out += _merge(out, read_entries(rec))
+        out += new_entries(out, read_entries(rec))
     return out, ""
 
 
@@ -121,7 +121,7 @@ def main() -> None:
                 t[1] += total
                 extra = ""
                 if screen == "email_accounts":
-                    got = [_address(e.sub) for e in cam if "microsoft" in words(e.title)]
+                    got = [account_address(e.sub) for e in cam if "microsoft" in words(e.title)]
                     ok = got == [ADDRESS]
                     a = totals.setdefault(f"{theme} address", [0, 0])
                     a[0] += ok

@@ -220,7 +220,7 @@ def _same(a: Entry, b: Entry) -> bool:
     return _alike(a.title, b.title) and _alike(a.sub, b.sub)
 
 
-def _merge(seen: list[Entry], page: list[Entry]) -> list[Entry]:
+def new_entries(seen: list[Entry], page: list[Entry]) -> list[Entry]:
     """``page`` after what ``seen`` already holds: the last screenful of a list overlaps the one before it."""
     for k in range(min(len(seen), len(page)), 0, -1):
         if all(_same(a, b) for a, b in zip(seen[-k:], page[:k])):
@@ -258,7 +258,7 @@ def read_list(run: FlowRunner, screen: str, skip: tuple[str, ...] = ()) -> list[
     for _ in range(MAX_SWIPES):
         skipped = [rec.targets[name][1] for name in skip if name in rec.targets]
         page = [e for e in read_entries(rec) if not any(e.box.y <= y <= e.box.y + e.box.h for y in skipped)]
-        out += _merge(out, page)
+        out += new_entries(out, page)
         before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
         run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
         rec = settled(run, screen, region)

@@ -51,7 +51,7 @@ def accounts_on_phone(run: FlowRunner) -> PhoneAccounts:
         kind = next((k for k in ACCOUNT_KINDS if similarity(normalise(entry.title), k) >= 0.8), None)
         if kind is None:  # "add an account" and the like
             continue
-        address = _address(entry.sub)
+        address = account_address(entry.sub)
         if not address:  # a camera's glare can wash out the small dim line: the lists are still read
             address = UNREADABLE
             run.note(f"email+accounts lists a {entry.title!r} account whose address is not readable (read: "
@@ -65,7 +65,7 @@ def accounts_on_phone(run: FlowRunner) -> PhoneAccounts:
     return PhoneAccounts(microsoft, tuple(syncing))
 
 
-def _address(sub: str) -> str:
+def account_address(sub: str) -> str:
     """The address an account's second line starts with ("address · state"): its first word, else any address
     in it (so a status OCR glued to it does not join the address)."""
     words = sub.split()

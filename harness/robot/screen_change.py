@@ -17,10 +17,10 @@ never saw its touches.
 
 from __future__ import annotations
 
-from typing import Any
-
 import cv2
 import numpy as np
+
+from harness.profiles import Profile
 
 from harness.camera.rectify import normalise, rectify
 
@@ -33,14 +33,14 @@ SAME_SHARE = 0.005
 GLANCE_PER_VIEW_PX = 0.5625
 
 
-def glance_size(profile: Any) -> tuple[int, int]:
+def glance_size(profile: Profile) -> tuple[int, int]:
     """(width, height) of a glance at ``profile``'s screen: the same number of pixels per view pixel on every
     phone, so that what tells one page from another survives on a small screen as on a large one."""
     k = GLANCE_PER_VIEW_PX / float(profile.scale)
     return max(8, round(profile.width * k)), max(8, round(profile.height * k))
 
 
-def glance(frame: np.ndarray, homography: np.ndarray, profile: Any) -> np.ndarray:
+def glance(frame: np.ndarray, homography: np.ndarray, profile: Profile) -> np.ndarray:
     """The screen in camera ``frame`` (``homography``: camera to ``profile``'s screen pixels) rectified at
     ``glance_size`` and its light evened out: what ``looks_changed`` compares, at a fraction of a screenshot's cost."""
     w, h = glance_size(profile)
