@@ -20,9 +20,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from harness.profiles import Profile
-
 from harness.camera.rectify import normalise, rectify
+from harness.profiles import Profile
 
 #: Grey levels a smoothed pixel must move to count (noise after smoothing moves a few).
 PIXEL_CHANGE = 30
