@@ -17,7 +17,8 @@ from harness.flows.codes import CodeSource, CodeUnreachable
 from harness.flows.runner import FlowError, FlowRunner
 from harness.vision import Recognition
 from harness.vision.definitions import Box
-from harness.vision.ocr import OcrUnavailable, normalise, read_masked_digits, read_text, similarity
+from harness.vision.masked_digits import read_masked_digits, soft_label
+from harness.vision.ocr import OcrUnavailable, normalise, read_text, similarity
 
 #: An e-mail address as OCR reads one (a Microsoft account's name).
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -43,7 +44,7 @@ def masked_number(rec: Recognition) -> str:
         return ""
     b = label.box  # the masked number is the line under the choice's own label
     line = Box(max(0, b.x - b.h // 2), b.y + b.h, width - max(0, b.x - b.h // 2), 2 * b.h)
-    return read_masked_digits(image, line, scale=rec.scale)
+    return read_masked_digits(image, line, scale=rec.scale, soft=soft_label(image, b))
 
 
 def check_text_destination(run: FlowRunner, rec: Recognition, code: CodeSource,

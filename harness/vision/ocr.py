@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-import cv2
 import numpy as np
 
 from harness.errors import HarnessError
@@ -261,29 +260,3 @@ def read_title(image: np.ndarray, region: Box, *, scale: float | None = None, la
     """A page title (one line): what tells apart two screens of one layout (backup vs about under DejaVu)."""
     return " ".join(read_region(image, region, scale=scale, lang=lang, single_line=True,
                                 min_confidence=min_confidence).lines)
-
-
-def read_masked_digits(image: np.ndarray, region: Box, *, scale: float | None = None) -> str:
-    """The digits of a masked number in ``region`` ("••••42" or "****42" -> "42"); "" when none is read.
-
-    Mask glyphs (bullets, asterisks) are smaller than digits and read as
-    letters ("eeee"), so every blob well under the tallest one's height is
-    wiped before Tesseract reads the line with digits only.
-    """
-    box = _clip(image, region)
-    factor = max(1.0, READ_PX_PER_VIEW / (scale or image.shape[1] / VIEW_WIDTH))
-    crop = np.ascontiguousarray(image[box.y:box.y + box.h, box.x:box.x + box.w])
-
-    def read() -> Any:
-        binary = prepare(crop, factor)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
-        if count <= 1:
-            return ()
-        tallest = int(stats[1:, cv2.CC_STAT_HEIGHT].max())
-        for i in range(1, count):
-            if stats[i, cv2.CC_STAT_HEIGHT] < 0.6 * tallest:
-                binary[labels == i] = 255
-        return _recognise(binary, "eng", 7, "0123456789")
-
-    raw = _cached(crop, ("eng", 7, "digits", round(factor, 3)), read)
-    return "".join(text for text, _, conf, _ in raw if conf >= MIN_CONFIDENCE and text.isdigit())

@@ -68,17 +68,18 @@ def shade(crop: np.ndarray, factor: float, zoom: float = 1.0) -> np.ndarray:
     return cv2.copyMakeBorder(out, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
 
 
-def blurred(crop: np.ndarray) -> bool:
+def blurred(crop: np.ndarray, edges: float = SOFT_EDGES) -> bool:
     """Whether ``crop``'s text is soft (a camera's frame, a blurred photo), so ``shade`` reads it and not ``prepare``:
     a screenshot's edges step from page to ink within two pixels (the steepest gradients half the contrast), a
-    camera's rectified frame spreads them over eight or more (0.10-0.14 of it, seen)."""
+    camera's rectified frame spreads them over eight or more (0.10-0.14 of it, seen); ``edges``: the share of the
+    contrast under which they are soft."""
     grey = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2GRAY)
     low, high = np.percentile(grey, (1, 99))
     if high - low < 16:
         return False
     g = grey.astype(np.float32)
     steep = np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)) / 8
-    return float(np.percentile(steep, 99.5)) < SOFT_EDGES * float(high - low)
+    return float(np.percentile(steep, 99.5)) < edges * float(high - low)
 
 
 def _page_white(grey: np.ndarray) -> np.ndarray:
