@@ -85,7 +85,7 @@ def _contrast(grey: np.ndarray, box: Box) -> float:
     return float(np.percentile(np.abs(crop - np.median(crop)), 99))
 
 
-def _line_boxes(grey: np.ndarray, region: Box, scale: float) -> list[Box]:
+def line_boxes(grey: np.ndarray, region: Box, scale: float) -> list[Box]:
     """The lines of text in ``region``, found by their ink: runs of rows with ink, split where rows are empty."""
     crop = grey[region.y:region.y + region.h, region.x:region.x + region.w].astype(np.int16)
     if crop.size == 0:
@@ -132,7 +132,7 @@ def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
     image = rec.image
     grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
     title = title_region(rec.definition, image.shape[1], image.shape[0], rec.scale) if rec.definition else None
-    boxes = _line_boxes(grey, list_region(rec), rec.scale)[:limit]
+    boxes = line_boxes(grey, list_region(rec), rec.scale)[:limit]
     if not boxes:
         return []
     contrasts = [_contrast(grey, box) for box in boxes]

@@ -12,16 +12,21 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import cv2
+import numpy as np
+
 from harness.accounts import Credentials
 from harness.flows.codes import CodeSource, CodeUnreachable
 from harness.flows.runner import FlowError, FlowRunner
 from harness.vision import Recognition
 from harness.vision.definitions import Box
 from harness.vision.masked_digits import read_masked_digits, soft_label
-from harness.vision.ocr import OcrUnavailable, normalise, read_text, similarity
+from harness.vision.ocr import OcrUnavailable, normalise, similarity
 
 #: An e-mail address as OCR reads one (a Microsoft account's name).
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: Lines under account settings' title looked at for the account's address (it is the first).
+ACCOUNT_LINES = 3
 #: How alike the address read must be to the account's (OCR may misread a letter of a long address).
 SAME_ADDRESS = 0.9
 
@@ -77,21 +82,41 @@ def check_text_destination(run: FlowRunner, rec: Recognition, code: CodeSource,
     return shown
 
 
-def signed_in_account(rec: Recognition) -> tuple[str, str]:
-    """The account address the screen shows below its title (account settings), and everything read there."""
+def signed_in_account(rec: Recognition, expected: str = "") -> tuple[str, str]:
+    """The account address the screen shows below its title (account settings), and everything read there.
+
+    Each line under the title is read on its own (``app_lists.read_lines``, as ``harness sync`` reads an account's
+    line): read as one block, a dim address on a white page was left out ("szyci64@hotmail.com"), and OCR's
+    spaces inside one ("srelt.8 1@live.com") cut it short, so a line's address is taken with its spaces gone.
+    With the address ``expected``, a line that does not read as it is read again every way a field is (a
+    camera's small dim letters differ by one or two in each, and a name of random letters has no word to help):
+    the reading like it is the one shown, if any is (another account's address is not one letter away)."""
+    # app_lists builds on the sign-in flows, which use this module
+    from harness.flows.app_lists import line_boxes, list_region, read_lines
+    from harness.vision.field_text import read_field
+
     image = rec.image
     if image is None:
         return "", ""
-    height, width = image.shape[:2]
-    text = read_text(image, Box(0, height // 10, width, height * 2 // 5), scale=rec.scale)
-    found = ADDRESS.search(text)
-    return (found.group(0) if found else ""), text
+    lines = read_lines(rec, limit=ACCOUNT_LINES)
+    text = "\n".join(line.text for line in lines)
+    found = [m.group(0) for m in (ADDRESS.search(line.text.replace(" ", "")) for line in lines) if m]
+    alike = [a for a in found if expected and similarity(a, expected) >= SAME_ADDRESS]
+    if alike or not expected:
+        return (alike or found or [""])[0], text
+    grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+    for box in line_boxes(grey, list_region(rec), rec.scale)[:ACCOUNT_LINES]:  # a line OCR left empty too
+        for reading in read_field(image, box, every_way=True):
+            address = ADDRESS.search(reading.replace(" ", ""))
+            if address and similarity(address.group(0), expected) >= SAME_ADDRESS:
+                return address.group(0), text
+    return (found or [""])[0], text
 
 
 def check_signed_in(run: FlowRunner, rec: Recognition, account: Credentials) -> str:
     """After sign-in: the screen must show ``account``'s address; a FlowError says what it shows instead."""
     try:
-        shown, text = signed_in_account(rec)
+        shown, text = signed_in_account(rec, account.address)
     except OcrUnavailable as exc:
         run.note(f"the signed-in account was not read ({exc})")
         return ""
