@@ -40,6 +40,10 @@ BLOCK_WINDOW = 0.4
 FIELD_SIGMA = 0.03
 FIELD_TOLERANCE = 12.0
 FIELD_ROUNDS = 2
+#: ... each pixel's weight falling from 1 to 0 over FIELD_RAMP grey levels either side of FIELD_TOLERANCE: with a
+#: step there, the camera's noise moved pixels of a large block's edge in and out from frame to frame, and the
+#: ceiling over the block by 18 levels (a still page that never looked still: bench 191735, lumia-630's start).
+FIELD_RAMP = 4.0
 
 
 def homography(corners: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -116,7 +120,8 @@ def _ceiling(page: np.ndarray) -> np.ndarray:
     big = max(3, int(FIELD_WIDTH * BLOCK_WINDOW) | 1)
     field = cv2.morphologyEx(page, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (big, big)))
     for _ in range(FIELD_ROUNDS):
-        weight = (field - page <= FIELD_TOLERANCE).astype(np.float32) + np.float32(1e-3)
+        under = field - page
+        weight = np.clip((FIELD_TOLERANCE + FIELD_RAMP - under) / (2 * FIELD_RAMP), 0.0, 1.0) + np.float32(1e-3)
         field = _spread(page, weight, FIELD_WIDTH * FIELD_SIGMA)
     return field
 
