@@ -16,6 +16,18 @@ from pathlib import Path
 import harness.emulator
 
 DRIVERS = ("harness.adb", "harness.adb_wire", "harness.transport", "harness.modem", "harness.console", "harness.vision")
+#: All of the harness a handset's process may load besides the emulator: errors, and the device descriptions a phone
+#: and its host both read (profiles, the body's spec sheet, packaged files, TOML); never a driver, vision or a flow
+#: (the robot's and camera's drivers came after DRIVERS was written: a list of what is forbidden goes stale).
+SHARED = ("harness", "harness.errors", "harness.profiles", "harness.phone_body", "harness.resources",
+          "harness.tomlfile")
+
+
+def _not_the_devices(loaded: list[str]) -> list[str]:
+    """The harness modules in ``loaded`` that are neither the emulator's nor SHARED (the CLI that starts it aside)."""
+    own = ("harness.emulator", "harness.cli", "harness.__main__")
+    return [m for m in loaded if m.split(".")[0] == "harness" and m not in SHARED
+            and not any(m == o or m.startswith(o + ".") for o in own)]
 
 
 def test_loading_every_emulator_module_loads_no_driver_module() -> None:
@@ -30,6 +42,7 @@ def test_loading_every_emulator_module_loads_no_driver_module() -> None:
     loaded = json.loads(done.stdout)
     drivers = [m for m in loaded if m.startswith(tuple(d + "." for d in DRIVERS)) or m in DRIVERS]
     assert drivers == [], f"the emulator loads driver modules: {drivers}"
+    assert _not_the_devices(loaded) == [], f"the emulator loads host modules: {_not_the_devices(loaded)}"
 
 
 #: What a handset's process must not carry: the host's vision and array libraries and every driver.
@@ -58,6 +71,45 @@ def test_a_running_handset_process_loads_no_opencv_numpy_or_driver_code() -> Non
     heavy = [m for m in loaded if m.split(".")[0] in NOT_IN_A_HANDSET or m.startswith(tuple(d + "." for d in DRIVERS))
              or m in DRIVERS]
     assert heavy == [], f"harness emulate loaded {heavy[:10]}"
+    assert _not_the_devices(loaded) == [], f"harness emulate loaded {_not_the_devices(loaded)[:10]}"
+
+
+def test_a_handset_with_its_camera_and_robot_serving_loads_no_host_code() -> None:
+    """With ``--camera --robot`` and both in use (a camera frame read over HTTP, a GRBL status asked on the robot's
+    pty, so the code each loads when first used has run), the process holds the emulator and SHARED only: the
+    camera draws with OpenCV, but none of the harness's camera, robot or vision code."""
+    import os
+    import select
+    import time
+    import urllib.request
+
+    script = ("import json, sys\nfrom harness.cli import main\n"
+              "try:\n    main(['emulate', '--animation-ms', '0', '--adb-insecure', '--camera', '--robot',"
+              " '--bench-seed', '5'])\n"
+              "finally:\n    print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).parents[2])
+    try:
+        assert proc.stdout is not None
+        endpoints = json.loads(proc.stdout.readline() or "null")
+        assert endpoints and "camera" in endpoints and "robot" in endpoints, "no camera or robot announced"
+        with urllib.request.urlopen(endpoints["camera"], timeout=20) as stream:
+            assert b"\xff\xd8" in stream.read(200_000), "no JPEG frame from the camera"
+        fd = os.open(endpoints["robot"], os.O_RDWR | os.O_NOCTTY)
+        try:
+            os.write(fd, b"?")
+            answer, end = b"", time.monotonic() + 20
+            while b">" not in answer and time.monotonic() < end:
+                if select.select([fd], [], [], max(0.0, end - time.monotonic()))[0]:
+                    answer += os.read(fd, 4096)
+            assert b"<" in answer and b">" in answer, f"no status report from the robot: {answer[-200:]!r}"
+        finally:
+            os.close(fd)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    loaded = json.loads(err.strip().splitlines()[-1])
+    assert _not_the_devices(loaded) == [], f"harness emulate --camera --robot loaded {_not_the_devices(loaded)[:10]}"
 
 
 def test_every_command_is_registered_by_the_provider_the_table_names() -> None:
