@@ -303,7 +303,10 @@ class _Window:
 
     def score(self, c: "Screen", i: int, place: tuple[int, int], templates: dict[tuple[str, int], np.ndarray]
               ) -> float | None:
-        """As fine_score for anchor ``i`` of ``c`` found at ``place`` (working pixels); None off this window."""
+        """As fine_score for anchor ``i`` of ``c`` found at ``place`` (working pixels); None off this window, or
+        for an icon (compared smoothed: fine_score)."""
+        if c.definition.anchors[i].icon:
+            return None
         tpl = fine_template(c, i, templates)
         th, tw = tpl.shape
         pad = FINE_PAD_VIEW * FINE_SCALE

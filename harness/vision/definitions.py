@@ -27,7 +27,7 @@ _TITLE_KEYS = {"text", "region"}
 #: View pixels per pixel of the layout picture: the whole recorded screen, small (see ``layout`` below).
 LAYOUT_SCALE = 0.5
 _RECORDED_KEYS = {"width", "height", "profile", "theme"}
-_ANCHOR_KEYS = {"image", "region", "align", "structure", "text"}
+_ANCHOR_KEYS = {"image", "region", "align", "structure", "text", "icon"}
 #: Longest text an anchor may record (a title or the lines of a paragraph its crop shows).
 TEXT_MAX = 200
 ALIGNS = ("top", "center", "bottom")
@@ -78,6 +78,10 @@ class Anchor:
     #: an anchor another font draws too differently to match by its pixels is confirmed by reading it
     #: (``harness.vision.anchor_text``); "" for a crop without words (an icon, a list's rows)
     text: str = ""
+    #: the crop is a drawn shape of thin strokes (an application bar's round button), not words: how wide a stroke
+    #: looks is the renderer's and the lens's (a camera's blur doubles a 1 px ring), so closer it is compared
+    #: with both sides smoothed alike (``harness.vision.verdict``), where words keep their sharp shapes
+    icon: bool = False
 
 
 @dataclass
@@ -191,12 +195,15 @@ def load_definition(path: str | Path) -> ScreenDefinition:
         structure = a.get("structure", False)
         if not isinstance(structure, bool):
             raise ConfigError(path, f"{where}.structure", f"expected true or false, got {structure!r}")
+        icon = a.get("icon", False)
+        if not isinstance(icon, bool) or (icon and structure):
+            raise ConfigError(path, f"{where}.icon", f"expected true or false (and not with structure), got {icon!r}")
         text = a.get("text", "")
         if not isinstance(text, str) or len(text) > TEXT_MAX or not (text == "" or text.strip() and text.isprintable()):
             raise ConfigError(path, f"{where}.text", f"expected the words the crop shows, one line of at most {TEXT_MAX} "
                               f"printable characters, got {text!r}")
         anchors.append(Anchor(_crop(path, f"{where}.image", a.get("image"), box), box, a.get("image"), align, structure,
-                              text.strip()))
+                              text.strip(), icon))
     targets = []
     seen: dict[str, str] = {}
     labels: dict[str, str] = {}

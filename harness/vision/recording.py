@@ -96,7 +96,8 @@ def _kept_on_file(path: Path, width: int, height: int) -> _Kept:
             kept.anchors.append("\n".join(["", "[[anchor]]", f"image = {json.dumps(a['image'])}",
                                             f"region = {json.dumps(scaled(a['region']))}"]
                                            + ([f"align = {json.dumps(a['align'])}"] if isinstance(a.get("align"), str) else [])
-                                           + (["structure = true"] if a.get("structure") is True else [])))
+                                           + (["structure = true"] if a.get("structure") is True else [])
+                                           + (["icon = true"] if a.get("icon") is True else [])))
     for t in targets if same and isinstance(targets, list) else []:
         if isinstance(t, dict) and isinstance(t.get("name"), str) and all(isinstance(v, (str, list)) for v in t.values()):
             kept.targets[t["name"]] = "\n".join(["", "[[target]]"] + [f"{key} = {json.dumps(v, ensure_ascii=False)}"

@@ -27,6 +27,10 @@ ACCEPT_SCORE = 0.70         # ... and its score at least this ...
 THIN_EXTRA = 0.05           # ... (this much more for a page that is mostly the phone's data: less of it is compared)
 FINE_SCALE = 0.75           # pixels per view pixel where anchors of screens alike in layout are compared
 FINE_PAD_VIEW = 6           # ... around the place the working level found (and the working level's rounding)
+#: fine pixels of Gaussian smoothing on both sides when an icon anchor (Anchor.icon) is compared closer: a camera
+#: frame's sync ring (1 px drawn, 3 px seen) scored 0.46-0.59 sharp and 0.72-0.84 smoothed, while no other screen's
+#: frame scored above 0.22 at its place either way (lumia-520 and 930, both themes, four benches)
+ICON_BLUR = 1.0
 LAYOUT_OTHER = 0.5          # a layout correlating less than this over the cells not covered rules a screen out
 LAYOUT_ALONE = 0.95         # ... and at least this well when it decides alone (the anchors are hidden)
 LAYOUT_MIN_SHOWN = 0.5      # share of a screen's layout cells that must be uncovered for the layout to count
@@ -148,7 +152,9 @@ def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("
     """Each anchor's best score near its place: of its visible part when a cover lies over it in part
     (harness.vision.partial); NaN when a cover hides too much of it. When a cover hides some, a whole anchor
     that neither agrees nor clearly differs at the working level (a small one: an application bar's button) is
-    looked at closer (FINE_SCALE, ``templates`` as in ``closer``): there the stricter floor applies."""
+    looked at closer (FINE_SCALE, ``templates`` as in ``closer``): there the stricter floor applies. An icon
+    (Anchor.icon) not clearly agreeing at the working level is always looked at closer: at 17 working pixels a
+    ring is mostly ink whatever it shows, and through a camera it scored at the floor on its own page."""
     scores = np.empty(len(c.anchors))
     places = []
     parts: list[Part | None] = []
@@ -157,9 +163,11 @@ def check(frame: Frame, c: Screen, layout: tuple[float, float, float] = (float("
         places.append((px, py))
         parts.append(part)
     found = scores.copy()
-    if templates is not None and np.isnan(scores).any():
-        for i in np.flatnonzero((scores >= ANCHOR_FLOOR) & (scores < HIDDEN_FLOOR)):
-            if parts[i] is None:
+    if templates is not None:
+        hidden = bool(np.isnan(scores).any())
+        for i in np.flatnonzero(scores < HIDDEN_FLOOR):  # (NaN: hidden, not looked at)
+            icon = c.definition.anchors[i].icon  # shrunk to the working level, a thin ring is a blot: always closer
+            if parts[i] is None and (icon or (hidden and scores[i] >= ANCHOR_FLOOR)):
                 scores[i] = _fine(frame, c, i, places[i], None, templates, scores[i])
     return Verdict(c, scores, layout[0], layout[1], places=places, parts=parts, layout_content=layout[2],
                    found=found)
@@ -226,6 +234,8 @@ def _fine(frame: Frame, c: Screen, i: int, place: tuple[int, int], part: Part | 
     window = frame.detail(x / ws - pad, y / ws - pad, tw / FINE_SCALE + 2 * pad, th / FINE_SCALE + 2 * pad, FINE_SCALE)
     if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
         return working  # at the frame's edge: the working level's score stands
+    if c.definition.anchors[i].icon:  # a stroke's width is the renderer's and the lens's: both smoothed alike
+        tpl, window = (cv2.GaussianBlur(a, (0, 0), ICON_BLUR) for a in (tpl, window))
     return float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
 
 

@@ -198,6 +198,8 @@ def test_definition_mistakes_name_the_file_and_field(tmp_path: Path) -> None:
         (text.replace('image = "keep_your_life_in_sync.anchor0.png"', 'image = "missing.png"'), "anchor[0].image",
          "does not exist"),
         (text.replace("[[anchor]]", "[[anchor]]\nshape = 1", 1), "anchor[0].shape", "unknown key"),
+        (text.replace("[[anchor]]", '[[anchor]]\nicon = "yes"', 1), "anchor[0].icon", "true or false"),
+        (text.replace("[[anchor]]", "[[anchor]]\nicon = true\nstructure = true", 1), "anchor[0].icon", "not with structure"),
     ]
     for i, (content, field, words) in enumerate(cases):
         path = tmp_path / f"case{i}.toml"

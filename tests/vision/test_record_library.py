@@ -47,6 +47,7 @@ def test_recording_again_keeps_what_a_lab_wrote_by_hand(tmp_path: Path) -> None:
     assert [a.get("text") for a in after["about.toml"]["anchor"]] == [
         "SETTINGS", "about", "Resetting restores factory settings; apps and files that aren't backed up are lost."]
     assert [a.get("text") for a in cal["anchor"]][:3] == ["CALENDAR", "agenda", None]
+    assert [a.get("icon") for a in cal["anchor"]][:3] == [None, None, True]  # the app bar's button, marked by hand
     assert [900, 80, 100, 20] in [g["region"] for g in cal["ignore"]]
     assert (folder / "calendar.by-hand.png").exists() and not (folder / "calendar.anchor7.png").exists()
     assert {t["name"]: t.get("label") for t in after["about.toml"]["target"]}["reset"] == "reset this phone"
