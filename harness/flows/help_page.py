@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from harness.accounts import Credentials
-from harness.flows.app_lists import find_entry, list_region, open_app, read_list
+from harness.flows.app_lists import find_entry, list_region, open_app, read_lines, read_list
 from harness.flows.codes import CodeSource
 from harness.flows.inboxes import accounts_on_phone, read_inboxes
 from harness.flows.runner import FlowError, FlowRunner
@@ -75,14 +75,21 @@ def _says(run: FlowRunner, screen: str, wanted: tuple[str, ...], refused: tuple[
     deadline = time.monotonic() + min(RESULT_SECONDS, run.timeout)
     while True:
         rec = run.expect(screen, fresh=True)
-        text = normalise(read_text(_ink(rec.image), scale=rec.scale))
-        if any(normalise(w) in text for w in refused):
+        said = page_text(rec)
+        if any(normalise(w) in text for w in refused for text in said):
             return False
-        if any(normalise(w) in text for w in wanted):
+        if any(normalise(w) in text for w in wanted for text in said):
             return True
         if time.monotonic() > deadline:
             raise FlowError(f"{screen} said neither {wanted[0]!r} nor {refused[0]!r} within "
                             f"{min(RESULT_SECONDS, run.timeout):.0f} s", screen, rec.score, run.last_screenshot)
+
+
+def page_text(rec: Recognition) -> list[str]:
+    """What the page says, normalised: the whole frame read at once (red error text as well, ``_ink``), and each
+    line under the title read on its own (through a camera a dim line read with the page came out "last ba" for
+    "last backup: today", lumia-1320 light; read alone, whole)."""
+    return [normalise(read_text(_ink(rec.image), scale=rec.scale))] + [normalise(line.text) for line in read_lines(rec)]
 
 
 def _ink(image: np.ndarray) -> np.ndarray:
