@@ -24,6 +24,7 @@ from harness.vision import Recognition
 from harness.vision.recognition import find_target
 from harness.vision.definitions import Box
 from harness.vision.labels import title_region
+from harness.vision.masked_digits import soft_label
 from harness.vision.ocr import normalise, read_region, read_text, similarity
 from harness.vision.ocr_image import blurred
 
@@ -152,7 +153,7 @@ def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
         if soft and "@" in read_region(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True,
                                        min_confidence=0).text:  # (the same reading, its unsure words too)
             text = _address_line(image, box) or text
-        elif soft:
+        elif soft or soft_label(image, box):  # (a 480-wide page's region may measure sharp, its lines soft)
             text = _soft_line(image, box, text)
         if text:
             lines.append(Line(text, dim, box))
