@@ -21,7 +21,7 @@ from harness.flows.inboxes import accounts_on_phone, read_inboxes
 from harness.flows.runner import FlowError, FlowRunner
 from harness.vision import Recognition
 from harness.vision.definitions import Box
-from harness.vision.ocr import normalise, read_text
+from harness.vision.ocr import normalise, read_text, same_text
 
 #: Where the Microsoft account's "Reset your password" page lives.
 RESET_ADDRESS = "account.live.com/password/reset"
@@ -76,13 +76,19 @@ def _says(run: FlowRunner, screen: str, wanted: tuple[str, ...], refused: tuple[
     while True:
         rec = run.expect(screen, fresh=True)
         said = page_text(rec)
-        if any(normalise(w) in text for w in refused for text in said):
+        if _any_says(said, refused):
             return False
-        if any(normalise(w) in text for w in wanted for text in said):
+        if _any_says(said, wanted):
             return True
         if time.monotonic() > deadline:
             raise FlowError(f"{screen} said neither {wanted[0]!r} nor {refused[0]!r} within "
                             f"{min(RESULT_SECONDS, run.timeout):.0f} s", screen, rec.score, run.last_screenshot)
+
+
+def _any_says(said: list[str], phrases: tuple[str, ...]) -> bool:
+    """Whether a text of ``said`` holds one of ``phrases``, or a line is one of them read a letter or two off
+    (a camera's dim "last backup: today" read "last backups toctay")."""
+    return any(normalise(p) in text or same_text(text, p) for p in phrases for text in said)
 
 
 def page_text(rec: Recognition) -> list[str]:

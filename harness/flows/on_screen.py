@@ -92,7 +92,8 @@ def signed_in_account(rec: Recognition, expected: str = "") -> tuple[str, str]:
     camera's small dim letters differ by one or two in each, and a name of random letters has no word to help):
     the reading like it is the one shown, if any is (another account's address is not one letter away)."""
     # app_lists builds on the sign-in flows, which use this module
-    from harness.flows.app_lists import line_boxes, list_region, read_lines
+    from harness.flows.app_lists import list_region, read_lines
+    from harness.vision.text_lines import line_boxes
     from harness.vision.field_text import read_field
 
     image = rec.image

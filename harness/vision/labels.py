@@ -64,9 +64,25 @@ def find_label(image: np.ndarray, label: str, region: Box | None = None, *, scal
         again = _best_label(read_region(image, region, scale=scale, lang=lang, block=True), label)
         if again is not None and (best is None or again.score > best.score):
             best = again
+    if best is None or best.score < threshold:  # each line alone: read with the rest, a camera's may be dropped
+        best = max((b for b in (_best_label(read_region(image, line, scale=scale, lang=lang, single_line=True), label)
+                                for line in _lines(image, region, scale)) if b is not None),
+                   key=lambda b: b.score, default=best)
     if best is None or best.score < threshold:
         return None
     return best
+
+
+def _lines(image: np.ndarray, region: Box | None, scale: float | None) -> list[Box]:
+    """The lines of text in ``region`` of an RGB frame (the whole frame when None), found by their ink."""
+    import cv2
+
+    from harness.vision.text_lines import line_boxes
+
+    h, w = image.shape[:2]
+    box = region or Box(0, 0, w, h)
+    grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+    return line_boxes(grey, box, scale or w / 480)
 
 
 def _best_label(reading: Reading, label: str) -> LabelMatch | None:
