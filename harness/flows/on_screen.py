@@ -114,16 +114,6 @@ def signed_in_account(rec: Recognition, expected: str = "") -> tuple[str, str]:
     return (found or [""])[0], text
 
 
-def _camera_frame(rec: Recognition) -> bool:
-    """Whether ``rec``'s frame is a camera's soft one (its title's edges), not a screenshot."""
-    from harness.vision.labels import title_region
-
-    assert rec.image is not None
-    height, width = rec.image.shape[:2]
-    title = title_region(rec.definition, width, height, rec.scale) if rec.definition is not None else None
-    return title is not None and soft_label(rec.image, title)
-
-
 def check_signed_in(run: FlowRunner, rec: Recognition, account: Credentials) -> str:
     """After sign-in: the screen must show ``account``'s address; a FlowError says what it shows instead.
 
@@ -136,7 +126,9 @@ def check_signed_in(run: FlowRunner, rec: Recognition, account: Credentials) -> 
         run.note(f"the signed-in account was not read ({exc})")
         return ""
     run.artifacts.record("read", screen=rec.screen, what="signed-in account", address=shown)
-    if not shown and rec.image is not None and _camera_frame(rec):
+    from harness.flows.app_lists import camera_frame  # (app_lists imports the sign-in flows, which import this)
+
+    if not shown and rec.image is not None and camera_frame(rec):
         run.note(f"the signed-in account could not be read on {rec.screen} (a camera's frame; see its screenshot)")
         return ""
     if not shown or similarity(shown, account.address) < SAME_ADDRESS:

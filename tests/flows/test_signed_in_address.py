@@ -31,7 +31,7 @@ CASES = [("szyci64@hotmail.com", "lumia-520", 1), ("srelt.81@live.com", "htc-8x"
 
 
 @pytest.mark.parametrize("address,profile_name,seed", CASES)
-def test_the_signed_in_address_is_read_from_screenshots_and_camera_frames(address: str, profile_name: str, seed: int,
+def test_the_signed_in_address_is_read_from_screenshots_andcamera_frames(address: str, profile_name: str, seed: int,
                                                                           tmp_path: Path) -> None:
     (tmp_path / "accounts.toml").write_text(f'[[account]]\naddress = "{address}"\npassword = "pw"\ntwo_step = false\n')
     profile = load_profile(profile_name)
@@ -54,10 +54,10 @@ def test_the_signed_in_address_is_read_from_screenshots_and_camera_frames(addres
     assert not problems, "; ".join(problems)
 
 
-def test_a_washed_out_address_on_a_camera_frame_is_told_from_a_screenshot_without_one(tmp_path: Path) -> None:
+def test_a_washed_out_address_on_acamera_frame_is_told_from_a_screenshot_without_one(tmp_path: Path) -> None:
     """Under bench 9's glare the address on lumia-930's light page is gone for a person too: on a camera frame the
-    check notes it unread (``_camera_frame``), while a screenshot's missing address stays an error."""
-    from harness.flows.on_screen import _camera_frame
+    check notes it unread (``camera_frame``), while a screenshot's missing address stays an error."""
+    from harness.flows.app_lists import camera_frame
 
     address = "tliefva.65@hotmail.com"
     (tmp_path / "accounts.toml").write_text(f'[[account]]\naddress = "{address}"\npassword = "pw"\ntwo_step = false\n')
@@ -68,4 +68,4 @@ def test_a_washed_out_address_on_a_camera_frame_is_told_from_a_screenshot_withou
                             profile.width, profile.height)
     on_camera, on_screenshot = LIBRARY.classify(camera)[0], LIBRARY.classify(shot)[0]
     assert on_camera is not None and on_screenshot is not None
-    assert _camera_frame(on_camera) and not _camera_frame(on_screenshot)
+    assert camera_frame(on_camera) and not camera_frame(on_screenshot)
