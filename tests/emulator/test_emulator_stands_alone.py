@@ -49,18 +49,24 @@ def test_loading_every_emulator_module_loads_no_driver_module() -> None:
 NOT_IN_A_HANDSET = ("cv2", "numpy", *DRIVERS)
 
 
+def _emulate(*args: str) -> tuple[subprocess.Popen, dict | None]:
+    """``harness emulate --animation-ms 0 --adb-insecure ARGS`` in a process that prints, as it exits, every module
+    it loaded (as JSON on stderr's last line); with the endpoints it announced (None: none)."""
+    script = ("import json, sys\nfrom harness.cli import main\n"
+              f"try:\n    main(['emulate', '--animation-ms', '0', '--adb-insecure', *{list(args)!r}])\n"
+              "finally:\n    print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).parents[2])
+    assert proc.stdout is not None
+    return proc, json.loads(proc.stdout.readline() or "null")
+
+
 def test_a_running_handset_process_loads_no_opencv_numpy_or_driver_code() -> None:
     """``harness emulate`` loads only the emulate command's module, not the flows' and desk's (16 handsets of
     a rack each paid 30 MiB for OpenCV and numpy they never used). Read from the process's own memory map
     and, after it stops, from what it loaded."""
-    script = ("import json, sys\nfrom harness.cli import main\n"
-              "try:\n    main(['emulate', '--animation-ms', '0', '--adb-insecure'])\n"
-              "finally:\n    print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).parents[2])
+    proc, endpoints = _emulate()
     try:
-        assert proc.stdout is not None
-        endpoints = json.loads(proc.stdout.readline() or "null")
         assert endpoints and "adb" in endpoints, "harness emulate announced no endpoints"
         mapped = Path(f"/proc/{proc.pid}/maps").read_text()
     finally:
@@ -83,15 +89,8 @@ def test_a_handset_with_its_camera_and_robot_serving_loads_no_host_code() -> Non
     import time
     import urllib.request
 
-    script = ("import json, sys\nfrom harness.cli import main\n"
-              "try:\n    main(['emulate', '--animation-ms', '0', '--adb-insecure', '--camera', '--robot',"
-              " '--bench-seed', '5'])\n"
-              "finally:\n    print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).parents[2])
+    proc, endpoints = _emulate("--camera", "--robot", "--bench-seed", "5")
     try:
-        assert proc.stdout is not None
-        endpoints = json.loads(proc.stdout.readline() or "null")
         assert endpoints and "camera" in endpoints and "robot" in endpoints, "no camera or robot announced"
         with urllib.request.urlopen(endpoints["camera"], timeout=20) as stream:
             assert b"\xff\xd8" in stream.read(200_000), "no JPEG frame from the camera"
