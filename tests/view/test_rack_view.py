@@ -84,7 +84,9 @@ def test_rack_overview_shows_every_handset_and_leases_only_to_drive(rack: dict[s
     # a click opens the handset's page; it watches only until the person chooses to drive
     name = names[-1]
     browser.find_element(By.CSS_SELECTOR, f".card[data-name='{name}']").click()
-    wait_until("the handset's page with frames", lambda: frames_shown(browser) >= 3, timeout=60)
+    # a frame, not several: screenrecord sends one only when the screen changes, and this one is still (its clock
+    # turns once a minute). That frames keep coming is the live view's own tests' business.
+    wait_until("the handset's page with frames", lambda: frames_shown(browser) >= 1, timeout=60)
     library = ScreenLibrary.load_default()
     screen = wait_until("the handset's page to show a screen vision knows", lambda: seen_in_page(browser, library)[0])
     card_screen = next(c["screen"] for c in shown if c["name"] == name).split()[1]
