@@ -23,7 +23,8 @@ import numpy as np
 
 from harness.emulator.bench import place
 from harness.emulator.camera_device import SIZES, placement_of, view_of
-from harness.flows.app_lists import Entry, list_region, new_entries, read_entries
+from harness.flows.app_lists import Entry, list_region, read_entries
+from harness.flows.list_scroll import following, scrolled_by
 from harness.flows.inboxes import account_address
 from harness.lab.frames import lab_phone, through_camera
 from harness.vision import ScreenLibrary
@@ -54,11 +55,17 @@ def screenfuls(profile_name: str, theme: str, screen: str, library: ScreenLibrar
 
 def read_all(frames: list[np.ndarray], screen: str, library: ScreenLibrary) -> tuple[list[Entry], str]:
     out: list[Entry] = []
-    for frame in frames:
+    previous: list[Entry] = []
+    moved: int | None = None
+    for before, frame in zip([None, *frames], frames):
         rec = library.classify(frame)[0]
         if rec is None or rec.screen != screen:
             return out, f"seen as {rec.screen if rec else 'unknown'}"
-        out += new_entries(out, read_entries(rec))
+        if before is not None:   # how far the list moved, measured from the two frames as read_list does
+            region = list_region(rec)
+            moved = scrolled_by(before[region.y:region.y + region.h], frame[region.y:region.y + region.h], rec.scale)
+        page = read_entries(rec)
+        out, previous = following(out, previous, page, moved, rec.scale), page
     return out, ""
 
 
@@ -127,7 +134,11 @@ def main() -> None:
                     a[0] += ok
                     a[1] += 1
                     extra = f" address {'ok' if ok else got}"
-                row.append(f"{screen} {same}/{total}{extra}" + (f" ({problem})" if problem else ""))
+                listed = totals.setdefault(f"{theme} {screen} listed as many as ADB", [0, 0])
+                listed[0] += len(cam) == len(adb)
+                listed[1] += 1
+                count = "" if len(cam) == len(adb) else f" (listed {len(cam)} for {len(adb)})"
+                row.append(f"{screen} {same}/{total}{count}{extra}" + (f" ({problem})" if problem else ""))
                 for d in diffs:
                     print(f"    {seed} {theme} {screen}: {d}")
             print(f"seed {seed} {theme}: " + "; ".join(row), flush=True)

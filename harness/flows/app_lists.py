@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.flows.list_scroll import Entry, following, new_entries, scrolled_by  # noqa: F401 (Entry, new_entries: this module's readers' names)
 from harness.flows.runner import FlowError, FlowRunner
 from harness.flows.signin import SETUP_SCREENS, finish_setup_without_account
 from harness.vision import Recognition
@@ -49,26 +50,10 @@ APP_BAR_TARGETS = ("sync", "today", "add", "search")
 STATUS_BAR_VIEW = 32
 #: Lines are read this much larger than OCR's default (Tesseract is surer of a short name's capitals so).
 LINE_ZOOM = 1.8
-#: Two readings of an entry's main line at least this alike (ocr.similarity) may be of one line, in an overlap of
-#: screenfuls where half the entries or more are read alike (``new_entries``).
-NEAR_READING = 0.6
 #: Most swipes through one list before it is an error (a list that never ends, a swipe that never lands).
 MAX_SWIPES = 40
 #: Most swipes through the app list before an app not found there is an error.
 APP_LIST_SWIPES = 4
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One list entry as read: its main line, its dim line ('' when it has none) and where it is (device pixels)."""
-
-    title: str
-    sub: str
-    box: Box
-
-    @property
-    def centre(self) -> tuple[int, int]:
-        return self.box.x + self.box.w // 2, self.box.y + self.box.h // 2
 
 
 def list_region(rec: Recognition) -> Box:
@@ -92,11 +77,13 @@ def _contrast(grey: np.ndarray, box: Box) -> float:
 
 @dataclass(frozen=True)
 class Line:
-    """One line of text in a list's region as read: its words, whether it is dim, where it is (device pixels)."""
+    """One line of text in a list's region as read: its words, whether it is dim, where it is (device pixels), how
+    far its ink stood from the page (0 when the region's edge cuts it: part of it is not there)."""
 
     text: str
     dim: bool
     box: Box
+    ink: float = 0.0
 
     @property
     def centre(self) -> tuple[int, int]:
@@ -126,6 +113,7 @@ def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
         dims = _dim_near(boxes, contrasts, _dim_split(contrasts, dim_below), rec.scale)
     lines = []
     for box, contrast, dim in zip(boxes, contrasts, dims):
+        cut = box.y <= region.y or box.y + box.h >= region.y + region.h
         text = read_text(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True).strip()
         if soft and "@" in read_region(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True,
                                        min_confidence=0).text:  # (the same reading, its unsure words too)
@@ -133,7 +121,7 @@ def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
         elif soft or soft_label(image, box):  # (a 480-wide page's region may measure sharp, its lines soft)
             text = _soft_line(image, box, text)
         if text:
-            lines.append(Line(text, dim, box))
+            lines.append(Line(text, dim, box, 0.0 if cut else contrast))
     return lines
 
 
@@ -229,42 +217,13 @@ def read_entries(rec: Recognition) -> list[Entry]:
     for line in read_lines(rec):
         box, text = line.box, line.text
         if not line.dim:
-            entries.append(Entry(text, "", box))
+            entries.append(Entry(text, "", box, (line.ink, 0.0)))
         elif entries and not entries[-1].sub:
             last = entries[-1]
             x0, y0 = min(last.box.x, box.x), last.box.y
             x1, y1 = max(last.box.x + last.box.w, box.x + box.w), box.y + box.h
-            entries[-1] = Entry(last.title, text, Box(x0, y0, x1 - x0, y1 - y0))
+            entries[-1] = Entry(last.title, text, Box(x0, y0, x1 - x0, y1 - y0), (last.ink[0], line.ink))
     return entries
-
-
-def _alike(a: str, b: str) -> bool:
-    """Two readings of one line: alike, or one holds the other (OCR may drop a word it is unsure of)."""
-    na, nb = normalise(a), normalise(b)
-    return similarity(na, nb) >= 0.8 or bool(na and nb and (na in nb or nb in na))
-
-
-def _same(a: Entry, b: Entry) -> bool:
-    """Two readings of one entry (the screenful before and after a swipe overlap at a list's end)."""
-    return _alike(a.title, b.title) and _alike(a.sub, b.sub)
-
-
-def _named_alike(a: Entry, b: Entry) -> bool:
-    """Two readings of one entry's main line (a sender, a name: bright, and read surer than the dim line below)."""
-    return _alike(a.title, b.title) or similarity(a.title, b.title) >= NEAR_READING
-
-
-def new_entries(seen: list[Entry], page: list[Entry]) -> list[Entry]:
-    """``page`` after what ``seen`` already holds: the last screenful of a list overlaps the one before it. An
-    overlap is of entries read alike; or of more than two whose main lines are all read alike and at least half of
-    them whole: through a camera glare may wash out a dim line on one of the two screenfuls ("New achievements
-    unlocked", then "°° i locked"), and Outlook's inbox was listed twice over from its fourth mail on."""
-    for k in range(min(len(seen), len(page)), 0, -1):
-        pairs = list(zip(seen[-k:], page[:k]))
-        alike = sum(_same(a, b) for a, b in pairs)
-        if alike == k or (k > 2 and 2 * alike >= k and all(_named_alike(a, b) for a, b in pairs)):
-            return page[k:]
-    return page
 
 
 def settled(run: FlowRunner, screen: str, region: Box) -> Recognition:
@@ -294,15 +253,19 @@ def read_list(run: FlowRunner, screen: str, skip: tuple[str, ...] = ()) -> list[
     rec = settled(run, screen, region)
     w = rec.image.shape[1]  # type: ignore[union-attr]
     out: list[Entry] = []
+    previous: list[Entry] = []
+    moved: int | None = None
     for _ in range(MAX_SWIPES):
         skipped = [rec.targets[name][1] for name in skip if name in rec.targets]
         page = [e for e in read_entries(rec) if not any(e.box.y <= y <= e.box.y + e.box.h for y in skipped)]
-        out += new_entries(out, page)
+        out, previous = following(out, previous, page, moved, rec.scale), page
         before = rec.image[region.y:region.y + region.h]  # type: ignore[index]
         run.swipe(w // 2, region.y + region.h * 3 // 4, w // 2, region.y + region.h // 5, 200)
         rec = settled(run, screen, region)
-        if same_picture(rec.image[region.y:region.y + region.h], before, rec.scale):  # type: ignore[index]
+        after = rec.image[region.y:region.y + region.h]  # type: ignore[index]
+        if same_picture(after, before, rec.scale):
             return out
+        moved = scrolled_by(before, after, rec.scale)
     raise FlowError(f"the {screen} list was still moving after {MAX_SWIPES} swipes", screen, rec.score,
                     run.last_screenshot)
 
