@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.flows.list_scroll import Entry, following, new_entries, scrolled_by  # noqa: F401 (Entry, new_entries: this module's readers' names)
+from harness.flows.list_scroll import Entry, following, scrolled_by
 from harness.flows.runner import FlowError, FlowRunner
 from harness.flows.signin import SETUP_SCREENS, finish_setup_without_account
 from harness.vision import Recognition

@@ -1,10 +1,11 @@
-"""Where one screenful of a list ends and the next begins (``app_lists.new_entries``), with the readings a camera
-gave: a dim line read whole on one screenful and half washed out by glare on the next must not list the inbox's
-mails twice over, and a list whose senders repeat is not taken for an overlap by its senders alone."""
+"""Where one screenful of a list ends and the next begins by the readings alone (``list_scroll.new_entries``, used
+when the move between them was not measured surely), with the readings a camera gave: a dim line read whole on one
+screenful and half washed out by glare on the next must not list the inbox's mails twice over, and a list whose
+senders repeat is not taken for an overlap by its senders alone."""
 
 from __future__ import annotations
 
-from harness.flows.app_lists import Entry, new_entries
+from harness.flows.list_scroll import Entry, new_entries
 from harness.vision.definitions import Box
 
 AT = Box(0, 0, 10, 10)
