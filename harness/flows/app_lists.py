@@ -27,9 +27,12 @@ from harness.vision.definitions import Box
 from harness.vision.labels import title_region
 from harness.vision.masked_digits import soft_label
 from harness.vision.text_lines import line_boxes
-from harness.vision.ocr import normalise, read_region, read_text, similarity
+from harness.vision.ocr import MIN_CONFIDENCE, capital_i, normalise, read_region, similarity
 from harness.vision.ocr_image import blurred
 
+#: A word OCR keeps on a list's line however unsure of it: a capitalised name is often no dictionary word, and
+#: Tesseract was 8-29 sure of "Irina" in "Irina Petrova" (sure of "Petrova": 96), which dropped it from People.
+NAME = re.compile(r"[A-Z][a-z]{2,}")
 #: An e-mail address as a line shows it.
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 from harness.vision.wait import same_picture
@@ -99,29 +102,29 @@ def read_lines(rec: Recognition, limit: int | None = None) -> list[Line]:
     image = rec.image
     grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
     title = title_region(rec.definition, image.shape[1], image.shape[0], rec.scale) if rec.definition else None
-    boxes = line_boxes(grey, list_region(rec), rec.scale)[:limit]
+    region = list_region(rec)
+    # a camera's frame (told by its title's edges): a 480-wide page's list region may measure sharp through one
+    soft = blurred(grey[region.y:region.y + region.h, region.x:region.x + region.w]) or camera_frame(rec)
+    boxes = line_boxes(grey, region, rec.scale, faint=soft)[:limit]
     if not boxes:
         return []
     contrasts = [_contrast(grey, box) for box in boxes]
     reference = _contrast(grey, title) if title is not None else max(contrasts)
     dim_below = DIM_SHARE * reference
-    region = list_region(rec)
-    # a camera's frame (told by its title's edges): a 480-wide page's list region may measure sharp through one
-    soft = blurred(grey[region.y:region.y + region.h, region.x:region.x + region.w]) or camera_frame(rec)
     dims = [c < dim_below for c in contrasts]
     if soft:
         dims = _dim_near(boxes, contrasts, _dim_split(contrasts, dim_below), rec.scale)
     lines = []
     for box, contrast, dim in zip(boxes, contrasts, dims):
         cut = box.y <= region.y or box.y + box.h >= region.y + region.h
-        text = read_text(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True).strip()
-        if soft and "@" in read_region(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True,
-                                       min_confidence=0).text:  # (the same reading, its unsure words too)
+        reading = read_region(image, box, scale=rec.scale, zoom=LINE_ZOOM, single_line=True, min_confidence=0)
+        text = " ".join(w.text for w in reading.words if w.confidence >= MIN_CONFIDENCE or NAME.fullmatch(w.text))
+        if soft and "@" in reading.text:  # (its unsure words too)
             text = _address_line(image, box) or text
         elif soft or soft_label(image, box):  # (a 480-wide page's region may measure sharp, its lines soft)
             text = _soft_line(image, box, text)
         if text:
-            lines.append(Line(text, dim, box, 0.0 if cut else contrast))
+            lines.append(Line(capital_i(text), dim, box, 0.0 if cut else contrast))
     return lines
 
 

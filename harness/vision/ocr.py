@@ -102,6 +102,17 @@ def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, na, nb, autojunk=False).ratio()
 
 
+#: A word that begins with a lowercase l before a consonant other than l and y: no English word does ("lrina",
+#: "lnstalled"), but a sans face draws a capital I as an l, and OCR reads one for the other.
+_L_FOR_I = re.compile(r"(?<![^\s\"'(\[‘“])l(?=[b-df-hj-km-np-tv-xz])")   # (at a word's start: not in an address)
+
+
+def capital_i(text: str) -> str:
+    """``text`` with a word's first l that no English word begins with read as the capital I a sans face drew:
+    People's "Irina Petrova" was listed as "lrina Petrova" on half the profiles, faces and themes over ADB."""
+    return _L_FOR_I.sub("I", text)
+
+
 def same_text(a: str, b: str, threshold: float = SAME_TEXT) -> bool:
     """Whether OCR's ``a`` says ``b`` (``similarity`` at least ``threshold``)."""
     return similarity(a, b) >= threshold

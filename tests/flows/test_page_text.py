@@ -40,3 +40,15 @@ def test_a_list_item_dropped_from_the_whole_reading_is_found_line_by_line() -> N
     assert rec is not None and rec.screen == "settings"
     x, y = find_target(rec, "email_accounts")
     assert 215 <= y <= 245 and x < 240, (x, y)  # the second row of the list, as drawn on the frame
+
+
+@pytest.mark.parametrize("line, phrase, says", [
+    ("last backups toctay", "last backup: today", True), ("last tricep today", "last backup: today", True),
+    ("lnstalled", "Installed", True),
+    ("last backup: yesterday", "last backup: today", False), ("last backup: never", "last backup: today", False),
+    ("last ba", "last backup: today", False), ("tricep backup yesterday", "last backup: today", False),
+    ("Install", "Installed", False),
+])
+def test_a_line_read_a_letter_off_says_its_phrase_and_another_answer_does_not(line: str, phrase: str,
+                                                                              says: bool) -> None:
+    assert _any_says([line], (phrase,)) is says
