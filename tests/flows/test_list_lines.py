@@ -1,8 +1,8 @@
 """A list's lines as ``harness sync`` reads them, over ADB and through a camera: the words a person sees there.
 
 Over ADB, People's "Irina Petrova" was listed as "lrina Petrova" (a sans face draws a capital I as an l) or as
-"Petrova" (Tesseract was 8-29 sure of the name, and words under 30 were dropped) on 48 and 11 of 97 renders of
-the lists that show her (six profiles, both themes, five faces). Through a camera on lumia-1320 light (bench
+"Petrova" (Tesseract was 8-29 sure of the name, and words under 30 were dropped) on 60 and 14 of the 120 renders
+of People and Outlook (six profiles, both themes, five faces). Through a camera on lumia-1320 light (bench
 298872, DejaVu Sans) a glare spot left "Photos from the hike" so faint that no line was found under Irina's name,
 and ``harness sync`` over robot:// listed one mail fewer than over ADB.
 """
