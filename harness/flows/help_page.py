@@ -21,7 +21,7 @@ from harness.flows.inboxes import accounts_on_phone, read_inboxes
 from harness.flows.runner import FlowError, FlowRunner
 from harness.vision import Recognition
 from harness.vision.definitions import Box
-from harness.vision.ocr import normalise, read_text, similarity
+from harness.vision.ocr import edits, normalise, read_text
 
 #: Where the Microsoft account's "Reset your password" page lives.
 RESET_ADDRESS = "account.live.com/password/reset"
@@ -85,8 +85,9 @@ def _says(run: FlowRunner, screen: str, wanted: tuple[str, ...], refused: tuple[
                             f"{min(RESULT_SECONDS, run.timeout):.0f} s", screen, rec.score, run.last_screenshot)
 
 
-#: A word read this alike (ocr.similarity) and as long, a letter either way, is the phrase's word read a letter off.
-WORD_NEAR = 0.7
+#: A word read at most this many letters off (ocr.edits; one for a word under four letters), and as long a letter
+#: either way, is the phrase's word: "toctay" is today (2), "installing" is not installed (3).
+WORD_EDITS = 2
 
 
 def _any_says(said: list[str], phrases: tuple[str, ...]) -> bool:
@@ -97,14 +98,15 @@ def _any_says(said: list[str], phrases: tuple[str, ...]) -> bool:
 
 def reads_as(line: str, phrase: str) -> bool:
     """Whether OCR's ``line`` is ``phrase`` read a letter or two off, word by word: each word as long as the
-    phrase's, a letter either way, and WORD_NEAR alike; in a phrase of three words or more one word but the last
+    phrase's, a letter either way, and at most WORD_EDITS letters off; in a phrase of three words or more one word but the last
     may be unreadable. Through a camera "last backup: today" read "last backups toctay", and, a glare spot over
-    its middle, "last tricep today"; "last backup: yesterday" and "Install" must not count as "today" and
-    "Installed" (a whole-line likeness said they did: 0.84 and 0.88)."""
+    its middle, "last tricep today"; "last backup: yesterday", "Install" and "Installing" must not count as
+    "today" and "Installed" (a whole-line likeness said they did: 0.84, 0.88 and 0.84)."""
     got, want = normalise(line).split(), normalise(phrase).split()
     if len(got) != len(want) or not want:
         return False
-    off = [i for i, (g, w) in enumerate(zip(got, want)) if abs(len(g) - len(w)) > 1 or similarity(g, w) < WORD_NEAR]
+    off = [i for i, (g, w) in enumerate(zip(got, want))
+           if abs(len(g) - len(w)) > 1 or edits(g, w) > (WORD_EDITS if len(w) >= 4 else 1)]
     return not off or (len(want) >= 3 and off == [off[0]] and off[0] != len(want) - 1)
 
 

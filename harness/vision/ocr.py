@@ -113,6 +113,16 @@ def capital_i(text: str) -> str:
     return _L_FOR_I.sub("I", text)
 
 
+def edits(a: str, b: str) -> int:
+    """The fewest letters to change, add or take away to make ``a`` into ``b`` (Levenshtein's distance)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
 def same_text(a: str, b: str, threshold: float = SAME_TEXT) -> bool:
     """Whether OCR's ``a`` says ``b`` (``similarity`` at least ``threshold``)."""
     return similarity(a, b) >= threshold

@@ -47,7 +47,7 @@ def test_a_list_item_dropped_from_the_whole_reading_is_found_line_by_line() -> N
     ("lnstalled", "Installed", True),
     ("last backup: yesterday", "last backup: today", False), ("last backup: never", "last backup: today", False),
     ("last ba", "last backup: today", False), ("tricep backup yesterday", "last backup: today", False),
-    ("Install", "Installed", False),
+    ("Install", "Installed", False), ("Installing", "Installed", False),
 ])
 def test_a_line_read_a_letter_off_says_its_phrase_and_another_answer_does_not(line: str, phrase: str,
                                                                               says: bool) -> None:
