@@ -7,8 +7,8 @@ into the focused field. Two pages of keys, as on an 8.1 phone: letters
 (qwerty rows, shift, backspace; ``&123``, comma, space, full stop, enter)
 and symbols (digits and punctuation, ``abcd`` back). Shift holds for one
 letter; the symbol page stays until ``abcd`` is tapped. The layout is data
-here and drawn by the renderer; nothing outside the emulator reads it (the
-harness finds keys by vision: ``harness.vision.keyboard``).
+here and drawn by the renderer; nothing outside the emulator reads it (a
+host finds the keys on the screen, as it would on a real phone).
 """
 
 from __future__ import annotations

@@ -29,13 +29,13 @@ from harness.vision.masked_digits import soft_label
 from harness.vision.text_lines import line_boxes
 from harness.vision.ocr import MIN_CONFIDENCE, capital_i, normalise, read_region, similarity
 from harness.vision.ocr_image import blurred
+from harness.vision.wait import same_picture
 
 #: A word OCR keeps on a list's line however unsure of it: a capitalised name is often no dictionary word, and
 #: Tesseract was 8-29 sure of "Irina" in "Irina Petrova" (sure of "Petrova": 96), which dropped it from People.
 NAME = re.compile(r"[A-Z][a-z]{2,}")
 #: An e-mail address as a line shows it.
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-from harness.vision.wait import same_picture
 
 #: A line whose ink has less than this share of the title's contrast with the page is a dim (secondary) line.
 DIM_SHARE = 0.8

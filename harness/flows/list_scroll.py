@@ -96,14 +96,15 @@ def following(seen: list[Entry], previous: list[Entry], page: list[Entry], moved
 def _shared(previous: list[Entry], page: list[Entry], moved: int, scale: float) -> int | None:
     """How many entries ``page`` begins with that ended ``previous`` (by place), or None when places and readings
     disagree: each entry of ``page`` that was inside ``previous``'s span must be at the place of one there, in
-    order, ending it; and at least half of them must have main lines read alike."""
+    order, ending it; and at least half of them must have main lines read alike. (Both lists run top to bottom,
+    so the entries inside that span are the first of ``page``.)"""
     if not previous:
         return 0
     near = SAME_PLACE * scale
     last = previous[-1].box.y
     inside = [e for e in page if e.box.y + moved <= last + near]
     k = len(inside)
-    if k > len(previous) or page[:k] != inside:
+    if k > len(previous):
         return None
     pairs = list(zip(previous[len(previous) - k:], inside))
     if any(abs(a.box.y - (b.box.y + moved)) > near for a, b in pairs):
