@@ -119,6 +119,21 @@ def test_desk_commands_reach_adb_the_modem_and_the_relay_through_an_exported_pla
     assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # each released after its command
 
 
+def _power_story(exported: dict[str, Any]) -> str:
+    """What the emulated rack says of its power (a failure's message): the relay frames it took, the handset's state.
+    This test failed twice (CI runs at 05:59 and 19:11 on 2026-11-27) with the handset still off 60 s after
+    ``power on``; these say whether the "on" frame reached the relay."""
+    from harness.emulator.control import ControlClient
+
+    try:
+        with ControlClient.for_endpoints(exported["control"], timeout=10) as control:
+            frames = control.call("relay_frames")
+            state = control.call("state")["state"]
+    except Exception as exc:  # noqa: BLE001 - a message for a failure already on its way: never a second failure
+        return f"(the rack's control socket said nothing: {type(exc).__name__}: {exc})"
+    return f"relay: {frames}; handset powered {state.get('powered')}, booted {state.get('booted')}"
+
+
 def test_sigterm_releases_a_commands_place(exported: dict[str, Any], lg_client: Any) -> None:
     cycle = subprocess.Popen([sys.executable, "-m", "harness", "power", "cycle", "--coordinator", exported["address"],
                               "--place", exported["place"], "--off-seconds", "60", "--timeout", "120"],
@@ -136,7 +151,7 @@ def test_sigterm_releases_a_commands_place(exported: dict[str, Any], lg_client: 
     who = lg_client("who")
     assert who.returncode == 0 and exported["place"] not in who.stdout, who.stdout  # released on the way out
     on = harness(exported, "power", "on", "--wait", "60")
-    assert on.returncode == 0, on.stderr
+    assert on.returncode == 0, f"{on.stderr[-600:]}\n{_power_story(exported)}"
 
 
 def test_the_live_view_of_a_place_holds_it_while_it_runs(exported: dict[str, Any], lg_client: Any, browser: Any) -> None:
