@@ -231,6 +231,7 @@ def _power(args: argparse.Namespace, chosen: ChosenHandset) -> int:
 
     switch, channel, key = _switch(args, chosen)
     by = f"harness power {args.action} (pid {os.getpid()})"
+    blind = not switch.acknowledges
 
     def switched(on: bool) -> None:   # each action into the host's journal: the timelines of runs show it
         (switch.on if on else switch.off)(channel)
@@ -254,18 +255,53 @@ def _power(args: argparse.Namespace, chosen: ChosenHandset) -> int:
         switch.close()
     if args.wait is not None and args.action in ("on", "cycle"):
         args.stage("waiting for the handset to answer after power on")
-        _wait_until_answering(chosen, args.wait)
+        _wait_until_answering(chosen, args.wait, (lambda: _on_again(args, chosen, by)) if blind else None)
     return 0
 
 
-def _wait_until_answering(chosen: ChosenHandset, seconds: float) -> None:
-    """After power on: show how long the handset has been booting until it answers, or fail at the deadline."""
+#: Seconds after "on" that a switch which sends nothing back is sent "on" again while the handset stays silent;
+#: the wait doubles each time (a phone that takes a minute to boot gets four, all harmless to a closed relay).
+ON_AGAIN_AFTER = 5.0
+
+
+def _on_again(args: argparse.Namespace, chosen: ChosenHandset, by: str) -> None:
+    """"on" once more through a fresh connection to the switch; a failure is said, and the wait goes on."""
+    from harness.lab import power_journal
+    from harness.power import PowerSwitchError
+
+    try:
+        switch, channel, key = _switch(args, chosen)
+        try:
+            switch.on(channel)
+        finally:
+            switch.close()
+    except (PowerSwitchError, HarnessError) as exc:
+        print(f"\rcould not send 'on' again: {exc}", file=sys.stderr)
+        return
+    power_journal.note(key, "on", f"{by}, again: no answer yet")
+
+
+def _wait_until_answering(chosen: ChosenHandset, seconds: float, on_again: Any = None) -> None:
+    """After power on: show how long the handset has been booting until it answers, or fail at the deadline.
+
+    ``on_again`` (a switch that cannot confirm a command, as an LCUS board) is called while the handset stays
+    silent, ON_AGAIN_AFTER seconds after power on and then at doubling waits: a frame the board missed costs
+    seconds, not the whole deadline.
+    """
     from harness.handsets import connect_when_up
 
     started = time.monotonic()
+    due = ON_AGAIN_AFTER
 
     def tick(_: Exception) -> None:
-        print(f"\rwaiting for {chosen.uri} to answer ... {time.monotonic() - started:4.0f}s ",
+        nonlocal due
+        took = time.monotonic() - started
+        if on_again is not None and took >= due:
+            due *= 2
+            print(f"\rno answer {took:.0f}s after power on: sending 'on' again (the switch cannot confirm it took)",
+                  file=sys.stderr, flush=True)
+            on_again()
+        print(f"\rwaiting for {chosen.uri} to answer ... {took:4.0f}s ",
               end="", file=sys.stderr, flush=True)
 
     try:

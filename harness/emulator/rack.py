@@ -8,12 +8,19 @@ socket, the way a real relay is wired to a phone's battery line.
 from __future__ import annotations
 
 import itertools
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.emulator.control import ControlClient
 from harness.emulator.process import EmulatorProcess
+
+
+def _say(line: str) -> None:
+    """The rack's own log (its stderr): what its relay board took and switched."""
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)
 
 
 class RemotePower:
@@ -75,7 +82,7 @@ class EmulatedRack:
                 relay_service = None
             if relay_service is not None:
                 powers = [RemotePower(h) for h in handsets]
-                self.relay = relay_service(powers, {})
+                self.relay = relay_service(powers, {"log": _say})
                 endpoints.update(self.relay.start())
             return endpoints
         except Exception:

@@ -10,6 +10,12 @@ fail on a loaded host, so each channel has one worker that switches in the
 order the frames came and tries a failed switch again for up to
 ``SWITCH_DEADLINE`` seconds; a switch that never got through is kept in
 ``failed`` (control verb ``relay_frames``) instead of vanishing with a thread.
+
+A cheap board's USB serial chip can miss a frame, and nothing on the wire says
+so: ``relay_fault kind=lose [count=1]`` makes the board miss the next valid
+frames (counted in ``lost``), which the harness must survive. Each frame and
+each switch is told to ``log`` (a rack prints it on its own log), so a handset
+left off says whether its "on" ever reached the board.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from harness.emulator.pty_port import PtyPort
 from harness.emulator.transport_service import CommandHandler, takes
@@ -28,8 +34,11 @@ SWITCH_DEADLINE = 30.0
 
 
 class EmulatedRelayBoard:
-    def __init__(self, outlets: Sequence[Any]) -> None:
+    def __init__(self, outlets: Sequence[Any], log: Callable[[str], None] | None = None) -> None:
         self.outlets = list(outlets)  # anything with power_on() / power_off()
+        self.log = log or (lambda line: None)
+        self.lose = 0   # fault injection: valid frames still to miss
+        self.lost = 0
         self.port = PtyPort("relay", self._on_data)
         self._buf = b""
         self.frames: list[bytes] = []
@@ -61,7 +70,13 @@ class EmulatedRelayBoard:
             if (0xA0 + channel + state) & 0xFF != check or not 1 <= channel <= len(self.outlets) or state > 1:
                 self.ignored += 4
                 continue
+            if self.lose:
+                self.lose -= 1
+                self.lost += 1
+                self.log(f"relay: channel {channel} {'on' if state else 'off'} frame missed (fault)")
+                continue
             self.frames.append(frame)
+            self.log(f"relay: channel {channel} {'on' if state else 'off'}")
             self._queues[channel - 1].put(bool(state))
 
     def _switch(self, outlet: Any, pending: "queue.Queue[bool | None]") -> None:
@@ -70,14 +85,17 @@ class EmulatedRelayBoard:
             state = pending.get()
             if state is None:
                 return
+            what = f"power {'on' if state else 'off'}"
             deadline = time.monotonic() + SWITCH_DEADLINE
             while True:
                 try:
                     (outlet.power_on if state else outlet.power_off)()
+                    self.log(f"relay: {what} switched")
                     break
                 except Exception as exc:  # noqa: BLE001 - the wire's error, whatever it is, is kept below
                     if time.monotonic() >= deadline:
-                        self.failed.append(f"power {'on' if state else 'off'}: {exc}")
+                        self.failed.append(f"{what}: {exc}")
+                        self.log(f"relay: {what} never got through: {exc}")
                         break
                     time.sleep(0.2)
 
@@ -86,11 +104,21 @@ class EmulatedRelayBoard:
         for pending in self._queues:
             pending.put(None)
 
+    def fault(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``lose`` the next ``count`` valid frames, or ``clear``."""
+        kind = str(request["kind"])
+        if kind not in ("lose", "clear"):
+            raise ValueError(f"unknown fault {kind!r} (lose, clear)")
+        self.lose = max(0, int(request.get("count", 1))) if kind == "lose" else 0
+        return {"lose": self.lose, "lost": self.lost}
+
     def commands(self) -> dict[str, CommandHandler]:
         return {"relay_frames": takes("")(lambda req: {"frames": [f.hex(" ") for f in self.frames],
-                                                        "ignored": self.ignored, "failed": list(self.failed)})}
+                                                        "ignored": self.ignored, "lost": self.lost,
+                                                        "failed": list(self.failed)}),
+                "relay_fault": takes("kind=lose|clear [count=1]")(lambda req: self.fault(req))}
 
 
 def relay_service(phones: Any, options: dict[str, Any]) -> EmulatedRelayBoard:
-    """One board; channel N drives phone N (a single phone gets a one-channel board)."""
-    return EmulatedRelayBoard(phones if isinstance(phones, (list, tuple)) else [phones])
+    """One board; channel N drives phone N (a single phone gets a one-channel board); ``options["log"]`` hears it."""
+    return EmulatedRelayBoard(phones if isinstance(phones, (list, tuple)) else [phones], log=options.get("log"))

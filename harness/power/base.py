@@ -16,6 +16,9 @@ class PowerSwitch(ABC):
     """A switch with channels numbered from 1; each drives one handset's power."""
 
     channels: int
+    #: False for a switch that sends nothing back (an LCUS board): a command lost on the way goes unnoticed there,
+    #: so whoever waits for the handset after "on" sends it again (``harness power on --wait``).
+    acknowledges: bool = True
 
     def _check(self, channel: int) -> None:
         if not 1 <= channel <= self.channels:

@@ -21,6 +21,7 @@ def lcus_frame(channel: int, on: bool) -> bytes:
 
 
 class LcusRelay(PowerSwitch):
+    acknowledges = False  # the board answers nothing, so a frame it missed is noticed only by the handset staying off
     def __init__(self, url: str, channels: int = 1) -> None:
         self.url = url
         self.channels = channels

@@ -54,7 +54,7 @@ def exported(lg_coordinator: Any, tmp_path_factory: pytest.TempPathFactory) -> I
     rack = subprocess.Popen([sys.executable, "-m", "harness", "emulate", "--rack", "1", "--rack-profiles", "lumia-520",
                              "--animation-ms", "0", "--boot-time", "0.3", "--signin-delay", "0.2",
                              "--modem-number", CAROL_PHONE, "--inventory-out", str(inventory)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=open(tmp / "rack.log", "w"), text=True, env=env)
     export = None
     try:
         assert rack.stdout is not None and rack.stdout.readline(), "the emulated rack did not start"
@@ -72,6 +72,7 @@ def exported(lg_coordinator: Any, tmp_path_factory: pytest.TempPathFactory) -> I
 
         entry = Inventory.load(inventory).get("lumia-520-01")
         yield {"address": lg_coordinator.address, "env": env, "out": out, "place": "lumia-520-01",
+               "rack_log": tmp / "rack.log",
                "adb": entry.uri.split("://", 1)[1], "control": {"control": entry.control,
                                                                 "control_token": entry.control_token}}
     finally:
@@ -120,18 +121,21 @@ def test_desk_commands_reach_adb_the_modem_and_the_relay_through_an_exported_pla
 
 
 def _power_story(exported: dict[str, Any]) -> str:
-    """What the emulated rack says of its power (a failure's message): the relay frames it took, the handset's state.
-    This test failed twice (CI runs at 05:59 and 19:11 on 2026-11-27) with the handset still off 60 s after
-    ``power on``; these say whether the "on" frame reached the relay."""
+    """What the emulated rack says of its power (a failure's message): the frames its relay board took and what it
+    switched (the rack's log), and the handset's own power and boot lines and state. This test failed twice (CI runs
+    at 05:59 and 19:11 on 2026-11-27) with the handset still off 60 s after ``power on``."""
     from harness.emulator.control import ControlClient
 
+    relay = [line for line in exported["rack_log"].read_text(errors="replace").splitlines() if " relay: " in line]
     try:
         with ControlClient.for_endpoints(exported["control"], timeout=10) as control:
-            frames = control.call("relay_frames")
+            lines = control.call("log", n=400)["lines"]
             state = control.call("state")["state"]
     except Exception as exc:  # noqa: BLE001 - a message for a failure already on its way: never a second failure
-        return f"(the rack's control socket said nothing: {type(exc).__name__}: {exc})"
-    return f"relay: {frames}; handset powered {state.get('powered')}, booted {state.get('booted')}"
+        return f"relay board: {relay[-12:]}\n(the handset's control socket said nothing: {type(exc).__name__}: {exc})"
+    power = [line for line in lines if "power" in line or "boot: complete" in line]
+    return (f"relay board: {relay[-12:]}\nhandset: {power[-12:]}; "
+            f"powered {state.get('powered')}, booted {state.get('booted')}")
 
 
 def test_sigterm_releases_a_commands_place(exported: dict[str, Any], lg_client: Any) -> None:
