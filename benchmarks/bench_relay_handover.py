@@ -72,7 +72,8 @@ def main() -> None:
         served = Ser2net([LocalPort(path, 9600, shared=True)], "127.0.0.1", Path(folder)).start()
         url = f"rfc2217://127.0.0.1:{served.tcp_port[path]}?ign_set_control"
         try:
-            for name, hand_over in (("closing at once (baseline)", 0.0), (f"hand-over {args.hand_over:g}s", args.hand_over)):
+            runs = (("closing at once (baseline)", 0.0), (f"hand-over {args.hand_over:g}s", args.hand_over))
+            for name, hand_over in runs:
                 until = time.monotonic() + 3600
                 burners = [multiprocessing.Process(target=_busy, args=(until,), daemon=True) for _ in range(args.load)]
                 for b in burners:

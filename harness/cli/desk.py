@@ -15,7 +15,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from harness.cli.options import add_target_options, add_timeout_option, bounded, chosen_handset, open_chosen
 from harness.errors import HarnessError
@@ -231,7 +231,7 @@ def _power(args: argparse.Namespace, chosen: ChosenHandset) -> int:
 
     switch, channel, key = _switch(args, chosen)
     by = f"harness power {args.action} (pid {os.getpid()})"
-    blind = not switch.acknowledges
+    on_again = None if switch.acknowledges else (lambda: _on_again(args, chosen, by))
 
     def switched(on: bool) -> None:   # each action into the host's journal: the timelines of runs show it
         (switch.on if on else switch.off)(channel)
@@ -255,7 +255,7 @@ def _power(args: argparse.Namespace, chosen: ChosenHandset) -> int:
         switch.close()
     if args.wait is not None and args.action in ("on", "cycle"):
         args.stage("waiting for the handset to answer after power on")
-        _wait_until_answering(chosen, args.wait, (lambda: _on_again(args, chosen, by)) if blind else None)
+        _wait_until_answering(chosen, args.wait, on_again)
     return 0
 
 
@@ -265,10 +265,13 @@ ON_AGAIN_AFTER = 5.0
 
 
 def _on_again(args: argparse.Namespace, chosen: ChosenHandset, by: str) -> None:
-    """"on" once more through a fresh connection to the switch; a failure is said, and the wait goes on."""
+    """"on" once more through a fresh connection to the switch; a failure is said, and the wait goes on. The
+    command's --timeout still bounds it; its stage says what was under way if that runs out here."""
     from harness.lab import power_journal
     from harness.power import PowerSwitchError
 
+    stage = args.stage.text
+    args.stage("sending 'on' again to the power switch")
     try:
         switch, channel, key = _switch(args, chosen)
         try:
@@ -278,10 +281,13 @@ def _on_again(args: argparse.Namespace, chosen: ChosenHandset, by: str) -> None:
     except (PowerSwitchError, HarnessError) as exc:
         print(f"\rcould not send 'on' again: {exc}", file=sys.stderr)
         return
+    finally:
+        args.stage(stage)
     power_journal.note(key, "on", f"{by}, again: no answer yet")
 
 
-def _wait_until_answering(chosen: ChosenHandset, seconds: float, on_again: Any = None) -> None:
+def _wait_until_answering(chosen: ChosenHandset, seconds: float,
+                          on_again: Callable[[], None] | None = None) -> None:
     """After power on: show how long the handset has been booting until it answers, or fail at the deadline.
 
     ``on_again`` (a switch that cannot confirm a command, as an LCUS board) is called while the handset stays

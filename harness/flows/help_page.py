@@ -98,10 +98,10 @@ def _any_says(said: list[str], phrases: tuple[str, ...]) -> bool:
 
 def reads_as(line: str, phrase: str) -> bool:
     """Whether OCR's ``line`` is ``phrase`` read a letter or two off, word by word: each word as long as the
-    phrase's, a letter either way, and at most WORD_EDITS letters off; in a phrase of three words or more one word but the last
-    may be unreadable. Through a camera "last backup: today" read "last backups toctay", and, a glare spot over
-    its middle, "last tricep today"; "last backup: yesterday", "Install" and "Installing" must not count as
-    "today" and "Installed" (a whole-line likeness said they did: 0.84, 0.88 and 0.84)."""
+    phrase's, a letter either way, and at most WORD_EDITS letters off; in a phrase of three words or more one word
+    but the last may be unreadable. Through a camera "last backup: today" read "last backups toctay", and, a
+    glare spot over its middle, "last tricep today"; "last backup: yesterday", "Install" and "Installing" must not
+    count as "today" and "Installed" (a whole-line likeness said they did: 0.84, 0.88 and 0.84)."""
     got, want = normalise(line).split(), normalise(phrase).split()
     if len(got) != len(want) or not want:
         return False

@@ -4,6 +4,7 @@ Tesseract reading a whole region at once drops a line it is unsure of (a dim sub
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from harness.vision.definitions import Box
@@ -29,8 +30,6 @@ def line_boxes(grey: np.ndarray, region: Box, scale: float, faint: bool = False)
     boxes = _runs(np.abs(crop - int(np.median(crop))) > INK, region, scale)
     if not faint:
         return boxes
-    import cv2
-
     smooth = cv2.GaussianBlur(crop.astype(np.float32), (0, 0), FAINT_SMOOTH * scale)
     fainter = _runs(np.abs(smooth - float(np.median(smooth))) > FAINT_INK, region, scale)
     apart = [b for b in fainter if not any(b.y < o.y + o.h and o.y < b.y + b.h for o in boxes)]

@@ -34,8 +34,8 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProce
 
 
 def _power(emulator: EmulatorProcess, leases: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", "power", *args, "--switch",
-                           f"lcus:{emulator.endpoints['power']}#1", "--handset", f"adb-tcp://{emulator.endpoints['adb']}"],
+    where = ["--switch", f"lcus:{emulator.endpoints['power']}#1", "--handset", f"adb-tcp://{emulator.endpoints['adb']}"]
+    return subprocess.run([sys.executable, "-m", "harness", "power", *args, *where],
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, "HARNESS_LEASE_DIR": str(leases)})
 
