@@ -81,9 +81,11 @@ def page_bands(layouts: Iterable[tuple[np.ndarray, float]]) -> tuple[Band, ...]:
     return tuple(sorted(found, key=lambda b: (b.edge, b.height)))
 
 
-def _band_rows(gray: np.ndarray, band: Band, working_scale: float, background: float) -> tuple[int, int, int] | None:
+def _band_rows(gray: np.ndarray, band: Band, working_scale: float, lit: float | np.ndarray
+               ) -> tuple[int, int, int] | None:
     """Rows [r0, r1) of ``band`` on a working-level frame and its grey level, when it is there: its own colour
-    (unlike the background) edge to edge over its height, and not beyond (the row past it is not the band)."""
+    (unlike the page background as the light falls there, ``lit``) edge to edge over its height, and not beyond (the
+    row past it is not the band)."""
     h = gray.shape[0]
     want = round(band.height * working_scale)
     slack = max(2, round(BAND_SLACK_VIEW * working_scale))
@@ -91,7 +93,11 @@ def _band_rows(gray: np.ndarray, band: Band, working_scale: float, background: f
         return None
     rows = gray[h - want:] if band.edge == "bottom" else gray[:want]
     colour = int(np.median(rows))
-    if abs(colour - background) <= COVER_CONTRAST:
+    # on a camera's frame of a dark page the bar is lit otherwise than the frame as a whole (glare lifted the black
+    # elsewhere: its median 22, the page next to the bar 3, the bar 35): it is told from the background next to it
+    if isinstance(lit, np.ndarray):
+        lit = float(np.median(lit[h - want:] if band.edge == "bottom" else lit[:want]))
+    if abs(colour - lit) <= COVER_CONTRAST:
         return None
     same = (cv2.absdiff(gray, colour) <= COVER_CONTRAST).mean(axis=1)  # share of each row in the band's colour
     order = np.arange(h - 1, -1, -1) if band.edge == "bottom" else np.arange(h)
@@ -202,7 +208,7 @@ def covers(gray: np.ndarray, working_scale: float, bands: tuple[Band, ...] = ())
     k = max(2, round(5 * working_scale / 0.625))
     inner = []  # the band's rows, and the row of the page next to it
     for band in bands:
-        if (found := _band_rows(gray, band, working_scale, background)) is not None:
+        if (found := _band_rows(gray, band, working_scale, lit)) is not None:
             r0, r1, colour = found
             unlike[r0:r1] = cv2.absdiff(gray[r0:r1], colour) > COVER_CONTRAST
             inner.append((r0, r1, r0 - 1 if r0 > 0 else r1))

@@ -29,8 +29,10 @@ FINE_SCALE = 0.75           # pixels per view pixel where anchors of screens ali
 FINE_PAD_VIEW = 6           # ... around the place the working level found (and the working level's rounding)
 #: fine pixels of Gaussian smoothing on both sides when an icon anchor (Anchor.icon) is compared closer: a camera
 #: frame's sync ring (1 px drawn, 3 px seen) scored 0.46-0.59 sharp and 0.72-0.84 smoothed, while no other screen's
-#: frame scored above 0.22 at its place either way (lumia-520 and 930, both themes, four benches)
-ICON_BLUR = 1.0
+#: frame scored above 0.22 at its place either way (lumia-520 and 930, both themes, four benches). A camera that
+#: draws the ring bolder (closer, softer) needs more: each smoothing is tried and the best kept. Over 6 profiles,
+#: both themes, 4 benches: own ring lowest 0.55 -> 0.66 with 2 px tried too, any other page's highest 0.28 -> 0.35
+ICON_BLURS = (1.0, 2.0)
 LAYOUT_OTHER = 0.5          # a layout correlating less than this over the cells not covered rules a screen out
 LAYOUT_ALONE = 0.95         # ... and at least this well when it decides alone (the anchors are hidden)
 LAYOUT_MIN_SHOWN = 0.5      # share of a screen's layout cells that must be uncovered for the layout to count
@@ -235,7 +237,12 @@ def _fine(frame: Frame, c: Screen, i: int, place: tuple[int, int], part: Part | 
     if window.shape[0] < th or window.shape[1] < tw or float(tpl.std()) < 1e-6:
         return working  # at the frame's edge: the working level's score stands
     if c.definition.anchors[i].icon:  # a stroke's width is the renderer's and the lens's: both smoothed alike
-        tpl, window = (cv2.GaussianBlur(a, (0, 0), ICON_BLUR) for a in (tpl, window))
+        return max(_match(*(cv2.GaussianBlur(a, (0, 0), blur) for a in (window, tpl))) for blur in ICON_BLURS)
+    return _match(window, tpl)
+
+
+def _match(window: np.ndarray, tpl: np.ndarray) -> float:
+    """The best normalised correlation of ``tpl`` anywhere in ``window``."""
     return float(np.nan_to_num(cv2.matchTemplate(window, tpl, cv2.TM_CCOEFF_NORMED)).max())
 
 
