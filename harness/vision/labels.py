@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from harness.vision.definitions import Box, ScreenDefinition, Target
-from harness.vision.ocr import SAME_TEXT, Reading, Word, normalise, read_region, read_title, similarity
+from harness.vision.ocr import SAME_TEXT, Reading, Word, edits, normalise, read_region, read_title, similarity
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,18 @@ def _best_label(reading: Reading, label: str) -> LabelMatch | None:
 
 #: View pixels around a target's recorded place that OCR reads for its label (the matcher's band is 90 too).
 LABEL_BAND_VIEW = 90
+#: In a list the rows are other apps' and accounts', of any name. OCR changes a letter for a like one (l/I, 0/O),
+#: so a whole-word likeness of SAME_TEXT lets a row differ by a fifth of its letters; but it lets a shorter name
+#: that is mostly the label's tail pass too ("0ple", read "Ople", is 0.8 like "people", and a tap on app:people
+#: opened that app). A list item's reading may differ from its label by at most this share of the label's letters.
+LIST_EDITS = 0.2
+
+
+def says_label(read: str, label: str) -> bool:
+    """Whether a list row's reading is its label but for OCR's slips: at most LIST_EDITS of the label's letters
+    changed, added or taken away (one at least)."""
+    wanted = normalise(label)
+    return edits(normalise(read), wanted) <= max(1, round(LIST_EDITS * len(wanted)))
 
 
 def label_region(definition: ScreenDefinition, target: Target, frame_width: int, frame_height: int,
@@ -156,7 +168,7 @@ def locate_labelled(recognition: Any, name: str, found: tuple[float, float] | No
             return found
     found = find_label(image, target.label, label_region(definition, target, width, height, recognition.scale),
                        scale=recognition.scale)
-    if found is None:
+    if found is None or (target.search is not None and not says_label(found.read, target.label)):
         return None
     cx, cy = found.centre
     k = recognition.scale / definition.scale
@@ -176,7 +188,8 @@ def _label_at(image: np.ndarray, definition: ScreenDefinition, target: Target, a
     region = _clip_box(round(cx - half_w), round(cy - half_h), round(cx + half_w + r.w * k), round(cy + half_h),
                        width, height)
     try:
-        return find_label(image, target.label, region, scale=scale) is not None
+        read = find_label(image, target.label, region, scale=scale)
+        return read is not None and says_label(read.read, target.label)
     except OcrUnavailable:
         return True
 

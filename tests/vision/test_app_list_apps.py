@@ -90,7 +90,9 @@ OPENS = {"outlook": {"mail", "outlook_signin"}, "people": {"people"}, "calendar"
          "messaging": {"messaging", "messaging_no_account"}, "internet_explorer": {"browser"}}
 
 
-@pytest.mark.parametrize("seed", [pytest.param(1, id="fixed"), pytest.param(None, id="random")])
+#: 918970: lumia-930 light with "0ple" installed, read "Ople", 0.8 like "people": app:people opened 0ple (a sweep of the random tests)
+@pytest.mark.parametrize("seed", [pytest.param(1, id="fixed"), pytest.param(918970, id="0ple"),
+                                  pytest.param(None, id="random")])
 def test_an_app_tapped_in_the_list_opens_that_app_in_any_font(seed: int | None) -> None:
     """Each row is a tile and a word, alike at the template's level: "store" found on the games row, "phone" on
     photos'. An app the flows tap (``find_target``) opens that app, whatever the font and the installed apps; the
@@ -126,6 +128,14 @@ def test_an_app_tapped_in_the_list_opens_that_app_in_any_font(seed: int | None) 
     print(f"{opened} apps opened as asked")
     assert opened >= 12, f"only {opened} apps found in the list"
     assert not wrong, "; ".join(wrong)
+
+
+def test_a_row_says_its_label_but_for_ocr_slips_not_another_name_that_ends_alike() -> None:
+    from harness.vision.labels import says_label
+
+    assert says_label("peopie", "people") and says_label("Internet expiorer", "internet explorer")
+    assert says_label("rnessaging", "messaging") and says_label("Calendar", "calendar")
+    assert not says_label("Ople", "people") and not says_label("camera roll", "camera")
 
 
 #: (profile, theme, font, installed apps): lists where an app's template fits another app's row (store on the games
