@@ -9,7 +9,6 @@ and end with the handset answering, saying that it did so.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,17 +19,15 @@ import pytest
 
 from harness.emulator.control import ControlClient
 from harness.emulator.process import EmulatorProcess
+from powered_handset import emulated_handset, wait_refused
 
 ON, OFF = "a0 01 01 a2", "a0 01 00 a1"
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    folder = tmp_path_factory.mktemp("relaymiss")
-    proc = EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.3"], log_path=folder / "emulator.log")
-    proc.start()
-    yield proc
-    proc.stop()
+    with emulated_handset(tmp_path_factory.mktemp("relaymiss")) as proc:
+        yield proc
 
 
 def _power(emulator: EmulatorProcess, leases: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -45,21 +42,9 @@ def _relay(emulator: EmulatorProcess, verb: str, **req: Any) -> dict[str, Any]:
         return control.call(verb, **req)
 
 
-def _refused(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=2).close()
-    except ConnectionRefusedError:
-        return True
-    return False
-
-
 def _off(emulator: EmulatorProcess, leases: Path) -> None:
     assert _power(emulator, leases, "off").returncode == 0
-    until = time.monotonic() + 30
-    while not _refused(emulator.endpoints["adb"]):
-        assert time.monotonic() < until, "the handset still answers 30s after power off"
-        time.sleep(0.05)
+    wait_refused(emulator.endpoints["adb"], 30)
 
 
 def test_power_on_sends_on_again_when_the_board_missed_it(emulator: EmulatorProcess, tmp_path: Path) -> None:

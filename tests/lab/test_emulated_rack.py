@@ -15,6 +15,7 @@ import time
 import pytest
 
 from harness.adb.auth import load_or_create_key
+from powered_handset import wait_refused
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +36,6 @@ def rack(tmp_path_factory):
     proc.wait(15)
 
 
-def _wait_refused(address: str, timeout: float = 20.0) -> None:
-    """Wait until nothing answers at an ADB ``host:port`` any more (a handset powered off)."""
-    host, port = address.rsplit(":", 1)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=2).close()
-        except ConnectionRefusedError:
-            return
-        assert time.monotonic() < deadline, f"expected {address} to refuse connections within {timeout}s"
-        time.sleep(0.02)
 
 
 def _harness(rack, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -65,7 +55,7 @@ def test_inventory_describes_the_rack_and_the_desk_cli_drives_it(rack) -> None:
     assert out.returncode == 0 and shot.exists() and "(480x800)" in out.stdout
     out = _harness(rack, "power", "off", "--device", "lumia-520-01")
     assert out.returncode == 0 and "channel 1: off" in out.stdout
-    _wait_refused(endpoints["handsets"][0]["adb"])
+    wait_refused(endpoints["handsets"][0]["adb"], 20)
     out = _harness(rack, "shell", "--device", "lumia-520-01", "echo", "hi")
     assert out.returncode == 2 and out.stderr.strip().splitlines()[-1].startswith("harness shell:")
     assert "Connection refused" in out.stderr and "harness devices" in out.stderr

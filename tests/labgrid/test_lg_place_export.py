@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -25,6 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from harness.adb.auth import load_or_create_key
+from powered_handset import wait_refused
 
 pytestmark = pytest.mark.slow
 READY = 90.0
@@ -90,16 +90,6 @@ def harness(lab: dict[str, Any], *args: str, env: dict[str, str] | None = None) 
                           timeout=180)
 
 
-def _refused(host: str, port: int) -> bool:
-    try:
-        socket.create_connection((host, port), timeout=5).close()
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
 def test_desk_commands_reach_adb_the_modem_and_the_relay_through_an_exported_place(exported: dict[str, Any],
                                                                                   lg_client: Any) -> None:
     shell = harness(exported, "shell", "getprop", "ro.serialno")
@@ -109,12 +99,8 @@ def test_desk_commands_reach_adb_the_modem_and_the_relay_through_an_exported_pla
     assert sms.stdout.strip() == "no messages" or sms.stdout.strip(), sms.stdout
     off = harness(exported, "power", "off")  # the relay channel through ser2net
     assert off.returncode == 0, off.stderr
-    host, port = exported["adb"].rsplit(":", 1)
-    until = time.monotonic() + 60  # the handset goes off with its channel: its ADB port stops answering
-    while not _refused(host, int(port)):
-        assert time.monotonic() < until, \
-            f"{exported['adb']} still answers 60s after power off\n{_power_story(exported)}"
-        time.sleep(0.1)
+    # the handset goes off with its channel: its ADB port stops answering
+    wait_refused(exported["adb"], 60, lambda: _power_story(exported))
     on = harness(exported, "power", "on", "--wait", "60")
     assert on.returncode == 0 and "answers after" in on.stderr, f"{on.stderr[-600:]}\n{_power_story(exported)}"
     who = lg_client("who")

@@ -26,15 +26,13 @@ import pytest
 from harness.deadline import within
 from harness.emulator.process import EmulatorProcess
 from harness.handsets import open_handset
+from powered_handset import emulated_handset
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    folder = tmp_path_factory.mktemp("powered")
-    proc = EmulatorProcess("lumia-520", ["--animation-ms", "0", "--boot-time", "0.3"], log_path=folder / "emulator.log")
-    proc.start()
-    yield proc
-    proc.stop()
+    with emulated_handset(tmp_path_factory.mktemp("powered")) as proc:
+        yield proc
 
 
 def _power(action: str, relay: str, leases: Path) -> tuple[str, float, float]:
