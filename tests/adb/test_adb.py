@@ -27,6 +27,7 @@ from harness.console import ConsoleTimeout, SerialConsole
 from harness.emulator.process import EmulatorProcess
 from harness.errors import DeviceUnavailable, HarnessError
 from harness.power.lcus import LcusRelay
+from powered_handset import wait_refused
 from harness.transport.tcp import TcpPipe
 from harness.serial_port import SerialPort
 
@@ -248,28 +249,13 @@ def test_many_streams_at_once_on_one_connection(emulated, keys) -> None:
     handset.close()
 
 
-def _wait_until_refused(address: str, within: float) -> None:
-    """Until the handset's ADB port refuses connections (it is off), as a host trying it would see."""
-    host, port = address.rsplit(":", 1)
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=2).close()
-        except ConnectionRefusedError:
-            return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, f"expected {address} to refuse connections within {within:g} s of power-off"
-        time.sleep(0.02)
-
-
 def test_power_off_gives_device_offline_within_the_timeout(emulated, keys) -> None:
     handset = _connect(emulated, keys["trusted"], timeout=3)
     handset.reconnect_timeout = 1.0
     relay = LcusRelay(emulated["power"], channels=emulated["power_channels"])  # the handset's power, as on a rack
     try:
         relay.off(1)
-        _wait_until_refused(emulated["adb"], within=15)  # the relay's command is taken in its own time
+        wait_refused(emulated["adb"], 15)  # the relay's command is taken in its own time
         started = time.monotonic()
         with pytest.raises(DeviceOffline):
             handset.screenshot()
@@ -291,7 +277,7 @@ def test_the_adb_port_stays_the_handsets_while_it_is_off(emulated, keys) -> None
     relay = LcusRelay(emulated["power"], channels=emulated["power_channels"])
     try:
         relay.off(1)
-        _wait_until_refused(emulated["adb"], within=15)
+        wait_refused(emulated["adb"], 15)
         other = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             with pytest.raises(OSError) as taken:
